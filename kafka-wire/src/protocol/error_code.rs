@@ -66,8 +66,18 @@ impl fmt::Debug for ErrorCode {
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let class = if self.is_retriable() { "retriable" } else { "not retriable" };
-        write!(f, "{} (code {}, {class}): {}", self.name(), self.0, self.description())
+        let class = if self.is_retriable() {
+            "retriable"
+        } else {
+            "not retriable"
+        };
+        write!(
+            f,
+            "{} (code {}, {class}): {}",
+            self.name(),
+            self.0,
+            self.description()
+        )
     }
 }
 

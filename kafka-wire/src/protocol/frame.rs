@@ -59,12 +59,18 @@ pub fn decode_response<R: Request>(frame: Bytes, version: i16) -> Result<R::Resp
 
 /// Decode a request frame (size prefix stripped): the header, and a cursor over the body.
 /// Used by test brokers and fuzzers; clients never need it.
-pub fn decode_request_header(frame: Bytes) -> Result<(RequestHeader, ApiKey, ReadBuf), DecodeError> {
+pub fn decode_request_header(
+    frame: Bytes,
+) -> Result<(RequestHeader, ApiKey, ReadBuf), DecodeError> {
     let mut probe = ReadBuf::new(frame.clone());
     let key = probe.i16("RequestHeader.RequestApiKey")?;
     let version = probe.i16("RequestHeader.RequestApiVersion")?;
-    let api = ApiKey::from_i16(key)
-        .ok_or_else(|| DecodeError::invalid("RequestHeader.RequestApiKey", format!("unknown API key {key}")))?;
+    let api = ApiKey::from_i16(key).ok_or_else(|| {
+        DecodeError::invalid(
+            "RequestHeader.RequestApiKey",
+            format!("unknown API key {key}"),
+        )
+    })?;
     let mut buf = ReadBuf::new(frame);
     let header = RequestHeader::decode(&mut buf, api.request_header_version(version))?;
     Ok((header, api, buf))

@@ -34,7 +34,9 @@ pub enum DecodeErrorKind {
     #[error("negative length {0}")]
     NegativeLength(i64),
     /// An array count that cannot fit in what is left of the frame.
-    #[error("count {count} of elements of at least {min_size} bytes exceeds the {remaining} bytes left")]
+    #[error(
+        "count {count} of elements of at least {min_size} bytes exceeds the {remaining} bytes left"
+    )]
     CountTooLarge {
         /// The count read.
         count: usize,

@@ -86,84 +86,84 @@ pub mod sync_group_response;
 pub mod txn_offset_commit_request;
 pub mod txn_offset_commit_response;
 
-pub use produce_request::ProduceRequest;
-pub use produce_response::ProduceResponse;
-pub use fetch_request::FetchRequest;
-pub use fetch_response::FetchResponse;
-pub use list_offsets_request::ListOffsetsRequest;
-pub use list_offsets_response::ListOffsetsResponse;
-pub use metadata_request::MetadataRequest;
-pub use metadata_response::MetadataResponse;
-pub use offset_commit_request::OffsetCommitRequest;
-pub use offset_commit_response::OffsetCommitResponse;
-pub use offset_fetch_request::OffsetFetchRequest;
-pub use offset_fetch_response::OffsetFetchResponse;
-pub use find_coordinator_request::FindCoordinatorRequest;
-pub use find_coordinator_response::FindCoordinatorResponse;
-pub use join_group_request::JoinGroupRequest;
-pub use join_group_response::JoinGroupResponse;
-pub use heartbeat_request::HeartbeatRequest;
-pub use heartbeat_response::HeartbeatResponse;
-pub use leave_group_request::LeaveGroupRequest;
-pub use leave_group_response::LeaveGroupResponse;
-pub use sync_group_request::SyncGroupRequest;
-pub use sync_group_response::SyncGroupResponse;
-pub use describe_groups_request::DescribeGroupsRequest;
-pub use describe_groups_response::DescribeGroupsResponse;
-pub use list_groups_request::ListGroupsRequest;
-pub use list_groups_response::ListGroupsResponse;
-pub use sasl_handshake_request::SaslHandshakeRequest;
-pub use sasl_handshake_response::SaslHandshakeResponse;
-pub use api_versions_request::ApiVersionsRequest;
-pub use api_versions_response::ApiVersionsResponse;
-pub use create_topics_request::CreateTopicsRequest;
-pub use create_topics_response::CreateTopicsResponse;
-pub use delete_topics_request::DeleteTopicsRequest;
-pub use delete_topics_response::DeleteTopicsResponse;
-pub use delete_records_request::DeleteRecordsRequest;
-pub use delete_records_response::DeleteRecordsResponse;
-pub use init_producer_id_request::InitProducerIdRequest;
-pub use init_producer_id_response::InitProducerIdResponse;
-pub use add_partitions_to_txn_request::AddPartitionsToTxnRequest;
-pub use add_partitions_to_txn_response::AddPartitionsToTxnResponse;
 pub use add_offsets_to_txn_request::AddOffsetsToTxnRequest;
 pub use add_offsets_to_txn_response::AddOffsetsToTxnResponse;
-pub use end_txn_request::EndTxnRequest;
-pub use end_txn_response::EndTxnResponse;
-pub use txn_offset_commit_request::TxnOffsetCommitRequest;
-pub use txn_offset_commit_response::TxnOffsetCommitResponse;
-pub use describe_configs_request::DescribeConfigsRequest;
-pub use describe_configs_response::DescribeConfigsResponse;
+pub use add_partitions_to_txn_request::AddPartitionsToTxnRequest;
+pub use add_partitions_to_txn_response::AddPartitionsToTxnResponse;
 pub use alter_configs_request::AlterConfigsRequest;
 pub use alter_configs_response::AlterConfigsResponse;
-pub use sasl_authenticate_request::SaslAuthenticateRequest;
-pub use sasl_authenticate_response::SaslAuthenticateResponse;
+pub use api_versions_request::ApiVersionsRequest;
+pub use api_versions_response::ApiVersionsResponse;
+pub use consumer_group_describe_request::ConsumerGroupDescribeRequest;
+pub use consumer_group_describe_response::ConsumerGroupDescribeResponse;
+pub use consumer_group_heartbeat_request::ConsumerGroupHeartbeatRequest;
+pub use consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse;
 pub use create_partitions_request::CreatePartitionsRequest;
 pub use create_partitions_response::CreatePartitionsResponse;
+pub use create_topics_request::CreateTopicsRequest;
+pub use create_topics_response::CreateTopicsResponse;
 pub use delete_groups_request::DeleteGroupsRequest;
 pub use delete_groups_response::DeleteGroupsResponse;
-pub use incremental_alter_configs_request::IncrementalAlterConfigsRequest;
-pub use incremental_alter_configs_response::IncrementalAlterConfigsResponse;
-pub use offset_delete_request::OffsetDeleteRequest;
-pub use offset_delete_response::OffsetDeleteResponse;
+pub use delete_records_request::DeleteRecordsRequest;
+pub use delete_records_response::DeleteRecordsResponse;
+pub use delete_topics_request::DeleteTopicsRequest;
+pub use delete_topics_response::DeleteTopicsResponse;
 pub use describe_cluster_request::DescribeClusterRequest;
 pub use describe_cluster_response::DescribeClusterResponse;
+pub use describe_configs_request::DescribeConfigsRequest;
+pub use describe_configs_response::DescribeConfigsResponse;
+pub use describe_groups_request::DescribeGroupsRequest;
+pub use describe_groups_response::DescribeGroupsResponse;
 pub use describe_producers_request::DescribeProducersRequest;
 pub use describe_producers_response::DescribeProducersResponse;
 pub use describe_transactions_request::DescribeTransactionsRequest;
 pub use describe_transactions_response::DescribeTransactionsResponse;
+pub use end_txn_request::EndTxnRequest;
+pub use end_txn_response::EndTxnResponse;
+pub use fetch_request::FetchRequest;
+pub use fetch_response::FetchResponse;
+pub use find_coordinator_request::FindCoordinatorRequest;
+pub use find_coordinator_response::FindCoordinatorResponse;
+pub use heartbeat_request::HeartbeatRequest;
+pub use heartbeat_response::HeartbeatResponse;
+pub use incremental_alter_configs_request::IncrementalAlterConfigsRequest;
+pub use incremental_alter_configs_response::IncrementalAlterConfigsResponse;
+pub use init_producer_id_request::InitProducerIdRequest;
+pub use init_producer_id_response::InitProducerIdResponse;
+pub use join_group_request::JoinGroupRequest;
+pub use join_group_response::JoinGroupResponse;
+pub use leave_group_request::LeaveGroupRequest;
+pub use leave_group_response::LeaveGroupResponse;
+pub use list_groups_request::ListGroupsRequest;
+pub use list_groups_response::ListGroupsResponse;
+pub use list_offsets_request::ListOffsetsRequest;
+pub use list_offsets_response::ListOffsetsResponse;
 pub use list_transactions_request::ListTransactionsRequest;
 pub use list_transactions_response::ListTransactionsResponse;
-pub use consumer_group_heartbeat_request::ConsumerGroupHeartbeatRequest;
-pub use consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse;
-pub use consumer_group_describe_request::ConsumerGroupDescribeRequest;
-pub use consumer_group_describe_response::ConsumerGroupDescribeResponse;
-pub use streams_group_heartbeat_request::StreamsGroupHeartbeatRequest;
-pub use streams_group_heartbeat_response::StreamsGroupHeartbeatResponse;
-pub use streams_group_describe_request::StreamsGroupDescribeRequest;
-pub use streams_group_describe_response::StreamsGroupDescribeResponse;
+pub use metadata_request::MetadataRequest;
+pub use metadata_response::MetadataResponse;
+pub use offset_commit_request::OffsetCommitRequest;
+pub use offset_commit_response::OffsetCommitResponse;
+pub use offset_delete_request::OffsetDeleteRequest;
+pub use offset_delete_response::OffsetDeleteResponse;
+pub use offset_fetch_request::OffsetFetchRequest;
+pub use offset_fetch_response::OffsetFetchResponse;
+pub use produce_request::ProduceRequest;
+pub use produce_response::ProduceResponse;
 pub use request_header::RequestHeader;
 pub use response_header::ResponseHeader;
+pub use sasl_authenticate_request::SaslAuthenticateRequest;
+pub use sasl_authenticate_response::SaslAuthenticateResponse;
+pub use sasl_handshake_request::SaslHandshakeRequest;
+pub use sasl_handshake_response::SaslHandshakeResponse;
+pub use streams_group_describe_request::StreamsGroupDescribeRequest;
+pub use streams_group_describe_response::StreamsGroupDescribeResponse;
+pub use streams_group_heartbeat_request::StreamsGroupHeartbeatRequest;
+pub use streams_group_heartbeat_response::StreamsGroupHeartbeatResponse;
+pub use sync_group_request::SyncGroupRequest;
+pub use sync_group_response::SyncGroupResponse;
+pub use txn_offset_commit_request::TxnOffsetCommitRequest;
+pub use txn_offset_commit_response::TxnOffsetCommitResponse;
 
 /// The Kafka APIs this crate implements, with their wire key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -387,88 +387,523 @@ impl ApiKey {
     /// Request header version at `version` (2 when the request is flexible, else 1).
     pub fn request_header_version(self, version: i16) -> i16 {
         match self {
-            ApiKey::Produce => if version >= 9 { 2 } else { 1 },
-            ApiKey::Fetch => if version >= 12 { 2 } else { 1 },
-            ApiKey::ListOffsets => if version >= 6 { 2 } else { 1 },
-            ApiKey::Metadata => if version >= 9 { 2 } else { 1 },
-            ApiKey::OffsetCommit => if version >= 8 { 2 } else { 1 },
-            ApiKey::OffsetFetch => if version >= 6 { 2 } else { 1 },
-            ApiKey::FindCoordinator => if version >= 3 { 2 } else { 1 },
-            ApiKey::JoinGroup => if version >= 6 { 2 } else { 1 },
-            ApiKey::Heartbeat => if version >= 4 { 2 } else { 1 },
-            ApiKey::LeaveGroup => if version >= 4 { 2 } else { 1 },
-            ApiKey::SyncGroup => if version >= 4 { 2 } else { 1 },
-            ApiKey::DescribeGroups => if version >= 5 { 2 } else { 1 },
-            ApiKey::ListGroups => if version >= 3 { 2 } else { 1 },
+            ApiKey::Produce => {
+                if version >= 9 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::Fetch => {
+                if version >= 12 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::ListOffsets => {
+                if version >= 6 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::Metadata => {
+                if version >= 9 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::OffsetCommit => {
+                if version >= 8 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::OffsetFetch => {
+                if version >= 6 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::FindCoordinator => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::JoinGroup => {
+                if version >= 6 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::Heartbeat => {
+                if version >= 4 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::LeaveGroup => {
+                if version >= 4 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::SyncGroup => {
+                if version >= 4 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DescribeGroups => {
+                if version >= 5 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::ListGroups => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
             ApiKey::SaslHandshake => 1,
-            ApiKey::ApiVersions => if version >= 3 { 2 } else { 1 },
-            ApiKey::CreateTopics => if version >= 5 { 2 } else { 1 },
-            ApiKey::DeleteTopics => if version >= 4 { 2 } else { 1 },
-            ApiKey::DeleteRecords => if version >= 2 { 2 } else { 1 },
-            ApiKey::InitProducerId => if version >= 2 { 2 } else { 1 },
-            ApiKey::AddPartitionsToTxn => if version >= 3 { 2 } else { 1 },
-            ApiKey::AddOffsetsToTxn => if version >= 3 { 2 } else { 1 },
-            ApiKey::EndTxn => if version >= 3 { 2 } else { 1 },
-            ApiKey::TxnOffsetCommit => if version >= 3 { 2 } else { 1 },
-            ApiKey::DescribeConfigs => if version >= 4 { 2 } else { 1 },
-            ApiKey::AlterConfigs => if version >= 2 { 2 } else { 1 },
-            ApiKey::SaslAuthenticate => if version >= 2 { 2 } else { 1 },
-            ApiKey::CreatePartitions => if version >= 2 { 2 } else { 1 },
-            ApiKey::DeleteGroups => if version >= 2 { 2 } else { 1 },
-            ApiKey::IncrementalAlterConfigs => if version >= 1 { 2 } else { 1 },
+            ApiKey::ApiVersions => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::CreateTopics => {
+                if version >= 5 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DeleteTopics => {
+                if version >= 4 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DeleteRecords => {
+                if version >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::InitProducerId => {
+                if version >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::AddPartitionsToTxn => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::AddOffsetsToTxn => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::EndTxn => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::TxnOffsetCommit => {
+                if version >= 3 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DescribeConfigs => {
+                if version >= 4 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::AlterConfigs => {
+                if version >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::SaslAuthenticate => {
+                if version >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::CreatePartitions => {
+                if version >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DeleteGroups => {
+                if version >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::IncrementalAlterConfigs => {
+                if version >= 1 {
+                    2
+                } else {
+                    1
+                }
+            }
             ApiKey::OffsetDelete => 1,
-            ApiKey::DescribeCluster => if version >= 0 { 2 } else { 1 },
-            ApiKey::DescribeProducers => if version >= 0 { 2 } else { 1 },
-            ApiKey::DescribeTransactions => if version >= 0 { 2 } else { 1 },
-            ApiKey::ListTransactions => if version >= 0 { 2 } else { 1 },
-            ApiKey::ConsumerGroupHeartbeat => if version >= 0 { 2 } else { 1 },
-            ApiKey::ConsumerGroupDescribe => if version >= 0 { 2 } else { 1 },
-            ApiKey::StreamsGroupHeartbeat => if version >= 0 { 2 } else { 1 },
-            ApiKey::StreamsGroupDescribe => if version >= 0 { 2 } else { 1 },
+            ApiKey::DescribeCluster => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DescribeProducers => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::DescribeTransactions => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::ListTransactions => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::ConsumerGroupHeartbeat => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::ConsumerGroupDescribe => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::StreamsGroupHeartbeat => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
+            ApiKey::StreamsGroupDescribe => {
+                if version >= 0 {
+                    2
+                } else {
+                    1
+                }
+            }
         }
     }
 
     /// Response header version at `version` (1 when flexible, else 0; ApiVersions always 0).
     pub fn response_header_version(self, version: i16) -> i16 {
         match self {
-            ApiKey::Produce => if version >= 9 { 1 } else { 0 },
-            ApiKey::Fetch => if version >= 12 { 1 } else { 0 },
-            ApiKey::ListOffsets => if version >= 6 { 1 } else { 0 },
-            ApiKey::Metadata => if version >= 9 { 1 } else { 0 },
-            ApiKey::OffsetCommit => if version >= 8 { 1 } else { 0 },
-            ApiKey::OffsetFetch => if version >= 6 { 1 } else { 0 },
-            ApiKey::FindCoordinator => if version >= 3 { 1 } else { 0 },
-            ApiKey::JoinGroup => if version >= 6 { 1 } else { 0 },
-            ApiKey::Heartbeat => if version >= 4 { 1 } else { 0 },
-            ApiKey::LeaveGroup => if version >= 4 { 1 } else { 0 },
-            ApiKey::SyncGroup => if version >= 4 { 1 } else { 0 },
-            ApiKey::DescribeGroups => if version >= 5 { 1 } else { 0 },
-            ApiKey::ListGroups => if version >= 3 { 1 } else { 0 },
-            ApiKey::SaslHandshake => { let _ = version; 0 }
-            ApiKey::ApiVersions => { let _ = version; 0 }
-            ApiKey::CreateTopics => if version >= 5 { 1 } else { 0 },
-            ApiKey::DeleteTopics => if version >= 4 { 1 } else { 0 },
-            ApiKey::DeleteRecords => if version >= 2 { 1 } else { 0 },
-            ApiKey::InitProducerId => if version >= 2 { 1 } else { 0 },
-            ApiKey::AddPartitionsToTxn => if version >= 3 { 1 } else { 0 },
-            ApiKey::AddOffsetsToTxn => if version >= 3 { 1 } else { 0 },
-            ApiKey::EndTxn => if version >= 3 { 1 } else { 0 },
-            ApiKey::TxnOffsetCommit => if version >= 3 { 1 } else { 0 },
-            ApiKey::DescribeConfigs => if version >= 4 { 1 } else { 0 },
-            ApiKey::AlterConfigs => if version >= 2 { 1 } else { 0 },
-            ApiKey::SaslAuthenticate => if version >= 2 { 1 } else { 0 },
-            ApiKey::CreatePartitions => if version >= 2 { 1 } else { 0 },
-            ApiKey::DeleteGroups => if version >= 2 { 1 } else { 0 },
-            ApiKey::IncrementalAlterConfigs => if version >= 1 { 1 } else { 0 },
-            ApiKey::OffsetDelete => { let _ = version; 0 }
-            ApiKey::DescribeCluster => if version >= 0 { 1 } else { 0 },
-            ApiKey::DescribeProducers => if version >= 0 { 1 } else { 0 },
-            ApiKey::DescribeTransactions => if version >= 0 { 1 } else { 0 },
-            ApiKey::ListTransactions => if version >= 0 { 1 } else { 0 },
-            ApiKey::ConsumerGroupHeartbeat => if version >= 0 { 1 } else { 0 },
-            ApiKey::ConsumerGroupDescribe => if version >= 0 { 1 } else { 0 },
-            ApiKey::StreamsGroupHeartbeat => if version >= 0 { 1 } else { 0 },
-            ApiKey::StreamsGroupDescribe => if version >= 0 { 1 } else { 0 },
+            ApiKey::Produce => {
+                if version >= 9 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::Fetch => {
+                if version >= 12 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::ListOffsets => {
+                if version >= 6 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::Metadata => {
+                if version >= 9 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::OffsetCommit => {
+                if version >= 8 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::OffsetFetch => {
+                if version >= 6 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::FindCoordinator => {
+                if version >= 3 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::JoinGroup => {
+                if version >= 6 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::Heartbeat => {
+                if version >= 4 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::LeaveGroup => {
+                if version >= 4 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::SyncGroup => {
+                if version >= 4 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DescribeGroups => {
+                if version >= 5 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::ListGroups => {
+                if version >= 3 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::SaslHandshake => {
+                let _ = version;
+                0
+            }
+            ApiKey::ApiVersions => {
+                let _ = version;
+                0
+            }
+            ApiKey::CreateTopics => {
+                if version >= 5 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DeleteTopics => {
+                if version >= 4 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DeleteRecords => {
+                if version >= 2 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::InitProducerId => {
+                if version >= 2 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::AddPartitionsToTxn => {
+                if version >= 3 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::AddOffsetsToTxn => {
+                if version >= 3 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::EndTxn => {
+                if version >= 3 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::TxnOffsetCommit => {
+                if version >= 3 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DescribeConfigs => {
+                if version >= 4 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::AlterConfigs => {
+                if version >= 2 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::SaslAuthenticate => {
+                if version >= 2 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::CreatePartitions => {
+                if version >= 2 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DeleteGroups => {
+                if version >= 2 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::IncrementalAlterConfigs => {
+                if version >= 1 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::OffsetDelete => {
+                let _ = version;
+                0
+            }
+            ApiKey::DescribeCluster => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DescribeProducers => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::DescribeTransactions => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::ListTransactions => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::ConsumerGroupHeartbeat => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::ConsumerGroupDescribe => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::StreamsGroupHeartbeat => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
+            ApiKey::StreamsGroupDescribe => {
+                if version >= 0 {
+                    1
+                } else {
+                    0
+                }
+            }
         }
     }
 }
