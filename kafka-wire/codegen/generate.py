@@ -625,10 +625,21 @@ def main():
     for api, req, resp in apis:
         lines.append(f"    {req.name} => {resp.name} : {api},")
     lines.append("}")
+    lines.append("")
+    for api, req, resp in apis:
+        has = any(f.name == "ThrottleTimeMs" and f.type == "int32" for f in resp.fields)
+        cond = resp.fields and next((f for f in resp.fields if f.name == "ThrottleTimeMs"), None)
+        lines.append(f"impl crate::protocol::Response for {resp.name} {{")
+        lines.append("    fn throttle_time_ms(&self) -> Option<i32> {")
+        lines.append(f"        {'Some(self.throttle_time_ms)' if has else 'None'}")
+        lines.append("    }")
+        lines.append("}")
     with open(os.path.join(OUT, "mod.rs"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
 
     gen_errors(jar)
+    files = [os.path.join(OUT, f) for f in os.listdir(OUT)] + [os.path.join(ROOT, "src", "protocol", "error_code_table.rs")]
+    subprocess.run(["rustfmt", "--edition", "2021", *files], check=True)
     print(f"generated {len(mods)} message files into {OUT}")
 
 

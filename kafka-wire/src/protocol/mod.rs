@@ -29,5 +29,12 @@ pub trait Request: Encode + Decode + std::fmt::Debug + Send + Sync + 'static {
     /// The API this request belongs to.
     const API_KEY: ApiKey;
     /// The response the broker answers with.
-    type Response: Encode + Decode + std::fmt::Debug + Send + 'static;
+    type Response: Response;
+}
+
+/// A Kafka response body.
+pub trait Response: Encode + Decode + std::fmt::Debug + Send + 'static {
+    /// How long the broker asks the client to back off because of a quota (KIP-219), if this
+    /// response carries `ThrottleTimeMs`.
+    fn throttle_time_ms(&self) -> Option<i32>;
 }

@@ -957,3 +957,194 @@ impl_request! {
     StreamsGroupHeartbeatRequest => StreamsGroupHeartbeatResponse : StreamsGroupHeartbeat,
     StreamsGroupDescribeRequest => StreamsGroupDescribeResponse : StreamsGroupDescribe,
 }
+
+impl crate::protocol::Response for ProduceResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for FetchResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for ListOffsetsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for MetadataResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for OffsetCommitResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for OffsetFetchResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for FindCoordinatorResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for JoinGroupResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for HeartbeatResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for LeaveGroupResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for SyncGroupResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DescribeGroupsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for ListGroupsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for SaslHandshakeResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        None
+    }
+}
+impl crate::protocol::Response for ApiVersionsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for CreateTopicsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DeleteTopicsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DeleteRecordsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for InitProducerIdResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for AddPartitionsToTxnResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for AddOffsetsToTxnResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for EndTxnResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for TxnOffsetCommitResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DescribeConfigsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for AlterConfigsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for SaslAuthenticateResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        None
+    }
+}
+impl crate::protocol::Response for CreatePartitionsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DeleteGroupsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for IncrementalAlterConfigsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for OffsetDeleteResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DescribeClusterResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DescribeProducersResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for DescribeTransactionsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for ListTransactionsResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for ConsumerGroupHeartbeatResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for ConsumerGroupDescribeResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for StreamsGroupHeartbeatResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}
+impl crate::protocol::Response for StreamsGroupDescribeResponse {
+    fn throttle_time_ms(&self) -> Option<i32> {
+        Some(self.throttle_time_ms)
+    }
+}

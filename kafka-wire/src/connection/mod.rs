@@ -1,0 +1,252 @@
+//! Layer 1: one connection to one broker.
+//!
+//! [`BrokerConnection`] opens a TCP connection, negotiates API versions with ApiVersions and
+//! then carries typed requests ([`BrokerConnection::send`]) at the negotiated version over a
+//! multiplexed [`Messenger`]. It knows nothing about topics, leaders or retries: that is the
+//! cluster layer's job.
+
+mod messenger;
+mod versions;
+
+pub use messenger::{Messenger, MessengerOptions};
+pub use versions::ApiVersions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use crate::config::{BrokerAddress, ClientConfig};
+use crate::error::ConnectionError;
+use crate::protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::wire::{Decode, ReadBuf};
+use crate::protocol::{frame, ApiKey, ErrorCode, Request, Response};
+
+/// Software name and version sent in ApiVersions (KIP-511).
+pub const CLIENT_SOFTWARE_NAME: &str = "kafka-wire";
+/// See [`CLIENT_SOFTWARE_NAME`].
+pub const CLIENT_SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A negotiated connection to one broker.
+#[derive(Clone, Debug)]
+pub struct BrokerConnection {
+    messenger: Messenger,
+    versions: Arc<ApiVersions>,
+    client_id: Option<String>,
+}
+
+impl BrokerConnection {
+    /// Connect over TCP and negotiate API versions.
+    pub async fn connect(
+        addr: &BrokerAddress,
+        config: &ClientConfig,
+    ) -> Result<Self, ConnectionError> {
+        let stream = tokio::time::timeout(
+            config.connection_setup_timeout,
+            TcpStream::connect((addr.host.as_str(), addr.port)),
+        )
+        .await
+        .map_err(|_| ConnectionError::ConnectTimeout {
+            addr: addr.clone(),
+            after: config.connection_setup_timeout,
+        })?
+        .map_err(|e| ConnectionError::Connect {
+            addr: addr.clone(),
+            source: Arc::new(e),
+        })?;
+        let _ = stream.set_nodelay(true);
+        Self::handshake(stream, addr.clone(), options(config)).await
+    }
+
+    /// Negotiate over an already-open stream (TLS, a proxy, or an in-memory pipe in tests).
+    pub async fn handshake<S>(
+        stream: S,
+        addr: BrokerAddress,
+        options: MessengerOptions,
+    ) -> Result<Self, ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let client_id = options.client_id.clone();
+        let messenger = Messenger::start(stream, addr, options);
+        let versions = negotiate(&messenger, client_id.as_deref()).await?;
+        tracing::debug!(broker = %messenger.addr(), apis = versions.chosen.len(), "connected");
+        Ok(BrokerConnection {
+            messenger,
+            versions: Arc::new(versions),
+            client_id,
+        })
+    }
+
+    /// The broker's address.
+    pub fn addr(&self) -> &BrokerAddress {
+        self.messenger.addr()
+    }
+
+    /// The negotiated API versions.
+    pub fn api_versions(&self) -> &ApiVersions {
+        &self.versions
+    }
+
+    /// Whether the connection has been closed (and must be replaced).
+    pub fn is_closed(&self) -> bool {
+        self.messenger.closed_error().is_some()
+    }
+
+    /// Close the connection; requests in flight fail.
+    pub fn close(&self) {
+        self.messenger.close("closed by the client");
+    }
+
+    /// The version `api` will be sent at, or an error naming the API.
+    pub fn version_for(&self, api: ApiKey) -> Result<i16, ConnectionError> {
+        self.versions
+            .version(api)
+            .ok_or_else(|| ConnectionError::UnsupportedApi {
+                addr: self.addr().clone(),
+                api,
+                ours: api.supported_versions(),
+                theirs: self.versions.describe_broker(api),
+            })
+    }
+
+    /// Send `request` at the negotiated version and wait for the response.
+    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response, ConnectionError> {
+        let version = self.version_for(R::API_KEY)?;
+        self.send_at(request, version).await
+    }
+
+    /// Send `request` at a chosen version (must be one the broker supports).
+    pub async fn send_at<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+    ) -> Result<R::Response, ConnectionError> {
+        let frame = self.raw::<R>(request, version).await?;
+        let response = frame::decode_response::<R>(frame, version).map_err(|source| {
+            ConnectionError::Decode {
+                addr: self.addr().clone(),
+                api: R::API_KEY,
+                version,
+                source,
+            }
+        })?;
+        if let Some(ms) = response.throttle_time_ms() {
+            self.messenger.throttle(ms);
+        }
+        Ok(response)
+    }
+
+    async fn raw<R: Request>(&self, request: &R, version: i16) -> Result<Bytes, ConnectionError> {
+        raw::<R>(&self.messenger, self.client_id.as_deref(), request, version).await
+    }
+}
+
+/// Messenger options from a client configuration.
+pub fn options(config: &ClientConfig) -> MessengerOptions {
+    MessengerOptions {
+        client_id: Some(config.client_id.clone()),
+        request_timeout: config.request_timeout,
+        max_response_size: config.receive_message_max_bytes,
+        idle_timeout: config.connections_max_idle,
+    }
+}
+
+async fn raw<R: Request>(
+    messenger: &Messenger,
+    client_id: Option<&str>,
+    request: &R,
+    version: i16,
+) -> Result<Bytes, ConnectionError> {
+    let addr = messenger.addr().clone();
+    messenger
+        .round_trip(R::API_KEY, |id| {
+            frame::encode_request(request, version, id, client_id).map_err(|source| {
+                ConnectionError::Encode {
+                    addr,
+                    api: R::API_KEY,
+                    version,
+                    source,
+                }
+            })
+        })
+        .await
+}
+
+/// ApiVersions handshake: ask at our highest version; a broker that does not speak it answers
+/// UNSUPPORTED_VERSION in the v0 layout with its own range, and we ask again within it.
+async fn negotiate(
+    messenger: &Messenger,
+    client_id: Option<&str>,
+) -> Result<ApiVersions, ConnectionError> {
+    let (_, mut version) = ApiKey::ApiVersions.supported_versions();
+    let request = ApiVersionsRequest {
+        client_software_name: CLIENT_SOFTWARE_NAME.into(),
+        client_software_version: CLIENT_SOFTWARE_VERSION.into(),
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        let frame = raw(messenger, client_id, &request, version).await?;
+        let response = decode_api_versions(&frame, version)
+            .or_else(|_| decode_api_versions(&frame, 0))
+            .map_err(|source| ConnectionError::Decode {
+                addr: messenger.addr().clone(),
+                api: ApiKey::ApiVersions,
+                version,
+                source,
+            })?;
+        let code = ErrorCode(response.error_code);
+        if code == ErrorCode::UNSUPPORTED_VERSION {
+            let theirs = response
+                .api_keys
+                .iter()
+                .find(|k| k.api_key == ApiKey::ApiVersions as i16)
+                .map(|k| k.max_version)
+                .unwrap_or(0);
+            if theirs >= version {
+                break;
+            }
+            version = theirs;
+            continue;
+        }
+        if !code.is_ok() {
+            return Err(ConnectionError::Handshake {
+                addr: messenger.addr().clone(),
+                code,
+            });
+        }
+        if let Some(ms) = response.throttle_time_ms() {
+            messenger.throttle(ms);
+        }
+        return Ok(ApiVersions::negotiate(&response));
+    }
+    Err(ConnectionError::Handshake {
+        addr: messenger.addr().clone(),
+        code: ErrorCode::UNSUPPORTED_VERSION,
+    })
+}
+
+fn decode_api_versions(
+    frame: &Bytes,
+    version: i16,
+) -> Result<ApiVersionsResponse, crate::protocol::DecodeError> {
+    let mut buf = ReadBuf::new(frame.clone());
+    // ApiVersions responses always use header v0: just the correlation id.
+    buf.i32("ResponseHeader.CorrelationId")?;
+    ApiVersionsResponse::decode(&mut buf, version)
+}
+
+/// How long until the next reconnect attempt after `failures` consecutive failures: exponential
+/// from `reconnect.backoff.ms` to `reconnect.backoff.max.ms`, with ±20 % jitter as in Java.
+pub fn reconnect_backoff(config: &ClientConfig, failures: u32) -> Duration {
+    let base = config.reconnect_backoff.as_millis() as f64;
+    let max = config.reconnect_backoff_max.as_millis() as f64;
+    let exp = base * 2f64.powi(failures.saturating_sub(1).min(30) as i32);
+    let jitter = 1.0 + (rand::random::<f64>() * 0.4 - 0.2);
+    Duration::from_millis((exp.min(max) * jitter).max(0.0) as u64)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! The crate's error types.
+//!
+//! Each layer has its own enum ([`crate::protocol::DecodeError`], [`ConnectionError`],
+//! [`crate::config::ConfigError`]); [`Error`] is what client operations return. Every variant
+//! says what failed and where (broker address, API, topic or partition), and
+//! [`Error::is_retriable`] tells whether trying again can help.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{BrokerAddress, ConfigError};
+use crate::protocol::{ApiKey, DecodeError, EncodeError, ErrorCode};
+
+/// A failure of one broker connection. Cloneable: when a connection dies, every request
+/// in flight on it receives the same error.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectionError {
+    /// TCP connect failed.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The OS error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// TCP connect did not finish in time.
+    #[error("connecting to {addr} timed out after {after:?} (socket.connection.setup.timeout.ms)")]
+    ConnectTimeout {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The timeout.
+        after: Duration,
+    },
+    /// Reading or writing the socket failed.
+    #[error("connection to {addr} failed: {source}")]
+    Io {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The OS error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// The connection is closed (by the broker, by us, or after an earlier failure).
+    #[error("connection to {addr} is closed: {reason}")]
+    Closed {
+        /// The broker.
+        addr: BrokerAddress,
+        /// Why.
+        reason: String,
+    },
+    /// A response frame larger than `receive.message.max.bytes`.
+    #[error("response of {size} bytes from {addr} exceeds receive.message.max.bytes ({limit}); raise it if this broker really sends such responses")]
+    ResponseTooLarge {
+        /// The broker.
+        addr: BrokerAddress,
+        /// Declared frame size.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A frame size that cannot be valid (negative or too small for a header).
+    #[error("invalid response frame size {size} from {addr}: is this a Kafka broker (or a TLS/SASL listener)?")]
+    InvalidFrameSize {
+        /// The broker.
+        addr: BrokerAddress,
+        /// Declared size.
+        size: i32,
+    },
+    /// No response within `request.timeout.ms`; the connection is closed, as in the Java client.
+    #[error("{api:?} request to {addr} timed out after {after:?} (request.timeout.ms)")]
+    RequestTimeout {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The API.
+        api: ApiKey,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The request could not be encoded at the negotiated version.
+    #[error("cannot encode {api:?} v{version} for {addr}: {source}")]
+    Encode {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The API.
+        api: ApiKey,
+        /// The version.
+        version: i16,
+        /// What was wrong.
+        #[source]
+        source: EncodeError,
+    },
+    /// The response could not be decoded.
+    #[error("malformed {api:?} v{version} response from {addr}: {source}")]
+    Decode {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The API.
+        api: ApiKey,
+        /// The version.
+        version: i16,
+        /// What was wrong.
+        #[source]
+        source: DecodeError,
+    },
+    /// The broker and this client share no version of an API.
+    #[error("broker {addr} does not support {api:?} at any version this client speaks (client {ours:?}, broker {theirs})")]
+    UnsupportedApi {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The API.
+        api: ApiKey,
+        /// Versions this client implements.
+        ours: (i16, i16),
+        /// What the broker advertised.
+        theirs: String,
+    },
+    /// ApiVersions negotiation failed with an error code.
+    #[error("ApiVersions handshake with {addr} failed: {code}")]
+    Handshake {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The error code returned.
+        code: ErrorCode,
+    },
+}
+
+impl ConnectionError {
+    /// The broker the error is about.
+    pub fn addr(&self) -> &BrokerAddress {
+        match self {
+            ConnectionError::Connect { addr, .. }
+            | ConnectionError::ConnectTimeout { addr, .. }
+            | ConnectionError::Io { addr, .. }
+            | ConnectionError::Closed { addr, .. }
+            | ConnectionError::ResponseTooLarge { addr, .. }
+            | ConnectionError::InvalidFrameSize { addr, .. }
+            | ConnectionError::RequestTimeout { addr, .. }
+            | ConnectionError::Encode { addr, .. }
+            | ConnectionError::Decode { addr, .. }
+            | ConnectionError::UnsupportedApi { addr, .. }
+            | ConnectionError::Handshake { addr, .. } => addr,
+        }
+    }
+
+    /// Whether a new connection (or another broker) may succeed.
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self,
+            ConnectionError::Connect { .. }
+                | ConnectionError::ConnectTimeout { .. }
+                | ConnectionError::Io { .. }
+                | ConnectionError::Closed { .. }
+                | ConnectionError::RequestTimeout { .. }
+        )
+    }
+}
+
+/// The error of a client operation.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A connection failed.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// The broker answered with an error code.
+    #[error("{operation} failed for {resource}: {code}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Kafka {
+        /// What was attempted, e.g. `CreateTopics`.
+        operation: &'static str,
+        /// The topic, partition, group or broker it was about.
+        resource: String,
+        /// The error code.
+        code: ErrorCode,
+        /// The broker's error message, if it sent one.
+        message: Option<String>,
+    },
+    /// The operation kept failing with retriable errors until its deadline.
+    #[error("{operation} did not succeed within {timeout:?}; last error: {last}")]
+    Timeout {
+        /// What was attempted.
+        operation: &'static str,
+        /// The deadline (`default.api.timeout.ms` unless given).
+        timeout: Duration,
+        /// The last error seen.
+        last: Box<Error>,
+    },
+    /// No bootstrap server or broker could be reached.
+    #[error("no broker is reachable (tried {tried}); last error: {last}")]
+    NoBrokerAvailable {
+        /// Addresses tried.
+        tried: String,
+        /// The last error.
+        last: Box<Error>,
+    },
+    /// The broker's answer makes no sense for the request (a protocol violation).
+    #[error("unexpected response to {operation}: {detail}")]
+    Protocol {
+        /// What was attempted.
+        operation: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The client was asked for something it cannot do (a usage error).
+    #[error("invalid request: {0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// Whether trying again (after a metadata refresh) may succeed.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Connection(e) => e.is_retriable(),
+            Error::Kafka { code, .. } => code.is_retriable(),
+            Error::NoBrokerAvailable { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether cached metadata must be refreshed before retrying.
+    pub fn invalidates_metadata(&self) -> bool {
+        match self {
+            Error::Kafka { code, .. } => code.invalidates_metadata(),
+            Error::Connection(e) => e.is_retriable(),
+            _ => false,
+        }
+    }
+
+    /// The Kafka error code, if the broker returned one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Kafka { code, .. } => Some(*code),
+            Error::Timeout { last, .. } => last.code(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn kafka(
+        operation: &'static str,
+        resource: impl Into<String>,
+        code: ErrorCode,
+        message: Option<String>,
+    ) -> Self {
+        Error::Kafka {
+            operation,
+            resource: resource.into(),
+            code,
+            message: message.filter(|m| !m.is_empty()),
+        }
+    }
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
