@@ -1,0 +1,355 @@
+//! Layer 2: the cluster. Bootstrap, the metadata cache, one connection per broker, and
+//! routing a request to the right broker with retries.
+//!
+//! [`Client`] is the shared core that the producer, consumer and admin clients are built on.
+//! It owns a [`ClusterMetadata`] cache, refreshed every `metadata.max.age.ms`, when a caller
+//! reports stale metadata (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, a dead
+//! connection …) and on demand; and a [`pool::ConnectionPool`] that reconnects with
+//! exponential backoff and jitter.
+
+mod metadata;
+mod pool;
+
+pub use metadata::{
+    BrokerMetadata, ClusterMetadata, LeaderLookup, PartitionMetadata, TopicMetadata,
+};
+
+use std::future::Future;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use crate::config::{BrokerAddress, ClientConfig};
+use crate::connection::BrokerConnection;
+use crate::error::{ConnectionError, Error, Result};
+use crate::protocol::messages::metadata_request::MetadataRequestTopic;
+use crate::protocol::messages::MetadataRequest;
+use crate::protocol::Request;
+use crate::TopicPartition;
+
+use pool::ConnectionPool;
+
+/// Which topics a metadata refresh asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicsToRefresh {
+    /// Only brokers and controller.
+    None,
+    /// Every topic in the cluster.
+    All,
+    /// These topics (added to what is cached).
+    Some(Vec<String>),
+}
+
+struct Inner {
+    config: ClientConfig,
+    metadata: RwLock<ClusterMetadata>,
+    pool: ConnectionPool,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+/// The cluster-aware core shared by every client. Cheap to clone.
+///
+/// ```no_run
+/// # async fn demo() -> kafka_wire::Result<()> {
+/// use kafka_wire::{cluster::Client, config::ClientConfig};
+/// let client = Client::connect(ClientConfig::new("127.0.0.1:9092")).await?;
+/// let metadata = client.metadata();
+/// println!("cluster {:?} has {} brokers", metadata.cluster_id, metadata.brokers.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("bootstrap", &self.inner.config.bootstrap_servers)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Validate `config`, reach a bootstrap server and load the broker list.
+    pub async fn connect(config: ClientConfig) -> Result<Client> {
+        config.validate()?;
+        let client = Client {
+            inner: Arc::new(Inner {
+                pool: ConnectionPool::new(config.clone()),
+                config,
+                metadata: RwLock::new(ClusterMetadata::default()),
+                refresh: tokio::sync::Mutex::new(()),
+            }),
+        };
+        client.refresh_metadata(TopicsToRefresh::None).await?;
+        tokio::spawn(refresh_periodically(Arc::downgrade(&client.inner)));
+        Ok(client)
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// A snapshot of the metadata cache.
+    pub fn metadata(&self) -> ClusterMetadata {
+        self.inner
+            .metadata
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Mark metadata stale; the next lookup refreshes it.
+    pub fn invalidate_metadata(&self) {
+        self.inner
+            .metadata
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .invalidate();
+    }
+
+    /// Fetch metadata now from any reachable broker (bootstrap servers as a last resort).
+    pub async fn refresh_metadata(&self, topics: TopicsToRefresh) -> Result<()> {
+        let _serial = self.inner.refresh.lock().await;
+        let cached: Vec<String> = {
+            let m = self
+                .inner
+                .metadata
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            m.topics.keys().cloned().collect()
+        };
+        let (names, all) = match &topics {
+            TopicsToRefresh::All => (None, true),
+            TopicsToRefresh::None => (Some(cached), false),
+            TopicsToRefresh::Some(t) => {
+                let mut names = cached;
+                names.extend(t.iter().cloned());
+                names.sort();
+                names.dedup();
+                (Some(names), false)
+            }
+        };
+        let request = MetadataRequest {
+            topics: names.map(|n| {
+                n.into_iter()
+                    .map(|name| MetadataRequestTopic {
+                        name: Some(name),
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
+            allow_auto_topic_creation: false,
+            ..Default::default()
+        };
+        let response = self.send_to_any(&request).await?;
+        self.inner
+            .metadata
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .update(&response, all, Instant::now());
+        Ok(())
+    }
+
+    /// Metadata that includes `topics`, refreshing if any is missing or the cache is stale.
+    pub async fn metadata_for(&self, topics: &[String]) -> Result<ClusterMetadata> {
+        let need = {
+            let m = self
+                .inner
+                .metadata
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            m.needs_refresh(Instant::now(), self.inner.config.metadata_max_age)
+                || topics.iter().any(|t| !m.topics.contains_key(t))
+        };
+        if need {
+            self.refresh_metadata(TopicsToRefresh::Some(topics.to_vec()))
+                .await?;
+        }
+        Ok(self.metadata())
+    }
+
+    /// The connection to broker `node_id`, opening one if needed.
+    pub async fn connection(&self, node_id: i32) -> Result<BrokerConnection> {
+        let addr = {
+            let m = self
+                .inner
+                .metadata
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            m.brokers.get(&node_id).map(|b| b.address.clone())
+        };
+        let Some(addr) = addr else {
+            self.invalidate_metadata();
+            return Err(Error::InvalidArgument(format!(
+                "broker {node_id} is not in the cluster metadata"
+            )));
+        };
+        Ok(self.inner.pool.get(node_id, &addr).await?)
+    }
+
+    /// Send to broker `node_id`.
+    pub async fn send_to_node<R: Request>(&self, node_id: i32, request: &R) -> Result<R::Response> {
+        let conn = self.connection(node_id).await?;
+        let result = conn.send(request).await;
+        if let Err(e) = &result {
+            if e.is_retriable() {
+                self.invalidate_metadata();
+            }
+        }
+        Ok(result?)
+    }
+
+    /// Send to any reachable broker: known brokers first, then the bootstrap servers.
+    pub async fn send_to_any<R: Request>(&self, request: &R) -> Result<R::Response> {
+        let mut candidates: Vec<(Option<i32>, BrokerAddress)> = {
+            let m = self
+                .inner
+                .metadata
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            m.brokers
+                .values()
+                .map(|b| (Some(b.node_id), b.address.clone()))
+                .collect()
+        };
+        // Prefer brokers we already have a live connection to, and spread the rest.
+        candidates.sort_by_key(|(id, _)| !id.is_some_and(|id| self.inner.pool.is_connected(id)));
+        candidates.extend(
+            self.inner
+                .config
+                .bootstrap_servers
+                .iter()
+                .map(|a| (None, a.clone())),
+        );
+        let mut last: Option<ConnectionError> = None;
+        let mut tried = Vec::new();
+        for (node, addr) in candidates {
+            tried.push(addr.to_string());
+            let conn = match node {
+                Some(id) => self.inner.pool.get(id, &addr).await,
+                None => self.inner.pool.bootstrap(&addr).await,
+            };
+            match conn {
+                Ok(conn) => match conn.send(request).await {
+                    Ok(r) => return Ok(r),
+                    Err(e) if e.is_retriable() => last = Some(e),
+                    Err(e) => return Err(e.into()),
+                },
+                Err(e) if e.is_retriable() => last = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tried.dedup();
+        Err(Error::NoBrokerAvailable {
+            tried: tried.join(", "),
+            last: Box::new(
+                last.map(Error::from)
+                    .unwrap_or_else(|| Error::InvalidArgument("no bootstrap servers".into())),
+            ),
+        })
+    }
+
+    /// Send to the controller (KRaft brokers forward controller requests).
+    pub async fn send_to_controller<R: Request>(&self, request: &R) -> Result<R::Response> {
+        let controller = self.metadata().controller_id;
+        match controller {
+            Some(id) => self.send_to_node(id, request).await,
+            None => self.send_to_any(request).await,
+        }
+    }
+
+    /// The leader of `tp`, refreshing metadata while it is unknown, until `default.api.timeout.ms`.
+    pub async fn leader(&self, tp: &TopicPartition) -> Result<BrokerMetadata> {
+        let topics = [tp.topic.clone()];
+        self.retry("find partition leader", || async {
+            let m = self.metadata_for(&topics).await?;
+            match m.leader(tp) {
+                LeaderLookup::Leader(b) => Ok(b),
+                LeaderLookup::UnknownTopic | LeaderLookup::UnknownPartition => {
+                    self.invalidate_metadata();
+                    Err(Error::kafka(
+                        "Metadata",
+                        tp.to_string(),
+                        crate::protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                        None,
+                    ))
+                }
+                LeaderLookup::NoLeader => {
+                    self.invalidate_metadata();
+                    Err(Error::kafka(
+                        "Metadata",
+                        tp.to_string(),
+                        crate::protocol::ErrorCode::LEADER_NOT_AVAILABLE,
+                        None,
+                    ))
+                }
+            }
+        })
+        .await
+    }
+
+    /// Run `attempt` until it succeeds, fails with a non-retriable error, or
+    /// `default.api.timeout.ms` passes. Retriable errors wait `retry.backoff.ms` (doubling, up to
+    /// 1 s) and refresh metadata when it is stale.
+    pub async fn retry<T, F, Fut>(&self, operation: &'static str, attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.retry_for(operation, self.inner.config.default_api_timeout, attempt)
+            .await
+    }
+
+    /// [`Client::retry`] with an explicit deadline.
+    pub async fn retry_for<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        timeout: Duration,
+        mut attempt: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = self.inner.config.retry_backoff;
+        loop {
+            match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(e) if e.is_retriable() => {
+                    if e.invalidates_metadata() {
+                        self.invalidate_metadata();
+                    }
+                    let now = Instant::now();
+                    if now + backoff >= deadline {
+                        return Err(Error::Timeout {
+                            operation,
+                            timeout,
+                            last: Box::new(e),
+                        });
+                    }
+                    tracing::debug!(operation, error = %e, ?backoff, "retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+async fn refresh_periodically(inner: Weak<Inner>) {
+    loop {
+        let Some(age) = inner.upgrade().map(|i| i.config.metadata_max_age) else {
+            return;
+        };
+        tokio::time::sleep(age.max(Duration::from_millis(100))).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let client = Client { inner };
+        if let Err(e) = client.refresh_metadata(TopicsToRefresh::None).await {
+            tracing::debug!(error = %e, "periodic metadata refresh failed");
+        }
+    }
+}
