@@ -1,4 +1,5 @@
 //! placeholder
+pub mod admin;
 pub mod cluster;
 pub mod config;
 pub mod connection;
