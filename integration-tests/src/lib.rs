@@ -1,1 +1,295 @@
+//! Shared helpers for the end-to-end tests in `tests/`.
+//!
+//! The brokers are started by `scripts/broker` (see `docs/brokers.md`); `scripts/test` exports
+//! their addresses as `KAFKA_WIRE_KAFKA` (Apache Kafka, single node), `KAFKA_WIRE_KAFKA3`
+//! (three-node Apache Kafka), `KAFKA_WIRE_NOIDA` and `KAFKA_WIRE_TANSU`. A test whose broker is
+//! not configured prints `SKIPPED` and returns — unless `KAFKA_WIRE_REQUIRE_BROKERS=1` (as in
+//! CI), where that is a failure.
 
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_wire::cluster::Client;
+use kafka_wire::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_wire::protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_wire::protocol::messages::{FetchRequest, ProduceRequest};
+use kafka_wire::protocol::record_batch::{self, DecodeLimits, RecordBatch};
+use kafka_wire::protocol::{ApiKey, ErrorCode};
+use kafka_wire::{Error, TopicPartition};
+
+/// The brokers the tests can run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broker {
+    /// Apache Kafka 4.4.0, single node (the reference).
+    Kafka,
+    /// Apache Kafka 4.4.0, three nodes on one machine.
+    Kafka3,
+    /// noida-db 0.2.3.
+    Noida,
+    /// tansu 0.6.0.
+    Tansu,
+}
+
+impl Broker {
+    /// The environment variable holding its bootstrap servers.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Broker::Kafka => "KAFKA_WIRE_KAFKA",
+            Broker::Kafka3 => "KAFKA_WIRE_KAFKA3",
+            Broker::Noida => "KAFKA_WIRE_NOIDA",
+            Broker::Tansu => "KAFKA_WIRE_TANSU",
+        }
+    }
+
+    /// Name used by `scripts/broker`.
+    pub fn script_name(self) -> &'static str {
+        match self {
+            Broker::Kafka => "kafka",
+            Broker::Kafka3 => "kafka3",
+            Broker::Noida => "noida",
+            Broker::Tansu => "tansu",
+        }
+    }
+
+    /// Bootstrap servers, or `None` (after printing SKIPPED) when the broker is not configured.
+    pub fn bootstrap(self, test: &str) -> Option<String> {
+        match std::env::var(self.env_var()) {
+            Ok(v) if !v.is_empty() => Some(v),
+            _ => {
+                if std::env::var("KAFKA_WIRE_REQUIRE_BROKERS").as_deref() == Ok("1") {
+                    panic!(
+                        "{test}: {} is not set but KAFKA_WIRE_REQUIRE_BROKERS=1",
+                        self.env_var()
+                    );
+                }
+                eprintln!(
+                    "SKIPPED {test}: {} is not set (start it with scripts/broker)",
+                    self.env_var()
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Install a tracing subscriber once (RUST_LOG controls it).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// Run `scripts/broker` with `args`; panics with its output if it fails.
+pub fn broker_script(args: &[&str]) -> String {
+    let out = Command::new(repo_root().join("scripts/broker"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/broker: {e}"));
+    if !out.status.success() {
+        panic!(
+            "scripts/broker {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A topic name unique to this run.
+pub fn unique_topic(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", std::process::id(), rand::random::<u32>())
+}
+
+/// The Python interpreter that has the interop peers' packages (`scripts/test` sets it).
+pub fn python() -> String {
+    std::env::var("KAFKA_WIRE_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Run the librdkafka peer (`peers/rdkafka_peer.py`) and return its stdout.
+pub fn rdkafka_peer(args: &[&str]) -> String {
+    let script = repo_root().join("integration-tests/peers/rdkafka_peer.py");
+    let out = Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the librdkafka peer: {e}"));
+    assert!(
+        out.status.success(),
+        "rdkafka peer {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Produce one batch to a partition's leader with acks=all; returns the base offset.
+/// (A raw helper for the foundation tests; the producer client builds on the same requests.)
+pub async fn produce_batch(
+    client: &Client,
+    tp: &TopicPartition,
+    batch: &RecordBatch,
+) -> Result<i64, Error> {
+    let records =
+        record_batch::encode_batch(batch).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    client
+        .retry("produce", || async {
+            let leader = client.leader(tp).await?;
+            let conn = client.connection(leader.node_id).await?;
+            let version = conn.version_for(ApiKey::Produce)?;
+            let topic_id = client
+                .metadata()
+                .topics
+                .get(&tp.topic)
+                .map(|t| t.topic_id)
+                .unwrap_or_default();
+            let request = ProduceRequest {
+                acks: -1,
+                timeout_ms: 10_000,
+                topic_data: vec![TopicProduceData {
+                    name: if version < 13 {
+                        tp.topic.clone()
+                    } else {
+                        String::new()
+                    },
+                    topic_id: if version >= 13 {
+                        topic_id
+                    } else {
+                        Default::default()
+                    },
+                    partition_data: vec![PartitionProduceData {
+                        index: tp.partition,
+                        records: Some(records.clone()),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let response = conn.send_at(&request, version).await?;
+            let p = response
+                .responses
+                .first()
+                .and_then(|t| t.partition_responses.first())
+                .ok_or_else(|| Error::Protocol {
+                    operation: "Produce",
+                    detail: "empty response".into(),
+                })?;
+            match ErrorCode(p.error_code) {
+                ErrorCode::NONE => Ok(p.base_offset),
+                code => {
+                    if code.invalidates_metadata() {
+                        client.invalidate_metadata();
+                    }
+                    Err(Error::Kafka {
+                        operation: "Produce",
+                        resource: tp.to_string(),
+                        code,
+                        message: p.error_message.clone(),
+                    })
+                }
+            }
+        })
+        .await
+}
+
+/// Fetch from `offset` until at least `min_records` records arrived (or 20 s passed).
+pub async fn fetch_batches(
+    client: &Client,
+    tp: &TopicPartition,
+    mut offset: i64,
+    min_records: usize,
+) -> Result<Vec<RecordBatch>, Error> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut out = Vec::new();
+    let mut count = 0;
+    while count < min_records && std::time::Instant::now() < deadline {
+        let records = fetch_once(client, tp, offset).await?;
+        for batch in record_batch::RecordBatchReader::new(records, DecodeLimits::default()) {
+            let batch = batch.map_err(|e| Error::InvalidArgument(e.to_string()))?;
+            offset = batch.next_offset();
+            count += batch.records.iter().filter(|_| !batch.is_control).count();
+            out.push(batch);
+        }
+    }
+    Ok(out)
+}
+
+async fn fetch_once(client: &Client, tp: &TopicPartition, offset: i64) -> Result<Bytes, Error> {
+    client
+        .retry("fetch", || async {
+            let leader = client.leader(tp).await?;
+            let conn = client.connection(leader.node_id).await?;
+            let version = conn.version_for(ApiKey::Fetch)?;
+            let topic_id = client
+                .metadata()
+                .topics
+                .get(&tp.topic)
+                .map(|t| t.topic_id)
+                .unwrap_or_default();
+            let request = FetchRequest {
+                replica_id: if version <= 14 {
+                    -1
+                } else {
+                    Default::default()
+                },
+                max_wait_ms: 200,
+                min_bytes: 1,
+                max_bytes: 8 << 20,
+                session_epoch: -1,
+                topics: vec![FetchTopic {
+                    topic: if version < 13 {
+                        tp.topic.clone()
+                    } else {
+                        String::new()
+                    },
+                    topic_id: if version >= 13 {
+                        topic_id
+                    } else {
+                        Default::default()
+                    },
+                    partitions: vec![FetchPartition {
+                        partition: tp.partition,
+                        fetch_offset: offset,
+                        partition_max_bytes: 4 << 20,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let response = conn.send_at(&request, version).await?;
+            let p = response
+                .responses
+                .first()
+                .and_then(|t| t.partitions.first())
+                .ok_or_else(|| Error::Protocol {
+                    operation: "Fetch",
+                    detail: "empty response".into(),
+                })?;
+            match ErrorCode(p.error_code) {
+                ErrorCode::NONE => Ok(p.records.clone().unwrap_or_default()),
+                code => {
+                    if code.invalidates_metadata() {
+                        client.invalidate_metadata();
+                    }
+                    Err(Error::Kafka {
+                        operation: "Fetch",
+                        resource: tp.to_string(),
+                        code,
+                        message: None,
+                    })
+                }
+            }
+        })
+        .await
+}

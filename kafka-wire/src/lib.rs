@@ -1,4 +1,33 @@
-//! placeholder
+//! A pure-Rust Apache Kafka client: no C, no OpenSSL, one static binary.
+//!
+//! The crate is layered like the protocol, each layer only using the ones below it:
+//!
+//! | layer | module | what it holds |
+//! |---|---|---|
+//! | 0 codec | [`protocol`] | request/response codecs generated from Kafka 4.4.0's specs, RecordBatch v2, compression, error codes |
+//! | 1 connection | [`connection`] | one multiplexed TCP connection per broker, ApiVersions negotiation |
+//! | 2 cluster | [`cluster`] | bootstrap, metadata cache, connection pool, routing, retries |
+//! | 3 clients | [`admin`] | the admin client (producer, consumer and groups follow) |
+//!
+//! Configuration uses Kafka's property names ([`config::ClientConfig`]); errors are typed and
+//! say what failed where ([`Error`]).
+//!
+//! The shortest program, listing a cluster's topics:
+//!
+//! ```no_run
+//! use kafka_wire::{admin::Admin, config::ClientConfig};
+//!
+//! #[tokio::main]
+//! async fn main() -> kafka_wire::Result<()> {
+//!     let admin = Admin::connect(ClientConfig::new("127.0.0.1:9092")).await?;
+//!     for topic in admin.list_topics().await? {
+//!         println!("{topic}");
+//!     }
+//!     Ok(())
+//! }
+//! ```
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod cluster;
 pub mod config;

@@ -157,13 +157,22 @@ impl Admin {
                     }
                 })
                 .await?;
-            let result = r.results.into_iter().next().ok_or_else(|| Error::Protocol {
-                operation: "DescribeConfigs",
-                detail: format!("no result for {resource}"),
-            })?;
+            let result = r
+                .results
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Protocol {
+                    operation: "DescribeConfigs",
+                    detail: format!("no result for {resource}"),
+                })?;
             let code = ErrorCode(result.error_code);
             if !code.is_ok() {
-                return Err(Error::kafka("DescribeConfigs", resource.to_string(), code, result.error_message));
+                return Err(Error::kafka(
+                    "DescribeConfigs",
+                    resource.to_string(),
+                    code,
+                    result.error_message,
+                ));
             }
             let entries = result
                 .configs

@@ -85,7 +85,12 @@ impl Admin {
                 .await?;
             let code = ErrorCode(r.error_code);
             if !code.is_ok() {
-                return Err(Error::kafka("DescribeCluster", "cluster", code, r.error_message));
+                return Err(Error::kafka(
+                    "DescribeCluster",
+                    "cluster",
+                    code,
+                    r.error_message,
+                ));
             }
             let brokers = r
                 .brokers

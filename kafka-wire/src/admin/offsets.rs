@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use super::Admin;
 use crate::error::{Error, Result};
-use crate::protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
+use crate::protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsTopic,
+};
 use crate::protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use crate::protocol::messages::{DeleteRecordsRequest, ListOffsetsRequest};
 use crate::protocol::ErrorCode;
@@ -53,7 +55,10 @@ async fn by_leader<T: Clone>(
     let mut groups: BTreeMap<i32, Vec<(TopicPartition, T)>> = BTreeMap::new();
     for (tp, v) in items {
         let leader = admin.client.leader(tp).await?;
-        groups.entry(leader.node_id).or_default().push((tp.clone(), v.clone()));
+        groups
+            .entry(leader.node_id)
+            .or_default()
+            .push((tp.clone(), v.clone()));
     }
     Ok(groups)
 }
@@ -64,7 +69,10 @@ fn group_topics<T, P>(
 ) -> BTreeMap<String, Vec<P>> {
     let mut topics: BTreeMap<String, Vec<P>> = BTreeMap::new();
     for (tp, v) in items {
-        topics.entry(tp.topic.clone()).or_default().push(partition(tp.partition, v));
+        topics
+            .entry(tp.topic.clone())
+            .or_default()
+            .push(partition(tp.partition, v));
     }
     topics
 }
@@ -84,11 +92,12 @@ impl Admin {
                 {
                     let mut retriable: Option<Error> = None;
                     for (leader, items) in by_leader(self, pending).await? {
-                        let topics = group_topics(&items, |p, spec: &OffsetSpec| ListOffsetsPartition {
-                            partition_index: p,
-                            timestamp: spec.wire(),
-                            ..Default::default()
-                        });
+                        let topics =
+                            group_topics(&items, |p, spec: &OffsetSpec| ListOffsetsPartition {
+                                partition_index: p,
+                                timestamp: spec.wire(),
+                                ..Default::default()
+                            });
                         let request = ListOffsetsRequest {
                             replica_id: -1,
                             topics: topics
@@ -120,12 +129,14 @@ impl Admin {
                                             ListedOffset {
                                                 offset: p.offset,
                                                 timestamp: p.timestamp,
-                                                leader_epoch: (p.leader_epoch >= 0).then_some(p.leader_epoch),
+                                                leader_epoch: (p.leader_epoch >= 0)
+                                                    .then_some(p.leader_epoch),
                                             },
                                         );
                                     }
                                     code => {
-                                        let e = Error::kafka("ListOffsets", tp.to_string(), code, None);
+                                        let e =
+                                            Error::kafka("ListOffsets", tp.to_string(), code, None);
                                         if !code.is_retriable() {
                                             return Err(e);
                                         }
@@ -151,7 +162,12 @@ impl Admin {
         &self,
         before: &[(TopicPartition, i64)],
     ) -> Result<BTreeMap<TopicPartition, i64>> {
-        let timeout_ms = self.client.config().request_timeout.as_millis().min(i32::MAX as u128) as i32;
+        let timeout_ms = self
+            .client
+            .config()
+            .request_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32;
         let pending: BTreeMap<TopicPartition, i64> = before.iter().cloned().collect();
         let state = tokio::sync::Mutex::new((pending, BTreeMap::new()));
         self.client
@@ -161,11 +177,12 @@ impl Admin {
                 {
                     let mut retriable: Option<Error> = None;
                     for (leader, items) in by_leader(self, pending).await? {
-                        let topics = group_topics(&items, |p, offset: &i64| DeleteRecordsPartition {
-                            partition_index: p,
-                            offset: *offset,
-                            ..Default::default()
-                        });
+                        let topics =
+                            group_topics(&items, |p, offset: &i64| DeleteRecordsPartition {
+                                partition_index: p,
+                                offset: *offset,
+                                ..Default::default()
+                            });
                         let request = DeleteRecordsRequest {
                             topics: topics
                                 .into_iter()
@@ -195,7 +212,12 @@ impl Admin {
                                         out.insert(tp, p.low_watermark);
                                     }
                                     code => {
-                                        let e = Error::kafka("DeleteRecords", tp.to_string(), code, None);
+                                        let e = Error::kafka(
+                                            "DeleteRecords",
+                                            tp.to_string(),
+                                            code,
+                                            None,
+                                        );
                                         if !code.is_retriable() {
                                             return Err(e);
                                         }

@@ -104,14 +104,27 @@ impl Admin {
         topics: Vec<NewTopic>,
         validate_only: bool,
     ) -> Result<BTreeMap<String, Result<()>>> {
-        let timeout_ms = self.client.config().request_timeout.as_millis().min(i32::MAX as u128) as i32;
+        let timeout_ms = self
+            .client
+            .config()
+            .request_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32;
         let request = CreateTopicsRequest {
             topics: topics
                 .iter()
                 .map(|t| CreatableTopic {
                     name: t.name.clone(),
-                    num_partitions: if t.replica_assignment.is_empty() { t.num_partitions } else { -1 },
-                    replication_factor: if t.replica_assignment.is_empty() { t.replication_factor } else { -1 },
+                    num_partitions: if t.replica_assignment.is_empty() {
+                        t.num_partitions
+                    } else {
+                        -1
+                    },
+                    replication_factor: if t.replica_assignment.is_empty() {
+                        t.replication_factor
+                    } else {
+                        -1
+                    },
                     assignments: t
                         .replica_assignment
                         .iter()
@@ -142,8 +155,17 @@ impl Admin {
             .retry("CreateTopics", || async {
                 let r = self.client.send_to_controller(&request).await?;
                 // NOT_CONTROLLER on every topic: the controller moved, retry the whole request.
-                if let Some(t) = r.topics.iter().find(|t| ErrorCode(t.error_code) == ErrorCode::NOT_CONTROLLER) {
-                    return Err(Error::kafka("CreateTopics", t.name.clone(), ErrorCode::NOT_CONTROLLER, None));
+                if let Some(t) = r
+                    .topics
+                    .iter()
+                    .find(|t| ErrorCode(t.error_code) == ErrorCode::NOT_CONTROLLER)
+                {
+                    return Err(Error::kafka(
+                        "CreateTopics",
+                        t.name.clone(),
+                        ErrorCode::NOT_CONTROLLER,
+                        None,
+                    ));
                 }
                 Ok(r)
             })
@@ -170,43 +192,58 @@ impl Admin {
 
     /// Delete topics by name; one result per topic.
     pub async fn delete_topics(&self, names: &[&str]) -> Result<BTreeMap<String, Result<()>>> {
-        let timeout_ms = self.client.config().request_timeout.as_millis().min(i32::MAX as u128) as i32;
-        let response = self
+        let timeout_ms = self
             .client
-            .retry("DeleteTopics", || async {
-                let controller = self.client.metadata().controller_id;
-                let conn = match controller {
-                    Some(id) => self.client.connection(id).await?,
-                    None => {
-                        let any = *self.client.metadata().brokers.keys().next().ok_or_else(|| {
-                            Error::InvalidArgument("no brokers in metadata".into())
-                        })?;
-                        self.client.connection(any).await?
+            .config()
+            .request_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32;
+        let response =
+            self.client
+                .retry("DeleteTopics", || async {
+                    let controller = self.client.metadata().controller_id;
+                    let conn =
+                        match controller {
+                            Some(id) => self.client.connection(id).await?,
+                            None => {
+                                let any =
+                                    *self.client.metadata().brokers.keys().next().ok_or_else(
+                                        || Error::InvalidArgument("no brokers in metadata".into()),
+                                    )?;
+                                self.client.connection(any).await?
+                            }
+                        };
+                    let version = conn.version_for(ApiKey::DeleteTopics)?;
+                    let mut request = DeleteTopicsRequest {
+                        timeout_ms,
+                        ..Default::default()
+                    };
+                    if version >= 6 {
+                        request.topics = names
+                            .iter()
+                            .map(|n| DeleteTopicState {
+                                name: Some((*n).to_owned()),
+                                ..Default::default()
+                            })
+                            .collect();
+                    } else {
+                        request.topic_names = names.iter().map(|n| (*n).to_owned()).collect();
                     }
-                };
-                let version = conn.version_for(ApiKey::DeleteTopics)?;
-                let mut request = DeleteTopicsRequest {
-                    timeout_ms,
-                    ..Default::default()
-                };
-                if version >= 6 {
-                    request.topics = names
+                    let r = conn.send_at(&request, version).await?;
+                    if r.responses
                         .iter()
-                        .map(|n| DeleteTopicState {
-                            name: Some((*n).to_owned()),
-                            ..Default::default()
-                        })
-                        .collect();
-                } else {
-                    request.topic_names = names.iter().map(|n| (*n).to_owned()).collect();
-                }
-                let r = conn.send_at(&request, version).await?;
-                if r.responses.iter().any(|t| ErrorCode(t.error_code) == ErrorCode::NOT_CONTROLLER) {
-                    return Err(Error::kafka("DeleteTopics", names.join(","), ErrorCode::NOT_CONTROLLER, None));
-                }
-                Ok(r)
-            })
-            .await?;
+                        .any(|t| ErrorCode(t.error_code) == ErrorCode::NOT_CONTROLLER)
+                    {
+                        return Err(Error::kafka(
+                            "DeleteTopics",
+                            names.join(","),
+                            ErrorCode::NOT_CONTROLLER,
+                            None,
+                        ));
+                    }
+                    Ok(r)
+                })
+                .await?;
         self.client.invalidate_metadata();
         let mut out = BTreeMap::new();
         for t in response.responses {
@@ -219,7 +256,12 @@ impl Admin {
 
     /// Grow `topic` to `total` partitions.
     pub async fn create_partitions(&self, topic: &str, total: i32) -> Result<()> {
-        let timeout_ms = self.client.config().request_timeout.as_millis().min(i32::MAX as u128) as i32;
+        let timeout_ms = self
+            .client
+            .config()
+            .request_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32;
         let request = CreatePartitionsRequest {
             topics: vec![CreatePartitionsTopic {
                 name: topic.to_owned(),
@@ -236,7 +278,12 @@ impl Admin {
                 let r = self.client.send_to_controller(&request).await?;
                 for t in &r.results {
                     if ErrorCode(t.error_code) == ErrorCode::NOT_CONTROLLER {
-                        return Err(Error::kafka("CreatePartitions", topic, ErrorCode::NOT_CONTROLLER, None));
+                        return Err(Error::kafka(
+                            "CreatePartitions",
+                            topic,
+                            ErrorCode::NOT_CONTROLLER,
+                            None,
+                        ));
                     }
                 }
                 Ok(r)
@@ -268,7 +315,9 @@ impl Admin {
     /// Describe topics; a missing topic is an UNKNOWN_TOPIC_OR_PARTITION error.
     pub async fn describe_topics(&self, names: &[&str]) -> Result<Vec<TopicDescription>> {
         let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
-        self.client.refresh_metadata(TopicsToRefresh::Some(names.clone())).await?;
+        self.client
+            .refresh_metadata(TopicsToRefresh::Some(names.clone()))
+            .await?;
         let m = self.client.metadata();
         names
             .iter()
@@ -279,7 +328,12 @@ impl Admin {
                     is_internal: t.is_internal,
                     partitions: t.partitions.clone(),
                 }),
-                None => Err(Error::kafka("DescribeTopics", n.clone(), ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, None)),
+                None => Err(Error::kafka(
+                    "DescribeTopics",
+                    n.clone(),
+                    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                    None,
+                )),
             })
             .collect()
     }
@@ -291,9 +345,14 @@ impl Admin {
     /// Streams reports for internal topics), and configs that differ are set with
     /// IncrementalAlterConfigs. Returns once every topic has a leader for every partition, or
     /// fails after `default.api.timeout.ms`.
-    pub async fn ensure_topics(&self, topics: &[NewTopic]) -> Result<BTreeMap<String, EnsureOutcome>> {
+    pub async fn ensure_topics(
+        &self,
+        topics: &[NewTopic],
+    ) -> Result<BTreeMap<String, EnsureOutcome>> {
         let names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
-        self.client.refresh_metadata(TopicsToRefresh::Some(names.clone())).await?;
+        self.client
+            .refresh_metadata(TopicsToRefresh::Some(names.clone()))
+            .await?;
         let existing = self.client.metadata();
         let missing: Vec<NewTopic> = topics
             .iter()
@@ -326,10 +385,12 @@ impl Admin {
                 )));
             }
             let resource = ConfigResource::Topic(t.name.clone());
-            let current = self.describe_configs(&[resource.clone()]).await?;
+            let current = self
+                .describe_configs(std::slice::from_ref(&resource))
+                .await?;
             let current: BTreeMap<String, Option<String>> = current
-                .into_iter()
-                .flat_map(|(_, entries)| entries)
+                .into_values()
+                .flatten()
                 .map(|e| (e.name, e.value))
                 .collect();
             let changes: Vec<AlterConfigOp> = t
@@ -353,12 +414,14 @@ impl Admin {
     pub async fn wait_for_leaders(&self, names: &[String]) -> Result<()> {
         let deadline = Instant::now() + self.client.config().default_api_timeout;
         loop {
-            self.client.refresh_metadata(TopicsToRefresh::Some(names.to_vec())).await?;
+            self.client
+                .refresh_metadata(TopicsToRefresh::Some(names.to_vec()))
+                .await?;
             let m = self.client.metadata();
             let ready = names.iter().all(|n| {
-                m.topics
-                    .get(n)
-                    .is_some_and(|t| !t.partitions.is_empty() && t.partitions.iter().all(|p| p.leader.is_some()))
+                m.topics.get(n).is_some_and(|t| {
+                    !t.partitions.is_empty() && t.partitions.iter().all(|p| p.leader.is_some())
+                })
             });
             if ready {
                 return Ok(());

@@ -129,14 +129,14 @@ fn a_huge_record_count_is_refused_without_allocating() {
     assert!(decode_batches(Bytes::from(wire), DecodeLimits::default()).is_err());
 }
 
-fn arb_record() -> impl Strategy<
-    Value = (
-        Option<Vec<u8>>,
-        Option<Vec<u8>>,
-        Vec<(String, Option<Vec<u8>>)>,
-        i64,
-    ),
-> {
+type ArbRecord = (
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Vec<(String, Option<Vec<u8>>)>,
+    i64,
+);
+
+fn arb_record() -> impl Strategy<Value = ArbRecord> {
     (
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),

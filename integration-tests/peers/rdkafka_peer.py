@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""librdkafka (confluent-kafka) as an independent peer for interop tests.
+
+  rdkafka_peer.py produce BOOTSTRAP TOPIC CODEC COUNT PREFIX
+      Produce COUNT records to partition 0 with `compression.type=CODEC`; record i has key
+      "PREFIX-k-i", value "PREFIX-v-i" repeated a few times (so it compresses), header
+      ("idx", str(i)), and timestamp 1_700_000_000_000 + i. Prints "ok COUNT".
+  rdkafka_peer.py consume BOOTSTRAP TOPIC COUNT
+      Read partition 0 from the beginning until COUNT records arrived (30 s max) and print one
+      JSON object per record: key, value, headers, offset, timestamp.
+"""
+import json
+import sys
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+
+def produce(bootstrap, topic, codec, count, prefix):
+    p = Producer({
+        "bootstrap.servers": bootstrap,
+        "compression.type": codec,
+        "linger.ms": 50,
+        "enable.idempotence": False,
+        "acks": "all",
+    })
+    errors = []
+    for i in range(count):
+        value = (f"{prefix}-v-{i}|" * 8).encode()
+        p.produce(topic, key=f"{prefix}-k-{i}".encode(), value=value, partition=0,
+                  headers=[("idx", str(i).encode())], timestamp=1_700_000_000_000 + i,
+                  on_delivery=lambda err, msg: err and errors.append(str(err)))
+    left = p.flush(30)
+    if left or errors:
+        print(f"failed: {left} unflushed, errors {errors[:3]}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok {count}")
+
+
+def consume(bootstrap, topic, count):
+    c = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": "rdkafka-peer",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    })
+    c.assign([TopicPartition(topic, 0, 0)])
+    got = 0
+    import time
+    deadline = time.time() + 30
+    while got < count and time.time() < deadline:
+        m = c.poll(1.0)
+        if m is None:
+            continue
+        if m.error():
+            print(f"error: {m.error()}", file=sys.stderr)
+            sys.exit(1)
+        hdrs = [[k, v.decode() if v is not None else None] for k, v in (m.headers() or [])]
+        print(json.dumps({
+            "key": m.key().decode() if m.key() is not None else None,
+            "value": m.value().decode() if m.value() is not None else None,
+            "headers": hdrs,
+            "offset": m.offset(),
+            "timestamp": m.timestamp()[1],
+        }))
+        got += 1
+    c.close()
+    if got < count:
+        print(f"only {got} of {count} records", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "produce":
+        produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+    elif cmd == "consume":
+        consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        sys.exit(f"unknown command {cmd}")
