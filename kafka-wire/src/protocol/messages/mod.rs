@@ -958,6 +958,67 @@ impl_request! {
     StreamsGroupDescribeRequest => StreamsGroupDescribeResponse : StreamsGroupDescribe,
 }
 
+/// Decode the body of any response this crate implements (fuzzing, test brokers, tools).
+pub fn decode_response_body(
+    api: ApiKey,
+    version: i16,
+    buf: &mut crate::protocol::wire::ReadBuf,
+) -> Result<Box<dyn std::fmt::Debug>, crate::protocol::wire::DecodeError> {
+    use crate::protocol::wire::Decode;
+    Ok(match api {
+        ApiKey::Produce => Box::new(ProduceResponse::decode(buf, version)?),
+        ApiKey::Fetch => Box::new(FetchResponse::decode(buf, version)?),
+        ApiKey::ListOffsets => Box::new(ListOffsetsResponse::decode(buf, version)?),
+        ApiKey::Metadata => Box::new(MetadataResponse::decode(buf, version)?),
+        ApiKey::OffsetCommit => Box::new(OffsetCommitResponse::decode(buf, version)?),
+        ApiKey::OffsetFetch => Box::new(OffsetFetchResponse::decode(buf, version)?),
+        ApiKey::FindCoordinator => Box::new(FindCoordinatorResponse::decode(buf, version)?),
+        ApiKey::JoinGroup => Box::new(JoinGroupResponse::decode(buf, version)?),
+        ApiKey::Heartbeat => Box::new(HeartbeatResponse::decode(buf, version)?),
+        ApiKey::LeaveGroup => Box::new(LeaveGroupResponse::decode(buf, version)?),
+        ApiKey::SyncGroup => Box::new(SyncGroupResponse::decode(buf, version)?),
+        ApiKey::DescribeGroups => Box::new(DescribeGroupsResponse::decode(buf, version)?),
+        ApiKey::ListGroups => Box::new(ListGroupsResponse::decode(buf, version)?),
+        ApiKey::SaslHandshake => Box::new(SaslHandshakeResponse::decode(buf, version)?),
+        ApiKey::ApiVersions => Box::new(ApiVersionsResponse::decode(buf, version)?),
+        ApiKey::CreateTopics => Box::new(CreateTopicsResponse::decode(buf, version)?),
+        ApiKey::DeleteTopics => Box::new(DeleteTopicsResponse::decode(buf, version)?),
+        ApiKey::DeleteRecords => Box::new(DeleteRecordsResponse::decode(buf, version)?),
+        ApiKey::InitProducerId => Box::new(InitProducerIdResponse::decode(buf, version)?),
+        ApiKey::AddPartitionsToTxn => Box::new(AddPartitionsToTxnResponse::decode(buf, version)?),
+        ApiKey::AddOffsetsToTxn => Box::new(AddOffsetsToTxnResponse::decode(buf, version)?),
+        ApiKey::EndTxn => Box::new(EndTxnResponse::decode(buf, version)?),
+        ApiKey::TxnOffsetCommit => Box::new(TxnOffsetCommitResponse::decode(buf, version)?),
+        ApiKey::DescribeConfigs => Box::new(DescribeConfigsResponse::decode(buf, version)?),
+        ApiKey::AlterConfigs => Box::new(AlterConfigsResponse::decode(buf, version)?),
+        ApiKey::SaslAuthenticate => Box::new(SaslAuthenticateResponse::decode(buf, version)?),
+        ApiKey::CreatePartitions => Box::new(CreatePartitionsResponse::decode(buf, version)?),
+        ApiKey::DeleteGroups => Box::new(DeleteGroupsResponse::decode(buf, version)?),
+        ApiKey::IncrementalAlterConfigs => {
+            Box::new(IncrementalAlterConfigsResponse::decode(buf, version)?)
+        }
+        ApiKey::OffsetDelete => Box::new(OffsetDeleteResponse::decode(buf, version)?),
+        ApiKey::DescribeCluster => Box::new(DescribeClusterResponse::decode(buf, version)?),
+        ApiKey::DescribeProducers => Box::new(DescribeProducersResponse::decode(buf, version)?),
+        ApiKey::DescribeTransactions => {
+            Box::new(DescribeTransactionsResponse::decode(buf, version)?)
+        }
+        ApiKey::ListTransactions => Box::new(ListTransactionsResponse::decode(buf, version)?),
+        ApiKey::ConsumerGroupHeartbeat => {
+            Box::new(ConsumerGroupHeartbeatResponse::decode(buf, version)?)
+        }
+        ApiKey::ConsumerGroupDescribe => {
+            Box::new(ConsumerGroupDescribeResponse::decode(buf, version)?)
+        }
+        ApiKey::StreamsGroupHeartbeat => {
+            Box::new(StreamsGroupHeartbeatResponse::decode(buf, version)?)
+        }
+        ApiKey::StreamsGroupDescribe => {
+            Box::new(StreamsGroupDescribeResponse::decode(buf, version)?)
+        }
+    })
+}
+
 impl crate::protocol::Response for ProduceResponse {
     fn throttle_time_ms(&self) -> Option<i32> {
         Some(self.throttle_time_ms)

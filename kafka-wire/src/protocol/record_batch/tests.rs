@@ -176,3 +176,26 @@ proptest! {
         let _ = decode_batches(Bytes::from(data), DecodeLimits { check_crcs: false, ..DecodeLimits::default() });
     }
 }
+
+/// Writes one valid batch per codec as fuzzing seeds into `$KAFKA_WIRE_FUZZ_SEEDS`
+/// (run by scripts/fuzz).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let Ok(dir) = std::env::var("KAFKA_WIRE_FUZZ_SEEDS") else { return };
+    std::fs::create_dir_all(&dir).unwrap();
+    for codec in [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
+        let mut batch = sample(codec);
+        batch.records.truncate(5);
+        let wire = encode_batch(&batch).unwrap();
+        std::fs::write(format!("{dir}/{}.batch", codec.name()), &wire).unwrap();
+    }
+    let control = encode_batch(&control_batch(true, 1, 0, 0, 0, 0)).unwrap();
+    std::fs::write(format!("{dir}/control.batch"), &control).unwrap();
+}
