@@ -16,7 +16,7 @@ use kafka_wire::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_wire::protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_wire::protocol::messages::{FetchRequest, ProduceRequest};
 use kafka_wire::protocol::record_batch::{self, DecodeLimits, RecordBatch};
-use kafka_wire::protocol::{ApiKey, ErrorCode};
+use kafka_wire::protocol::{ApiKey, ErrorCode, Uuid};
 use kafka_wire::{Error, TopicPartition};
 
 /// The brokers the tests can run against.
@@ -145,13 +145,9 @@ pub async fn produce_batch(
         .retry("produce", || async {
             let leader = client.leader(tp).await?;
             let conn = client.connection(leader.node_id).await?;
-            let version = conn.version_for(ApiKey::Produce)?;
-            let topic_id = client
-                .metadata()
-                .topics
-                .get(&tp.topic)
-                .map(|t| t.topic_id)
-                .unwrap_or_default();
+            let topic_id = topic_id_of(client, tp);
+            // As the Java client: topic-id versions (13+) only when the broker gave us the id.
+            let version = topic_id_capped(conn.version_for(ApiKey::Produce)?, topic_id);
             let request = ProduceRequest {
                 acks: -1,
                 timeout_ms: 10_000,
@@ -202,6 +198,25 @@ pub async fn produce_batch(
         .await
 }
 
+fn topic_id_of(client: &Client, tp: &TopicPartition) -> Uuid {
+    client
+        .metadata()
+        .topics
+        .get(&tp.topic)
+        .map(|t| t.topic_id)
+        .unwrap_or_default()
+}
+
+/// Produce and Fetch v13+ name topics by id; like the Java client, use them only when the
+/// broker gave us the topic's id, else stay at v12.
+fn topic_id_capped(version: i16, topic_id: Uuid) -> i16 {
+    if topic_id == Uuid::ZERO {
+        version.min(12)
+    } else {
+        version
+    }
+}
+
 /// Fetch from `offset` until at least `min_records` records arrived (or 20 s passed).
 pub async fn fetch_batches(
     client: &Client,
@@ -229,19 +244,9 @@ async fn fetch_once(client: &Client, tp: &TopicPartition, offset: i64) -> Result
         .retry("fetch", || async {
             let leader = client.leader(tp).await?;
             let conn = client.connection(leader.node_id).await?;
-            let version = conn.version_for(ApiKey::Fetch)?;
-            let topic_id = client
-                .metadata()
-                .topics
-                .get(&tp.topic)
-                .map(|t| t.topic_id)
-                .unwrap_or_default();
+            let topic_id = topic_id_of(client, tp);
+            let version = topic_id_capped(conn.version_for(ApiKey::Fetch)?, topic_id);
             let request = FetchRequest {
-                replica_id: if version <= 14 {
-                    -1
-                } else {
-                    Default::default()
-                },
                 max_wait_ms: 200,
                 min_bytes: 1,
                 max_bytes: 8 << 20,

@@ -111,7 +111,6 @@ async fn main() -> Result<(), Error> {
     }
 
     let request = FetchRequest {
-        replica_id: if fetch_v <= 14 { -1 } else { 0 },
         max_wait_ms: 100,
         min_bytes: 1,
         max_bytes: 8 << 20,

@@ -182,7 +182,9 @@ proptest! {
 #[test]
 #[ignore]
 fn write_fuzz_seeds() {
-    let Ok(dir) = std::env::var("KAFKA_WIRE_FUZZ_SEEDS") else { return };
+    let Ok(dir) = std::env::var("KAFKA_WIRE_FUZZ_SEEDS") else {
+        return;
+    };
     std::fs::create_dir_all(&dir).unwrap();
     for codec in [
         Compression::None,
