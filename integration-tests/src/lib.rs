@@ -228,7 +228,7 @@ pub async fn fetch_batches(
     let mut out = Vec::new();
     let mut count = 0;
     while count < min_records && std::time::Instant::now() < deadline {
-        let records = fetch_once(client, tp, offset).await?;
+        let records = fetch_once(client, tp, offset, 8 << 20).await?;
         for batch in record_batch::RecordBatchReader::new(records, DecodeLimits::default()) {
             let batch = batch.map_err(|e| Error::InvalidArgument(e.to_string()))?;
             offset = batch.next_offset();
@@ -239,7 +239,13 @@ pub async fn fetch_batches(
     Ok(out)
 }
 
-async fn fetch_once(client: &Client, tp: &TopicPartition, offset: i64) -> Result<Bytes, Error> {
+/// One Fetch of `tp` from `offset` asking for at most `max_bytes`; returns the raw `records`.
+pub async fn fetch_once(
+    client: &Client,
+    tp: &TopicPartition,
+    offset: i64,
+    max_bytes: i32,
+) -> Result<Bytes, Error> {
     client
         .retry("fetch", || async {
             let leader = client.leader(tp).await?;
@@ -249,7 +255,7 @@ async fn fetch_once(client: &Client, tp: &TopicPartition, offset: i64) -> Result
             let request = FetchRequest {
                 max_wait_ms: 200,
                 min_bytes: 1,
-                max_bytes: 8 << 20,
+                max_bytes,
                 session_epoch: -1,
                 topics: vec![FetchTopic {
                     topic: if version < 13 {
@@ -265,7 +271,7 @@ async fn fetch_once(client: &Client, tp: &TopicPartition, offset: i64) -> Result
                     partitions: vec![FetchPartition {
                         partition: tp.partition,
                         fetch_offset: offset,
-                        partition_max_bytes: 4 << 20,
+                        partition_max_bytes: max_bytes,
                         ..Default::default()
                     }],
                     ..Default::default()
