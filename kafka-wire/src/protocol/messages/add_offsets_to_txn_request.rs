@@ -55,6 +55,27 @@ impl AddOffsetsToTxnRequest {
     }
 }
 
+#[cfg(test)]
+impl AddOffsetsToTxnRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_id = String::from("s");
+        }
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.producer_epoch = 7;
+        }
+        if true {
+            this.group_id = String::from("s");
+        }
+        this
+    }
+}
+
 impl Encode for AddOffsetsToTxnRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

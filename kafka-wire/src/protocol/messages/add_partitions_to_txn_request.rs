@@ -69,6 +69,36 @@ impl AddPartitionsToTxnRequest {
     }
 }
 
+#[cfg(test)]
+impl AddPartitionsToTxnRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 4 {
+            this.transactions = vec![
+                AddPartitionsToTxnTransaction::example(version),
+                AddPartitionsToTxnTransaction::example(version),
+            ];
+        }
+        if version <= 3 {
+            this.v3_and_below_transactional_id = String::from("s");
+        }
+        if version <= 3 {
+            this.v3_and_below_producer_id = 7;
+        }
+        if version <= 3 {
+            this.v3_and_below_producer_epoch = 7;
+        }
+        if version <= 3 {
+            this.v3_and_below_topics = vec![
+                AddPartitionsToTxnTopic::example(version),
+                AddPartitionsToTxnTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for AddPartitionsToTxnRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -245,6 +275,33 @@ impl AddPartitionsToTxnTransaction {
     }
 }
 
+#[cfg(test)]
+impl AddPartitionsToTxnTransaction {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 4 {
+            this.transactional_id = String::from("s");
+        }
+        if version >= 4 {
+            this.producer_id = 7;
+        }
+        if version >= 4 {
+            this.producer_epoch = 7;
+        }
+        if version >= 4 {
+            this.verify_only = true;
+        }
+        if version >= 4 {
+            this.topics = vec![
+                AddPartitionsToTxnTopic::example(version),
+                AddPartitionsToTxnTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for AddPartitionsToTxnTransaction {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -381,6 +438,21 @@ impl AddPartitionsToTxnTopic {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl AddPartitionsToTxnTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

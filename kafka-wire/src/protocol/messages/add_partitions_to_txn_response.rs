@@ -63,6 +63,33 @@ impl AddPartitionsToTxnResponse {
     }
 }
 
+#[cfg(test)]
+impl AddPartitionsToTxnResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if version >= 4 {
+            this.error_code = 7;
+        }
+        if version >= 4 {
+            this.results_by_transaction = vec![
+                AddPartitionsToTxnResult::example(version),
+                AddPartitionsToTxnResult::example(version),
+            ];
+        }
+        if version <= 3 {
+            this.results_by_topic_v3_and_below = vec![
+                AddPartitionsToTxnTopicResult::example(version),
+                AddPartitionsToTxnTopicResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for AddPartitionsToTxnResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -197,6 +224,24 @@ impl AddPartitionsToTxnResult {
     }
 }
 
+#[cfg(test)]
+impl AddPartitionsToTxnResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 4 {
+            this.transactional_id = String::from("s");
+        }
+        if version >= 4 {
+            this.topic_results = vec![
+                AddPartitionsToTxnTopicResult::example(version),
+                AddPartitionsToTxnTopicResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for AddPartitionsToTxnResult {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -302,6 +347,24 @@ impl AddPartitionsToTxnTopicResult {
     }
 }
 
+#[cfg(test)]
+impl AddPartitionsToTxnTopicResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.results_by_partition = vec![
+                AddPartitionsToTxnPartitionResult::example(version),
+                AddPartitionsToTxnPartitionResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for AddPartitionsToTxnTopicResult {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -379,6 +442,21 @@ impl AddPartitionsToTxnPartitionResult {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 3;
         0 + 4 + 2 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl AddPartitionsToTxnPartitionResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.partition_error_code = 7;
+        }
+        this
     }
 }
 

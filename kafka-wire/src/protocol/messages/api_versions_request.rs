@@ -64,6 +64,27 @@ impl ApiVersionsRequest {
     }
 }
 
+#[cfg(test)]
+impl ApiVersionsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.client_software_name = String::from("s");
+        }
+        if version >= 3 {
+            this.client_software_version = String::from("s");
+        }
+        if version >= 5 {
+            this.cluster_id = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.node_id = 7;
+        }
+        this
+    }
+}
+
 impl Encode for ApiVersionsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

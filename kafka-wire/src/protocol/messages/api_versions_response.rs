@@ -63,6 +63,42 @@ impl ApiVersionsResponse {
     }
 }
 
+#[cfg(test)]
+impl ApiVersionsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.api_keys = vec![ApiVersion::example(version), ApiVersion::example(version)];
+        }
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if version >= 3 {
+            this.supported_features = vec![
+                SupportedFeatureKey::example(version),
+                SupportedFeatureKey::example(version),
+            ];
+        }
+        if version >= 3 {
+            this.finalized_features_epoch = 7;
+        }
+        if version >= 3 {
+            this.finalized_features = vec![
+                FinalizedFeatureKey::example(version),
+                FinalizedFeatureKey::example(version),
+            ];
+        }
+        if version >= 3 {
+            this.zk_migration_ready = true;
+        }
+        this
+    }
+}
+
 impl Encode for ApiVersionsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -227,6 +263,24 @@ impl ApiVersion {
     }
 }
 
+#[cfg(test)]
+impl ApiVersion {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.api_key = 7;
+        }
+        if true {
+            this.min_version = 7;
+        }
+        if true {
+            this.max_version = 7;
+        }
+        this
+    }
+}
+
 impl Encode for ApiVersion {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -299,6 +353,24 @@ impl SupportedFeatureKey {
         }) + (if version >= 3 { 2 } else { 0 })
             + (if version >= 3 { 2 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl SupportedFeatureKey {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.name = String::from("s");
+        }
+        if version >= 3 {
+            this.min_version = 7;
+        }
+        if version >= 3 {
+            this.max_version = 7;
+        }
+        this
     }
 }
 
@@ -401,6 +473,24 @@ impl FinalizedFeatureKey {
         }) + (if version >= 3 { 2 } else { 0 })
             + (if version >= 3 { 2 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl FinalizedFeatureKey {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.name = String::from("s");
+        }
+        if version >= 3 {
+            this.max_version_level = 7;
+        }
+        if version >= 3 {
+            this.min_version_level = 7;
+        }
+        this
     }
 }
 

@@ -45,6 +45,21 @@ impl ConsumerGroupDescribeRequest {
     }
 }
 
+#[cfg(test)]
+impl ConsumerGroupDescribeRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_ids = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.include_authorized_operations = true;
+        }
+        this
+    }
+}
+
 impl Encode for ConsumerGroupDescribeRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -45,6 +45,24 @@ impl ConsumerGroupDescribeResponse {
     }
 }
 
+#[cfg(test)]
+impl ConsumerGroupDescribeResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.groups = vec![
+                DescribedGroup::example(version),
+                DescribedGroup::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for ConsumerGroupDescribeResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -152,6 +170,42 @@ impl DescribedGroup {
             + (if flexible { 1 } else { 4 })
             + 4
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribedGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.group_state = String::from("s");
+        }
+        if true {
+            this.group_epoch = 7;
+        }
+        if true {
+            this.assignment_epoch = 7;
+        }
+        if true {
+            this.assignor_name = String::from("s");
+        }
+        if true {
+            this.members = vec![Member::example(version), Member::example(version)];
+        }
+        if true {
+            this.authorized_operations = 7;
+        }
+        this
     }
 }
 
@@ -313,6 +367,48 @@ impl Member {
     }
 }
 
+#[cfg(test)]
+impl Member {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.rack_id = Some(String::from("s"));
+        }
+        if true {
+            this.member_epoch = 7;
+        }
+        if true {
+            this.client_id = String::from("s");
+        }
+        if true {
+            this.client_host = String::from("s");
+        }
+        if true {
+            this.subscribed_topic_names = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.subscribed_topic_regex = Some(String::from("s"));
+        }
+        if true {
+            this.assignment = Assignment::example(version);
+        }
+        if true {
+            this.target_assignment = Assignment::example(version);
+        }
+        if version >= 1 {
+            this.member_type = 7;
+        }
+        this
+    }
+}
+
 impl Encode for Member {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -458,6 +554,21 @@ impl Assignment {
     }
 }
 
+#[cfg(test)]
+impl Assignment {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic_partitions = vec![
+                TopicPartitions::example(version),
+                TopicPartitions::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for Assignment {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -538,6 +649,24 @@ impl TopicPartitions {
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicPartitions {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.topic_name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

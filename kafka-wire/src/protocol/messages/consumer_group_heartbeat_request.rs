@@ -83,6 +83,48 @@ impl ConsumerGroupHeartbeatRequest {
     }
 }
 
+#[cfg(test)]
+impl ConsumerGroupHeartbeatRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.member_epoch = 7;
+        }
+        if true {
+            this.instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.rack_id = Some(String::from("s"));
+        }
+        if true {
+            this.rebalance_timeout_ms = 7;
+        }
+        if true {
+            this.subscribed_topic_names = Some(vec![String::from("s"), String::from("s")]);
+        }
+        if version >= 1 {
+            this.subscribed_topic_regex = Some(String::from("s"));
+        }
+        if true {
+            this.server_assignor = Some(String::from("s"));
+        }
+        if true {
+            this.topic_partitions = Some(vec![
+                TopicPartitions::example(version),
+                TopicPartitions::example(version),
+            ]);
+        }
+        this
+    }
+}
+
 impl Encode for ConsumerGroupHeartbeatRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -279,6 +321,21 @@ impl TopicPartitions {
     pub fn min_size(version: i16) -> usize {
         let flexible = true;
         0 + 16 + (if flexible { 1 } else { 4 }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicPartitions {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

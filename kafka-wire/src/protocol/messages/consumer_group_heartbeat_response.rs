@@ -67,6 +67,36 @@ impl ConsumerGroupHeartbeatResponse {
     }
 }
 
+#[cfg(test)]
+impl ConsumerGroupHeartbeatResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.member_id = Some(String::from("s"));
+        }
+        if true {
+            this.member_epoch = 7;
+        }
+        if true {
+            this.heartbeat_interval_ms = 7;
+        }
+        if true {
+            this.assignment = Some(Assignment::example(version));
+        }
+        this
+    }
+}
+
 impl Encode for ConsumerGroupHeartbeatResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -173,6 +203,21 @@ impl Assignment {
     }
 }
 
+#[cfg(test)]
+impl Assignment {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic_partitions = vec![
+                TopicPartitions::example(version),
+                TopicPartitions::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for Assignment {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -247,6 +292,21 @@ impl TopicPartitions {
     pub fn min_size(version: i16) -> usize {
         let flexible = true;
         0 + 16 + (if flexible { 1 } else { 4 }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicPartitions {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -48,6 +48,27 @@ impl CreatePartitionsRequest {
     }
 }
 
+#[cfg(test)]
+impl CreatePartitionsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topics = vec![
+                CreatePartitionsTopic::example(version),
+                CreatePartitionsTopic::example(version),
+            ];
+        }
+        if true {
+            this.timeout_ms = 7;
+        }
+        if true {
+            this.validate_only = true;
+        }
+        this
+    }
+}
+
 impl Encode for CreatePartitionsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -135,6 +156,27 @@ impl CreatePartitionsTopic {
     }
 }
 
+#[cfg(test)]
+impl CreatePartitionsTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.count = 7;
+        }
+        if true {
+            this.assignments = Some(vec![
+                CreatePartitionsAssignment::example(version),
+                CreatePartitionsAssignment::example(version),
+            ]);
+        }
+        this
+    }
+}
+
 impl Encode for CreatePartitionsTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -215,6 +257,18 @@ impl CreatePartitionsAssignment {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 2;
         0 + (if flexible { 1 } else { 4 }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CreatePartitionsAssignment {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.broker_ids = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -45,6 +45,24 @@ impl CreatePartitionsResponse {
     }
 }
 
+#[cfg(test)]
+impl CreatePartitionsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.results = vec![
+                CreatePartitionsTopicResult::example(version),
+                CreatePartitionsTopicResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for CreatePartitionsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -127,6 +145,24 @@ impl CreatePartitionsTopicResult {
             + 2
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CreatePartitionsTopicResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        this
     }
 }
 

@@ -48,6 +48,27 @@ impl CreateTopicsRequest {
     }
 }
 
+#[cfg(test)]
+impl CreateTopicsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topics = vec![
+                CreatableTopic::example(version),
+                CreatableTopic::example(version),
+            ];
+        }
+        if true {
+            this.timeout_ms = 7;
+        }
+        if true {
+            this.validate_only = true;
+        }
+        this
+    }
+}
+
 impl Encode for CreateTopicsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -140,6 +161,36 @@ impl CreatableTopic {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CreatableTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.num_partitions = 7;
+        }
+        if true {
+            this.replication_factor = 7;
+        }
+        if true {
+            this.assignments = vec![
+                CreatableReplicaAssignment::example(version),
+                CreatableReplicaAssignment::example(version),
+            ];
+        }
+        if true {
+            this.configs = vec![
+                CreatableTopicConfig::example(version),
+                CreatableTopicConfig::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -243,6 +294,21 @@ impl CreatableReplicaAssignment {
     }
 }
 
+#[cfg(test)]
+impl CreatableReplicaAssignment {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.broker_ids = vec![7, 7];
+        }
+        this
+    }
+}
+
 impl Encode for CreatableReplicaAssignment {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -319,6 +385,21 @@ impl CreatableTopicConfig {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CreatableTopicConfig {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.value = Some(String::from("s"));
+        }
+        this
     }
 }
 

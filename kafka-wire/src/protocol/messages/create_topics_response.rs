@@ -45,6 +45,24 @@ impl CreateTopicsResponse {
     }
 }
 
+#[cfg(test)]
+impl CreateTopicsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                CreatableTopicResult::example(version),
+                CreatableTopicResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for CreateTopicsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -150,6 +168,42 @@ impl CreatableTopicResult {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CreatableTopicResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if version >= 7 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.topic_config_error_code = 7;
+        }
+        if version >= 5 {
+            this.num_partitions = 7;
+        }
+        if version >= 5 {
+            this.replication_factor = 7;
+        }
+        if version >= 5 {
+            this.configs = Some(vec![
+                CreatableTopicConfigs::example(version),
+                CreatableTopicConfigs::example(version),
+            ]);
+        }
+        this
     }
 }
 
@@ -302,6 +356,30 @@ impl CreatableTopicConfigs {
             + (if version >= 5 { 1 } else { 0 })
             + (if version >= 5 { 1 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CreatableTopicConfigs {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 5 {
+            this.name = String::from("s");
+        }
+        if version >= 5 {
+            this.value = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.read_only = true;
+        }
+        if version >= 5 {
+            this.config_source = 7;
+        }
+        if version >= 5 {
+            this.is_sensitive = true;
+        }
+        this
     }
 }
 

@@ -45,6 +45,24 @@ impl DeleteGroupsResponse {
     }
 }
 
+#[cfg(test)]
+impl DeleteGroupsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.results = vec![
+                DeletableGroupResult::example(version),
+                DeletableGroupResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DeleteGroupsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -131,6 +149,24 @@ impl DeletableGroupResult {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DeletableGroupResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if version >= 3 {
+            this.error_message = Some(String::from("s"));
+        }
+        this
     }
 }
 

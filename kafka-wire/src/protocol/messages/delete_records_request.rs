@@ -45,6 +45,24 @@ impl DeleteRecordsRequest {
     }
 }
 
+#[cfg(test)]
+impl DeleteRecordsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topics = vec![
+                DeleteRecordsTopic::example(version),
+                DeleteRecordsTopic::example(version),
+            ];
+        }
+        if true {
+            this.timeout_ms = 7;
+        }
+        this
+    }
+}
+
 impl Encode for DeleteRecordsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -126,6 +144,24 @@ impl DeleteRecordsTopic {
     }
 }
 
+#[cfg(test)]
+impl DeleteRecordsTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                DeleteRecordsPartition::example(version),
+                DeleteRecordsPartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DeleteRecordsTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -202,6 +238,21 @@ impl DeleteRecordsPartition {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 2;
         0 + 4 + 8 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DeleteRecordsPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.offset = 7;
+        }
+        this
     }
 }
 

@@ -45,6 +45,24 @@ impl DeleteRecordsResponse {
     }
 }
 
+#[cfg(test)]
+impl DeleteRecordsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                DeleteRecordsTopicResult::example(version),
+                DeleteRecordsTopicResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DeleteRecordsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -123,6 +141,24 @@ impl DeleteRecordsTopicResult {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DeleteRecordsTopicResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                DeleteRecordsPartitionResult::example(version),
+                DeleteRecordsPartitionResult::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -205,6 +241,24 @@ impl DeleteRecordsPartitionResult {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 2;
         0 + 4 + 8 + 2 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DeleteRecordsPartitionResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.low_watermark = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        this
     }
 }
 

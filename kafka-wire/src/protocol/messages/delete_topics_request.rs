@@ -57,6 +57,27 @@ impl DeleteTopicsRequest {
     }
 }
 
+#[cfg(test)]
+impl DeleteTopicsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 6 {
+            this.topics = vec![
+                DeleteTopicState::example(version),
+                DeleteTopicState::example(version),
+            ];
+        }
+        if version <= 5 {
+            this.topic_names = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.timeout_ms = 7;
+        }
+        this
+    }
+}
+
 impl Encode for DeleteTopicsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -168,6 +189,21 @@ impl DeleteTopicState {
             0
         }) + (if version >= 6 { 16 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DeleteTopicState {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 6 {
+            this.name = Some(String::from("s"));
+        }
+        if version >= 6 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        this
     }
 }
 

@@ -45,6 +45,24 @@ impl DeleteTopicsResponse {
     }
 }
 
+#[cfg(test)]
+impl DeleteTopicsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.responses = vec![
+                DeletableTopicResult::example(version),
+                DeletableTopicResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DeleteTopicsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -135,6 +153,27 @@ impl DeletableTopicResult {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DeletableTopicResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = Some(String::from("s"));
+        }
+        if version >= 6 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if version >= 5 {
+            this.error_message = Some(String::from("s"));
+        }
+        this
     }
 }
 

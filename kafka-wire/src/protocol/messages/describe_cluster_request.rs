@@ -51,6 +51,24 @@ impl DescribeClusterRequest {
     }
 }
 
+#[cfg(test)]
+impl DescribeClusterRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.include_cluster_authorized_operations = true;
+        }
+        if version >= 1 {
+            this.endpoint_type = 7;
+        }
+        if version >= 2 {
+            this.include_fenced_brokers = true;
+        }
+        this
+    }
+}
+
 impl Encode for DescribeClusterRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -71,6 +71,42 @@ impl DescribeClusterResponse {
     }
 }
 
+#[cfg(test)]
+impl DescribeClusterResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if version >= 1 {
+            this.endpoint_type = 7;
+        }
+        if true {
+            this.cluster_id = String::from("s");
+        }
+        if true {
+            this.controller_id = 7;
+        }
+        if true {
+            this.brokers = vec![
+                DescribeClusterBroker::example(version),
+                DescribeClusterBroker::example(version),
+            ];
+        }
+        if true {
+            this.cluster_authorized_operations = 7;
+        }
+        this
+    }
+}
+
 impl Encode for DescribeClusterResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -196,6 +232,30 @@ impl DescribeClusterBroker {
             + (if flexible { 1 } else { 2 })
             + (if version >= 2 { 1 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribeClusterBroker {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.broker_id = 7;
+        }
+        if true {
+            this.host = String::from("s");
+        }
+        if true {
+            this.port = 7;
+        }
+        if true {
+            this.rack = Some(String::from("s"));
+        }
+        if version >= 2 {
+            this.is_fenced = true;
+        }
+        this
     }
 }
 

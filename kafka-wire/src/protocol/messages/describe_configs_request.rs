@@ -51,6 +51,27 @@ impl DescribeConfigsRequest {
     }
 }
 
+#[cfg(test)]
+impl DescribeConfigsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.resources = vec![
+                DescribeConfigsResource::example(version),
+                DescribeConfigsResource::example(version),
+            ];
+        }
+        if true {
+            this.include_synonyms = true;
+        }
+        if version >= 3 {
+            this.include_documentation = true;
+        }
+        this
+    }
+}
+
 impl Encode for DescribeConfigsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -144,6 +165,24 @@ impl DescribeConfigsResource {
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribeConfigsResource {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.resource_type = 7;
+        }
+        if true {
+            this.resource_name = String::from("s");
+        }
+        if true {
+            this.configuration_keys = Some(vec![String::from("s"), String::from("s")]);
+        }
+        this
     }
 }
 

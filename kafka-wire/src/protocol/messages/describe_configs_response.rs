@@ -45,6 +45,24 @@ impl DescribeConfigsResponse {
     }
 }
 
+#[cfg(test)]
+impl DescribeConfigsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.results = vec![
+                DescribeConfigsResult::example(version),
+                DescribeConfigsResult::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DescribeConfigsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -135,6 +153,33 @@ impl DescribeConfigsResult {
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribeConfigsResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.resource_type = 7;
+        }
+        if true {
+            this.resource_name = String::from("s");
+        }
+        if true {
+            this.configs = vec![
+                DescribeConfigsResourceResult::example(version),
+                DescribeConfigsResourceResult::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -265,6 +310,42 @@ impl DescribeConfigsResourceResult {
     }
 }
 
+#[cfg(test)]
+impl DescribeConfigsResourceResult {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.value = Some(String::from("s"));
+        }
+        if true {
+            this.read_only = true;
+        }
+        if true {
+            this.config_source = 7;
+        }
+        if true {
+            this.is_sensitive = true;
+        }
+        if true {
+            this.synonyms = vec![
+                DescribeConfigsSynonym::example(version),
+                DescribeConfigsSynonym::example(version),
+            ];
+        }
+        if version >= 3 {
+            this.config_type = 7;
+        }
+        if version >= 3 {
+            this.documentation = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for DescribeConfigsResourceResult {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -389,6 +470,24 @@ impl DescribeConfigsSynonym {
             + (if flexible { 1 } else { 2 })
             + 1
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribeConfigsSynonym {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.value = Some(String::from("s"));
+        }
+        if true {
+            this.source = 7;
+        }
+        this
     }
 }
 

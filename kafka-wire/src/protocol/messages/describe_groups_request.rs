@@ -47,6 +47,21 @@ impl DescribeGroupsRequest {
     }
 }
 
+#[cfg(test)]
+impl DescribeGroupsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.groups = vec![String::from("s"), String::from("s")];
+        }
+        if version >= 3 {
+            this.include_authorized_operations = true;
+        }
+        this
+    }
+}
+
 impl Encode for DescribeGroupsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

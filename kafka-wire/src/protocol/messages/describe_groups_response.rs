@@ -47,6 +47,24 @@ impl DescribeGroupsResponse {
     }
 }
 
+#[cfg(test)]
+impl DescribeGroupsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.groups = vec![
+                DescribedGroup::example(version),
+                DescribedGroup::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DescribeGroupsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -157,6 +175,42 @@ impl DescribedGroup {
             + (if flexible { 1 } else { 4 })
             + (if version >= 3 { 4 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribedGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if version >= 6 {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.group_state = String::from("s");
+        }
+        if true {
+            this.protocol_type = String::from("s");
+        }
+        if true {
+            this.protocol_data = String::from("s");
+        }
+        if true {
+            this.members = vec![
+                DescribedGroupMember::example(version),
+                DescribedGroupMember::example(version),
+            ];
+        }
+        if version >= 3 {
+            this.authorized_operations = 7;
+        }
+        this
     }
 }
 
@@ -321,6 +375,33 @@ impl DescribedGroupMember {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribedGroupMember {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.member_id = String::from("s");
+        }
+        if version >= 4 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.client_id = String::from("s");
+        }
+        if true {
+            this.client_host = String::from("s");
+        }
+        if true {
+            this.member_metadata = Bytes::from_static(b"b");
+        }
+        if true {
+            this.member_assignment = Bytes::from_static(b"b");
+        }
+        this
     }
 }
 

@@ -42,6 +42,21 @@ impl DescribeProducersRequest {
     }
 }
 
+#[cfg(test)]
+impl DescribeProducersRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topics = vec![
+                TopicRequest::example(version),
+                TopicRequest::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DescribeProducersRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -118,6 +133,21 @@ impl TopicRequest {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partition_indexes = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -45,6 +45,24 @@ impl DescribeProducersResponse {
     }
 }
 
+#[cfg(test)]
+impl DescribeProducersResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                TopicResponse::example(version),
+                TopicResponse::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DescribeProducersResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -123,6 +141,24 @@ impl TopicResponse {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                PartitionResponse::example(version),
+                PartitionResponse::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -212,6 +248,30 @@ impl PartitionResponse {
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl PartitionResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.active_producers = vec![
+                ProducerState::example(version),
+                ProducerState::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -314,6 +374,33 @@ impl ProducerState {
     pub fn min_size(version: i16) -> usize {
         let flexible = true;
         0 + 8 + 4 + 4 + 8 + 4 + 8 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl ProducerState {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.producer_epoch = 7;
+        }
+        if true {
+            this.last_sequence = 7;
+        }
+        if true {
+            this.last_timestamp = 7;
+        }
+        if true {
+            this.coordinator_epoch = 7;
+        }
+        if true {
+            this.current_txn_start_offset = 7;
+        }
+        this
     }
 }
 

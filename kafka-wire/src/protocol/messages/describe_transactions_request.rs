@@ -42,6 +42,18 @@ impl DescribeTransactionsRequest {
     }
 }
 
+#[cfg(test)]
+impl DescribeTransactionsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_ids = vec![String::from("s"), String::from("s")];
+        }
+        this
+    }
+}
+
 impl Encode for DescribeTransactionsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -45,6 +45,24 @@ impl DescribeTransactionsResponse {
     }
 }
 
+#[cfg(test)]
+impl DescribeTransactionsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.transaction_states = vec![
+                TransactionState::example(version),
+                TransactionState::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for DescribeTransactionsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -151,6 +169,39 @@ impl TransactionState {
     }
 }
 
+#[cfg(test)]
+impl TransactionState {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.transactional_id = String::from("s");
+        }
+        if true {
+            this.transaction_state = String::from("s");
+        }
+        if true {
+            this.transaction_timeout_ms = 7;
+        }
+        if true {
+            this.transaction_start_time_ms = 7;
+        }
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.producer_epoch = 7;
+        }
+        if true {
+            this.topics = vec![TopicData::example(version), TopicData::example(version)];
+        }
+        this
+    }
+}
+
 impl Encode for TransactionState {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -251,6 +302,21 @@ impl TopicData {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicData {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

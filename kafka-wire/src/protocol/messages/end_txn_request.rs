@@ -51,6 +51,27 @@ impl EndTxnRequest {
     }
 }
 
+#[cfg(test)]
+impl EndTxnRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_id = String::from("s");
+        }
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.producer_epoch = 7;
+        }
+        if true {
+            this.committed = true;
+        }
+        this
+    }
+}
+
 impl Encode for EndTxnRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

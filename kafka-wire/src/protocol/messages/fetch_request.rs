@@ -93,6 +93,54 @@ impl FetchRequest {
     }
 }
 
+#[cfg(test)]
+impl FetchRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 12 {
+            this.cluster_id = Some(String::from("s"));
+        }
+        if version <= 14 {
+            this.replica_id = 7;
+        }
+        if version >= 15 {
+            this.replica_state = ReplicaState::example(version);
+        }
+        if true {
+            this.max_wait_ms = 7;
+        }
+        if true {
+            this.min_bytes = 7;
+        }
+        if true {
+            this.max_bytes = 7;
+        }
+        if true {
+            this.isolation_level = 7;
+        }
+        if version >= 7 {
+            this.session_id = 7;
+        }
+        if version >= 7 {
+            this.session_epoch = 7;
+        }
+        if true {
+            this.topics = vec![FetchTopic::example(version), FetchTopic::example(version)];
+        }
+        if version >= 7 {
+            this.forgotten_topics_data = vec![
+                ForgottenTopic::example(version),
+                ForgottenTopic::example(version),
+            ];
+        }
+        if version >= 11 {
+            this.rack_id = String::from("s");
+        }
+        this
+    }
+}
+
 impl Encode for FetchRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -263,6 +311,21 @@ impl ReplicaState {
     }
 }
 
+#[cfg(test)]
+impl ReplicaState {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 15 {
+            this.replica_id = 7;
+        }
+        if version >= 15 {
+            this.replica_epoch = 7;
+        }
+        this
+    }
+}
+
 impl Encode for ReplicaState {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -351,6 +414,27 @@ impl FetchTopic {
         }) + (if version >= 13 { 16 } else { 0 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl FetchTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 12 {
+            this.topic = String::from("s");
+        }
+        if version >= 13 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![
+                FetchPartition::example(version),
+                FetchPartition::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -464,6 +548,39 @@ impl FetchPartition {
             + (if version >= 5 { 8 } else { 0 })
             + 4
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl FetchPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition = 7;
+        }
+        if version >= 9 {
+            this.current_leader_epoch = 7;
+        }
+        if true {
+            this.fetch_offset = 7;
+        }
+        if version >= 12 {
+            this.last_fetched_epoch = 7;
+        }
+        if version >= 5 {
+            this.log_start_offset = 7;
+        }
+        if true {
+            this.partition_max_bytes = 7;
+        }
+        if version >= 17 {
+            this.replica_directory_id = Uuid([7; 16]);
+        }
+        if version >= 18 {
+            this.high_watermark = 7;
+        }
+        this
     }
 }
 
@@ -586,6 +703,24 @@ impl ForgottenTopic {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl ForgottenTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 7 && version <= 12 {
+            this.topic = String::from("s");
+        }
+        if version >= 13 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if version >= 7 {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -58,6 +58,36 @@ impl FetchResponse {
     }
 }
 
+#[cfg(test)]
+impl FetchResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if version >= 7 {
+            this.error_code = 7;
+        }
+        if version >= 7 {
+            this.session_id = 7;
+        }
+        if true {
+            this.responses = vec![
+                FetchableTopicResponse::example(version),
+                FetchableTopicResponse::example(version),
+            ];
+        }
+        if version >= 16 {
+            this.node_endpoints = vec![
+                NodeEndpoint::example(version),
+                NodeEndpoint::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for FetchResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -188,6 +218,27 @@ impl FetchableTopicResponse {
     }
 }
 
+#[cfg(test)]
+impl FetchableTopicResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 12 {
+            this.topic = String::from("s");
+        }
+        if version >= 13 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![
+                PartitionData::example(version),
+                PartitionData::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for FetchableTopicResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -309,6 +360,51 @@ impl PartitionData {
             + (if version >= 11 { 4 } else { 0 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl PartitionData {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.high_watermark = 7;
+        }
+        if true {
+            this.last_stable_offset = 7;
+        }
+        if version >= 5 {
+            this.log_start_offset = 7;
+        }
+        if version >= 12 {
+            this.diverging_epoch = EpochEndOffset::example(version);
+        }
+        if version >= 12 {
+            this.current_leader = LeaderIdAndEpoch::example(version);
+        }
+        if version >= 12 {
+            this.snapshot_id = SnapshotId::example(version);
+        }
+        if true {
+            this.aborted_transactions = Some(vec![
+                AbortedTransaction::example(version),
+                AbortedTransaction::example(version),
+            ]);
+        }
+        if version >= 11 {
+            this.preferred_read_replica = 7;
+        }
+        if true {
+            this.records = Some(Bytes::from_static(b"b"));
+        }
+        this
     }
 }
 
@@ -460,6 +556,21 @@ impl EpochEndOffset {
     }
 }
 
+#[cfg(test)]
+impl EpochEndOffset {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 12 {
+            this.epoch = 7;
+        }
+        if version >= 12 {
+            this.end_offset = 7;
+        }
+        this
+    }
+}
+
 impl Encode for EpochEndOffset {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -541,6 +652,21 @@ impl LeaderIdAndEpoch {
         0 + (if version >= 12 { 4 } else { 0 })
             + (if version >= 12 { 4 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl LeaderIdAndEpoch {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 12 {
+            this.leader_id = 7;
+        }
+        if version >= 12 {
+            this.leader_epoch = 7;
+        }
+        this
     }
 }
 
@@ -628,6 +754,21 @@ impl SnapshotId {
     }
 }
 
+#[cfg(test)]
+impl SnapshotId {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 12 {
+            this.end_offset = 7;
+        }
+        if version >= 12 {
+            this.epoch = 7;
+        }
+        this
+    }
+}
+
 impl Encode for SnapshotId {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -710,6 +851,21 @@ impl AbortedTransaction {
     }
 }
 
+#[cfg(test)]
+impl AbortedTransaction {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.first_offset = 7;
+        }
+        this
+    }
+}
+
 impl Encode for AbortedTransaction {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -789,6 +945,27 @@ impl NodeEndpoint {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl NodeEndpoint {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 16 {
+            this.node_id = 7;
+        }
+        if version >= 16 {
+            this.host = String::from("s");
+        }
+        if version >= 16 {
+            this.port = 7;
+        }
+        if version >= 16 {
+            this.rack = Some(String::from("s"));
+        }
+        this
     }
 }
 

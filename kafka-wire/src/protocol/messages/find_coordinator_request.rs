@@ -58,6 +58,24 @@ impl FindCoordinatorRequest {
     }
 }
 
+#[cfg(test)]
+impl FindCoordinatorRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 3 {
+            this.key = String::from("s");
+        }
+        if version >= 1 {
+            this.key_type = 7;
+        }
+        if version >= 4 {
+            this.coordinator_keys = vec![String::from("s"), String::from("s")];
+        }
+        this
+    }
+}
+
 impl Encode for FindCoordinatorRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

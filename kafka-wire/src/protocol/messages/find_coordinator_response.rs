@@ -79,6 +79,36 @@ impl FindCoordinatorResponse {
     }
 }
 
+#[cfg(test)]
+impl FindCoordinatorResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if version <= 3 {
+            this.error_code = 7;
+        }
+        if version >= 1 && version <= 3 {
+            this.error_message = Some(String::from("s"));
+        }
+        if version <= 3 {
+            this.node_id = 7;
+        }
+        if version <= 3 {
+            this.host = String::from("s");
+        }
+        if version <= 3 {
+            this.port = 7;
+        }
+        if version >= 4 {
+            this.coordinators = vec![Coordinator::example(version), Coordinator::example(version)];
+        }
+        this
+    }
+}
+
 impl Encode for FindCoordinatorResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -261,6 +291,33 @@ impl Coordinator {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl Coordinator {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 4 {
+            this.key = String::from("s");
+        }
+        if version >= 4 {
+            this.node_id = 7;
+        }
+        if version >= 4 {
+            this.host = String::from("s");
+        }
+        if version >= 4 {
+            this.port = 7;
+        }
+        if version >= 4 {
+            this.error_code = 7;
+        }
+        if version >= 4 {
+            this.error_message = Some(String::from("s"));
+        }
+        this
     }
 }
 

@@ -59,6 +59,27 @@ impl HeartbeatRequest {
     }
 }
 
+#[cfg(test)]
+impl HeartbeatRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.generation_id = 7;
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if version >= 3 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for HeartbeatRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -45,6 +45,21 @@ impl HeartbeatResponse {
     }
 }
 
+#[cfg(test)]
+impl HeartbeatResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        this
+    }
+}
+
 impl Encode for HeartbeatResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

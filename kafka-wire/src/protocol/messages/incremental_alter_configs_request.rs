@@ -45,6 +45,24 @@ impl IncrementalAlterConfigsRequest {
     }
 }
 
+#[cfg(test)]
+impl IncrementalAlterConfigsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.resources = vec![
+                AlterConfigsResource::example(version),
+                AlterConfigsResource::example(version),
+            ];
+        }
+        if true {
+            this.validate_only = true;
+        }
+        this
+    }
+}
+
 impl Encode for IncrementalAlterConfigsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -128,6 +146,27 @@ impl AlterConfigsResource {
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl AlterConfigsResource {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.resource_type = 7;
+        }
+        if true {
+            this.resource_name = String::from("s");
+        }
+        if true {
+            this.configs = vec![
+                AlterableConfig::example(version),
+                AlterableConfig::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -220,6 +259,24 @@ impl AlterableConfig {
             + 1
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl AlterableConfig {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.config_operation = 7;
+        }
+        if true {
+            this.value = Some(String::from("s"));
+        }
+        this
     }
 }
 

@@ -45,6 +45,24 @@ impl IncrementalAlterConfigsResponse {
     }
 }
 
+#[cfg(test)]
+impl IncrementalAlterConfigsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.responses = vec![
+                AlterConfigsResourceResponse::example(version),
+                AlterConfigsResourceResponse::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for IncrementalAlterConfigsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -132,6 +150,27 @@ impl AlterConfigsResourceResponse {
             + 1
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl AlterConfigsResourceResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.resource_type = 7;
+        }
+        if true {
+            this.resource_name = String::from("s");
+        }
+        this
     }
 }
 

@@ -63,6 +63,33 @@ impl InitProducerIdRequest {
     }
 }
 
+#[cfg(test)]
+impl InitProducerIdRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_id = Some(String::from("s"));
+        }
+        if true {
+            this.transaction_timeout_ms = 7;
+        }
+        if version >= 3 {
+            this.producer_id = 7;
+        }
+        if version >= 3 {
+            this.producer_epoch = 7;
+        }
+        if version >= 6 {
+            this.enable2_pc = true;
+        }
+        if version >= 6 {
+            this.keep_prepared_txn = true;
+        }
+        this
+    }
+}
+
 impl Encode for InitProducerIdRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -63,6 +63,33 @@ impl InitProducerIdResponse {
     }
 }
 
+#[cfg(test)]
+impl InitProducerIdResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.producer_epoch = 7;
+        }
+        if version >= 6 {
+            this.ongoing_txn_producer_id = 7;
+        }
+        if version >= 6 {
+            this.ongoing_txn_producer_epoch = 7;
+        }
+        this
+    }
+}
+
 impl Encode for InitProducerIdResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -79,6 +79,42 @@ impl JoinGroupRequest {
     }
 }
 
+#[cfg(test)]
+impl JoinGroupRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.session_timeout_ms = 7;
+        }
+        if version >= 1 {
+            this.rebalance_timeout_ms = 7;
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if version >= 5 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.protocol_type = String::from("s");
+        }
+        if true {
+            this.protocols = vec![
+                JoinGroupRequestProtocol::example(version),
+                JoinGroupRequestProtocol::example(version),
+            ];
+        }
+        if version >= 8 {
+            this.reason = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for JoinGroupRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -218,6 +254,21 @@ impl JoinGroupRequestProtocol {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl JoinGroupRequestProtocol {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.metadata = Bytes::from_static(b"b");
+        }
+        this
     }
 }
 

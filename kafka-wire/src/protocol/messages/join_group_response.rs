@@ -79,6 +79,45 @@ impl JoinGroupResponse {
     }
 }
 
+#[cfg(test)]
+impl JoinGroupResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 2 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.generation_id = 7;
+        }
+        if version >= 7 {
+            this.protocol_type = Some(String::from("s"));
+        }
+        if true {
+            this.protocol_name = Some(String::from("s"));
+        }
+        if true {
+            this.leader = String::from("s");
+        }
+        if version >= 9 {
+            this.skip_assignment = true;
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.members = vec![
+                JoinGroupResponseMember::example(version),
+                JoinGroupResponseMember::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for JoinGroupResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -222,6 +261,24 @@ impl JoinGroupResponseMember {
             })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl JoinGroupResponseMember {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.member_id = String::from("s");
+        }
+        if version >= 5 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.metadata = Bytes::from_static(b"b");
+        }
+        this
     }
 }
 

@@ -59,6 +59,27 @@ impl LeaveGroupRequest {
     }
 }
 
+#[cfg(test)]
+impl LeaveGroupRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if version <= 2 {
+            this.member_id = String::from("s");
+        }
+        if version >= 3 {
+            this.members = vec![
+                MemberIdentity::example(version),
+                MemberIdentity::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for LeaveGroupRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -170,6 +191,24 @@ impl MemberIdentity {
         } else {
             0
         }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl MemberIdentity {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.member_id = String::from("s");
+        }
+        if version >= 3 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.reason = Some(String::from("s"));
+        }
+        this
     }
 }
 

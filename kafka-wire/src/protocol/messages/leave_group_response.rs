@@ -55,6 +55,27 @@ impl LeaveGroupResponse {
     }
 }
 
+#[cfg(test)]
+impl LeaveGroupResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if version >= 3 {
+            this.members = vec![
+                MemberResponse::example(version),
+                MemberResponse::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for LeaveGroupResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -158,6 +179,24 @@ impl MemberResponse {
             0
         }) + (if version >= 3 { 2 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl MemberResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.member_id = String::from("s");
+        }
+        if version >= 3 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if version >= 3 {
+            this.error_code = 7;
+        }
+        this
     }
 }
 

@@ -53,6 +53,21 @@ impl ListGroupsRequest {
     }
 }
 
+#[cfg(test)]
+impl ListGroupsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 4 {
+            this.states_filter = vec![String::from("s"), String::from("s")];
+        }
+        if version >= 5 {
+            this.types_filter = vec![String::from("s"), String::from("s")];
+        }
+        this
+    }
+}
+
 impl Encode for ListGroupsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -51,6 +51,24 @@ impl ListGroupsResponse {
     }
 }
 
+#[cfg(test)]
+impl ListGroupsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.groups = vec![ListedGroup::example(version), ListedGroup::example(version)];
+        }
+        this
+    }
+}
+
 impl Encode for ListGroupsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -151,6 +169,27 @@ impl ListedGroup {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl ListedGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.protocol_type = String::from("s");
+        }
+        if version >= 4 {
+            this.group_state = String::from("s");
+        }
+        if version >= 5 {
+            this.group_type = String::from("s");
+        }
+        this
     }
 }
 

@@ -55,6 +55,30 @@ impl ListOffsetsRequest {
     }
 }
 
+#[cfg(test)]
+impl ListOffsetsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.replica_id = 7;
+        }
+        if version >= 2 {
+            this.isolation_level = 7;
+        }
+        if true {
+            this.topics = vec![
+                ListOffsetsTopic::example(version),
+                ListOffsetsTopic::example(version),
+            ];
+        }
+        if version >= 10 {
+            this.timeout_ms = 7;
+        }
+        this
+    }
+}
+
 impl Encode for ListOffsetsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -153,6 +177,24 @@ impl ListOffsetsTopic {
     }
 }
 
+#[cfg(test)]
+impl ListOffsetsTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                ListOffsetsPartition::example(version),
+                ListOffsetsPartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for ListOffsetsTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -232,6 +274,24 @@ impl ListOffsetsPartition {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 6;
         0 + 4 + (if version >= 4 { 4 } else { 0 }) + 8 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl ListOffsetsPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if version >= 4 {
+            this.current_leader_epoch = 7;
+        }
+        if true {
+            this.timestamp = 7;
+        }
+        this
     }
 }
 

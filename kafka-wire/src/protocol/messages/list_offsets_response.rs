@@ -47,6 +47,24 @@ impl ListOffsetsResponse {
     }
 }
 
+#[cfg(test)]
+impl ListOffsetsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 2 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                ListOffsetsTopicResponse::example(version),
+                ListOffsetsTopicResponse::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for ListOffsetsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -129,6 +147,24 @@ impl ListOffsetsTopicResponse {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl ListOffsetsTopicResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                ListOffsetsPartitionResponse::example(version),
+                ListOffsetsPartitionResponse::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -217,6 +253,30 @@ impl ListOffsetsPartitionResponse {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 6;
         0 + 4 + 2 + 8 + 8 + (if version >= 4 { 4 } else { 0 }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl ListOffsetsPartitionResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.timestamp = 7;
+        }
+        if true {
+            this.offset = 7;
+        }
+        if version >= 4 {
+            this.leader_epoch = 7;
+        }
+        this
     }
 }
 

@@ -59,6 +59,27 @@ impl ListTransactionsRequest {
     }
 }
 
+#[cfg(test)]
+impl ListTransactionsRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.state_filters = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.producer_id_filters = vec![7, 7];
+        }
+        if version >= 1 {
+            this.duration_filter = 7;
+        }
+        if version >= 2 {
+            this.transactional_id_pattern = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for ListTransactionsRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -55,6 +55,30 @@ impl ListTransactionsResponse {
     }
 }
 
+#[cfg(test)]
+impl ListTransactionsResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.unknown_state_filters = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.transaction_states = vec![
+                TransactionState::example(version),
+                TransactionState::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for ListTransactionsResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -161,6 +185,24 @@ impl TransactionState {
             + 8
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TransactionState {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_id = String::from("s");
+        }
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.transaction_state = String::from("s");
+        }
+        this
     }
 }
 

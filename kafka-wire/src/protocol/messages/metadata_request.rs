@@ -55,6 +55,30 @@ impl MetadataRequest {
     }
 }
 
+#[cfg(test)]
+impl MetadataRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topics = Some(vec![
+                MetadataRequestTopic::example(version),
+                MetadataRequestTopic::example(version),
+            ]);
+        }
+        if version >= 4 {
+            this.allow_auto_topic_creation = true;
+        }
+        if version >= 8 && version <= 10 {
+            this.include_cluster_authorized_operations = true;
+        }
+        if version >= 8 {
+            this.include_topic_authorized_operations = true;
+        }
+        this
+    }
+}
+
 impl Encode for MetadataRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -175,6 +199,21 @@ impl MetadataRequestTopic {
         0 + (if version >= 10 { 16 } else { 0 })
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl MetadataRequestTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 10 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.name = Some(String::from("s"));
+        }
+        this
     }
 }
 

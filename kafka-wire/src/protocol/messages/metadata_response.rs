@@ -71,6 +71,42 @@ impl MetadataResponse {
     }
 }
 
+#[cfg(test)]
+impl MetadataResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.brokers = vec![
+                MetadataResponseBroker::example(version),
+                MetadataResponseBroker::example(version),
+            ];
+        }
+        if version >= 2 {
+            this.cluster_id = Some(String::from("s"));
+        }
+        if version >= 1 {
+            this.controller_id = 7;
+        }
+        if true {
+            this.topics = vec![
+                MetadataResponseTopic::example(version),
+                MetadataResponseTopic::example(version),
+            ];
+        }
+        if version >= 8 && version <= 10 {
+            this.cluster_authorized_operations = 7;
+        }
+        if version >= 13 {
+            this.error_code = 7;
+        }
+        this
+    }
+}
+
 impl Encode for MetadataResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -228,6 +264,27 @@ impl MetadataResponseBroker {
     }
 }
 
+#[cfg(test)]
+impl MetadataResponseBroker {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.node_id = 7;
+        }
+        if true {
+            this.host = String::from("s");
+        }
+        if true {
+            this.port = 7;
+        }
+        if version >= 1 {
+            this.rack = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for MetadataResponseBroker {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -328,6 +385,36 @@ impl MetadataResponseTopic {
             + (if flexible { 1 } else { 4 })
             + (if version >= 8 { 4 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl MetadataResponseTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.name = Some(String::from("s"));
+        }
+        if version >= 10 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if version >= 1 {
+            this.is_internal = true;
+        }
+        if true {
+            this.partitions = vec![
+                MetadataResponsePartition::example(version),
+                MetadataResponsePartition::example(version),
+            ];
+        }
+        if version >= 8 {
+            this.topic_authorized_operations = 7;
+        }
+        this
     }
 }
 
@@ -472,6 +559,36 @@ impl MetadataResponsePartition {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl MetadataResponsePartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.leader_id = 7;
+        }
+        if version >= 7 {
+            this.leader_epoch = 7;
+        }
+        if true {
+            this.replica_nodes = vec![7, 7];
+        }
+        if true {
+            this.isr_nodes = vec![7, 7];
+        }
+        if version >= 5 {
+            this.offline_replicas = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -67,6 +67,36 @@ impl OffsetCommitRequest {
     }
 }
 
+#[cfg(test)]
+impl OffsetCommitRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.generation_id_or_member_epoch = 7;
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if version >= 7 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if version <= 4 {
+            this.retention_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                OffsetCommitRequestTopic::example(version),
+                OffsetCommitRequestTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetCommitRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -196,6 +226,27 @@ impl OffsetCommitRequestTopic {
     }
 }
 
+#[cfg(test)]
+impl OffsetCommitRequestTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 9 {
+            this.name = String::from("s");
+        }
+        if version >= 10 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![
+                OffsetCommitRequestPartition::example(version),
+                OffsetCommitRequestPartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetCommitRequestTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -292,6 +343,27 @@ impl OffsetCommitRequestPartition {
             + (if version >= 6 { 4 } else { 0 })
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl OffsetCommitRequestPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.committed_offset = 7;
+        }
+        if version >= 6 {
+            this.committed_leader_epoch = 7;
+        }
+        if true {
+            this.committed_metadata = Some(String::from("s"));
+        }
+        this
     }
 }
 

@@ -47,6 +47,24 @@ impl OffsetCommitResponse {
     }
 }
 
+#[cfg(test)]
+impl OffsetCommitResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                OffsetCommitResponseTopic::example(version),
+                OffsetCommitResponseTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetCommitResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -139,6 +157,27 @@ impl OffsetCommitResponseTopic {
     }
 }
 
+#[cfg(test)]
+impl OffsetCommitResponseTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 9 {
+            this.name = String::from("s");
+        }
+        if version >= 10 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![
+                OffsetCommitResponsePartition::example(version),
+                OffsetCommitResponsePartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetCommitResponseTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -225,6 +264,21 @@ impl OffsetCommitResponsePartition {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 8;
         0 + 4 + 2 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl OffsetCommitResponsePartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        this
     }
 }
 

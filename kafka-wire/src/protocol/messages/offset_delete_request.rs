@@ -45,6 +45,24 @@ impl OffsetDeleteRequest {
     }
 }
 
+#[cfg(test)]
+impl OffsetDeleteRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.topics = vec![
+                OffsetDeleteRequestTopic::example(version),
+                OffsetDeleteRequestTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetDeleteRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -111,6 +129,24 @@ impl OffsetDeleteRequestTopic {
     }
 }
 
+#[cfg(test)]
+impl OffsetDeleteRequestTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                OffsetDeleteRequestPartition::example(version),
+                OffsetDeleteRequestPartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetDeleteRequestTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -171,6 +207,18 @@ impl OffsetDeleteRequestPartition {
     pub fn min_size(version: i16) -> usize {
         let flexible = false;
         0 + 4
+    }
+}
+
+#[cfg(test)]
+impl OffsetDeleteRequestPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        this
     }
 }
 

@@ -48,6 +48,27 @@ impl OffsetDeleteResponse {
     }
 }
 
+#[cfg(test)]
+impl OffsetDeleteResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                OffsetDeleteResponseTopic::example(version),
+                OffsetDeleteResponseTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetDeleteResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -116,6 +137,24 @@ impl OffsetDeleteResponseTopic {
     }
 }
 
+#[cfg(test)]
+impl OffsetDeleteResponseTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = vec![
+                OffsetDeleteResponsePartition::example(version),
+                OffsetDeleteResponsePartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetDeleteResponseTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -179,6 +218,21 @@ impl OffsetDeleteResponsePartition {
     pub fn min_size(version: i16) -> usize {
         let flexible = false;
         0 + 4 + 2
+    }
+}
+
+#[cfg(test)]
+impl OffsetDeleteResponsePartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        this
     }
 }
 

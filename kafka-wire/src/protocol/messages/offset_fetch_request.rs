@@ -64,6 +64,33 @@ impl OffsetFetchRequest {
     }
 }
 
+#[cfg(test)]
+impl OffsetFetchRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 7 {
+            this.group_id = String::from("s");
+        }
+        if version <= 7 {
+            this.topics = Some(vec![
+                OffsetFetchRequestTopic::example(version),
+                OffsetFetchRequestTopic::example(version),
+            ]);
+        }
+        if version >= 8 {
+            this.groups = vec![
+                OffsetFetchRequestGroup::example(version),
+                OffsetFetchRequestGroup::example(version),
+            ];
+        }
+        if version >= 7 {
+            this.require_stable = true;
+        }
+        this
+    }
+}
+
 impl Encode for OffsetFetchRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -215,6 +242,21 @@ impl OffsetFetchRequestTopic {
     }
 }
 
+#[cfg(test)]
+impl OffsetFetchRequestTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 7 {
+            this.name = String::from("s");
+        }
+        if version <= 7 {
+            this.partition_indexes = vec![7, 7];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetFetchRequestTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -329,6 +371,30 @@ impl OffsetFetchRequestGroup {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl OffsetFetchRequestGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 8 {
+            this.group_id = String::from("s");
+        }
+        if version >= 9 {
+            this.member_id = Some(String::from("s"));
+        }
+        if version >= 9 {
+            this.member_epoch = 7;
+        }
+        if version >= 8 {
+            this.topics = Some(vec![
+                OffsetFetchRequestTopics::example(version),
+                OffsetFetchRequestTopics::example(version),
+            ]);
+        }
+        this
     }
 }
 
@@ -473,6 +539,24 @@ impl OffsetFetchRequestTopics {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl OffsetFetchRequestTopics {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 8 && version <= 9 {
+            this.name = String::from("s");
+        }
+        if version >= 10 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if version >= 8 {
+            this.partition_indexes = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -63,6 +63,33 @@ impl OffsetFetchResponse {
     }
 }
 
+#[cfg(test)]
+impl OffsetFetchResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 3 {
+            this.throttle_time_ms = 7;
+        }
+        if version <= 7 {
+            this.topics = vec![
+                OffsetFetchResponseTopic::example(version),
+                OffsetFetchResponseTopic::example(version),
+            ];
+        }
+        if version >= 2 && version <= 7 {
+            this.error_code = 7;
+        }
+        if version >= 8 {
+            this.groups = vec![
+                OffsetFetchResponseGroup::example(version),
+                OffsetFetchResponseGroup::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetFetchResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -195,6 +222,24 @@ impl OffsetFetchResponseTopic {
     }
 }
 
+#[cfg(test)]
+impl OffsetFetchResponseTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 7 {
+            this.name = String::from("s");
+        }
+        if version <= 7 {
+            this.partitions = vec![
+                OffsetFetchResponsePartition::example(version),
+                OffsetFetchResponsePartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetFetchResponseTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -307,6 +352,30 @@ impl OffsetFetchResponsePartition {
             })
             + (if version <= 7 { 2 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl OffsetFetchResponsePartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 7 {
+            this.partition_index = 7;
+        }
+        if version <= 7 {
+            this.committed_offset = 7;
+        }
+        if version >= 5 && version <= 7 {
+            this.committed_leader_epoch = 7;
+        }
+        if version <= 7 {
+            this.metadata = Some(String::from("s"));
+        }
+        if version <= 7 {
+            this.error_code = 7;
+        }
+        this
     }
 }
 
@@ -448,6 +517,27 @@ impl OffsetFetchResponseGroup {
     }
 }
 
+#[cfg(test)]
+impl OffsetFetchResponseGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 8 {
+            this.group_id = String::from("s");
+        }
+        if version >= 8 {
+            this.topics = vec![
+                OffsetFetchResponseTopics::example(version),
+                OffsetFetchResponseTopics::example(version),
+            ];
+        }
+        if version >= 8 {
+            this.error_code = 7;
+        }
+        this
+    }
+}
+
 impl Encode for OffsetFetchResponseGroup {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -569,6 +659,27 @@ impl OffsetFetchResponseTopics {
     }
 }
 
+#[cfg(test)]
+impl OffsetFetchResponseTopics {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 8 && version <= 9 {
+            this.name = String::from("s");
+        }
+        if version >= 10 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if version >= 8 {
+            this.partitions = vec![
+                OffsetFetchResponsePartitions::example(version),
+                OffsetFetchResponsePartitions::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for OffsetFetchResponseTopics {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -682,6 +793,30 @@ impl OffsetFetchResponsePartitions {
             })
             + (if version >= 8 { 2 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl OffsetFetchResponsePartitions {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 8 {
+            this.partition_index = 7;
+        }
+        if version >= 8 {
+            this.committed_offset = 7;
+        }
+        if version >= 8 {
+            this.committed_leader_epoch = 7;
+        }
+        if version >= 8 {
+            this.metadata = Some(String::from("s"));
+        }
+        if version >= 8 {
+            this.error_code = 7;
+        }
+        this
     }
 }
 

@@ -55,6 +55,30 @@ impl ProduceRequest {
     }
 }
 
+#[cfg(test)]
+impl ProduceRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_id = Some(String::from("s"));
+        }
+        if true {
+            this.acks = 7;
+        }
+        if true {
+            this.timeout_ms = 7;
+        }
+        if true {
+            this.topic_data = vec![
+                TopicProduceData::example(version),
+                TopicProduceData::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for ProduceRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -154,6 +178,27 @@ impl TopicProduceData {
     }
 }
 
+#[cfg(test)]
+impl TopicProduceData {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 12 {
+            this.name = String::from("s");
+        }
+        if version >= 13 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partition_data = vec![
+                PartitionProduceData::example(version),
+                PartitionProduceData::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for TopicProduceData {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -240,6 +285,21 @@ impl PartitionProduceData {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 9;
         0 + 4 + (if flexible { 1 } else { 4 }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl PartitionProduceData {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.index = 7;
+        }
+        if true {
+            this.records = Some(Bytes::from_static(b"b"));
+        }
+        this
     }
 }
 

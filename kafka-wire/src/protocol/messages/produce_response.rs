@@ -48,6 +48,30 @@ impl ProduceResponse {
     }
 }
 
+#[cfg(test)]
+impl ProduceResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.responses = vec![
+                TopicProduceResponse::example(version),
+                TopicProduceResponse::example(version),
+            ];
+        }
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if version >= 10 {
+            this.node_endpoints = vec![
+                NodeEndpoint::example(version),
+                NodeEndpoint::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for ProduceResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -158,6 +182,27 @@ impl TopicProduceResponse {
         }) + (if version >= 13 { 16 } else { 0 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicProduceResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 12 {
+            this.name = String::from("s");
+        }
+        if version >= 13 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partition_responses = vec![
+                PartitionProduceResponse::example(version),
+                PartitionProduceResponse::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -280,6 +325,42 @@ impl PartitionProduceResponse {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl PartitionProduceResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.base_offset = 7;
+        }
+        if true {
+            this.log_append_time_ms = 7;
+        }
+        if version >= 5 {
+            this.log_start_offset = 7;
+        }
+        if version >= 8 {
+            this.record_errors = vec![
+                BatchIndexAndErrorMessage::example(version),
+                BatchIndexAndErrorMessage::example(version),
+            ];
+        }
+        if version >= 8 {
+            this.error_message = Some(String::from("s"));
+        }
+        if version >= 10 {
+            this.current_leader = LeaderIdAndEpoch::example(version);
+        }
+        this
     }
 }
 
@@ -414,6 +495,21 @@ impl BatchIndexAndErrorMessage {
     }
 }
 
+#[cfg(test)]
+impl BatchIndexAndErrorMessage {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 8 {
+            this.batch_index = 7;
+        }
+        if version >= 8 {
+            this.batch_index_error_message = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for BatchIndexAndErrorMessage {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -509,6 +605,21 @@ impl LeaderIdAndEpoch {
         0 + (if version >= 10 { 4 } else { 0 })
             + (if version >= 10 { 4 } else { 0 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl LeaderIdAndEpoch {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 10 {
+            this.leader_id = 7;
+        }
+        if version >= 10 {
+            this.leader_epoch = 7;
+        }
+        this
     }
 }
 
@@ -609,6 +720,27 @@ impl NodeEndpoint {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl NodeEndpoint {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 10 {
+            this.node_id = 7;
+        }
+        if version >= 10 {
+            this.host = String::from("s");
+        }
+        if version >= 10 {
+            this.port = 7;
+        }
+        if version >= 10 {
+            this.rack = Some(String::from("s"));
+        }
+        this
     }
 }
 

@@ -51,6 +51,27 @@ impl RequestHeader {
     }
 }
 
+#[cfg(test)]
+impl RequestHeader {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.request_api_key = 7;
+        }
+        if true {
+            this.request_api_version = 7;
+        }
+        if true {
+            this.correlation_id = 7;
+        }
+        if true {
+            this.client_id = Some(String::from("s"));
+        }
+        this
+    }
+}
+
 impl Encode for RequestHeader {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

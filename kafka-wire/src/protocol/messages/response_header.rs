@@ -42,6 +42,18 @@ impl ResponseHeader {
     }
 }
 
+#[cfg(test)]
+impl ResponseHeader {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.correlation_id = 7;
+        }
+        this
+    }
+}
+
 impl Encode for ResponseHeader {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

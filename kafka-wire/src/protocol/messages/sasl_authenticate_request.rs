@@ -42,6 +42,18 @@ impl SaslAuthenticateRequest {
     }
 }
 
+#[cfg(test)]
+impl SaslAuthenticateRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.auth_bytes = Bytes::from_static(b"b");
+        }
+        this
+    }
+}
+
 impl Encode for SaslAuthenticateRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

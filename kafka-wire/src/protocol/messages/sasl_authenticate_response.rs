@@ -55,6 +55,27 @@ impl SaslAuthenticateResponse {
     }
 }
 
+#[cfg(test)]
+impl SaslAuthenticateResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.auth_bytes = Bytes::from_static(b"b");
+        }
+        if version >= 1 {
+            this.session_lifetime_ms = 7;
+        }
+        this
+    }
+}
+
 impl Encode for SaslAuthenticateResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -42,6 +42,18 @@ impl SaslHandshakeRequest {
     }
 }
 
+#[cfg(test)]
+impl SaslHandshakeRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.mechanism = String::from("s");
+        }
+        this
+    }
+}
+
 impl Encode for SaslHandshakeRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

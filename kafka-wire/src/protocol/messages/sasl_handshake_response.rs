@@ -45,6 +45,21 @@ impl SaslHandshakeResponse {
     }
 }
 
+#[cfg(test)]
+impl SaslHandshakeResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.mechanisms = vec![String::from("s"), String::from("s")];
+        }
+        this
+    }
+}
+
 impl Encode for SaslHandshakeResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -51,6 +51,24 @@ impl StreamsGroupDescribeRequest {
     }
 }
 
+#[cfg(test)]
+impl StreamsGroupDescribeRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_ids = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.include_authorized_operations = true;
+        }
+        if version >= 1 {
+            this.include_topology_description = true;
+        }
+        this
+    }
+}
+
 impl Encode for StreamsGroupDescribeRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

@@ -45,6 +45,24 @@ impl StreamsGroupDescribeResponse {
     }
 }
 
+#[cfg(test)]
+impl StreamsGroupDescribeResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.groups = vec![
+                DescribedGroup::example(version),
+                DescribedGroup::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for StreamsGroupDescribeResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -168,6 +186,51 @@ impl DescribedGroup {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl DescribedGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.group_state = String::from("s");
+        }
+        if true {
+            this.group_epoch = 7;
+        }
+        if true {
+            this.assignment_epoch = 7;
+        }
+        if true {
+            this.topology = Some(Topology::example(version));
+        }
+        if true {
+            this.members = vec![Member::example(version), Member::example(version)];
+        }
+        if true {
+            this.authorized_operations = 7;
+        }
+        if version >= 1 {
+            this.topology_description = Some(TopologyDescription::example(version));
+        }
+        if version >= 1 {
+            this.topology_description_status = 7;
+        }
+        if version >= 1 {
+            this.assignor_name = Some(String::from("s"));
+        }
+        this
     }
 }
 
@@ -363,6 +426,24 @@ impl Topology {
     }
 }
 
+#[cfg(test)]
+impl Topology {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.epoch = 7;
+        }
+        if true {
+            this.subtopologies = Some(vec![
+                Subtopology::example(version),
+                Subtopology::example(version),
+            ]);
+        }
+        this
+    }
+}
+
 impl Encode for Topology {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -458,6 +539,32 @@ impl Subtopology {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl Subtopology {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.source_topics = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.repartition_sink_topics = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.state_changelog_topics =
+                vec![TopicInfo::example(version), TopicInfo::example(version)];
+        }
+        if true {
+            this.repartition_source_topics =
+                vec![TopicInfo::example(version), TopicInfo::example(version)];
+        }
+        this
     }
 }
 
@@ -616,6 +723,27 @@ impl TopicInfo {
     }
 }
 
+#[cfg(test)]
+impl TopicInfo {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = 7;
+        }
+        if true {
+            this.replication_factor = 7;
+        }
+        if true {
+            this.topic_configs = vec![KeyValue::example(version), KeyValue::example(version)];
+        }
+        this
+    }
+}
+
 impl Encode for TopicInfo {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -703,6 +831,21 @@ impl KeyValue {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl KeyValue {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.key = String::from("s");
+        }
+        if true {
+            this.value = String::from("s");
+        }
+        this
     }
 }
 
@@ -826,6 +969,61 @@ impl Member {
             + Assignment::min_size(version)
             + 1
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl Member {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.member_epoch = 7;
+        }
+        if true {
+            this.instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.rack_id = Some(String::from("s"));
+        }
+        if true {
+            this.client_id = String::from("s");
+        }
+        if true {
+            this.client_host = String::from("s");
+        }
+        if true {
+            this.topology_epoch = 7;
+        }
+        if true {
+            this.process_id = String::from("s");
+        }
+        if true {
+            this.user_endpoint = Some(Endpoint::example(version));
+        }
+        if true {
+            this.client_tags = vec![KeyValue::example(version), KeyValue::example(version)];
+        }
+        if true {
+            this.task_offsets = vec![TaskOffset::example(version), TaskOffset::example(version)];
+        }
+        if true {
+            this.task_end_offsets =
+                vec![TaskOffset::example(version), TaskOffset::example(version)];
+        }
+        if true {
+            this.assignment = Assignment::example(version);
+        }
+        if true {
+            this.target_assignment = Assignment::example(version);
+        }
+        if true {
+            this.is_classic = true;
+        }
+        this
     }
 }
 
@@ -1010,6 +1208,21 @@ impl Endpoint {
     }
 }
 
+#[cfg(test)]
+impl Endpoint {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.host = String::from("s");
+        }
+        if true {
+            this.port = 7;
+        }
+        this
+    }
+}
+
 impl Encode for Endpoint {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -1079,6 +1292,24 @@ impl TaskOffset {
     pub fn min_size(version: i16) -> usize {
         let flexible = true;
         0 + (if flexible { 1 } else { 2 }) + 4 + 8 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TaskOffset {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.partition = 7;
+        }
+        if true {
+            this.offset = 7;
+        }
+        this
     }
 }
 
@@ -1156,6 +1387,24 @@ impl Assignment {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl Assignment {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.active_tasks = vec![TaskIds::example(version), TaskIds::example(version)];
+        }
+        if true {
+            this.standby_tasks = vec![TaskIds::example(version), TaskIds::example(version)];
+        }
+        if true {
+            this.warmup_tasks = vec![TaskIds::example(version), TaskIds::example(version)];
+        }
+        this
     }
 }
 
@@ -1272,6 +1521,21 @@ impl TaskIds {
     }
 }
 
+#[cfg(test)]
+impl TaskIds {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
+    }
+}
+
 impl Encode for TaskIds {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -1358,6 +1622,27 @@ impl TopologyDescription {
         } else {
             0
         }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopologyDescription {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.subtopologies = vec![
+                TopologyDescriptionSubtopology::example(version),
+                TopologyDescriptionSubtopology::example(version),
+            ];
+        }
+        if version >= 1 {
+            this.global_stores = vec![
+                TopologyDescriptionGlobalStore::example(version),
+                TopologyDescriptionGlobalStore::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -1478,6 +1763,24 @@ impl TopologyDescriptionSubtopology {
         } else {
             0
         }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopologyDescriptionSubtopology {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.subtopology_id = String::from("s");
+        }
+        if version >= 1 {
+            this.nodes = vec![
+                TopologyDescriptionNode::example(version),
+                TopologyDescriptionNode::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -1619,6 +1922,33 @@ impl TopologyDescriptionNode {
                 0
             })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopologyDescriptionNode {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.name = String::from("s");
+        }
+        if version >= 1 {
+            this.node_type = 7;
+        }
+        if version >= 1 {
+            this.source_topics = vec![String::from("s"), String::from("s")];
+        }
+        if version >= 1 {
+            this.sink_topic = Some(String::from("s"));
+        }
+        if version >= 1 {
+            this.stores = vec![String::from("s"), String::from("s")];
+        }
+        if version >= 1 {
+            this.successors = vec![String::from("s"), String::from("s")];
+        }
+        this
     }
 }
 
@@ -1826,6 +2156,21 @@ impl TopologyDescriptionGlobalStore {
         } else {
             0
         }) + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopologyDescriptionGlobalStore {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.source = TopologyDescriptionNode::example(version);
+        }
+        if version >= 1 {
+            this.processor = TopologyDescriptionNode::example(version);
+        }
+        this
     }
 }
 

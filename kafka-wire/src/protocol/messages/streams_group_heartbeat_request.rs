@@ -107,6 +107,72 @@ impl StreamsGroupHeartbeatRequest {
     }
 }
 
+#[cfg(test)]
+impl StreamsGroupHeartbeatRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.member_epoch = 7;
+        }
+        if true {
+            this.endpoint_information_epoch = 7;
+        }
+        if true {
+            this.instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.rack_id = Some(String::from("s"));
+        }
+        if true {
+            this.rebalance_timeout_ms = 7;
+        }
+        if true {
+            this.topology = Some(Topology::example(version));
+        }
+        if true {
+            this.active_tasks = Some(vec![TaskIds::example(version), TaskIds::example(version)]);
+        }
+        if true {
+            this.standby_tasks = Some(vec![TaskIds::example(version), TaskIds::example(version)]);
+        }
+        if true {
+            this.warmup_tasks = Some(vec![TaskIds::example(version), TaskIds::example(version)]);
+        }
+        if true {
+            this.process_id = Some(String::from("s"));
+        }
+        if true {
+            this.user_endpoint = Some(Endpoint::example(version));
+        }
+        if true {
+            this.client_tags = Some(vec![KeyValue::example(version), KeyValue::example(version)]);
+        }
+        if true {
+            this.task_offsets = Some(vec![
+                TaskOffset::example(version),
+                TaskOffset::example(version),
+            ]);
+        }
+        if true {
+            this.task_end_offsets = Some(vec![
+                TaskOffset::example(version),
+                TaskOffset::example(version),
+            ]);
+        }
+        if true {
+            this.shutdown_application = true;
+        }
+        this
+    }
+}
+
 impl Encode for StreamsGroupHeartbeatRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -380,6 +446,21 @@ impl Topology {
     }
 }
 
+#[cfg(test)]
+impl Topology {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.epoch = 7;
+        }
+        if true {
+            this.subtopologies = vec![Subtopology::example(version), Subtopology::example(version)];
+        }
+        this
+    }
+}
+
 impl Encode for Topology {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -478,6 +559,41 @@ impl Subtopology {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl Subtopology {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.source_topics = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.source_topic_regex = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.state_changelog_topics =
+                vec![TopicInfo::example(version), TopicInfo::example(version)];
+        }
+        if true {
+            this.repartition_sink_topics = vec![String::from("s"), String::from("s")];
+        }
+        if true {
+            this.repartition_source_topics =
+                vec![TopicInfo::example(version), TopicInfo::example(version)];
+        }
+        if true {
+            this.copartition_groups = vec![
+                CopartitionGroup::example(version),
+                CopartitionGroup::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -675,6 +791,27 @@ impl TopicInfo {
     }
 }
 
+#[cfg(test)]
+impl TopicInfo {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.name = String::from("s");
+        }
+        if true {
+            this.partitions = 7;
+        }
+        if true {
+            this.replication_factor = 7;
+        }
+        if true {
+            this.topic_configs = vec![KeyValue::example(version), KeyValue::example(version)];
+        }
+        this
+    }
+}
+
 impl Encode for TopicInfo {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -765,6 +902,21 @@ impl KeyValue {
     }
 }
 
+#[cfg(test)]
+impl KeyValue {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.key = String::from("s");
+        }
+        if true {
+            this.value = String::from("s");
+        }
+        this
+    }
+}
+
 impl Encode for KeyValue {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -837,6 +989,24 @@ impl CopartitionGroup {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl CopartitionGroup {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.source_topics = vec![7, 7];
+        }
+        if true {
+            this.source_topic_regex = vec![7, 7];
+        }
+        if true {
+            this.repartition_source_topics = vec![7, 7];
+        }
+        this
     }
 }
 
@@ -947,6 +1117,21 @@ impl TaskIds {
     }
 }
 
+#[cfg(test)]
+impl TaskIds {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
+    }
+}
+
 impl Encode for TaskIds {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -1028,6 +1213,21 @@ impl Endpoint {
     }
 }
 
+#[cfg(test)]
+impl Endpoint {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.host = String::from("s");
+        }
+        if true {
+            this.port = 7;
+        }
+        this
+    }
+}
+
 impl Encode for Endpoint {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -1097,6 +1297,24 @@ impl TaskOffset {
     pub fn min_size(version: i16) -> usize {
         let flexible = true;
         0 + (if flexible { 1 } else { 2 }) + 4 + 8 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TaskOffset {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.partition = 7;
+        }
+        if true {
+            this.offset = 7;
+        }
+        this
     }
 }
 

@@ -103,6 +103,66 @@ impl StreamsGroupHeartbeatResponse {
     }
 }
 
+#[cfg(test)]
+impl StreamsGroupHeartbeatResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if true {
+            this.error_message = Some(String::from("s"));
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.member_epoch = 7;
+        }
+        if true {
+            this.heartbeat_interval_ms = 7;
+        }
+        if version <= 0 {
+            this.acceptable_recovery_lag_legacy = 7;
+        }
+        if true {
+            this.task_offset_interval_ms = 7;
+        }
+        if version >= 1 {
+            this.acceptable_recovery_lag = 7;
+        }
+        if true {
+            this.status = Some(vec![Status::example(version), Status::example(version)]);
+        }
+        if true {
+            this.active_tasks = Some(vec![TaskIds::example(version), TaskIds::example(version)]);
+        }
+        if true {
+            this.standby_tasks = Some(vec![TaskIds::example(version), TaskIds::example(version)]);
+        }
+        if true {
+            this.warmup_tasks = Some(vec![TaskIds::example(version), TaskIds::example(version)]);
+        }
+        if version >= 1 {
+            this.topology_description_required = true;
+        }
+        if true {
+            this.endpoint_information_epoch = 7;
+        }
+        if true {
+            this.partitions_by_user_endpoint = Some(vec![
+                EndpointToPartitions::example(version),
+                EndpointToPartitions::example(version),
+            ]);
+        }
+        this
+    }
+}
+
 impl Encode for StreamsGroupHeartbeatResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -342,6 +402,21 @@ impl Status {
     }
 }
 
+#[cfg(test)]
+impl Status {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.status_code = 7;
+        }
+        if true {
+            this.status_detail = String::from("s");
+        }
+        this
+    }
+}
+
 impl Encode for Status {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -410,6 +485,21 @@ impl TaskIds {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TaskIds {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.subtopology_id = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 
@@ -497,6 +587,30 @@ impl EndpointToPartitions {
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl EndpointToPartitions {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.user_endpoint = Endpoint::example(version);
+        }
+        if true {
+            this.active_partitions = vec![
+                TopicPartition::example(version),
+                TopicPartition::example(version),
+            ];
+        }
+        if true {
+            this.standby_partitions = vec![
+                TopicPartition::example(version),
+                TopicPartition::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -596,6 +710,21 @@ impl Endpoint {
     }
 }
 
+#[cfg(test)]
+impl Endpoint {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.host = String::from("s");
+        }
+        if true {
+            this.port = 7;
+        }
+        this
+    }
+}
+
 impl Encode for Endpoint {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -664,6 +793,21 @@ impl TopicPartition {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TopicPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.topic = String::from("s");
+        }
+        if true {
+            this.partitions = vec![7, 7];
+        }
+        this
     }
 }
 

@@ -79,6 +79,39 @@ impl SyncGroupRequest {
     }
 }
 
+#[cfg(test)]
+impl SyncGroupRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.generation_id = 7;
+        }
+        if true {
+            this.member_id = String::from("s");
+        }
+        if version >= 3 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.protocol_type = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.protocol_name = Some(String::from("s"));
+        }
+        if true {
+            this.assignments = vec![
+                SyncGroupRequestAssignment::example(version),
+                SyncGroupRequestAssignment::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for SyncGroupRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -224,6 +257,21 @@ impl SyncGroupRequestAssignment {
         0 + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl SyncGroupRequestAssignment {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.member_id = String::from("s");
+        }
+        if true {
+            this.assignment = Bytes::from_static(b"b");
+        }
+        this
     }
 }
 

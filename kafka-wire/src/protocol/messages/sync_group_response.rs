@@ -67,6 +67,30 @@ impl SyncGroupResponse {
     }
 }
 
+#[cfg(test)]
+impl SyncGroupResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        if version >= 5 {
+            this.protocol_type = Some(String::from("s"));
+        }
+        if version >= 5 {
+            this.protocol_name = Some(String::from("s"));
+        }
+        if true {
+            this.assignment = Bytes::from_static(b"b");
+        }
+        this
+    }
+}
+
 impl Encode for SyncGroupResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {

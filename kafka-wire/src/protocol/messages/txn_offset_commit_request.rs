@@ -79,6 +79,42 @@ impl TxnOffsetCommitRequest {
     }
 }
 
+#[cfg(test)]
+impl TxnOffsetCommitRequest {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.transactional_id = String::from("s");
+        }
+        if true {
+            this.group_id = String::from("s");
+        }
+        if true {
+            this.producer_id = 7;
+        }
+        if true {
+            this.producer_epoch = 7;
+        }
+        if version >= 3 {
+            this.generation_id_or_member_epoch = 7;
+        }
+        if version >= 3 {
+            this.member_id = String::from("s");
+        }
+        if version >= 3 {
+            this.group_instance_id = Some(String::from("s"));
+        }
+        if true {
+            this.topics = vec![
+                TxnOffsetCommitRequestTopic::example(version),
+                TxnOffsetCommitRequestTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for TxnOffsetCommitRequest {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -236,6 +272,27 @@ impl TxnOffsetCommitRequestTopic {
     }
 }
 
+#[cfg(test)]
+impl TxnOffsetCommitRequestTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 5 {
+            this.name = String::from("s");
+        }
+        if version >= 6 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![
+                TxnOffsetCommitRequestPartition::example(version),
+                TxnOffsetCommitRequestPartition::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for TxnOffsetCommitRequestTopic {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -333,6 +390,27 @@ impl TxnOffsetCommitRequestPartition {
             + (if version >= 2 { 4 } else { 0 })
             + (if flexible { 1 } else { 2 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TxnOffsetCommitRequestPartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.committed_offset = 7;
+        }
+        if version >= 2 {
+            this.committed_leader_epoch = 7;
+        }
+        if true {
+            this.committed_metadata = Some(String::from("s"));
+        }
+        this
     }
 }
 

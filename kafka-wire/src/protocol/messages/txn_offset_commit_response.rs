@@ -45,6 +45,24 @@ impl TxnOffsetCommitResponse {
     }
 }
 
+#[cfg(test)]
+impl TxnOffsetCommitResponse {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.throttle_time_ms = 7;
+        }
+        if true {
+            this.topics = vec![
+                TxnOffsetCommitResponseTopic::example(version),
+                TxnOffsetCommitResponseTopic::example(version),
+            ];
+        }
+        this
+    }
+}
+
 impl Encode for TxnOffsetCommitResponse {
     #[allow(unused_variables)]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
@@ -130,6 +148,27 @@ impl TxnOffsetCommitResponseTopic {
         }) + (if version >= 6 { 16 } else { 0 })
             + (if flexible { 1 } else { 4 })
             + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TxnOffsetCommitResponseTopic {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if version <= 5 {
+            this.name = String::from("s");
+        }
+        if version >= 6 {
+            this.topic_id = Uuid([7; 16]);
+        }
+        if true {
+            this.partitions = vec![
+                TxnOffsetCommitResponsePartition::example(version),
+                TxnOffsetCommitResponsePartition::example(version),
+            ];
+        }
+        this
     }
 }
 
@@ -220,6 +259,21 @@ impl TxnOffsetCommitResponsePartition {
     pub fn min_size(version: i16) -> usize {
         let flexible = version >= 3;
         0 + 4 + 2 + (if flexible { 1 } else { 0 })
+    }
+}
+
+#[cfg(test)]
+impl TxnOffsetCommitResponsePartition {
+    #[allow(unused_variables, unused_mut, clippy::all)]
+    pub(crate) fn example(version: i16) -> Self {
+        let mut this = Self::default();
+        if true {
+            this.partition_index = 7;
+        }
+        if true {
+            this.error_code = 7;
+        }
+        this
     }
 }
 
