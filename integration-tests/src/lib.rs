@@ -132,6 +132,65 @@ pub fn rdkafka_peer(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// An independent client used as an interop peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// librdkafka through the confluent-kafka wheel (`peers/rdkafka_peer.py`).
+    Librdkafka,
+    /// The Java client 4.4.0, the reference (`peers/JavaPeer.java`).
+    Java,
+}
+
+impl Peer {
+    /// Run the peer with `args` (`produce BOOTSTRAP TOPIC CODEC COUNT PREFIX` or
+    /// `consume BOOTSTRAP TOPIC COUNT`); returns the lines of its output that are JSON records
+    /// or `ok` lines.
+    pub fn run(self, args: &[&str]) -> Vec<String> {
+        let out = match self {
+            Peer::Librdkafka => rdkafka_peer(args),
+            Peer::Java => java_peer(args),
+        };
+        out.lines()
+            .filter(|l| l.starts_with('{') || l.starts_with("ok "))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// The Apache Kafka 4.4.0 jars (`scripts/test` sets `KAFKA_WIRE_KAFKA_LIBS`).
+pub fn kafka_libs() -> PathBuf {
+    match std::env::var("KAFKA_WIRE_KAFKA_LIBS") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => {
+            let cache = std::env::var("KAFKA_WIRE_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| {
+                    PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                        .join(".cache/kafka-wire-testbed")
+                });
+            cache.join("kafka-4.4.0/libs")
+        }
+    }
+}
+
+/// Run the Java client peer (`peers/JavaPeer.java`) and return its stdout.
+pub fn java_peer(args: &[&str]) -> String {
+    let script = repo_root().join("integration-tests/peers/JavaPeer.java");
+    let classpath = format!("{}/*", kafka_libs().display());
+    let out = Command::new("java")
+        .args(["-Xmx256m", "-cp", &classpath])
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the Java peer: {e}"));
+    assert!(
+        out.status.success(),
+        "Java peer {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Produce one batch to a partition's leader with acks=all; returns the base offset.
 /// (A raw helper for the foundation tests; the producer client builds on the same requests.)
 pub async fn produce_batch(

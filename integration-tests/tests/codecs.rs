@@ -1,8 +1,8 @@
-//! Every compression codec both ways against librdkafka (the confluent-kafka wheel): batches it
-//! writes are read by our decoder (and carry the codec we expect), batches we write are read
-//! by it with the same keys, values, headers and timestamps.
+//! Every compression codec both ways against librdkafka (the confluent-kafka wheel) and the
+//! Java client: batches they write are read by our decoder (and carry the codec we expect),
+//! batches we write are read by them with the same keys, values, headers and timestamps.
 
-use integration_tests::{fetch_batches, produce_batch, rdkafka_peer, unique_topic, Broker};
+use integration_tests::{fetch_batches, produce_batch, unique_topic, Broker, Peer};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::protocol::compression::Compression;
@@ -11,14 +11,14 @@ use kafka_wire::TopicPartition;
 
 const COUNT: usize = 200;
 
-async fn codec_interop(broker: Broker, codecs: &[Compression]) {
+async fn codec_interop(broker: Broker, peer: Peer, codecs: &[Compression]) {
     let Some(bootstrap) = broker.bootstrap("codec_interop") else {
         return;
     };
     integration_tests::init_logging();
     let admin = Admin::connect(ClientConfig::new(&bootstrap)).await.unwrap();
     for &codec in codecs {
-        // librdkafka writes, we read.
+        // The peer writes, we read.
         let topic = unique_topic(&format!("codec-in-{}", codec.name()));
         admin
             .create_topic(NewTopic::new(&topic, 1, 1))
@@ -28,7 +28,7 @@ async fn codec_interop(broker: Broker, codecs: &[Compression]) {
             .wait_for_leaders(std::slice::from_ref(&topic))
             .await
             .unwrap();
-        rdkafka_peer(&[
+        peer.run(&[
             "produce",
             &bootstrap,
             &topic,
@@ -56,13 +56,13 @@ async fn codec_interop(broker: Broker, codecs: &[Compression]) {
             assert_eq!(r.headers, vec![Header::new("idx", Some(i.to_string()))]);
         }
         println!(
-            "{broker:?} {}: read {} records in {} batches written by librdkafka",
+            "{broker:?} {}: read {} records in {} batches written by {peer:?}",
             codec.name(),
             records.len(),
             batches.len()
         );
 
-        // We write, librdkafka reads.
+        // We write, the peer reads.
         let topic = unique_topic(&format!("codec-out-{}", codec.name()));
         admin
             .create_topic(NewTopic::new(&topic, 1, 1))
@@ -103,9 +103,9 @@ async fn codec_interop(broker: Broker, codecs: &[Compression]) {
         // The broker stored our codec (topic compression.type=producer keeps it).
         let stored = fetch_batches(admin.client(), &tp, 0, COUNT).await.unwrap();
         assert!(stored.iter().all(|b| b.compression == codec));
-        let out = rdkafka_peer(&["consume", &bootstrap, &topic, &COUNT.to_string()]);
+        let out = peer.run(&["consume", &bootstrap, &topic, &COUNT.to_string()]);
         let lines: Vec<serde_json::Value> = out
-            .lines()
+            .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), COUNT);
@@ -120,7 +120,7 @@ async fn codec_interop(broker: Broker, codecs: &[Compression]) {
             );
         }
         println!(
-            "{broker:?} {}: librdkafka read {} records we wrote",
+            "{broker:?} {}: {peer:?} read {} records we wrote",
             codec.name(),
             lines.len()
         );
@@ -135,27 +135,30 @@ const ALL: [Compression; 5] = [
     Compression::Zstd,
 ];
 
+const TANSU: [Compression; 4] = [
+    // tansu 0.6.0 poisons a partition that receives snappy (docs/brokers.md).
+    Compression::None,
+    Compression::Gzip,
+    Compression::Lz4,
+    Compression::Zstd,
+];
+
 #[tokio::test]
 async fn codecs_with_librdkafka_on_kafka() {
-    codec_interop(Broker::Kafka, &ALL).await
+    codec_interop(Broker::Kafka, Peer::Librdkafka, &ALL).await
+}
+
+#[tokio::test]
+async fn codecs_with_java_on_kafka() {
+    codec_interop(Broker::Kafka, Peer::Java, &ALL).await
 }
 
 #[tokio::test]
 async fn codecs_with_librdkafka_on_noida() {
-    codec_interop(Broker::Noida, &ALL).await
+    codec_interop(Broker::Noida, Peer::Librdkafka, &ALL).await
 }
 
 #[tokio::test]
 async fn codecs_with_librdkafka_on_tansu() {
-    // tansu 0.6.0 poisons a partition that receives snappy (docs/brokers.md).
-    codec_interop(
-        Broker::Tansu,
-        &[
-            Compression::None,
-            Compression::Gzip,
-            Compression::Lz4,
-            Compression::Zstd,
-        ],
-    )
-    .await
+    codec_interop(Broker::Tansu, Peer::Librdkafka, &TANSU).await
 }

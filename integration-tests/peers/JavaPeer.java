@@ -1,0 +1,71 @@
+// The Java client (kafka-clients 4.4.0, the reference) as an interop peer.
+//
+//   java -cp "$KAFKA_LIBS/*" JavaPeer.java produce BOOTSTRAP TOPIC CODEC COUNT PREFIX
+//   java -cp "$KAFKA_LIBS/*" JavaPeer.java consume BOOTSTRAP TOPIC COUNT
+//
+// Same record shape and output format as rdkafka_peer.py.
+import java.time.Duration;
+import java.util.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.*;
+
+public class JavaPeer {
+  static String json(String s) {
+    if (s == null) return "null";
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  public static void main(String[] a) throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", a[1]);
+    if (a[0].equals("produce")) {
+      p.put("compression.type", a[3]);
+      p.put("linger.ms", "50");
+      p.put("acks", "all");
+      int count = Integer.parseInt(a[4]);
+      String prefix = a[5];
+      try (Producer<byte[], byte[]> prod = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        List<java.util.concurrent.Future<RecordMetadata>> fs = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+          String v = (prefix + "-v-" + i + "|").repeat(8);
+          ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(a[2], 0, 1_700_000_000_000L + i,
+              (prefix + "-k-" + i).getBytes(), v.getBytes());
+          r.headers().add("idx", String.valueOf(i).getBytes());
+          fs.add(prod.send(r));
+        }
+        prod.flush();
+        for (var f : fs) f.get();
+      }
+      System.out.println("ok " + count);
+    } else {
+      p.put("enable.auto.commit", "false");
+      int count = Integer.parseInt(a[3]);
+      try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        TopicPartition tp = new TopicPartition(a[2], 0);
+        c.assign(List.of(tp));
+        c.seek(tp, 0);
+        int got = 0;
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (got < count && System.currentTimeMillis() < deadline) {
+          for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+            StringBuilder h = new StringBuilder("[");
+            for (Header x : r.headers()) {
+              if (h.length() > 1) h.append(",");
+              h.append("[").append(json(x.key())).append(",")
+               .append(json(x.value() == null ? null : new String(x.value()))).append("]");
+            }
+            h.append("]");
+            System.out.println("{\"key\":" + json(r.key() == null ? null : new String(r.key()))
+                + ",\"value\":" + json(r.value() == null ? null : new String(r.value()))
+                + ",\"headers\":" + h + ",\"offset\":" + r.offset() + ",\"timestamp\":" + r.timestamp() + "}");
+            got++;
+          }
+        }
+        if (got < count) { System.err.println("only " + got + " of " + count); System.exit(1); }
+      }
+    }
+  }
+}
