@@ -1,6 +1,6 @@
 // The Java client (kafka-clients 4.4.0, the reference) as an interop peer.
 //
-//   java -cp "$KAFKA_LIBS/*" JavaPeer.java produce BOOTSTRAP TOPIC CODEC COUNT PREFIX
+//   java -cp "$KAFKA_LIBS/*" JavaPeer.java produce BOOTSTRAP TOPIC CODEC COUNT PREFIX BASE_TS
 //   java -cp "$KAFKA_LIBS/*" JavaPeer.java consume BOOTSTRAP TOPIC COUNT
 //
 // Same record shape and output format as rdkafka_peer.py.
@@ -27,11 +27,12 @@ public class JavaPeer {
       p.put("acks", "all");
       int count = Integer.parseInt(a[4]);
       String prefix = a[5];
+      long baseTs = Long.parseLong(a[6]);
       try (Producer<byte[], byte[]> prod = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
         List<java.util.concurrent.Future<RecordMetadata>> fs = new ArrayList<>();
         for (int i = 0; i < count; i++) {
           String v = (prefix + "-v-" + i + "|").repeat(8);
-          ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(a[2], 0, 1_700_000_000_000L + i,
+          ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(a[2], 0, baseTs + i,
               (prefix + "-k-" + i).getBytes(), v.getBytes());
           r.headers().add("idx", String.valueOf(i).getBytes());
           fs.add(prod.send(r));

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """librdkafka (confluent-kafka) as an independent peer for interop tests.
 
-  rdkafka_peer.py produce BOOTSTRAP TOPIC CODEC COUNT PREFIX
+  rdkafka_peer.py produce BOOTSTRAP TOPIC CODEC COUNT PREFIX BASE_TS
       Produce COUNT records to partition 0 with `compression.type=CODEC`; record i has key
       "PREFIX-k-i", value "PREFIX-v-i" repeated a few times (so it compresses), header
-      ("idx", str(i)), and timestamp 1_700_000_000_000 + i. Prints "ok COUNT".
+      ("idx", str(i)), and timestamp BASE_TS + i (use a current time: some brokers apply
+      retention to old CreateTime stamps). Prints "ok COUNT".
   rdkafka_peer.py consume BOOTSTRAP TOPIC COUNT
       Read partition 0 from the beginning until COUNT records arrived (30 s max) and print one
       JSON object per record: key, value, headers, offset, timestamp.
@@ -15,7 +16,7 @@ import sys
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 
-def produce(bootstrap, topic, codec, count, prefix):
+def produce(bootstrap, topic, codec, count, prefix, base_ts):
     p = Producer({
         "bootstrap.servers": bootstrap,
         "compression.type": codec,
@@ -27,7 +28,7 @@ def produce(bootstrap, topic, codec, count, prefix):
     for i in range(count):
         value = (f"{prefix}-v-{i}|" * 8).encode()
         p.produce(topic, key=f"{prefix}-k-{i}".encode(), value=value, partition=0,
-                  headers=[("idx", str(i).encode())], timestamp=1_700_000_000_000 + i,
+                  headers=[("idx", str(i).encode())], timestamp=base_ts + i,
                   on_delivery=lambda err, msg: err and errors.append(str(err)))
     left = p.flush(30)
     if left or errors:
@@ -72,7 +73,7 @@ def consume(bootstrap, topic, count):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "produce":
-        produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+        produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7]))
     elif cmd == "consume":
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

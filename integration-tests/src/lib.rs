@@ -11,11 +11,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
+use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::cluster::Client;
 use kafka_wire::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_wire::protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_wire::protocol::messages::{FetchRequest, ProduceRequest};
-use kafka_wire::protocol::record_batch::{self, DecodeLimits, RecordBatch};
+use kafka_wire::protocol::record_batch::{self, DecodeLimits, Record, RecordBatch};
 use kafka_wire::protocol::{ApiKey, ErrorCode, Uuid};
 use kafka_wire::{Error, TopicPartition};
 
@@ -130,6 +131,46 @@ pub fn rdkafka_peer(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Milliseconds since the epoch (brokers drop records stamped far in the past).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Create a topic and wait until every partition has a leader.
+pub async fn create_ready_topic(admin: &Admin, topic: NewTopic) {
+    let name = topic.name.clone();
+    admin
+        .create_topic(topic)
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {e}"));
+    admin
+        .wait_for_leaders(std::slice::from_ref(&name))
+        .await
+        .unwrap_or_else(|e| panic!("leaders of {name}: {e}"));
+}
+
+/// An uncompressed batch of records with these values, stamped now.
+pub fn value_batch<V: Into<Bytes>>(values: impl IntoIterator<Item = V>) -> RecordBatch {
+    let now = now_ms();
+    RecordBatch {
+        base_timestamp: now,
+        records: values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Record {
+                offset: i as i64,
+                timestamp: now,
+                value: Some(v.into()),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
 }
 
 /// An independent client used as an interop peer.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use integration_tests::{produce_batch, unique_topic, Broker};
+use integration_tests::{now_ms, produce_batch, unique_topic, Broker};
 use kafka_wire::admin::{
     Admin, AlterConfigOp, ConfigResource, EnsureOutcome, NewTopic, OffsetSpec,
 };
@@ -145,10 +145,7 @@ async fn admin_operations(broker: Broker, gaps: Gaps) {
 
     // Offsets: produce 10 records with known timestamps to partition 1.
     let tp = TopicPartition::new(&topic, 1);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = now_ms();
     let batch = RecordBatch {
         base_timestamp: now,
         records: (0..10)

@@ -4,28 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{broker_script, fetch_batches, produce_batch, unique_topic, Broker};
+use integration_tests::{
+    broker_script, create_ready_topic, fetch_batches, produce_batch, unique_topic, value_batch,
+    Broker,
+};
 use kafka_wire::admin::{Admin, NewTopic, OffsetSpec};
 use kafka_wire::config::ClientConfig;
-use kafka_wire::protocol::record_batch::{Record, RecordBatch};
 use kafka_wire::TopicPartition;
-
-fn batch(n: i64) -> RecordBatch {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    RecordBatch {
-        base_timestamp: now,
-        records: vec![Record {
-            offset: 0,
-            timestamp: now,
-            value: Some(format!("r{n}").into()),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
-}
 
 #[tokio::test]
 async fn client_survives_a_broker_restart() {
@@ -38,23 +23,18 @@ async fn client_survives_a_broker_restart() {
     config.set("reconnect.backoff.max.ms", "500").unwrap();
     let admin = Admin::connect(config).await.unwrap();
     let topic = unique_topic("restart");
-    admin
-        .create_topic(NewTopic::new(&topic, 1, 1))
-        .await
-        .unwrap();
-    admin
-        .wait_for_leaders(std::slice::from_ref(&topic))
-        .await
-        .unwrap();
+    create_ready_topic(&admin, NewTopic::new(&topic, 1, 1)).await;
     let tp = TopicPartition::new(&topic, 0);
-    produce_batch(admin.client(), &tp, &batch(0)).await.unwrap();
+    produce_batch(admin.client(), &tp, &value_batch(["r0"]))
+        .await
+        .unwrap();
 
     // SIGKILL, not a clean shutdown: the client sees its connection die.
     broker_script(&["kill", "kafka"]);
     let restarted = tokio::task::spawn_blocking(|| broker_script(&["start", "kafka"]));
 
     let start = Instant::now();
-    produce_batch(admin.client(), &tp, &batch(1))
+    produce_batch(admin.client(), &tp, &value_batch(["r1"]))
         .await
         .expect("produce after restart");
     println!(

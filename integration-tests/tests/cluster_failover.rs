@@ -3,10 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{broker_script, fetch_batches, produce_batch, unique_topic, Broker};
+use integration_tests::{
+    broker_script, create_ready_topic, fetch_batches, produce_batch, unique_topic, value_batch,
+    Broker,
+};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
-use kafka_wire::protocol::record_batch::{Record, RecordBatch};
 use kafka_wire::TopicPartition;
 
 #[tokio::test]
@@ -20,14 +22,11 @@ async fn leader_stopped_mid_stream() {
     config.set("request.timeout.ms", "10000").unwrap();
     let admin = Admin::connect(config).await.unwrap();
     let topic = unique_topic("failover");
-    admin
-        .create_topic(NewTopic::new(&topic, 1, 3).config("min.insync.replicas", "2"))
-        .await
-        .unwrap();
-    admin
-        .wait_for_leaders(std::slice::from_ref(&topic))
-        .await
-        .unwrap();
+    create_ready_topic(
+        &admin,
+        NewTopic::new(&topic, 1, 3).config("min.insync.replicas", "2"),
+    )
+    .await;
     let tp = TopicPartition::new(&topic, 0);
     let old_leader = admin.client().leader(&tp).await.unwrap().node_id;
 
@@ -40,20 +39,7 @@ async fn leader_stopped_mid_stream() {
             stopped = true;
             println!("stopped leader node {old_leader} after {sent} records");
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
-        let batch = RecordBatch {
-            base_timestamp: now,
-            records: vec![Record {
-                offset: 0,
-                timestamp: now,
-                value: Some(format!("r{i}").into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
+        let batch = value_batch([format!("r{i}")]);
         let start = Instant::now();
         produce_batch(admin.client(), &tp, &batch)
             .await

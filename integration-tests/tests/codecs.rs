@@ -2,7 +2,9 @@
 //! Java client: batches they write are read by our decoder (and carry the codec we expect),
 //! batches we write are read by them with the same keys, values, headers and timestamps.
 
-use integration_tests::{fetch_batches, produce_batch, unique_topic, Broker, Peer};
+use integration_tests::{
+    create_ready_topic, fetch_batches, now_ms, produce_batch, unique_topic, Broker, Peer,
+};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::protocol::compression::Compression;
@@ -20,14 +22,8 @@ async fn codec_interop(broker: Broker, peer: Peer, codecs: &[Compression]) {
     for &codec in codecs {
         // The peer writes, we read.
         let topic = unique_topic(&format!("codec-in-{}", codec.name()));
-        admin
-            .create_topic(NewTopic::new(&topic, 1, 1))
-            .await
-            .unwrap();
-        admin
-            .wait_for_leaders(std::slice::from_ref(&topic))
-            .await
-            .unwrap();
+        create_ready_topic(&admin, NewTopic::new(&topic, 1, 1)).await;
+        let base_ts = now_ms();
         peer.run(&[
             "produce",
             &bootstrap,
@@ -35,6 +31,7 @@ async fn codec_interop(broker: Broker, peer: Peer, codecs: &[Compression]) {
             codec.name(),
             &COUNT.to_string(),
             "rd",
+            &base_ts.to_string(),
         ]);
         let tp = TopicPartition::new(&topic, 0);
         let batches = fetch_batches(admin.client(), &tp, 0, COUNT).await.unwrap();
@@ -52,7 +49,7 @@ async fn codec_interop(broker: Broker, peer: Peer, codecs: &[Compression]) {
                 r.value.as_deref(),
                 Some(format!("rd-v-{i}|").repeat(8).as_bytes())
             );
-            assert_eq!(r.timestamp, 1_700_000_000_000 + i as i64);
+            assert_eq!(r.timestamp, base_ts + i as i64);
             assert_eq!(r.headers, vec![Header::new("idx", Some(i.to_string()))]);
         }
         println!(
@@ -64,19 +61,9 @@ async fn codec_interop(broker: Broker, peer: Peer, codecs: &[Compression]) {
 
         // We write, the peer reads.
         let topic = unique_topic(&format!("codec-out-{}", codec.name()));
-        admin
-            .create_topic(NewTopic::new(&topic, 1, 1))
-            .await
-            .unwrap();
-        admin
-            .wait_for_leaders(std::slice::from_ref(&topic))
-            .await
-            .unwrap();
+        create_ready_topic(&admin, NewTopic::new(&topic, 1, 1)).await;
         let tp = TopicPartition::new(&topic, 0);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
+        let now = now_ms();
         for chunk in 0..4 {
             let batch = RecordBatch {
                 compression: codec,

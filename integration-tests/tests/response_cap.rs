@@ -3,11 +3,12 @@
 //! partition — the client refuses that frame with an error naming the setting, without
 //! allocating it, and without panicking.
 
-use integration_tests::{fetch_once, produce_batch, unique_topic, Broker};
+use integration_tests::{
+    create_ready_topic, fetch_once, produce_batch, unique_topic, value_batch, Broker,
+};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::error::ConnectionError;
-use kafka_wire::protocol::record_batch::{Record, RecordBatch};
 use kafka_wire::{Error, TopicPartition};
 
 const CAP: usize = 1 << 20;
@@ -22,34 +23,15 @@ async fn fill(broker: Broker) -> Option<(Admin, TopicPartition)> {
     config.set("default.api.timeout.ms", "20000").unwrap();
     let admin = Admin::connect(config).await.unwrap();
     let topic = unique_topic("cap");
-    admin
-        .create_topic(NewTopic::new(&topic, 1, 1))
-        .await
-        .unwrap();
-    admin
-        .wait_for_leaders(std::slice::from_ref(&topic))
-        .await
-        .unwrap();
+    create_ready_topic(&admin, NewTopic::new(&topic, 1, 1)).await;
     let tp = TopicPartition::new(&topic, 0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
     for i in 0..30 {
         let value: Vec<u8> = (0..100_000u32)
             .map(|j| (j.wrapping_mul(2654435761) >> 13) as u8 ^ i)
             .collect();
-        let batch = RecordBatch {
-            base_timestamp: now,
-            records: vec![Record {
-                offset: 0,
-                timestamp: now,
-                value: Some(value.into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        produce_batch(admin.client(), &tp, &batch).await.unwrap();
+        produce_batch(admin.client(), &tp, &value_batch([value]))
+            .await
+            .unwrap();
     }
     Some((admin, tp))
 }

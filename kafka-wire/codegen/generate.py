@@ -704,6 +704,8 @@ def main():
     for api, req, resp in apis:
         for m in (req, resp):
             lines.append(f"        for v in {m.valid.lo}..={m.valid.hi} {{ check({m.name}::example(v), v); }}")
+    lines.append("        for v in 1..=2 { check(RequestHeader::example(v), v); }")
+    lines.append("        for v in 0..=1 { check(ResponseHeader::example(v), v); }")
     lines.append("    }")
     lines.append("")
     lines.append("    fn stable<T: Encode + Decode + PartialEq + std::fmt::Debug>(data: &[u8], version: i16) {")

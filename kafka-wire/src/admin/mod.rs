@@ -57,6 +57,11 @@ impl Admin {
         Admin { client }
     }
 
+    /// `request.timeout.ms` as the `timeout_ms` field of admin requests.
+    fn request_timeout_ms(&self) -> i32 {
+        i32::try_from(self.client.config().request_timeout.as_millis()).unwrap_or(i32::MAX)
+    }
+
     /// The underlying cluster client.
     pub fn client(&self) -> &Client {
         &self.client

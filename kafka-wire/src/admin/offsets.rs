@@ -9,7 +9,7 @@ use crate::protocol::messages::delete_records_request::{
 };
 use crate::protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use crate::protocol::messages::{DeleteRecordsRequest, ListOffsetsRequest};
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorCode, Request};
 use crate::TopicPartition;
 
 /// Which offset [`Admin::list_offsets`] looks up.
@@ -47,22 +47,7 @@ pub struct ListedOffset {
     pub leader_epoch: Option<i32>,
 }
 
-/// Group `items` by the leader of their partition.
-async fn by_leader<T: Clone>(
-    admin: &Admin,
-    items: &BTreeMap<TopicPartition, T>,
-) -> Result<BTreeMap<i32, Vec<(TopicPartition, T)>>> {
-    let mut groups: BTreeMap<i32, Vec<(TopicPartition, T)>> = BTreeMap::new();
-    for (tp, v) in items {
-        let leader = admin.client.leader(tp).await?;
-        groups
-            .entry(leader.node_id)
-            .or_default()
-            .push((tp.clone(), v.clone()));
-    }
-    Ok(groups)
-}
-
+/// Per-partition inputs grouped by topic, as partition-level requests want them.
 fn group_topics<T, P>(
     items: &[(TopicPartition, T)],
     mut partition: impl FnMut(i32, &T) -> P,
@@ -78,82 +63,109 @@ fn group_topics<T, P>(
 }
 
 impl Admin {
+    /// Send a partition-level request to each partition's leader and collect per-partition
+    /// results, retrying partitions that fail with retriable errors (after a metadata
+    /// refresh) until `default.api.timeout.ms`. A non-retriable error fails the call.
+    async fn per_leader<I, O, R>(
+        &self,
+        operation: &'static str,
+        items: &[(TopicPartition, I)],
+        build: impl Fn(&[(TopicPartition, I)]) -> R,
+        results: impl Fn(R::Response) -> Vec<(TopicPartition, Result<O, ErrorCode>)>,
+    ) -> Result<BTreeMap<TopicPartition, O>>
+    where
+        I: Clone,
+        R: Request,
+    {
+        let pending: BTreeMap<TopicPartition, I> = items.iter().cloned().collect();
+        let state = tokio::sync::Mutex::new((pending, BTreeMap::new()));
+        self.client
+            .retry(operation, || async {
+                let mut guard = state.lock().await;
+                let (pending, out) = &mut *guard;
+                let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, I)>> = BTreeMap::new();
+                for (tp, v) in pending.iter() {
+                    let leader = self.client.leader(tp).await?;
+                    by_leader
+                        .entry(leader.node_id)
+                        .or_default()
+                        .push((tp.clone(), v.clone()));
+                }
+                let mut retriable: Option<Error> = None;
+                for (leader, batch) in by_leader {
+                    let response = match self.client.send_to_node(leader, &build(&batch)).await {
+                        Ok(r) => r,
+                        Err(e) if e.is_retriable() => {
+                            retriable = Some(e);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    for (tp, result) in results(response) {
+                        match result {
+                            Ok(v) => {
+                                pending.remove(&tp);
+                                out.insert(tp, v);
+                            }
+                            Err(code) => {
+                                let e = Error::kafka(operation, tp.to_string(), code, None);
+                                if !code.is_retriable() {
+                                    return Err(e);
+                                }
+                                retriable = Some(e);
+                            }
+                        }
+                    }
+                }
+                match retriable {
+                    Some(e) if !pending.is_empty() => Err(e),
+                    _ => Ok(()),
+                }
+            })
+            .await?;
+        Ok(state.into_inner().1)
+    }
+
     /// Look up offsets (read_uncommitted) for partitions, each from its leader.
     pub async fn list_offsets(
         &self,
         specs: &[(TopicPartition, OffsetSpec)],
     ) -> Result<BTreeMap<TopicPartition, ListedOffset>> {
-        let pending: BTreeMap<TopicPartition, OffsetSpec> = specs.iter().cloned().collect();
-        let state = tokio::sync::Mutex::new((pending, BTreeMap::new()));
-        self.client
-            .retry("ListOffsets", || async {
-                let mut guard = state.lock().await;
-                let (pending, out) = &mut *guard;
-                {
-                    let mut retriable: Option<Error> = None;
-                    for (leader, items) in by_leader(self, pending).await? {
-                        let topics =
-                            group_topics(&items, |p, spec: &OffsetSpec| ListOffsetsPartition {
-                                partition_index: p,
-                                timestamp: spec.wire(),
-                                ..Default::default()
-                            });
-                        let request = ListOffsetsRequest {
-                            replica_id: -1,
-                            topics: topics
-                                .into_iter()
-                                .map(|(name, partitions)| ListOffsetsTopic {
-                                    name,
-                                    partitions,
-                                    ..Default::default()
-                                })
-                                .collect(),
-                            ..Default::default()
-                        };
-                        let response = match self.client.send_to_node(leader, &request).await {
-                            Ok(r) => r,
-                            Err(e) if e.is_retriable() => {
-                                retriable = Some(e);
-                                continue;
-                            }
-                            Err(e) => return Err(e),
-                        };
-                        for t in response.topics {
-                            for p in t.partitions {
-                                let tp = TopicPartition::new(t.name.clone(), p.partition_index);
-                                match ErrorCode(p.error_code) {
-                                    ErrorCode::NONE => {
-                                        pending.remove(&tp);
-                                        out.insert(
-                                            tp,
-                                            ListedOffset {
-                                                offset: p.offset,
-                                                timestamp: p.timestamp,
-                                                leader_epoch: (p.leader_epoch >= 0)
-                                                    .then_some(p.leader_epoch),
-                                            },
-                                        );
-                                    }
-                                    code => {
-                                        let e =
-                                            Error::kafka("ListOffsets", tp.to_string(), code, None);
-                                        if !code.is_retriable() {
-                                            return Err(e);
-                                        }
-                                        retriable = Some(e);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    match retriable {
-                        Some(e) if !pending.is_empty() => Err(e),
-                        _ => Ok(()),
-                    }
-                }
+        let build = |items: &[(TopicPartition, OffsetSpec)]| ListOffsetsRequest {
+            replica_id: -1,
+            topics: group_topics(items, |p, spec| ListOffsetsPartition {
+                partition_index: p,
+                timestamp: spec.wire(),
+                ..Default::default()
             })
-            .await?;
-        Ok(state.into_inner().1)
+            .into_iter()
+            .map(|(name, partitions)| ListOffsetsTopic {
+                name,
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
+            ..Default::default()
+        };
+        let results = |r: <ListOffsetsRequest as Request>::Response| {
+            r.topics
+                .into_iter()
+                .flat_map(|t| {
+                    t.partitions.into_iter().map(move |p| {
+                        let tp = TopicPartition::new(t.name.clone(), p.partition_index);
+                        let result = ErrorCode(p.error_code)
+                            .into_result()
+                            .map(|()| ListedOffset {
+                                offset: p.offset,
+                                timestamp: p.timestamp,
+                                leader_epoch: (p.leader_epoch >= 0).then_some(p.leader_epoch),
+                            });
+                        (tp, result)
+                    })
+                })
+                .collect()
+        };
+        self.per_leader("ListOffsets", specs, build, results).await
     }
 
     /// Delete all records before the given offsets (-1: up to the high watermark). Returns the
@@ -162,78 +174,40 @@ impl Admin {
         &self,
         before: &[(TopicPartition, i64)],
     ) -> Result<BTreeMap<TopicPartition, i64>> {
-        let timeout_ms = self
-            .client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
-        let pending: BTreeMap<TopicPartition, i64> = before.iter().cloned().collect();
-        let state = tokio::sync::Mutex::new((pending, BTreeMap::new()));
-        self.client
-            .retry("DeleteRecords", || async {
-                let mut guard = state.lock().await;
-                let (pending, out) = &mut *guard;
-                {
-                    let mut retriable: Option<Error> = None;
-                    for (leader, items) in by_leader(self, pending).await? {
-                        let topics =
-                            group_topics(&items, |p, offset: &i64| DeleteRecordsPartition {
-                                partition_index: p,
-                                offset: *offset,
-                                ..Default::default()
-                            });
-                        let request = DeleteRecordsRequest {
-                            topics: topics
-                                .into_iter()
-                                .map(|(name, partitions)| DeleteRecordsTopic {
-                                    name,
-                                    partitions,
-                                    ..Default::default()
-                                })
-                                .collect(),
-                            timeout_ms,
-                            ..Default::default()
-                        };
-                        let response = match self.client.send_to_node(leader, &request).await {
-                            Ok(r) => r,
-                            Err(e) if e.is_retriable() => {
-                                retriable = Some(e);
-                                continue;
-                            }
-                            Err(e) => return Err(e),
-                        };
-                        for t in response.topics {
-                            for p in t.partitions {
-                                let tp = TopicPartition::new(t.name.clone(), p.partition_index);
-                                match ErrorCode(p.error_code) {
-                                    ErrorCode::NONE => {
-                                        pending.remove(&tp);
-                                        out.insert(tp, p.low_watermark);
-                                    }
-                                    code => {
-                                        let e = Error::kafka(
-                                            "DeleteRecords",
-                                            tp.to_string(),
-                                            code,
-                                            None,
-                                        );
-                                        if !code.is_retriable() {
-                                            return Err(e);
-                                        }
-                                        retriable = Some(e);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    match retriable {
-                        Some(e) if !pending.is_empty() => Err(e),
-                        _ => Ok(()),
-                    }
-                }
+        let timeout_ms = self.request_timeout_ms();
+        let build = |items: &[(TopicPartition, i64)]| DeleteRecordsRequest {
+            topics: group_topics(items, |p, offset| DeleteRecordsPartition {
+                partition_index: p,
+                offset: *offset,
+                ..Default::default()
             })
-            .await?;
-        Ok(state.into_inner().1)
+            .into_iter()
+            .map(|(name, partitions)| DeleteRecordsTopic {
+                name,
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
+            timeout_ms,
+            ..Default::default()
+        };
+        let results = |r: <DeleteRecordsRequest as Request>::Response| {
+            r.topics
+                .into_iter()
+                .flat_map(|t| {
+                    t.partitions.into_iter().map(move |p| {
+                        let tp = TopicPartition::new(t.name.clone(), p.partition_index);
+                        (
+                            tp,
+                            ErrorCode(p.error_code)
+                                .into_result()
+                                .map(|()| p.low_watermark),
+                        )
+                    })
+                })
+                .collect()
+        };
+        self.per_leader("DeleteRecords", before, build, results)
+            .await
     }
 }

@@ -104,12 +104,7 @@ impl Admin {
         topics: Vec<NewTopic>,
         validate_only: bool,
     ) -> Result<BTreeMap<String, Result<()>>> {
-        let timeout_ms = self
-            .client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
+        let timeout_ms = self.request_timeout_ms();
         let request = CreateTopicsRequest {
             topics: topics
                 .iter()
@@ -192,12 +187,7 @@ impl Admin {
 
     /// Delete topics by name; one result per topic.
     pub async fn delete_topics(&self, names: &[&str]) -> Result<BTreeMap<String, Result<()>>> {
-        let timeout_ms = self
-            .client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
+        let timeout_ms = self.request_timeout_ms();
         let response =
             self.client
                 .retry("DeleteTopics", || async {
@@ -256,12 +246,7 @@ impl Admin {
 
     /// Grow `topic` to `total` partitions.
     pub async fn create_partitions(&self, topic: &str, total: i32) -> Result<()> {
-        let timeout_ms = self
-            .client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
+        let timeout_ms = self.request_timeout_ms();
         let request = CreatePartitionsRequest {
             topics: vec![CreatePartitionsTopic {
                 name: topic.to_owned(),

@@ -1458,6 +1458,12 @@ mod round_trip {
         for v in 0..=1 {
             check(StreamsGroupDescribeResponse::example(v), v);
         }
+        for v in 1..=2 {
+            check(RequestHeader::example(v), v);
+        }
+        for v in 0..=1 {
+            check(ResponseHeader::example(v), v);
+        }
     }
 
     fn stable<T: Encode + Decode + PartialEq + std::fmt::Debug>(data: &[u8], version: i16) {
