@@ -291,3 +291,16 @@ async fn admin_operations_tansu() {
     )
     .await
 }
+
+/// Bootstrap tries every address: a dead one first does not stop the client.
+#[tokio::test]
+async fn bootstrap_skips_dead_addresses() {
+    let Some(bootstrap) = Broker::Kafka.bootstrap("bootstrap_skips_dead_addresses") else {
+        return;
+    };
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let admin = admin(&format!("{dead_addr},{bootstrap}")).await;
+    assert!(!admin.describe_cluster().await.unwrap().brokers.is_empty());
+}
