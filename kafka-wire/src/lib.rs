@@ -33,6 +33,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod producer;
 pub mod protocol;
 mod topic_partition;
 
