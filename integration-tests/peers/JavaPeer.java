@@ -21,7 +21,20 @@ public class JavaPeer {
   public static void main(String[] a) throws Exception {
     Properties p = new Properties();
     p.put("bootstrap.servers", a[1]);
-    if (a[0].equals("produce")) {
+    if (a[0].equals("produce-keys")) {
+      // produce-keys BOOTSTRAP TOPIC COUNT: keys "key-<i>", no explicit partition, so the
+      // Java client's default partitioner places them.
+      p.put("linger.ms", "20");
+      p.put("batch.size", "262144");
+      int count = Integer.parseInt(a[3]);
+      try (Producer<byte[], byte[]> prod = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        for (int i = 0; i < count; i++) {
+          prod.send(new ProducerRecord<>(a[2], ("key-" + i).getBytes(), ("v" + i).getBytes()));
+        }
+        prod.flush();
+      }
+      System.out.println("ok " + count);
+    } else if (a[0].equals("produce")) {
       p.put("compression.type", a[3]);
       p.put("linger.ms", "50");
       p.put("acks", "all");

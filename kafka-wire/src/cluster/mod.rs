@@ -44,6 +44,7 @@ struct Inner {
     metadata: RwLock<ClusterMetadata>,
     pool: ConnectionPool,
     refresh: tokio::sync::Mutex<()>,
+    auto_create_topics: std::sync::atomic::AtomicBool,
 }
 
 /// The cluster-aware core shared by every client. Cheap to clone.
@@ -79,6 +80,7 @@ impl Client {
                 config,
                 metadata: RwLock::new(ClusterMetadata::default()),
                 refresh: tokio::sync::Mutex::new(()),
+                auto_create_topics: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         client.refresh_metadata(TopicsToRefresh::None).await?;
@@ -89,6 +91,14 @@ impl Client {
     /// The configuration the client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Let metadata requests for unknown topics create them, where the broker allows it
+    /// (`auto.create.topics.enable`); producers do, as in the Java client. Off by default.
+    pub fn set_allow_auto_topic_creation(&self, allow: bool) {
+        self.inner
+            .auto_create_topics
+            .store(allow, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A snapshot of the metadata cache.
@@ -140,7 +150,10 @@ impl Client {
                     })
                     .collect()
             }),
-            allow_auto_topic_creation: false,
+            allow_auto_topic_creation: self
+                .inner
+                .auto_create_topics
+                .load(std::sync::atomic::Ordering::Relaxed),
             ..Default::default()
         };
         let response = self.send_to_any(&request).await?;

@@ -258,6 +258,31 @@ impl Messenger {
         }
     }
 
+    /// Send a request the broker does not answer (Produce with `acks=0`): queue the frame and
+    /// return once it is handed to the writer.
+    pub async fn send_oneway(
+        &self,
+        encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,
+    ) -> Result<(), ConnectionError> {
+        self.wait_throttle().await;
+        if let Some(e) = self.shared.poisoned() {
+            return Err(e);
+        }
+        let id = self
+            .shared
+            .next_correlation_id
+            .fetch_add(1, Ordering::Relaxed)
+            & i32::MAX;
+        let frame = encode(id)?;
+        self.shared.touch();
+        self.outbox.send(frame).await.map_err(|_| {
+            self.shared.poisoned().unwrap_or(ConnectionError::Closed {
+                addr: self.shared.addr.clone(),
+                reason: "writer stopped".into(),
+            })
+        })
+    }
+
     /// Send a request and wait for its raw response frame (size prefix removed).
     /// `encode` writes the frame for the correlation id it is given.
     pub async fn round_trip(

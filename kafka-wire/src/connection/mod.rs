@@ -139,6 +139,29 @@ impl BrokerConnection {
         Ok(response)
     }
 
+    /// Send `request` at `version` without waiting for a response (only for requests the broker
+    /// does not answer: Produce with `acks=0`).
+    pub async fn send_no_response<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+    ) -> Result<(), ConnectionError> {
+        let addr = self.addr().clone();
+        let client_id = self.client_id.as_deref();
+        self.messenger
+            .send_oneway(|id| {
+                frame::encode_request(request, version, id, client_id).map_err(|source| {
+                    ConnectionError::Encode {
+                        addr,
+                        api: R::API_KEY,
+                        version,
+                        source,
+                    }
+                })
+            })
+            .await
+    }
+
     async fn raw<R: Request>(&self, request: &R, version: i16) -> Result<Bytes, ConnectionError> {
         raw::<R>(&self.messenger, self.client_id.as_deref(), request, version).await
     }

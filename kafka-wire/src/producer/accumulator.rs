@@ -1,0 +1,301 @@
+//! The record accumulator: per-partition queues of batches waiting to be sent.
+//!
+//! No I/O: `send` appends records, the sender asks which partitions are ready (a full batch,
+//! `linger.ms` passed, a flush, or a retry whose backoff ended), drains their first batch, and
+//! puts failed batches back in sequence order. Expiry by `delivery.timeout.ms` is decided here
+//! too.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use super::idempotence::BatchSequence;
+use super::record::RecordMetadata;
+use crate::error::Error;
+use crate::protocol::record_batch::Record;
+use crate::TopicPartition;
+
+/// One record's completion slot and its timestamp (to report back).
+pub(crate) type Delivery = (oneshot::Sender<Result<RecordMetadata, Error>>, i64);
+
+/// A batch of records for one partition.
+#[derive(Debug)]
+pub(crate) struct ProducerBatch {
+    pub tp: TopicPartition,
+    /// Records with offsets relative to the batch (0, 1, …) and absolute timestamps.
+    pub records: Vec<Record>,
+    pub deliveries: Vec<Delivery>,
+    /// Estimated encoded size; also the buffer memory it holds.
+    pub size: usize,
+    pub created: Instant,
+    pub attempts: u32,
+    pub retry_at: Option<Instant>,
+    /// Idempotence fields, once assigned.
+    pub sequence: Option<BatchSequence>,
+    /// The encoded batch, kept for retries (dropped when the sequence changes).
+    pub encoded: Option<Bytes>,
+}
+
+impl ProducerBatch {
+    fn new(tp: TopicPartition, now: Instant) -> Self {
+        ProducerBatch {
+            tp,
+            records: Vec::new(),
+            deliveries: Vec::new(),
+            size: 61,
+            created: now,
+            attempts: 0,
+            retry_at: None,
+            sequence: None,
+            encoded: None,
+        }
+    }
+
+    /// Complete every record of the batch with `result(i)`.
+    pub fn complete(self, mut result: impl FnMut(usize, i64) -> Result<RecordMetadata, Error>) {
+        for (i, (tx, ts)) in self.deliveries.into_iter().enumerate() {
+            let _ = tx.send(result(i, ts));
+        }
+    }
+
+    /// Fail every record of the batch with `err`.
+    pub fn fail(self, err: Error) {
+        self.complete(|_, _| Err(err.clone()));
+    }
+}
+
+/// Per-partition batch queues.
+#[derive(Debug)]
+pub(crate) struct Accumulator {
+    batch_size: usize,
+    linger: Duration,
+    queues: BTreeMap<TopicPartition, VecDeque<ProducerBatch>>,
+    records: usize,
+}
+
+impl Accumulator {
+    pub fn new(batch_size: usize, linger: Duration) -> Self {
+        Accumulator {
+            batch_size,
+            linger,
+            queues: BTreeMap::new(),
+            records: 0,
+        }
+    }
+
+    /// Records waiting (not yet handed to the sender).
+    pub fn len(&self) -> usize {
+        self.records
+    }
+
+    /// Append a record; returns true when the sender should look again: a new batch was
+    /// started (its linger deadline is new) or a batch is full.
+    pub fn append(
+        &mut self,
+        tp: &TopicPartition,
+        record: Record,
+        size: usize,
+        delivery: Delivery,
+        now: Instant,
+    ) -> bool {
+        let queue = self.queues.entry(tp.clone()).or_default();
+        let fits = queue.back().is_some_and(|b| {
+            b.sequence.is_none()
+                && b.attempts == 0
+                && (b.records.is_empty() || b.size + size <= self.batch_size)
+        });
+        if !fits {
+            queue.push_back(ProducerBatch::new(tp.clone(), now));
+        }
+        let started = !fits;
+        let batch = queue.back_mut().expect("a batch was just ensured");
+        let record = Record {
+            offset: batch.records.len() as i64,
+            ..record
+        };
+        batch.records.push(record);
+        batch.deliveries.push(delivery);
+        batch.size += size;
+        self.records += 1;
+        started || batch.size >= self.batch_size
+    }
+
+    /// Partitions whose first batch may be sent now, and the earliest time another may become
+    /// ready.
+    pub fn ready(&self, now: Instant, flushing: bool) -> (Vec<TopicPartition>, Option<Instant>) {
+        let mut ready = Vec::new();
+        let mut next: Option<Instant> = None;
+        for (tp, queue) in &self.queues {
+            let Some(first) = queue.front() else { continue };
+            let due = match first.retry_at {
+                Some(at) => at,
+                None if queue.len() > 1 || first.size >= self.batch_size || flushing => now,
+                None => first.created + self.linger,
+            };
+            if due <= now {
+                ready.push(tp.clone());
+            } else {
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
+        }
+        (ready, next)
+    }
+
+    /// Take the first batch of `tp`.
+    pub fn drain(&mut self, tp: &TopicPartition) -> Option<ProducerBatch> {
+        let queue = self.queues.get_mut(tp)?;
+        let batch = queue.pop_front()?;
+        if queue.is_empty() {
+            self.queues.remove(tp);
+        }
+        self.records -= batch.records.len();
+        Some(batch)
+    }
+
+    /// Put a batch back to be retried, before every batch with a later (or no) sequence.
+    pub fn requeue(&mut self, batch: ProducerBatch) {
+        self.records += batch.records.len();
+        let queue = self.queues.entry(batch.tp.clone()).or_default();
+        let seq = batch.sequence.map(|s| s.base_sequence);
+        let pos = queue
+            .iter()
+            .position(|b| match (b.sequence.map(|s| s.base_sequence), seq) {
+                (Some(other), Some(mine)) => other > mine,
+                (None, _) => true,
+                (Some(_), None) => false,
+            })
+            .unwrap_or(queue.len());
+        queue.insert(pos, batch);
+    }
+
+    /// Apply a renumbering after an epoch bump; re-encoding is needed for those batches.
+    pub fn renumber(&mut self, tp: &TopicPartition, old: i32, new: i32, seq: BatchSequence) {
+        if let Some(queue) = self.queues.get_mut(tp) {
+            for b in queue.iter_mut() {
+                if b.sequence.is_some_and(|s| s.base_sequence == old) {
+                    b.sequence = Some(BatchSequence {
+                        base_sequence: new,
+                        ..seq
+                    });
+                    b.encoded = None;
+                }
+            }
+        }
+    }
+
+    /// Remove batches that have waited longer than `delivery_timeout` (never sent, or waiting
+    /// for a retry).
+    pub fn expire(&mut self, now: Instant, delivery_timeout: Duration) -> Vec<ProducerBatch> {
+        let mut expired = Vec::new();
+        for queue in self.queues.values_mut() {
+            while queue
+                .front()
+                .is_some_and(|b| now.saturating_duration_since(b.created) >= delivery_timeout)
+            {
+                if let Some(b) = queue.pop_front() {
+                    expired.push(b);
+                }
+            }
+        }
+        self.queues.retain(|_, q| !q.is_empty());
+        self.records -= expired.iter().map(|b| b.records.len()).sum::<usize>();
+        expired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec() -> Record {
+        Record {
+            value: Some(Bytes::from_static(b"v")),
+            ..Default::default()
+        }
+    }
+
+    fn delivery() -> Delivery {
+        (oneshot::channel().0, 0)
+    }
+
+    #[test]
+    fn a_batch_is_ready_when_full_or_lingered() {
+        let now = Instant::now();
+        let tp = TopicPartition::new("t", 0);
+        let mut acc = Accumulator::new(100, Duration::from_millis(10));
+        assert!(
+            acc.append(&tp, rec(), 20, delivery(), now),
+            "a new batch wakes the sender"
+        );
+        assert!(acc.ready(now, false).0.is_empty());
+        assert_eq!(
+            acc.ready(now, false).1,
+            Some(now + Duration::from_millis(10))
+        );
+        assert_eq!(
+            acc.ready(now + Duration::from_millis(10), false).0,
+            vec![tp.clone()]
+        );
+        assert_eq!(
+            acc.ready(now, true).0,
+            vec![tp.clone()],
+            "flush sends at once"
+        );
+        assert!(
+            acc.append(&tp, rec(), 30, delivery(), now),
+            "full at batch.size"
+        );
+        assert_eq!(acc.ready(now, false).0, vec![tp.clone()]);
+        let b = acc.drain(&tp).unwrap();
+        assert_eq!(b.records.len(), 2);
+        assert_eq!(b.records[1].offset, 1);
+        assert_eq!(acc.len(), 0);
+    }
+
+    #[test]
+    fn retries_go_back_in_sequence_order() {
+        let now = Instant::now();
+        let tp = TopicPartition::new("t", 0);
+        let mut acc = Accumulator::new(10, Duration::ZERO);
+        for _ in 0..3 {
+            acc.append(&tp, rec(), 10, delivery(), now);
+        }
+        let id = super::super::idempotence::ProducerIdAndEpoch {
+            producer_id: 1,
+            epoch: 0,
+        };
+        let mut a = acc.drain(&tp).unwrap();
+        let mut b = acc.drain(&tp).unwrap();
+        a.sequence = Some(BatchSequence {
+            id,
+            base_sequence: 0,
+        });
+        b.sequence = Some(BatchSequence {
+            id,
+            base_sequence: 1,
+        });
+        acc.requeue(b);
+        acc.requeue(a);
+        let first = acc.drain(&tp).unwrap();
+        assert_eq!(first.sequence.unwrap().base_sequence, 0);
+        assert_eq!(acc.drain(&tp).unwrap().sequence.unwrap().base_sequence, 1);
+        assert!(acc.drain(&tp).unwrap().sequence.is_none());
+    }
+
+    #[test]
+    fn old_batches_expire() {
+        let now = Instant::now();
+        let tp = TopicPartition::new("t", 0);
+        let mut acc = Accumulator::new(100, Duration::ZERO);
+        acc.append(&tp, rec(), 10, delivery(), now);
+        assert!(acc.expire(now, Duration::from_secs(1)).is_empty());
+        assert_eq!(
+            acc.expire(now + Duration::from_secs(1), Duration::from_secs(1))
+                .len(),
+            1
+        );
+        assert_eq!(acc.len(), 0);
+    }
+}

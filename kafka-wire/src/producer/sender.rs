@@ -1,0 +1,464 @@
+//! The sender task: drains ready batches from the accumulator, groups them by partition
+//! leader into Produce requests, and applies the responses (complete, retry in sequence order,
+//! bump the epoch, or fail). The decisions live in [`Accumulator`] and [`IdempotenceState`];
+//! this file is the tokio shell around them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::accumulator::ProducerBatch;
+use super::idempotence::{BatchOutcome, BatchSequence, ProducerIdAndEpoch};
+use super::record::RecordMetadata;
+use super::{Acks, Shared};
+use crate::cluster::LeaderLookup;
+use crate::error::Error;
+use crate::protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use crate::protocol::messages::{InitProducerIdRequest, ProduceRequest, ProduceResponse};
+use crate::protocol::record_batch::{self, RecordBatch};
+use crate::protocol::{ApiKey, ErrorCode, Uuid};
+use crate::TopicPartition;
+
+/// A finished Produce request, back from its task.
+struct Completed {
+    node: i32,
+    batches: Vec<ProducerBatch>,
+    result: Result<Option<ProduceResponse>, Error>,
+}
+
+pub(super) async fn run(shared: Arc<Shared>) {
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Completed>();
+    let mut in_flight: HashMap<i32, usize> = HashMap::new();
+    loop {
+        let now = Instant::now();
+        expire(&shared, now);
+        if shared.config.enable_idempotence && in_flight.values().all(|n| *n == 0) {
+            let needs_id = {
+                let s = shared.idempotence.lock().unwrap_or_else(|p| p.into_inner());
+                s.identity().is_none() || s.bump_needed()
+            };
+            if needs_id && shared.accumulator_len() > 0 {
+                if let Err(e) = init_producer_id(&shared).await {
+                    tracing::warn!(error = %e, "InitProducerId failed; retrying");
+                    tokio::time::sleep(shared.config.client.retry_backoff).await;
+                    continue;
+                }
+            }
+        }
+        let next = send_ready(&shared, &mut in_flight, &done_tx, now);
+        if shared.is_idle(&in_flight) {
+            shared.idle.notify_waiters();
+            if shared.closing() {
+                return;
+            }
+        }
+        let sleep = next.unwrap_or(now + Duration::from_millis(200));
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep_until(sleep.into()) => {}
+            Some(done) = done_rx.recv() => {
+                if let Some(n) = in_flight.get_mut(&done.node) {
+                    *n = n.saturating_sub(1);
+                }
+                handle(&shared, done);
+                while let Ok(done) = done_rx.try_recv() {
+                    if let Some(n) = in_flight.get_mut(&done.node) {
+                        *n = n.saturating_sub(1);
+                    }
+                    handle(&shared, done);
+                }
+            }
+        }
+    }
+}
+
+/// InitProducerId: a fresh id, or (KIP-360) a bumped epoch for the current one.
+async fn init_producer_id(shared: &Shared) -> Result<(), Error> {
+    let current = shared
+        .idempotence
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .identity();
+    let request = InitProducerIdRequest {
+        transactional_id: None,
+        transaction_timeout_ms: i32::MAX,
+        producer_id: current.map_or(-1, |c| c.producer_id),
+        producer_epoch: current.map_or(-1, |c| c.epoch),
+        ..Default::default()
+    };
+    let response = shared
+        .client
+        .retry("InitProducerId", || shared.client.send_to_any(&request))
+        .await?;
+    match ErrorCode(response.error_code) {
+        ErrorCode::NONE => {}
+        code => {
+            return Err(Error::kafka(
+                "InitProducerId",
+                "idempotent producer",
+                code,
+                None,
+            ))
+        }
+    }
+    let id = ProducerIdAndEpoch {
+        producer_id: response.producer_id,
+        epoch: response.producer_epoch,
+    };
+    tracing::debug!(?id, "producer id assigned");
+    let renumbered = shared
+        .idempotence
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .set_identity(id);
+    let mut acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
+    for (tp, old, new) in renumbered {
+        acc.renumber(
+            &tp,
+            old,
+            new,
+            BatchSequence {
+                id,
+                base_sequence: new,
+            },
+        );
+    }
+    Ok(())
+}
+
+fn expire(shared: &Shared, now: Instant) {
+    let expired = shared
+        .accumulator
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .expire(now, shared.config.delivery_timeout);
+    for batch in expired {
+        if let Some(seq) = batch.sequence {
+            shared
+                .idempotence
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .on_abandoned(&batch.tp, seq.base_sequence);
+        }
+        let err = Error::Timeout {
+            operation: "Produce",
+            timeout: shared.config.delivery_timeout,
+            last: Box::new(Error::kafka(
+                "Produce",
+                batch.tp.to_string(),
+                ErrorCode::REQUEST_TIMED_OUT,
+                Some("delivery.timeout.ms expired before the record was acknowledged".into()),
+            )),
+        };
+        shared.release(batch.size);
+        batch.fail(err);
+    }
+}
+
+/// Drain what is ready into Produce requests; returns when to look again.
+fn send_ready(
+    shared: &Arc<Shared>,
+    in_flight: &mut HashMap<i32, usize>,
+    done: &mpsc::UnboundedSender<Completed>,
+    now: Instant,
+) -> Option<Instant> {
+    let metadata = shared.client.metadata();
+    let mut by_node: BTreeMap<i32, (usize, Vec<ProducerBatch>)> = BTreeMap::new();
+    let (ready, next) = {
+        let acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
+        acc.ready(now, shared.flushing())
+    };
+    let mut refresh = false;
+    for tp in ready {
+        let node = match metadata.leader(&tp) {
+            LeaderLookup::Leader(b) => b.node_id,
+            _ => {
+                refresh = true;
+                continue;
+            }
+        };
+        if in_flight.get(&node).copied().unwrap_or(0) >= shared.config.max_in_flight {
+            continue;
+        }
+        let mut acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = by_node.entry(node).or_default();
+        let Some(mut batch) = acc.drain(&tp) else {
+            continue;
+        };
+        if !entry.1.is_empty() && entry.0 + batch.size > shared.config.max_request_size {
+            acc.requeue(batch);
+            continue;
+        }
+        if shared.config.enable_idempotence && batch.sequence.is_none() {
+            let mut idem = shared.idempotence.lock().unwrap_or_else(|p| p.into_inner());
+            if !idem.can_send_new(&tp, shared.config.max_in_flight.min(5)) {
+                drop(idem);
+                acc.requeue(batch);
+                continue;
+            }
+            batch.sequence = idem.assign(&tp, batch.records.len() as i32);
+        }
+        entry.0 += batch.size;
+        entry.1.push(batch);
+    }
+    if refresh {
+        let client = shared.client.clone();
+        tokio::spawn(async move {
+            let _ = client
+                .refresh_metadata(crate::cluster::TopicsToRefresh::None)
+                .await;
+        });
+    }
+    for (node, (_, batches)) in by_node {
+        if batches.is_empty() {
+            continue;
+        }
+        *in_flight.entry(node).or_default() += 1;
+        let shared = shared.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut batches = batches;
+            let result = produce(&shared, node, &mut batches).await;
+            let _ = done.send(Completed {
+                node,
+                batches,
+                result,
+            });
+        });
+    }
+    // With batches waiting on a busy broker, look again soon even without a deadline.
+    next.or(Some(now + Duration::from_millis(50)))
+}
+
+fn encode(shared: &Shared, batch: &mut ProducerBatch) -> Result<bytes::Bytes, Error> {
+    if let Some(b) = &batch.encoded {
+        return Ok(b.clone());
+    }
+    let base_timestamp = batch.records.iter().map(|r| r.timestamp).min().unwrap_or(0);
+    let rb = RecordBatch {
+        compression: shared.config.compression,
+        base_timestamp,
+        producer_id: batch.sequence.map_or(-1, |s| s.id.producer_id),
+        producer_epoch: batch.sequence.map_or(-1, |s| s.id.epoch),
+        base_sequence: batch.sequence.map_or(-1, |s| s.base_sequence),
+        records: std::mem::take(&mut batch.records),
+        ..RecordBatch::default()
+    };
+    let encoded =
+        record_batch::encode_batch(&rb).map_err(|e| Error::InvalidArgument(e.to_string()));
+    batch.records = rb.records;
+    let encoded = encoded?;
+    batch.encoded = Some(encoded.clone());
+    Ok(encoded)
+}
+
+async fn produce(
+    shared: &Shared,
+    node: i32,
+    batches: &mut [ProducerBatch],
+) -> Result<Option<ProduceResponse>, Error> {
+    let conn = shared.client.connection(node).await?;
+    let metadata = shared.client.metadata();
+    let topic_id = |t: &str| metadata.topics.get(t).map_or(Uuid::ZERO, |m| m.topic_id);
+    let mut version = conn.version_for(ApiKey::Produce)?;
+    if batches.iter().any(|b| topic_id(&b.tp.topic) == Uuid::ZERO) {
+        version = version.min(12);
+    }
+    let mut topics: BTreeMap<String, Vec<PartitionProduceData>> = BTreeMap::new();
+    for batch in batches.iter_mut() {
+        let records = encode(shared, batch)?;
+        topics
+            .entry(batch.tp.topic.clone())
+            .or_default()
+            .push(PartitionProduceData {
+                index: batch.tp.partition,
+                records: Some(records),
+                ..Default::default()
+            });
+    }
+    let request = ProduceRequest {
+        acks: shared.config.acks.wire(),
+        timeout_ms: i32::try_from(shared.config.client.request_timeout.as_millis())
+            .unwrap_or(i32::MAX),
+        topic_data: topics
+            .into_iter()
+            .map(|(name, partition_data)| TopicProduceData {
+                topic_id: if version >= 13 {
+                    topic_id(&name)
+                } else {
+                    Uuid::ZERO
+                },
+                name: if version >= 13 { String::new() } else { name },
+                partition_data,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    if shared.config.acks == Acks::None {
+        conn.send_no_response(&request, version).await?;
+        return Ok(None);
+    }
+    Ok(Some(conn.send_at(&request, version).await?))
+}
+
+fn handle(shared: &Shared, done: Completed) {
+    let Completed {
+        batches, result, ..
+    } = done;
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if e.invalidates_metadata() {
+                shared.client.invalidate_metadata();
+            }
+            for batch in batches {
+                retry_or_fail(
+                    shared,
+                    batch,
+                    e.code().unwrap_or(ErrorCode::NETWORK_EXCEPTION),
+                    Some(e.clone()),
+                );
+            }
+            return;
+        }
+    };
+    let Some(response) = response else {
+        // acks=0: written to the socket is all we will ever know.
+        for batch in batches {
+            shared.release(batch.size);
+            let topic = batch.tp.topic.clone();
+            let partition = batch.tp.partition;
+            batch.complete(|_, ts| {
+                Ok(RecordMetadata {
+                    topic: topic.clone(),
+                    partition,
+                    offset: -1,
+                    timestamp: ts,
+                })
+            });
+        }
+        return;
+    };
+    let metadata = shared.client.metadata();
+    let mut results: HashMap<TopicPartition, (ErrorCode, i64, i64, Option<String>)> =
+        HashMap::new();
+    for t in &response.responses {
+        let name = if t.name.is_empty() {
+            metadata
+                .topics
+                .values()
+                .find(|m| m.topic_id == t.topic_id)
+                .map(|m| m.name.clone())
+                .unwrap_or_default()
+        } else {
+            t.name.clone()
+        };
+        for p in &t.partition_responses {
+            results.insert(
+                TopicPartition::new(name.clone(), p.index),
+                (
+                    ErrorCode(p.error_code),
+                    p.base_offset,
+                    p.log_append_time_ms,
+                    p.error_message.clone(),
+                ),
+            );
+        }
+    }
+    for batch in batches {
+        match results.get(&batch.tp).cloned() {
+            Some((ErrorCode::NONE, base, log_append, _)) => {
+                succeed(shared, batch, base, log_append)
+            }
+            Some((code, _, _, message)) => {
+                let err = Error::kafka("Produce", batch.tp.to_string(), code, message);
+                retry_or_fail(shared, batch, code, Some(err));
+            }
+            None => {
+                let err = Error::Protocol {
+                    operation: "Produce",
+                    detail: format!("no result for {}", batch.tp),
+                };
+                retry_or_fail(shared, batch, ErrorCode::UNKNOWN_SERVER_ERROR, Some(err));
+            }
+        }
+    }
+}
+
+fn succeed(shared: &Shared, batch: ProducerBatch, base_offset: i64, log_append_time: i64) {
+    if let Some(seq) = batch.sequence {
+        shared
+            .idempotence
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .on_acked(&batch.tp, seq.base_sequence);
+    }
+    shared.release(batch.size);
+    let topic = batch.tp.topic.clone();
+    let partition = batch.tp.partition;
+    batch.complete(|i, ts| {
+        Ok(RecordMetadata {
+            topic: topic.clone(),
+            partition,
+            offset: if base_offset >= 0 {
+                base_offset + i as i64
+            } else {
+                -1
+            },
+            timestamp: if log_append_time >= 0 {
+                log_append_time
+            } else {
+                ts
+            },
+        })
+    });
+}
+
+fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err: Option<Error>) {
+    let outcome = match batch.sequence {
+        Some(seq) => shared
+            .idempotence
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .on_failed(&batch.tp, seq.base_sequence, code),
+        None if code.is_retriable() || code == ErrorCode::NETWORK_EXCEPTION => BatchOutcome::Retry,
+        None => BatchOutcome::Fail(code),
+    };
+    if code.invalidates_metadata() {
+        shared.client.invalidate_metadata();
+    }
+    let err = err.unwrap_or_else(|| Error::kafka("Produce", batch.tp.to_string(), code, None));
+    match outcome {
+        BatchOutcome::AlreadyWritten => succeed(shared, batch, -1, -1),
+        BatchOutcome::Retry | BatchOutcome::BumpEpochThenRetry => {
+            let expired = batch.created.elapsed() >= shared.config.delivery_timeout;
+            if expired || batch.attempts >= shared.config.retries {
+                if let Some(seq) = batch.sequence {
+                    shared
+                        .idempotence
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .on_abandoned(&batch.tp, seq.base_sequence);
+                }
+                shared.release(batch.size);
+                batch.fail(err);
+                return;
+            }
+            tracing::debug!(tp = %batch.tp, error = %err, attempt = batch.attempts + 1, "retrying batch");
+            batch.attempts += 1;
+            batch.retry_at = Some(Instant::now() + shared.config.client.retry_backoff);
+            shared
+                .accumulator
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .requeue(batch);
+        }
+        BatchOutcome::Fail(_) => {
+            shared.release(batch.size);
+            batch.fail(err);
+        }
+    }
+}
