@@ -119,6 +119,15 @@ impl Client {
             .invalidate();
     }
 
+    /// Whether the cache is stale (invalidated, or older than `metadata.max.age.ms`).
+    pub fn metadata_needs_refresh(&self) -> bool {
+        self.inner
+            .metadata
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .needs_refresh(Instant::now(), self.inner.config.metadata_max_age)
+    }
+
     /// Fetch metadata now from any reachable broker (bootstrap servers as a last resort).
     pub async fn refresh_metadata(&self, topics: TopicsToRefresh) -> Result<()> {
         let _serial = self.inner.refresh.lock().await;

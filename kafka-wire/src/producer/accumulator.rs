@@ -244,7 +244,7 @@ mod tests {
             "flush sends at once"
         );
         assert!(
-            acc.append(&tp, rec(), 30, delivery(), now),
+            acc.append(&tp, rec(), 19, delivery(), now),
             "full at batch.size"
         );
         assert_eq!(acc.ready(now, false).0, vec![tp.clone()]);

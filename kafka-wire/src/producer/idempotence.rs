@@ -68,6 +68,11 @@ struct PartitionSequences {
     next_sequence: i32,
     /// Batches with a sequence but no outcome yet, in sequence order.
     unacked: VecDeque<InFlight>,
+    /// Whether the broker acknowledged a batch of this partition under the current epoch.
+    /// Until it has, only one batch is in flight: a broker accepts any first sequence from a
+    /// producer it does not know yet, so a later batch landing first (say after a leader
+    /// change) would be accepted and the earlier one reordered behind it.
+    acked_in_epoch: bool,
 }
 
 fn add_sequence(seq: i32, n: i32) -> i32 {
@@ -116,6 +121,7 @@ impl IdempotenceState {
         let mut renumbered = Vec::new();
         if changed {
             for (tp, p) in &mut self.partitions {
+                p.acked_in_epoch = false;
                 let mut next = 0;
                 for b in &mut p.unacked {
                     renumbered.push((tp.clone(), b.base_sequence, next));
@@ -129,15 +135,16 @@ impl IdempotenceState {
     }
 
     /// Whether a new batch may be sent to `tp` now: there is an id, no epoch bump is pending,
-    /// no fatal error, and fewer than `max_in_flight` batches are unacknowledged.
+    /// no fatal error, and fewer than `max_in_flight` batches are unacknowledged (just one until
+    /// the partition's first acknowledgement under this epoch).
     pub fn can_send_new(&self, tp: &TopicPartition, max_in_flight: usize) -> bool {
         self.id.is_some()
             && !self.bump_needed
             && self.fatal.is_none()
-            && self
-                .partitions
-                .get(tp)
-                .is_none_or(|p| p.unacked.len() < max_in_flight)
+            && self.partitions.get(tp).is_none_or(|p| {
+                let limit = if p.acked_in_epoch { max_in_flight } else { 1 };
+                p.unacked.len() < limit
+            })
     }
 
     /// Give a new batch of `records` records for `tp` its sequence.
@@ -165,6 +172,9 @@ impl IdempotenceState {
     /// The batch with `base_sequence` was written.
     pub fn on_acked(&mut self, tp: &TopicPartition, base_sequence: i32) {
         self.resolve(tp, base_sequence);
+        if let Some(p) = self.partitions.get_mut(tp) {
+            p.acked_in_epoch = true;
+        }
     }
 
     /// The batch will not be sent again (delivery timeout, or a non-retriable error reported to
@@ -269,12 +279,18 @@ mod tests {
     #[test]
     fn in_flight_is_capped_per_partition() {
         let mut s = ready();
+        s.assign(&tp(), 1);
+        assert!(
+            !s.can_send_new(&tp(), 5),
+            "one batch at a time until the first ack"
+        );
+        s.on_acked(&tp(), 0);
         for _ in 0..5 {
             assert!(s.can_send_new(&tp(), 5));
             s.assign(&tp(), 1);
         }
         assert!(!s.can_send_new(&tp(), 5));
-        s.on_acked(&tp(), 0);
+        s.on_acked(&tp(), 1);
         assert!(s.can_send_new(&tp(), 5));
     }
 

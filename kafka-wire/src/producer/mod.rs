@@ -60,6 +60,7 @@ pub(crate) struct Shared {
     idle: Notify,
     flushes: AtomicUsize,
     closing: AtomicBool,
+    refreshing: AtomicBool,
 }
 
 impl Shared {
@@ -127,6 +128,7 @@ impl Producer {
             idle: Notify::new(),
             flushes: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
+            refreshing: AtomicBool::new(false),
             config,
         });
         tokio::spawn(sender::run(shared.clone()));

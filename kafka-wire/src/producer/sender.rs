@@ -31,6 +31,9 @@ struct Completed {
 pub(super) async fn run(shared: Arc<Shared>) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Completed>();
     let mut in_flight: HashMap<i32, usize> = HashMap::new();
+    // Where each partition's in-flight batches went: a partition never has batches in flight
+    // to two brokers at once (after a leader change, new batches wait for the old ones).
+    let mut routes: HashMap<TopicPartition, (i32, usize)> = HashMap::new();
     loop {
         let now = Instant::now();
         expire(&shared, now);
@@ -47,7 +50,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
                 }
             }
         }
-        let next = send_ready(&shared, &mut in_flight, &done_tx, now);
+        let next = send_ready(&shared, &mut in_flight, &mut routes, &done_tx, now);
         if shared.is_idle(&in_flight) {
             shared.idle.notify_waiters();
             if shared.closing() {
@@ -59,16 +62,30 @@ pub(super) async fn run(shared: Arc<Shared>) {
             _ = shared.wake.notified() => {}
             _ = tokio::time::sleep_until(sleep.into()) => {}
             Some(done) = done_rx.recv() => {
-                if let Some(n) = in_flight.get_mut(&done.node) {
-                    *n = n.saturating_sub(1);
-                }
+                finished(&mut in_flight, &mut routes, &done);
                 handle(&shared, done);
                 while let Ok(done) = done_rx.try_recv() {
-                    if let Some(n) = in_flight.get_mut(&done.node) {
-                        *n = n.saturating_sub(1);
-                    }
+                    finished(&mut in_flight, &mut routes, &done);
                     handle(&shared, done);
                 }
+            }
+        }
+    }
+}
+
+fn finished(
+    in_flight: &mut HashMap<i32, usize>,
+    routes: &mut HashMap<TopicPartition, (i32, usize)>,
+    done: &Completed,
+) {
+    if let Some(n) = in_flight.get_mut(&done.node) {
+        *n = n.saturating_sub(1);
+    }
+    for b in &done.batches {
+        if let Some((_, n)) = routes.get_mut(&b.tp) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                routes.remove(&b.tp);
             }
         }
     }
@@ -161,6 +178,7 @@ fn expire(shared: &Shared, now: Instant) {
 fn send_ready(
     shared: &Arc<Shared>,
     in_flight: &mut HashMap<i32, usize>,
+    routes: &mut HashMap<TopicPartition, (i32, usize)>,
     done: &mpsc::UnboundedSender<Completed>,
     now: Instant,
 ) -> Option<Instant> {
@@ -182,6 +200,9 @@ fn send_ready(
         if in_flight.get(&node).copied().unwrap_or(0) >= shared.config.max_in_flight {
             continue;
         }
+        if routes.get(&tp).is_some_and(|(n, _)| *n != node) {
+            continue; // the leader moved: let the batches in flight to the old one finish first
+        }
         let mut acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
         let entry = by_node.entry(node).or_default();
         let Some(mut batch) = acc.drain(&tp) else {
@@ -201,14 +222,29 @@ fn send_ready(
             batch.sequence = idem.assign(&tp, batch.records.len() as i32);
         }
         entry.0 += batch.size;
+        let route = routes.entry(tp.clone()).or_insert((node, 0));
+        route.1 += 1;
         entry.1.push(batch);
     }
-    if refresh {
-        let client = shared.client.clone();
+    if (refresh || shared.client.metadata_needs_refresh())
+        && !shared
+            .refreshing
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        let shared = shared.clone();
         tokio::spawn(async move {
-            let _ = client
+            if let Err(e) = shared
+                .client
                 .refresh_metadata(crate::cluster::TopicsToRefresh::None)
-                .await;
+                .await
+            {
+                tracing::debug!(error = %e, "metadata refresh failed");
+                tokio::time::sleep(shared.config.client.retry_backoff).await;
+            }
+            shared
+                .refreshing
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+            shared.wake.notify_one();
         });
     }
     for (node, (_, batches)) in by_node {
