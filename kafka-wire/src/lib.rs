@@ -7,7 +7,7 @@
 //! | 0 codec | [`protocol`] | request/response codecs generated from Kafka 4.4.0's specs, RecordBatch v2, compression, error codes |
 //! | 1 connection | [`connection`] | one multiplexed TCP connection per broker, ApiVersions negotiation |
 //! | 2 cluster | [`cluster`] | bootstrap, metadata cache, connection pool, routing, retries |
-//! | 3 clients | [`admin`] | the admin client (producer, consumer and groups follow) |
+//! | 3 clients | [`admin`], [`producer`], [`consumer`] | admin client, batching idempotent producer, consumer with manual assignment (groups follow) |
 //!
 //! Configuration uses Kafka's property names ([`config::ClientConfig`]); errors are typed and
 //! say what failed where ([`Error`]).
@@ -32,6 +32,7 @@ pub mod admin;
 pub mod cluster;
 pub mod config;
 pub mod connection;
+pub mod consumer;
 pub mod error;
 pub mod producer;
 pub mod protocol;

@@ -1,0 +1,148 @@
+//! Consumer configuration under the Java client's property names.
+
+use std::time::Duration;
+
+use crate::config::{ClientConfig, ConfigError};
+
+/// `auto.offset.reset`: where to start when there is no valid position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// `earliest`: the log start.
+    Earliest,
+    /// `latest` (the default): the log end.
+    Latest,
+    /// `none`: fail with OFFSET_OUT_OF_RANGE.
+    None,
+}
+
+/// `isolation.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// `read_uncommitted` (the default): everything up to the high watermark.
+    ReadUncommitted,
+    /// `read_committed`: up to the last stable offset, without aborted transactions.
+    ReadCommitted,
+}
+
+/// Consumer settings; connection settings are in [`ConsumerConfig::client`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerConfig {
+    /// Connection, metadata and retry settings.
+    pub client: ClientConfig,
+    /// `fetch.min.bytes` (default 1).
+    pub fetch_min_bytes: i32,
+    /// `fetch.max.wait.ms` (default 500).
+    pub fetch_max_wait: Duration,
+    /// `fetch.max.bytes` (default 52 428 800): per fetch request.
+    pub fetch_max_bytes: i32,
+    /// `max.partition.fetch.bytes` (default 1 048 576): per partition in a fetch.
+    pub max_partition_fetch_bytes: i32,
+    /// `max.poll.records` (default 500): records returned by one poll.
+    pub max_poll_records: usize,
+    /// `auto.offset.reset` (default `latest`).
+    pub auto_offset_reset: OffsetReset,
+    /// `isolation.level` (default `read_uncommitted`).
+    pub isolation_level: IsolationLevel,
+    /// `check.crcs` (default true).
+    pub check_crcs: bool,
+    /// `group.id`: accepted for compatibility; consumer groups come with the groups issue.
+    pub group_id: Option<String>,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            client: ClientConfig::default(),
+            fetch_min_bytes: 1,
+            fetch_max_wait: Duration::from_millis(500),
+            fetch_max_bytes: 52_428_800,
+            max_partition_fetch_bytes: 1_048_576,
+            max_poll_records: 500,
+            auto_offset_reset: OffsetReset::Latest,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            check_crcs: true,
+            group_id: None,
+        }
+    }
+}
+
+/// Keys [`ConsumerConfig::set`] accepts besides the client keys.
+pub const CONSUMER_KEYS: &[&str] = &[
+    "fetch.min.bytes",
+    "fetch.max.wait.ms",
+    "fetch.max.bytes",
+    "max.partition.fetch.bytes",
+    "max.poll.records",
+    "auto.offset.reset",
+    "isolation.level",
+    "check.crcs",
+    "group.id",
+];
+
+fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: key.into(),
+        value: value.into(),
+        expected: expected.into(),
+    }
+}
+
+impl ConsumerConfig {
+    /// Defaults with `bootstrap.servers` set.
+    pub fn new(bootstrap_servers: &str) -> Self {
+        ConsumerConfig {
+            client: ClientConfig::new(bootstrap_servers),
+            ..Default::default()
+        }
+    }
+
+    /// Set one property by its Kafka name (consumer or client key).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
+        let v = value.trim();
+        let int = |min: i32| match v.parse::<i32>() {
+            Ok(n) if n >= min => Ok(n),
+            _ => Err(invalid(key, value, &format!("an integer >= {min}"))),
+        };
+        match key {
+            "fetch.min.bytes" => self.fetch_min_bytes = int(0)?,
+            "fetch.max.wait.ms" => self.fetch_max_wait = Duration::from_millis(int(0)? as u64),
+            "fetch.max.bytes" => self.fetch_max_bytes = int(1)?,
+            "max.partition.fetch.bytes" => self.max_partition_fetch_bytes = int(1)?,
+            "max.poll.records" => self.max_poll_records = int(1)? as usize,
+            "auto.offset.reset" => {
+                self.auto_offset_reset = match v {
+                    "earliest" | "smallest" | "beginning" => OffsetReset::Earliest,
+                    "latest" | "largest" | "end" => OffsetReset::Latest,
+                    "none" | "error" => OffsetReset::None,
+                    _ => return Err(invalid(key, value, "earliest, latest or none")),
+                }
+            }
+            "isolation.level" => {
+                self.isolation_level = match v {
+                    "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                    "read_committed" => IsolationLevel::ReadCommitted,
+                    _ => return Err(invalid(key, value, "read_uncommitted or read_committed")),
+                }
+            }
+            "check.crcs" => {
+                self.check_crcs = match v {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(invalid(key, value, "true or false")),
+                }
+            }
+            "group.id" => self.group_id = Some(value.to_owned()),
+            _ => match self.client.set(key, value) {
+                Ok(_) => {}
+                Err(ConfigError::UnknownKey { key, known }) => {
+                    return Err(ConfigError::UnknownKey {
+                        key,
+                        known: format!("{}, {known}", CONSUMER_KEYS.join(", ")),
+                    })
+                }
+                Err(e) => return Err(e),
+            },
+        }
+        Ok(self)
+    }
+}

@@ -1,0 +1,208 @@
+//! One fetch round: a Fetch request to each leader of the partitions to read, concurrently,
+//! and the per-partition results decoded into records.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::read_committed::AbortedTransactionFilter;
+use super::{ConsumerConfig, ConsumerRecord, IsolationLevel};
+use crate::cluster::{Client, LeaderLookup};
+use crate::error::{Error, Result};
+use crate::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use crate::protocol::messages::{FetchRequest, FetchResponse};
+use crate::protocol::record_batch::{DecodeLimits, RecordBatchReader};
+use crate::protocol::{ApiKey, ErrorCode, Uuid};
+use crate::TopicPartition;
+
+/// The outcome of fetching one partition.
+#[derive(Debug)]
+pub(super) struct PartitionFetch {
+    pub tp: TopicPartition,
+    /// The position the fetch started at (results are dropped if it moved meanwhile).
+    pub fetch_offset: i64,
+    pub error: ErrorCode,
+    pub high_watermark: i64,
+    /// Where the next fetch continues (past control batches, aborted data and gaps).
+    pub next_offset: i64,
+    pub records: Vec<ConsumerRecord>,
+}
+
+/// Fetch `partitions` (with their positions) from their leaders.
+pub(super) async fn fetch_round(
+    client: &Client,
+    config: &ConsumerConfig,
+    partitions: &[(TopicPartition, i64)],
+    wait: Duration,
+) -> Result<Vec<PartitionFetch>> {
+    let topics: Vec<String> = partitions.iter().map(|(tp, _)| tp.topic.clone()).collect();
+    let metadata = client.metadata_for(&topics).await?;
+    let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, i64)>> = BTreeMap::new();
+    for (tp, offset) in partitions {
+        match metadata.leader(tp) {
+            LeaderLookup::Leader(b) => by_leader
+                .entry(b.node_id)
+                .or_default()
+                .push((tp.clone(), *offset)),
+            _ => client.invalidate_metadata(),
+        }
+    }
+    let topic_ids: BTreeMap<String, Uuid> = metadata
+        .topics
+        .values()
+        .map(|t| (t.name.clone(), t.topic_id))
+        .collect();
+    let requests = by_leader.into_iter().map(|(node, parts)| {
+        let topic_ids = &topic_ids;
+        async move {
+            let result = fetch_from(client, config, node, &parts, topic_ids, wait).await;
+            (parts, result)
+        }
+    });
+    let mut out = Vec::new();
+    for (parts, result) in futures_util::future::join_all(requests).await {
+        match result {
+            Ok(response) => out.extend(decode(config, &parts, &response, &topic_ids)?),
+            Err(e) if e.is_retriable() => {
+                tracing::debug!(error = %e, "fetch failed; will retry");
+                client.invalidate_metadata();
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+async fn fetch_from(
+    client: &Client,
+    config: &ConsumerConfig,
+    node: i32,
+    parts: &[(TopicPartition, i64)],
+    topic_ids: &BTreeMap<String, Uuid>,
+    wait: Duration,
+) -> Result<FetchResponse> {
+    let conn = client.connection(node).await?;
+    let mut version = conn.version_for(ApiKey::Fetch)?;
+    let id_of = |t: &str| topic_ids.get(t).copied().unwrap_or(Uuid::ZERO);
+    if parts.iter().any(|(tp, _)| id_of(&tp.topic) == Uuid::ZERO) {
+        version = version.min(12); // topic-id versions only when every id is known (as Java)
+    }
+    let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
+    for (tp, offset) in parts {
+        topics
+            .entry(tp.topic.clone())
+            .or_default()
+            .push(FetchPartition {
+                partition: tp.partition,
+                fetch_offset: *offset,
+                partition_max_bytes: config.max_partition_fetch_bytes,
+                ..Default::default()
+            });
+    }
+    let request = FetchRequest {
+        max_wait_ms: i32::try_from(wait.as_millis()).unwrap_or(i32::MAX),
+        min_bytes: config.fetch_min_bytes,
+        max_bytes: config.fetch_max_bytes,
+        isolation_level: match config.isolation_level {
+            IsolationLevel::ReadUncommitted => 0,
+            IsolationLevel::ReadCommitted => 1,
+        },
+        session_id: 0,
+        session_epoch: -1,
+        topics: topics
+            .into_iter()
+            .map(|(name, partitions)| FetchTopic {
+                topic_id: if version >= 13 {
+                    id_of(&name)
+                } else {
+                    Uuid::ZERO
+                },
+                topic: if version >= 13 { String::new() } else { name },
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let response = conn.send_at(&request, version).await?;
+    match ErrorCode(response.error_code) {
+        ErrorCode::NONE => Ok(response),
+        code => Err(Error::kafka("Fetch", format!("broker {node}"), code, None)),
+    }
+}
+
+fn decode(
+    config: &ConsumerConfig,
+    parts: &[(TopicPartition, i64)],
+    response: &FetchResponse,
+    topic_ids: &BTreeMap<String, Uuid>,
+) -> Result<Vec<PartitionFetch>> {
+    let limits = DecodeLimits {
+        check_crcs: config.check_crcs,
+        ..DecodeLimits::default()
+    };
+    let mut out = Vec::new();
+    for t in &response.responses {
+        let name = if t.topic.is_empty() {
+            topic_ids
+                .iter()
+                .find(|(_, id)| **id == t.topic_id)
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default()
+        } else {
+            t.topic.clone()
+        };
+        for p in &t.partitions {
+            let tp = TopicPartition::new(name.clone(), p.partition_index);
+            let Some(&(_, fetch_offset)) = parts.iter().find(|(q, _)| *q == tp) else {
+                continue; // not asked for: ignore
+            };
+            let error = ErrorCode(p.error_code);
+            let mut result = PartitionFetch {
+                tp: tp.clone(),
+                fetch_offset,
+                error,
+                high_watermark: p.high_watermark,
+                next_offset: fetch_offset,
+                records: Vec::new(),
+            };
+            if error.is_ok() {
+                let mut filter = match config.isolation_level {
+                    IsolationLevel::ReadCommitted => AbortedTransactionFilter::read_committed(
+                        p.aborted_transactions
+                            .iter()
+                            .flatten()
+                            .map(|a| (a.producer_id, a.first_offset)),
+                    ),
+                    IsolationLevel::ReadUncommitted => AbortedTransactionFilter::read_uncommitted(),
+                };
+                let records = p.records.clone().unwrap_or_default();
+                for batch in RecordBatchReader::new(records, limits) {
+                    let batch = batch.map_err(|e| Error::Protocol {
+                        operation: "Fetch",
+                        detail: format!("{tp}: {e}"),
+                    })?;
+                    let next = batch.next_offset();
+                    if filter.keep(&batch) {
+                        for r in batch.records {
+                            if r.offset >= fetch_offset {
+                                result.records.push(ConsumerRecord {
+                                    topic: tp.topic.clone(),
+                                    partition: tp.partition,
+                                    offset: r.offset,
+                                    timestamp: r.timestamp,
+                                    timestamp_type: batch.timestamp_type,
+                                    key: r.key,
+                                    value: r.value,
+                                    headers: r.headers,
+                                });
+                            }
+                        }
+                    }
+                    result.next_offset = result.next_offset.max(next);
+                }
+            }
+            out.push(result);
+        }
+    }
+    Ok(out)
+}
