@@ -1,0 +1,422 @@
+//! `bench run`: produce and consume benchmarks of kafka-wire, rust-rdkafka, rskafka and the Java
+//! client on one broker, interleaved, several rounds; each client runs in its own process under
+//! `/usr/bin/time` so wall time, CPU seconds and peak RSS are measured the same way for all.
+//!
+//! `bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>` is one run of one
+//! client (what `run` spawns); it prints `elapsed <seconds>`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use kafka_wire::admin::{Admin, NewTopic};
+use kafka_wire::config::ClientConfig;
+use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
+use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_wire::TopicPartition;
+
+const CLIENTS: [&str; 4] = ["kafka-wire", "rdkafka", "rskafka", "java"];
+
+fn value(size: usize, i: usize) -> Vec<u8> {
+    let mut v = vec![b'x'; size];
+    let s = i.to_string();
+    let n = s.len().min(size);
+    v[..n].copy_from_slice(&s.as_bytes()[..n]);
+    v
+}
+
+fn key(keyed: bool, i: usize) -> Option<String> {
+    keyed.then(|| format!("key-{:08}", i % 10_000))
+}
+
+async fn produce_kw(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
+    let mut config = ProducerConfig::new(bootstrap);
+    config
+        .set("linger.ms", "5")
+        .unwrap()
+        .set("batch.size", "65536")
+        .unwrap();
+    let producer = Producer::connect(config).await.unwrap();
+    let mut window = VecDeque::with_capacity(20_000);
+    for i in 0..count {
+        let mut r = ProducerRecord::new(topic).value(value(size, i));
+        if let Some(k) = key(keyed, i) {
+            r = r.key(k);
+        }
+        window.push_back(producer.send(r).await.unwrap());
+        if window.len() >= 20_000 {
+            window.pop_front().unwrap().await.unwrap();
+        }
+    }
+    for d in window {
+        d.await.unwrap();
+    }
+    producer.close().await.unwrap();
+}
+
+fn produce_rdkafka(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
+    use rdkafka::config::ClientConfig as RdConfig;
+    use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
+    let producer: ThreadedProducer<rdkafka::producer::DefaultProducerContext> = RdConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("batch.size", "65536")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .unwrap();
+    for i in 0..count {
+        let v = value(size, i);
+        let k = key(keyed, i);
+        loop {
+            let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).payload(&v[..]);
+            if let Some(k) = &k {
+                rec = rec.key(k.as_str());
+            }
+            match producer.send(rec) {
+                Ok(()) => break,
+                Err((e, _)) => {
+                    if !matches!(
+                        e.rdkafka_error_code(),
+                        Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                    ) {
+                        panic!("rdkafka send: {e}");
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(120)).unwrap();
+}
+
+async fn produce_rskafka(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    use rskafka::client::partition::{Compression, UnknownTopicHandling};
+    use rskafka::client::producer::{aggregator::RecordAggregator, BatchProducerBuilder};
+    use rskafka::client::ClientBuilder;
+    let client = ClientBuilder::new(vec![bootstrap.to_owned()])
+        .build()
+        .await
+        .unwrap();
+    let pc = client
+        .partition_client(topic.to_owned(), 0, UnknownTopicHandling::Retry)
+        .await
+        .unwrap();
+    let producer = BatchProducerBuilder::new(std::sync::Arc::new(pc))
+        .with_linger(Duration::from_millis(5))
+        .with_compression(Compression::NoCompression)
+        .build(RecordAggregator::new(65_536));
+    let mut pending = FuturesUnordered::new();
+    for i in 0..count {
+        let record = rskafka::record::Record {
+            key: key(keyed, i).map(String::into_bytes),
+            value: Some(value(size, i)),
+            headers: Default::default(),
+            timestamp: chrono::Utc::now(),
+        };
+        pending.push(producer.produce(record));
+        if pending.len() >= 20_000 {
+            pending.next().await.unwrap().unwrap();
+        }
+    }
+    while let Some(r) = pending.next().await {
+        r.unwrap();
+    }
+}
+
+async fn consume_kw(bootstrap: &str, topic: &str, count: usize) {
+    let mut consumer = Consumer::connect(ConsumerConfig::new(bootstrap))
+        .await
+        .unwrap();
+    let tp = TopicPartition::new(topic, 0);
+    consumer.assign([tp.clone()]);
+    consumer.seek(&tp, Offset::Beginning).unwrap();
+    let mut n = 0;
+    while n < count {
+        n += consumer.poll(Duration::from_secs(5)).await.unwrap().len();
+    }
+}
+
+fn consume_rdkafka(bootstrap: &str, topic: &str, count: usize) {
+    use rdkafka::config::ClientConfig as RdConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let consumer: BaseConsumer = RdConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-rdkafka")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut n = 0;
+    while n < count {
+        if let Some(m) = consumer.poll(Duration::from_secs(5)) {
+            m.unwrap();
+            n += 1;
+        }
+    }
+}
+
+async fn consume_rskafka(bootstrap: &str, topic: &str, count: usize) {
+    use rskafka::client::partition::UnknownTopicHandling;
+    use rskafka::client::ClientBuilder;
+    let client = ClientBuilder::new(vec![bootstrap.to_owned()])
+        .build()
+        .await
+        .unwrap();
+    let pc = client
+        .partition_client(topic.to_owned(), 0, UnknownTopicHandling::Retry)
+        .await
+        .unwrap();
+    let (mut n, mut offset) = (0, 0);
+    while n < count {
+        let (records, _) = pc.fetch_records(offset, 1..52_428_800, 500).await.unwrap();
+        for r in &records {
+            offset = r.offset + 1;
+        }
+        n += records.len();
+    }
+}
+
+/// One measured run: wall seconds, user+sys CPU seconds, peak RSS in MB.
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    wall: f64,
+    cpu: f64,
+    rss_mb: f64,
+}
+
+fn timed(cmd: &mut Command) -> Measure {
+    let out = cmd.output().expect("spawn");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "benchmark run failed: {stderr}");
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("TIME "))
+        .expect("no /usr/bin/time output");
+    let f: Vec<f64> = last[5..]
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    Measure {
+        wall: f[0],
+        cpu: f[1] + f[2],
+        rss_mb: f[3] / 1024.0,
+    }
+}
+
+fn run_client(
+    mode: &str,
+    client: &str,
+    bootstrap: &str,
+    topic: &str,
+    count: usize,
+    size: usize,
+    keyed: bool,
+) -> Option<Measure> {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "TIME %e %U %S %M"]);
+    if client == "java" {
+        let libs = std::env::var("KAFKA_WIRE_KAFKA_LIBS").expect("KAFKA_WIRE_KAFKA_LIBS");
+        cmd.args(["java", "-Xmx1g", "-cp", &format!("{libs}/*")]);
+        if mode == "produce" {
+            if keyed {
+                return None; // ProducerPerformance has no keys
+            }
+            cmd.args([
+                "org.apache.kafka.tools.ProducerPerformance",
+                "--topic",
+                topic,
+                "--num-records",
+                &count.to_string(),
+                "--record-size",
+                &size.to_string(),
+                "--throughput",
+                "-1",
+                "--producer-props",
+                &format!("bootstrap.servers={bootstrap}"),
+                "acks=all",
+                "enable.idempotence=true",
+                "linger.ms=5",
+                "batch.size=65536",
+            ]);
+        } else {
+            cmd.args([
+                "org.apache.kafka.tools.ConsumerPerformance",
+                "--bootstrap-server",
+                bootstrap,
+                "--topic",
+                topic,
+                "--messages",
+                &count.to_string(),
+                "--from-latest=false",
+            ]);
+            cmd.args(["--group", &format!("bench-java-{}", std::process::id())]);
+        }
+    } else {
+        cmd.arg(std::env::current_exe().expect("self"));
+        cmd.args([
+            mode,
+            client,
+            bootstrap,
+            topic,
+            &count.to_string(),
+            &size.to_string(),
+            if keyed { "1" } else { "0" },
+        ]);
+    }
+    Some(timed(&mut cmd))
+}
+
+async fn run(bootstrap: &str, rounds: usize, scale: usize) {
+    let admin = Admin::connect(ClientConfig::new(bootstrap)).await.unwrap();
+    let workloads: Vec<(&str, usize, usize, bool)> = vec![
+        ("produce 1M x 100 B", 1_000_000 / scale, 100, false),
+        ("produce 1M x 100 B keyed", 1_000_000 / scale, 100, true),
+        ("produce 100k x 1 KiB", 100_000 / scale, 1024, false),
+    ];
+    // results[workload][client] = measures
+    let mut results: BTreeMap<String, BTreeMap<&str, Vec<Measure>>> = BTreeMap::new();
+    let mut consume_topic = None;
+    for round in 0..rounds {
+        for (wi, (name, count, size, keyed)) in workloads.iter().enumerate() {
+            // Interleave: rotate the client order every round.
+            for ci in 0..CLIENTS.len() {
+                let client = CLIENTS[(ci + round + wi) % CLIENTS.len()];
+                let topic = format!("bench-{}-{round}-{wi}-{client}", std::process::id());
+                admin
+                    .create_topic(NewTopic::new(&topic, 1, 1))
+                    .await
+                    .unwrap();
+                admin
+                    .wait_for_leaders(std::slice::from_ref(&topic))
+                    .await
+                    .unwrap();
+                if let Some(m) =
+                    run_client("produce", client, bootstrap, &topic, *count, *size, *keyed)
+                {
+                    eprintln!("round {round} {name} {client}: {m:?}");
+                    results
+                        .entry(name.to_string())
+                        .or_default()
+                        .entry(client)
+                        .or_default()
+                        .push(m);
+                }
+                if wi == 0 && consume_topic.is_none() {
+                    consume_topic = Some((topic.clone(), *count));
+                }
+            }
+        }
+        let (topic, count) = consume_topic.clone().unwrap();
+        let name = "consume 1M x 100 B";
+        for ci in 0..CLIENTS.len() {
+            let client = CLIENTS[(ci + round) % CLIENTS.len()];
+            if let Some(m) = run_client("consume", client, bootstrap, &topic, count, 100, false) {
+                eprintln!("round {round} {name} {client}: {m:?}");
+                results
+                    .entry(name.to_string())
+                    .or_default()
+                    .entry(client)
+                    .or_default()
+                    .push(m);
+            }
+        }
+    }
+    print_table(&results, &workloads, rounds);
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v[v.len() / 2]
+}
+
+fn print_table(
+    results: &BTreeMap<String, BTreeMap<&str, Vec<Measure>>>,
+    workloads: &[(&str, usize, usize, bool)],
+    rounds: usize,
+) {
+    println!(
+        "\nmedian of {rounds} rounds; CPU = user+sys seconds of the client process per 1M records"
+    );
+    println!(
+        "{:<28} {:<11} {:>12} {:>9} {:>10} {:>14}",
+        "workload", "client", "records/s", "MB/s", "peak RSS", "CPU s/1M rec"
+    );
+    for (name, clients) in results {
+        let (count, size) = workloads
+            .iter()
+            .find(|w| w.0 == name)
+            .map(|w| (w.1, w.2))
+            .unwrap_or((workloads[0].1, 100));
+        let mut rates = BTreeMap::new();
+        for (client, ms) in clients {
+            let wall = median(ms.iter().map(|m| m.wall).collect());
+            let cpu = median(ms.iter().map(|m| m.cpu).collect());
+            let rss = median(ms.iter().map(|m| m.rss_mb).collect());
+            let rate = count as f64 / wall;
+            rates.insert(*client, (rate, rss));
+            println!(
+                "{:<28} {:<11} {:>12.0} {:>9.1} {:>8.0} MB {:>14.2}",
+                name,
+                client,
+                rate,
+                rate * size as f64 / 1e6,
+                rss,
+                cpu * 1e6 / count as f64
+            );
+        }
+        if let Some((ours, our_rss)) = rates.get("kafka-wire") {
+            let ratio = |c: &str| {
+                rates
+                    .get(c)
+                    .map(|(r, rss)| format!("{:.2}x rate, {:.2}x RSS", ours / r, our_rss / rss))
+                    .unwrap_or_else(|| "n/a".into())
+            };
+            println!(
+                "{:<28} ours/java {} | ours/rdkafka {} | ours/rskafka {}",
+                "",
+                ratio("java"),
+                ratio("rdkafka"),
+                ratio("rskafka")
+            );
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let get = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match get(0).as_str() {
+        "run" => {
+            let bootstrap = if get(1).is_empty() { "127.0.0.1:19092".into() } else { get(1) };
+            let rounds = get(2).parse().unwrap_or(3);
+            let scale = get(3).parse().unwrap_or(1);
+            run(&bootstrap, rounds, scale).await
+        }
+        mode @ ("produce" | "consume") => {
+            let (client, bootstrap, topic) = (get(1), get(2), get(3));
+            let count: usize = get(4).parse().expect("count");
+            let size: usize = get(5).parse().unwrap_or(100);
+            let keyed = get(6) == "1";
+            let start = Instant::now();
+            match (mode, client.as_str()) {
+                ("produce", "kafka-wire") => produce_kw(&bootstrap, &topic, count, size, keyed).await,
+                ("produce", "rdkafka") => produce_rdkafka(&bootstrap, &topic, count, size, keyed),
+                ("produce", "rskafka") => produce_rskafka(&bootstrap, &topic, count, size, keyed).await,
+                ("consume", "kafka-wire") => consume_kw(&bootstrap, &topic, count).await,
+                ("consume", "rdkafka") => consume_rdkafka(&bootstrap, &topic, count),
+                ("consume", "rskafka") => consume_rskafka(&bootstrap, &topic, count).await,
+                other => panic!("unknown client {other:?}"),
+            }
+            println!("elapsed {:.3}", start.elapsed().as_secs_f64());
+        }
+        _ => eprintln!("usage: bench run [bootstrap] [rounds] [scale] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>"),
+    }
+}
