@@ -125,13 +125,13 @@ impl Shared {
 }
 
 /// Removes a request's slot if the caller stops waiting (future dropped).
-struct PendingGuard<'a> {
-    shared: &'a Shared,
+struct PendingGuard {
+    shared: Arc<Shared>,
     id: i32,
     armed: bool,
 }
 
-impl Drop for PendingGuard<'_> {
+impl Drop for PendingGuard {
     fn drop(&mut self) {
         if self.armed {
             self.shared.unregister(self.id);
@@ -290,6 +290,17 @@ impl Messenger {
         api: ApiKey,
         encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,
     ) -> Result<Bytes, ConnectionError> {
+        self.enqueue(api, encode).await?.wait().await
+    }
+
+    /// Queue a request for the writer and return a handle to await its response. Requests
+    /// enqueued one after another by the same caller go on the wire in that order (Produce
+    /// batches of an idempotent producer rely on it).
+    pub async fn enqueue(
+        &self,
+        api: ApiKey,
+        encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,
+    ) -> Result<PendingResponse, ConnectionError> {
         self.wait_throttle().await;
         let id = self
             .shared
@@ -301,8 +312,8 @@ impl Messenger {
         let frame = encode(id)?;
         let (tx, rx) = oneshot::channel();
         self.shared.register(id, tx)?;
-        let mut guard = PendingGuard {
-            shared: &self.shared,
+        let guard = PendingGuard {
+            shared: self.shared.clone(),
             id,
             armed: true,
         };
@@ -313,24 +324,46 @@ impl Messenger {
                 reason: "writer stopped".into(),
             }));
         }
-        let result = match tokio::time::timeout(self.options.request_timeout, rx).await {
+        Ok(PendingResponse {
+            guard,
+            rx,
+            api,
+            timeout: self.options.request_timeout,
+        })
+    }
+}
+
+/// A request on the wire; [`PendingResponse::wait`] gives its response frame.
+pub struct PendingResponse {
+    guard: PendingGuard,
+    rx: oneshot::Receiver<Result<Bytes, ConnectionError>>,
+    api: ApiKey,
+    timeout: std::time::Duration,
+}
+
+impl PendingResponse {
+    /// Wait for the response frame (size prefix removed), at most `request.timeout.ms`; a
+    /// timeout closes the connection, as in the Java client.
+    pub async fn wait(mut self) -> Result<Bytes, ConnectionError> {
+        let shared = self.guard.shared.clone();
+        let result = match tokio::time::timeout(self.timeout, &mut self.rx).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(self.shared.poisoned().unwrap_or(ConnectionError::Closed {
-                addr: self.shared.addr.clone(),
+            Ok(Err(_)) => Err(shared.poisoned().unwrap_or(ConnectionError::Closed {
+                addr: shared.addr.clone(),
                 reason: "response slot dropped".into(),
             })),
             Err(_) => {
                 let err = ConnectionError::RequestTimeout {
-                    addr: self.shared.addr.clone(),
-                    api,
-                    after: self.options.request_timeout,
+                    addr: shared.addr.clone(),
+                    api: self.api,
+                    after: self.timeout,
                 };
-                self.shared.poison(err.clone());
+                shared.poison(err.clone());
                 Err(err)
             }
         };
-        guard.armed = false;
-        self.shared.touch();
+        self.guard.armed = false;
+        shared.touch();
         result
     }
 }

@@ -8,7 +8,7 @@
 mod messenger;
 mod versions;
 
-pub use messenger::{Messenger, MessengerOptions};
+pub use messenger::{Messenger, MessengerOptions, PendingResponse};
 pub use versions::ApiVersions;
 
 use std::sync::Arc;
@@ -124,19 +124,50 @@ impl BrokerConnection {
         request: &R,
         version: i16,
     ) -> Result<R::Response, ConnectionError> {
-        let frame = self.raw::<R>(request, version).await?;
-        let response = frame::decode_response::<R>(frame, version).map_err(|source| {
-            ConnectionError::Decode {
-                addr: self.addr().clone(),
-                api: R::API_KEY,
-                version,
-                source,
+        self.start(request, version).await?.await
+    }
+
+    /// Put `request` on the wire now and return a future of its response. Requests started
+    /// one after another go out in that order, even if their responses are awaited elsewhere.
+    pub async fn start<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+    ) -> Result<
+        impl std::future::Future<Output = Result<R::Response, ConnectionError>> + Send + 'static,
+        ConnectionError,
+    > {
+        let addr = self.addr().clone();
+        let client_id = self.client_id.as_deref();
+        let pending = self
+            .messenger
+            .enqueue(R::API_KEY, |id| {
+                frame::encode_request(request, version, id, client_id).map_err(|source| {
+                    ConnectionError::Encode {
+                        addr: addr.clone(),
+                        api: R::API_KEY,
+                        version,
+                        source,
+                    }
+                })
+            })
+            .await?;
+        let messenger = self.messenger.clone();
+        Ok(async move {
+            let frame = pending.wait().await?;
+            let response = frame::decode_response::<R>(frame, version).map_err(|source| {
+                ConnectionError::Decode {
+                    addr,
+                    api: R::API_KEY,
+                    version,
+                    source,
+                }
+            })?;
+            if let Some(ms) = response.throttle_time_ms() {
+                messenger.throttle(ms);
             }
-        })?;
-        if let Some(ms) = response.throttle_time_ms() {
-            self.messenger.throttle(ms);
-        }
-        Ok(response)
+            Ok(response)
+        })
     }
 
     /// Send `request` at `version` without waiting for a response (only for requests the broker
@@ -160,10 +191,6 @@ impl BrokerConnection {
                 })
             })
             .await
-    }
-
-    async fn raw<R: Request>(&self, request: &R, version: i16) -> Result<Bytes, ConnectionError> {
-        raw::<R>(&self.messenger, self.client_id.as_deref(), request, version).await
     }
 }
 

@@ -34,6 +34,10 @@ pub(super) async fn run(shared: Arc<Shared>) {
     // Where each partition's in-flight batches went: a partition never has batches in flight
     // to two brokers at once (after a leader change, new batches wait for the old ones).
     let mut routes: HashMap<TopicPartition, (i32, usize)> = HashMap::new();
+    let mut nodes = NodeSenders {
+        senders: HashMap::new(),
+        done: done_tx.clone(),
+    };
     loop {
         let now = Instant::now();
         expire(&shared, now);
@@ -50,7 +54,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
                 }
             }
         }
-        let next = send_ready(&shared, &mut in_flight, &mut routes, &done_tx, now);
+        let next = send_ready(&shared, &mut in_flight, &mut routes, &mut nodes, now);
         if shared.is_idle(&in_flight) {
             shared.idle.notify_waiters();
             if shared.closing() {
@@ -174,14 +178,32 @@ fn expire(shared: &Shared, now: Instant) {
     }
 }
 
-/// Drain what is ready into Produce requests; returns when to look again.
+/// Drain what is ready into Produce requests, round after round (one batch per partition per
+/// request, as the Java client), until the in-flight limits stop it or nothing is ready;
+/// returns when to look again (completions wake the sender too).
 fn send_ready(
     shared: &Arc<Shared>,
     in_flight: &mut HashMap<i32, usize>,
     routes: &mut HashMap<TopicPartition, (i32, usize)>,
-    done: &mpsc::UnboundedSender<Completed>,
+    nodes: &mut NodeSenders,
     now: Instant,
 ) -> Option<Instant> {
+    loop {
+        let (next, sent) = send_round(shared, in_flight, routes, nodes, now);
+        if !sent {
+            return next;
+        }
+    }
+}
+
+/// One round: at most one batch per ready partition; returns (next deadline, sent anything).
+fn send_round(
+    shared: &Arc<Shared>,
+    in_flight: &mut HashMap<i32, usize>,
+    routes: &mut HashMap<TopicPartition, (i32, usize)>,
+    nodes: &mut NodeSenders,
+    now: Instant,
+) -> (Option<Instant>, bool) {
     let metadata = shared.client.metadata();
     let mut by_node: BTreeMap<i32, (usize, Vec<ProducerBatch>)> = BTreeMap::new();
     let (ready, next) = {
@@ -247,25 +269,16 @@ fn send_ready(
             shared.wake.notify_one();
         });
     }
+    let mut sent = false;
     for (node, (_, batches)) in by_node {
         if batches.is_empty() {
             continue;
         }
+        sent = true;
         *in_flight.entry(node).or_default() += 1;
-        let shared = shared.clone();
-        let done = done.clone();
-        tokio::spawn(async move {
-            let mut batches = batches;
-            let result = produce(&shared, node, &mut batches).await;
-            let _ = done.send(Completed {
-                node,
-                batches,
-                result,
-            });
-        });
+        nodes.send(shared, node, batches);
     }
-    // With batches waiting on a busy broker, look again soon even without a deadline.
-    next.or(Some(now + Duration::from_millis(50)))
+    (next, sent)
 }
 
 fn encode(shared: &Shared, batch: &mut ProducerBatch) -> Result<bytes::Bytes, Error> {
@@ -290,11 +303,82 @@ fn encode(shared: &Shared, batch: &mut ProducerBatch) -> Result<bytes::Bytes, Er
     Ok(encoded)
 }
 
-async fn produce(
+/// One task per broker puts that broker's Produce requests on the wire in the order the
+/// sender made them (batches of a partition must arrive in sequence order), then waits for
+/// each response in its own task so requests stay pipelined.
+struct NodeSenders {
+    senders: HashMap<i32, mpsc::UnboundedSender<Vec<ProducerBatch>>>,
+    done: mpsc::UnboundedSender<Completed>,
+}
+
+impl NodeSenders {
+    fn send(&mut self, shared: &Arc<Shared>, node: i32, batches: Vec<ProducerBatch>) {
+        let tx = self.senders.entry(node).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(node_task(shared.clone(), node, rx, self.done.clone()));
+            tx
+        });
+        if let Err(mpsc::error::SendError(batches)) = tx.send(batches) {
+            // The task ended (cannot happen while the sender holds its channel); report it.
+            let _ = self.done.send(Completed {
+                node,
+                batches,
+                result: Err(Error::InvalidArgument("producer node task stopped".into())),
+            });
+        }
+    }
+}
+
+async fn node_task(
+    shared: Arc<Shared>,
+    node: i32,
+    mut requests: mpsc::UnboundedReceiver<Vec<ProducerBatch>>,
+    done: mpsc::UnboundedSender<Completed>,
+) {
+    while let Some(mut batches) = requests.recv().await {
+        match start_produce(&shared, node, &mut batches).await {
+            Ok(Some(response)) => {
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let result = response.await.map(Some).map_err(Error::from);
+                    let _ = done.send(Completed {
+                        node,
+                        batches,
+                        result,
+                    });
+                });
+            }
+            Ok(None) => {
+                let _ = done.send(Completed {
+                    node,
+                    batches,
+                    result: Ok(None),
+                });
+            }
+            Err(e) => {
+                let _ = done.send(Completed {
+                    node,
+                    batches,
+                    result: Err(e),
+                });
+            }
+        }
+    }
+}
+
+type ProduceFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<ProduceResponse, crate::error::ConnectionError>>
+            + Send,
+    >,
+>;
+
+/// Encode and put one Produce request on the wire; `None` with `acks=0` (no response).
+async fn start_produce(
     shared: &Shared,
     node: i32,
     batches: &mut [ProducerBatch],
-) -> Result<Option<ProduceResponse>, Error> {
+) -> Result<Option<ProduceFuture>, Error> {
     let conn = shared.client.connection(node).await?;
     let metadata = shared.client.metadata();
     let topic_id = |t: &str| metadata.topics.get(t).map_or(Uuid::ZERO, |m| m.topic_id);
@@ -337,7 +421,8 @@ async fn produce(
         conn.send_no_response(&request, version).await?;
         return Ok(None);
     }
-    Ok(Some(conn.send_at(&request, version).await?))
+    tracing::trace!(node, batches = batches.len(), "produce request on the wire");
+    Ok(Some(Box::pin(conn.start(&request, version).await?)))
 }
 
 fn handle(shared: &Shared, done: Completed) {
