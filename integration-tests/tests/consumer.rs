@@ -115,6 +115,14 @@ async fn read_all(broker: Broker) {
     assert_eq!(per_partition.len(), 3, "resumed partitions flow again");
     assert_eq!(per_partition[&0], N / 3);
     assert_eq!(per_partition[&1], N / 3);
+    drop(stream);
+    let (full, incremental) = c.fetch_counts();
+    println!(
+        "{broker:?}: {full} full fetches, {incremental} incremental (KIP-227 session) fetches"
+    );
+    if broker == Broker::Kafka {
+        assert!(incremental > 0, "Apache Kafka offers fetch sessions");
+    }
 }
 
 async fn first_of(c: &mut Consumer, tp: &TopicPartition) -> kafka_wire::consumer::ConsumerRecord {

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::fetch_session::FetchSession;
 use super::read_committed::AbortedTransactionFilter;
 use super::{ConsumerConfig, ConsumerRecord, IsolationLevel};
 use crate::cluster::{Client, LeaderLookup};
 use crate::error::{Error, Result};
-use crate::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use crate::protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use crate::protocol::messages::{FetchRequest, FetchResponse};
 use crate::protocol::record_batch::{DecodeLimits, RecordBatchReader};
 use crate::protocol::{ApiKey, ErrorCode, Uuid};
@@ -32,6 +33,7 @@ pub(super) async fn fetch_round(
     client: &Client,
     config: &ConsumerConfig,
     partitions: &[(TopicPartition, i64)],
+    sessions: &mut std::collections::HashMap<i32, FetchSession>,
     wait: Duration,
 ) -> Result<Vec<PartitionFetch>> {
     let topics: Vec<String> = partitions.iter().map(|(tp, _)| tp.topic.clone()).collect();
@@ -51,15 +53,20 @@ pub(super) async fn fetch_round(
         .values()
         .map(|t| (t.name.clone(), t.topic_id))
         .collect();
+    // Brokers we no longer fetch from keep no session.
+    sessions.retain(|node, _| by_leader.contains_key(node));
     let requests = by_leader.into_iter().map(|(node, parts)| {
         let topic_ids = &topic_ids;
+        let mut session = sessions.remove(&node).unwrap_or_default();
         async move {
-            let result = fetch_from(client, config, node, &parts, topic_ids, wait).await;
-            (parts, result)
+            let result =
+                fetch_from(client, config, node, &parts, &mut session, topic_ids, wait).await;
+            (node, session, parts, result)
         }
     });
     let mut out = Vec::new();
-    for (parts, result) in futures_util::future::join_all(requests).await {
+    for (node, session, parts, result) in futures_util::future::join_all(requests).await {
+        sessions.insert(node, session);
         match result {
             Ok(response) => out.extend(decode(config, &parts, &response, &topic_ids)?),
             Err(e) if e.is_retriable() => {
@@ -77,6 +84,7 @@ async fn fetch_from(
     config: &ConsumerConfig,
     node: i32,
     parts: &[(TopicPartition, i64)],
+    session: &mut FetchSession,
     topic_ids: &BTreeMap<String, Uuid>,
     wait: Duration,
 ) -> Result<FetchResponse> {
@@ -86,17 +94,29 @@ async fn fetch_from(
     if parts.iter().any(|(tp, _)| id_of(&tp.topic) == Uuid::ZERO) {
         version = version.min(12); // topic-id versions only when every id is known (as Java)
     }
+    let wanted: BTreeMap<TopicPartition, (i64, i32)> = parts
+        .iter()
+        .map(|(tp, o)| (tp.clone(), (*o, config.max_partition_fetch_bytes)))
+        .collect();
+    let plan = session.plan(&wanted, version >= 7);
     let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
-    for (tp, offset) in parts {
+    for (tp, offset, max_bytes) in &plan.partitions {
         topics
             .entry(tp.topic.clone())
             .or_default()
             .push(FetchPartition {
                 partition: tp.partition,
                 fetch_offset: *offset,
-                partition_max_bytes: config.max_partition_fetch_bytes,
+                partition_max_bytes: *max_bytes,
                 ..Default::default()
             });
+    }
+    let mut forgotten: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    for tp in &plan.forgotten {
+        forgotten
+            .entry(tp.topic.clone())
+            .or_default()
+            .push(tp.partition);
     }
     let request = FetchRequest {
         max_wait_ms: i32::try_from(wait.as_millis()).unwrap_or(i32::MAX),
@@ -106,8 +126,21 @@ async fn fetch_from(
             IsolationLevel::ReadUncommitted => 0,
             IsolationLevel::ReadCommitted => 1,
         },
-        session_id: 0,
-        session_epoch: -1,
+        session_id: plan.session_id,
+        session_epoch: plan.epoch,
+        forgotten_topics_data: forgotten
+            .into_iter()
+            .map(|(name, partitions)| ForgottenTopic {
+                topic_id: if version >= 13 {
+                    id_of(&name)
+                } else {
+                    Uuid::ZERO
+                },
+                topic: if version >= 13 { String::new() } else { name },
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
         topics: topics
             .into_iter()
             .map(|(name, partitions)| FetchTopic {
@@ -123,9 +156,21 @@ async fn fetch_from(
             .collect(),
         ..Default::default()
     };
-    let response = conn.send_at(&request, version).await?;
-    match ErrorCode(response.error_code) {
+    let response = match conn.send_at(&request, version).await {
+        Ok(r) => r,
+        Err(e) => {
+            session.reset();
+            return Err(e.into());
+        }
+    };
+    let code = ErrorCode(response.error_code);
+    session.on_response(&plan, code, response.session_id);
+    match code {
         ErrorCode::NONE => Ok(response),
+        // The session is reset; the next round sends a full fetch.
+        ErrorCode::FETCH_SESSION_ID_NOT_FOUND | ErrorCode::INVALID_FETCH_SESSION_EPOCH => {
+            Ok(FetchResponse::default())
+        }
         code => Err(Error::kafka("Fetch", format!("broker {node}"), code, None)),
     }
 }
