@@ -282,7 +282,8 @@ async fn run(bootstrap: &str, rounds: usize, scale: usize) {
     ];
     // results[workload][client] = measures
     let mut results: BTreeMap<String, BTreeMap<&str, Vec<Measure>>> = BTreeMap::new();
-    let mut consume_topic = None;
+    // Per workload, the topic the first client filled: consumed by every client afterwards.
+    let mut consume_topics: BTreeMap<usize, (String, usize, usize)> = BTreeMap::new();
     for round in 0..rounds {
         for (wi, (name, count, size, keyed)) in workloads.iter().enumerate() {
             // Interleave: rotate the client order every round.
@@ -308,23 +309,26 @@ async fn run(bootstrap: &str, rounds: usize, scale: usize) {
                         .or_default()
                         .push(m);
                 }
-                if wi == 0 && consume_topic.is_none() {
-                    consume_topic = Some((topic.clone(), *count));
+                if !consume_topics.contains_key(&wi) && client != "java" {
+                    consume_topics.insert(wi, (topic.clone(), *count, *size));
                 }
             }
         }
-        let (topic, count) = consume_topic.clone().unwrap();
-        let name = "consume 1M x 100 B";
-        for ci in 0..CLIENTS.len() {
-            let client = CLIENTS[(ci + round) % CLIENTS.len()];
-            if let Some(m) = run_client("consume", client, bootstrap, &topic, count, 100, false) {
-                eprintln!("round {round} {name} {client}: {m:?}");
-                results
-                    .entry(name.to_string())
-                    .or_default()
-                    .entry(client)
-                    .or_default()
-                    .push(m);
+        for (wi, (topic, count, size)) in &consume_topics {
+            let name = workloads[*wi].0.replace("produce", "consume");
+            for ci in 0..CLIENTS.len() {
+                let client = CLIENTS[(ci + round + wi) % CLIENTS.len()];
+                if let Some(m) =
+                    run_client("consume", client, bootstrap, topic, *count, *size, false)
+                {
+                    eprintln!("round {round} {name} {client}: {m:?}");
+                    results
+                        .entry(name.clone())
+                        .or_default()
+                        .entry(client)
+                        .or_default()
+                        .push(m);
+                }
             }
         }
     }
@@ -349,9 +353,10 @@ fn print_table(
         "workload", "client", "records/s", "MB/s", "peak RSS", "CPU s/1M rec"
     );
     for (name, clients) in results {
+        let produced = name.replace("consume", "produce");
         let (count, size) = workloads
             .iter()
-            .find(|w| w.0 == name)
+            .find(|w| w.0 == produced)
             .map(|w| (w.1, w.2))
             .unwrap_or((workloads[0].1, 100));
         let mut rates = BTreeMap::new();
