@@ -141,16 +141,10 @@ impl BrokerConnection {
         let client_id = self.client_id.as_deref();
         let pending = self
             .messenger
-            .enqueue(R::API_KEY, |id| {
-                frame::encode_request(request, version, id, client_id).map_err(|source| {
-                    ConnectionError::Encode {
-                        addr: addr.clone(),
-                        api: R::API_KEY,
-                        version,
-                        source,
-                    }
-                })
-            })
+            .enqueue(
+                R::API_KEY,
+                encoder(addr.clone(), request, version, client_id),
+            )
             .await?;
         let messenger = self.messenger.clone();
         Ok(async move {
@@ -180,17 +174,27 @@ impl BrokerConnection {
         let addr = self.addr().clone();
         let client_id = self.client_id.as_deref();
         self.messenger
-            .send_oneway(|id| {
-                frame::encode_request(request, version, id, client_id).map_err(|source| {
-                    ConnectionError::Encode {
-                        addr,
-                        api: R::API_KEY,
-                        version,
-                        source,
-                    }
-                })
-            })
+            .send_oneway(encoder(addr.clone(), request, version, client_id))
             .await
+    }
+}
+
+/// The frame encoder a messenger calls with the correlation id it picked.
+fn encoder<'a, R: Request>(
+    addr: BrokerAddress,
+    request: &'a R,
+    version: i16,
+    client_id: Option<&'a str>,
+) -> impl FnOnce(i32) -> Result<bytes::BytesMut, ConnectionError> + 'a {
+    move |id| {
+        frame::encode_request(request, version, id, client_id).map_err(|source| {
+            ConnectionError::Encode {
+                addr,
+                api: R::API_KEY,
+                version,
+                source,
+            }
+        })
     }
 }
 
@@ -212,16 +216,10 @@ async fn raw<R: Request>(
 ) -> Result<Bytes, ConnectionError> {
     let addr = messenger.addr().clone();
     messenger
-        .round_trip(R::API_KEY, |id| {
-            frame::encode_request(request, version, id, client_id).map_err(|source| {
-                ConnectionError::Encode {
-                    addr,
-                    api: R::API_KEY,
-                    version,
-                    source,
-                }
-            })
-        })
+        .round_trip(
+            R::API_KEY,
+            encoder(addr.clone(), request, version, client_id),
+        )
         .await
 }
 

@@ -64,11 +64,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    fn acc(&self) -> std::sync::MutexGuard<'_, Accumulator> {
+        self.accumulator.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn idem(&self) -> std::sync::MutexGuard<'_, IdempotenceState> {
+        self.idempotence.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn accumulator_len(&self) -> usize {
-        self.accumulator
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.acc().len()
     }
 
     fn is_idle(&self, in_flight: &HashMap<i32, usize>) -> bool {
@@ -180,23 +185,19 @@ impl Producer {
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let (tx, rx) = oneshot::channel();
         let tp = TopicPartition::new(record.topic, partition);
-        let wake = shared
-            .accumulator
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(
-                &tp,
-                Record {
-                    offset: 0,
-                    timestamp,
-                    key: record.key,
-                    value: record.value,
-                    headers: record.headers,
-                },
-                size,
-                (tx, timestamp),
-                Instant::now(),
-            );
+        let wake = shared.acc().append(
+            &tp,
+            Record {
+                offset: 0,
+                timestamp,
+                key: record.key,
+                value: record.value,
+                headers: record.headers,
+            },
+            size,
+            (tx, timestamp),
+            Instant::now(),
+        );
         if wake {
             shared.wake.notify_one();
         }

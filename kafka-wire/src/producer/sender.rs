@@ -43,7 +43,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
         expire(&shared, now);
         if shared.config.enable_idempotence && in_flight.values().all(|n| *n == 0) {
             let needs_id = {
-                let s = shared.idempotence.lock().unwrap_or_else(|p| p.into_inner());
+                let s = shared.idem();
                 s.identity().is_none() || s.bump_needed()
             };
             if needs_id && shared.accumulator_len() > 0 {
@@ -97,11 +97,7 @@ fn finished(
 
 /// InitProducerId: a fresh id, or (KIP-360) a bumped epoch for the current one.
 async fn init_producer_id(shared: &Shared) -> Result<(), Error> {
-    let current = shared
-        .idempotence
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .identity();
+    let current = shared.idem().identity();
     let request = InitProducerIdRequest {
         transactional_id: None,
         transaction_timeout_ms: i32::MAX,
@@ -129,12 +125,8 @@ async fn init_producer_id(shared: &Shared) -> Result<(), Error> {
         epoch: response.producer_epoch,
     };
     tracing::debug!(?id, "producer id assigned");
-    let renumbered = shared
-        .idempotence
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .set_identity(id);
-    let mut acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
+    let renumbered = shared.idem().set_identity(id);
+    let mut acc = shared.acc();
     for (tp, old, new) in renumbered {
         acc.renumber(
             &tp,
@@ -150,18 +142,10 @@ async fn init_producer_id(shared: &Shared) -> Result<(), Error> {
 }
 
 fn expire(shared: &Shared, now: Instant) {
-    let expired = shared
-        .accumulator
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .expire(now, shared.config.delivery_timeout);
+    let expired = shared.acc().expire(now, shared.config.delivery_timeout);
     for batch in expired {
         if let Some(seq) = batch.sequence {
-            shared
-                .idempotence
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .on_abandoned(&batch.tp, seq.base_sequence);
+            shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
         }
         let err = Error::Timeout {
             operation: "Produce",
@@ -207,7 +191,7 @@ fn send_round(
     let metadata = shared.client.metadata();
     let mut by_node: BTreeMap<i32, (usize, Vec<ProducerBatch>)> = BTreeMap::new();
     let (ready, next) = {
-        let acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
+        let acc = shared.acc();
         acc.ready(now, shared.flushing())
     };
     let mut refresh = false;
@@ -225,7 +209,7 @@ fn send_round(
         if routes.get(&tp).is_some_and(|(n, _)| *n != node) {
             continue; // the leader moved: let the batches in flight to the old one finish first
         }
-        let mut acc = shared.accumulator.lock().unwrap_or_else(|p| p.into_inner());
+        let mut acc = shared.acc();
         let entry = by_node.entry(node).or_default();
         let Some(mut batch) = acc.drain(&tp) else {
             continue;
@@ -235,7 +219,7 @@ fn send_round(
             continue;
         }
         if shared.config.enable_idempotence && batch.sequence.is_none() {
-            let mut idem = shared.idempotence.lock().unwrap_or_else(|p| p.into_inner());
+            let mut idem = shared.idem();
             if !idem.can_send_new(&tp, shared.config.max_in_flight.min(5)) {
                 drop(idem);
                 acc.requeue(batch);
@@ -511,11 +495,7 @@ fn handle(shared: &Shared, done: Completed) {
 
 fn succeed(shared: &Shared, batch: ProducerBatch, base_offset: i64, log_append_time: i64) {
     if let Some(seq) = batch.sequence {
-        shared
-            .idempotence
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .on_acked(&batch.tp, seq.base_sequence);
+        shared.idem().on_acked(&batch.tp, seq.base_sequence);
     }
     shared.release(batch.size);
     let topic = batch.tp.topic.clone();
@@ -540,11 +520,7 @@ fn succeed(shared: &Shared, batch: ProducerBatch, base_offset: i64, log_append_t
 
 fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err: Option<Error>) {
     let outcome = match batch.sequence {
-        Some(seq) => shared
-            .idempotence
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .on_failed(&batch.tp, seq.base_sequence, code),
+        Some(seq) => shared.idem().on_failed(&batch.tp, seq.base_sequence, code),
         None if code.is_retriable() || code == ErrorCode::NETWORK_EXCEPTION => BatchOutcome::Retry,
         None => BatchOutcome::Fail(code),
     };
@@ -558,11 +534,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
             let expired = batch.created.elapsed() >= shared.config.delivery_timeout;
             if expired || batch.attempts >= shared.config.retries {
                 if let Some(seq) = batch.sequence {
-                    shared
-                        .idempotence
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .on_abandoned(&batch.tp, seq.base_sequence);
+                    shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
                 }
                 shared.release(batch.size);
                 batch.fail(err);
@@ -571,11 +543,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
             tracing::debug!(tp = %batch.tp, error = %err, attempt = batch.attempts + 1, "retrying batch");
             batch.attempts += 1;
             batch.retry_at = Some(Instant::now() + shared.config.client.retry_backoff);
-            shared
-                .accumulator
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .requeue(batch);
+            shared.acc().requeue(batch);
         }
         BatchOutcome::Fail(_) => {
             shared.release(batch.size);
