@@ -176,6 +176,21 @@ impl Client {
 
     /// Metadata that includes `topics`, refreshing if any is missing or the cache is stale.
     pub async fn metadata_for(&self, topics: &[String]) -> Result<ClusterMetadata> {
+        self.ensure_metadata(topics).await?;
+        Ok(self.metadata())
+    }
+
+    /// Read the metadata cache in place (no copy), e.g. on a per-record path.
+    pub fn with_metadata<T>(&self, f: impl FnOnce(&ClusterMetadata) -> T) -> T {
+        f(&self
+            .inner
+            .metadata
+            .read()
+            .unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Refresh metadata if the cache is stale or lacks one of `topics`.
+    pub async fn ensure_metadata(&self, topics: &[String]) -> Result<()> {
         let need = {
             let m = self
                 .inner
@@ -189,7 +204,7 @@ impl Client {
             self.refresh_metadata(TopicsToRefresh::Some(topics.to_vec()))
                 .await?;
         }
-        Ok(self.metadata())
+        Ok(())
     }
 
     /// The connection to broker `node_id`, opening one if needed.

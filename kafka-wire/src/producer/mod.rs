@@ -39,7 +39,7 @@ use std::time::Instant;
 
 use tokio::sync::{oneshot, Notify, Semaphore};
 
-use crate::cluster::Client;
+use crate::cluster::{Client, TopicMetadata};
 use crate::error::{Error, Result};
 use crate::protocol::record_batch::Record;
 use crate::protocol::ErrorCode;
@@ -211,16 +211,43 @@ impl Producer {
         deadline: Instant,
     ) -> Result<i32> {
         let shared = &self.shared;
-        let topics = [record.topic.clone()];
-        let metadata = loop {
-            let last = match shared.client.metadata_for(&topics).await {
-                Ok(m) if m.partition_count(&record.topic).unwrap_or(0) > 0 => break m,
-                Ok(_) => Error::kafka(
-                    "Metadata",
-                    record.topic.clone(),
-                    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                    None,
-                ),
+        loop {
+            // Fast path: fresh metadata for the topic, read in place (no copy per record).
+            let fresh = !shared.client.metadata_needs_refresh();
+            let chosen = shared.client.with_metadata(|m| {
+                let topic = m
+                    .topics
+                    .get(&record.topic)
+                    .filter(|t| !t.partitions.is_empty())?;
+                Some(self.choose(record, size, topic))
+            });
+            match chosen {
+                Some(choice) if fresh => return choice,
+                _ => {}
+            }
+            let last = match shared
+                .client
+                .ensure_metadata(std::slice::from_ref(&record.topic))
+                .await
+            {
+                Ok(()) => {
+                    let chosen = shared.client.with_metadata(|m| {
+                        let topic = m
+                            .topics
+                            .get(&record.topic)
+                            .filter(|t| !t.partitions.is_empty())?;
+                        Some(self.choose(record, size, topic))
+                    });
+                    match chosen {
+                        Some(choice) => return choice,
+                        None => Error::kafka(
+                            "Metadata",
+                            record.topic.clone(),
+                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                            None,
+                        ),
+                    }
+                }
                 Err(e) => e,
             };
             if Instant::now() >= deadline || !last.is_retriable() {
@@ -232,15 +259,11 @@ impl Producer {
             }
             shared.client.invalidate_metadata();
             tokio::time::sleep(shared.config.client.retry_backoff).await;
-        };
-        let Some(topic) = metadata.topics.get(&record.topic) else {
-            return Err(Error::kafka(
-                "Metadata",
-                record.topic.clone(),
-                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                None,
-            ));
-        };
+        }
+    }
+
+    /// The partition for `record` among `topic`'s partitions.
+    fn choose(&self, record: &ProducerRecord, size: usize, topic: &TopicMetadata) -> Result<i32> {
         let count = topic.partitions.len();
         if let Some(p) = record.partition {
             if p < 0 || p as usize >= count {
@@ -250,6 +273,9 @@ impl Producer {
                 )));
             }
             return Ok(p);
+        }
+        if let (Some(key), None) = (&record.key, &self.shared.custom_partitioner) {
+            return Ok(partitioner::partition_for_key(key, count));
         }
         let available: Vec<i32> = topic
             .partitions
@@ -262,12 +288,13 @@ impl Producer {
             partitions: count,
             available: &available,
         };
-        if let Some(custom) = &shared.custom_partitioner {
+        if let Some(custom) = &self.shared.custom_partitioner {
             if let Some(p) = custom.partition(&info, record.key.as_deref()) {
                 return Ok(p);
             }
         }
-        Ok(shared
+        Ok(self
+            .shared
             .partitioner
             .choose(&info, record.key.as_deref(), size))
     }
