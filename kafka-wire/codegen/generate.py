@@ -24,6 +24,7 @@ size of one element, before anything is reserved.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -528,23 +529,61 @@ def module_name(msg_name):
     return snake(msg_name)
 
 
-def render(msg, src):
-    out = [HEADER.format(kv=KAFKA_VERSION, src=src)]
-    if not msg.flexible.intersect(msg.valid).empty() or True:
-        pass
-    for sname, fields in msg.structs:
-        gen_struct(msg, sname, fields, out, sname)
-    text = "\n".join(out)
+MAX_FILE_LINES = 800
+
+
+def finish(text):
     # BufMut is needed only where put_i8 is called directly.
     if ".put_i8(" in text:
         text = text.replace("use bytes::{Bytes, BytesMut};", "use bytes::{BufMut, Bytes, BytesMut};", 1)
     return text.rstrip() + "\n"
 
 
+def render_structs(msg):
+    """(struct name, generated code) for each structure of the message, top-level first."""
+    parts = []
+    for sname, fields in msg.structs:
+        out = []
+        gen_struct(msg, sname, fields, out, sname)
+        parts.append((sname, "\n".join(out)))
+    return parts
+
+
+def rustfmt_lines(text):
+    res = subprocess.run(["rustfmt", "--edition", "2021", "--emit", "stdout"], input=text,
+                         capture_output=True, text=True, check=True)
+    return res.stdout.count("\n")
+
+
+def write_message(msg, src, module):
+    """One file per message; a message whose file would pass MAX_FILE_LINES once formatted
+    becomes a directory with one file per structure (the top-level one in mod.rs)."""
+    header = HEADER.format(kv=KAFKA_VERSION, src=src)
+    parts = render_structs(msg)
+    single = finish(header + "\n" + "\n".join(code for _, code in parts))
+    if len(parts) == 1 or rustfmt_lines(single) <= MAX_FILE_LINES:
+        with open(os.path.join(OUT, module + ".rs"), "w") as fh:
+            fh.write(single)
+        return
+    folder = os.path.join(OUT, module)
+    os.makedirs(folder, exist_ok=True)
+    nested = parts[1:]
+    decls = []
+    for sname, code in nested:
+        sub = snake(sname)
+        decls.append(f"mod {sub};\npub use {sub}::{sname};")
+        with open(os.path.join(folder, sub + ".rs"), "w") as fh:
+            fh.write(finish(header + "\n#[allow(unused_imports)]\nuse super::*;\n\n" + code))
+    with open(os.path.join(folder, "mod.rs"), "w") as fh:
+        fh.write(finish(header + "\n" + "\n".join(decls) + "\n\n" + parts[0][1]))
+
+
 def main():
     jar = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser(
         f"~/.cache/kafka-wire-testbed/kafka-{KAFKA_VERSION}/libs/kafka-clients-{KAFKA_VERSION}.jar")
     z = zipfile.ZipFile(jar)
+    # Everything in OUT is generated: start from an empty folder so no stale file survives.
+    shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT, exist_ok=True)
     mods = []
     apis = []
@@ -554,17 +593,14 @@ def main():
             name = f"{api}{kind}"
             spec = load_json(z.read(f"common/message/{name}.json").decode())
             msg = Message(spec)
-            path = os.path.join(OUT, module_name(name) + ".rs")
-            with open(path, "w") as fh:
-                fh.write(render(msg, f"common/message/{name}.json"))
+            write_message(msg, f"common/message/{name}.json", module_name(name))
             mods.append(module_name(name))
             pair[kind] = msg
         req, resp = pair["Request"], pair["Response"]
         apis.append((api, req, resp))
     for hdr in ("RequestHeader", "ResponseHeader"):
         msg = Message(load_json(z.read(f"common/message/{hdr}.json").decode()))
-        with open(os.path.join(OUT, module_name(hdr) + ".rs"), "w") as fh:
-            fh.write(render(msg, f"common/message/{hdr}.json"))
+        write_message(msg, f"common/message/{hdr}.json", module_name(hdr))
         mods.append(module_name(hdr))
 
     lines = [
@@ -736,7 +772,8 @@ def main():
     write_module(lines)
 
     gen_errors(jar)
-    files = [os.path.join(OUT, f) for f in os.listdir(OUT)] + [os.path.join(ROOT, "src", "protocol", "error_code_table.rs")]
+    files = [os.path.join(d, f) for d, _, fs in os.walk(OUT) for f in fs if f.endswith(".rs")]
+    files.append(os.path.join(ROOT, "src", "protocol", "error_code_table.rs"))
     subprocess.run(["rustfmt", "--edition", "2021", *files], check=True)
     print(f"generated {len(mods)} message files into {OUT}")
 
