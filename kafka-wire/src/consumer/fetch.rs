@@ -211,6 +211,7 @@ fn decode(
                 records: Vec::new(),
             };
             if error.is_ok() {
+                let topic: std::sync::Arc<str> = tp.topic.as_str().into();
                 let mut filter = match config.isolation_level {
                     IsolationLevel::ReadCommitted => AbortedTransactionFilter::read_committed(
                         p.aborted_transactions
@@ -231,7 +232,7 @@ fn decode(
                         for r in batch.records {
                             if r.offset >= fetch_offset {
                                 result.records.push(ConsumerRecord {
-                                    topic: tp.topic.clone(),
+                                    topic: topic.clone(),
                                     partition: tp.partition,
                                     offset: r.offset,
                                     timestamp: r.timestamp,

@@ -64,8 +64,8 @@ pub enum Offset {
 /// A record read from Kafka; key, value and header values share the fetched buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumerRecord {
-    /// Topic.
-    pub topic: String,
+    /// Topic (shared by all records of a fetch: no allocation per record).
+    pub topic: std::sync::Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.
@@ -126,7 +126,7 @@ impl Consumer {
         self.buffer.retain(|r| {
             wanted
                 .iter()
-                .any(|tp| tp.topic == r.topic && tp.partition == r.partition)
+                .any(|tp| *tp.topic == *r.topic && tp.partition == r.partition)
         });
         for tp in wanted {
             self.partitions.entry(tp).or_default();
@@ -154,7 +154,7 @@ impl Consumer {
             }
         }
         self.buffer
-            .retain(|r| !(r.topic == tp.topic && r.partition == tp.partition));
+            .retain(|r| !(*r.topic == *tp.topic && r.partition == tp.partition));
         Ok(())
     }
 
@@ -163,7 +163,7 @@ impl Consumer {
         let buffered = self
             .buffer
             .iter()
-            .find(|r| r.topic == tp.topic && r.partition == tp.partition)
+            .find(|r| *r.topic == *tp.topic && r.partition == tp.partition)
             .map(|r| r.offset);
         buffered.or(self.partitions.get(tp)?.position)
     }

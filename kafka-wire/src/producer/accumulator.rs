@@ -100,7 +100,13 @@ impl Accumulator {
         delivery: Delivery,
         now: Instant,
     ) -> bool {
-        let queue = self.queues.entry(tp.clone()).or_default();
+        // Look up before inserting: no key clone on the per-record path.
+        if !self.queues.contains_key(tp) {
+            self.queues.insert(tp.clone(), VecDeque::new());
+        }
+        let Some(queue) = self.queues.get_mut(tp) else {
+            return false;
+        };
         let fits = queue.back().is_some_and(|b| {
             b.sequence.is_none()
                 && b.attempts == 0

@@ -77,7 +77,7 @@ pub fn json_record(r: &ConsumerRecord, broker: i32) -> String {
         .flat_map(|h| [Value::String(h.key_str().to_owned()), json_bytes(&h.value)])
         .collect();
     let mut v = json!({
-        "topic": r.topic,
+        "topic": &*r.topic,
         "partition": r.partition,
         "offset": r.offset,
         "tstype": match r.timestamp_type { TimestampType::CreateTime => "create", TimestampType::LogAppendTime => "logappend" },
