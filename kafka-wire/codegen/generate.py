@@ -598,7 +598,10 @@ def main():
             pair[kind] = msg
         req, resp = pair["Request"], pair["Response"]
         apis.append((api, req, resp))
-    for hdr in ("RequestHeader", "ResponseHeader"):
+    # Headers, and the consumer protocol's embedded "data" schemas (the subscription and
+    # assignment carried as opaque bytes inside JoinGroup/SyncGroup).
+    for hdr in ("RequestHeader", "ResponseHeader", "ConsumerProtocolSubscription",
+                "ConsumerProtocolAssignment"):
         msg = Message(load_json(z.read(f"common/message/{hdr}.json").decode()))
         write_message(msg, f"common/message/{hdr}.json", module_name(hdr))
         mods.append(module_name(hdr))
@@ -620,6 +623,8 @@ def main():
     for api, req, resp in apis:
         lines.append(f"pub use {module_name(req.name)}::{req.name};")
         lines.append(f"pub use {module_name(resp.name)}::{resp.name};")
+    lines.append("pub use consumer_protocol_assignment::ConsumerProtocolAssignment;")
+    lines.append("pub use consumer_protocol_subscription::ConsumerProtocolSubscription;")
     lines.append("pub use request_header::RequestHeader;")
     lines.append("pub use response_header::ResponseHeader;")
     lines.append("")

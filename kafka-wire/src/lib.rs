@@ -34,6 +34,7 @@ pub mod config;
 pub mod connection;
 pub mod consumer;
 pub mod error;
+pub mod group;
 pub mod producer;
 pub mod protocol;
 mod topic_partition;
