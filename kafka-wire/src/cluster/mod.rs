@@ -8,6 +8,7 @@
 //! exponential backoff and jitter.
 
 mod metadata;
+pub mod coordinator;
 mod pool;
 
 pub use metadata::{
@@ -238,8 +239,24 @@ impl Client {
         Ok(result?)
     }
 
-    /// Send to any reachable broker: known brokers first, then the bootstrap servers.
+    /// Send to any reachable broker: known brokers first, then the bootstrap servers; a broker
+    /// that fails with a retriable error is skipped for the next one.
     pub async fn send_to_any<R: Request>(&self, request: &R) -> Result<R::Response> {
+        self.on_any_broker(|conn| async move { conn.send(request).await })
+            .await
+    }
+
+    /// A connection to any reachable broker: one already open if there is one, else the known
+    /// brokers, then the bootstrap servers.
+    pub async fn any_connection(&self) -> Result<BrokerConnection> {
+        self.on_any_broker(|conn| async move { Ok(conn) }).await
+    }
+
+    async fn on_any_broker<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    where
+        F: FnMut(BrokerConnection) -> Fut,
+        Fut: Future<Output = std::result::Result<T, ConnectionError>>,
+    {
         let mut candidates: Vec<(Option<i32>, BrokerAddress)> = {
             let m = self
                 .inner
@@ -269,7 +286,7 @@ impl Client {
                 None => self.inner.pool.bootstrap(&addr).await,
             };
             match conn {
-                Ok(conn) => match conn.send(request).await {
+                Ok(conn) => match attempt(conn).await {
                     Ok(r) => return Ok(r),
                     Err(e) if e.is_retriable() => last = Some(e),
                     Err(e) => return Err(e.into()),

@@ -342,6 +342,13 @@ pub struct PendingResponse {
 }
 
 impl PendingResponse {
+    /// Wait at most `timeout` instead of `request.timeout.ms` (JoinGroup may legitimately
+    /// block for the whole rebalance timeout).
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// Wait for the response frame (size prefix removed), at most `request.timeout.ms`; a
     /// timeout closes the connection, as in the Java client.
     pub async fn wait(mut self) -> Result<Bytes, ConnectionError> {

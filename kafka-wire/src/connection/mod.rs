@@ -127,6 +127,38 @@ impl BrokerConnection {
         self.start(request, version).await?.await
     }
 
+    /// Send `request` at the negotiated version and wait at most `timeout` for the response
+    /// (instead of `request.timeout.ms`); for requests the broker holds on purpose, such as
+    /// JoinGroup during a rebalance.
+    pub async fn send_with_timeout<R: Request>(
+        &self,
+        request: &R,
+        timeout: std::time::Duration,
+    ) -> Result<R::Response, ConnectionError> {
+        let version = self.version_for(R::API_KEY)?;
+        let addr = self.addr().clone();
+        let client_id = self.client_id.as_deref();
+        let frame = self
+            .messenger
+            .enqueue(R::API_KEY, encoder(addr.clone(), request, version, client_id))
+            .await?
+            .with_timeout(timeout)
+            .wait()
+            .await?;
+        let response = frame::decode_response::<R>(frame, version).map_err(|source| {
+            ConnectionError::Decode {
+                addr,
+                api: R::API_KEY,
+                version,
+                source,
+            }
+        })?;
+        if let Some(ms) = response.throttle_time_ms() {
+            self.messenger.throttle(ms);
+        }
+        Ok(response)
+    }
+
     /// Put `request` on the wire now and return a future of its response. Requests started
     /// one after another go out in that order, even if their responses are awaited elsewhere.
     pub async fn start<R: Request>(
