@@ -1,6 +1,9 @@
 //! `bench run`: produce and consume benchmarks of kafka-wire, rust-rdkafka, rskafka and the Java
 //! client on one broker, interleaved, several rounds; each client runs in its own process under
 //! `/usr/bin/time` so wall time, CPU seconds and peak RSS are measured the same way for all.
+//! The broker's own CPU seconds during each run are read from `/proc/<pid>/stat` of its JVM
+//! (see `bench::broker`; "n/a" when it cannot be found), to show when the broker is the
+//! bottleneck rather than the client.
 //!
 //! `bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>` is one run of one
 //! client (what `run` spawns); it prints `elapsed <seconds>`.
@@ -14,6 +17,8 @@ use kafka_wire::config::ClientConfig;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
+
+use bench::broker::{self, Broker};
 
 const CLIENTS: [&str; 4] = ["kafka-wire", "rdkafka", "rskafka", "java"];
 
@@ -182,12 +187,61 @@ async fn consume_rskafka(bootstrap: &str, topic: &str, count: usize) {
     }
 }
 
-/// One measured run: wall seconds, user+sys CPU seconds, peak RSS in MB.
+/// One measured run: wall seconds, user+sys CPU seconds, peak RSS in MB, and the broker's
+/// CPU seconds during the run (`None` when it could not be read).
 #[derive(Debug, Clone, Copy)]
 struct Measure {
     wall: f64,
     cpu: f64,
     rss_mb: f64,
+    broker_cpu: Option<f64>,
+}
+
+/// The broker whose CPU time is measured around each run, and `/proc`'s clock ticks per second.
+#[derive(Debug)]
+struct BrokerCpu {
+    broker: Option<Broker>,
+    ticks_per_second: f64,
+    ticks_assumed: bool,
+}
+
+impl BrokerCpu {
+    fn find(bootstrap: &str) -> Self {
+        let (ticks_per_second, ticks_assumed) = broker::clock_ticks();
+        BrokerCpu {
+            broker: broker::find(broker::bootstrap_port(bootstrap)),
+            ticks_per_second,
+            ticks_assumed,
+        }
+    }
+
+    fn ticks(&self) -> Option<u64> {
+        broker::cpu_ticks(self.broker.as_ref()?.pid)
+    }
+
+    /// CPU seconds between two readings of [`ticks`](Self::ticks).
+    fn seconds(&self, before: Option<u64>, after: Option<u64>) -> Option<f64> {
+        let used = after?.checked_sub(before?)?;
+        Some(used as f64 / self.ticks_per_second)
+    }
+
+    fn describe(&self) -> String {
+        let tck = format!(
+            "CLK_TCK {}{}",
+            self.ticks_per_second,
+            if self.ticks_assumed {
+                " (assumed: getconf failed)"
+            } else {
+                ""
+            }
+        );
+        match &self.broker {
+            Some(b) => format!("broker pid {} (found by {}), {tck}", b.pid, b.found_by),
+            None => format!(
+                "broker process not found (set KAFKA_WIRE_BROKER_PID): broker CPU is n/a, {tck}"
+            ),
+        }
+    }
 }
 
 fn timed(cmd: &mut Command) -> Measure {
@@ -207,10 +261,21 @@ fn timed(cmd: &mut Command) -> Measure {
         wall: f[0],
         cpu: f[1] + f[2],
         rss_mb: f[3] / 1024.0,
+        broker_cpu: None,
     }
 }
 
+/// Spawn `cmd`, measured, with the broker's CPU time read just before and after.
+fn timed_with_broker(cmd: &mut Command, broker: &BrokerCpu) -> Measure {
+    let before = broker.ticks();
+    let mut m = timed(cmd);
+    m.broker_cpu = broker.seconds(before, broker.ticks());
+    m
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_client(
+    broker: &BrokerCpu,
     mode: &str,
     client: &str,
     bootstrap: &str,
@@ -270,15 +335,33 @@ fn run_client(
             if keyed { "1" } else { "0" },
         ]);
     }
-    Some(timed(&mut cmd))
+    Some(timed_with_broker(&mut cmd, broker))
 }
 
-async fn run(bootstrap: &str, rounds: usize, scale: usize) {
+/// `scale` from the command line: record counts are divided by it (10 = a tenth); a value
+/// between 0 and 1 is taken as the fraction itself (0.1 = a tenth as well).
+fn parse_scale(arg: &str) -> Result<f64, String> {
+    if arg.is_empty() {
+        return Ok(1.0);
+    }
+    match arg.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1.0 => Ok(1.0 / s),
+        Ok(s) if s.is_finite() && s >= 1.0 => Ok(s),
+        _ => Err(format!(
+            "scale must be a number > 0 (10 or 0.1 = a tenth of the records), not {arg:?}"
+        )),
+    }
+}
+
+async fn run(bootstrap: &str, rounds: usize, scale: f64) {
     let admin = Admin::connect(ClientConfig::new(bootstrap)).await.unwrap();
+    let broker = BrokerCpu::find(bootstrap);
+    eprintln!("{}", broker.describe());
+    let scaled = |n: usize| ((n as f64 / scale).round() as usize).max(1);
     let workloads: Vec<(&str, usize, usize, bool)> = vec![
-        ("produce 1M x 100 B", 1_000_000 / scale, 100, false),
-        ("produce 1M x 100 B keyed", 1_000_000 / scale, 100, true),
-        ("produce 100k x 1 KiB", 100_000 / scale, 1024, false),
+        ("produce 1M x 100 B", scaled(1_000_000), 100, false),
+        ("produce 1M x 100 B keyed", scaled(1_000_000), 100, true),
+        ("produce 100k x 1 KiB", scaled(100_000), 1024, false),
     ];
     // results[workload][client] = measures
     let mut results: BTreeMap<String, BTreeMap<&str, Vec<Measure>>> = BTreeMap::new();
@@ -298,9 +381,9 @@ async fn run(bootstrap: &str, rounds: usize, scale: usize) {
                     .wait_for_leaders(std::slice::from_ref(&topic))
                     .await
                     .unwrap();
-                if let Some(m) =
-                    run_client("produce", client, bootstrap, &topic, *count, *size, *keyed)
-                {
+                if let Some(m) = run_client(
+                    &broker, "produce", client, bootstrap, &topic, *count, *size, *keyed,
+                ) {
                     eprintln!("round {round} {name} {client}: {m:?}");
                     results
                         .entry(name.to_string())
@@ -318,9 +401,9 @@ async fn run(bootstrap: &str, rounds: usize, scale: usize) {
             let name = workloads[*wi].0.replace("produce", "consume");
             for ci in 0..CLIENTS.len() {
                 let client = CLIENTS[(ci + round + wi) % CLIENTS.len()];
-                if let Some(m) =
-                    run_client("consume", client, bootstrap, topic, *count, *size, false)
-                {
+                if let Some(m) = run_client(
+                    &broker, "consume", client, bootstrap, topic, *count, *size, false,
+                ) {
                     eprintln!("round {round} {name} {client}: {m:?}");
                     results
                         .entry(name.clone())
@@ -332,7 +415,7 @@ async fn run(bootstrap: &str, rounds: usize, scale: usize) {
             }
         }
     }
-    print_table(&results, &workloads, rounds);
+    print_table(&results, &workloads, rounds, &broker);
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -340,17 +423,34 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The median of values that are all known, else `None`.
+fn median_known(v: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let known: Option<Vec<f64>> = v.into_iter().collect();
+    known.filter(|k| !k.is_empty()).map(median)
+}
+
+fn or_na(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.2}"))
+}
+
 fn print_table(
     results: &BTreeMap<String, BTreeMap<&str, Vec<Measure>>>,
     workloads: &[(&str, usize, usize, bool)],
     rounds: usize,
+    broker: &BrokerCpu,
 ) {
     println!(
         "\nmedian of {rounds} rounds; CPU = user+sys seconds of the client process per 1M records"
     );
     println!(
-        "{:<28} {:<11} {:>12} {:>9} {:>10} {:>14}",
-        "workload", "client", "records/s", "MB/s", "peak RSS", "CPU s/1M rec"
+        "broker CPU s = user+sys seconds the broker used during the client's run (÷ the run's \
+         wall time = broker cores busy; {} cores here); {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        broker.describe()
+    );
+    println!(
+        "{:<28} {:<11} {:>12} {:>9} {:>10} {:>14} {:>13}",
+        "workload", "client", "records/s", "MB/s", "peak RSS", "CPU s/1M rec", "broker CPU s"
     );
     for (name, clients) in results {
         let produced = name.replace("consume", "produce");
@@ -364,31 +464,38 @@ fn print_table(
             let wall = median(ms.iter().map(|m| m.wall).collect());
             let cpu = median(ms.iter().map(|m| m.cpu).collect());
             let rss = median(ms.iter().map(|m| m.rss_mb).collect());
+            let broker_cpu = median_known(ms.iter().map(|m| m.broker_cpu));
             let rate = count as f64 / wall;
-            rates.insert(*client, (rate, rss));
+            rates.insert(*client, (rate, rss, broker_cpu));
             println!(
-                "{:<28} {:<11} {:>12.0} {:>9.1} {:>8.0} MB {:>14.2}",
+                "{:<28} {:<11} {:>12.0} {:>9.1} {:>8.0} MB {:>14.2} {:>13}",
                 name,
                 client,
                 rate,
                 rate * size as f64 / 1e6,
                 rss,
-                cpu * 1e6 / count as f64
+                cpu * 1e6 / count as f64,
+                or_na(broker_cpu)
             );
         }
-        if let Some((ours, our_rss)) = rates.get("kafka-wire") {
+        if let Some((ours, our_rss, our_broker)) = rates.get("kafka-wire") {
             let ratio = |c: &str| {
                 rates
                     .get(c)
-                    .map(|(r, rss)| format!("{:.2}x rate, {:.2}x RSS", ours / r, our_rss / rss))
+                    .map(|(r, rss, _)| format!("{:.2}x rate, {:.2}x RSS", ours / r, our_rss / rss))
                     .unwrap_or_else(|| "n/a".into())
             };
+            let rskafka_broker = rates
+                .get("rskafka")
+                .map(|(_, _, b)| format!(" (broker CPU s {} vs {})", or_na(*our_broker), or_na(*b)))
+                .unwrap_or_default();
             println!(
-                "{:<28} ours/java {} | ours/rdkafka {} | ours/rskafka {}",
+                "{:<28} ours/java {} | ours/rdkafka {} | ours/rskafka {}{}",
                 "",
                 ratio("java"),
                 ratio("rdkafka"),
-                ratio("rskafka")
+                ratio("rskafka"),
+                rskafka_broker
             );
         }
     }
@@ -408,7 +515,13 @@ async fn main() {
         "run" => {
             let bootstrap = if get(1).is_empty() { "127.0.0.1:19092".into() } else { get(1) };
             let rounds = get(2).parse().unwrap_or(3);
-            let scale = get(3).parse().unwrap_or(1);
+            let scale = match parse_scale(&get(3)) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("bench run: {e}");
+                    std::process::exit(2);
+                }
+            };
             run(&bootstrap, rounds, scale).await
         }
         mode @ ("produce" | "consume") => {
@@ -428,6 +541,40 @@ async fn main() {
             }
             println!("elapsed {:.3}", start.elapsed().as_secs_f64());
         }
-        _ => eprintln!("usage: bench run [bootstrap] [rounds] [scale] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>"),
+        _ => eprintln!("usage: bench run [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_is_a_divisor_or_a_fraction() {
+        assert_eq!(parse_scale(""), Ok(1.0));
+        assert_eq!(parse_scale("10"), Ok(10.0));
+        assert_eq!(parse_scale("0.1"), Ok(10.0));
+        assert_eq!(parse_scale("1"), Ok(1.0));
+        assert!(parse_scale("0").is_err());
+        assert!(parse_scale("-2").is_err());
+        assert!(parse_scale("tenth").is_err());
+    }
+
+    #[test]
+    fn broker_cpu_is_known_only_when_every_run_has_it() {
+        assert_eq!(median_known([Some(1.0), Some(3.0), Some(2.0)]), Some(2.0));
+        assert_eq!(median_known([Some(1.0), None]), None);
+        assert_eq!(median_known([]), None);
+        assert_eq!(or_na(None), "n/a");
+        assert_eq!(or_na(Some(1.234)), "1.23");
+        let b = BrokerCpu {
+            broker: None,
+            ticks_per_second: 100.0,
+            ticks_assumed: true,
+        };
+        assert_eq!(b.seconds(Some(100), Some(350)), Some(2.5));
+        assert_eq!(b.seconds(None, Some(350)), None);
+        assert_eq!(b.seconds(Some(400), Some(350)), None);
+        assert!(b.describe().contains("n/a"));
     }
 }

@@ -2,6 +2,9 @@
 //
 //   java -cp "$KAFKA_LIBS/*" JavaPeer.java produce BOOTSTRAP TOPIC CODEC COUNT PREFIX BASE_TS
 //   java -cp "$KAFKA_LIBS/*" JavaPeer.java consume BOOTSTRAP TOPIC COUNT
+//   java -cp "$KAFKA_LIBS/*" JavaPeer.java group BOOTSTRAP GROUP TOPIC ASSIGNOR SECONDS
+//     (a group member: prints "assignment p,p,..." whenever its assignment changes, then
+//     "records N")
 //
 // Same record shape and output format as rdkafka_peer.py.
 import java.time.Duration;
@@ -54,6 +57,38 @@ public class JavaPeer {
         for (var f : fs) f.get();
       }
       System.out.println("ok " + count);
+    } else if (a[0].equals("group")) {
+      String assignor = switch (a[4]) {
+        case "range" -> RangeAssignor.class.getName();
+        case "roundrobin" -> RoundRobinAssignor.class.getName();
+        default -> CooperativeStickyAssignor.class.getName();
+      };
+      p.put("group.id", a[2]);
+      p.put("partition.assignment.strategy", assignor);
+      p.put("auto.offset.reset", "earliest");
+      p.put("session.timeout.ms", "10000");
+      p.put("heartbeat.interval.ms", "500");
+      long end = System.currentTimeMillis() + Long.parseLong(a[5]) * 1000;
+      try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        c.subscribe(List.of(a[3]));
+        String last = null;
+        long n = 0;
+        while (System.currentTimeMillis() < end) {
+          n += c.poll(Duration.ofMillis(200)).count();
+          List<Integer> parts = new ArrayList<>();
+          for (TopicPartition tp : c.assignment()) parts.add(tp.partition());
+          Collections.sort(parts);
+          StringBuilder sb = new StringBuilder();
+          for (int x : parts) { if (sb.length() > 0) sb.append(","); sb.append(x); }
+          String now = sb.toString();
+          if (!now.equals(last)) {
+            System.out.println("assignment " + now);
+            System.out.flush();
+            last = now;
+          }
+        }
+        System.out.println("records " + n);
+      }
     } else {
       p.put("enable.auto.commit", "false");
       int count = Integer.parseInt(a[3]);

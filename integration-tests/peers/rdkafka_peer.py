@@ -70,11 +70,40 @@ def consume(bootstrap, topic, count):
         sys.exit(1)
 
 
+def group(bootstrap, group_id, topic, assignor, seconds):
+    """A group member: prints "assignment p,p,..." whenever its assignment changes."""
+    import time
+    c = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": group_id,
+        "partition.assignment.strategy": assignor,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": 10000,
+        "heartbeat.interval.ms": 500,
+    })
+    c.subscribe([topic])
+    end = time.time() + seconds
+    last = None
+    n = 0
+    while time.time() < end:
+        m = c.poll(0.2)
+        if m is not None and not m.error():
+            n += 1
+        now = ",".join(str(p) for p in sorted(tp.partition for tp in c.assignment()))
+        if now != last:
+            print(f"assignment {now}", flush=True)
+            last = now
+    print(f"records {n}", flush=True)
+    c.close()
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "produce":
         produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7]))
     elif cmd == "consume":
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "group":
+        group(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     else:
         sys.exit(f"unknown command {cmd}")

@@ -75,6 +75,21 @@ impl Broker {
     }
 }
 
+/// The `kw` CLI binary (`scripts/test` builds it first with
+/// `cargo build -p kafka-wire --features cli --bin kw`).
+pub fn kw_binary() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"));
+    let bin = target.join("debug/kw");
+    assert!(
+        bin.exists(),
+        "{} missing: run cargo build -p kafka-wire --features cli --bin kw",
+        bin.display()
+    );
+    bin
+}
+
 /// Install a tracing subscriber once (RUST_LOG controls it).
 pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
@@ -195,6 +210,30 @@ impl Peer {
             .filter(|l| l.starts_with('{') || l.starts_with("ok "))
             .map(str::to_owned)
             .collect()
+    }
+}
+
+impl Peer {
+    /// Start the peer in the background with `args`, stdout piped (for long-running commands
+    /// such as `group`).
+    pub fn spawn(self, args: &[&str]) -> std::process::Child {
+        let mut cmd = match self {
+            Peer::Librdkafka => {
+                let mut c = Command::new(python());
+                c.arg(repo_root().join("integration-tests/peers/rdkafka_peer.py"));
+                c
+            }
+            Peer::Java => {
+                let mut c = Command::new("java");
+                c.args(["-Xmx256m", "-cp", &format!("{}/*", kafka_libs().display())]);
+                c.arg(repo_root().join("integration-tests/peers/JavaPeer.java"));
+                c
+            }
+        };
+        cmd.args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the {self:?} peer: {e}"))
     }
 }
 

@@ -5,19 +5,10 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use integration_tests::{repo_root, unique_topic, Broker};
+use integration_tests::{unique_topic, Broker};
 
 fn kw() -> std::path::PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target"));
-    let bin = target.join("debug/kw");
-    assert!(
-        bin.exists(),
-        "{} missing: run cargo build -p kafka-wire --features cli --bin kw",
-        bin.display()
-    );
-    bin
+    integration_tests::kw_binary()
 }
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {

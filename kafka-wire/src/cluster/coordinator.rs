@@ -140,31 +140,8 @@ impl Coordinator {
     /// Send `request` to the coordinator, looking it up first if needed; a connection failure
     /// forgets it. Error codes in the response are the caller's to interpret (they differ per
     /// API), but [`Coordinator::check`] handles the coordinator-moved ones.
-    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
-        self.send_with_timeout(request, None).await
-    }
-
-    /// [`Coordinator::send`] waiting at most `timeout` (instead of `request.timeout.ms`).
-    pub async fn send_with_timeout<R: Request>(
-        &self,
-        request: &R,
-        timeout: Option<Duration>,
-    ) -> Result<R::Response> {
-        let node = self.node().await?;
-        let result = async {
-            let conn = self.client.connection(node).await?;
-            Ok::<_, Error>(match timeout {
-                Some(t) => conn.send_with_timeout(request, t).await?,
-                None => conn.send(request).await?,
-            })
-        }
-        .await;
-        if let Err(e) = &result {
-            if matches!(e, Error::Connection(_)) || e.is_retriable() {
-                self.mark_unknown();
-            }
-        }
-        result
+    pub async fn send<R: Request + Clone>(&self, request: &R) -> Result<R::Response> {
+        self.send_built(i16::MAX, None, |_| request.clone()).await
     }
 
     /// Send a request built for the version the coordinator speaks, capped at `max_version`
@@ -174,11 +151,26 @@ impl Coordinator {
         max_version: i16,
         build: impl FnOnce(i16) -> R,
     ) -> Result<R::Response> {
+        self.send_built(max_version, None, build).await
+    }
+
+    /// Like [`Coordinator::send_versioned`], waiting at most `timeout` (instead of
+    /// `request.timeout.ms`) when given: JoinGroup legitimately blocks for a whole rebalance.
+    pub async fn send_built<R: Request>(
+        &self,
+        max_version: i16,
+        timeout: Option<Duration>,
+        build: impl FnOnce(i16) -> R,
+    ) -> Result<R::Response> {
         let node = self.node().await?;
         let result = async {
             let conn = self.client.connection(node).await?;
             let version = conn.version_for(R::API_KEY)?.min(max_version);
-            Ok::<_, Error>(conn.send_at(&build(version), version).await?)
+            let request = build(version);
+            Ok::<_, Error>(match timeout {
+                Some(t) => conn.send_with_timeout_at(&request, version, t).await?,
+                None => conn.send_at(&request, version).await?,
+            })
         }
         .await;
         if let Err(e) = &result {

@@ -7,8 +7,8 @@
 //! connection …) and on demand; and a [`pool::ConnectionPool`] that reconnects with
 //! exponential backoff and jitter.
 
-mod metadata;
 pub mod coordinator;
+mod metadata;
 mod pool;
 
 pub use metadata::{

@@ -136,11 +136,24 @@ impl BrokerConnection {
         timeout: std::time::Duration,
     ) -> Result<R::Response, ConnectionError> {
         let version = self.version_for(R::API_KEY)?;
+        self.send_with_timeout_at(request, version, timeout).await
+    }
+
+    /// [`BrokerConnection::send_with_timeout`] at a chosen version.
+    pub async fn send_with_timeout_at<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: std::time::Duration,
+    ) -> Result<R::Response, ConnectionError> {
         let addr = self.addr().clone();
         let client_id = self.client_id.as_deref();
         let frame = self
             .messenger
-            .enqueue(R::API_KEY, encoder(addr.clone(), request, version, client_id))
+            .enqueue(
+                R::API_KEY,
+                encoder(addr.clone(), request, version, client_id),
+            )
             .await?
             .with_timeout(timeout)
             .wait()

@@ -45,8 +45,28 @@ pub struct ConsumerConfig {
     pub isolation_level: IsolationLevel,
     /// `check.crcs` (default true).
     pub check_crcs: bool,
-    /// `group.id`: accepted for compatibility; consumer groups come with the groups issue.
+    /// `group.id`: needed by [`Consumer::subscribe`](super::Consumer::subscribe) and commits.
     pub group_id: Option<String>,
+    /// `group.instance.id`: static membership (KIP-345).
+    pub group_instance_id: Option<String>,
+    /// `session.timeout.ms` (default 45 000).
+    pub session_timeout: Duration,
+    /// `heartbeat.interval.ms` (default 3 000).
+    pub heartbeat_interval: Duration,
+    /// `max.poll.interval.ms` (default 300 000): a member that does not poll for this long
+    /// leaves the group.
+    pub max_poll_interval: Duration,
+    /// `rebalance.timeout.ms`: how long the coordinator waits for members to rejoin; defaults
+    /// to `max.poll.interval.ms`, as in the Java consumer.
+    pub rebalance_timeout: Option<Duration>,
+    /// `enable.auto.commit` (default true).
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (default 5 000).
+    pub auto_commit_interval: Duration,
+    /// `partition.assignment.strategy` (default `range,cooperative-sticky`, as in Java).
+    pub partition_assignment_strategy: Vec<String>,
+    /// `client.rack`.
+    pub client_rack: Option<String>,
 }
 
 impl Default for ConsumerConfig {
@@ -62,6 +82,15 @@ impl Default for ConsumerConfig {
             isolation_level: IsolationLevel::ReadUncommitted,
             check_crcs: true,
             group_id: None,
+            group_instance_id: None,
+            session_timeout: Duration::from_millis(45_000),
+            heartbeat_interval: Duration::from_millis(3_000),
+            max_poll_interval: Duration::from_millis(300_000),
+            rebalance_timeout: None,
+            enable_auto_commit: true,
+            auto_commit_interval: Duration::from_millis(5_000),
+            partition_assignment_strategy: vec!["range".into(), "cooperative-sticky".into()],
+            client_rack: None,
         }
     }
 }
@@ -77,6 +106,16 @@ pub const CONSUMER_KEYS: &[&str] = &[
     "isolation.level",
     "check.crcs",
     "group.id",
+    "group.instance.id",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "rebalance.timeout.ms",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "partition.assignment.strategy",
+    "client.rack",
+    "group.protocol",
 ];
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
@@ -84,6 +123,27 @@ fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
         key: key.into(),
         value: value.into(),
         expected: expected.into(),
+    }
+}
+
+fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(key, value, "true or false")),
+    }
+}
+
+/// The built-in assignor a `partition.assignment.strategy` entry names (short names as in
+/// librdkafka, or the Java class names).
+pub fn assignor_name(entry: &str) -> Option<&'static str> {
+    match entry.trim() {
+        "range" | "org.apache.kafka.clients.consumer.RangeAssignor" => Some("range"),
+        "roundrobin" | "org.apache.kafka.clients.consumer.RoundRobinAssignor" => Some("roundrobin"),
+        "cooperative-sticky" | "org.apache.kafka.clients.consumer.CooperativeStickyAssignor" => {
+            Some("cooperative-sticky")
+        }
+        _ => None,
     }
 }
 
@@ -124,14 +184,51 @@ impl ConsumerConfig {
                     _ => return Err(invalid(key, value, "read_uncommitted or read_committed")),
                 }
             }
-            "check.crcs" => {
-                self.check_crcs = match v {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(invalid(key, value, "true or false")),
+            "check.crcs" => self.check_crcs = boolean(key, value)?,
+            "group.id" => self.group_id = Some(value.to_owned()),
+            "group.instance.id" => {
+                self.group_instance_id = (!v.is_empty()).then(|| v.to_owned());
+            }
+            "session.timeout.ms" => self.session_timeout = Duration::from_millis(int(1)? as u64),
+            "heartbeat.interval.ms" => {
+                self.heartbeat_interval = Duration::from_millis(int(1)? as u64)
+            }
+            "max.poll.interval.ms" => {
+                self.max_poll_interval = Duration::from_millis(int(1)? as u64)
+            }
+            "rebalance.timeout.ms" => {
+                self.rebalance_timeout = Some(Duration::from_millis(int(1)? as u64))
+            }
+            "enable.auto.commit" => self.enable_auto_commit = boolean(key, value)?,
+            "auto.commit.interval.ms" => {
+                self.auto_commit_interval = Duration::from_millis(int(1)? as u64)
+            }
+            "partition.assignment.strategy" => {
+                let mut names = Vec::new();
+                for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    names.push(
+                        assignor_name(part)
+                            .ok_or_else(|| {
+                                invalid(key, value, "range, roundrobin or cooperative-sticky (or their Java class names)")
+                            })?
+                            .to_owned(),
+                    );
+                }
+                if names.is_empty() {
+                    return Err(invalid(key, value, "at least one assignor"));
+                }
+                self.partition_assignment_strategy = names;
+            }
+            "client.rack" => self.client_rack = (!v.is_empty()).then(|| v.to_owned()),
+            "group.protocol" => {
+                if !v.eq_ignore_ascii_case("classic") {
+                    return Err(invalid(
+                        key,
+                        value,
+                        "classic (the KIP-848 `consumer` protocol is not implemented yet)",
+                    ));
                 }
             }
-            "group.id" => self.group_id = Some(value.to_owned()),
             _ => match self.client.set(key, value) {
                 Ok(_) => {}
                 Err(ConfigError::UnknownKey { key, known }) => {

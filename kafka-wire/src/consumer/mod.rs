@@ -30,9 +30,11 @@
 mod config;
 mod fetch;
 pub mod fetch_session;
+mod group;
 pub mod read_committed;
 
-pub use config::{ConsumerConfig, IsolationLevel, OffsetReset, CONSUMER_KEYS};
+pub use config::{assignor_name, ConsumerConfig, IsolationLevel, OffsetReset, CONSUMER_KEYS};
+pub use group::{Committer, ConsumerEvent, RebalanceListener};
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -98,6 +100,8 @@ pub struct Consumer {
     partitions: BTreeMap<TopicPartition, PartitionState>,
     buffer: VecDeque<ConsumerRecord>,
     sessions: std::collections::HashMap<i32, fetch_session::FetchSession>,
+    /// Set by [`Consumer::subscribe`].
+    group: Option<Box<group::GroupState>>,
 }
 
 impl Consumer {
@@ -110,6 +114,7 @@ impl Consumer {
             partitions: BTreeMap::new(),
             buffer: VecDeque::new(),
             sessions: std::collections::HashMap::new(),
+            group: None,
         })
     }
 
@@ -208,6 +213,9 @@ impl Consumer {
 
     /// Wait up to `timeout` for records; returns at most `max.poll.records` (possibly none).
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
+        if self.group.is_some() {
+            return self.poll_group(timeout).await;
+        }
         let deadline = Instant::now() + timeout;
         loop {
             if !self.buffer.is_empty() {
@@ -226,6 +234,16 @@ impl Consumer {
     pub fn stream(&mut self) -> futures_util::stream::BoxStream<'_, Result<ConsumerRecord>> {
         use futures_util::StreamExt;
         futures_util::stream::unfold(self, |consumer| async move {
+            if consumer.group.is_some() {
+                // Group mode: records only; rebalance events go to the listener.
+                loop {
+                    match consumer.next_event().await {
+                        Ok(group::ConsumerEvent::Record(r)) => return Some((Ok(r), consumer)),
+                        Ok(_) => continue,
+                        Err(e) => return Some((Err(e), consumer)),
+                    }
+                }
+            }
             loop {
                 if let Some(r) = consumer.buffer.pop_front() {
                     return Some((Ok(r), consumer));

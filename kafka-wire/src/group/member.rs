@@ -23,8 +23,7 @@ use crate::TopicPartition;
 
 use super::assignor::{
     common_protocol, decode_assignment, decode_subscription, encode_assignment,
-    encode_subscription, Assignment, Assignor, MemberSubscription, RebalanceProtocol,
-    Subscription,
+    encode_subscription, Assignment, Assignor, MemberSubscription, RebalanceProtocol, Subscription,
 };
 use super::membership::{MemberState, Membership, MembershipConfig, Next};
 use super::offsets::CommitIdentity;
@@ -99,7 +98,11 @@ impl Drop for GroupMember {
 
 impl GroupMember {
     /// A member of `config.membership.group_id` using `assignors` (in order of preference).
-    pub fn new(client: Client, config: MemberConfig, assignors: Vec<Arc<dyn Assignor>>) -> Result<Self> {
+    pub fn new(
+        client: Client,
+        config: MemberConfig,
+        assignors: Vec<Arc<dyn Assignor>>,
+    ) -> Result<Self> {
         if assignors.is_empty() {
             return Err(Error::InvalidArgument(
                 "partition.assignment.strategy must name at least one assignor".into(),
@@ -156,7 +159,11 @@ impl GroupMember {
 
     /// Record that the application polled (for `max.poll.interval.ms`).
     pub fn polled(&self) {
-        *self.shared.last_poll.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *self
+            .shared
+            .last_poll
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
     /// Whether the member must rejoin before consuming (not joined, a rebalance started, or it
@@ -188,7 +195,11 @@ impl GroupMember {
     /// Join the group and wait for this member's assignment. `owned` are the partitions it
     /// holds (kept across the rebalance under the cooperative protocol). Returns `Ok(None)`
     /// when the member found itself fenced on the way (its partitions are lost; call again).
-    pub async fn join(&self, topics: &[String], owned: &[TopicPartition]) -> Result<Option<JoinResult>> {
+    pub async fn join(
+        &self,
+        topics: &[String],
+        owned: &[TopicPartition],
+    ) -> Result<Option<JoinResult>> {
         let mut lost = false;
         let mut reason = "joining".to_owned();
         loop {
@@ -208,8 +219,7 @@ impl GroupMember {
                 .iter()
                 .map(|a| {
                     let mut s = subscription.clone();
-                    s.user_data =
-                        a.subscription_user_data(topics, &s.owned_partitions, generation);
+                    s.user_data = a.subscription_user_data(topics, &s.owned_partitions, generation);
                     (a.name().to_owned(), encode_subscription(&s))
                 })
                 .collect();
@@ -219,7 +229,13 @@ impl GroupMember {
             let next = match self
                 .shared
                 .coordinator
-                .send_with_timeout(&request, Some(timeout))
+                .send_built(i16::MAX, Some(timeout), |v| {
+                    let mut request = request;
+                    if v < 8 {
+                        request.reason = None; // JoinGroup carries a reason from v8 (KIP-800)
+                    }
+                    request
+                })
                 .await
             {
                 Ok(resp) => self.shared.membership().on_join_response(resp),
@@ -242,7 +258,20 @@ impl GroupMember {
                 None => Vec::new(),
             };
             let request = self.shared.membership().sync_request(assignments);
-            let next = match self.shared.coordinator.send(&request).await {
+            let sent = self
+                .shared
+                .coordinator
+                .send_versioned(i16::MAX, |v| {
+                    let mut request = request;
+                    if v < 5 {
+                        // SyncGroup names the protocol from v5 (KIP-559).
+                        request.protocol_type = None;
+                        request.protocol_name = None;
+                    }
+                    request
+                })
+                .await;
+            let next = match sent {
                 Ok(resp) => self.shared.membership().on_sync_response(resp),
                 Err(e) => self.transport_error("SyncGroup", e)?,
             };
@@ -254,9 +283,17 @@ impl GroupMember {
                     })?;
                     let (generation, member_id, name) = {
                         let m = self.shared.membership();
-                        (m.generation(), m.member_id().to_owned(), m.protocol_name().map(str::to_owned))
+                        (
+                            m.generation(),
+                            m.member_id().to_owned(),
+                            m.protocol_name().map(str::to_owned),
+                        )
                     };
-                    if let Some(a) = self.assignors.iter().find(|a| Some(a.name()) == name.as_deref()) {
+                    if let Some(a) = self
+                        .assignors
+                        .iter()
+                        .find(|a| Some(a.name()) == name.as_deref())
+                    {
                         a.on_assignment(&assignment, generation);
                     }
                     info!(
@@ -288,7 +325,9 @@ impl GroupMember {
         if e.is_retriable() || matches!(e, Error::Connection(_) | Error::Timeout { .. }) {
             debug!(group = self.shared.coordinator.key(), operation, error = %e, "retrying");
             self.shared.coordinator.mark_unknown();
-            Ok(Next::RetryAfter(self.shared.config.membership.retry_backoff))
+            Ok(Next::RetryAfter(
+                self.shared.config.membership.retry_backoff,
+            ))
         } else {
             Err(e)
         }
@@ -312,10 +351,16 @@ impl GroupMember {
     /// the current partition counts and encode the results.
     async fn lead(&self, members: Vec<JoinGroupResponseMember>) -> Result<Vec<(String, Bytes)>> {
         let name = self.shared.membership().protocol_name().map(str::to_owned);
-        let Some(assignor) = self.assignors.iter().find(|a| Some(a.name()) == name.as_deref()) else {
+        let Some(assignor) = self
+            .assignors
+            .iter()
+            .find(|a| Some(a.name()) == name.as_deref())
+        else {
             return Err(Error::Protocol {
                 operation: "JoinGroup",
-                detail: format!("the coordinator chose assignor {name:?}, which this member did not offer"),
+                detail: format!(
+                    "the coordinator chose assignor {name:?}, which this member did not offer"
+                ),
             });
         };
         let mut subscriptions = Vec::with_capacity(members.len());
@@ -335,7 +380,9 @@ impl GroupMember {
         subscriptions.sort_by(|a, b| a.member_id.cmp(&b.member_id));
         let topics: Vec<String> = all_topics.into_iter().collect();
         let client = self.shared.coordinator.client();
-        client.refresh_metadata(TopicsToRefresh::Some(topics.clone())).await?;
+        client
+            .refresh_metadata(TopicsToRefresh::Some(topics.clone()))
+            .await?;
         let partitions_per_topic: BTreeMap<String, i32> = client.with_metadata(|m| {
             topics
                 .iter()
@@ -371,13 +418,40 @@ impl GroupMember {
         let Some(request) = request else {
             return Ok(());
         };
-        let resp = self.shared.coordinator.send(&request).await?;
+        let resp = self
+            .shared
+            .coordinator
+            .send_versioned(i16::MAX, |v| leave_at_version(request, v))
+            .await?;
         let code = ErrorCode(resp.error_code);
         match code {
             ErrorCode::NONE | ErrorCode::UNKNOWN_MEMBER_ID => Ok(()),
-            code => Err(Error::kafka("LeaveGroup", self.shared.coordinator.key(), code, None)),
+            code => Err(Error::kafka(
+                "LeaveGroup",
+                self.shared.coordinator.key(),
+                code,
+                None,
+            )),
         }
     }
+}
+
+/// LeaveGroup names the member at the top level up to v2 and in `members` from v3 (KIP-345).
+fn leave_at_version(
+    mut request: crate::protocol::messages::leave_group_request::LeaveGroupRequest,
+    version: i16,
+) -> crate::protocol::messages::leave_group_request::LeaveGroupRequest {
+    if version >= 3 {
+        request.member_id.clear();
+    } else {
+        request.members.clear();
+    }
+    if version < 5 {
+        for m in &mut request.members {
+            m.reason = None;
+        }
+    }
+    request
 }
 
 /// Heartbeats every `heartbeat.interval.ms` while the member has a generation, and leaves the
@@ -388,25 +462,39 @@ async fn heartbeat_loop(shared: std::sync::Weak<Shared>) {
         let interval = s.config.heartbeat_interval;
         let state_gen = {
             let m = s.membership();
-            matches!(m.state(), MemberState::Stable | MemberState::CompletingRebalance)
-                .then(|| (m.generation(), m.heartbeat_request()))
+            matches!(
+                m.state(),
+                MemberState::Stable | MemberState::CompletingRebalance
+            )
+            .then(|| (m.generation(), m.heartbeat_request()))
         };
         if let Some((generation, request)) = state_gen {
-            let since_poll = s.last_poll.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+            let since_poll = s
+                .last_poll
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed();
             if since_poll > s.config.max_poll_interval {
                 warn!(
                     group = s.coordinator.key(),
                     "no poll for {since_poll:?} > max.poll.interval.ms; leaving the group"
                 );
-                let leave = s.membership().leave_request("consumer poll timeout has expired", true);
+                let leave = s
+                    .membership()
+                    .leave_request("consumer poll timeout has expired", true);
                 if let Some(leave) = leave {
-                    let _ = s.coordinator.send(&leave).await;
+                    let _ = s
+                        .coordinator
+                        .send_versioned(i16::MAX, |v| leave_at_version(leave, v))
+                        .await;
                 }
                 s.signals().lost = true;
                 s.wake.notify_waiters();
             } else {
                 let next = match s.coordinator.send(&request).await {
-                    Ok(resp) => s.membership().on_heartbeat_response(ErrorCode(resp.error_code), generation),
+                    Ok(resp) => s
+                        .membership()
+                        .on_heartbeat_response(ErrorCode(resp.error_code), generation),
                     Err(e) => {
                         debug!(group = s.coordinator.key(), error = %e, "heartbeat failed");
                         Next::FindCoordinator

@@ -171,7 +171,11 @@ impl Membership {
 
     /// The JoinGroup request; `protocols` are (assignor name, subscription bytes) in order of
     /// preference.
-    pub fn join_request(&mut self, protocols: Vec<(String, Bytes)>, reason: &str) -> JoinGroupRequest {
+    pub fn join_request(
+        &mut self,
+        protocols: Vec<(String, Bytes)>,
+        reason: &str,
+    ) -> JoinGroupRequest {
         self.state = MemberState::PreparingRebalance;
         JoinGroupRequest {
             group_id: self.config.group_id.clone(),
@@ -376,7 +380,12 @@ impl Membership {
             )),
             _ => None,
         });
-        Next::Fatal(Error::kafka(operation, format!("group {}", self.config.group_id), code, message))
+        Next::Fatal(Error::kafka(
+            operation,
+            format!("group {}", self.config.group_id),
+            code,
+            message,
+        ))
     }
 }
 
@@ -398,7 +407,12 @@ mod tests {
         })
     }
 
-    fn joined(code: ErrorCode, member_id: &str, leader: &str, generation: i32) -> JoinGroupResponse {
+    fn joined(
+        code: ErrorCode,
+        member_id: &str,
+        leader: &str,
+        generation: i32,
+    ) -> JoinGroupResponse {
         JoinGroupResponse {
             error_code: code.0,
             generation_id: generation,
@@ -460,7 +474,10 @@ mod tests {
     fn heartbeat_rebalance_in_progress_asks_for_rejoin_keeping_the_generation() {
         let mut m = member(None);
         stable(&mut m);
-        assert!(matches!(m.on_heartbeat_response(ErrorCode::NONE, 5), Next::Continue));
+        assert!(matches!(
+            m.on_heartbeat_response(ErrorCode::NONE, 5),
+            Next::Continue
+        ));
         assert!(matches!(
             m.on_heartbeat_response(ErrorCode::REBALANCE_IN_PROGRESS, 5),
             Next::Rejoin
@@ -496,8 +513,14 @@ mod tests {
     fn coordinator_errors_rediscover() {
         let mut m = member(None);
         stable(&mut m);
-        for code in [ErrorCode::NOT_COORDINATOR, ErrorCode::COORDINATOR_NOT_AVAILABLE] {
-            assert!(matches!(m.on_heartbeat_response(code, 5), Next::FindCoordinator));
+        for code in [
+            ErrorCode::NOT_COORDINATOR,
+            ErrorCode::COORDINATOR_NOT_AVAILABLE,
+        ] {
+            assert!(matches!(
+                m.on_heartbeat_response(code, 5),
+                Next::FindCoordinator
+            ));
         }
         m.join_request(vec![], "x");
         assert!(matches!(
@@ -536,7 +559,10 @@ mod tests {
         stable(&mut m);
         assert!(m.leave_request("close", false).is_some());
         assert_eq!(m.state(), MemberState::Unjoined);
-        assert!(m.leave_request("close", false).is_none(), "nothing left to leave");
+        assert!(
+            m.leave_request("close", false).is_none(),
+            "nothing left to leave"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::protocol::messages::offset_commit_request::{
     OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use crate::protocol::messages::offset_fetch_request::{OffsetFetchRequest, OffsetFetchRequestTopic};
+use crate::protocol::messages::offset_fetch_request::{
+    OffsetFetchRequest, OffsetFetchRequestTopic,
+};
 use crate::protocol::ErrorCode;
 use crate::TopicPartition;
 
@@ -102,7 +104,8 @@ pub async fn commit(
                             code,
                             None,
                         );
-                        if coordinator.check(code) || code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+                        if coordinator.check(code)
+                            || code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
                         {
                             retry = Some(err);
                         } else {

@@ -3,7 +3,8 @@
 //! No I/O: `send` appends records, the sender asks which partitions are ready (a full batch,
 //! `linger.ms` passed, a flush, or a retry whose backoff ended), drains their first batch, and
 //! puts failed batches back in sequence order. Expiry by `delivery.timeout.ms` is decided here
-//! too.
+//! too. The ready pass also reports how many batches wait per partition ([`QueueLengths`]):
+//! the load statistics of adaptive partitioning.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::idempotence::BatchSequence;
+use super::partitioner::QueueLengths;
 use super::record::RecordMetadata;
 use crate::error::Error;
 use crate::protocol::record_batch::Record;
@@ -129,12 +131,24 @@ impl Accumulator {
     }
 
     /// Partitions whose first batch may be sent now, and the earliest time another may become
-    /// ready.
-    pub fn ready(&self, now: Instant, flushing: bool) -> (Vec<TopicPartition>, Option<Instant>) {
+    /// ready. With `loads`, also the number of batches queued per partition (cleared first;
+    /// partitions with nothing queued are absent), for adaptive partitioning.
+    pub fn ready(
+        &self,
+        now: Instant,
+        flushing: bool,
+        mut loads: Option<&mut QueueLengths>,
+    ) -> (Vec<TopicPartition>, Option<Instant>) {
         let mut ready = Vec::new();
         let mut next: Option<Instant> = None;
+        if let Some(loads) = loads.as_deref_mut() {
+            loads.clear();
+        }
         for (tp, queue) in &self.queues {
             let Some(first) = queue.front() else { continue };
+            if let Some(loads) = loads.as_deref_mut() {
+                loads.push(&tp.topic, tp.partition, queue.len());
+            }
             let due = match first.retry_at {
                 Some(at) => at,
                 None if queue.len() > 1 || first.size >= self.batch_size || flushing => now,
@@ -235,17 +249,17 @@ mod tests {
             acc.append(&tp, rec(), 20, delivery(), now),
             "a new batch wakes the sender"
         );
-        assert!(acc.ready(now, false).0.is_empty());
+        assert!(acc.ready(now, false, None).0.is_empty());
         assert_eq!(
-            acc.ready(now, false).1,
+            acc.ready(now, false, None).1,
             Some(now + Duration::from_millis(10))
         );
         assert_eq!(
-            acc.ready(now + Duration::from_millis(10), false).0,
+            acc.ready(now + Duration::from_millis(10), false, None).0,
             vec![tp.clone()]
         );
         assert_eq!(
-            acc.ready(now, true).0,
+            acc.ready(now, true, None).0,
             vec![tp.clone()],
             "flush sends at once"
         );
@@ -253,11 +267,35 @@ mod tests {
             acc.append(&tp, rec(), 19, delivery(), now),
             "full at batch.size"
         );
-        assert_eq!(acc.ready(now, false).0, vec![tp.clone()]);
+        assert_eq!(acc.ready(now, false, None).0, vec![tp.clone()]);
         let b = acc.drain(&tp).unwrap();
         assert_eq!(b.records.len(), 2);
         assert_eq!(b.records[1].offset, 1);
         assert_eq!(acc.len(), 0);
+    }
+
+    #[test]
+    fn the_ready_pass_reports_queue_lengths() {
+        let now = Instant::now();
+        let mut acc = Accumulator::new(100, Duration::from_secs(1));
+        let a1 = TopicPartition::new("a", 1);
+        let a3 = TopicPartition::new("a", 3);
+        let b0 = TopicPartition::new("b", 0);
+        for _ in 0..3 {
+            acc.append(&a3, rec(), 40, delivery(), now); // one full batch each
+        }
+        acc.append(&a1, rec(), 5, delivery(), now); // lingering
+        acc.append(&b0, rec(), 40, delivery(), now); // full
+        let mut loads = QueueLengths::default();
+        loads.push("stale", 0, 9);
+        let (ready, _) = acc.ready(now, false, Some(&mut loads));
+        assert_eq!(ready, vec![a3.clone(), b0.clone()]);
+        assert_eq!(loads.get("a"), Some(&[(1, 1), (3, 3)][..]));
+        assert_eq!(loads.len_of("b", 0), 1);
+        assert_eq!(loads.get("stale"), None, "cleared before the pass");
+        acc.drain(&a3);
+        acc.ready(now, false, Some(&mut loads));
+        assert_eq!(loads.len_of("a", 3), 2);
     }
 
     #[test]

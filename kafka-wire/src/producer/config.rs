@@ -57,6 +57,17 @@ pub struct ProducerConfig {
     pub enable_idempotence: bool,
     /// `max.request.size` (default 1 048 576): largest record batch (and request) sent.
     pub max_request_size: usize,
+    /// `partitioner.adaptive.partitioning.enable` (default true): keyless records switch to a
+    /// partition drawn with weights favouring partitions with fewer batches queued (KIP-794);
+    /// false: uniformly among partitions with a leader.
+    pub adaptive_partitioning: bool,
+    /// `partitioner.availability.timeout.ms` (default 0: off): with adaptive partitioning, a
+    /// partition whose leader has not been able to take ready batches for longer than this is
+    /// not chosen for keyless records.
+    pub partitioner_availability_timeout: Duration,
+    /// `partitioner.ignore.keys` (default false): when true, keyed records are partitioned like
+    /// keyless ones (sticky) instead of by the hash of their key.
+    pub partitioner_ignore_keys: bool,
     idempotence_explicit: bool,
 }
 
@@ -75,6 +86,9 @@ impl Default for ProducerConfig {
             retries: i32::MAX as u32,
             enable_idempotence: true,
             max_request_size: 1_048_576,
+            adaptive_partitioning: true,
+            partitioner_availability_timeout: Duration::ZERO,
+            partitioner_ignore_keys: false,
             idempotence_explicit: false,
         }
     }
@@ -93,6 +107,9 @@ pub const PRODUCER_KEYS: &[&str] = &[
     "retries",
     "enable.idempotence",
     "max.request.size",
+    "partitioner.adaptive.partitioning.enable",
+    "partitioner.availability.timeout.ms",
+    "partitioner.ignore.keys",
 ];
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
@@ -100,6 +117,15 @@ fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
         key: key.into(),
         value: value.into(),
         expected: expected.into(),
+    }
+}
+
+/// A boolean as the Java client reads it: `true` or `false`, in any case.
+fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        v if v.eq_ignore_ascii_case("true") => Ok(true),
+        v if v.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(invalid(key, value, "true or false")),
     }
 }
 
@@ -150,14 +176,17 @@ impl ProducerConfig {
             "delivery.timeout.ms" => self.delivery_timeout = ms(value)?,
             "retries" => self.retries = number(key, value, "a non-negative integer")?,
             "enable.idempotence" => {
-                self.enable_idempotence = match value.trim() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(invalid(key, value, "true or false")),
-                };
+                self.enable_idempotence = boolean(key, value)?;
                 self.idempotence_explicit = true;
             }
             "max.request.size" => self.max_request_size = number(key, value, "bytes")?,
+            "partitioner.adaptive.partitioning.enable" => {
+                self.adaptive_partitioning = boolean(key, value)?
+            }
+            "partitioner.availability.timeout.ms" => {
+                self.partitioner_availability_timeout = ms(value)?
+            }
+            "partitioner.ignore.keys" => self.partitioner_ignore_keys = boolean(key, value)?,
             _ => match self.client.set(key, value) {
                 Ok(_) => {}
                 Err(ConfigError::UnknownKey { key, known }) => {
@@ -243,5 +272,35 @@ mod tests {
             .set("acks", "1")
             .unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("acks"));
+    }
+
+    #[test]
+    fn partitioner_keys() {
+        let mut c = ProducerConfig::new("k:9092");
+        assert!(c.adaptive_partitioning, "adaptive by default, as in Java");
+        assert_eq!(c.partitioner_availability_timeout, Duration::ZERO);
+        assert!(!c.partitioner_ignore_keys);
+        c.set("partitioner.adaptive.partitioning.enable", "false")
+            .unwrap()
+            .set("partitioner.availability.timeout.ms", "250")
+            .unwrap()
+            .set("partitioner.ignore.keys", "TRUE")
+            .unwrap();
+        assert!(!c.adaptive_partitioning);
+        assert_eq!(
+            c.partitioner_availability_timeout,
+            Duration::from_millis(250)
+        );
+        assert!(c.partitioner_ignore_keys);
+        let err = c
+            .set("partitioner.availability.timeout.ms", "-1")
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("partitioner.availability.timeout.ms"));
+        let err = c.set("partitioner.ignore.keys", "yes").unwrap_err();
+        assert!(err.to_string().contains("true or false"), "{err}");
+        let err = c.set("partitioner.class", "x").unwrap_err();
+        assert!(err.to_string().contains("partitioner.ignore.keys"));
     }
 }

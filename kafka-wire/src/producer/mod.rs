@@ -16,7 +16,9 @@
 //! then returns a [`DeliveryFuture`]. Records are batched per partition (`batch.size`,
 //! `linger.ms`), compressed (`compression.type`), and sent by a background task with up to
 //! `max.in.flight.requests.per.connection` requests per broker. Idempotence is on by default
-//! (as in the Java client since 3.0): retries never duplicate or reorder records.
+//! (as in the Java client since 3.0): retries never duplicate or reorder records. Keyless
+//! records are partitioned adaptively (KIP-794): after each ready pass the sender hands the
+//! accumulator's queue lengths to the partitioner, which favours less loaded partitions.
 //!
 //! The pure-logic parts are plain types unit-tested without sockets:
 //! [`partitioner`] (Java-identical), [`idempotence`] (sequence numbers, KIP-360 recovery) and
@@ -124,7 +126,7 @@ impl Producer {
         client.set_allow_auto_topic_creation(true);
         let shared = Arc::new(Shared {
             client,
-            partitioner: DefaultPartitioner::new(config.batch_size),
+            partitioner: DefaultPartitioner::from_config(&config),
             custom_partitioner: partitioner,
             accumulator: Mutex::new(Accumulator::new(config.batch_size, config.linger)),
             idempotence: Mutex::new(IdempotenceState::new()),
@@ -274,9 +276,15 @@ impl Producer {
             }
             return Ok(p);
         }
-        if let (Some(key), None) = (&record.key, &self.shared.custom_partitioner) {
-            return Ok(partitioner::partition_for_key(key, count));
-        }
+        let Some(custom) = &self.shared.custom_partitioner else {
+            // The built-in choice reads the metadata in place: nothing allocated per record.
+            return Ok(self.shared.partitioner.choose_in(
+                &record.topic,
+                &topic.partitions,
+                record.key.as_deref(),
+                size,
+            ));
+        };
         let available: Vec<i32> = topic
             .partitions
             .iter()
@@ -288,10 +296,8 @@ impl Producer {
             partitions: count,
             available: &available,
         };
-        if let Some(custom) = &self.shared.custom_partitioner {
-            if let Some(p) = custom.partition(&info, record.key.as_deref()) {
-                return Ok(p);
-            }
+        if let Some(p) = custom.partition(&info, record.key.as_deref()) {
+            return Ok(p);
         }
         Ok(self
             .shared

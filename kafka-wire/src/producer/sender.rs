@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use super::accumulator::ProducerBatch;
 use super::idempotence::{BatchOutcome, BatchSequence, ProducerIdAndEpoch};
+use super::partitioner::{NodeLatencyStats, QueueLengths};
 use super::record::RecordMetadata;
 use super::{Acks, Shared};
 use crate::cluster::LeaderLookup;
@@ -20,6 +21,14 @@ use crate::protocol::messages::{InitProducerIdRequest, ProduceRequest, ProduceRe
 use crate::protocol::record_batch::{self, RecordBatch};
 use crate::protocol::{ApiKey, ErrorCode, Uuid};
 use crate::TopicPartition;
+
+/// The sender's side of adaptive partitioning: the queue-length buffer reused from one ready
+/// pass to the next, and how long each broker has been unable to take ready batches.
+#[derive(Debug, Default)]
+struct LoadTracking {
+    queues: QueueLengths,
+    latency: NodeLatencyStats,
+}
 
 /// A finished Produce request, back from its task.
 struct Completed {
@@ -38,6 +47,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
         senders: HashMap::new(),
         done: done_tx.clone(),
     };
+    let mut load = LoadTracking::default();
     loop {
         let now = Instant::now();
         expire(&shared, now);
@@ -54,7 +64,14 @@ pub(super) async fn run(shared: Arc<Shared>) {
                 }
             }
         }
-        let next = send_ready(&shared, &mut in_flight, &mut routes, &mut nodes, now);
+        let next = send_ready(
+            &shared,
+            &mut in_flight,
+            &mut routes,
+            &mut nodes,
+            &mut load,
+            now,
+        );
         if shared.is_idle(&in_flight) {
             shared.idle.notify_waiters();
             if shared.closing() {
@@ -170,10 +187,11 @@ fn send_ready(
     in_flight: &mut HashMap<i32, usize>,
     routes: &mut HashMap<TopicPartition, (i32, usize)>,
     nodes: &mut NodeSenders,
+    load: &mut LoadTracking,
     now: Instant,
 ) -> Option<Instant> {
     loop {
-        let (next, sent) = send_round(shared, in_flight, routes, nodes, now);
+        let (next, sent) = send_round(shared, in_flight, routes, nodes, load, now);
         if !sent {
             return next;
         }
@@ -181,19 +199,27 @@ fn send_ready(
 }
 
 /// One round: at most one batch per ready partition; returns (next deadline, sent anything).
+/// With adaptive partitioning the ready pass also refreshes the partitioner's load statistics,
+/// and (with `partitioner.availability.timeout.ms`) each leader's readiness is recorded.
 fn send_round(
     shared: &Arc<Shared>,
     in_flight: &mut HashMap<i32, usize>,
     routes: &mut HashMap<TopicPartition, (i32, usize)>,
     nodes: &mut NodeSenders,
+    load: &mut LoadTracking,
     now: Instant,
 ) -> (Option<Instant>, bool) {
     let metadata = shared.client.metadata();
     let mut by_node: BTreeMap<i32, (usize, Vec<ProducerBatch>)> = BTreeMap::new();
+    let stats = shared.partitioner.load_stats();
     let (ready, next) = {
         let acc = shared.acc();
-        acc.ready(now, shared.flushing())
+        let queues = stats.is_adaptive().then_some(&mut load.queues);
+        acc.ready(now, shared.flushing(), queues)
     };
+    // As in Java, the exclusions use the readiness recorded by earlier passes.
+    stats.update(&load.queues, &metadata, &load.latency);
+    let track_latency = stats.tracks_availability();
     let mut refresh = false;
     for tp in ready {
         let node = match metadata.leader(&tp) {
@@ -203,7 +229,11 @@ fn send_round(
                 continue;
             }
         };
-        if in_flight.get(&node).copied().unwrap_or(0) >= shared.config.max_in_flight {
+        let blocked = in_flight.get(&node).copied().unwrap_or(0) >= shared.config.max_in_flight;
+        if track_latency {
+            load.latency.record(node, now, !blocked);
+        }
+        if blocked {
             continue;
         }
         if routes.get(&tp).is_some_and(|(n, _)| *n != node) {

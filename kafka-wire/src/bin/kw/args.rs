@@ -51,7 +51,7 @@ pub struct Args {
 
 const USAGE: &str = "usage: kw <-P|-C|-L|-Q|-G group> -b <brokers> [-t <topic>] [options]
   -P produce   -C consume   -L metadata   -Q offsets for times (-t topic:partition:ts)
-  -G <group> <topic>...  balanced consumer (not supported yet)
+  -G <group> <topic>...  balanced consumer (group member; -o is the reset policy)
   -b <brokers>  -t <topic>  -p <partition>  -X <prop=value>  -m <timeout s>
   producer: -K <key delim>  -k <key>  -z <codec>  -H <name=value>  -D <msg delim>  [file...]
   consumer: -o <beginning|end|stored|N|-N|s@ts>  -c <count>  -e  -f <fmt>  -J  -D <delim>  -K <delim>

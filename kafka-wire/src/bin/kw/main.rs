@@ -10,6 +10,7 @@
 //! one line (`% ERROR: ...`) and exit non-zero.
 
 mod args;
+mod group;
 mod output;
 
 use std::io::{BufWriter, Read, Write};
@@ -52,7 +53,7 @@ fn main() {
     }
 }
 
-fn props(args: &Args) -> Vec<(String, String)> {
+pub(crate) fn props(args: &Args) -> Vec<(String, String)> {
     let mut p: Vec<(String, String)> = Vec::new();
     if let Some(b) = &args.brokers {
         p.push(("bootstrap.servers".into(), b.clone()));
@@ -86,9 +87,7 @@ async fn run(args: Args) -> Result<(), Error> {
         Mode::Produce => produce(&args).await,
         Mode::Consume => consume(&args).await,
         Mode::Query => query(&args).await,
-        Mode::Group => Err(Error::InvalidArgument(
-            "-G (balanced consumer groups) is not supported yet; use -C with -p/-o".into(),
-        )),
+        Mode::Group => group::group_consume(&args).await,
     }
 }
 
@@ -202,7 +201,7 @@ async fn produce(args: &Args) -> Result<(), Error> {
 async fn consume(args: &Args) -> Result<(), Error> {
     if args.offset == StartOffset::Stored {
         return Err(Error::InvalidArgument(
-            "-o stored needs consumer groups, which are not supported yet".into(),
+            "-o stored reads a group's committed offsets: use -G <group> <topic>".into(),
         ));
     }
     let mut config = ConsumerConfig::default();

@@ -13,6 +13,7 @@
 //! (`cooperative-sticky`, KIP-429). Kafka Streams-style runtimes plug their own assignor in
 //! through the same trait, carrying their state in the user data.
 
+mod common;
 mod cooperative_sticky;
 mod range;
 mod roundrobin;
@@ -134,9 +135,10 @@ pub trait Assignor: Send + Sync + fmt::Debug {
 /// supports it (as the Java consumer decides).
 pub fn common_protocol(assignors: &[std::sync::Arc<dyn Assignor>]) -> RebalanceProtocol {
     if !assignors.is_empty()
-        && assignors
-            .iter()
-            .all(|a| a.supported_protocols().contains(&RebalanceProtocol::Cooperative))
+        && assignors.iter().all(|a| {
+            a.supported_protocols()
+                .contains(&RebalanceProtocol::Cooperative)
+        })
     {
         RebalanceProtocol::Cooperative
     } else {
@@ -316,7 +318,10 @@ mod tests {
             partitions: vec![TopicPartition::new("t", 3)],
             user_data: None,
         };
-        assert_eq!(decode_assignment(encode_assignment(&a)).expect("decodes"), a);
+        assert_eq!(
+            decode_assignment(encode_assignment(&a)).expect("decodes"),
+            a
+        );
         assert_eq!(
             decode_assignment(Bytes::new()).expect("decodes"),
             Assignment::default()

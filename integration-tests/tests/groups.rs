@@ -1,0 +1,306 @@
+//! Consumer groups on Apache Kafka, members in this process: every partition owned exactly
+//! once, a graceful leave rebalances at once, cooperative-sticky never revokes a partition
+//! that stays, a static member restarted within the session timeout causes no rebalance,
+//! committed offsets are where a new member starts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use integration_tests::{create_ready_topic, unique_topic, Broker};
+use kafka_wire::admin::{Admin, NewTopic};
+use kafka_wire::config::ClientConfig;
+use kafka_wire::consumer::{Consumer, ConsumerConfig, ConsumerEvent};
+use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_wire::TopicPartition;
+use tokio::sync::oneshot;
+
+const PARTITIONS: i32 = 12;
+
+/// What one member saw.
+#[derive(Debug, Default)]
+struct Seen {
+    owned: BTreeSet<TopicPartition>,
+    records: Vec<(i32, i64)>,
+    assigned: Vec<Vec<TopicPartition>>,
+    revoked: Vec<Vec<TopicPartition>>,
+    lost: Vec<Vec<TopicPartition>>,
+}
+
+struct Member {
+    seen: Arc<Mutex<Seen>>,
+    stop: Option<oneshot::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Member {
+    async fn start(bootstrap: &str, group: &str, topic: &str, props: &[(&str, &str)]) -> Member {
+        let mut config = ConsumerConfig::new(bootstrap);
+        config.set("group.id", group).unwrap();
+        config.set("auto.offset.reset", "earliest").unwrap();
+        config.set("session.timeout.ms", "6000").unwrap();
+        config.set("heartbeat.interval.ms", "500").unwrap();
+        config.set("auto.commit.interval.ms", "500").unwrap();
+        for (k, v) in props {
+            config.set(k, v).unwrap();
+        }
+        let mut consumer = Consumer::connect(config).await.unwrap();
+        consumer.subscribe([topic]).unwrap();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let (tx, mut rx) = oneshot::channel::<bool>();
+        let s = seen.clone();
+        let task = tokio::spawn(async move {
+            let graceful = {
+                let mut events = consumer.events();
+                loop {
+                    let event = tokio::select! {
+                        e = events.next() => e,
+                        g = &mut rx => break g.unwrap_or(false),
+                    };
+                    let event = event.expect("stream never ends").expect("consumer error");
+                    let mut s = s.lock().unwrap();
+                    match event {
+                        ConsumerEvent::Record(r) => s.records.push((r.partition, r.offset)),
+                        ConsumerEvent::Assigned(tps) => {
+                            s.owned.extend(tps.iter().cloned());
+                            s.assigned.push(tps);
+                        }
+                        ConsumerEvent::Revoked(tps) => {
+                            for tp in &tps {
+                                s.owned.remove(tp);
+                            }
+                            s.revoked.push(tps);
+                        }
+                        ConsumerEvent::Lost(tps) => {
+                            for tp in &tps {
+                                s.owned.remove(tp);
+                            }
+                            s.lost.push(tps);
+                        }
+                    }
+                }
+            };
+            if graceful {
+                consumer.commit_consumed().await.unwrap();
+                consumer.close().await.unwrap();
+            }
+            // Not graceful: drop without leaving (as a crash would, minus the socket close).
+        });
+        Member {
+            seen,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    fn owned(&self) -> BTreeSet<TopicPartition> {
+        self.seen.lock().unwrap().owned.clone()
+    }
+
+    async fn stop(mut self, graceful: bool) -> Seen {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(graceful);
+        }
+        self.task.await.unwrap();
+        Arc::try_unwrap(self.seen)
+            .map(|m| m.into_inner().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+async fn setup(test: &str) -> Option<(String, String)> {
+    let bootstrap = Broker::Kafka.bootstrap(test)?;
+    integration_tests::init_logging();
+    let admin = Admin::connect(ClientConfig::new(&bootstrap)).await.unwrap();
+    let topic = unique_topic(test);
+    create_ready_topic(&admin, NewTopic::new(&topic, PARTITIONS, 1)).await;
+    Some((bootstrap, topic))
+}
+
+async fn produce(bootstrap: &str, topic: &str, from: usize, n: usize) {
+    let producer = Producer::connect(ProducerConfig::new(bootstrap)).await.unwrap();
+    let mut deliveries = Vec::new();
+    for i in from..from + n {
+        let record = ProducerRecord::new(topic)
+            .partition((i % PARTITIONS as usize) as i32)
+            .value(i.to_string());
+        deliveries.push(producer.send(record).await.unwrap());
+    }
+    for d in deliveries {
+        d.await.unwrap();
+    }
+    producer.close().await.unwrap();
+}
+
+/// Wait until the members' ownership is a balanced partition of all `PARTITIONS` partitions.
+async fn wait_split(members: &[&Member], within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let owned: Vec<BTreeSet<TopicPartition>> = members.iter().map(|m| m.owned()).collect();
+        let total: usize = owned.iter().map(BTreeSet::len).sum();
+        let union: BTreeSet<&TopicPartition> = owned.iter().flatten().collect();
+        let min = PARTITIONS as usize / members.len();
+        let balanced = owned.iter().all(|o| o.len() >= min && o.len() <= min + 1);
+        if total == PARTITIONS as usize && union.len() == PARTITIONS as usize && balanced {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "no clean split within {within:?}: {:?}",
+            owned.iter().map(BTreeSet::len).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn count(seen: &[&Seen], n: usize) -> (usize, usize, usize) {
+    let mut by_offset: BTreeMap<(i32, i64), usize> = BTreeMap::new();
+    for s in seen {
+        for r in &s.records {
+            *by_offset.entry(*r).or_default() += 1;
+        }
+    }
+    let consumed: usize = by_offset.values().sum();
+    let duplicates = consumed - by_offset.len();
+    let lost = n.saturating_sub(by_offset.len());
+    (consumed, duplicates, lost)
+}
+
+async fn wait_records(members: &[&Member], n: usize, within: Duration) {
+    let start = Instant::now();
+    loop {
+        let distinct: BTreeSet<(i32, i64)> = members
+            .iter()
+            .flat_map(|m| m.seen.lock().unwrap().records.clone())
+            .collect();
+        if distinct.len() >= n {
+            return;
+        }
+        assert!(
+            start.elapsed() < within,
+            "only {} of {n} records consumed within {within:?}",
+            distinct.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_members_split_partitions_and_a_graceful_leave_rebalances_at_once() {
+    let Some((bootstrap, topic)) = setup("groups_split").await else {
+        return;
+    };
+    let group = unique_topic("g-split");
+    const N: usize = 6000;
+    produce(&bootstrap, &topic, 0, N / 2).await;
+    let a = Member::start(&bootstrap, &group, &topic, &[]).await;
+    let b = Member::start(&bootstrap, &group, &topic, &[]).await;
+    let c = Member::start(&bootstrap, &group, &topic, &[]).await;
+    let took = wait_split(&[&a, &b, &c], Duration::from_secs(30)).await;
+    let sizes: Vec<usize> = [&a, &b, &c].iter().map(|m| m.owned().len()).collect();
+    println!("three members split {PARTITIONS} partitions as {sizes:?} ({took:?} after start)");
+    assert_eq!(sizes, vec![4, 4, 4], "range gives 12/3 each");
+    wait_records(&[&a, &b, &c], N / 2, Duration::from_secs(30)).await;
+
+    // Graceful leave: c commits and leaves; a and b take over its partitions at once.
+    let left = Instant::now();
+    let seen_c = c.stop(true).await;
+    let took = wait_split(&[&a, &b], Duration::from_secs(20)).await;
+    println!(
+        "graceful leave: partitions re-split {:?} after LeaveGroup",
+        left.elapsed().max(took)
+    );
+    produce(&bootstrap, &topic, N / 2, N / 2).await;
+    wait_records(&[&a, &b], N / 2, Duration::from_secs(30)).await;
+    // Let auto commit run, then stop.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let seen_a = a.stop(true).await;
+    let seen_b = b.stop(true).await;
+    let (consumed, duplicates, lost) = count(&[&seen_a, &seen_b, &seen_c], N);
+    println!("leave test: sent {N}, consumed {consumed}, duplicates {duplicates}, lost {lost}");
+    assert_eq!(lost, 0);
+    assert_eq!(duplicates, 0, "a graceful leave commits before revoking");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooperative_sticky_only_revokes_partitions_that_move() {
+    let Some((bootstrap, topic)) = setup("groups_coop").await else {
+        return;
+    };
+    let group = unique_topic("g-coop");
+    let props = [("partition.assignment.strategy", "cooperative-sticky")];
+    let a = Member::start(&bootstrap, &group, &topic, &props).await;
+    let b = Member::start(&bootstrap, &group, &topic, &props).await;
+    wait_split(&[&a, &b], Duration::from_secs(30)).await;
+    let before_a = a.owned();
+    let before_b = b.owned();
+    let revocations_a = a.seen.lock().unwrap().revoked.len();
+    let revocations_b = b.seen.lock().unwrap().revoked.len();
+    let c = Member::start(&bootstrap, &group, &topic, &props).await;
+    let took = wait_split(&[&a, &b, &c], Duration::from_secs(30)).await;
+    let sizes: Vec<usize> = [&a, &b, &c].iter().map(|m| m.owned().len()).collect();
+    println!("cooperative-sticky: third member joined; split {sizes:?} after {took:?}");
+    assert_eq!(sizes, vec![4, 4, 4]);
+    // Stickiness: a and b only lost partitions, never gained, and revoked only what moved.
+    for (name, m, before, skip) in [
+        ("a", &a, &before_a, revocations_a),
+        ("b", &b, &before_b, revocations_b),
+    ] {
+        let after = m.owned();
+        assert!(after.is_subset(before), "{name} gained partitions: {after:?} vs {before:?}");
+        let seen = m.seen.lock().unwrap();
+        let revoked: BTreeSet<TopicPartition> =
+            seen.revoked.iter().skip(skip).flatten().cloned().collect();
+        assert!(
+            revoked.is_disjoint(&after),
+            "{name} had partitions it kept revoked: {revoked:?} ∩ {after:?}"
+        );
+        assert_eq!(revoked.len(), before.len() - after.len());
+        println!("member {name}: kept {}, revoked {:?}", after.len(), revoked);
+    }
+    for m in [a, b, c] {
+        m.stop(true).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_member_restarted_within_session_timeout_causes_no_rebalance() {
+    let Some((bootstrap, topic)) = setup("groups_static").await else {
+        return;
+    };
+    let group = unique_topic("g-static");
+    let a = Member::start(&bootstrap, &group, &topic, &[("group.instance.id", "a")]).await;
+    let b = Member::start(&bootstrap, &group, &topic, &[("group.instance.id", "b")]).await;
+    wait_split(&[&a, &b], Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let owned_b = b.owned();
+    let (a_assignments, a_revocations) = {
+        let s = a.seen.lock().unwrap();
+        (s.assigned.len(), s.revoked.len())
+    };
+    // b closes (a static member sends no LeaveGroup) and comes back within session.timeout.ms.
+    let _ = b.stop(true).await;
+    let b2 = Member::start(&bootstrap, &group, &topic, &[("group.instance.id", "b")]).await;
+    let start = Instant::now();
+    while b2.owned().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "b2 got nothing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b2.owned(), owned_b, "the restarted static member gets its partitions back");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen_a = a.seen.lock().unwrap();
+    println!(
+        "static restart: a saw {}/{} assignments/revocations before b restarted, {}/{} after",
+        a_assignments,
+        a_revocations,
+        seen_a.assigned.len(),
+        seen_a.revoked.len()
+    );
+    assert_eq!(seen_a.assigned.len(), a_assignments, "a saw no rebalance");
+    assert_eq!(seen_a.revoked.len(), a_revocations, "a saw no rebalance");
+    assert!(seen_a.lost.is_empty());
+    drop(seen_a);
+    a.stop(true).await;
+    b2.stop(true).await;
+}

@@ -1,0 +1,604 @@
+//! Subscribing through a consumer group: the consumer side of rebalances (revoke, assign,
+//! lose), committed offsets as starting positions, auto commit, and rebalance events.
+//!
+//! Rebalance events reach the application two ways: as [`ConsumerEvent`] items of
+//! [`Consumer::events`], in order with the records (no record of a partition follows its
+//! `Revoked`/`Lost` event), and as async hooks of a [`RebalanceListener`]. The consumer only
+//! moves on to rejoin when the application asks for the next item, so it can commit or flush
+//! its state for a partition before losing it.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use kafka_wire::consumer::{Consumer, ConsumerConfig, ConsumerEvent};
+//!
+//! # async fn run() -> kafka_wire::Result<()> {
+//! let mut config = ConsumerConfig::new("127.0.0.1:9092");
+//! config.set("group.id", "my-group")?;
+//! let mut consumer = Consumer::connect(config).await?;
+//! consumer.subscribe(["orders"])?;
+//! let mut events = consumer.events();
+//! while let Some(event) = events.next().await {
+//!     match event? {
+//!         ConsumerEvent::Record(r) => println!("{}-{}@{}", r.topic, r.partition, r.offset),
+//!         ConsumerEvent::Assigned(tps) => println!("assigned {tps:?}"),
+//!         ConsumerEvent::Revoked(tps) | ConsumerEvent::Lost(tps) => println!("gone {tps:?}"),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use tracing::{info, warn};
+
+use crate::error::{Error, Result};
+use crate::group::assignor::{
+    Assignor, CooperativeStickyAssignor, RangeAssignor, RebalanceProtocol, RoundRobinAssignor,
+};
+use crate::group::member::{GroupMember, MemberConfig};
+use crate::group::membership::MembershipConfig;
+use crate::group::offsets::{self, CommitIdentity, OffsetAndMetadata};
+use crate::TopicPartition;
+
+use super::config::IsolationLevel;
+use super::{Consumer, ConsumerRecord, PartitionState};
+
+/// An item of a group consumer's stream: a record or a change of assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsumerEvent {
+    /// A record of an assigned partition.
+    Record(ConsumerRecord),
+    /// Partitions added by a completed rebalance (possibly none), positioned at their
+    /// committed offsets (or `auto.offset.reset`).
+    Assigned(Vec<TopicPartition>),
+    /// Partitions given up in a rebalance; with auto commit on, their offsets were committed.
+    Revoked(Vec<TopicPartition>),
+    /// Partitions lost without a clean hand-over (the member was fenced or timed out); they
+    /// may already belong to another member, so nothing was committed for them.
+    Lost(Vec<TopicPartition>),
+}
+
+/// Async hooks called during rebalances, before the matching [`ConsumerEvent`] is returned.
+/// Each defaults to doing nothing.
+pub trait RebalanceListener: Send + Sync {
+    /// Partitions are about to be given up (commit or flush for them now).
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        committer: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        let _ = (committer, partitions);
+        Box::pin(async {})
+    }
+
+    /// Partitions were assigned.
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        committer: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        let _ = (committer, partitions);
+        Box::pin(async {})
+    }
+
+    /// Partitions were lost (do not commit for them).
+    fn on_partitions_lost<'a>(
+        &'a self,
+        committer: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        let _ = (committer, partitions);
+        Box::pin(async {})
+    }
+}
+
+/// Commits offsets for the group while the consumer itself is borrowed (by its stream, or in
+/// a [`RebalanceListener`]). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Committer {
+    member: Arc<GroupMember>,
+}
+
+impl Committer {
+    /// Commit these offsets (the next offset to read per partition) in the member's current
+    /// generation; fails if the member was fenced meanwhile.
+    pub async fn commit(
+        &self,
+        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<()> {
+        offsets::commit(self.member.coordinator(), &self.member.identity(), offsets).await
+    }
+
+    /// The committed offsets of `partitions`.
+    pub async fn committed(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        offsets::fetch_committed(self.member.coordinator(), Some(partitions), false).await
+    }
+
+    /// The member's generation, member id and instance id, for transactional offset commits
+    /// (KIP-447's `ConsumerGroupMetadata`).
+    pub fn group_metadata(&self) -> CommitIdentity {
+        self.member.identity()
+    }
+}
+
+/// The consumer's group state (present once [`Consumer::subscribe`] was called).
+pub(super) struct GroupState {
+    member: Arc<GroupMember>,
+    committer: Committer,
+    topics: Vec<String>,
+    pending: VecDeque<ConsumerEvent>,
+    /// Next offset per partition of the records handed to the application (keyed by the
+    /// records' shared topic name: no allocation per record).
+    delivered: HashMap<(Arc<str>, i32), i64>,
+    /// What was last committed, to skip commits that change nothing.
+    committed: BTreeMap<TopicPartition, i64>,
+    auto_commit: Option<Duration>,
+    next_auto_commit: Instant,
+    listener: Option<Arc<dyn RebalanceListener>>,
+    /// Eager protocol: partitions were revoked and the member may join now.
+    ready_to_join: bool,
+}
+
+impl std::fmt::Debug for GroupState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupState")
+            .field("topics", &self.topics)
+            .field("identity", &self.member.identity())
+            .finish_non_exhaustive()
+    }
+}
+
+fn builtin_assignor(name: &str) -> Option<Arc<dyn Assignor>> {
+    Some(match name {
+        "range" => Arc::new(RangeAssignor),
+        "roundrobin" => Arc::new(RoundRobinAssignor),
+        "cooperative-sticky" => Arc::new(CooperativeStickyAssignor::default()),
+        _ => return None,
+    })
+}
+
+impl Consumer {
+    /// Join `group.id` and consume `topics`, with partitions assigned by the group
+    /// (`partition.assignment.strategy`). Replaces any manual assignment.
+    pub fn subscribe<I, S>(&mut self, topics: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let assignors = self
+            .config
+            .partition_assignment_strategy
+            .iter()
+            .map(|n| {
+                builtin_assignor(n).ok_or_else(|| {
+                    Error::InvalidArgument(format!("unknown partition.assignment.strategy {n:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.subscribe_with(topics, assignors)
+    }
+
+    /// [`Consumer::subscribe`] with your own assignors (in order of preference), e.g. a
+    /// stream-processing runtime's task assignor.
+    pub fn subscribe_with<I, S>(
+        &mut self,
+        topics: I,
+        assignors: Vec<Arc<dyn Assignor>>,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let topics: Vec<String> = topics
+            .into_iter()
+            .map(Into::into)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if topics.is_empty() {
+            return Err(Error::InvalidArgument(
+                "subscribe needs at least one topic".into(),
+            ));
+        }
+        if let Some(state) = &mut self.group {
+            state.topics = topics;
+            state.member.request_rejoin();
+            return Ok(());
+        }
+        let group_id =
+            self.config.group_id.clone().ok_or_else(|| {
+                Error::InvalidArgument("subscribe needs group.id to be set".into())
+            })?;
+        let config = MemberConfig {
+            membership: MembershipConfig {
+                group_id,
+                group_instance_id: self.config.group_instance_id.clone(),
+                session_timeout: self.config.session_timeout,
+                rebalance_timeout: self
+                    .config
+                    .rebalance_timeout
+                    .unwrap_or(self.config.max_poll_interval),
+                retry_backoff: self.client.config().retry_backoff,
+            },
+            heartbeat_interval: self.config.heartbeat_interval,
+            max_poll_interval: self.config.max_poll_interval,
+            client_rack: self.config.client_rack.clone(),
+        };
+        let member = Arc::new(GroupMember::new(self.client.clone(), config, assignors)?);
+        self.assign(Vec::new());
+        self.group = Some(Box::new(GroupState {
+            committer: Committer {
+                member: member.clone(),
+            },
+            member,
+            topics,
+            pending: VecDeque::new(),
+            delivered: HashMap::new(),
+            committed: BTreeMap::new(),
+            auto_commit: self
+                .config
+                .enable_auto_commit
+                .then_some(self.config.auto_commit_interval),
+            next_auto_commit: Instant::now() + self.config.auto_commit_interval,
+            listener: None,
+            ready_to_join: false,
+        }));
+        Ok(())
+    }
+
+    /// Call `listener`'s hooks on every rebalance.
+    pub fn set_rebalance_listener(&mut self, listener: Arc<dyn RebalanceListener>) -> Result<()> {
+        self.group_mut()?.listener = Some(listener);
+        Ok(())
+    }
+
+    /// A handle to commit offsets while the consumer is borrowed (e.g. by [`Consumer::events`]).
+    pub fn committer(&self) -> Result<Committer> {
+        Ok(self.group_ref()?.committer.clone())
+    }
+
+    /// The group membership for transactional offset commits (KIP-447), if subscribed.
+    pub fn group_metadata(&self) -> Option<CommitIdentity> {
+        self.group.as_ref().map(|g| g.member.identity())
+    }
+
+    fn group_ref(&self) -> Result<&GroupState> {
+        self.group.as_deref().ok_or_else(|| {
+            Error::InvalidArgument("the consumer is not subscribed to a group".into())
+        })
+    }
+
+    fn group_mut(&mut self) -> Result<&mut GroupState> {
+        self.group.as_deref_mut().ok_or_else(|| {
+            Error::InvalidArgument("the consumer is not subscribed to a group".into())
+        })
+    }
+
+    /// The next record or rebalance event (joining the group first if needed).
+    pub async fn next_event(&mut self) -> Result<ConsumerEvent> {
+        loop {
+            if let Some(e) = self.try_next_event().await? {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// One step: `Some` event, or `None` after a fetch round that returned nothing.
+    async fn try_next_event(&mut self) -> Result<Option<ConsumerEvent>> {
+        let group = self.group_mut()?;
+        group.member.polled();
+        if let Some(e) = group.member.take_fatal() {
+            return Err(e);
+        }
+        if let Some(event) = group.pending.pop_front() {
+            return Ok(Some(event));
+        }
+        if group.member.take_lost() {
+            self.lose_partitions().await;
+            return Ok(None);
+        }
+        if self.group_ref()?.member.rejoin_needed() {
+            self.rebalance().await?;
+            return Ok(None);
+        }
+        self.maybe_auto_commit().await;
+        if let Some(r) = self.buffer.pop_front() {
+            self.mark_delivered(&r);
+            return Ok(Some(ConsumerEvent::Record(r)));
+        }
+        // Wake early when the heartbeat task reports a rebalance.
+        let member = self.group_ref()?.member.clone();
+        tokio::select! {
+            r = self.fill(Duration::from_secs(1)) => r?,
+            _ = member.changed() => {}
+        }
+        Ok(None)
+    }
+
+    fn mark_delivered(&mut self, r: &ConsumerRecord) {
+        if let Some(g) = self.group.as_deref_mut() {
+            g.delivered
+                .insert((r.topic.clone(), r.partition), r.offset + 1);
+        }
+    }
+
+    /// The offsets of the records handed to the application for `partitions` (all if `None`)
+    /// that are not committed yet.
+    fn uncommitted(
+        &self,
+        partitions: Option<&[TopicPartition]>,
+    ) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
+        let Some(g) = self.group.as_deref() else {
+            return BTreeMap::new();
+        };
+        g.delivered
+            .iter()
+            .map(|((topic, partition), off)| (TopicPartition::new(&**topic, *partition), *off))
+            .filter(|(tp, _)| partitions.is_none_or(|ps| ps.contains(tp)))
+            .filter(|(tp, off)| g.committed.get(tp) != Some(off))
+            .map(|(tp, off)| (tp, OffsetAndMetadata::new(off)))
+            .collect()
+    }
+
+    /// Commit the offsets of every record handed to the application so far (synchronously).
+    pub async fn commit_consumed(&mut self) -> Result<()> {
+        let offsets = self.uncommitted(None);
+        self.commit_and_remember(offsets).await
+    }
+
+    async fn commit_and_remember(
+        &mut self,
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let g = self.group_ref()?;
+        offsets::commit(g.member.coordinator(), &g.member.identity(), &offsets).await?;
+        let g = self.group_mut()?;
+        for (tp, om) in offsets {
+            g.committed.insert(tp, om.offset);
+        }
+        Ok(())
+    }
+
+    /// Commit explicit offsets (the next offset to read per partition) and wait for the result.
+    pub async fn commit(
+        &mut self,
+        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<()> {
+        self.commit_and_remember(offsets.clone()).await
+    }
+
+    /// Commit explicit offsets in the background; the handle gives the result.
+    pub fn commit_async(
+        &self,
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<tokio::task::JoinHandle<Result<()>>> {
+        let committer = self.committer()?;
+        Ok(tokio::spawn(
+            async move { committer.commit(&offsets).await },
+        ))
+    }
+
+    /// The group's committed offsets for `partitions`.
+    pub async fn committed(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        self.committer()?.committed(partitions).await
+    }
+
+    async fn maybe_auto_commit(&mut self) {
+        let Some(g) = self.group.as_deref() else {
+            return;
+        };
+        let Some(interval) = g.auto_commit else {
+            return;
+        };
+        if Instant::now() < g.next_auto_commit {
+            return;
+        }
+        if let Some(g) = self.group.as_deref_mut() {
+            g.next_auto_commit = Instant::now() + interval;
+        }
+        let offsets = self.uncommitted(None);
+        if let Err(e) = self.commit_and_remember(offsets).await {
+            warn!(error = %e, "auto commit failed; will retry at the next interval");
+        }
+    }
+
+    /// Join (or rejoin) the group and apply the new assignment.
+    async fn rebalance(&mut self) -> Result<()> {
+        let owned = self.assignment();
+        let (protocol, ready) = {
+            let g = self.group_ref()?;
+            (g.member.protocol(), g.ready_to_join)
+        };
+        if protocol == RebalanceProtocol::Eager && !owned.is_empty() && !ready {
+            // Eager: give everything up before joining.
+            self.revoke(owned).await;
+            self.group_mut()?.ready_to_join = true;
+            return Ok(());
+        }
+        let (member, topics) = {
+            let g = self.group_mut()?;
+            g.ready_to_join = false;
+            (g.member.clone(), g.topics.clone())
+        };
+        let owned = self.assignment();
+        let Some(joined) = member.join(&topics, &owned).await? else {
+            self.lose_partitions().await;
+            return Ok(());
+        };
+        let new: BTreeSet<TopicPartition> = joined.assignment.partitions.iter().cloned().collect();
+        let old: BTreeSet<TopicPartition> = owned.iter().cloned().collect();
+        let revoked: Vec<TopicPartition> = old.difference(&new).cloned().collect();
+        let added: Vec<TopicPartition> = new.difference(&old).cloned().collect();
+        if !revoked.is_empty() {
+            // Cooperative: give up only what moved, then rejoin so it can be handed over.
+            self.revoke(revoked).await;
+            member.request_rejoin();
+        }
+        self.start_partitions(&added).await?;
+        info!(
+            generation = joined.generation,
+            added = added.len(),
+            owned = self.assignment().len(),
+            "assignment applied"
+        );
+        let g = self.group_mut()?;
+        if let Some(l) = g.listener.clone() {
+            l.on_partitions_assigned(&g.committer, &added).await;
+        }
+        let g = self.group_mut()?;
+        g.pending.push_back(ConsumerEvent::Assigned(added));
+        Ok(())
+    }
+
+    /// Add partitions, positioned at their committed offsets.
+    async fn start_partitions(&mut self, added: &[TopicPartition]) -> Result<()> {
+        if added.is_empty() {
+            return Ok(());
+        }
+        let require_stable = self.config.isolation_level == IsolationLevel::ReadCommitted;
+        let committed = {
+            let g = self.group_ref()?;
+            offsets::fetch_committed(g.member.coordinator(), Some(added), require_stable).await?
+        };
+        for tp in added {
+            let state = self
+                .partitions
+                .entry(tp.clone())
+                .or_insert_with(PartitionState::default);
+            if let Some(om) = committed.get(tp) {
+                state.position = Some(om.offset);
+                state.reset = None;
+            }
+        }
+        if let Some(g) = self.group.as_deref_mut() {
+            for (tp, om) in committed {
+                g.committed.insert(tp, om.offset);
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove `partitions` cleanly: commit what was consumed (auto commit), call the hook,
+    /// queue the `Revoked` event.
+    async fn revoke(&mut self, partitions: Vec<TopicPartition>) {
+        if self
+            .group
+            .as_deref()
+            .is_some_and(|g| g.auto_commit.is_some())
+        {
+            let offsets = self.uncommitted(Some(&partitions));
+            if let Err(e) = self.commit_and_remember(offsets).await {
+                warn!(error = %e, "commit on revoke failed");
+            }
+        }
+        self.remove_partitions(&partitions);
+        if let Some(g) = self.group.as_deref_mut() {
+            if let Some(l) = g.listener.clone() {
+                l.on_partitions_revoked(&g.committer, &partitions).await;
+            }
+            g.pending.push_back(ConsumerEvent::Revoked(partitions));
+        }
+    }
+
+    /// The member's generation is gone: drop every partition without committing.
+    async fn lose_partitions(&mut self) {
+        let lost = self.assignment();
+        self.remove_partitions(&lost);
+        if let Some(g) = self.group.as_deref_mut() {
+            g.ready_to_join = false;
+            g.member.request_rejoin();
+            if !lost.is_empty() {
+                warn!(partitions = lost.len(), "partitions lost");
+                if let Some(l) = g.listener.clone() {
+                    l.on_partitions_lost(&g.committer, &lost).await;
+                }
+                g.pending.push_back(ConsumerEvent::Lost(lost));
+            }
+        }
+    }
+
+    fn remove_partitions(&mut self, partitions: &[TopicPartition]) {
+        let keep: Vec<TopicPartition> = self
+            .partitions
+            .keys()
+            .filter(|tp| !partitions.contains(tp))
+            .cloned()
+            .collect();
+        // Keep positions of the partitions that stay.
+        self.partitions.retain(|tp, _| keep.contains(tp));
+        self.buffer.retain(|r| {
+            !partitions
+                .iter()
+                .any(|tp| *tp.topic == *r.topic && tp.partition == r.partition)
+        });
+        if let Some(g) = self.group.as_deref_mut() {
+            g.delivered.retain(|(topic, partition), _| {
+                !partitions
+                    .iter()
+                    .any(|tp| *tp.topic == **topic && tp.partition == *partition)
+            });
+            for tp in partitions {
+                g.committed.remove(tp);
+            }
+        }
+    }
+
+    /// Records only, for [`Consumer::poll`] in group mode (events go to the listener).
+    pub(super) async fn poll_group(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            match self.try_next_event().await? {
+                Some(ConsumerEvent::Record(r)) => {
+                    out.push(r);
+                    if out.len() >= self.config.max_poll_records {
+                        return Ok(out);
+                    }
+                    continue;
+                }
+                Some(_) => continue,
+                None => {}
+            }
+            if !out.is_empty() || Instant::now() >= deadline {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Records and rebalance events as an endless stream (group mode).
+    pub fn events(&mut self) -> futures_util::stream::BoxStream<'_, Result<ConsumerEvent>> {
+        use futures_util::StreamExt;
+        futures_util::stream::unfold(self, |consumer| async move {
+            let item = consumer.next_event().await;
+            Some((item, consumer))
+        })
+        .boxed()
+    }
+
+    /// Leave the group cleanly: commit what was consumed (auto commit), revoke (hooks run),
+    /// and send LeaveGroup so the partitions move at once (static members keep their
+    /// partitions until `session.timeout.ms`).
+    pub async fn close(mut self) -> Result<()> {
+        if self.group.is_none() {
+            return Ok(());
+        }
+        let owned = self.assignment();
+        if !owned.is_empty() {
+            self.revoke(owned).await;
+        }
+        let g = self.group_ref()?;
+        g.member.leave("the consumer is being closed").await
+    }
+}
