@@ -86,7 +86,7 @@ impl Assignor for CooperativeStickyAssignor {
                 list.retain(|tp| !withheld.contains(tp));
             }
         }
-        Ok(plan.group.into_assignments(lists))
+        Ok(plan.group.assignments(lists))
     }
 }
 

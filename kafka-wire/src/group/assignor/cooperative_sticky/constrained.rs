@@ -112,15 +112,14 @@ pub(super) fn assign(group: &Group<'_>) -> Result<Outcome, String> {
         if moves_from_owner || group.multiply_claimed.contains(&tp) {
             transferring.insert(tp, member);
         }
-        let count = assignment[member].len();
-        if count == min_quota {
+        // A member reaching `min` may still take one more, after every other member has
+        // reached `min`; one reaching `max` is full (it was taken off the lists already).
+        if assignment[member].len() == min_quota {
             if from_under_min {
                 cursor -= 1;
                 under_min.remove(cursor);
             }
             at_min.push_back(member);
-        } else if count == max_quota {
-            current_over_min += 1;
         }
     }
     Ok((assignment, transferring))

@@ -136,7 +136,7 @@ impl<'a> Group<'a> {
     }
 
     /// Turn per-member lists (by member index) into the assignor's result.
-    pub fn into_assignments(&self, lists: Vec<Vec<Tp>>) -> BTreeMap<String, Assignment> {
+    pub fn assignments(&self, lists: Vec<Vec<Tp>>) -> BTreeMap<String, Assignment> {
         let mut out: BTreeMap<String, Vec<TopicPartition>> = self
             .members
             .iter()

@@ -67,7 +67,7 @@ fn planned(
     members: &[MemberSubscription],
 ) -> (Lists, BTreeMap<TopicPartition, String>) {
     let plan = plan(per_topic, members).expect("plans");
-    let full = lists(&plan.group.into_assignments(plan.lists.clone()));
+    let full = lists(&plan.group.assignments(plan.lists.clone()));
     let mut held_back = BTreeMap::new();
     for (member, partitions) in &plan.transferring {
         for &(t, p) in partitions {
