@@ -304,3 +304,55 @@ async fn static_member_restarted_within_session_timeout_causes_no_rebalance() {
     a.stop(true).await;
     b2.stop(true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_admin_lists_describes_lags_alters_and_deletes() {
+    let Some((bootstrap, topic)) = setup("groups_admin").await else {
+        return;
+    };
+    let group = unique_topic("g-admin");
+    const N: usize = 1200;
+    produce(&bootstrap, &topic, 0, N).await;
+    let a = Member::start(&bootstrap, &group, &topic, &[]).await;
+    let b = Member::start(&bootstrap, &group, &topic, &[]).await;
+    wait_split(&[&a, &b], Duration::from_secs(30)).await;
+    wait_records(&[&a, &b], N, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // auto commit runs every 500 ms
+
+    let admin = Admin::connect(ClientConfig::new(&bootstrap)).await.unwrap();
+    let listed = admin.list_groups().await.unwrap();
+    let ours = listed.iter().find(|g| g.group_id == group).expect("listed");
+    assert_eq!(ours.protocol_type, "consumer");
+    let described = admin.describe_groups(&[&group]).await.unwrap();
+    let d = &described[0];
+    println!(
+        "describe: state {} assignor {} members {:?}",
+        d.state,
+        d.assignor,
+        d.members.iter().map(|m| m.assignment.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(d.state, "Stable");
+    assert_eq!(d.assignor, "range");
+    assert_eq!(d.members.len(), 2);
+    let assigned: usize = d.members.iter().map(|m| m.assignment.len()).sum();
+    assert_eq!(assigned, PARTITIONS as usize);
+    let lag = admin.consumer_lag(&group).await.unwrap();
+    assert_eq!(lag.len(), PARTITIONS as usize);
+    assert!(lag.values().all(|l| l.lag == 0), "everything consumed and committed: {lag:?}");
+
+    a.stop(true).await;
+    b.stop(true).await;
+    // An empty group's offsets can be reset and deleted, and the group deleted.
+    let tp0 = TopicPartition::new(&topic, 0);
+    let mut reset = BTreeMap::new();
+    reset.insert(tp0.clone(), kafka_wire::group::OffsetAndMetadata::new(10));
+    admin.alter_group_offsets(&group, &reset).await.unwrap();
+    let offsets = admin.list_group_offsets(&group).await.unwrap();
+    assert_eq!(offsets[&tp0].offset, 10);
+    let lag = admin.consumer_lag(&group).await.unwrap();
+    assert_eq!(lag[&tp0].lag, (N / PARTITIONS as usize) as i64 - 10);
+    admin.delete_group_offsets(&group, &[tp0.clone()]).await.unwrap();
+    assert!(!admin.list_group_offsets(&group).await.unwrap().contains_key(&tp0));
+    admin.delete_groups(&[&group]).await.unwrap();
+    assert!(!admin.list_groups().await.unwrap().iter().any(|g| g.group_id == group));
+}

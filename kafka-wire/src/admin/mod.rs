@@ -1,4 +1,4 @@
-//! Layer 3: the admin client. Topics, partitions, configs, offsets and records.
+//! Layer 3: the admin client. Topics, partitions, configs, offsets, records and consumer groups.
 //!
 //! ```no_run
 //! # async fn demo() -> kafka_wire::Result<()> {
@@ -14,10 +14,12 @@
 //! ```
 
 mod configs;
+mod groups;
 mod offsets;
 mod topics;
 
 pub use configs::{AlterConfigOp, ConfigEntry, ConfigResource, ConfigSource};
+pub use groups::{GroupDescription, GroupListing, MemberDescription, PartitionLag};
 pub use offsets::{ListedOffset, OffsetSpec};
 pub use topics::{EnsureOutcome, NewTopic, TopicDescription};
 
