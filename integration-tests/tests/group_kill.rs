@@ -58,7 +58,9 @@ fn start(id: usize, bootstrap: &str, group: &str, topic: &str, log: &Arc<Mutex<L
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             let mut parts = line.split(' ');
-            let (Some(p), Some(o)) = (parts.next(), parts.next()) else { continue };
+            let (Some(p), Some(o)) = (parts.next(), parts.next()) else {
+                continue;
+            };
             if let (Ok(p), Ok(o)) = (p.parse(), o.parse()) {
                 l.lock().unwrap().records.push((id, Instant::now(), p, o));
             }
@@ -74,7 +76,8 @@ fn start(id: usize, bootstrap: &str, group: &str, topic: &str, log: &Arc<Mutex<L
             let owned = log.owned.entry(id).or_default();
             if let Some(rest) = line.split("assigned ").nth(1) {
                 owned.extend(parse_partitions(rest, &topic));
-            } else if let Some(rest) = line.split("revoked ").nth(1).or(line.split("lost ").nth(1)) {
+            } else if let Some(rest) = line.split("revoked ").nth(1).or(line.split("lost ").nth(1))
+            {
                 for p in parse_partitions(rest, &topic) {
                     owned.remove(&p);
                 }
@@ -109,14 +112,23 @@ fn wait_owned(log: &Arc<Mutex<Log>>, members: &[usize], within: Duration) {
                 return;
             }
         }
-        assert!(start.elapsed() < within, "members {members:?} never owned everything");
+        assert!(
+            start.elapsed() < within,
+            "members {members:?} never owned everything"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 /// Time from `since` to the first record of `partitions` printed by another member than
 /// `gone`, after `since`.
-fn takeover(log: &Arc<Mutex<Log>>, gone: usize, partitions: &BTreeSet<i32>, since: Instant, within: Duration) -> Duration {
+fn takeover(
+    log: &Arc<Mutex<Log>>,
+    gone: usize,
+    partitions: &BTreeSet<i32>,
+    since: Instant,
+    within: Duration,
+) -> Duration {
     let start = Instant::now();
     loop {
         {
@@ -129,7 +141,10 @@ fn takeover(log: &Arc<Mutex<Log>>, gone: usize, partitions: &BTreeSet<i32>, sinc
                 return *at - since;
             }
         }
-        assert!(start.elapsed() < within, "partitions {partitions:?} of member {gone} never consumed again");
+        assert!(
+            start.elapsed() < within,
+            "partitions {partitions:?} of member {gone} never consumed again"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -146,11 +161,15 @@ async fn sigkill_and_graceful_leave_lose_nothing() {
     create_ready_topic(&admin, NewTopic::new(&topic, PARTITIONS, 1)).await;
 
     let log = Arc::new(Mutex::new(Log::default()));
-    let mut members: Vec<KwMember> = (0..3).map(|i| start(i, &bootstrap, &group, &topic, &log)).collect();
+    let mut members: Vec<KwMember> = (0..3)
+        .map(|i| start(i, &bootstrap, &group, &topic, &log))
+        .collect();
     wait_owned(&log, &[0, 1, 2], Duration::from_secs(30));
 
     // A producer that keeps sending for the whole test (~15 s).
-    let producer = Producer::connect(ProducerConfig::new(&bootstrap)).await.unwrap();
+    let producer = Producer::connect(ProducerConfig::new(&bootstrap))
+        .await
+        .unwrap();
     let t = topic.clone();
     let sending = tokio::spawn(async move {
         let mut deliveries = Vec::new();
@@ -172,10 +191,22 @@ async fn sigkill_and_graceful_leave_lose_nothing() {
 
     // SIGKILL member 1.
     let victim = members.remove(1);
-    let victim_parts = log.lock().unwrap().owned.get(&victim.id).cloned().unwrap_or_default();
+    let victim_parts = log
+        .lock()
+        .unwrap()
+        .owned
+        .get(&victim.id)
+        .cloned()
+        .unwrap_or_default();
     let killed_at = Instant::now();
     signal(&victim.child, "-KILL");
-    let kill_takeover = takeover(&log, victim.id, &victim_parts, killed_at, Duration::from_secs(40));
+    let kill_takeover = takeover(
+        &log,
+        victim.id,
+        &victim_parts,
+        killed_at,
+        Duration::from_secs(40),
+    );
     println!(
         "SIGKILL: member {} ({} partitions) killed; its partitions consumed again after {:?} (session.timeout.ms={SESSION_TIMEOUT_MS})",
         victim.id,
@@ -186,10 +217,22 @@ async fn sigkill_and_graceful_leave_lose_nothing() {
 
     // Graceful leave of member 2 (SIGTERM: commit, LeaveGroup).
     let leaver = members.remove(1);
-    let leaver_parts = log.lock().unwrap().owned.get(&leaver.id).cloned().unwrap_or_default();
+    let leaver_parts = log
+        .lock()
+        .unwrap()
+        .owned
+        .get(&leaver.id)
+        .cloned()
+        .unwrap_or_default();
     let left_at = Instant::now();
     signal(&leaver.child, "-TERM");
-    let leave_takeover = takeover(&log, leaver.id, &leaver_parts, left_at, Duration::from_secs(30));
+    let leave_takeover = takeover(
+        &log,
+        leaver.id,
+        &leaver_parts,
+        left_at,
+        Duration::from_secs(30),
+    );
     println!(
         "graceful leave: member {} ({} partitions) sent SIGTERM; its partitions consumed again after {:?}",
         leaver.id,
@@ -201,7 +244,13 @@ async fn sigkill_and_graceful_leave_lose_nothing() {
     // Wait until member 0 has consumed everything.
     let start_wait = Instant::now();
     loop {
-        let distinct: BTreeSet<(i32, i64)> = log.lock().unwrap().records.iter().map(|r| (r.2, r.3)).collect();
+        let distinct: BTreeSet<(i32, i64)> = log
+            .lock()
+            .unwrap()
+            .records
+            .iter()
+            .map(|r| (r.2, r.3))
+            .collect();
         if distinct.len() >= N || start_wait.elapsed() > Duration::from_secs(60) {
             break;
         }
@@ -224,5 +273,8 @@ async fn sigkill_and_graceful_leave_lose_nothing() {
     println!("group kill test: sent {N}, consumed {consumed}, distinct {}, duplicates {duplicates}, lost {lost}", by.len());
     assert_eq!(lost, 0, "at-least-once: nothing lost");
     assert!(kill_takeover < Duration::from_millis(SESSION_TIMEOUT_MS + 8000));
-    assert!(leave_takeover < Duration::from_secs(5), "a graceful leave moves partitions at once");
+    assert!(
+        leave_takeover < Duration::from_secs(5),
+        "a graceful leave moves partitions at once"
+    );
 }

@@ -47,7 +47,9 @@ async fn mixed_group(assignor: &str) {
 
     let mut config = ConsumerConfig::new(&bootstrap);
     config.set("group.id", &group).unwrap();
-    config.set("partition.assignment.strategy", assignor).unwrap();
+    config
+        .set("partition.assignment.strategy", assignor)
+        .unwrap();
     config.set("session.timeout.ms", "10000").unwrap();
     config.set("heartbeat.interval.ms", "500").unwrap();
     let mut consumer = Consumer::connect(config).await.unwrap();
@@ -99,7 +101,10 @@ async fn mixed_group(assignor: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    println!("mixed group ({assignor}) split after {:?}:", start.elapsed());
+    println!(
+        "mixed group ({assignor}) split after {:?}:",
+        start.elapsed()
+    );
     for (client, parts) in &split {
         println!("  {client:<11} {parts:?}");
     }

@@ -119,7 +119,9 @@ async fn setup(test: &str) -> Option<(String, String)> {
 }
 
 async fn produce(bootstrap: &str, topic: &str, from: usize, n: usize) {
-    let producer = Producer::connect(ProducerConfig::new(bootstrap)).await.unwrap();
+    let producer = Producer::connect(ProducerConfig::new(bootstrap))
+        .await
+        .unwrap();
     let mut deliveries = Vec::new();
     for i in from..from + n {
         let record = ProducerRecord::new(topic)
@@ -248,7 +250,10 @@ async fn cooperative_sticky_only_revokes_partitions_that_move() {
         ("b", &b, &before_b, revocations_b),
     ] {
         let after = m.owned();
-        assert!(after.is_subset(before), "{name} gained partitions: {after:?} vs {before:?}");
+        assert!(
+            after.is_subset(before),
+            "{name} gained partitions: {after:?} vs {before:?}"
+        );
         let seen = m.seen.lock().unwrap();
         let revoked: BTreeSet<TopicPartition> =
             seen.revoked.iter().skip(skip).flatten().cloned().collect();
@@ -287,7 +292,11 @@ async fn static_member_restarted_within_session_timeout_causes_no_rebalance() {
         assert!(start.elapsed() < Duration::from_secs(20), "b2 got nothing");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(b2.owned(), owned_b, "the restarted static member gets its partitions back");
+    assert_eq!(
+        b2.owned(),
+        owned_b,
+        "the restarted static member gets its partitions back"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let seen_a = a.seen.lock().unwrap();
     println!(
@@ -329,7 +338,10 @@ async fn group_admin_lists_describes_lags_alters_and_deletes() {
         "describe: state {} assignor {} members {:?}",
         d.state,
         d.assignor,
-        d.members.iter().map(|m| m.assignment.len()).collect::<Vec<_>>()
+        d.members
+            .iter()
+            .map(|m| m.assignment.len())
+            .collect::<Vec<_>>()
     );
     assert_eq!(d.state, "Stable");
     assert_eq!(d.assignor, "range");
@@ -338,7 +350,10 @@ async fn group_admin_lists_describes_lags_alters_and_deletes() {
     assert_eq!(assigned, PARTITIONS as usize);
     let lag = admin.consumer_lag(&group).await.unwrap();
     assert_eq!(lag.len(), PARTITIONS as usize);
-    assert!(lag.values().all(|l| l.lag == 0), "everything consumed and committed: {lag:?}");
+    assert!(
+        lag.values().all(|l| l.lag == 0),
+        "everything consumed and committed: {lag:?}"
+    );
 
     a.stop(true).await;
     b.stop(true).await;
@@ -351,8 +366,20 @@ async fn group_admin_lists_describes_lags_alters_and_deletes() {
     assert_eq!(offsets[&tp0].offset, 10);
     let lag = admin.consumer_lag(&group).await.unwrap();
     assert_eq!(lag[&tp0].lag, (N / PARTITIONS as usize) as i64 - 10);
-    admin.delete_group_offsets(&group, &[tp0.clone()]).await.unwrap();
-    assert!(!admin.list_group_offsets(&group).await.unwrap().contains_key(&tp0));
+    admin
+        .delete_group_offsets(&group, &[tp0.clone()])
+        .await
+        .unwrap();
+    assert!(!admin
+        .list_group_offsets(&group)
+        .await
+        .unwrap()
+        .contains_key(&tp0));
     admin.delete_groups(&[&group]).await.unwrap();
-    assert!(!admin.list_groups().await.unwrap().iter().any(|g| g.group_id == group));
+    assert!(!admin
+        .list_groups()
+        .await
+        .unwrap()
+        .iter()
+        .any(|g| g.group_id == group));
 }

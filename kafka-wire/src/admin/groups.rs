@@ -78,14 +78,26 @@ impl Admin {
 
     /// Every group on every broker (ListGroups is answered per coordinator).
     pub async fn list_groups(&self) -> Result<Vec<GroupListing>> {
-        self.client().refresh_metadata(TopicsToRefresh::None).await?;
-        let brokers: Vec<i32> = self.client().with_metadata(|m| m.brokers.keys().copied().collect());
+        self.client()
+            .refresh_metadata(TopicsToRefresh::None)
+            .await?;
+        let brokers: Vec<i32> = self
+            .client()
+            .with_metadata(|m| m.brokers.keys().copied().collect());
         let mut out = Vec::new();
         for node in brokers {
-            let resp = self.client().send_to_node(node, &ListGroupsRequest::default()).await?;
+            let resp = self
+                .client()
+                .send_to_node(node, &ListGroupsRequest::default())
+                .await?;
             let code = ErrorCode(resp.error_code);
             if !code.is_ok() {
-                return Err(Error::kafka("ListGroups", format!("broker {node}"), code, None));
+                return Err(Error::kafka(
+                    "ListGroups",
+                    format!("broker {node}"),
+                    code,
+                    None,
+                ));
             }
             out.extend(resp.groups.into_iter().map(|g| GroupListing {
                 group_id: g.group_id,
@@ -111,7 +123,12 @@ impl Admin {
             for g in resp.groups {
                 let code = ErrorCode(g.error_code);
                 if !code.is_ok() {
-                    return Err(Error::kafka("DescribeGroups", g.group_id, code, g.error_message));
+                    return Err(Error::kafka(
+                        "DescribeGroups",
+                        g.group_id,
+                        code,
+                        g.error_message,
+                    ));
                 }
                 let mut members = Vec::new();
                 for m in g.members {
@@ -156,7 +173,12 @@ impl Admin {
             for r in resp.results {
                 let code = ErrorCode(r.error_code);
                 if !code.is_ok() {
-                    return Err(Error::kafka("DeleteGroups", r.group_id, code, r.error_message));
+                    return Err(Error::kafka(
+                        "DeleteGroups",
+                        r.group_id,
+                        code,
+                        r.error_message,
+                    ));
                 }
             }
         }
@@ -164,7 +186,10 @@ impl Admin {
     }
 
     /// A group's committed offsets (every partition it committed for).
-    pub async fn list_group_offsets(&self, group: &str) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+    pub async fn list_group_offsets(
+        &self,
+        group: &str,
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
         offsets::fetch_committed(&self.group_coordinator(group), None, false).await
     }
 
@@ -175,12 +200,21 @@ impl Admin {
         group: &str,
         offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
     ) -> Result<()> {
-        offsets::commit(&self.group_coordinator(group), &CommitIdentity::simple(), offsets).await
+        offsets::commit(
+            &self.group_coordinator(group),
+            &CommitIdentity::simple(),
+            offsets,
+        )
+        .await
     }
 
     /// Delete a group's committed offsets for these partitions (not allowed while the group
     /// is subscribed to their topic: GROUP_SUBSCRIBED_TO_TOPIC).
-    pub async fn delete_group_offsets(&self, group: &str, partitions: &[TopicPartition]) -> Result<()> {
+    pub async fn delete_group_offsets(
+        &self,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<()> {
         let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
         for tp in partitions {
             by_topic.entry(&tp.topic).or_default().push(tp.partition);
@@ -226,15 +260,22 @@ impl Admin {
 
     /// Consumer lag per partition the group committed for: log end offset minus committed
     /// offset.
-    pub async fn consumer_lag(&self, group: &str) -> Result<BTreeMap<TopicPartition, PartitionLag>> {
+    pub async fn consumer_lag(
+        &self,
+        group: &str,
+    ) -> Result<BTreeMap<TopicPartition, PartitionLag>> {
         let committed = self.list_group_offsets(group).await?;
         if committed.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let specs: Vec<(TopicPartition, OffsetSpec)> =
-            committed.keys().map(|tp| (tp.clone(), OffsetSpec::Latest)).collect();
+        let specs: Vec<(TopicPartition, OffsetSpec)> = committed
+            .keys()
+            .map(|tp| (tp.clone(), OffsetSpec::Latest))
+            .collect();
         let topics: Vec<String> = committed.keys().map(|tp| tp.topic.clone()).collect();
-        self.client().refresh_metadata(TopicsToRefresh::Some(topics)).await?;
+        self.client()
+            .refresh_metadata(TopicsToRefresh::Some(topics))
+            .await?;
         let ends = self.list_offsets(&specs).await?;
         Ok(committed
             .into_iter()

@@ -44,7 +44,7 @@ use crate::group::offsets::{self, CommitIdentity, OffsetAndMetadata};
 use crate::TopicPartition;
 
 use super::config::IsolationLevel;
-use super::{Consumer, ConsumerRecord, PartitionState};
+use super::{Consumer, ConsumerRecord};
 
 /// An item of a group consumer's stream: a record or a change of assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ fn builtin_assignor(name: &str) -> Option<Arc<dyn Assignor>> {
     Some(match name {
         "range" => Arc::new(RangeAssignor),
         "roundrobin" => Arc::new(RoundRobinAssignor),
-        "cooperative-sticky" => Arc::new(CooperativeStickyAssignor::default()),
+        "cooperative-sticky" => Arc::new(CooperativeStickyAssignor),
         _ => return None,
     })
 }
@@ -473,10 +473,7 @@ impl Consumer {
             offsets::fetch_committed(g.member.coordinator(), Some(added), require_stable).await?
         };
         for tp in added {
-            let state = self
-                .partitions
-                .entry(tp.clone())
-                .or_insert_with(PartitionState::default);
+            let state = self.partitions.entry(tp.clone()).or_default();
             if let Some(om) = committed.get(tp) {
                 state.position = Some(om.offset);
                 state.reset = None;

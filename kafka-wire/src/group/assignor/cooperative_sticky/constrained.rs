@@ -6,11 +6,11 @@
 //! quota: fewer than `min` are all kept; `max` or more keep `max` while fewer members than
 //! `P % N` have been given `max`; otherwise `min`. The owned partitions beyond the quota may be
 //! revoked. Members are visited in the order Java's `HashMap` iterates them, which decides who
-//! keeps `max` when more members own that many than may keep it. Then the unassigned partitions (by topic, partition) are dealt round-robin to the
-//! members below `min` (in member-id order), and once all have `min`, one each to the members at
-//! `min` that may still go up to `max`.
+//! keeps `max` when more members own that many than may keep it. Then the unassigned partitions
+//! (by topic, partition) are dealt round-robin to the members below `min` (in member-id order),
+//! and once all have `min`, one each to the members at `min` that may still go up to `max`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::group::{Group, Tp};
 
@@ -30,60 +30,41 @@ pub(super) fn assign(group: &Group<'_>) -> Result<Outcome, String> {
     let mut current_over_min = 0;
 
     let mut assignment: Vec<Vec<Tp>> = vec![Vec::new(); members];
-    let mut assigned: Vec<Vec<bool>> = group
-        .topics
-        .iter()
-        .map(|(_, count)| vec![false; usize::try_from(*count).unwrap_or(0)])
-        .collect();
+    let mut assigned: BTreeSet<Tp> = BTreeSet::new();
     // Owned partitions beyond their owner's quota: partition → owner.
     let mut maybe_revoked: BTreeMap<Tp, usize> = BTreeMap::new();
     // Members below `min`, and members at `min` that may still get one more.
     let mut under_min: Vec<usize> = Vec::new();
     let mut at_min: VecDeque<usize> = VecDeque::new();
 
-    let mut keep = |member: usize, partitions: &[Tp], assignment: &mut Vec<Vec<Tp>>| {
-        for &(t, p) in partitions {
-            if let Some(slot) = assigned
-                .get_mut(t)
-                .and_then(|v| v.get_mut(usize::try_from(p).unwrap_or(usize::MAX)))
-            {
-                *slot = true;
-            }
-        }
-        assignment[member].extend_from_slice(partitions);
-    };
-
     for &i in &group.java_order {
         // Java keeps the lowest partition numbers first, across topics.
         let mut owned = group.members[i].owned.clone();
         owned.sort_by_key(|&(t, p)| (p, t));
-        if owned.len() < min_quota {
-            keep(i, &owned, &mut assignment);
+        let quota = if owned.len() < min_quota {
             under_min.push(i);
+            owned.len()
         } else if owned.len() >= max_quota && current_over_min < expected_over_min {
             current_over_min += 1;
             if current_over_min == expected_over_min {
                 at_min.clear();
             }
-            keep(i, &owned[..max_quota], &mut assignment);
-            maybe_revoked.extend(owned[max_quota..].iter().map(|tp| (*tp, i)));
+            max_quota
         } else {
-            keep(i, &owned[..min_quota], &mut assignment);
-            maybe_revoked.extend(owned[min_quota..].iter().map(|tp| (*tp, i)));
             if current_over_min < expected_over_min {
                 at_min.push_back(i);
             }
-        }
+            min_quota
+        };
+        let (kept, surplus) = owned.split_at(quota);
+        assigned.extend(kept.iter().copied());
+        assignment[i].extend_from_slice(kept);
+        maybe_revoked.extend(surplus.iter().map(|tp| (*tp, i)));
     }
 
     let unassigned: Vec<Tp> = group
         .all_partitions()
-        .filter(|&(t, p)| {
-            let slot = assigned
-                .get(t)
-                .and_then(|v| v.get(usize::try_from(p).ok()?));
-            !slot.copied().unwrap_or(false)
-        })
+        .filter(|tp| !assigned.contains(tp))
         .collect();
     // Member indices follow member-id order; Java sorts both lists by member id.
     under_min.sort_unstable();
