@@ -11,6 +11,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
+pub mod group_member;
+
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::cluster::Client;
 use kafka_wire::protocol::messages::fetch_request::{FetchPartition, FetchTopic};

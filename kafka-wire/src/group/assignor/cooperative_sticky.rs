@@ -49,9 +49,18 @@ const DEFAULT_GENERATION: i32 = -1;
 /// left out of this rebalance's assignment; the owner revokes it, which triggers a follow-up
 /// rebalance in which it is assigned to its new owner.
 ///
+/// With identical subscriptions the assignment is the one Java computes, down to the order in
+/// which Java's `HashMap` visits the members (reproduced from the members' hash codes; members
+/// in the same hash bucket are taken in member-id order, as the order the coordinator listed
+/// them in is not known here).
+///
 /// Not implemented: rack-aware assignment (KIP-881) — `rack_id` is ignored, giving Java's
 /// assignment for unknown racks — and the general algorithm's preference for a partition's
-/// previous owner of an older generation.
+/// previous owner of an older generation. Deliberate differences from Java, for inputs Java
+/// treats inconsistently: conflicting claims are settled independently of member order (Java's
+/// outcome with three or more claimants depends on its map order), a member's generation is
+/// always its effective one (Java compares some claims against the raw subscription field),
+/// and a member with an empty subscription does not count as subscribed to everything.
 #[derive(Debug, Default, Clone)]
 pub struct CooperativeStickyAssignor;
 

@@ -213,29 +213,3 @@ fn members_are_visited_in_java_hash_map_order() {
     assert_eq!(order.len(), 13);
     assert_eq!(order.iter().collect::<BTreeSet<_>>().len(), 13);
 }
-
-#[test]
-fn zz_temporary_perf_probe() {
-    let t0 = std::time::Instant::now();
-    let names: Vec<String> = (0..100).map(|t| format!("topic{t:03}")).collect();
-    let per_topic: BTreeMap<String, i32> = names.iter().map(|t| (t.clone(), 1000)).collect();
-    let t: Vec<&str> = names.iter().map(String::as_str).collect();
-    let members: Vec<_> = (0..2000).map(|i| member(&format!("consumer{i:04}"), &t)).collect();
-    let out = CooperativeStickyAssignor.assign(&per_topic, &members).unwrap();
-    let rejoined: Vec<_> = members[1..].iter().map(|m| rejoin(m, &out[&m.member_id].partitions, 1)).collect();
-    CooperativeStickyAssignor.assign(&per_topic, &rejoined).unwrap();
-    eprintln!("constrained 100k partitions x 2000 members twice: {:?}", t0.elapsed());
-
-    let t0 = std::time::Instant::now();
-    let mut rng = Rng(5);
-    let names: Vec<String> = (0..30).map(|t| format!("topic{t:03}")).collect();
-    let per_topic: BTreeMap<String, i32> = names.iter().map(|t| (t.clone(), 100)).collect();
-    let members: Vec<_> = (0..300).map(|i| {
-        let t: Vec<&str> = names.iter().filter(|_| rng.below(3) == 0).map(String::as_str).collect();
-        member(&format!("consumer{i:04}"), &t)
-    }).collect();
-    let out = CooperativeStickyAssignor.assign(&per_topic, &members).unwrap();
-    let rejoined: Vec<_> = members[30..].iter().map(|m| rejoin(m, &out[&m.member_id].partitions, 1)).collect();
-    CooperativeStickyAssignor.assign(&per_topic, &rejoined).unwrap();
-    eprintln!("general 3000 partitions x 300 members twice: {:?}", t0.elapsed());
-}
