@@ -103,7 +103,7 @@ async fn coordinator_node_killed() {
     );
     assert_eq!(lost, 0);
     // The group's offsets survived the move: the committed positions cover everything.
-    let committed = admin.list_group_offsets(&group).await.unwrap();
+    let committed = admin.list_group_offsets(&group, None).await.unwrap();
     let total: i64 = committed.values().map(|o| o.offset).sum();
     assert_eq!(
         total, N as i64,

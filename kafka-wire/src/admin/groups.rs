@@ -185,12 +185,14 @@ impl Admin {
         Ok(())
     }
 
-    /// A group's committed offsets (every partition it committed for).
+    /// A group's committed offsets: for `partitions`, or every partition it committed for
+    /// when `None`.
     pub async fn list_group_offsets(
         &self,
         group: &str,
+        partitions: Option<&[TopicPartition]>,
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-        offsets::fetch_committed(&self.group_coordinator(group), None, false).await
+        offsets::fetch_committed(&self.group_coordinator(group), partitions, false).await
     }
 
     /// Set a group's committed offsets (the group must have no active members, as with
@@ -264,7 +266,7 @@ impl Admin {
         &self,
         group: &str,
     ) -> Result<BTreeMap<TopicPartition, PartitionLag>> {
-        let committed = self.list_group_offsets(group).await?;
+        let committed = self.list_group_offsets(group, None).await?;
         if committed.is_empty() {
             return Ok(BTreeMap::new());
         }

@@ -118,7 +118,7 @@ pub async fn commit(
                     Some(e) => e,
                 }
             }
-            Err(e) if e.is_retriable() || matches!(e, Error::Connection(_)) => e,
+            Err(e) if e.is_retriable() => e,
             Err(e) => return Err(e),
         };
         if Instant::now() + config.retry_backoff >= deadline {
@@ -263,7 +263,7 @@ pub async fn fetch_committed(
                     Some(e) => e,
                 }
             }
-            Err(e) if e.is_retriable() || matches!(e, Error::Connection(_)) => e,
+            Err(e) if e.is_retriable() => e,
             Err(e) => return Err(e),
         };
         if Instant::now() + config.retry_backoff >= deadline {
