@@ -305,7 +305,9 @@ async fn a_member_that_stops_polling_leaves_after_max_poll_interval() {
     config.set("max.poll.interval.ms", "2000").unwrap();
     config.set("session.timeout.ms", "6000").unwrap();
     config.set("heartbeat.interval.ms", "300").unwrap();
-    let mut slow = kafka_wire::consumer::Consumer::connect(config).await.unwrap();
+    let mut slow = kafka_wire::consumer::Consumer::connect(config)
+        .await
+        .unwrap();
     slow.subscribe([topic.clone()]).unwrap();
     let b = Member::start(&bootstrap, &group, &topic, &[]).await;
     // Poll until `slow` owns something, then stop polling (heartbeats go on in the background).
@@ -369,7 +371,9 @@ async fn tansu_join_split_commit_and_leave() {
     let admin = Admin::connect(ClientConfig::new(&bootstrap)).await.unwrap();
     // Named partitions: tansu answers OffsetFetch for "all partitions" with a null topics
     // array, which the schema forbids (docs/brokers.md); we report it as a decode error.
-    let tps: Vec<TopicPartition> = (0..PARTITIONS).map(|p| TopicPartition::new(&topic, p)).collect();
+    let tps: Vec<TopicPartition> = (0..PARTITIONS)
+        .map(|p| TopicPartition::new(&topic, p))
+        .collect();
     let committed = admin.list_group_offsets(&group, Some(&tps)).await.unwrap();
     let total: i64 = committed.values().map(|o| o.offset).sum();
     assert_eq!(total, N as i64, "committed offsets on tansu: {committed:?}");
