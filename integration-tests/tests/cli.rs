@@ -98,7 +98,10 @@ fn failures_are_one_line_and_non_zero() {
     let (code, _, err) = run(&["-b", "x", "-Y"], "");
     assert_eq!(code, 1);
     assert!(err.contains("unknown option -Y"), "{err}");
-    let (code, _, err) = run(&["-b", "127.0.0.1:1", "-G", "grp", "t"], "");
+    let (code, _, err) = run(&["-b", "127.0.0.1:1", "-G", "grp", "t", "-m", "2"], "");
     assert_eq!(code, 1);
-    assert!(err.contains("not supported yet"), "{err}");
+    assert!(err.starts_with("% ERROR: no broker is reachable"), "{err}");
+    let (code, _, err) = run(&["-b", "x", "-G", "grp", "t", "-o", "5"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("-o can only be beginning, end or stored"), "{err}");
 }
