@@ -103,5 +103,8 @@ fn failures_are_one_line_and_non_zero() {
     assert!(err.starts_with("% ERROR: no broker is reachable"), "{err}");
     let (code, _, err) = run(&["-b", "x", "-G", "grp", "t", "-o", "5"], "");
     assert_eq!(code, 1);
-    assert!(err.contains("-o can only be beginning, end or stored"), "{err}");
+    assert!(
+        err.contains("-o can only be beginning, end or stored"),
+        "{err}"
+    );
 }
