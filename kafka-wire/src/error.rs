@@ -206,6 +206,41 @@ pub enum Error {
     /// The client was asked for something it cannot do (a usage error).
     #[error("invalid request: {0}")]
     InvalidArgument(String),
+    /// A transaction failed. [`TransactionErrorKind`] says what to do: abort and retry the
+    /// transaction, or close the producer.
+    #[error("transaction {operation} failed ({kind}): {detail}")]
+    Transaction {
+        /// What was attempted (`commit_transaction`, `send`, …).
+        operation: &'static str,
+        /// How to recover.
+        kind: TransactionErrorKind,
+        /// The broker's error code, if one caused it.
+        code: Option<ErrorCode>,
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// How to recover from a failed transaction (the Java client's abortable vs fatal errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionErrorKind {
+    /// The transaction cannot commit: call `abort_transaction`, then retry the work in a new
+    /// transaction (records sent in this one are discarded; read_committed readers never see
+    /// them). Consumers should rewind to their committed offsets.
+    Abortable,
+    /// The producer can no longer be used (fenced by a newer instance with the same
+    /// `transactional.id`, its epoch was bumped by the coordinator, or it is not authorized):
+    /// close it; a new producer must `init_transactions` again.
+    Fatal,
+}
+
+impl std::fmt::Display for TransactionErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransactionErrorKind::Abortable => "abortable: abort the transaction and retry it",
+            TransactionErrorKind::Fatal => "fatal: close this producer and create a new one",
+        })
+    }
 }
 
 impl Error {
@@ -228,10 +263,19 @@ impl Error {
         }
     }
 
+    /// For a failed transaction, how to recover.
+    pub fn transaction_kind(&self) -> Option<TransactionErrorKind> {
+        match self {
+            Error::Transaction { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
     /// The Kafka error code, if the broker returned one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Error::Kafka { code, .. } => Some(*code),
+            Error::Transaction { code, .. } => *code,
             Error::Timeout { last, .. } => last.code(),
             _ => None,
         }

@@ -39,5 +39,5 @@ pub mod producer;
 pub mod protocol;
 mod topic_partition;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, TransactionErrorKind};
 pub use topic_partition::TopicPartition;

@@ -40,7 +40,7 @@ use crate::group::assignor::{
 };
 use crate::group::member::{GroupMember, MemberConfig};
 use crate::group::membership::MembershipConfig;
-use crate::group::offsets::{self, CommitIdentity, OffsetAndMetadata};
+use crate::group::offsets::{self, CommitIdentity, ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::TopicPartition;
 
 use super::config::IsolationLevel;
@@ -263,9 +263,14 @@ impl Consumer {
         Ok(self.group_ref()?.committer.clone())
     }
 
-    /// The group membership for transactional offset commits (KIP-447), if subscribed.
-    pub fn group_metadata(&self) -> Option<CommitIdentity> {
-        self.group.as_ref().map(|g| g.member.identity())
+    /// The group and this member's generation, for committing offsets in a transaction
+    /// (KIP-447; pass it to `Producer::send_offsets_to_transaction`), if subscribed.
+    pub fn group_metadata(&self) -> Option<ConsumerGroupMetadata> {
+        let g = self.group.as_deref()?;
+        Some(ConsumerGroupMetadata {
+            group_id: g.member.coordinator().key().to_owned(),
+            member: g.member.identity(),
+        })
     }
 
     fn group_ref(&self) -> Result<&GroupState> {

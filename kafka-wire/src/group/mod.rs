@@ -14,4 +14,4 @@ pub mod offsets;
 
 pub use assignor::{Assignment, Assignor, RebalanceProtocol, Subscription};
 pub use member::{GroupMember, MemberConfig};
-pub use offsets::{CommitIdentity, OffsetAndMetadata};
+pub use offsets::{CommitIdentity, ConsumerGroupMetadata, OffsetAndMetadata};

@@ -62,6 +62,17 @@ impl CommitIdentity {
     }
 }
 
+/// What a transactional producer needs to commit offsets for a consumer group in a transaction
+/// (KIP-447): the group and the member's current generation, so the coordinator can fence a
+/// zombie whose partitions were reassigned. Java's `ConsumerGroupMetadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupMetadata {
+    /// `group.id`.
+    pub group_id: String,
+    /// The member's generation, member id and instance id.
+    pub member: CommitIdentity,
+}
+
 /// OffsetCommit v10 addresses topics by id; this client sends names (v9 and below).
 const MAX_OFFSET_COMMIT_VERSION: i16 = 9;
 /// OffsetFetch v8 batches groups; one group per request keeps v7's shape.

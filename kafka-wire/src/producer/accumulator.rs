@@ -174,6 +174,15 @@ impl Accumulator {
         Some(batch)
     }
 
+    /// Take every queued batch (a transaction is aborted: they must not be sent).
+    pub fn drain_all(&mut self) -> Vec<ProducerBatch> {
+        self.records = 0;
+        std::mem::take(&mut self.queues)
+            .into_values()
+            .flatten()
+            .collect()
+    }
+
     /// Put a batch back to be retried, before every batch with a later (or no) sequence.
     pub fn requeue(&mut self, batch: ProducerBatch) {
         self.records += batch.records.len();

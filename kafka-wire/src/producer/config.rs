@@ -68,6 +68,11 @@ pub struct ProducerConfig {
     /// `partitioner.ignore.keys` (default false): when true, keyed records are partitioned like
     /// keyless ones (sticky) instead of by the hash of their key.
     pub partitioner_ignore_keys: bool,
+    /// `transactional.id`: makes the producer transactional (implies idempotence).
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms` (default 60 000): the coordinator aborts a transaction open
+    /// longer than this.
+    pub transaction_timeout: Duration,
     idempotence_explicit: bool,
 }
 
@@ -89,6 +94,8 @@ impl Default for ProducerConfig {
             adaptive_partitioning: true,
             partitioner_availability_timeout: Duration::ZERO,
             partitioner_ignore_keys: false,
+            transactional_id: None,
+            transaction_timeout: Duration::from_millis(60_000),
             idempotence_explicit: false,
         }
     }
@@ -106,6 +113,8 @@ pub const PRODUCER_KEYS: &[&str] = &[
     "delivery.timeout.ms",
     "retries",
     "enable.idempotence",
+    "transactional.id",
+    "transaction.timeout.ms",
     "max.request.size",
     "partitioner.adaptive.partitioning.enable",
     "partitioner.availability.timeout.ms",
@@ -180,6 +189,10 @@ impl ProducerConfig {
                 self.idempotence_explicit = true;
             }
             "max.request.size" => self.max_request_size = number(key, value, "bytes")?,
+            "transactional.id" => {
+                self.transactional_id = (!value.trim().is_empty()).then(|| value.trim().to_owned())
+            }
+            "transaction.timeout.ms" => self.transaction_timeout = ms(value)?,
             "partitioner.adaptive.partitioning.enable" => {
                 self.adaptive_partitioning = boolean(key, value)?
             }
@@ -215,6 +228,22 @@ impl ProducerConfig {
         } else {
             None
         };
+        if self.transactional_id.is_some() {
+            if !self.enable_idempotence {
+                return Err(invalid(
+                    "enable.idempotence",
+                    "false",
+                    "true (or unset) when transactional.id is set",
+                ));
+            }
+            if let Some((key, expected)) = conflict {
+                return Err(invalid(
+                    key,
+                    "(conflicting)",
+                    &format!("{expected} when transactional.id is set"),
+                ));
+            }
+        }
         if let (true, Some((key, expected))) = (self.enable_idempotence, conflict) {
             if self.idempotence_explicit {
                 return Err(invalid(

@@ -30,6 +30,8 @@ pub mod idempotence;
 pub mod partitioner;
 mod record;
 mod sender;
+pub mod transaction_manager;
+mod transactions;
 
 pub use config::{Acks, ProducerConfig, PRODUCER_KEYS};
 pub use record::{DeliveryFuture, ProducerRecord, RecordMetadata};
@@ -41,6 +43,7 @@ use std::time::Instant;
 
 use tokio::sync::{oneshot, Notify, Semaphore};
 
+use crate::cluster::coordinator::{Coordinator, CoordinatorType};
 use crate::cluster::{Client, TopicMetadata};
 use crate::error::{Error, Result};
 use crate::protocol::record_batch::Record;
@@ -49,6 +52,7 @@ use crate::TopicPartition;
 use accumulator::Accumulator;
 use idempotence::IdempotenceState;
 use partitioner::{DefaultPartitioner, Partitioner, TopicInfo};
+use transaction_manager::TransactionManager;
 
 pub(crate) struct Shared {
     client: Client,
@@ -63,6 +67,14 @@ pub(crate) struct Shared {
     flushes: AtomicUsize,
     closing: AtomicBool,
     refreshing: AtomicBool,
+    /// Set for a transactional producer (`transactional.id`).
+    txn: Option<Txn>,
+}
+
+/// A transactional producer's state and coordinator.
+pub(crate) struct Txn {
+    manager: Mutex<TransactionManager>,
+    coordinator: Coordinator,
 }
 
 impl Shared {
@@ -72,6 +84,31 @@ impl Shared {
 
     fn idem(&self) -> std::sync::MutexGuard<'_, IdempotenceState> {
         self.idempotence.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The transaction manager, for a transactional producer.
+    fn tm(&self) -> Option<std::sync::MutexGuard<'_, TransactionManager>> {
+        self.txn
+            .as_ref()
+            .map(|t| t.manager.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// A record of the current transaction could not be delivered: the transaction cannot
+    /// commit (or, for fencing codes, the producer is done).
+    fn note_txn_failure(&self, code: Option<ErrorCode>, err: &Error) {
+        if let Some(mut tm) = self.tm() {
+            match code {
+                Some(code) => {
+                    tm.fail("send", code, Some(err.to_string()));
+                }
+                None => tm.record(Error::Transaction {
+                    operation: "send",
+                    kind: crate::error::TransactionErrorKind::Abortable,
+                    code: err.code(),
+                    detail: format!("a record of the transaction was not delivered: {err}"),
+                }),
+            }
+        }
     }
 
     fn accumulator_len(&self) -> usize {
@@ -124,6 +161,10 @@ impl Producer {
         config.validate()?;
         let client = Client::connect(config.client.clone()).await?;
         client.set_allow_auto_topic_creation(true);
+        let txn = config.transactional_id.as_ref().map(|id| Txn {
+            manager: Mutex::new(TransactionManager::new(id.clone())),
+            coordinator: Coordinator::new(client.clone(), CoordinatorType::Transaction, id.clone()),
+        });
         let shared = Arc::new(Shared {
             client,
             partitioner: DefaultPartitioner::from_config(&config),
@@ -136,6 +177,7 @@ impl Producer {
             flushes: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             refreshing: AtomicBool::new(false),
+            txn,
             config,
         });
         tokio::spawn(sender::run(shared.clone()));
@@ -187,6 +229,12 @@ impl Producer {
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let (tx, rx) = oneshot::channel();
         let tp = TopicPartition::new(record.topic, partition);
+        if let Some(mut tm) = shared.tm() {
+            if let Err(e) = tm.add_partition(&tp) {
+                shared.release(size);
+                return Err(e);
+            }
+        }
         let wake = shared.acc().append(
             &tp,
             Record {

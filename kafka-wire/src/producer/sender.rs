@@ -51,7 +51,16 @@ pub(super) async fn run(shared: Arc<Shared>) {
     loop {
         let now = Instant::now();
         expire(&shared, now);
-        if shared.config.enable_idempotence && in_flight.values().all(|n| *n == 0) {
+        if shared.txn.is_some() {
+            // Partitions must join the transaction before their batches are sent.
+            let to_add = shared.tm().and_then(|mut tm| tm.take_partitions_to_add());
+            if let Some(tps) = to_add {
+                if super::transactions::add_partitions(&shared, tps).await {
+                    tokio::time::sleep(shared.config.client.retry_backoff).await;
+                }
+                continue;
+            }
+        } else if shared.config.enable_idempotence && in_flight.values().all(|n| *n == 0) {
             let needs_id = {
                 let s = shared.idem();
                 s.identity().is_none() || s.bump_needed()
@@ -141,6 +150,12 @@ async fn init_producer_id(shared: &Shared) -> Result<(), Error> {
         producer_id: response.producer_id,
         epoch: response.producer_epoch,
     };
+    apply_identity(shared, id);
+    Ok(())
+}
+
+/// Use a (new or bumped) producer id and epoch: unacknowledged batches are renumbered.
+pub(super) fn apply_identity(shared: &Shared, id: ProducerIdAndEpoch) {
     tracing::debug!(?id, "producer id assigned");
     let renumbered = shared.idem().set_identity(id);
     let mut acc = shared.acc();
@@ -155,7 +170,6 @@ async fn init_producer_id(shared: &Shared) -> Result<(), Error> {
             },
         );
     }
-    Ok(())
 }
 
 fn expire(shared: &Shared, now: Instant) {
@@ -175,6 +189,7 @@ fn expire(shared: &Shared, now: Instant) {
             )),
         };
         shared.release(batch.size);
+        shared.note_txn_failure(None, &err);
         batch.fail(err);
     }
 }
@@ -238,6 +253,9 @@ fn send_round(
         }
         if routes.get(&tp).is_some_and(|(n, _)| *n != node) {
             continue; // the leader moved: let the batches in flight to the old one finish first
+        }
+        if shared.tm().is_some_and(|tm| !tm.may_send(&tp)) {
+            continue; // not in the transaction yet (AddPartitionsToTxn pending)
         }
         let mut acc = shared.acc();
         let entry = by_node.entry(node).or_default();
@@ -307,6 +325,7 @@ fn encode(shared: &Shared, batch: &mut ProducerBatch) -> Result<bytes::Bytes, Er
         producer_epoch: batch.sequence.map_or(-1, |s| s.id.epoch),
         base_sequence: batch.sequence.map_or(-1, |s| s.base_sequence),
         records: std::mem::take(&mut batch.records),
+        is_transactional: shared.txn.is_some(),
         ..RecordBatch::default()
     };
     let encoded =
@@ -400,6 +419,11 @@ async fn start_produce(
     if batches.iter().any(|b| topic_id(&b.tp.topic) == Uuid::ZERO) {
         version = version.min(12);
     }
+    if shared.txn.is_some() {
+        // Transaction version 1: partitions are added explicitly (AddPartitionsToTxn), so
+        // Produce must stay below v12, which means "added implicitly" (KIP-890).
+        version = version.min(11);
+    }
     let mut topics: BTreeMap<String, Vec<PartitionProduceData>> = BTreeMap::new();
     for batch in batches.iter_mut() {
         let records = encode(shared, batch)?;
@@ -413,6 +437,7 @@ async fn start_produce(
             });
     }
     let request = ProduceRequest {
+        transactional_id: shared.config.transactional_id.clone(),
         acks: shared.config.acks.wire(),
         timeout_ms: i32::try_from(shared.config.client.request_timeout.as_millis())
             .unwrap_or(i32::MAX),
@@ -560,6 +585,12 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
     let err = err.unwrap_or_else(|| Error::kafka("Produce", batch.tp.to_string(), code, None));
     match outcome {
         BatchOutcome::AlreadyWritten => succeed(shared, batch, -1, -1),
+        BatchOutcome::BumpEpochThenRetry if shared.txn.is_some() => {
+            // A transactional producer bumps its epoch only when the transaction is aborted.
+            shared.release(batch.size);
+            shared.note_txn_failure(Some(code), &err);
+            batch.fail(err);
+        }
         BatchOutcome::Retry | BatchOutcome::BumpEpochThenRetry => {
             let expired = batch.created.elapsed() >= shared.config.delivery_timeout;
             if expired || batch.attempts >= shared.config.retries {
@@ -567,6 +598,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
                     shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
                 }
                 shared.release(batch.size);
+                shared.note_txn_failure(None, &err);
                 batch.fail(err);
                 return;
             }
@@ -577,6 +609,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
         }
         BatchOutcome::Fail(_) => {
             shared.release(batch.size);
+            shared.note_txn_failure(Some(code), &err);
             batch.fail(err);
         }
     }

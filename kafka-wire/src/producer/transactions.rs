@@ -1,0 +1,475 @@
+//! The transactional producer's requests (transaction version 1: partitions are added with
+//! AddPartitionsToTxn before their batches are sent): InitProducerId for a `transactional.id`,
+//! AddPartitionsToTxn, AddOffsetsToTxn + TxnOffsetCommit (KIP-447), EndTxn. The decisions are
+//! made by [`TransactionManager`](super::transaction_manager::TransactionManager); this file
+//! only sends and waits.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::cluster::coordinator::{Coordinator, CoordinatorType};
+use crate::error::{Error, Result, TransactionErrorKind};
+use crate::group::{ConsumerGroupMetadata, OffsetAndMetadata};
+use crate::protocol::messages::add_offsets_to_txn_request::AddOffsetsToTxnRequest;
+use crate::protocol::messages::add_partitions_to_txn_request::{
+    AddPartitionsToTxnRequest, AddPartitionsToTxnTopic,
+};
+use crate::protocol::messages::end_txn_request::EndTxnRequest;
+use crate::protocol::messages::init_producer_id_request::InitProducerIdRequest;
+use crate::protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
+use crate::protocol::ErrorCode;
+use crate::TopicPartition;
+
+use super::idempotence::ProducerIdAndEpoch;
+use super::transaction_manager::{classify, EndAction, TxnErrorClass, TxnState};
+use super::{Producer, Shared, Txn};
+
+/// Transaction version 1 request versions (the next ones mean transaction version 2, KIP-890).
+const MAX_ADD_PARTITIONS_VERSION: i16 = 3;
+const MAX_ADD_OFFSETS_VERSION: i16 = 3;
+const MAX_END_TXN_VERSION: i16 = 4;
+const MAX_TXN_OFFSET_COMMIT_VERSION: i16 = 4;
+
+fn txn<'a>(shared: &'a Shared, operation: &'static str) -> Result<&'a Txn> {
+    shared.txn.as_ref().ok_or_else(|| {
+        Error::InvalidArgument(format!("{operation} needs transactional.id to be set"))
+    })
+}
+
+fn identity(shared: &Shared, operation: &'static str) -> Result<ProducerIdAndEpoch> {
+    shared
+        .idem()
+        .identity()
+        .ok_or_else(|| Error::InvalidArgument(format!("{operation}: call init_transactions first")))
+}
+
+/// Retry `attempt` while it answers a retriable class, until `max.block.ms`.
+async fn with_retries<T, F, Fut>(
+    shared: &Shared,
+    operation: &'static str,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<std::result::Result<T, ErrorCode>>>,
+{
+    let deadline = Instant::now() + shared.config.max_block;
+    let backoff = shared.config.client.retry_backoff;
+    let coordinator = txn(shared, operation).map(|t| &t.coordinator).ok();
+    loop {
+        let last = match attempt().await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(code)) => match classify(code) {
+                TxnErrorClass::Retry => Error::kafka(operation, "transaction", code, None),
+                TxnErrorClass::FindCoordinator => {
+                    if let Some(c) = coordinator {
+                        c.mark_unknown();
+                    }
+                    Error::kafka(operation, "transaction", code, None)
+                }
+                _ => {
+                    let err = match shared.tm() {
+                        Some(mut tm) => tm.fail(operation, code, None),
+                        None => Error::kafka(operation, "transaction", code, None),
+                    };
+                    return Err(err);
+                }
+            },
+            Err(e) if e.is_retriable() || matches!(e, Error::Connection(_)) => e,
+            Err(e) => return Err(e),
+        };
+        if Instant::now() + backoff >= deadline {
+            return Err(Error::Timeout {
+                operation,
+                timeout: shared.config.max_block,
+                last: Box::new(last),
+            });
+        }
+        tracing::debug!(operation, error = %last, "retrying");
+        tokio::time::sleep(backoff).await;
+    }
+}
+
+/// InitProducerId for the `transactional.id`: a new epoch (fencing older instances), or, with
+/// `bump`, the next epoch of the current id after an abort (KIP-360).
+async fn init_producer_id(shared: &Shared, bump: bool) -> Result<()> {
+    let t = txn(shared, "init_transactions")?;
+    let current = if bump { shared.idem().identity() } else { None };
+    let request = InitProducerIdRequest {
+        transactional_id: Some(t.coordinator.key().to_owned()),
+        transaction_timeout_ms: i32::try_from(shared.config.transaction_timeout.as_millis())
+            .unwrap_or(i32::MAX),
+        producer_id: current.map_or(-1, |c| c.producer_id),
+        producer_epoch: current.map_or(-1, |c| c.epoch),
+        ..Default::default()
+    };
+    let response = with_retries(shared, "init_transactions", || async {
+        let r = t
+            .coordinator
+            .send_versioned(i16::MAX, |v| {
+                let mut r = request.clone();
+                if v < 3 {
+                    r.producer_id = -1;
+                    r.producer_epoch = -1;
+                }
+                r
+            })
+            .await?;
+        Ok(match ErrorCode(r.error_code) {
+            ErrorCode::NONE => Ok(r),
+            code => Err(code),
+        })
+    })
+    .await?;
+    super::sender::apply_identity(
+        shared,
+        ProducerIdAndEpoch {
+            producer_id: response.producer_id,
+            epoch: response.producer_epoch,
+        },
+    );
+    Ok(())
+}
+
+/// Send one AddPartitionsToTxn for `tps` (called by the sender). Returns whether the sender
+/// should back off before the next attempt (retriable failure).
+pub(super) async fn add_partitions(shared: &Shared, tps: Vec<TopicPartition>) -> bool {
+    let Some(t) = shared.txn.as_ref() else {
+        return false;
+    };
+    let Some(id) = shared.idem().identity() else {
+        return true;
+    };
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for tp in &tps {
+        by_topic.entry(&tp.topic).or_default().push(tp.partition);
+    }
+    let request = AddPartitionsToTxnRequest {
+        v3_and_below_transactional_id: t.coordinator.key().to_owned(),
+        v3_and_below_producer_id: id.producer_id,
+        v3_and_below_producer_epoch: id.epoch,
+        v3_and_below_topics: by_topic
+            .into_iter()
+            .map(|(name, partitions)| AddPartitionsToTxnTopic {
+                name: name.to_owned(),
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let results: Vec<(TopicPartition, ErrorCode)> = match t
+        .coordinator
+        .send_versioned(MAX_ADD_PARTITIONS_VERSION, |_| request)
+        .await
+    {
+        Ok(resp) => {
+            let mut out = Vec::new();
+            for topic in resp.results_by_topic_v3_and_below {
+                for p in topic.results_by_partition {
+                    out.push((
+                        TopicPartition::new(topic.name.clone(), p.partition_index),
+                        ErrorCode(p.partition_error_code),
+                    ));
+                }
+            }
+            if out.is_empty() && resp.error_code != 0 {
+                out = tps
+                    .iter()
+                    .map(|tp| (tp.clone(), ErrorCode(resp.error_code)))
+                    .collect();
+            }
+            out
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "AddPartitionsToTxn failed; retrying");
+            t.coordinator.mark_unknown();
+            tps.iter()
+                .map(|tp| (tp.clone(), ErrorCode::COORDINATOR_NOT_AVAILABLE))
+                .collect()
+        }
+    };
+    let Some(mut tm) = shared.tm() else {
+        return false;
+    };
+    match tm.on_partitions_added(&results) {
+        None => {
+            shared.wake.notify_one();
+            false
+        }
+        Some((TxnErrorClass::Retry, _)) => true,
+        Some((TxnErrorClass::FindCoordinator, _)) => {
+            t.coordinator.mark_unknown();
+            true
+        }
+        Some((_, code)) => {
+            let err = tm.fail("send", code, Some("AddPartitionsToTxn".into()));
+            tracing::warn!(error = %err, "transaction failed");
+            false
+        }
+    }
+}
+
+impl Producer {
+    /// Register the `transactional.id` with its coordinator: fences any older producer with the
+    /// same id (its next transactional request fails as fenced) and completes or aborts a
+    /// transaction it left open. Call once, before the first transaction.
+    pub async fn init_transactions(&self) -> Result<()> {
+        let shared = &self.shared;
+        txn(shared, "init_transactions")?;
+        if let Some(mut tm) = shared.tm() {
+            tm.transition("init_transactions", TxnState::Initializing)?;
+        }
+        match init_producer_id(shared, false).await {
+            Ok(()) => {
+                if let Some(mut tm) = shared.tm() {
+                    tm.transition("init_transactions", TxnState::Ready)?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(mut tm) = shared.tm() {
+                    if e.transaction_kind().is_none() {
+                        // Not initialized: let the caller try again.
+                        let _ = tm.transition("init_transactions", TxnState::AbortableError);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Start a transaction: records sent until commit or abort belong to it.
+    pub fn begin_transaction(&self) -> Result<()> {
+        let shared = &self.shared;
+        txn(shared, "begin_transaction")?;
+        match shared.tm() {
+            Some(mut tm) => tm.transition("begin_transaction", TxnState::InTransaction),
+            None => Ok(()),
+        }
+    }
+
+    /// Commit a consumer group's offsets as part of the transaction (consume–transform–produce):
+    /// they become visible only if the transaction commits. `group` carries the member's
+    /// generation, so a member whose partitions were reassigned is fenced (KIP-447).
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+        group: &ConsumerGroupMetadata,
+    ) -> Result<()> {
+        let shared = &self.shared;
+        let t = txn(shared, "send_offsets_to_transaction")?;
+        if let Some(tm) = shared.tm() {
+            tm.ensure_in_transaction("send_offsets_to_transaction")?;
+        }
+        let id = identity(shared, "send_offsets_to_transaction")?;
+        let added = shared.tm().is_some_and(|tm| tm.offsets_added());
+        if !added {
+            let request = AddOffsetsToTxnRequest {
+                transactional_id: t.coordinator.key().to_owned(),
+                producer_id: id.producer_id,
+                producer_epoch: id.epoch,
+                group_id: group.group_id.clone(),
+                ..Default::default()
+            };
+            with_retries(shared, "send_offsets_to_transaction", || async {
+                let r = t
+                    .coordinator
+                    .send_versioned(MAX_ADD_OFFSETS_VERSION, |_| request.clone())
+                    .await?;
+                Ok(match ErrorCode(r.error_code) {
+                    ErrorCode::NONE => Ok(()),
+                    code => Err(code),
+                })
+            })
+            .await?;
+            if let Some(mut tm) = shared.tm() {
+                tm.mark_offsets_added();
+            }
+        }
+        // TxnOffsetCommit goes to the group's coordinator.
+        let group_coordinator = Coordinator::new(
+            shared.client.clone(),
+            CoordinatorType::Group,
+            group.group_id.clone(),
+        );
+        let mut topics: Vec<TxnOffsetCommitRequestTopic> = Vec::new();
+        for (tp, om) in offsets {
+            if topics.last().is_none_or(|t| t.name != tp.topic) {
+                topics.push(TxnOffsetCommitRequestTopic {
+                    name: tp.topic.clone(),
+                    ..Default::default()
+                });
+            }
+            if let Some(topic) = topics.last_mut() {
+                topic.partitions.push(TxnOffsetCommitRequestPartition {
+                    partition_index: tp.partition,
+                    committed_offset: om.offset,
+                    committed_leader_epoch: om.leader_epoch.unwrap_or(-1),
+                    committed_metadata: Some(om.metadata.clone().unwrap_or_default()),
+                    ..Default::default()
+                });
+            }
+        }
+        let request = TxnOffsetCommitRequest {
+            transactional_id: t.coordinator.key().to_owned(),
+            group_id: group.group_id.clone(),
+            producer_id: id.producer_id,
+            producer_epoch: id.epoch,
+            generation_id_or_member_epoch: group.member.generation_id,
+            member_id: group.member.member_id.clone(),
+            group_instance_id: group.member.group_instance_id.clone(),
+            topics,
+            ..Default::default()
+        };
+        with_retries(shared, "send_offsets_to_transaction", || async {
+            let r = group_coordinator
+                .send_versioned(MAX_TXN_OFFSET_COMMIT_VERSION, |v| {
+                    let mut r = request.clone();
+                    if v < 3 {
+                        r.generation_id_or_member_epoch = -1;
+                        r.member_id.clear();
+                        r.group_instance_id = None;
+                    }
+                    if v < 2 {
+                        for t in &mut r.topics {
+                            for p in &mut t.partitions {
+                                p.committed_leader_epoch = -1;
+                            }
+                        }
+                    }
+                    r
+                })
+                .await?;
+            let worst = r
+                .topics
+                .iter()
+                .flat_map(|t| t.partitions.iter())
+                .map(|p| ErrorCode(p.error_code))
+                .find(|c| !c.is_ok());
+            Ok(match worst {
+                None => Ok(()),
+                Some(code) => {
+                    group_coordinator.check(code);
+                    Err(code)
+                }
+            })
+        })
+        .await
+    }
+
+    /// Wait until every record of the transaction is acknowledged (or the transaction failed).
+    async fn drain_transaction(&self) {
+        let shared = &self.shared;
+        shared
+            .flushes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        loop {
+            let idle = shared.idle.notified();
+            shared.wake.notify_one();
+            let done = shared.accumulator_len() == 0
+                && shared.memory.available_permits()
+                    >= shared
+                        .config
+                        .buffer_memory
+                        .min(tokio::sync::Semaphore::MAX_PERMITS);
+            let failed = shared.tm().is_some_and(|tm| {
+                matches!(tm.state(), TxnState::AbortableError | TxnState::FatalError)
+            });
+            if done || failed {
+                break;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), idle).await;
+        }
+        shared
+            .flushes
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Commit the transaction: waits for every record sent in it, then EndTxn(commit). On an
+    /// abortable error call [`Producer::abort_transaction`]; on a fatal one close the producer.
+    pub async fn commit_transaction(&self) -> Result<()> {
+        let shared = &self.shared;
+        txn(shared, "commit_transaction")?;
+        self.drain_transaction().await;
+        let action = match shared.tm() {
+            Some(mut tm) => tm.begin_commit()?,
+            None => EndAction::Local,
+        };
+        if action == EndAction::SendEndTxn {
+            self.end_txn("commit_transaction", true).await?;
+        }
+        if let Some(mut tm) = shared.tm() {
+            tm.transition("commit_transaction", TxnState::Ready)?;
+        }
+        Ok(())
+    }
+
+    /// Abort the transaction: records not sent yet are dropped (their delivery futures fail),
+    /// then EndTxn(abort) makes the broker write abort markers; read_committed consumers never
+    /// see the transaction's records.
+    pub async fn abort_transaction(&self) -> Result<()> {
+        let shared = &self.shared;
+        txn(shared, "abort_transaction")?;
+        let action = match shared.tm() {
+            Some(mut tm) => tm.begin_abort()?,
+            None => EndAction::Local,
+        };
+        // Unsent batches never go out; in-flight ones finish (their partitions were added).
+        let dropped = shared.acc().drain_all();
+        for batch in dropped {
+            if let Some(seq) = batch.sequence {
+                shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
+            }
+            shared.release(batch.size);
+            batch.fail(Error::Transaction {
+                operation: "send",
+                kind: TransactionErrorKind::Abortable,
+                code: None,
+                detail: "the transaction was aborted before this record was sent".into(),
+            });
+        }
+        self.drain_transaction().await;
+        if action == EndAction::SendEndTxn {
+            self.end_txn("abort_transaction", false).await?;
+        }
+        // Sequences of abandoned batches are gone: continue under a bumped epoch (KIP-360).
+        let bump = shared.idem().bump_needed();
+        if bump {
+            if let Some(mut tm) = shared.tm() {
+                tm.transition("abort_transaction", TxnState::Initializing)?;
+            }
+            init_producer_id(shared, true).await?;
+        }
+        if let Some(mut tm) = shared.tm() {
+            tm.transition("abort_transaction", TxnState::Ready)?;
+        }
+        Ok(())
+    }
+
+    async fn end_txn(&self, operation: &'static str, commit: bool) -> Result<()> {
+        let shared = &self.shared;
+        let t = txn(shared, operation)?;
+        let id = identity(shared, operation)?;
+        let request = EndTxnRequest {
+            transactional_id: t.coordinator.key().to_owned(),
+            producer_id: id.producer_id,
+            producer_epoch: id.epoch,
+            committed: commit,
+            ..Default::default()
+        };
+        with_retries(shared, operation, || async {
+            let r = t
+                .coordinator
+                .send_versioned(MAX_END_TXN_VERSION, |_| request.clone())
+                .await?;
+            Ok(match ErrorCode(r.error_code) {
+                ErrorCode::NONE => Ok(()),
+                code => Err(code),
+            })
+        })
+        .await
+    }
+}
