@@ -12,6 +12,8 @@ pub struct ApiVersions {
     pub broker: BTreeMap<i16, (i16, i16)>,
     /// Chosen version for each API both sides speak.
     pub chosen: BTreeMap<ApiKey, i16>,
+    /// Cluster-wide finalized feature levels (KIP-584), e.g. `transaction.version` → 2.
+    pub finalized_features: BTreeMap<String, i16>,
 }
 
 impl ApiVersions {
@@ -32,7 +34,25 @@ impl ApiVersions {
                 }
             }
         }
-        ApiVersions { broker, chosen }
+        let finalized_features = if response.finalized_features_epoch >= 0 {
+            response
+                .finalized_features
+                .iter()
+                .map(|f| (f.name.clone(), f.max_version_level))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        ApiVersions {
+            broker,
+            chosen,
+            finalized_features,
+        }
+    }
+
+    /// The finalized level of a cluster feature (0 when the broker does not report it).
+    pub fn feature_level(&self, name: &str) -> i16 {
+        self.finalized_features.get(name).copied().unwrap_or(0)
     }
 
     /// The version to use for `api`, if both sides speak one.

@@ -419,7 +419,7 @@ async fn start_produce(
     if batches.iter().any(|b| topic_id(&b.tp.topic) == Uuid::ZERO) {
         version = version.min(12);
     }
-    if shared.txn.is_some() {
+    if shared.tm().is_some_and(|tm| !tm.is_version2()) {
         // Transaction version 1: partitions are added explicitly (AddPartitionsToTxn), so
         // Produce must stay below v12, which means "added implicitly" (KIP-890).
         version = version.min(11);

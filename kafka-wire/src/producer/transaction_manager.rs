@@ -149,6 +149,9 @@ pub struct TransactionManager {
     partitions: BTreeSet<TopicPartition>,
     /// AddOffsetsToTxn succeeded in this transaction.
     offsets_added: bool,
+    /// Transaction version 2 (KIP-890): partitions join implicitly with Produce v12+, offsets
+    /// with TxnOffsetCommit v5, and every EndTxn bumps the epoch.
+    version2: bool,
 }
 
 impl TransactionManager {
@@ -162,7 +165,18 @@ impl TransactionManager {
             pending_partitions: BTreeSet::new(),
             partitions: BTreeSet::new(),
             offsets_added: false,
+            version2: false,
         }
+    }
+
+    /// Use transaction version 2 (the coordinator finalized `transaction.version` >= 2).
+    pub fn set_version2(&mut self, on: bool) {
+        self.version2 = on;
+    }
+
+    /// Whether transaction version 2 is in use.
+    pub fn is_version2(&self) -> bool {
+        self.version2
     }
 
     /// The `transactional.id`.
@@ -297,6 +311,13 @@ impl TransactionManager {
     /// A record for `tp` is being sent: it joins the transaction.
     pub fn add_partition(&mut self, tp: &TopicPartition) -> Result<(), Error> {
         self.ensure_in_transaction("send")?;
+        if self.version2 {
+            // Produce v12+ adds the partition to the transaction itself.
+            if !self.partitions.contains(tp) {
+                self.partitions.insert(tp.clone());
+            }
+            return Ok(());
+        }
         if !self.partitions.contains(tp) && !self.pending_partitions.contains(tp) {
             self.new_partitions.insert(tp.clone());
         }
@@ -437,6 +458,18 @@ mod tests {
             !tm.may_send(&tp(0)),
             "a new transaction adds partitions again"
         );
+    }
+
+    #[test]
+    fn version2_adds_partitions_implicitly() {
+        let mut tm = ready();
+        tm.set_version2(true);
+        tm.transition("begin", TxnState::InTransaction)
+            .expect("begin");
+        tm.add_partition(&tp(0)).expect("add");
+        assert!(tm.may_send(&tp(0)), "no AddPartitionsToTxn under version 2");
+        assert!(tm.take_partitions_to_add().is_none());
+        assert_eq!(tm.begin_commit().expect("commit"), EndAction::SendEndTxn);
     }
 
     #[test]

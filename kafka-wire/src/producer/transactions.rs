@@ -29,8 +29,28 @@ use super::{Producer, Shared, Txn};
 /// Transaction version 1 request versions (the next ones mean transaction version 2, KIP-890).
 const MAX_ADD_PARTITIONS_VERSION: i16 = 3;
 const MAX_ADD_OFFSETS_VERSION: i16 = 3;
-const MAX_END_TXN_VERSION: i16 = 4;
-const MAX_TXN_OFFSET_COMMIT_VERSION: i16 = 4;
+const V1_MAX_END_TXN_VERSION: i16 = 4;
+const V1_MAX_TXN_OFFSET_COMMIT_VERSION: i16 = 4;
+/// Transaction version 2: EndTxn v5 returns the bumped epoch, TxnOffsetCommit v5 adds the
+/// group to the transaction, Produce v12 adds partitions.
+const V2_END_TXN_VERSION: i16 = 5;
+const V2_TXN_OFFSET_COMMIT_VERSION: i16 = 5;
+const V2_PRODUCE_VERSION: i16 = 12;
+
+fn version2(shared: &Shared) -> bool {
+    shared.tm().is_some_and(|tm| tm.is_version2())
+}
+
+/// Whether the transaction coordinator offers transaction version 2 (KIP-890): the cluster
+/// finalized `transaction.version` >= 2 and the broker speaks Produce v12 and EndTxn v5.
+async fn detect_version2(t: &Txn) -> Result<bool> {
+    let node = t.coordinator.node().await?;
+    let conn = t.coordinator.client().connection(node).await?;
+    let v = conn.api_versions();
+    Ok(v.feature_level("transaction.version") >= 2
+        && v.version(crate::protocol::ApiKey::Produce).unwrap_or(0) >= V2_PRODUCE_VERSION
+        && v.version(crate::protocol::ApiKey::EndTxn).unwrap_or(0) >= V2_END_TXN_VERSION)
+}
 
 fn txn<'a>(shared: &'a Shared, operation: &'static str) -> Result<&'a Txn> {
     shared.txn.as_ref().ok_or_else(|| {
@@ -224,7 +244,14 @@ impl Producer {
         }
         match init_producer_id(shared, false).await {
             Ok(()) => {
+                let v2 = detect_version2(txn(shared, "init_transactions")?).await?;
+                tracing::info!(
+                    transactional_id = shared.config.transactional_id.as_deref().unwrap_or(""),
+                    transaction_version = if v2 { 2 } else { 1 },
+                    "transactions initialized"
+                );
                 if let Some(mut tm) = shared.tm() {
+                    tm.set_version2(v2);
                     tm.transition("init_transactions", TxnState::Ready)?;
                 }
                 Ok(())
@@ -265,6 +292,13 @@ impl Producer {
             tm.ensure_in_transaction("send_offsets_to_transaction")?;
         }
         let id = identity(shared, "send_offsets_to_transaction")?;
+        let v2 = version2(shared);
+        if v2 {
+            // TxnOffsetCommit v5 adds the group to the transaction itself.
+            if let Some(mut tm) = shared.tm() {
+                tm.mark_offsets_added();
+            }
+        }
         let added = shared.tm().is_some_and(|tm| tm.offsets_added());
         if !added {
             let request = AddOffsetsToTxnRequest {
@@ -326,22 +360,29 @@ impl Producer {
         };
         with_retries(shared, "send_offsets_to_transaction", || async {
             let r = group_coordinator
-                .send_versioned(MAX_TXN_OFFSET_COMMIT_VERSION, |v| {
-                    let mut r = request.clone();
-                    if v < 3 {
-                        r.generation_id_or_member_epoch = -1;
-                        r.member_id.clear();
-                        r.group_instance_id = None;
-                    }
-                    if v < 2 {
-                        for t in &mut r.topics {
-                            for p in &mut t.partitions {
-                                p.committed_leader_epoch = -1;
+                .send_versioned(
+                    if v2 {
+                        V2_TXN_OFFSET_COMMIT_VERSION
+                    } else {
+                        V1_MAX_TXN_OFFSET_COMMIT_VERSION
+                    },
+                    |v| {
+                        let mut r = request.clone();
+                        if v < 3 {
+                            r.generation_id_or_member_epoch = -1;
+                            r.member_id.clear();
+                            r.group_instance_id = None;
+                        }
+                        if v < 2 {
+                            for t in &mut r.topics {
+                                for p in &mut t.partitions {
+                                    p.committed_leader_epoch = -1;
+                                }
                             }
                         }
-                    }
-                    r
-                })
+                        r
+                    },
+                )
                 .await?;
             let worst = r
                 .topics
@@ -435,8 +476,9 @@ impl Producer {
         if action == EndAction::SendEndTxn {
             self.end_txn("abort_transaction", false).await?;
         }
-        // Sequences of abandoned batches are gone: continue under a bumped epoch (KIP-360).
-        let bump = shared.idem().bump_needed();
+        // Sequences of abandoned batches are gone: continue under a bumped epoch (KIP-360);
+        // under version 2 the EndTxn answer already carried one.
+        let bump = shared.idem().bump_needed() && !version2(shared);
         if bump {
             if let Some(mut tm) = shared.tm() {
                 tm.transition("abort_transaction", TxnState::Initializing)?;
@@ -460,16 +502,34 @@ impl Producer {
             committed: commit,
             ..Default::default()
         };
-        with_retries(shared, operation, || async {
+        let v2 = version2(shared);
+        let max = if v2 {
+            V2_END_TXN_VERSION
+        } else {
+            V1_MAX_END_TXN_VERSION
+        };
+        let response = with_retries(shared, operation, || async {
             let r = t
                 .coordinator
-                .send_versioned(MAX_END_TXN_VERSION, |_| request.clone())
+                .send_versioned(max, |_| request.clone())
                 .await?;
             Ok(match ErrorCode(r.error_code) {
-                ErrorCode::NONE => Ok(()),
+                ErrorCode::NONE => Ok(r),
                 code => Err(code),
             })
         })
-        .await
+        .await?;
+        if v2 && response.producer_id >= 0 {
+            // Version 2 bumps the epoch at every end: the next transaction uses it, with
+            // sequences from 0.
+            super::sender::apply_identity(
+                shared,
+                ProducerIdAndEpoch {
+                    producer_id: response.producer_id,
+                    epoch: response.producer_epoch,
+                },
+            );
+        }
+        Ok(())
     }
 }
