@@ -206,7 +206,14 @@ fn decode(
                 tp: tp.clone(),
                 fetch_offset,
                 error,
-                high_watermark: p.high_watermark,
+                // Under read_committed the end of what can be read is the last stable offset
+                // (as Java's endOffsets): records of open transactions are not returned yet.
+                high_watermark: match config.isolation_level {
+                    IsolationLevel::ReadCommitted if p.last_stable_offset >= 0 => {
+                        p.last_stable_offset
+                    }
+                    _ => p.high_watermark,
+                },
                 next_offset: fetch_offset,
                 records: Vec::new(),
             };

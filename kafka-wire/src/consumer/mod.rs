@@ -173,12 +173,14 @@ impl Consumer {
         buffered.or(self.partitions.get(tp)?.position)
     }
 
-    /// The high watermark seen in the last fetch of `tp`.
+    /// The end of `tp` seen in the last fetch: the high watermark, or under `read_committed`
+    /// the last stable offset (records of open transactions lie beyond it).
     pub fn high_watermark(&self, tp: &TopicPartition) -> Option<i64> {
         self.partitions.get(tp)?.high_watermark
     }
 
-    /// Whether every record of `tp` up to the last fetch's high watermark has been returned.
+    /// Whether every record of `tp` up to the last fetch's end (high watermark, or last stable
+    /// offset under `read_committed`) has been returned.
     pub fn at_end(&self, tp: &TopicPartition) -> bool {
         match (self.position(tp), self.high_watermark(tp)) {
             (Some(p), Some(h)) => p >= h,
