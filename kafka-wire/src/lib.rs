@@ -37,6 +37,7 @@ pub mod error;
 pub mod group;
 pub mod producer;
 pub mod protocol;
+pub mod sasl;
 mod topic_partition;
 
 pub use error::{Error, Result, TransactionErrorKind};
