@@ -7,6 +7,8 @@
 //!
 //! `bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>` is one run of one
 //! client (what `run` spawns); it prints `elapsed <seconds>`.
+//!
+//! `bench txn [bootstrap] [rounds] [scale]`: the cost of transactions (see `txn.rs`), alone.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::process::Command;
@@ -19,6 +21,8 @@ use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
 
 use bench::broker::{self, Broker};
+
+mod txn;
 
 const CLIENTS: [&str; 4] = ["kafka-wire", "rdkafka", "rskafka", "java"];
 
@@ -34,14 +38,21 @@ fn key(keyed: bool, i: usize) -> Option<String> {
     keyed.then(|| format!("key-{:08}", i % 10_000))
 }
 
-async fn produce_kw(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
+/// kafka-wire's producer settings in every produce workload (the same as the peers').
+fn kw_producer_config(bootstrap: &str) -> ProducerConfig {
     let mut config = ProducerConfig::new(bootstrap);
     config
         .set("linger.ms", "5")
         .unwrap()
         .set("batch.size", "65536")
         .unwrap();
-    let producer = Producer::connect(config).await.unwrap();
+    config
+}
+
+async fn produce_kw(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
+    let producer = Producer::connect(kw_producer_config(bootstrap))
+        .await
+        .unwrap();
     let mut window = VecDeque::with_capacity(20_000);
     for i in 0..count {
         let mut r = ProducerRecord::new(topic).value(value(size, i));
@@ -59,39 +70,51 @@ async fn produce_kw(bootstrap: &str, topic: &str, count: usize, size: usize, key
     producer.close().await.unwrap();
 }
 
-fn produce_rdkafka(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
-    use rdkafka::config::ClientConfig as RdConfig;
-    use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
-    let producer: ThreadedProducer<rdkafka::producer::DefaultProducerContext> = RdConfig::new()
+type RdProducer = rdkafka::producer::ThreadedProducer<rdkafka::producer::DefaultProducerContext>;
+
+/// rust-rdkafka's producer settings in every produce workload (the same as the others').
+fn rdkafka_producer_config(bootstrap: &str) -> rdkafka::config::ClientConfig {
+    let mut config = rdkafka::config::ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
         .set("batch.size", "65536")
-        .set("queue.buffering.max.messages", "1000000")
-        .create()
-        .unwrap();
+        .set("queue.buffering.max.messages", "1000000");
+    config
+}
+
+/// Queue one record with rust-rdkafka, waiting while its queue is full.
+fn rdkafka_send(producer: &RdProducer, topic: &str, v: &[u8], k: Option<&str>) {
+    use rdkafka::producer::BaseRecord;
+    loop {
+        let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).payload(v);
+        if let Some(k) = k {
+            rec = rec.key(k);
+        }
+        match producer.send(rec) {
+            Ok(()) => break,
+            Err((e, _)) => {
+                if !matches!(
+                    e.rdkafka_error_code(),
+                    Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                ) {
+                    panic!("rdkafka send: {e}");
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+fn produce_rdkafka(bootstrap: &str, topic: &str, count: usize, size: usize, keyed: bool) {
+    use rdkafka::producer::Producer as _;
+    let producer: RdProducer = rdkafka_producer_config(bootstrap).create().unwrap();
     for i in 0..count {
         let v = value(size, i);
         let k = key(keyed, i);
-        loop {
-            let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).payload(&v[..]);
-            if let Some(k) = &k {
-                rec = rec.key(k.as_str());
-            }
-            match producer.send(rec) {
-                Ok(()) => break,
-                Err((e, _)) => {
-                    if !matches!(
-                        e.rdkafka_error_code(),
-                        Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
-                    ) {
-                        panic!("rdkafka send: {e}");
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
+        rdkafka_send(&producer, topic, &v, k.as_deref());
     }
     producer.flush(Duration::from_secs(120)).unwrap();
 }
@@ -245,24 +268,35 @@ impl BrokerCpu {
 }
 
 fn timed(cmd: &mut Command) -> Measure {
-    let out = cmd.output().expect("spawn");
+    try_timed(cmd).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run `cmd` (a `/usr/bin/time -f "TIME %e %U %S %M" …` command) and parse its measure; a
+/// failed run is an error carrying its stderr.
+fn try_timed(cmd: &mut Command) -> Result<Measure, String> {
+    let out = cmd.output().map_err(|e| format!("spawn: {e}"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "benchmark run failed: {stderr}");
+    if !out.status.success() {
+        return Err(format!("benchmark run failed: {stderr}"));
+    }
     let last = stderr
         .lines()
         .rev()
         .find(|l| l.starts_with("TIME "))
-        .expect("no /usr/bin/time output");
+        .ok_or_else(|| format!("no /usr/bin/time output: {stderr}"))?;
     let f: Vec<f64> = last[5..]
         .split_whitespace()
         .filter_map(|x| x.parse().ok())
         .collect();
-    Measure {
+    if f.len() < 4 {
+        return Err(format!("unreadable /usr/bin/time output: {last}"));
+    }
+    Ok(Measure {
         wall: f[0],
         cpu: f[1] + f[2],
         rss_mb: f[3] / 1024.0,
         broker_cpu: None,
-    }
+    })
 }
 
 /// Spawn `cmd`, measured, with the broker's CPU time read just before and after.
@@ -293,23 +327,7 @@ fn run_client(
             if keyed {
                 return None; // ProducerPerformance has no keys
             }
-            cmd.args([
-                "org.apache.kafka.tools.ProducerPerformance",
-                "--topic",
-                topic,
-                "--num-records",
-                &count.to_string(),
-                "--record-size",
-                &size.to_string(),
-                "--throughput",
-                "-1",
-                "--producer-props",
-                &format!("bootstrap.servers={bootstrap}"),
-                "acks=all",
-                "enable.idempotence=true",
-                "linger.ms=5",
-                "batch.size=65536",
-            ]);
+            cmd.args(java_produce_args(bootstrap, topic, count, size, &[]));
         } else {
             cmd.args([
                 "org.apache.kafka.tools.ConsumerPerformance",
@@ -336,6 +354,53 @@ fn run_client(
         ]);
     }
     Some(timed_with_broker(&mut cmd, broker))
+}
+
+/// The `java` command (its classpath: the Kafka jars in `KAFKA_WIRE_KAFKA_LIBS`), measured.
+fn java_command() -> Command {
+    let libs = std::env::var("KAFKA_WIRE_KAFKA_LIBS").expect("KAFKA_WIRE_KAFKA_LIBS");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "TIME %e %U %S %M"]);
+    cmd.args(["java", "-Xmx1g", "-cp", &format!("{libs}/*")]);
+    cmd
+}
+
+/// ProducerPerformance's arguments for `count` unkeyed records of `size` bytes, with the
+/// settings every client uses; `extra` (e.g. the transaction options) goes before the
+/// producer properties.
+fn java_produce_args(
+    bootstrap: &str,
+    topic: &str,
+    count: usize,
+    size: usize,
+    extra: &[String],
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        &count.to_string(),
+        "--record-size",
+        &size.to_string(),
+        "--throughput",
+        "-1",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend_from_slice(extra);
+    args.extend(
+        [
+            "--producer-props",
+            &format!("bootstrap.servers={bootstrap}"),
+            "acks=all",
+            "enable.idempotence=true",
+            "linger.ms=5",
+            "batch.size=65536",
+        ]
+        .map(String::from),
+    );
+    args
 }
 
 /// `scale` from the command line: record counts are divided by it (10 = a tenth); a value
@@ -524,6 +589,34 @@ async fn main() {
             };
             run(&bootstrap, rounds, scale).await
         }
+        "txn" => {
+            let bootstrap = if get(1).is_empty() { "127.0.0.1:19092".into() } else { get(1) };
+            let rounds = get(2).parse().unwrap_or(3);
+            let scale = match parse_scale(&get(3)) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("bench txn: {e}");
+                    std::process::exit(2);
+                }
+            };
+            txn::run(&bootstrap, rounds, scale).await
+        }
+        "produce-txn" => {
+            let (client, bootstrap, topic) = (get(1), get(2), get(3));
+            let count: usize = get(4).parse().expect("count");
+            let size: usize = get(5).parse().unwrap_or(100);
+            let interval = Duration::from_millis(get(6).parse().expect("interval ms"));
+            let id = get(7);
+            assert!(!id.is_empty(), "transactional.id");
+            let start = Instant::now();
+            let committed = match client.as_str() {
+                "kafka-wire" => txn::produce_kw(&bootstrap, &topic, count, size, interval, &id).await,
+                "rdkafka" => txn::produce_rdkafka(&bootstrap, &topic, count, size, interval, &id),
+                other => panic!("no transactional client {other:?}"),
+            };
+            println!("elapsed {:.3}", start.elapsed().as_secs_f64());
+            println!("transactions {committed}");
+        }
         mode @ ("produce" | "consume") => {
             let (client, bootstrap, topic) = (get(1), get(2), get(3));
             let count: usize = get(4).parse().expect("count");
@@ -541,7 +634,7 @@ async fn main() {
             }
             println!("elapsed {:.3}", start.elapsed().as_secs_f64());
         }
-        _ => eprintln!("usage: bench run [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed>"),
+        _ => eprintln!("usage: bench run|txn [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed> | bench produce-txn <client> <bootstrap> <topic> <count> <size> <interval ms> <transactional.id>"),
     }
 }
 
