@@ -5,6 +5,10 @@
 //   java -cp "$KAFKA_LIBS/*" JavaPeer.java group BOOTSTRAP GROUP TOPIC ASSIGNOR SECONDS
 //     (a group member: prints "assignment p,p,..." whenever its assignment changes, then
 //     "records N")
+//   java -cp "$KAFKA_LIBS/*" JavaPeer.java consume-committed BOOTSTRAP TOPIC SECONDS
+//     (isolation.level=read_committed: partition 0 from the beginning until the position reaches
+//     the end offset, which for read_committed is the last stable offset, or SECONDS passed;
+//     one JSON line per record, then "count N")
 //
 // Same record shape and output format as rdkafka_peer.py.
 import java.time.Duration;
@@ -19,6 +23,19 @@ public class JavaPeer {
   static String json(String s) {
     if (s == null) return "null";
     return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  static void printRecord(ConsumerRecord<byte[], byte[]> r) {
+    StringBuilder h = new StringBuilder("[");
+    for (Header x : r.headers()) {
+      if (h.length() > 1) h.append(",");
+      h.append("[").append(json(x.key())).append(",")
+       .append(json(x.value() == null ? null : new String(x.value()))).append("]");
+    }
+    h.append("]");
+    System.out.println("{\"key\":" + json(r.key() == null ? null : new String(r.key()))
+        + ",\"value\":" + json(r.value() == null ? null : new String(r.value()))
+        + ",\"headers\":" + h + ",\"offset\":" + r.offset() + ",\"timestamp\":" + r.timestamp() + "}");
   }
 
   public static void main(String[] a) throws Exception {
@@ -89,6 +106,26 @@ public class JavaPeer {
         }
         System.out.println("records " + n);
       }
+    } else if (a[0].equals("consume-committed")) {
+      p.put("enable.auto.commit", "false");
+      p.put("isolation.level", "read_committed");
+      long deadline = System.currentTimeMillis() + (long) (Double.parseDouble(a[3]) * 1000);
+      try (Consumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        TopicPartition tp = new TopicPartition(a[2], 0);
+        c.assign(List.of(tp));
+        c.seekToBeginning(List.of(tp));
+        long got = 0;
+        while (System.currentTimeMillis() < deadline) {
+          // endOffsets follows isolation.level: the last stable offset here.
+          long end = c.endOffsets(List.of(tp)).get(tp);
+          if (c.position(tp) >= end) break;
+          for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+            printRecord(r);
+            got++;
+          }
+        }
+        System.out.println("count " + got);
+      }
     } else {
       p.put("enable.auto.commit", "false");
       int count = Integer.parseInt(a[3]);
@@ -100,16 +137,7 @@ public class JavaPeer {
         long deadline = System.currentTimeMillis() + 30_000;
         while (got < count && System.currentTimeMillis() < deadline) {
           for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-            StringBuilder h = new StringBuilder("[");
-            for (Header x : r.headers()) {
-              if (h.length() > 1) h.append(",");
-              h.append("[").append(json(x.key())).append(",")
-               .append(json(x.value() == null ? null : new String(x.value()))).append("]");
-            }
-            h.append("]");
-            System.out.println("{\"key\":" + json(r.key() == null ? null : new String(r.key()))
-                + ",\"value\":" + json(r.value() == null ? null : new String(r.value()))
-                + ",\"headers\":" + h + ",\"offset\":" + r.offset() + ",\"timestamp\":" + r.timestamp() + "}");
+            printRecord(r);
             got++;
           }
         }

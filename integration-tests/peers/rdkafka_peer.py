@@ -9,6 +9,14 @@
   rdkafka_peer.py consume BOOTSTRAP TOPIC COUNT
       Read partition 0 from the beginning until COUNT records arrived (30 s max) and print one
       JSON object per record: key, value, headers, offset, timestamp.
+  rdkafka_peer.py txn-produce BOOTSTRAP TOPIC COUNT PREFIX commit|abort
+      A transactional producer (a unique transactional.id): init_transactions, begin, COUNT
+      records to partition 0 (key "PREFIX-k-i", value "PREFIX-i"), flush (so the records are
+      in the log either way), then commit or abort the transaction. Prints "ok COUNT".
+  rdkafka_peer.py consume-committed BOOTSTRAP TOPIC SECONDS
+      isolation.level=read_committed: read partition 0 from the beginning until the end of the
+      partition (the last stable offset) or SECONDS passed; one JSON line per record as
+      `consume`, then "count N".
 """
 import json
 import sys
@@ -70,6 +78,67 @@ def consume(bootstrap, topic, count):
         sys.exit(1)
 
 
+def txn_produce(bootstrap, topic, count, prefix, outcome):
+    import uuid
+    if outcome not in ("commit", "abort"):
+        sys.exit(f"txn-produce: expected commit or abort, got {outcome}")
+    p = Producer({
+        "bootstrap.servers": bootstrap,
+        "transactional.id": f"rdkafka-peer-{prefix}-{uuid.uuid4()}",
+        "linger.ms": 20,
+    })
+    errors = []
+    p.init_transactions(30)
+    p.begin_transaction()
+    for i in range(count):
+        p.produce(topic, key=f"{prefix}-k-{i}".encode(), value=f"{prefix}-{i}".encode(),
+                  partition=0, on_delivery=lambda err, msg: err and errors.append(str(err)))
+    left = p.flush(30)
+    if left or errors:
+        print(f"failed: {left} unflushed, errors {errors[:3]}", file=sys.stderr)
+        sys.exit(1)
+    if outcome == "commit":
+        p.commit_transaction(30)
+    else:
+        p.abort_transaction(30)
+    print(f"ok {count}")
+
+
+def consume_committed(bootstrap, topic, seconds):
+    import time
+    from confluent_kafka import KafkaError, OFFSET_BEGINNING
+    c = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": "rdkafka-peer",
+        "enable.auto.commit": False,
+        "isolation.level": "read_committed",
+        "enable.partition.eof": True,
+    })
+    c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    got = 0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                break
+            print(f"error: {m.error()}", file=sys.stderr)
+            sys.exit(1)
+        hdrs = [[k, v.decode() if v is not None else None] for k, v in (m.headers() or [])]
+        print(json.dumps({
+            "key": m.key().decode() if m.key() is not None else None,
+            "value": m.value().decode() if m.value() is not None else None,
+            "headers": hdrs,
+            "offset": m.offset(),
+            "timestamp": m.timestamp()[1],
+        }))
+        got += 1
+    c.close()
+    print(f"count {got}")
+
+
 def group(bootstrap, group_id, topic, assignor, seconds):
     """A group member: prints "assignment p,p,..." whenever its assignment changes."""
     import time
@@ -103,6 +172,10 @@ if __name__ == "__main__":
         produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7]))
     elif cmd == "consume":
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "txn-produce":
+        txn_produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
+    elif cmd == "consume-committed":
+        consume_committed(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif cmd == "group":
         group(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     else:

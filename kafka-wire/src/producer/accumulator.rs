@@ -40,13 +40,22 @@ pub(crate) struct ProducerBatch {
     pub encoded: Option<Bytes>,
 }
 
+/// Bytes a RecordBatch header takes, counted in [`ProducerBatch::size`] but not reserved from
+/// `buffer.memory` (which holds the records' own sizes).
+pub const BATCH_OVERHEAD: usize = 61;
+
 impl ProducerBatch {
+    /// The `buffer.memory` this batch holds: what `send` reserved for its records.
+    pub fn reserved(&self) -> usize {
+        self.size.saturating_sub(BATCH_OVERHEAD)
+    }
+
     fn new(tp: TopicPartition, now: Instant) -> Self {
         ProducerBatch {
             tp,
             records: Vec::new(),
             deliveries: Vec::new(),
-            size: 61,
+            size: BATCH_OVERHEAD,
             created: now,
             attempts: 0,
             retry_at: None,

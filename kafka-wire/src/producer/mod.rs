@@ -65,6 +65,8 @@ pub(crate) struct Shared {
     wake: Notify,
     idle: Notify,
     flushes: AtomicUsize,
+    /// Records accepted by `send` whose delivery has not completed (queued or in flight).
+    pending: AtomicUsize,
     closing: AtomicBool,
     refreshing: AtomicBool,
     /// Set for a transactional producer (`transactional.id`).
@@ -130,6 +132,18 @@ impl Shared {
     fn release(&self, bytes: usize) {
         self.memory.add_permits(bytes);
     }
+
+    /// A batch is done (delivered or failed): give back its memory and count its records out.
+    fn finish(&self, batch: &accumulator::ProducerBatch) {
+        self.release(batch.reserved());
+        self.pending
+            .fetch_sub(batch.deliveries.len(), Ordering::SeqCst);
+    }
+
+    /// Whether every record accepted so far has completed.
+    fn all_delivered(&self) -> bool {
+        self.pending.load(Ordering::SeqCst) == 0
+    }
 }
 
 /// An asynchronous, batching, idempotent Kafka producer. Cheap to clone.
@@ -175,6 +189,7 @@ impl Producer {
             wake: Notify::new(),
             idle: Notify::new(),
             flushes: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             refreshing: AtomicBool::new(false),
             txn,
@@ -235,6 +250,8 @@ impl Producer {
                 return Err(e);
             }
         }
+        // Counted before the sender can see the record, so it is never counted out first.
+        shared.pending.fetch_add(1, Ordering::SeqCst);
         let wake = shared.acc().append(
             &tp,
             Record {
@@ -360,10 +377,9 @@ impl Producer {
         loop {
             let idle = shared.idle.notified();
             shared.wake.notify_one();
-            if shared.accumulator_len() == 0
-                && shared.memory.available_permits()
-                    >= shared.config.buffer_memory.min(Semaphore::MAX_PERMITS)
-            {
+            // Every record accepted before now has been acknowledged or has failed (not just
+            // handed to a connection).
+            if shared.accumulator_len() == 0 && shared.all_delivered() {
                 break;
             }
             let _ = tokio::time::timeout(std::time::Duration::from_millis(100), idle).await;

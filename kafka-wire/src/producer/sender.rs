@@ -188,7 +188,7 @@ fn expire(shared: &Shared, now: Instant) {
                 Some("delivery.timeout.ms expired before the record was acknowledged".into()),
             )),
         };
-        shared.release(batch.size);
+        shared.finish(&batch);
         shared.note_txn_failure(None, &err);
         batch.fail(err);
     }
@@ -488,7 +488,7 @@ fn handle(shared: &Shared, done: Completed) {
     let Some(response) = response else {
         // acks=0: written to the socket is all we will ever know.
         for batch in batches {
-            shared.release(batch.size);
+            shared.finish(&batch);
             let topic = batch.tp.topic.clone();
             let partition = batch.tp.partition;
             batch.complete(|_, ts| {
@@ -552,7 +552,7 @@ fn succeed(shared: &Shared, batch: ProducerBatch, base_offset: i64, log_append_t
     if let Some(seq) = batch.sequence {
         shared.idem().on_acked(&batch.tp, seq.base_sequence);
     }
-    shared.release(batch.size);
+    shared.finish(&batch);
     let topic = batch.tp.topic.clone();
     let partition = batch.tp.partition;
     batch.complete(|i, ts| {
@@ -587,7 +587,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
         BatchOutcome::AlreadyWritten => succeed(shared, batch, -1, -1),
         BatchOutcome::BumpEpochThenRetry if shared.txn.is_some() => {
             // A transactional producer bumps its epoch only when the transaction is aborted.
-            shared.release(batch.size);
+            shared.finish(&batch);
             shared.note_txn_failure(Some(code), &err);
             batch.fail(err);
         }
@@ -597,7 +597,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
                 if let Some(seq) = batch.sequence {
                     shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
                 }
-                shared.release(batch.size);
+                shared.finish(&batch);
                 shared.note_txn_failure(None, &err);
                 batch.fail(err);
                 return;
@@ -608,7 +608,7 @@ fn retry_or_fail(shared: &Shared, mut batch: ProducerBatch, code: ErrorCode, err
             shared.acc().requeue(batch);
         }
         BatchOutcome::Fail(_) => {
-            shared.release(batch.size);
+            shared.finish(&batch);
             shared.note_txn_failure(Some(code), &err);
             batch.fail(err);
         }

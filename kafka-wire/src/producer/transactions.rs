@@ -410,12 +410,9 @@ impl Producer {
         loop {
             let idle = shared.idle.notified();
             shared.wake.notify_one();
-            let done = shared.accumulator_len() == 0
-                && shared.memory.available_permits()
-                    >= shared
-                        .config
-                        .buffer_memory
-                        .min(tokio::sync::Semaphore::MAX_PERMITS);
+            // Acknowledged or failed, not merely on the wire: EndTxn must come after every
+            // Produce of the transaction has been answered.
+            let done = shared.accumulator_len() == 0 && shared.all_delivered();
             let failed = shared.tm().is_some_and(|tm| {
                 matches!(tm.state(), TxnState::AbortableError | TxnState::FatalError)
             });
@@ -458,21 +455,29 @@ impl Producer {
             Some(mut tm) => tm.begin_abort()?,
             None => EndAction::Local,
         };
-        // Unsent batches never go out; in-flight ones finish (their partitions were added).
-        let dropped = shared.acc().drain_all();
-        for batch in dropped {
-            if let Some(seq) = batch.sequence {
-                shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
+        // Unsent batches never go out (also those put back for a retry meanwhile); the ones on
+        // the wire are answered before EndTxn, whatever the answer.
+        loop {
+            let idle = shared.idle.notified();
+            let dropped = shared.acc().drain_all();
+            for batch in dropped {
+                if let Some(seq) = batch.sequence {
+                    shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
+                }
+                shared.finish(&batch);
+                batch.fail(Error::Transaction {
+                    operation: "send",
+                    kind: TransactionErrorKind::Abortable,
+                    code: None,
+                    detail: "the transaction was aborted before this record was sent".into(),
+                });
             }
-            shared.release(batch.size);
-            batch.fail(Error::Transaction {
-                operation: "send",
-                kind: TransactionErrorKind::Abortable,
-                code: None,
-                detail: "the transaction was aborted before this record was sent".into(),
-            });
+            if shared.all_delivered() {
+                break;
+            }
+            shared.wake.notify_one();
+            let _ = tokio::time::timeout(Duration::from_millis(20), idle).await;
         }
-        self.drain_transaction().await;
         if action == EndAction::SendEndTxn {
             self.end_txn("abort_transaction", false).await?;
         }
