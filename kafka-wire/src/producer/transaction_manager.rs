@@ -130,7 +130,10 @@ pub fn explain(code: ErrorCode) -> &'static str {
              to another member now (KIP-447 fencing)"
         }
         ErrorCode::TRANSACTION_ABORTABLE => "the broker asked for this transaction to be aborted",
-        ErrorCode::INVALID_TXN_STATE => "the coordinator's view of the transaction differs",
+        ErrorCode::INVALID_TXN_STATE => {
+            "the coordinator no longer has this transaction open: most often it ran longer than \
+             transaction.timeout.ms and the broker aborted it"
+        }
         _ => "",
     }
 }
