@@ -123,6 +123,24 @@ pub enum ConnectionError {
         /// The error code returned.
         code: ErrorCode,
     },
+    /// TLS could not be set up or the broker's certificate was refused.
+    #[error("TLS with {addr} failed: {reason}")]
+    Tls {
+        /// The broker.
+        addr: BrokerAddress,
+        /// What failed (certificate untrusted, wrong host name, bad PEM file, no provider…).
+        reason: String,
+    },
+    /// SASL authentication failed (wrong credentials, unsupported mechanism, …).
+    #[error("SASL {mechanism} authentication with {addr} failed: {reason}")]
+    Authentication {
+        /// The broker.
+        addr: BrokerAddress,
+        /// The mechanism tried.
+        mechanism: String,
+        /// The broker's or the mechanism's explanation (never the password).
+        reason: String,
+    },
 }
 
 impl ConnectionError {
@@ -139,7 +157,9 @@ impl ConnectionError {
             | ConnectionError::Encode { addr, .. }
             | ConnectionError::Decode { addr, .. }
             | ConnectionError::UnsupportedApi { addr, .. }
-            | ConnectionError::Handshake { addr, .. } => addr,
+            | ConnectionError::Handshake { addr, .. }
+            | ConnectionError::Tls { addr, .. }
+            | ConnectionError::Authentication { addr, .. } => addr,
         }
     }
 

@@ -69,8 +69,10 @@ pub(super) fn apply(c: &mut ClientConfig, key: &str, value: &str) -> Result<(), 
         "retry.backoff.ms" => c.retry_backoff = millis(key, value)?,
         "default.api.timeout.ms" => c.default_api_timeout = millis(key, value)?,
         "receive.message.max.bytes" => c.receive_message_max_bytes = size(key, value, 1024)?,
+        _ if super::security::apply(&mut c.security, key, value)? => {}
         _ => {
             let mut known: Vec<&str> = CLIENT_KEYS.to_vec();
+            known.extend_from_slice(super::security::SECURITY_KEYS);
             // Put the closest key first so the hint is useful for typos.
             known.sort_by_key(|k| usize::from(!k.starts_with(key.split('.').next().unwrap_or(""))));
             return Err(ConfigError::UnknownKey {

@@ -17,8 +17,10 @@
 //! ```
 
 mod keys;
+mod security;
 
 pub use keys::CLIENT_KEYS;
+pub use security::{Secret, SecurityConfig, SecurityProtocol, SECURITY_KEYS};
 
 use std::time::Duration;
 
@@ -121,6 +123,8 @@ pub struct ClientConfig {
     /// `receive.message.max.bytes` (default 100 000 000, librdkafka's name): the largest
     /// response frame accepted; a larger one fails the connection with an error naming this key.
     pub receive_message_max_bytes: usize,
+    /// `security.protocol`, `ssl.*` and `sasl.*`.
+    pub security: SecurityConfig,
 }
 
 impl Default for ClientConfig {
@@ -137,6 +141,7 @@ impl Default for ClientConfig {
             retry_backoff: Duration::from_millis(100),
             default_api_timeout: Duration::from_millis(60_000),
             receive_message_max_bytes: 100_000_000,
+            security: SecurityConfig::new(),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Layer 1: one connection to one broker.
 //!
-//! [`BrokerConnection`] opens a TCP connection, negotiates API versions with ApiVersions and
+//! [`BrokerConnection`] opens a TCP connection (wrapped in TLS for `SSL`/`SASL_SSL`, see
+//! [`tls`]), negotiates API versions with ApiVersions, authenticates with SASL when configured, and
 //! then carries typed requests ([`BrokerConnection::send`]) at the negotiated version over a
 //! multiplexed [`Messenger`]. It knows nothing about topics, leaders or retries: that is the
 //! cluster layer's job.
 
+mod authenticate;
 mod messenger;
+pub mod tls;
 mod versions;
 
 pub use messenger::{Messenger, MessengerOptions, PendingResponse};
@@ -57,7 +60,29 @@ impl BrokerConnection {
             source: Arc::new(e),
         })?;
         let _ = stream.set_nodelay(true);
-        Self::handshake(stream, addr.clone(), options(config)).await
+        let security = &config.security;
+        let conn = if security.protocol.uses_tls() {
+            let tls_config = tls::client_config(security, addr)?;
+            let stream = tokio::time::timeout(
+                config.connection_setup_timeout,
+                tls::connect(stream, addr, tls_config, security.ssl_verify_hostname),
+            )
+            .await
+            .map_err(|_| ConnectionError::ConnectTimeout {
+                addr: addr.clone(),
+                after: config.connection_setup_timeout,
+            })??;
+            Self::handshake(stream, addr.clone(), options(config)).await?
+        } else {
+            Self::handshake(stream, addr.clone(), options(config)).await?
+        };
+        if security.protocol.uses_sasl() {
+            if let Err(e) = authenticate::authenticate(&conn, security).await {
+                conn.close();
+                return Err(e);
+            }
+        }
+        Ok(conn)
     }
 
     /// Negotiate over an already-open stream (TLS, a proxy, or an in-memory pipe in tests).

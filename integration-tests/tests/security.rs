@@ -1,0 +1,275 @@
+//! TLS and SASL against Apache Kafka's own SSL, SASL_PLAINTEXT and SASL_SSL listeners, with
+//! the CA and certificates `scripts/broker` generates (start it with `KAFKA_SSL=1 KAFKA_SASL=1
+//! KAFKA_SSL_CLIENT_AUTH=required`): the right credentials work, wrong ones give a typed
+//! authentication error, an untrusted certificate, a wrong host name and a missing client
+//! certificate are refused, and produce / consume / a consumer group work over SASL_SSL.
+
+use std::time::Duration;
+
+use integration_tests::{create_ready_topic, unique_topic};
+use kafka_wire::admin::{Admin, NewTopic};
+use kafka_wire::config::{BrokerAddress, ClientConfig};
+use kafka_wire::connection::tls;
+use kafka_wire::consumer::{Consumer, ConsumerConfig};
+use kafka_wire::error::ConnectionError;
+use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_wire::Error;
+
+struct Env {
+    ssl: String,
+    sasl: String,
+    sasl_ssl: String,
+    ca: String,
+    cert: String,
+    key: String,
+    user: String,
+    password: String,
+}
+
+fn env(test: &str) -> Option<Env> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(ssl), Some(sasl), Some(sasl_ssl), Some(ca), Some(cert), Some(key), Some(users)) = (
+        get("KAFKA_WIRE_SSL_BOOTSTRAP"),
+        get("KAFKA_WIRE_SASL_BOOTSTRAP"),
+        get("KAFKA_WIRE_SASL_SSL_BOOTSTRAP"),
+        get("KAFKA_WIRE_SSL_CA"),
+        get("KAFKA_WIRE_SSL_CLIENT_CERT"),
+        get("KAFKA_WIRE_SSL_CLIENT_KEY"),
+        get("KAFKA_WIRE_SASL_USERS"),
+    ) else {
+        if std::env::var("KAFKA_WIRE_REQUIRE_BROKERS").as_deref() == Ok("1") {
+            panic!(
+                "{test}: the secured Kafka listeners are not configured (scripts/broker env kafka)"
+            );
+        }
+        eprintln!("SKIPPED {test}: start Kafka with KAFKA_SSL=1 KAFKA_SASL=1 and source `scripts/broker env kafka`");
+        return None;
+    };
+    let first = users.split(',').next().unwrap_or_default();
+    let (user, password) = first.split_once(':').expect("name:password");
+    integration_tests::init_logging();
+    Some(Env {
+        ssl,
+        sasl,
+        sasl_ssl,
+        ca,
+        cert,
+        key,
+        user: user.into(),
+        password: password.into(),
+    })
+}
+
+fn config(bootstrap: &str, props: &[(&str, &str)]) -> ClientConfig {
+    let mut c = ClientConfig::new(bootstrap);
+    c.set("default.api.timeout.ms", "10000").unwrap();
+    for (k, v) in props {
+        c.set(k, v).unwrap();
+    }
+    c
+}
+
+fn connection_error(e: &Error) -> Option<&ConnectionError> {
+    match e {
+        Error::Connection(c) => Some(c),
+        Error::NoBrokerAvailable { last, .. } | Error::Timeout { last, .. } => {
+            connection_error(last)
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_with_client_certificate_and_the_refusals() {
+    let Some(e) = env("ssl") else { return };
+    let mtls = [
+        ("security.protocol", "SSL"),
+        ("ssl.ca.location", e.ca.as_str()),
+        ("ssl.certificate.location", e.cert.as_str()),
+        ("ssl.key.location", e.key.as_str()),
+    ];
+    let admin = Admin::connect(config(&e.ssl, &mtls))
+        .await
+        .expect("mTLS works");
+    let cluster = admin.describe_cluster().await.expect("describe over TLS");
+    println!(
+        "SSL + client certificate: cluster {:?} with {} broker(s)",
+        cluster.cluster_id,
+        cluster.brokers.len()
+    );
+
+    // No client certificate: the broker (ssl.client.auth=required) ends the handshake.
+    let r = Admin::connect(config(&e.ssl, &mtls[..2])).await;
+    let err = r.expect_err("no client certificate");
+    println!("SSL without a client certificate -> {err}");
+    assert!(
+        matches!(
+            connection_error(&err),
+            Some(
+                ConnectionError::Tls { .. }
+                    | ConnectionError::Io { .. }
+                    | ConnectionError::Closed { .. }
+            )
+        ),
+        "{err:?}"
+    );
+
+    // Untrusted: the broker's CA is not among the public roots.
+    let err = Admin::connect(config(&e.ssl, &[("security.protocol", "SSL")]))
+        .await
+        .expect_err("untrusted");
+    println!("SSL with the public roots only -> {err}");
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+
+    // Wrong host name: TCP to the listener, TLS expecting another name.
+    let addr: BrokerAddress = BrokerAddress::parse(&e.ssl).unwrap();
+    let mut security = config(&e.ssl, &mtls).security;
+    let wrong = BrokerAddress {
+        host: "not-the-broker.example".into(),
+        port: addr.port,
+    };
+    let tcp = tokio::net::TcpStream::connect((addr.host.as_str(), addr.port))
+        .await
+        .unwrap();
+    let err = tls::connect(
+        tcp,
+        &wrong,
+        tls::client_config(&security, &wrong).unwrap(),
+        true,
+    )
+    .await
+    .expect_err("wrong name");
+    println!("SSL to a certificate for another name -> {err}");
+    assert!(err.to_string().contains("NotValidForName"), "{err}");
+    // ... accepted only when hostname verification is explicitly off.
+    security.ssl_verify_hostname = false;
+    let tcp = tokio::net::TcpStream::connect((addr.host.as_str(), addr.port))
+        .await
+        .unwrap();
+    tls::connect(
+        tcp,
+        &wrong,
+        tls::client_config(&security, &wrong).unwrap(),
+        false,
+    )
+    .await
+    .expect("verification off");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_mechanisms_with_right_and_wrong_passwords() {
+    let Some(e) = env("sasl") else { return };
+    let mut table = Vec::new();
+    for (protocol, bootstrap) in [("SASL_PLAINTEXT", &e.sasl), ("SASL_SSL", &e.sasl_ssl)] {
+        for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+            for (label, password) in [
+                ("right", e.password.as_str()),
+                ("wrong", "not-the-password"),
+            ] {
+                let c = config(
+                    bootstrap,
+                    &[
+                        ("security.protocol", protocol),
+                        ("ssl.ca.location", e.ca.as_str()),
+                        ("sasl.mechanism", mechanism),
+                        ("sasl.username", e.user.as_str()),
+                        ("sasl.password", password),
+                    ],
+                );
+                let result = match Admin::connect(c).await {
+                    Ok(admin) => admin.describe_cluster().await.map(|_| ()),
+                    Err(err) => Err(err),
+                };
+                let outcome = match (&result, label) {
+                    (Ok(()), "right") => "ok".to_string(),
+                    (Err(err), "wrong") => {
+                        assert!(
+                            matches!(
+                                connection_error(err),
+                                Some(ConnectionError::Authentication { .. })
+                            ),
+                            "{protocol} {mechanism}: {err:?}"
+                        );
+                        assert!(
+                            !err.to_string().contains(password),
+                            "the password leaked: {err}"
+                        );
+                        format!(
+                            "refused: {}",
+                            connection_error(err)
+                                .map(|c| c.to_string())
+                                .unwrap_or_default()
+                        )
+                    }
+                    (r, _) => panic!("{protocol} {mechanism} {label} password: {r:?}"),
+                };
+                table.push(format!(
+                    "{protocol:<15} {mechanism:<14} {label} password -> {outcome}"
+                ));
+            }
+        }
+    }
+    for line in table {
+        println!("{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_consume_and_group_over_sasl_ssl() {
+    let Some(e) = env("sasl_ssl") else { return };
+    let props = [
+        ("security.protocol", "SASL_SSL"),
+        ("ssl.ca.location", e.ca.as_str()),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", e.user.as_str()),
+        ("sasl.password", e.password.as_str()),
+    ];
+    let admin = Admin::connect(config(&e.sasl_ssl, &props)).await.unwrap();
+    let topic = unique_topic("sasl-ssl");
+    create_ready_topic(&admin, NewTopic::new(&topic, 3, 1)).await;
+    let mut pc = ProducerConfig::new(&e.sasl_ssl);
+    for (k, v) in props {
+        pc.set(k, v).unwrap();
+    }
+    let producer = Producer::connect(pc).await.unwrap();
+    const N: usize = 3000;
+    let mut ds = Vec::new();
+    for i in 0..N {
+        ds.push(
+            producer
+                .send(ProducerRecord::new(&topic).value(i.to_string()))
+                .await
+                .unwrap(),
+        );
+    }
+    for d in ds {
+        d.await.unwrap();
+    }
+    producer.close().await.unwrap();
+    let mut cc = ConsumerConfig::new(&e.sasl_ssl);
+    for (k, v) in props {
+        cc.set(k, v).unwrap();
+    }
+    cc.set("group.id", &unique_topic("g-sasl")).unwrap();
+    cc.set("auto.offset.reset", "earliest").unwrap();
+    let mut consumer = Consumer::connect(cc).await.unwrap();
+    consumer.subscribe([topic.clone()]).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let start = std::time::Instant::now();
+    while seen.len() < N {
+        for r in consumer.poll(Duration::from_millis(500)).await.unwrap() {
+            seen.insert((r.partition, r.offset));
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "only {} of {N}",
+            seen.len()
+        );
+    }
+    consumer.commit_consumed().await.unwrap();
+    consumer.close().await.unwrap();
+    println!(
+        "SASL_SSL (SCRAM-SHA-512): produced {N}, group consumer read {} distinct records",
+        seen.len()
+    );
+}

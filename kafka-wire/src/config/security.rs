@@ -1,0 +1,249 @@
+//! `security.protocol`, TLS (`ssl.*`) and SASL (`sasl.*`) settings, under the Java client's and
+//! librdkafka's property names.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::ConfigError;
+use crate::sasl::Mechanism;
+
+/// `security.protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecurityProtocol {
+    /// Plain TCP, no authentication (the default).
+    #[default]
+    Plaintext,
+    /// TLS.
+    Ssl,
+    /// SASL over plain TCP.
+    SaslPlaintext,
+    /// SASL over TLS (what Azure Event Hubs and most managed clusters require).
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// Whether the connection is wrapped in TLS.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
+    }
+
+    /// Whether the connection authenticates with SASL.
+    pub fn uses_sasl(self) -> bool {
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
+    }
+}
+
+/// A secret string: compared and cloned normally, never printed.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself (for the SASL exchange only).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// TLS and SASL settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityConfig {
+    /// `security.protocol`.
+    pub protocol: SecurityProtocol,
+    /// `ssl.ca.location` (or `ssl.truststore.location` with a PEM file): the CA certificates
+    /// to trust; unset means the built-in Mozilla roots (feature `webpki-roots`).
+    pub ssl_ca_location: Option<PathBuf>,
+    /// `ssl.certificate.location`: the client certificate chain (PEM) for mutual TLS.
+    pub ssl_certificate_location: Option<PathBuf>,
+    /// `ssl.key.location`: the client private key (PEM, PKCS#8, PKCS#1 or SEC1).
+    pub ssl_key_location: Option<PathBuf>,
+    /// `ssl.endpoint.identification.algorithm` (default `https`): check that the broker's
+    /// certificate names the host connected to. Setting it to empty or `none` turns the check
+    /// off (as in Java); every connection then logs a warning.
+    pub ssl_verify_hostname: bool,
+    /// `sasl.mechanism` (default `PLAIN`).
+    pub sasl_mechanism: Mechanism,
+    /// `sasl.username` (or the `username` of `sasl.jaas.config`).
+    pub sasl_username: Option<String>,
+    /// `sasl.password` (or the `password` of `sasl.jaas.config`). Never printed.
+    pub sasl_password: Option<Secret>,
+}
+
+impl SecurityConfig {
+    /// Defaults: PLAINTEXT, hostname verification on, PLAIN.
+    pub fn new() -> Self {
+        SecurityConfig {
+            protocol: SecurityProtocol::Plaintext,
+            ssl_ca_location: None,
+            ssl_certificate_location: None,
+            ssl_key_location: None,
+            ssl_verify_hostname: true,
+            sasl_mechanism: Mechanism::Plain,
+            sasl_username: None,
+            sasl_password: None,
+        }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Keys [`apply`] handles.
+pub const SECURITY_KEYS: &[&str] = &[
+    "security.protocol",
+    "ssl.ca.location",
+    "ssl.truststore.location",
+    "ssl.certificate.location",
+    "ssl.key.location",
+    "ssl.endpoint.identification.algorithm",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.username",
+    "sasl.password",
+    "sasl.jaas.config",
+];
+
+fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: key.to_owned(),
+        // Never echo a secret back.
+        value: if key.contains("password") || key.contains("jaas") {
+            "<redacted>".into()
+        } else {
+            value.to_owned()
+        },
+        expected: expected.to_owned(),
+    }
+}
+
+/// Set one security key; `Ok(false)` if `key` is not a security key.
+pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bool, ConfigError> {
+    let v = value.trim();
+    match key {
+        "security.protocol" => {
+            c.protocol = match v.to_ascii_uppercase().as_str() {
+                "PLAINTEXT" => SecurityProtocol::Plaintext,
+                "SSL" => SecurityProtocol::Ssl,
+                "SASL_PLAINTEXT" => SecurityProtocol::SaslPlaintext,
+                "SASL_SSL" => SecurityProtocol::SaslSsl,
+                _ => {
+                    return Err(invalid(
+                        key,
+                        value,
+                        "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+                    ))
+                }
+            }
+        }
+        "ssl.ca.location" | "ssl.truststore.location" => {
+            c.ssl_ca_location = (!v.is_empty()).then(|| PathBuf::from(v))
+        }
+        "ssl.certificate.location" => {
+            c.ssl_certificate_location = (!v.is_empty()).then(|| PathBuf::from(v))
+        }
+        "ssl.key.location" => c.ssl_key_location = (!v.is_empty()).then(|| PathBuf::from(v)),
+        "ssl.endpoint.identification.algorithm" => {
+            c.ssl_verify_hostname = match v.to_ascii_lowercase().as_str() {
+                "https" => true,
+                "" | "none" => false,
+                _ => return Err(invalid(key, value, "https, or empty/none to disable")),
+            }
+        }
+        "sasl.mechanism" | "sasl.mechanisms" => {
+            c.sasl_mechanism = Mechanism::from_name(v).ok_or_else(|| {
+                invalid(
+                    key,
+                    value,
+                    "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
+                )
+            })?
+        }
+        "sasl.username" => c.sasl_username = Some(value.to_owned()),
+        "sasl.password" => c.sasl_password = Some(Secret::new(value)),
+        "sasl.jaas.config" => {
+            let (user, password) = parse_jaas(v).ok_or_else(|| {
+                invalid(
+                    key,
+                    value,
+                    "a login module with username=\"...\" password=\"...\"",
+                )
+            })?;
+            c.sasl_username = Some(user);
+            c.sasl_password = Some(Secret::new(password));
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `org.apache.kafka...PlainLoginModule required username="u" password="p";` → (u, p).
+fn parse_jaas(s: &str) -> Option<(String, String)> {
+    let field = |name: &str| -> Option<String> {
+        let start = s.find(&format!("{name}=\""))? + name.len() + 2;
+        let rest = &s[start..];
+        let mut out = String::new();
+        let mut chars = rest.chars();
+        while let Some(ch) = chars.next() {
+            match ch {
+                '\\' => out.push(chars.next()?),
+                '"' => return Some(out),
+                c => out.push(c),
+            }
+        }
+        None
+    };
+    Some((field("username")?, field("password")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaas_config_is_parsed_and_never_printed() {
+        let mut c = SecurityConfig::new();
+        apply(
+            &mut c,
+            "sasl.jaas.config",
+            r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="$ConnectionString" password="Endpoint=sb://x/;Key=a\"b";"#,
+        )
+        .expect("parses");
+        assert_eq!(c.sasl_username.as_deref(), Some("$ConnectionString"));
+        assert_eq!(
+            c.sasl_password.as_ref().map(Secret::expose),
+            Some("Endpoint=sb://x/;Key=a\"b")
+        );
+        assert!(!format!("{c:?}").contains("Key=a"), "{c:?}");
+        let err = apply(&mut c, "sasl.jaas.config", "password=\"hunter2\"").expect_err("no user");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn protocol_and_hostname_verification() {
+        let mut c = SecurityConfig::new();
+        assert!(c.ssl_verify_hostname);
+        apply(&mut c, "security.protocol", "sasl_ssl").expect("ok");
+        assert!(c.protocol.uses_tls() && c.protocol.uses_sasl());
+        apply(&mut c, "ssl.endpoint.identification.algorithm", "").expect("ok");
+        assert!(!c.ssl_verify_hostname);
+        assert!(apply(&mut c, "security.protocol", "TLS").is_err());
+        assert!(apply(&mut c, "sasl.mechanism", "GSSAPI").is_err());
+        assert_eq!(apply(&mut c, "linger.ms", "1").ok(), Some(false));
+    }
+}
