@@ -273,3 +273,97 @@ async fn produce_consume_and_group_over_sasl_ssl() {
         seen.len()
     );
 }
+
+/// KIP-368: with the broker's `connections.max.reauth.ms` at a few seconds, a producer and a
+/// group consumer run across several re-authentications; nothing is lost or duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauthentication_under_load_loses_nothing() {
+    let Some(e) = env("reauth") else { return };
+    let Some(reauth_ms) = std::env::var("KAFKA_WIRE_REAUTH_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        if std::env::var("KAFKA_WIRE_REQUIRE_BROKERS").as_deref() == Ok("1") {
+            panic!("reauth: start Kafka with KAFKA_REAUTH_MS");
+        }
+        eprintln!("SKIPPED reauth: start Kafka with KAFKA_REAUTH_MS=3000");
+        return;
+    };
+    let props = [
+        ("security.protocol", "SASL_SSL"),
+        ("ssl.ca.location", e.ca.as_str()),
+        ("sasl.mechanism", "SCRAM-SHA-256"),
+        ("sasl.username", e.user.as_str()),
+        ("sasl.password", e.password.as_str()),
+    ];
+    let admin = Admin::connect(config(&e.sasl_ssl, &props)).await.unwrap();
+    let topic = unique_topic("reauth");
+    create_ready_topic(&admin, NewTopic::new(&topic, 2, 1)).await;
+    let before = kafka_wire::connection::reauthentications();
+    let mut cc = ConsumerConfig::new(&e.sasl_ssl);
+    for (k, v) in props {
+        cc.set(k, v).unwrap();
+    }
+    cc.set("group.id", &unique_topic("g-reauth")).unwrap();
+    cc.set("auto.offset.reset", "earliest").unwrap();
+    let mut consumer = Consumer::connect(cc).await.unwrap();
+    consumer.subscribe([topic.clone()]).unwrap();
+    let mut pc = ProducerConfig::new(&e.sasl_ssl);
+    for (k, v) in props {
+        pc.set(k, v).unwrap();
+    }
+    let producer = Producer::connect(pc).await.unwrap();
+    let run_for = Duration::from_millis(reauth_ms * 4);
+    let t = topic.clone();
+    let sending = tokio::spawn(async move {
+        let start = std::time::Instant::now();
+        let mut n = 0usize;
+        let mut ds = Vec::new();
+        while start.elapsed() < run_for {
+            ds.push(
+                producer
+                    .send(ProducerRecord::new(&t).value(n.to_string()))
+                    .await
+                    .unwrap(),
+            );
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        for d in ds {
+            d.await
+                .expect("every record delivered across re-authentications");
+        }
+        producer.close().await.unwrap();
+        n
+    });
+    let mut values = Vec::new();
+    let start = std::time::Instant::now();
+    let sent = loop {
+        for r in consumer.poll(Duration::from_millis(200)).await.unwrap() {
+            values
+                .push(String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned());
+        }
+        if sending.is_finished() {
+            break sending.await.unwrap();
+        }
+    };
+    while values.len() < sent && start.elapsed() < run_for + Duration::from_secs(30) {
+        for r in consumer.poll(Duration::from_millis(200)).await.unwrap() {
+            values
+                .push(String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned());
+        }
+    }
+    consumer.close().await.unwrap();
+    let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
+    let reauths = kafka_wire::connection::reauthentications() - before;
+    println!(
+        "re-authentication (connections.max.reauth.ms={reauth_ms}, {:?}): sent {sent}, received {}, duplicates {}, lost {}, re-authentications {reauths}",
+        run_for,
+        values.len(),
+        values.len() - distinct.len(),
+        sent - distinct.len()
+    );
+    assert_eq!(distinct.len(), sent, "nothing lost");
+    assert_eq!(values.len(), sent, "nothing duplicated");
+    assert!(reauths >= 3, "connections re-authenticated ({reauths})");
+}

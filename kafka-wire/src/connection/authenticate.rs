@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
+use tokio::sync::OwnedRwLockWriteGuard;
 
 use crate::config::{BrokerAddress, SecurityConfig};
 use crate::error::ConnectionError;
@@ -28,10 +29,12 @@ fn auth_error(
     }
 }
 
-/// Authenticate `conn`; returns when the session expires (KIP-368), if the broker set a limit.
+/// Authenticate `conn`; returns when to re-authenticate (KIP-368), if the broker limits the
+/// session. `exclusive` is the connection's exclusive guard when re-authenticating.
 pub(super) async fn authenticate(
     conn: &BrokerConnection,
     security: &SecurityConfig,
+    exclusive: Option<&OwnedRwLockWriteGuard<()>>,
 ) -> Result<Option<Instant>, ConnectionError> {
     let addr = conn.addr().clone();
     let mechanism = security.sasl_mechanism;
@@ -64,12 +67,14 @@ pub(super) async fn authenticate(
         .session(&Credentials::new(username, password))
         .map_err(|e| auth_error(&addr, mechanism, e.to_string()))?;
 
-    let handshake = conn
-        .send(&SaslHandshakeRequest {
-            mechanism: mechanism.to_string(),
-            ..Default::default()
-        })
-        .await?;
+    let request = SaslHandshakeRequest {
+        mechanism: mechanism.to_string(),
+        ..Default::default()
+    };
+    let handshake = match exclusive {
+        Some(g) => conn.send_exclusive(g, &request).await?,
+        None => conn.send(&request).await?,
+    };
     match ErrorCode(handshake.error_code) {
         ErrorCode::NONE => {}
         ErrorCode::UNSUPPORTED_SASL_MECHANISM => {
@@ -96,12 +101,14 @@ pub(super) async fn authenticate(
         .map_err(|e| auth_error(&addr, mechanism, e.to_string()))?;
     let started = Instant::now();
     loop {
-        let resp = conn
-            .send(&SaslAuthenticateRequest {
-                auth_bytes: Bytes::from(next),
-                ..Default::default()
-            })
-            .await?;
+        let request = SaslAuthenticateRequest {
+            auth_bytes: Bytes::from(next),
+            ..Default::default()
+        };
+        let resp = match exclusive {
+            Some(g) => conn.send_exclusive(g, &request).await?,
+            None => conn.send(&request).await?,
+        };
         let code = ErrorCode(resp.error_code);
         if !code.is_ok() {
             let message = resp.error_message.unwrap_or_default();
@@ -128,5 +135,51 @@ pub(super) async fn authenticate(
                 ));
             }
         }
+    }
+}
+
+static REAUTHENTICATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many KIP-368 re-authentications succeeded in this process (all connections).
+pub fn reauthentications() -> u64 {
+    REAUTHENTICATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// KIP-368: re-authenticate `conn` on the same socket before each session ends, with new
+/// requests held back and nothing in flight during the exchange (requests are delayed, never
+/// failed or reordered). Stops when the connection closes; a failed re-authentication closes
+/// it (its requests fail as on any broken connection and are retried on a new one).
+pub(super) async fn reauthenticate_before(
+    conn: BrokerConnection,
+    security: SecurityConfig,
+    mut deadline: Instant,
+) {
+    loop {
+        tokio::time::sleep_until(deadline.into()).await;
+        if conn.is_closed() {
+            return;
+        }
+        let guard = match conn.messenger.exclusive().await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::debug!(broker = %conn.addr(), error = %e, "re-authentication skipped: connection broken");
+                return;
+            }
+        };
+        let started = Instant::now();
+        match authenticate(&conn, &security, Some(&guard)).await {
+            Ok(Some(next)) => {
+                REAUTHENTICATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!(broker = %conn.addr(), took = ?started.elapsed(), "re-authenticated");
+                deadline = next;
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(broker = %conn.addr(), error = %e, "re-authentication failed; closing the connection");
+                conn.close();
+                return;
+            }
+        }
+        drop(guard);
     }
 }

@@ -155,6 +155,10 @@ impl Drop for ShutdownOnDrop {
 #[derive(Clone)]
 pub struct Messenger {
     shared: Arc<Shared>,
+    /// Normal requests hold it shared while they are put on the wire; re-authentication
+    /// (KIP-368) holds it exclusively, with nothing in flight, so no request sits between or
+    /// around the SASL exchange.
+    gate: Arc<tokio::sync::RwLock<()>>,
     outbox: mpsc::Sender<BytesMut>,
     options: Arc<MessengerOptions>,
     _shutdown: Arc<ShutdownOnDrop>,
@@ -205,6 +209,7 @@ impl Messenger {
         ));
         Messenger {
             _shutdown: Arc::new(ShutdownOnDrop(shared.clone())),
+            gate: Arc::new(tokio::sync::RwLock::new(())),
             shared,
             outbox,
             options: Arc::new(options),
@@ -297,6 +302,48 @@ impl Messenger {
     /// enqueued one after another by the same caller go on the wire in that order (Produce
     /// batches of an idempotent producer rely on it).
     pub async fn enqueue(
+        &self,
+        api: ApiKey,
+        encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,
+    ) -> Result<PendingResponse, ConnectionError> {
+        let _shared = self.gate.read().await;
+        self.enqueue_ungated(api, encode).await
+    }
+
+    /// Wait until this caller alone may use the connection: new requests wait, and every
+    /// request already in flight has been answered (at most `request.timeout.ms`). Requests
+    /// made with [`Messenger::enqueue_exclusive`] while the guard lives go out alone.
+    pub async fn exclusive(
+        &self,
+    ) -> Result<tokio::sync::OwnedRwLockWriteGuard<()>, ConnectionError> {
+        let guard = self.gate.clone().write_owned().await;
+        let deadline = Instant::now() + self.options.request_timeout;
+        while self.shared.in_flight() > 0 {
+            if let Some(e) = self.shared.poisoned() {
+                return Err(e);
+            }
+            if Instant::now() >= deadline {
+                return Err(ConnectionError::Closed {
+                    addr: self.shared.addr.clone(),
+                    reason: "requests still in flight when re-authentication was due".into(),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        Ok(guard)
+    }
+
+    /// [`Messenger::enqueue`] for the holder of [`Messenger::exclusive`]'s guard.
+    pub async fn enqueue_exclusive(
+        &self,
+        _guard: &tokio::sync::OwnedRwLockWriteGuard<()>,
+        api: ApiKey,
+        encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,
+    ) -> Result<PendingResponse, ConnectionError> {
+        self.enqueue_ungated(api, encode).await
+    }
+
+    async fn enqueue_ungated(
         &self,
         api: ApiKey,
         encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,

@@ -11,6 +11,7 @@ mod messenger;
 pub mod tls;
 mod versions;
 
+pub use authenticate::reauthentications;
 pub use messenger::{Messenger, MessengerOptions, PendingResponse};
 pub use versions::ApiVersions;
 
@@ -77,9 +78,19 @@ impl BrokerConnection {
             Self::handshake(stream, addr.clone(), options(config)).await?
         };
         if security.protocol.uses_sasl() {
-            if let Err(e) = authenticate::authenticate(&conn, security).await {
-                conn.close();
-                return Err(e);
+            match authenticate::authenticate(&conn, security, None).await {
+                Ok(Some(deadline)) => {
+                    tokio::spawn(authenticate::reauthenticate_before(
+                        conn.clone(),
+                        security.clone(),
+                        deadline,
+                    ));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    conn.close();
+                    return Err(e);
+                }
             }
         }
         Ok(conn)
@@ -195,6 +206,33 @@ impl BrokerConnection {
             self.messenger.throttle(ms);
         }
         Ok(response)
+    }
+
+    /// Send `request` while holding [`Messenger::exclusive`]'s guard (re-authentication).
+    pub(crate) async fn send_exclusive<R: Request>(
+        &self,
+        guard: &tokio::sync::OwnedRwLockWriteGuard<()>,
+        request: &R,
+    ) -> Result<R::Response, ConnectionError> {
+        let version = self.version_for(R::API_KEY)?;
+        let addr = self.addr().clone();
+        let client_id = self.client_id.as_deref();
+        let frame = self
+            .messenger
+            .enqueue_exclusive(
+                guard,
+                R::API_KEY,
+                encoder(addr.clone(), request, version, client_id),
+            )
+            .await?
+            .wait()
+            .await?;
+        frame::decode_response::<R>(frame, version).map_err(|source| ConnectionError::Decode {
+            addr,
+            api: R::API_KEY,
+            version,
+            source,
+        })
     }
 
     /// Put `request` on the wire now and return a future of its response. Requests started
