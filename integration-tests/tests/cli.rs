@@ -101,6 +101,20 @@ fn failures_are_one_line_and_non_zero() {
     let (code, _, err) = run(&["-b", "127.0.0.1:1", "-G", "grp", "t", "-m", "2"], "");
     assert_eq!(code, 1);
     assert!(err.starts_with("% ERROR: no broker is reachable"), "{err}");
+    // The Event Hubs profile derives NAMESPACE:9093 and never prints the key.
+    let (code, _, err) = run(
+        &[
+            "--event-hubs",
+            "Endpoint=sb://127.0.0.1/;SharedAccessKeyName=send;SharedAccessKey=s3cret-key",
+            "-L",
+            "-m",
+            "2",
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("127.0.0.1:9093"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
     let (code, _, err) = run(&["-b", "x", "-G", "grp", "t", "-o", "5"], "");
     assert_eq!(code, 1);
     assert!(

@@ -16,8 +16,9 @@
 //! # Ok::<(), kafka_wire::config::ConfigError>(())
 //! ```
 
+pub mod event_hubs;
 mod keys;
-mod security;
+pub mod security;
 
 pub use keys::CLIENT_KEYS;
 pub use security::{Secret, SecurityConfig, SecurityProtocol, SECURITY_KEYS};

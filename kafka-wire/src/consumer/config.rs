@@ -148,6 +148,17 @@ pub fn assignor_name(entry: &str) -> Option<&'static str> {
 }
 
 impl ConsumerConfig {
+    /// The Azure Event Hubs profile ([`ClientConfig::event_hubs`]); the default
+    /// `session.timeout.ms` (45 s) already meets Event Hubs' recommended 30 s minimum.
+    pub fn event_hubs(connection_string: &str) -> Result<Self, ConfigError> {
+        Ok(ConsumerConfig {
+            client: ClientConfig::event_hubs(connection_string)?,
+            ..ConsumerConfig::default()
+        })
+    }
+}
+
+impl ConsumerConfig {
     /// Defaults with `bootstrap.servers` set.
     pub fn new(bootstrap_servers: &str) -> Self {
         ConsumerConfig {

@@ -146,6 +146,18 @@ fn number<T: std::str::FromStr>(key: &str, value: &str, expected: &str) -> Resul
 }
 
 impl ProducerConfig {
+    /// The Azure Event Hubs profile ([`ClientConfig::event_hubs`]) with `max.request.size` at
+    /// 1,000,000 bytes: Event Hubs closes the connection on requests above 1,046,528.
+    pub fn event_hubs(connection_string: &str) -> Result<Self, ConfigError> {
+        Ok(ProducerConfig {
+            client: ClientConfig::event_hubs(connection_string)?,
+            max_request_size: 1_000_000,
+            ..ProducerConfig::default()
+        })
+    }
+}
+
+impl ProducerConfig {
     /// Defaults with `bootstrap.servers` set.
     pub fn new(bootstrap_servers: &str) -> Self {
         ProducerConfig {

@@ -28,6 +28,8 @@ pub enum StartOffset {
 pub struct Args {
     pub mode: Mode,
     pub brokers: Option<String>,
+    /// `--event-hubs <connection string>`: the Azure Event Hubs profile instead of `-b`.
+    pub event_hubs: Option<String>,
     pub topics: Vec<String>,
     pub partition: Option<i32>,
     pub key_delim: Option<String>,
@@ -52,6 +54,7 @@ pub struct Args {
 const USAGE: &str = "usage: kw <-P|-C|-L|-Q|-G group> -b <brokers> [-t <topic>] [options]
   -P produce   -C consume   -L metadata   -Q offsets for times (-t topic:partition:ts)
   -G <group> <topic>...  balanced consumer (group member; -o is the reset policy)
+  --event-hubs <connection string>  Azure Event Hubs (SASL_SSL, PLAIN, its limits) instead of -b
   -b <brokers>  -t <topic>  -p <partition>  -X <prop=value>  -m <timeout s>
   producer: -K <key delim>  -k <key>  -z <codec>  -H <name=value>  -D <msg delim>  [file...]
   consumer: -o <beginning|end|stored|N|-N|s@ts>  -c <count>  -e  -f <fmt>  -J  -D <delim>  -K <delim>
@@ -114,6 +117,7 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
     let mut a = Args {
         mode: Mode::Consume,
         brokers: None,
+        event_hubs: None,
         topics: Vec::new(),
         partition: None,
         key_delim: None,
@@ -149,6 +153,14 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
         i += 1;
         if !arg.starts_with('-') || arg == "-" {
             a.files.push(arg.clone());
+            continue;
+        }
+        if arg == "--event-hubs" {
+            let v = argv
+                .get(i)
+                .ok_or("--event-hubs requires a connection string")?;
+            a.event_hubs = Some(v.clone());
+            i += 1;
             continue;
         }
         let flags: Vec<char> = arg[1..].chars().collect();
@@ -226,7 +238,7 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
     if a.mode == Mode::Group {
         a.topics.append(&mut a.files);
     }
-    if a.brokers.is_none() && !a.props.contains_key("bootstrap.servers") {
+    if a.brokers.is_none() && a.event_hubs.is_none() && !a.props.contains_key("bootstrap.servers") {
         return Err("-b <brokers> is required".into());
     }
     if matches!(a.mode, Mode::Produce | Mode::Consume) && a.topics.len() != 1 {

@@ -21,7 +21,10 @@ pub async fn group_consume(args: &Args) -> Result<(), Error> {
             "-G needs at least one topic: kw -G <group> <topic>...".into(),
         ));
     }
-    let mut config = ConsumerConfig::default();
+    let mut config = ConsumerConfig {
+        client: crate::base_client(args)?,
+        ..ConsumerConfig::default()
+    };
     config.set("default.api.timeout.ms", "10000")?;
     config.set("group.id", &group)?;
     match args.offset {

@@ -70,8 +70,16 @@ pub(crate) fn props(args: &Args) -> Vec<(String, String)> {
     p
 }
 
+/// Where every configuration starts: the defaults, or the Event Hubs profile.
+pub(crate) fn base_client(args: &Args) -> Result<ClientConfig, Error> {
+    Ok(match &args.event_hubs {
+        Some(cs) => ClientConfig::event_hubs(cs)?,
+        None => ClientConfig::default(),
+    })
+}
+
 fn client_config(args: &Args) -> Result<ClientConfig, Error> {
-    let mut c = ClientConfig::default();
+    let mut c = base_client(args)?;
     // Short timeouts by default: a CLI should fail fast on an unreachable broker.
     c.set("default.api.timeout.ms", "10000")?;
     c.set("socket.connection.setup.timeout.ms", "5000")?;
@@ -124,7 +132,10 @@ async fn metadata(args: &Args) -> Result<(), Error> {
 }
 
 async fn produce(args: &Args) -> Result<(), Error> {
-    let mut config = ProducerConfig::default();
+    let mut config = match &args.event_hubs {
+        Some(cs) => ProducerConfig::event_hubs(cs)?,
+        None => ProducerConfig::default(),
+    };
     config.set("default.api.timeout.ms", "10000")?;
     config.set("max.block.ms", "10000")?;
     for (k, v) in props(args) {
@@ -204,7 +215,10 @@ async fn consume(args: &Args) -> Result<(), Error> {
             "-o stored reads a group's committed offsets: use -G <group> <topic>".into(),
         ));
     }
-    let mut config = ConsumerConfig::default();
+    let mut config = ConsumerConfig {
+        client: base_client(args)?,
+        ..ConsumerConfig::default()
+    };
     config.set("default.api.timeout.ms", "10000")?;
     for (k, v) in props(args) {
         config.set(&k, &v)?;
