@@ -367,3 +367,60 @@ async fn reauthentication_under_load_loses_nothing() {
     assert_eq!(values.len(), sent, "nothing duplicated");
     assert!(reauths >= 3, "connections re-authenticated ({reauths})");
 }
+
+/// OAUTHBEARER with tokens from the application's provider (here unsigned development JWTs,
+/// which Kafka's unsecured validator accepts); an expired token is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauthbearer_with_a_token_provider() {
+    use kafka_wire::sasl::{TokenProviderHandle, UnsecuredJwt};
+    let Some(e) = env("oauthbearer") else { return };
+    let base = [
+        ("security.protocol", "SASL_SSL"),
+        ("ssl.ca.location", e.ca.as_str()),
+        ("sasl.mechanism", "OAUTHBEARER"),
+    ];
+    // librdkafka's properties for unsigned development tokens.
+    let mut c = config(&e.sasl_ssl, &base);
+    c.set("enable.sasl.oauthbearer.unsecure.jwt", "true")
+        .unwrap();
+    c.set("sasl.oauthbearer.config", "principal=alice").unwrap();
+    let admin = Admin::connect(c).await.expect("OAUTHBEARER works");
+    admin.describe_cluster().await.expect("authenticated");
+    println!("SASL_SSL OAUTHBEARER valid token -> ok");
+    // A provider handing out a token that expired an hour ago.
+    let mut c = config(&e.sasl_ssl, &base);
+    let stale = UnsecuredJwt {
+        principal: "alice".into(),
+        lifetime: Duration::from_secs(1),
+    };
+    struct Expired(UnsecuredJwt);
+    impl kafka_wire::sasl::TokenProvider for Expired {
+        fn token(
+            &self,
+        ) -> futures_util::future::BoxFuture<
+            '_,
+            Result<kafka_wire::sasl::oauthbearer::OAuthBearerToken, String>,
+        > {
+            Box::pin(async move {
+                self.0
+                    .token_at(std::time::SystemTime::now() - Duration::from_secs(3600))
+            })
+        }
+    }
+    c.security.oauthbearer_token_provider =
+        Some(TokenProviderHandle(std::sync::Arc::new(Expired(stale))));
+    let err = Admin::connect(c).await.expect_err("expired token");
+    println!("SASL_SSL OAUTHBEARER expired token -> {err}");
+    assert!(
+        matches!(
+            connection_error(&err),
+            Some(ConnectionError::Authentication { .. })
+        ),
+        "{err:?}"
+    );
+    // No provider at all: a clear error naming the fix.
+    let err = Admin::connect(config(&e.sasl_ssl, &base))
+        .await
+        .expect_err("no provider");
+    assert!(err.to_string().contains("token provider"), "{err}");
+}

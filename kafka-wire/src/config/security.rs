@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::ConfigError;
-use crate::sasl::Mechanism;
+use crate::sasl::{Mechanism, TokenProviderHandle, UnsecuredJwt};
 
 /// `security.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,6 +80,14 @@ pub struct SecurityConfig {
     pub sasl_username: Option<String>,
     /// `sasl.password` (or the `password` of `sasl.jaas.config`). Never printed.
     pub sasl_password: Option<Secret>,
+    /// Where OAUTHBEARER tokens come from: set it in code, or use
+    /// `enable.sasl.oauthbearer.unsecure.jwt=true` with `sasl.oauthbearer.config=principal=NAME`
+    /// (librdkafka's names) for unsigned development tokens.
+    pub oauthbearer_token_provider: Option<TokenProviderHandle>,
+    /// `enable.sasl.oauthbearer.unsecure.jwt`.
+    unsecure_jwt: bool,
+    /// `principal=` of `sasl.oauthbearer.config`.
+    unsecure_jwt_principal: Option<String>,
 }
 
 impl SecurityConfig {
@@ -94,6 +102,9 @@ impl SecurityConfig {
             sasl_mechanism: Mechanism::Plain,
             sasl_username: None,
             sasl_password: None,
+            oauthbearer_token_provider: None,
+            unsecure_jwt: false,
+            unsecure_jwt_principal: None,
         }
     }
 }
@@ -117,6 +128,8 @@ pub const SECURITY_KEYS: &[&str] = &[
     "sasl.username",
     "sasl.password",
     "sasl.jaas.config",
+    "enable.sasl.oauthbearer.unsecure.jwt",
+    "sasl.oauthbearer.config",
 ];
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
@@ -187,9 +200,34 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
             c.sasl_username = Some(user);
             c.sasl_password = Some(Secret::new(password));
         }
+        "enable.sasl.oauthbearer.unsecure.jwt" => {
+            c.unsecure_jwt = match v {
+                "true" => true,
+                "false" => false,
+                _ => return Err(invalid(key, value, "true or false")),
+            };
+            c.refresh_unsecure_jwt();
+        }
+        "sasl.oauthbearer.config" => {
+            c.unsecure_jwt_principal = v
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix("principal="))
+                .map(str::to_owned);
+            c.refresh_unsecure_jwt();
+        }
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+impl SecurityConfig {
+    fn refresh_unsecure_jwt(&mut self) {
+        if let (true, Some(p)) = (self.unsecure_jwt, &self.unsecure_jwt_principal) {
+            self.oauthbearer_token_provider = Some(TokenProviderHandle(std::sync::Arc::new(
+                UnsecuredJwt::new(p.clone()),
+            )));
+        }
+    }
 }
 
 /// `org.apache.kafka...PlainLoginModule required username="u" password="p";` → (u, p).

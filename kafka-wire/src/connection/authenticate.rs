@@ -45,27 +45,47 @@ pub(super) async fn authenticate(
             "the broker does not offer SaslAuthenticate (brokers before 1.0 need the v0 raw-token exchange, which this client does not speak)",
         ));
     }
-    let username = security.sasl_username.clone().ok_or_else(|| {
-        auth_error(
-            &addr,
-            mechanism,
-            "sasl.username (or sasl.jaas.config) is not set",
-        )
-    })?;
-    let password = security
-        .sasl_password
-        .as_ref()
-        .map(|p| p.expose().to_owned())
-        .ok_or_else(|| {
+    let mut session: Box<dyn crate::sasl::SaslSession> = if mechanism == Mechanism::OAuthBearer {
+        let provider = security
+            .oauthbearer_token_provider
+            .as_ref()
+            .ok_or_else(|| {
+                auth_error(
+                    &addr,
+                    mechanism,
+                    "no token provider: set SecurityConfig::oauthbearer_token_provider (or, for \
+                 development, enable.sasl.oauthbearer.unsecure.jwt=true with \
+                 sasl.oauthbearer.config=principal=NAME)",
+                )
+            })?;
+        let token =
+            provider.0.token().await.map_err(|e| {
+                auth_error(&addr, mechanism, format!("the token provider failed: {e}"))
+            })?;
+        Box::new(crate::sasl::oauthbearer::OAuthBearerSession::new(token))
+    } else {
+        let username = security.sasl_username.clone().ok_or_else(|| {
             auth_error(
                 &addr,
                 mechanism,
-                "sasl.password (or sasl.jaas.config) is not set",
+                "sasl.username (or sasl.jaas.config) is not set",
             )
         })?;
-    let mut session = mechanism
-        .session(&Credentials::new(username, password))
-        .map_err(|e| auth_error(&addr, mechanism, e.to_string()))?;
+        let password = security
+            .sasl_password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .ok_or_else(|| {
+                auth_error(
+                    &addr,
+                    mechanism,
+                    "sasl.password (or sasl.jaas.config) is not set",
+                )
+            })?;
+        mechanism
+            .session(&Credentials::new(username, password))
+            .map_err(|e| auth_error(&addr, mechanism, e.to_string()))?
+    };
 
     let request = SaslHandshakeRequest {
         mechanism: mechanism.to_string(),

@@ -43,8 +43,10 @@ pub mod oauthbearer;
 pub mod plain;
 mod reauth;
 pub mod scram;
+pub mod token_provider;
 
 pub use reauth::reauth_deadline;
+pub use token_provider::{TokenProvider, TokenProviderHandle, UnsecuredJwt};
 
 /// A username and password for `PLAIN` and `SCRAM-SHA-*` (Kafka's `sasl.jaas.config` `username`
 /// and `password`).
