@@ -424,3 +424,61 @@ async fn oauthbearer_with_a_token_provider() {
         .expect_err("no provider");
     assert!(err.to_string().contains("token provider"), "{err}");
 }
+
+/// SCRAM against an independent implementation: tansu with `--authentication`
+/// (`scripts/tansu-scram`); right passwords work (and produce/fetch), wrong ones are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_on_tansu() {
+    let Ok(bootstrap) = std::env::var("KAFKA_WIRE_TANSU_SCRAM") else {
+        if std::env::var("KAFKA_WIRE_REQUIRE_BROKERS").as_deref() == Ok("1") {
+            panic!("scram_on_tansu: KAFKA_WIRE_TANSU_SCRAM is not set (scripts/tansu-scram start)");
+        }
+        eprintln!("SKIPPED scram_on_tansu: scripts/tansu-scram start");
+        return;
+    };
+    integration_tests::init_logging();
+    for mechanism in ["SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        for (label, password) in [("right", "alice-secret"), ("wrong", "not-it")] {
+            let c = config(
+                &bootstrap,
+                &[
+                    ("security.protocol", "SASL_PLAINTEXT"),
+                    ("sasl.mechanism", mechanism),
+                    ("sasl.username", "alice"),
+                    ("sasl.password", password),
+                ],
+            );
+            let result = Admin::connect(c.clone()).await;
+            match (label, result) {
+                ("right", Ok(admin)) => {
+                    let topic = unique_topic("tansu-scram");
+                    create_ready_topic(&admin, NewTopic::new(&topic, 1, 1)).await;
+                    let mut pc = ProducerConfig::default();
+                    pc.client = c.clone();
+                    let producer = Producer::connect(pc).await.unwrap();
+                    producer
+                        .send(ProducerRecord::new(&topic).partition(0).value("v"))
+                        .await
+                        .unwrap()
+                        .await
+                        .unwrap();
+                    producer.close().await.unwrap();
+                    println!(
+                        "tansu SASL_PLAINTEXT {mechanism:<14} right password -> ok (produced)"
+                    );
+                }
+                ("wrong", Err(err)) => {
+                    println!("tansu SASL_PLAINTEXT {mechanism:<14} wrong password -> {err}");
+                    assert!(
+                        matches!(
+                            connection_error(&err),
+                            Some(ConnectionError::Authentication { .. })
+                        ),
+                        "{err:?}"
+                    );
+                }
+                (label, other) => panic!("tansu {mechanism} {label}: {other:?}"),
+            }
+        }
+    }
+}
