@@ -121,6 +121,16 @@ async fn ssl_with_client_certificate_and_the_refusals() {
     println!("SSL with the public roots only -> {err}");
     assert!(err.to_string().contains("UnknownIssuer"), "{err}");
 
+    // The operating system's CA bundle (librdkafka's `probe`) does not know the test CA either.
+    let err = Admin::connect(config(
+        &e.ssl,
+        &[("security.protocol", "SSL"), ("ssl.ca.location", "probe")],
+    ))
+    .await
+    .expect_err("untrusted by the system bundle");
+    println!("SSL with ssl.ca.location=probe (system bundle) -> {err}");
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+
     // Wrong host name: TCP to the listener, TLS expecting another name.
     let addr: BrokerAddress = BrokerAddress::parse(&e.ssl).unwrap();
     let mut security = config(&e.ssl, &mtls).security;

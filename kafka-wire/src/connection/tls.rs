@@ -5,7 +5,8 @@
 //! `rustls::crypto::CryptoProvider::install_default`, else the one a `tls-*` feature compiles in
 //! (`tls-graviola`, pure Rust, recommended; `tls-rustcrypto`; or the C-backed `tls-ring` /
 //! `tls-aws-lc-rs`), else connecting fails with an error naming those features. Trust roots are
-//! `ssl.ca.location` (PEM) or Mozilla's roots (feature `webpki-roots`); `ssl.certificate.location`
+//! `ssl.ca.location` (a PEM file, or `probe` for the operating system's bundle, as in
+//! librdkafka) or Mozilla's roots (feature `webpki-roots`); `ssl.certificate.location`
 //! and `ssl.key.location` give a client certificate (mutual TLS); SNI and hostname verification
 //! are on, and hostname verification is only turned off by
 //! `ssl.endpoint.identification.algorithm=` (empty, as in Java), with a warning per connection.
@@ -71,7 +72,24 @@ pub fn client_config(
 ) -> Result<Arc<RustlsConfig>, ConnectionError> {
     let provider = provider().map_err(|e| tls_error(addr, e))?;
     let mut roots = RootCertStore::empty();
-    match &security.ssl_ca_location {
+    let probed;
+    let ca_location = match &security.ssl_ca_location {
+        // librdkafka's `probe`: the operating system's CA bundle, read as a file (pure Rust).
+        Some(p) if p.as_os_str() == "probe" || p.as_os_str() == "system" => {
+            probed = system_ca_bundle().ok_or_else(|| {
+                tls_error(
+                    addr,
+                    format!(
+                        "ssl.ca.location=probe: no CA bundle found (looked at $SSL_CERT_FILE and {})",
+                        SYSTEM_CA_BUNDLES.join(", ")
+                    ),
+                )
+            })?;
+            Some(&probed)
+        }
+        other => other.as_ref(),
+    };
+    match ca_location {
         Some(path) => {
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|it| it.collect::<Result<Vec<_>, _>>())
@@ -157,6 +175,29 @@ pub fn client_config(
         }
     };
     Ok(Arc::new(config))
+}
+
+/// Where Linux distributions (and macOS/BSD) keep the system's CA bundle.
+const SYSTEM_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",             // openSUSE
+    "/etc/pki/tls/cacert.pem",            // OpenELEC
+    "/etc/ssl/cert.pem",                  // Alpine, macOS, BSD
+];
+
+/// The system CA bundle: `$SSL_CERT_FILE`, else the first well-known path that exists.
+fn system_ca_bundle() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("SSL_CERT_FILE") {
+        let p = std::path::PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    SYSTEM_CA_BUNDLES
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file())
 }
 
 /// Open TLS over `tcp` to `addr` (SNI and, unless disabled, hostname verification on
