@@ -39,6 +39,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(feature = "entra")]
+pub mod entra;
 pub mod oauthbearer;
 pub mod plain;
 mod reauth;
