@@ -194,18 +194,7 @@ impl BrokerConnection {
             .with_timeout(timeout)
             .wait()
             .await?;
-        let response = frame::decode_response::<R>(frame, version).map_err(|source| {
-            ConnectionError::Decode {
-                addr,
-                api: R::API_KEY,
-                version,
-                source,
-            }
-        })?;
-        if let Some(ms) = response.throttle_time_ms() {
-            self.messenger.throttle(ms);
-        }
-        Ok(response)
+        decode::<R>(&self.messenger, addr, frame, version)
     }
 
     /// Send `request` while holding [`Messenger::exclusive`]'s guard (re-authentication).
@@ -227,12 +216,7 @@ impl BrokerConnection {
             .await?
             .wait()
             .await?;
-        frame::decode_response::<R>(frame, version).map_err(|source| ConnectionError::Decode {
-            addr,
-            api: R::API_KEY,
-            version,
-            source,
-        })
+        decode::<R>(&self.messenger, addr, frame, version)
     }
 
     /// Put `request` on the wire now and return a future of its response. Requests started
@@ -257,18 +241,7 @@ impl BrokerConnection {
         let messenger = self.messenger.clone();
         Ok(async move {
             let frame = pending.wait().await?;
-            let response = frame::decode_response::<R>(frame, version).map_err(|source| {
-                ConnectionError::Decode {
-                    addr,
-                    api: R::API_KEY,
-                    version,
-                    source,
-                }
-            })?;
-            if let Some(ms) = response.throttle_time_ms() {
-                messenger.throttle(ms);
-            }
-            Ok(response)
+            decode::<R>(&messenger, addr, frame, version)
         })
     }
 
@@ -285,6 +258,26 @@ impl BrokerConnection {
             .send_oneway(encoder(addr.clone(), request, version, client_id))
             .await
     }
+}
+
+/// Decode a response frame and honour its throttle time (KIP-219).
+fn decode<R: Request>(
+    messenger: &Messenger,
+    addr: BrokerAddress,
+    frame: Bytes,
+    version: i16,
+) -> Result<R::Response, ConnectionError> {
+    let response =
+        frame::decode_response::<R>(frame, version).map_err(|source| ConnectionError::Decode {
+            addr,
+            api: R::API_KEY,
+            version,
+            source,
+        })?;
+    if let Some(ms) = response.throttle_time_ms() {
+        messenger.throttle(ms);
+    }
+    Ok(response)
 }
 
 /// The frame encoder a messenger calls with the correlation id it picked.

@@ -532,14 +532,8 @@ impl Consumer {
     }
 
     fn remove_partitions(&mut self, partitions: &[TopicPartition]) {
-        let keep: Vec<TopicPartition> = self
-            .partitions
-            .keys()
-            .filter(|tp| !partitions.contains(tp))
-            .cloned()
-            .collect();
-        // Keep positions of the partitions that stay.
-        self.partitions.retain(|tp, _| keep.contains(tp));
+        // Partitions that stay keep their positions.
+        self.partitions.retain(|tp, _| !partitions.contains(tp));
         self.buffer.retain(|r| {
             !partitions
                 .iter()

@@ -372,17 +372,22 @@ impl Producer {
 
     /// Send everything queued now and wait until each record is written or failed.
     pub async fn flush(&self) {
+        self.wait_delivered(|| false).await
+    }
+
+    /// Wait until every record accepted so far has been acknowledged or has failed (not just
+    /// handed to a connection), or until `give_up()`; the sender sends without lingering
+    /// meanwhile.
+    pub(crate) async fn wait_delivered(&self, give_up: impl Fn() -> bool) {
         let shared = &self.shared;
         shared.flushes.fetch_add(1, Ordering::SeqCst);
         loop {
             let idle = shared.idle.notified();
             shared.wake.notify_one();
-            // Every record accepted before now has been acknowledged or has failed (not just
-            // handed to a connection).
-            if shared.accumulator_len() == 0 && shared.all_delivered() {
+            if shared.all_delivered() || give_up() {
                 break;
             }
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(100), idle).await;
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), idle).await;
         }
         shared.flushes.fetch_sub(1, Ordering::SeqCst);
     }

@@ -401,29 +401,16 @@ impl Producer {
         .await
     }
 
-    /// Wait until every record of the transaction is acknowledged (or the transaction failed).
+    /// Wait until every record of the transaction is acknowledged — EndTxn must come after
+    /// every Produce of the transaction has been answered — or the transaction failed.
     async fn drain_transaction(&self) {
         let shared = &self.shared;
-        shared
-            .flushes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        loop {
-            let idle = shared.idle.notified();
-            shared.wake.notify_one();
-            // Acknowledged or failed, not merely on the wire: EndTxn must come after every
-            // Produce of the transaction has been answered.
-            let done = shared.accumulator_len() == 0 && shared.all_delivered();
-            let failed = shared.tm().is_some_and(|tm| {
+        self.wait_delivered(|| {
+            shared.tm().is_some_and(|tm| {
                 matches!(tm.state(), TxnState::AbortableError | TxnState::FatalError)
-            });
-            if done || failed {
-                break;
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(50), idle).await;
-        }
-        shared
-            .flushes
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            })
+        })
+        .await
     }
 
     /// Commit the transaction: waits for every record sent in it, then EndTxn(commit). On an

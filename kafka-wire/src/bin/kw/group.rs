@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, ConsumerEvent};
 use kafka_wire::Error;
 
-use crate::args::{self, Args, StartOffset};
+use crate::args::{Args, StartOffset};
 use crate::output;
 
 pub async fn group_consume(args: &Args) -> Result<(), Error> {
@@ -46,14 +46,7 @@ pub async fn group_consume(args: &Args) -> Result<(), Error> {
     }
     let mut consumer = Consumer::connect(config).await?;
     consumer.subscribe(args.topics.clone())?;
-    let fmt = args
-        .format
-        .as_deref()
-        .map(args::unescape)
-        .unwrap_or_else(|| match &args.key_delim {
-            Some(d) => format!("%k{d}%s{}", args.delim),
-            None => format!("%s{}", args.delim),
-        });
+    let fmt = output::record_format(args);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| Error::InvalidArgument(format!("cannot write output: {e}"));
@@ -71,17 +64,7 @@ pub async fn group_consume(args: &Args) -> Result<(), Error> {
             let Some(event) = event else { break };
             match event? {
                 ConsumerEvent::Record(r) => {
-                    if args.json {
-                        out.write_all(output::json_record(&r, -1).as_bytes())
-                            .map_err(io)?;
-                        out.write_all(b"\n").map_err(io)?;
-                    } else {
-                        out.write_all(&output::format_record(&fmt, &r))
-                            .map_err(io)?;
-                    }
-                    if args.unbuffered {
-                        out.flush().map_err(io)?;
-                    }
+                    output::write_record(&mut out, args, &fmt, &r).map_err(io)?;
                     seen += 1;
                     if args.count.is_some_and(|c| seen >= c) {
                         break;

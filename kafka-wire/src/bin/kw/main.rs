@@ -251,14 +251,7 @@ async fn consume(args: &Args) -> Result<(), Error> {
     for tp in &tps {
         consumer.seek(tp, start)?;
     }
-    let fmt = args
-        .format
-        .as_deref()
-        .map(args::unescape)
-        .unwrap_or_else(|| match &args.key_delim {
-            Some(d) => format!("%k{d}%s{}", args.delim),
-            None => format!("%s{}", args.delim),
-        });
+    let fmt = output::record_format(args);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut seen = 0u64;
@@ -266,16 +259,7 @@ async fn consume(args: &Args) -> Result<(), Error> {
     loop {
         let records = consumer.poll(Duration::from_millis(500)).await?;
         for r in &records {
-            if args.json {
-                out.write_all(output::json_record(r, -1).as_bytes())
-                    .map_err(io)?;
-                out.write_all(b"\n").map_err(io)?;
-            } else {
-                out.write_all(&output::format_record(&fmt, r)).map_err(io)?;
-            }
-            if args.unbuffered {
-                out.flush().map_err(io)?;
-            }
+            output::write_record(&mut out, args, &fmt, r).map_err(io)?;
             seen += 1;
             if args.count.is_some_and(|c| seen >= c) {
                 out.flush().map_err(io)?;

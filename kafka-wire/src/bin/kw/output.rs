@@ -186,3 +186,33 @@ pub fn metadata_json(m: &ClusterMetadata, from: &str, topic: Option<&str>) -> St
     })
     .to_string()
 }
+
+/// The `-f` format in effect: the given one, else kcat's default (`%s`, or `%k<K>%s` with `-K`).
+pub fn record_format(args: &crate::args::Args) -> String {
+    args.format
+        .as_deref()
+        .map(crate::args::unescape)
+        .unwrap_or_else(|| match &args.key_delim {
+            Some(d) => format!("%k{d}%s{}", args.delim),
+            None => format!("%s{}", args.delim),
+        })
+}
+
+/// Write one consumed record as `-J` JSON or in `fmt`, flushing with `-u`.
+pub fn write_record(
+    out: &mut impl std::io::Write,
+    args: &crate::args::Args,
+    fmt: &str,
+    r: &ConsumerRecord,
+) -> std::io::Result<()> {
+    if args.json {
+        out.write_all(json_record(r, -1).as_bytes())?;
+        out.write_all(b"\n")?;
+    } else {
+        out.write_all(&format_record(fmt, r))?;
+    }
+    if args.unbuffered {
+        out.flush()?;
+    }
+    Ok(())
+}
