@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::BrokerAddress;
@@ -461,37 +461,8 @@ async fn read_frame<R: AsyncRead + Unpin>(
     addr: &BrokerAddress,
     max: usize,
 ) -> Result<Bytes, ConnectionError> {
-    let io = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            ConnectionError::Closed {
-                addr: addr.clone(),
-                reason: "the broker closed the connection".into(),
-            }
-        } else {
-            ConnectionError::Io {
-                addr: addr.clone(),
-                source: Arc::new(e),
-            }
-        }
-    };
-    let size = read.read_i32().await.map_err(io)?;
-    if size < 4 {
-        return Err(ConnectionError::InvalidFrameSize {
-            addr: addr.clone(),
-            size,
-        });
-    }
-    let size = size as usize;
-    if size > max {
-        return Err(ConnectionError::ResponseTooLarge {
-            addr: addr.clone(),
-            size,
-            limit: max,
-        });
-    }
-    let mut buf = BytesMut::zeroed(size);
-    read.read_exact(&mut buf).await.map_err(io)?;
-    Ok(buf.freeze())
+    // Every response starts with a 4-byte correlation id.
+    super::prelude::read_sized(read, addr, 4, max).await
 }
 
 async fn read_loop<R: AsyncRead + Unpin>(

@@ -8,12 +8,15 @@
 
 mod authenticate;
 mod messenger;
+mod prelude;
 pub mod tls;
 mod versions;
 
 pub use authenticate::reauthentications;
 pub use messenger::{Messenger, MessengerOptions, PendingResponse};
 pub use versions::ApiVersions;
+
+use prelude::Prelude;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +65,7 @@ impl BrokerConnection {
         })?;
         let _ = stream.set_nodelay(true);
         let security = &config.security;
-        let conn = if security.protocol.uses_tls() {
+        if security.protocol.uses_tls() {
             let tls_config = tls::client_config(security, addr)?;
             let stream = tokio::time::timeout(
                 config.connection_setup_timeout,
@@ -73,11 +76,33 @@ impl BrokerConnection {
                 addr: addr.clone(),
                 after: config.connection_setup_timeout,
             })??;
-            Self::handshake(stream, addr.clone(), options(config)).await?
+            Self::establish(stream, addr, config).await
         } else {
-            Self::handshake(stream, addr.clone(), options(config)).await?
-        };
-        if security.protocol.uses_sasl() {
+            Self::establish(stream, addr, config).await
+        }
+    }
+
+    /// ApiVersions, then SASL when configured, over an open (possibly TLS) stream.
+    async fn establish<S>(
+        stream: S,
+        addr: &BrokerAddress,
+        config: &ClientConfig,
+    ) -> Result<Self, ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let security = &config.security;
+        let mut prelude = Prelude::new(stream, addr.clone(), options(config));
+        let versions = negotiate(&mut prelude).await?;
+        // Brokers before 1.0 have no SaslAuthenticate: the exchange runs in raw frames, before
+        // multiplexing starts, and such sessions never expire (no KIP-368).
+        let legacy_sasl =
+            security.protocol.uses_sasl() && versions.version(ApiKey::SaslAuthenticate).is_none();
+        if legacy_sasl {
+            authenticate::authenticate_raw(&mut prelude, &versions, security).await?;
+        }
+        let conn = Self::from_prelude(prelude, versions);
+        if security.protocol.uses_sasl() && !legacy_sasl {
             match authenticate::authenticate(&conn, security, None).await {
                 Ok(Some(deadline)) => {
                     tokio::spawn(authenticate::reauthenticate_before(
@@ -96,7 +121,8 @@ impl BrokerConnection {
         Ok(conn)
     }
 
-    /// Negotiate over an already-open stream (TLS, a proxy, or an in-memory pipe in tests).
+    /// Negotiate over an already-open stream (TLS, a proxy, or an in-memory pipe in tests);
+    /// no SASL.
     pub async fn handshake<S>(
         stream: S,
         addr: BrokerAddress,
@@ -105,15 +131,23 @@ impl BrokerConnection {
     where
         S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     {
-        let client_id = options.client_id.clone();
-        let messenger = Messenger::start(stream, addr, options);
-        let versions = negotiate(&messenger, client_id.as_deref()).await?;
+        let mut prelude = Prelude::new(stream, addr, options);
+        let versions = negotiate(&mut prelude).await?;
+        Ok(Self::from_prelude(prelude, versions))
+    }
+
+    fn from_prelude<S>(prelude: Prelude<S>, versions: ApiVersions) -> Self
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let client_id = prelude.client_id().map(str::to_owned);
+        let messenger = prelude.into_messenger();
         tracing::debug!(broker = %messenger.addr(), apis = versions.chosen.len(), "connected");
-        Ok(BrokerConnection {
+        BrokerConnection {
             messenger,
             versions: Arc::new(versions),
             client_id,
-        })
+        }
     }
 
     /// The broker's address.
@@ -309,27 +343,12 @@ pub fn options(config: &ClientConfig) -> MessengerOptions {
     }
 }
 
-async fn raw<R: Request>(
-    messenger: &Messenger,
-    client_id: Option<&str>,
-    request: &R,
-    version: i16,
-) -> Result<Bytes, ConnectionError> {
-    let addr = messenger.addr().clone();
-    messenger
-        .round_trip(
-            R::API_KEY,
-            encoder(addr.clone(), request, version, client_id),
-        )
-        .await
-}
-
 /// ApiVersions handshake: ask at our highest version; a broker that does not speak it answers
 /// UNSUPPORTED_VERSION in the v0 layout with its own range, and we ask again within it.
-async fn negotiate(
-    messenger: &Messenger,
-    client_id: Option<&str>,
-) -> Result<ApiVersions, ConnectionError> {
+async fn negotiate<S>(prelude: &mut Prelude<S>) -> Result<ApiVersions, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
     let (_, mut version) = ApiKey::ApiVersions.supported_versions();
     let request = ApiVersionsRequest {
         client_software_name: CLIENT_SOFTWARE_NAME.into(),
@@ -337,11 +356,11 @@ async fn negotiate(
         ..Default::default()
     };
     for _ in 0..2 {
-        let frame = raw(messenger, client_id, &request, version).await?;
+        let frame = prelude.round_trip(&request, version).await?;
         let response = decode_api_versions(&frame, version)
             .or_else(|_| decode_api_versions(&frame, 0))
             .map_err(|source| ConnectionError::Decode {
-                addr: messenger.addr().clone(),
+                addr: prelude.addr().clone(),
                 api: ApiKey::ApiVersions,
                 version,
                 source,
@@ -362,17 +381,17 @@ async fn negotiate(
         }
         if !code.is_ok() {
             return Err(ConnectionError::Handshake {
-                addr: messenger.addr().clone(),
+                addr: prelude.addr().clone(),
                 code,
             });
         }
         if let Some(ms) = response.throttle_time_ms() {
-            messenger.throttle(ms);
+            prelude.throttle(ms);
         }
         return Ok(ApiVersions::negotiate(&response));
     }
     Err(ConnectionError::Handshake {
-        addr: messenger.addr().clone(),
+        addr: prelude.addr().clone(),
         code: ErrorCode::UNSUPPORTED_VERSION,
     })
 }

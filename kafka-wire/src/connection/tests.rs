@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::protocol::messages::api_versions_response::ApiVersion;
-use crate::protocol::messages::{MetadataRequest, MetadataResponse};
+use crate::protocol::messages::sasl_handshake_request::SaslHandshakeRequest;
+use crate::protocol::messages::{MetadataRequest, MetadataResponse, SaslHandshakeResponse};
 use crate::protocol::wire::Encode;
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
@@ -253,4 +254,99 @@ fn a_body_encodes_at_every_supported_version() {
         let mut b = BytesMut::new();
         MetadataRequest::default().encode(&mut b, v).unwrap();
     }
+}
+
+/// ApiVersions of a Kafka 0.11 broker: SaslHandshake v0 only, no SaslAuthenticate.
+fn legacy_api_versions_frame(id: i32, version: i16, code: ErrorCode) -> BytesMut {
+    let range = |k: ApiKey, lo: i16, hi: i16| ApiVersion {
+        api_key: k as i16,
+        min_version: lo,
+        max_version: hi,
+        ..Default::default()
+    };
+    let resp = ApiVersionsResponse {
+        error_code: code.0,
+        api_keys: vec![
+            range(ApiKey::Produce, 0, 3),
+            range(ApiKey::Fetch, 0, 5),
+            range(ApiKey::Metadata, 0, 4),
+            range(ApiKey::SaslHandshake, 0, 0),
+            range(ApiKey::ApiVersions, 0, 1),
+        ],
+        ..Default::default()
+    };
+    frame::encode_response::<ApiVersionsRequest>(&resp, version, id).unwrap()
+}
+
+/// A Kafka 0.11-like broker: ApiVersions (refusing our newest version first), SaslHandshake v0
+/// for PLAIN, then the raw token; `accept` decides between an empty token back and a hang-up
+/// (how such brokers report bad credentials). Then it answers one Metadata request.
+async fn legacy_sasl(password: &str, accept: bool) -> Result<BrokerConnection, ConnectionError> {
+    let (client, mut s) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        let (api, v, id) = read_request(&mut s).await.unwrap();
+        assert_eq!(api, ApiKey::ApiVersions as i16);
+        assert!(v > 1);
+        let refusal = legacy_api_versions_frame(id, 0, ErrorCode::UNSUPPORTED_VERSION);
+        s.write_all(&refusal).await.unwrap();
+        let (_, v, id) = read_request(&mut s).await.unwrap();
+        assert_eq!(v, 1, "asks again within the broker's range");
+        let ok = legacy_api_versions_frame(id, 1, ErrorCode::NONE);
+        s.write_all(&ok).await.unwrap();
+
+        let (api, v, id) = read_request(&mut s).await.unwrap();
+        assert_eq!((api, v), (ApiKey::SaslHandshake as i16, 0));
+        let resp = SaslHandshakeResponse {
+            mechanisms: vec!["PLAIN".into()],
+            ..Default::default()
+        };
+        let frame = frame::encode_response::<SaslHandshakeRequest>(&resp, 0, id).unwrap();
+        s.write_all(&frame).await.unwrap();
+
+        let size = s.read_i32().await.unwrap();
+        let mut token = vec![0; size as usize];
+        s.read_exact(&mut token).await.unwrap();
+        if !accept || token != b"\0alice\0alice-secret" {
+            return; // hang up
+        }
+        s.write_all(&0i32.to_be_bytes()).await.unwrap();
+        let (_, v, id) = read_request(&mut s).await.unwrap();
+        s.write_all(&metadata_frame(id, v, "legacy")).await.unwrap();
+        let _ = s.read_i32().await;
+    });
+    let mut config = ClientConfig::new("fake:9092");
+    for (k, v) in [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", "alice"),
+        ("sasl.password", password),
+        ("request.timeout.ms", "2000"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    BrokerConnection::establish(client, &addr(), &config).await
+}
+
+#[tokio::test]
+async fn sasl_on_a_broker_before_1_0_uses_raw_tokens() {
+    let conn = legacy_sasl("alice-secret", true).await.unwrap();
+    assert_eq!(conn.version_for(ApiKey::Metadata).unwrap(), 4);
+    let md = conn.send(&MetadataRequest::default()).await.unwrap();
+    assert_eq!(md.cluster_id.as_deref(), Some("legacy"));
+}
+
+#[tokio::test]
+async fn a_hang_up_during_raw_sasl_is_an_authentication_error() {
+    let err = legacy_sasl("hunter2", false).await.unwrap_err();
+    match &err {
+        ConnectionError::Authentication {
+            mechanism, reason, ..
+        } => {
+            assert_eq!(mechanism, "PLAIN");
+            assert!(reason.contains("closed the connection"), "{reason}");
+        }
+        other => panic!("expected an authentication error, got {other:?}"),
+    }
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("hunter2"), "no password in errors: {text}");
 }
