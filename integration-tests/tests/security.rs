@@ -397,6 +397,25 @@ async fn oauthbearer_with_a_token_provider() {
     let admin = Admin::connect(c).await.expect("OAUTHBEARER works");
     admin.describe_cluster().await.expect("authenticated");
     println!("SASL_SSL OAUTHBEARER valid token -> ok");
+    // Java's spelling, with KIP-342 SASL extensions sent beside the token.
+    let mut c = config(&e.sasl_ssl, &base);
+    c.set(
+        "sasl.jaas.config",
+        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+         unsecuredLoginStringClaim_sub=\"alice\" unsecuredLoginExtension_traceId=\"t-42\";",
+    )
+    .unwrap();
+    assert_eq!(
+        c.security.sasl_oauthbearer_extensions.get("traceId"),
+        Some("t-42")
+    );
+    let admin = Admin::connect(c)
+        .await
+        .expect("OAUTHBEARER with extensions works");
+    admin.describe_cluster().await.expect("authenticated");
+    println!(
+        "SASL_SSL OAUTHBEARER valid token + SASL extensions (sasl.jaas.config spelling) -> ok"
+    );
     // A provider handing out a token that expired an hour ago.
     let mut c = config(&e.sasl_ssl, &base);
     let stale = UnsecuredJwt {

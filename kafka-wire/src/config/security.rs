@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::ConfigError;
+use crate::sasl::oauthbearer::SaslExtensions;
 use crate::sasl::{Mechanism, TokenProviderHandle, UnsecuredJwt};
 
 /// `security.protocol`.
@@ -84,6 +85,11 @@ pub struct SecurityConfig {
     /// `enable.sasl.oauthbearer.unsecure.jwt=true` with `sasl.oauthbearer.config=principal=NAME`
     /// (librdkafka's names) for unsigned development tokens.
     pub oauthbearer_token_provider: Option<TokenProviderHandle>,
+    /// SASL extensions sent with every OAUTHBEARER token (KIP-342): `sasl.oauthbearer.extensions`
+    /// (`key=value,key=value`, librdkafka's name), or `extension_KEY="value"` /
+    /// `unsecuredLoginExtension_KEY="value"` options of an `OAuthBearerLoginModule` in
+    /// `sasl.jaas.config` (Java's). Extensions from the token provider take precedence.
+    pub sasl_oauthbearer_extensions: SaslExtensions,
     /// `enable.sasl.oauthbearer.unsecure.jwt`.
     unsecure_jwt: bool,
     /// `principal=` of `sasl.oauthbearer.config`.
@@ -103,6 +109,7 @@ impl SecurityConfig {
             sasl_username: None,
             sasl_password: None,
             oauthbearer_token_provider: None,
+            sasl_oauthbearer_extensions: SaslExtensions::new(),
             unsecure_jwt: false,
             unsecure_jwt_principal: None,
         }
@@ -130,6 +137,7 @@ pub const SECURITY_KEYS: &[&str] = &[
     "sasl.jaas.config",
     "enable.sasl.oauthbearer.unsecure.jwt",
     "sasl.oauthbearer.config",
+    "sasl.oauthbearer.extensions",
 ];
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
@@ -190,15 +198,50 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
         "sasl.username" => c.sasl_username = Some(value.to_owned()),
         "sasl.password" => c.sasl_password = Some(Secret::new(value)),
         "sasl.jaas.config" => {
-            let (user, password) = parse_jaas(v).ok_or_else(|| {
-                invalid(
-                    key,
-                    value,
-                    "a login module with username=\"...\" password=\"...\"",
-                )
-            })?;
-            c.sasl_username = Some(user);
-            c.sasl_password = Some(Secret::new(password));
+            let options = parse_jaas(v)
+                .ok_or_else(|| invalid(key, value, "a login module with key=\"value\" options"))?;
+            if v.contains("OAuthBearerLoginModule") {
+                // Java's unsecured login handler takes the principal from the `sub` claim.
+                if let Some(sub) = options.get("unsecuredLoginStringClaim_sub") {
+                    c.unsecure_jwt = true;
+                    c.unsecure_jwt_principal = Some(sub.clone());
+                    c.refresh_unsecure_jwt();
+                }
+                for (k, val) in &options {
+                    let ext = k
+                        .strip_prefix("unsecuredLoginExtension_")
+                        .or_else(|| k.strip_prefix("extension_"));
+                    if let Some(ext) = ext {
+                        c.sasl_oauthbearer_extensions
+                            .insert(ext, val.as_str())
+                            .map_err(|e| invalid(key, value, &e.to_string()))?;
+                    }
+                }
+            } else {
+                let (Some(user), Some(password)) =
+                    (options.get("username"), options.get("password"))
+                else {
+                    return Err(invalid(
+                        key,
+                        value,
+                        "a login module with username=\"...\" password=\"...\"",
+                    ));
+                };
+                c.sasl_username = Some(user.clone());
+                c.sasl_password = Some(Secret::new(password));
+            }
+        }
+        "sasl.oauthbearer.extensions" => {
+            let mut extensions = SaslExtensions::new();
+            for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let (k, val) = pair
+                    .split_once('=')
+                    .ok_or_else(|| invalid(key, value, "key=value,key=value"))?;
+                extensions
+                    .insert(k.trim(), val)
+                    .map_err(|e| invalid(key, value, &e.to_string()))?;
+            }
+            c.sasl_oauthbearer_extensions = extensions;
         }
         "enable.sasl.oauthbearer.unsecure.jwt" => {
             c.unsecure_jwt = match v {
@@ -230,23 +273,56 @@ impl SecurityConfig {
     }
 }
 
-/// `org.apache.kafka...PlainLoginModule required username="u" password="p";` → (u, p).
-fn parse_jaas(s: &str) -> Option<(String, String)> {
-    let field = |name: &str| -> Option<String> {
-        let start = s.find(&format!("{name}=\""))? + name.len() + 2;
-        let rest = &s[start..];
-        let mut out = String::new();
-        let mut chars = rest.chars();
-        while let Some(ch) = chars.next() {
-            match ch {
-                '\\' => out.push(chars.next()?),
-                '"' => return Some(out),
-                c => out.push(c),
-            }
+/// The options of a JAAS login module line:
+/// `org.apache.kafka...PlainLoginModule required username="u" password="p";` → {username: u,
+/// password: p}. Values are quoted (with `\` escapes) or bare words. `None` if malformed.
+fn parse_jaas(s: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let mut options = std::collections::BTreeMap::new();
+    let mut rest = s.trim().trim_end_matches(';');
+    // The class name and the control flag come first.
+    for _ in 0..2 {
+        rest = rest.trim_start();
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if rest[..end].contains('=') {
+            break;
         }
-        None
-    };
-    Some((field("username")?, field("password")?))
+        rest = &rest[end..];
+    }
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return Some(options);
+        }
+        let eq = rest.find('=')?;
+        let name = rest[..eq].trim();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return None;
+        }
+        rest = &rest[eq + 1..];
+        let value = if let Some(quoted) = rest.strip_prefix('"') {
+            let mut out = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, ch)) = chars.next() {
+                match ch {
+                    '\\' => out.push(chars.next()?.1),
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => out.push(c),
+                }
+            }
+            rest = &quoted[end?..];
+            out
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = rest[..end].to_owned();
+            rest = &rest[end..];
+            word
+        };
+        options.insert(name.to_owned(), value);
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +346,42 @@ mod tests {
         assert!(!format!("{c:?}").contains("Key=a"), "{c:?}");
         let err = apply(&mut c, "sasl.jaas.config", "password=\"hunter2\"").expect_err("no user");
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn oauthbearer_extensions_from_both_spellings() {
+        let mut c = SecurityConfig::new();
+        apply(
+            &mut c,
+            "sasl.oauthbearer.extensions",
+            "logicalCluster=lkc-abc, identityPoolId=pool-1",
+        )
+        .expect("parses");
+        assert_eq!(
+            c.sasl_oauthbearer_extensions.get("logicalCluster"),
+            Some("lkc-abc")
+        );
+        assert_eq!(c.sasl_oauthbearer_extensions.len(), 2);
+        assert!(apply(&mut c, "sasl.oauthbearer.extensions", "auth=x").is_err());
+        assert!(apply(&mut c, "sasl.oauthbearer.extensions", "novalue").is_err());
+
+        let mut j = SecurityConfig::new();
+        apply(
+            &mut j,
+            "sasl.jaas.config",
+            r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="alice" unsecuredLoginExtension_traceId="t-1" extension_logicalCluster=lkc-9;"#,
+        )
+        .expect("parses");
+        assert_eq!(j.sasl_oauthbearer_extensions.get("traceId"), Some("t-1"));
+        assert_eq!(
+            j.sasl_oauthbearer_extensions.get("logicalCluster"),
+            Some("lkc-9")
+        );
+        assert!(
+            j.oauthbearer_token_provider.is_some(),
+            "unsecured tokens for sub=alice"
+        );
+        assert!(j.sasl_username.is_none());
     }
 
     #[test]

@@ -57,9 +57,15 @@ async fn session(
             provider.0.token().await.map_err(|e| {
                 auth_error(addr, mechanism, format!("the token provider failed: {e}"))
             })?;
-        return Ok(Box::new(crate::sasl::oauthbearer::OAuthBearerSession::new(
-            token,
-        )));
+        let mut extensions = security.sasl_oauthbearer_extensions.clone();
+        for (k, v) in provider.0.extensions().iter() {
+            extensions
+                .insert(k, v)
+                .map_err(|e| auth_error(addr, mechanism, e.to_string()))?;
+        }
+        return Ok(Box::new(
+            crate::sasl::oauthbearer::OAuthBearerSession::new(token).with_extensions(extensions),
+        ));
     }
     let username = security.sasl_username.clone().ok_or_else(|| {
         auth_error(

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use futures_util::future::BoxFuture;
 
-use super::oauthbearer::OAuthBearerToken;
+use super::oauthbearer::{OAuthBearerToken, SaslExtensions};
 
 /// Supplies OAUTHBEARER tokens (Java's `AuthenticateCallbackHandler` for login, librdkafka's
 /// `oauthbearer_token_refresh_cb`). Errors are messages for the user; never put the token in
@@ -17,6 +17,13 @@ use super::oauthbearer::OAuthBearerToken;
 pub trait TokenProvider: Send + Sync + 'static {
     /// A currently valid token.
     fn token(&self) -> BoxFuture<'_, Result<OAuthBearerToken, String>>;
+
+    /// SASL extensions to send with the token (KIP-342; Java's `SaslExtensionsCallback`). They
+    /// are added to `SecurityConfig::sasl_oauthbearer_extensions`, replacing equal keys.
+    /// None by default.
+    fn extensions(&self) -> SaslExtensions {
+        SaslExtensions::new()
+    }
 }
 
 /// A [`TokenProvider`] held by a configuration (compared by identity, printed without secrets).
