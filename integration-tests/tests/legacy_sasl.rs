@@ -91,8 +91,10 @@ async fn round_trip(client: &ClientConfig, admin: &Admin, n: usize) -> (usize, u
     }
     producer.close().await.unwrap();
 
-    let mut cc = ConsumerConfig::default();
-    cc.client = client.clone();
+    let mut cc = ConsumerConfig {
+        client: client.clone(),
+        ..ConsumerConfig::default()
+    };
     cc.set("group.id", &unique_topic("g-legacy")).unwrap();
     cc.set("auto.offset.reset", "earliest").unwrap();
     let mut consumer = Consumer::connect(cc).await.unwrap();
