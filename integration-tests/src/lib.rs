@@ -445,3 +445,16 @@ pub async fn fetch_once(
         })
         .await
 }
+
+/// The connection error under a client error (directly, or as the last error of a timeout or
+/// of "no broker available"): what authentication and TLS tests look at.
+pub fn connection_error(e: &kafka_wire::Error) -> Option<&kafka_wire::error::ConnectionError> {
+    use kafka_wire::Error;
+    match e {
+        Error::Connection(c) => Some(c),
+        Error::NoBrokerAvailable { last, .. } | Error::Timeout { last, .. } => {
+            connection_error(last)
+        }
+        _ => None,
+    }
+}

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use integration_tests::{create_ready_topic, unique_topic};
+use integration_tests::{connection_error, create_ready_topic, unique_topic};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::{BrokerAddress, ClientConfig};
 use kafka_wire::connection::BrokerConnection;
@@ -15,7 +15,6 @@ use kafka_wire::consumer::{Consumer, ConsumerConfig};
 use kafka_wire::error::ConnectionError;
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::protocol::ApiKey;
-use kafka_wire::Error;
 
 struct Legacy {
     bootstrap: String,
@@ -60,16 +59,6 @@ fn config(l: &Legacy, mechanism: &str, password: &str) -> ClientConfig {
         c.set(k, v).unwrap();
     }
     c
-}
-
-fn connection_error(e: &Error) -> Option<&ConnectionError> {
-    match e {
-        Error::Connection(c) => Some(c),
-        Error::NoBrokerAvailable { last, .. } | Error::Timeout { last, .. } => {
-            connection_error(last)
-        }
-        _ => None,
-    }
 }
 
 /// Produce `n` records to a new topic and read them back with a consumer group.

@@ -6,14 +6,13 @@
 
 use std::time::Duration;
 
-use integration_tests::{create_ready_topic, unique_topic};
+use integration_tests::{connection_error, create_ready_topic, unique_topic};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::{BrokerAddress, ClientConfig};
 use kafka_wire::connection::tls;
 use kafka_wire::consumer::{Consumer, ConsumerConfig};
 use kafka_wire::error::ConnectionError;
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_wire::Error;
 
 struct Env {
     ssl: String,
@@ -67,16 +66,6 @@ fn config(bootstrap: &str, props: &[(&str, &str)]) -> ClientConfig {
         c.set(k, v).unwrap();
     }
     c
-}
-
-fn connection_error(e: &Error) -> Option<&ConnectionError> {
-    match e {
-        Error::Connection(c) => Some(c),
-        Error::NoBrokerAvailable { last, .. } | Error::Timeout { last, .. } => {
-            connection_error(last)
-        }
-        _ => None,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

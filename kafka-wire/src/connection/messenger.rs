@@ -288,16 +288,6 @@ impl Messenger {
         })
     }
 
-    /// Send a request and wait for its raw response frame (size prefix removed).
-    /// `encode` writes the frame for the correlation id it is given.
-    pub async fn round_trip(
-        &self,
-        api: ApiKey,
-        encode: impl FnOnce(i32) -> Result<BytesMut, ConnectionError>,
-    ) -> Result<Bytes, ConnectionError> {
-        self.enqueue(api, encode).await?.wait().await
-    }
-
     /// Queue a request for the writer and return a handle to await its response. Requests
     /// enqueued one after another by the same caller go on the wire in that order (Produce
     /// batches of an idempotent producer rely on it).
