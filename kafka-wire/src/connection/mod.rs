@@ -36,6 +36,11 @@ pub const CLIENT_SOFTWARE_NAME: &str = "kafka-wire";
 /// See [`CLIENT_SOFTWARE_NAME`].
 pub const CLIENT_SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// A byte stream to a broker: TCP, TLS over TCP, or an in-memory pipe in tests.
+pub(crate) trait BrokerStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> BrokerStream for S {}
+
 /// A negotiated connection to one broker.
 #[derive(Clone, Debug)]
 pub struct BrokerConnection {
@@ -76,21 +81,20 @@ impl BrokerConnection {
                 addr: addr.clone(),
                 after: config.connection_setup_timeout,
             })??;
-            Self::establish(stream, addr, config).await
+            Self::establish(Box::new(stream), addr, config).await
         } else {
-            Self::establish(stream, addr, config).await
+            Self::establish(Box::new(stream), addr, config).await
         }
     }
 
-    /// ApiVersions, then SASL when configured, over an open (possibly TLS) stream.
-    async fn establish<S>(
-        stream: S,
+    /// ApiVersions, then SASL when configured, over an open (possibly TLS) stream. The stream
+    /// is boxed so that set-up, authentication and the messenger are compiled once, not once
+    /// per stream type.
+    async fn establish(
+        stream: Box<dyn BrokerStream>,
         addr: &BrokerAddress,
         config: &ClientConfig,
-    ) -> Result<Self, ConnectionError>
-    where
-        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
-    {
+    ) -> Result<Self, ConnectionError> {
         let security = &config.security;
         let mut prelude = Prelude::new(stream, addr.clone(), options(config));
         let versions = negotiate(&mut prelude).await?;

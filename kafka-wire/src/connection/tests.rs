@@ -324,7 +324,7 @@ async fn legacy_sasl(password: &str, accept: bool) -> Result<BrokerConnection, C
     ] {
         config.set(k, v).unwrap();
     }
-    BrokerConnection::establish(client, &addr(), &config).await
+    BrokerConnection::establish(Box::new(client), &addr(), &config).await
 }
 
 #[tokio::test]
