@@ -727,5 +727,16 @@ const _: fn() = || {
     send_sync::<Arc<EntraTokenProvider>>();
 };
 
+/// The HTTP tests build the client with TLS, so they need a crypto provider.
+#[cfg(all(
+    test,
+    any(
+        feature = "tls-graviola",
+        feature = "tls-rustcrypto",
+        feature = "tls-ring",
+        feature = "tls-aws-lc-rs"
+    )
+))]
+mod http_tests;
 #[cfg(test)]
 mod tests;
