@@ -3,7 +3,9 @@
 //! [`BrokerConnection`] opens a TCP connection (wrapped in TLS for `SSL`/`SASL_SSL`, see
 //! [`tls`]), negotiates API versions with ApiVersions, authenticates with SASL when configured, and
 //! then carries typed requests ([`BrokerConnection::send`]) at the negotiated version over a
-//! multiplexed [`Messenger`]. It knows nothing about topics, leaders or retries: that is the
+//! multiplexed [`Messenger`]. Set-up (ApiVersions, and the raw-token SASL exchange of brokers
+//! before Kafka 1.0) runs one exchange at a time on the bare stream (`prelude.rs`) before the
+//! messenger takes it over. It knows nothing about topics, leaders or retries: that is the
 //! cluster layer's job.
 
 mod authenticate;
