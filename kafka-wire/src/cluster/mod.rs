@@ -4,7 +4,7 @@
 //! [`Client`] is the shared core that the producer, consumer and admin clients are built on.
 //! It owns a [`ClusterMetadata`] cache, refreshed every `metadata.max.age.ms`, when a caller
 //! reports stale metadata (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, a dead
-//! connection …) and on demand; and a [`pool::ConnectionPool`] that reconnects with
+//! connection …) and on demand; and a connection pool (`pool.rs`) that reconnects with
 //! exponential backoff and jitter.
 
 pub mod coordinator;

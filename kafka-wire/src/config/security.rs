@@ -122,7 +122,7 @@ impl Default for SecurityConfig {
     }
 }
 
-/// Keys [`apply`] handles.
+/// The configuration keys of TLS and SASL (`security.protocol`, `ssl.*`, `sasl.*`).
 pub const SECURITY_KEYS: &[&str] = &[
     "security.protocol",
     "ssl.ca.location",
