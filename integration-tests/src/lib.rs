@@ -458,3 +458,67 @@ pub fn connection_error(e: &kafka_wire::Error) -> Option<&kafka_wire::error::Con
         _ => None,
     }
 }
+
+/// Produce `n` records with values `"0"`..`"n-1"` to `topic` with a producer built from
+/// `client`, and wait until every one is delivered.
+pub async fn produce_numbered(client: &kafka_wire::config::ClientConfig, topic: &str, n: usize) {
+    use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
+    let mut config = ProducerConfig::default();
+    config.client = client.clone();
+    let producer = Producer::connect(config).await.expect("producer");
+    let mut deliveries = Vec::with_capacity(n);
+    for i in 0..n {
+        let record = ProducerRecord::new(topic).value(i.to_string());
+        deliveries.push(producer.send(record).await.expect("send"));
+    }
+    for d in deliveries {
+        d.await.expect("delivered");
+    }
+    producer.close().await.expect("close");
+}
+
+/// Read `topic` from the beginning in a new consumer group (a consumer built from `client`)
+/// until the `n` values of [`produce_numbered`] have all arrived, within 60 s; commit and leave.
+/// Returns (records read, distinct values).
+pub async fn read_numbered_in_group(
+    client: &kafka_wire::config::ClientConfig,
+    topic: &str,
+    n: usize,
+) -> (usize, usize) {
+    use kafka_wire::consumer::{Consumer, ConsumerConfig};
+    let mut config = ConsumerConfig {
+        client: client.clone(),
+        ..ConsumerConfig::default()
+    };
+    config
+        .set("group.id", &unique_topic("g"))
+        .expect("group.id");
+    config.set("auto.offset.reset", "earliest").expect("reset");
+    let mut consumer = Consumer::connect(config).await.expect("consumer");
+    consumer.subscribe([topic.to_owned()]).expect("subscribe");
+    let mut values = std::collections::BTreeSet::new();
+    let mut read = 0;
+    let start = std::time::Instant::now();
+    while values.len() < n {
+        for r in consumer
+            .poll(Duration::from_millis(500))
+            .await
+            .expect("poll")
+        {
+            read += 1;
+            let value = r.value.as_deref().and_then(|v| std::str::from_utf8(v).ok());
+            let number = value
+                .and_then(|v| v.parse::<usize>().ok())
+                .expect("a numbered value");
+            values.insert(number);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "only {} of {n}",
+            values.len()
+        );
+    }
+    consumer.commit_consumed().await.expect("commit");
+    consumer.close().await.expect("close");
+    (read, values.len())
+}

@@ -4,16 +4,13 @@
 //! authenticates and a producer and a consumer group move records through the broker; a wrong
 //! one is a typed authentication error (the broker just hangs up) without the password in it.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
-
-use integration_tests::{connection_error, create_ready_topic, unique_topic};
+use integration_tests::{
+    connection_error, create_ready_topic, produce_numbered, read_numbered_in_group, unique_topic,
+};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::{BrokerAddress, ClientConfig};
 use kafka_wire::connection::BrokerConnection;
-use kafka_wire::consumer::{Consumer, ConsumerConfig};
 use kafka_wire::error::ConnectionError;
-use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::protocol::ApiKey;
 
 struct Legacy {
@@ -61,53 +58,6 @@ fn config(l: &Legacy, mechanism: &str, password: &str) -> ClientConfig {
     c
 }
 
-/// Produce `n` records to a new topic and read them back with a consumer group.
-async fn round_trip(client: &ClientConfig, admin: &Admin, n: usize) -> (usize, usize) {
-    let topic = unique_topic("legacy-sasl");
-    create_ready_topic(admin, NewTopic::new(&topic, 2, 1)).await;
-    let mut pc = ProducerConfig::default();
-    pc.client = client.clone();
-    let producer = Producer::connect(pc).await.unwrap();
-    let mut pending = Vec::with_capacity(n);
-    for i in 0..n {
-        let record = ProducerRecord::new(&topic)
-            .key(format!("k{i}"))
-            .value(i.to_string());
-        pending.push(producer.send(record).await.unwrap());
-    }
-    for d in pending {
-        d.await.unwrap();
-    }
-    producer.close().await.unwrap();
-
-    let mut cc = ConsumerConfig {
-        client: client.clone(),
-        ..ConsumerConfig::default()
-    };
-    cc.set("group.id", &unique_topic("g-legacy")).unwrap();
-    cc.set("auto.offset.reset", "earliest").unwrap();
-    let mut consumer = Consumer::connect(cc).await.unwrap();
-    consumer.subscribe([topic.clone()]).unwrap();
-    let mut values = BTreeSet::new();
-    let mut read = 0;
-    let start = Instant::now();
-    while values.len() < n {
-        for r in consumer.poll(Duration::from_millis(500)).await.unwrap() {
-            read += 1;
-            let v = String::from_utf8(r.value.unwrap().to_vec()).unwrap();
-            values.insert(v.parse::<usize>().unwrap());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "only {} of {n}",
-            values.len()
-        );
-    }
-    consumer.commit_consumed().await.unwrap();
-    consumer.close().await.unwrap();
-    (read, values.len())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sasl_handshake_v0_with_raw_tokens_on_kafka_0_11() {
     let Some(l) = legacy() else { return };
@@ -127,7 +77,10 @@ async fn sasl_handshake_v0_with_raw_tokens_on_kafka_0_11() {
             l.version
         );
         const N: usize = 1000;
-        let (read, distinct) = round_trip(&right, &admin, N).await;
+        let topic = unique_topic("legacy-sasl");
+        create_ready_topic(&admin, NewTopic::new(&topic, 2, 1)).await;
+        produce_numbered(&right, &topic, N).await;
+        let (read, distinct) = read_numbered_in_group(&right, &topic, N).await;
         assert_eq!(distinct, N);
         table.push(format!(
             "Kafka {} SASL_PLAINTEXT {mechanism:<14} right password -> ok: produced {N}, group read {read} ({distinct} distinct)",

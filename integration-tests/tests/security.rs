@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use integration_tests::{connection_error, create_ready_topic, unique_topic};
+use integration_tests::{
+    connection_error, create_ready_topic, produce_numbered, read_numbered_in_group, unique_topic,
+};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::{BrokerAddress, ClientConfig};
 use kafka_wire::connection::tls;
@@ -226,50 +228,12 @@ async fn produce_consume_and_group_over_sasl_ssl() {
     let admin = Admin::connect(config(&e.sasl_ssl, &props)).await.unwrap();
     let topic = unique_topic("sasl-ssl");
     create_ready_topic(&admin, NewTopic::new(&topic, 3, 1)).await;
-    let mut pc = ProducerConfig::new(&e.sasl_ssl);
-    for (k, v) in props {
-        pc.set(k, v).unwrap();
-    }
-    let producer = Producer::connect(pc).await.unwrap();
+    let client = config(&e.sasl_ssl, &props);
     const N: usize = 3000;
-    let mut ds = Vec::new();
-    for i in 0..N {
-        ds.push(
-            producer
-                .send(ProducerRecord::new(&topic).value(i.to_string()))
-                .await
-                .unwrap(),
-        );
-    }
-    for d in ds {
-        d.await.unwrap();
-    }
-    producer.close().await.unwrap();
-    let mut cc = ConsumerConfig::new(&e.sasl_ssl);
-    for (k, v) in props {
-        cc.set(k, v).unwrap();
-    }
-    cc.set("group.id", &unique_topic("g-sasl")).unwrap();
-    cc.set("auto.offset.reset", "earliest").unwrap();
-    let mut consumer = Consumer::connect(cc).await.unwrap();
-    consumer.subscribe([topic.clone()]).unwrap();
-    let mut seen = std::collections::BTreeSet::new();
-    let start = std::time::Instant::now();
-    while seen.len() < N {
-        for r in consumer.poll(Duration::from_millis(500)).await.unwrap() {
-            seen.insert((r.partition, r.offset));
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "only {} of {N}",
-            seen.len()
-        );
-    }
-    consumer.commit_consumed().await.unwrap();
-    consumer.close().await.unwrap();
+    produce_numbered(&client, &topic, N).await;
+    let (_, distinct) = read_numbered_in_group(&client, &topic, N).await;
     println!(
-        "SASL_SSL (SCRAM-SHA-512): produced {N}, group consumer read {} distinct records",
-        seen.len()
+        "SASL_SSL (SCRAM-SHA-512): produced {N}, group consumer read {distinct} distinct records"
     );
 }
 

@@ -4,12 +4,13 @@
 
 use super::tests::NOW_MS;
 use super::*;
+use crate::connection::BrokerStream;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -93,7 +94,7 @@ impl Endpoint {
                 let (reply, requests, hits) = (reply.clone(), requests2.clone(), hits2.clone());
                 let tls = tls.clone();
                 tokio::spawn(async move {
-                    let mut stream: Box<dyn Stream> = match tls {
+                    let mut stream: Box<dyn BrokerStream> = match tls {
                         Some(acceptor) => match acceptor.accept(tcp).await {
                             Ok(s) => Box::new(s),
                             Err(_) => return, // e.g. the client refused our certificate
@@ -136,10 +137,7 @@ impl Endpoint {
     }
 }
 
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
-
-async fn read_request(stream: &mut Box<dyn Stream>) -> Option<Request> {
+async fn read_request(stream: &mut Box<dyn BrokerStream>) -> Option<Request> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
