@@ -132,14 +132,24 @@ async fn admin_operations(broker: Broker, gaps: Gaps) {
             )
             .await
             .unwrap();
-        let configs = admin
-            .describe_configs(std::slice::from_ref(&resource))
-            .await
-            .unwrap();
-        let retention = configs[&resource]
-            .iter()
-            .find(|e| e.name == "retention.ms")
-            .and_then(|e| e.value.clone());
+        // The controller has committed the change when the call returns, but the broker that
+        // answers DescribeConfigs applies it from the metadata log a moment later (Kafka's own
+        // tests wait for it the same way).
+        let mut retention = None;
+        for _ in 0..100 {
+            let configs = admin
+                .describe_configs(std::slice::from_ref(&resource))
+                .await
+                .unwrap();
+            retention = configs[&resource]
+                .iter()
+                .find(|e| e.name == "retention.ms")
+                .and_then(|e| e.value.clone());
+            if retention.as_deref() == Some("7200000") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         assert_eq!(retention.as_deref(), Some("7200000"));
     }
 
