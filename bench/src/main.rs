@@ -438,14 +438,7 @@ async fn run(bootstrap: &str, rounds: usize, scale: f64) {
             for ci in 0..CLIENTS.len() {
                 let client = CLIENTS[(ci + round + wi) % CLIENTS.len()];
                 let topic = format!("bench-{}-{round}-{wi}-{client}", std::process::id());
-                admin
-                    .create_topic(NewTopic::new(&topic, 1, 1))
-                    .await
-                    .unwrap();
-                admin
-                    .wait_for_leaders(std::slice::from_ref(&topic))
-                    .await
-                    .unwrap();
+                create_bench_topic(&admin, &topic).await;
                 if let Some(m) = run_client(
                     &broker, "produce", client, bootstrap, &topic, *count, *size, *keyed,
                 ) {
@@ -481,6 +474,12 @@ async fn run(bootstrap: &str, rounds: usize, scale: f64) {
         }
     }
     print_table(&results, &workloads, rounds, &broker);
+}
+
+/// A fresh one-partition topic for one run, ready to take records.
+async fn create_bench_topic(admin: &Admin, name: &str) {
+    admin.create_topic(NewTopic::new(name, 1, 1)).await.unwrap();
+    admin.wait_for_leaders(&[name.to_owned()]).await.unwrap();
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

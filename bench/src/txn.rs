@@ -21,14 +21,14 @@ use std::collections::{BTreeMap, VecDeque};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kafka_wire::admin::{Admin, NewTopic, OffsetSpec};
+use kafka_wire::admin::{Admin, OffsetSpec};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::producer::{Producer, ProducerRecord};
 use kafka_wire::TopicPartition;
 
 use super::{
-    java_command, java_produce_args, kw_producer_config, median, median_known, or_na,
-    rdkafka_producer_config, rdkafka_send, try_timed, value, BrokerCpu, Measure, RdProducer,
+    create_bench_topic, java_command, java_produce_args, kw_producer_config, median, median_known,
+    or_na, rdkafka_producer_config, rdkafka_send, try_timed, value, BrokerCpu, Measure, RdProducer,
 };
 
 /// One kafka-wire transactional run; returns the number of transactions committed.
@@ -242,14 +242,7 @@ pub(crate) async fn run(bootstrap: &str, rounds: usize, scale: f64) {
             let (wi, client) = runs[(k + round) % runs.len()];
             let w = &WORKLOADS[wi];
             let name = format!("bench-txn-{}-{round}-{wi}-{client}", std::process::id());
-            admin
-                .create_topic(NewTopic::new(&name, 1, 1))
-                .await
-                .unwrap();
-            admin
-                .wait_for_leaders(std::slice::from_ref(&name))
-                .await
-                .unwrap();
+            create_bench_topic(&admin, &name).await;
             let mut cmd = command(client, bootstrap, &name, count, w.interval_ms, &name);
             let before = broker.ticks();
             let measured = try_timed(&mut cmd);

@@ -20,8 +20,30 @@
 """
 import json
 import sys
+import time
+import uuid
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+
+
+def flush_or_exit(p, errors):
+    """Wait for every delivery; exit 1 naming the failures if any."""
+    left = p.flush(30)
+    if left or errors:
+        print(f"failed: {left} unflushed, errors {errors[:3]}", file=sys.stderr)
+        sys.exit(1)
+
+
+def print_record(m):
+    """One JSON line per record: key, value, headers, offset, timestamp."""
+    hdrs = [[k, v.decode() if v is not None else None] for k, v in (m.headers() or [])]
+    print(json.dumps({
+        "key": m.key().decode() if m.key() is not None else None,
+        "value": m.value().decode() if m.value() is not None else None,
+        "headers": hdrs,
+        "offset": m.offset(),
+        "timestamp": m.timestamp()[1],
+    }))
 
 
 def produce(bootstrap, topic, codec, count, prefix, base_ts):
@@ -38,10 +60,7 @@ def produce(bootstrap, topic, codec, count, prefix, base_ts):
         p.produce(topic, key=f"{prefix}-k-{i}".encode(), value=value, partition=0,
                   headers=[("idx", str(i).encode())], timestamp=base_ts + i,
                   on_delivery=lambda err, msg: err and errors.append(str(err)))
-    left = p.flush(30)
-    if left or errors:
-        print(f"failed: {left} unflushed, errors {errors[:3]}", file=sys.stderr)
-        sys.exit(1)
+    flush_or_exit(p, errors)
     print(f"ok {count}")
 
 
@@ -54,7 +73,6 @@ def consume(bootstrap, topic, count):
     })
     c.assign([TopicPartition(topic, 0, 0)])
     got = 0
-    import time
     deadline = time.time() + 30
     while got < count and time.time() < deadline:
         m = c.poll(1.0)
@@ -63,14 +81,7 @@ def consume(bootstrap, topic, count):
         if m.error():
             print(f"error: {m.error()}", file=sys.stderr)
             sys.exit(1)
-        hdrs = [[k, v.decode() if v is not None else None] for k, v in (m.headers() or [])]
-        print(json.dumps({
-            "key": m.key().decode() if m.key() is not None else None,
-            "value": m.value().decode() if m.value() is not None else None,
-            "headers": hdrs,
-            "offset": m.offset(),
-            "timestamp": m.timestamp()[1],
-        }))
+        print_record(m)
         got += 1
     c.close()
     if got < count:
@@ -79,7 +90,6 @@ def consume(bootstrap, topic, count):
 
 
 def txn_produce(bootstrap, topic, count, prefix, outcome):
-    import uuid
     if outcome not in ("commit", "abort"):
         sys.exit(f"txn-produce: expected commit or abort, got {outcome}")
     p = Producer({
@@ -93,10 +103,7 @@ def txn_produce(bootstrap, topic, count, prefix, outcome):
     for i in range(count):
         p.produce(topic, key=f"{prefix}-k-{i}".encode(), value=f"{prefix}-{i}".encode(),
                   partition=0, on_delivery=lambda err, msg: err and errors.append(str(err)))
-    left = p.flush(30)
-    if left or errors:
-        print(f"failed: {left} unflushed, errors {errors[:3]}", file=sys.stderr)
-        sys.exit(1)
+    flush_or_exit(p, errors)
     if outcome == "commit":
         p.commit_transaction(30)
     else:
@@ -105,8 +112,6 @@ def txn_produce(bootstrap, topic, count, prefix, outcome):
 
 
 def consume_committed(bootstrap, topic, seconds):
-    import time
-    from confluent_kafka import KafkaError, OFFSET_BEGINNING
     c = Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": "rdkafka-peer",
@@ -126,14 +131,7 @@ def consume_committed(bootstrap, topic, seconds):
                 break
             print(f"error: {m.error()}", file=sys.stderr)
             sys.exit(1)
-        hdrs = [[k, v.decode() if v is not None else None] for k, v in (m.headers() or [])]
-        print(json.dumps({
-            "key": m.key().decode() if m.key() is not None else None,
-            "value": m.value().decode() if m.value() is not None else None,
-            "headers": hdrs,
-            "offset": m.offset(),
-            "timestamp": m.timestamp()[1],
-        }))
+        print_record(m)
         got += 1
     c.close()
     print(f"count {got}")
@@ -141,7 +139,6 @@ def consume_committed(bootstrap, topic, seconds):
 
 def group(bootstrap, group_id, topic, assignor, seconds):
     """A group member: prints "assignment p,p,..." whenever its assignment changes."""
-    import time
     c = Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": group_id,

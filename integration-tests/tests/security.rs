@@ -61,6 +61,19 @@ fn env(test: &str) -> Option<Env> {
     })
 }
 
+impl Env {
+    /// SASL_SSL with SCRAM (`mechanism`) as the test user, trusting the test CA.
+    fn scram_over_ssl<'a>(&'a self, mechanism: &'a str) -> [(&'a str, &'a str); 5] {
+        [
+            ("security.protocol", "SASL_SSL"),
+            ("ssl.ca.location", &self.ca),
+            ("sasl.mechanism", mechanism),
+            ("sasl.username", &self.user),
+            ("sasl.password", &self.password),
+        ]
+    }
+}
+
 fn config(bootstrap: &str, props: &[(&str, &str)]) -> ClientConfig {
     let mut c = ClientConfig::new(bootstrap);
     c.set("default.api.timeout.ms", "10000").unwrap();
@@ -218,13 +231,7 @@ async fn sasl_mechanisms_with_right_and_wrong_passwords() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn produce_consume_and_group_over_sasl_ssl() {
     let Some(e) = env("sasl_ssl") else { return };
-    let props = [
-        ("security.protocol", "SASL_SSL"),
-        ("ssl.ca.location", e.ca.as_str()),
-        ("sasl.mechanism", "SCRAM-SHA-512"),
-        ("sasl.username", e.user.as_str()),
-        ("sasl.password", e.password.as_str()),
-    ];
+    let props = e.scram_over_ssl("SCRAM-SHA-512");
     let admin = Admin::connect(config(&e.sasl_ssl, &props)).await.unwrap();
     let topic = unique_topic("sasl-ssl");
     create_ready_topic(&admin, NewTopic::new(&topic, 3, 1)).await;
@@ -252,13 +259,7 @@ async fn reauthentication_under_load_loses_nothing() {
         eprintln!("SKIPPED reauth: start Kafka with KAFKA_REAUTH_MS=3000");
         return;
     };
-    let props = [
-        ("security.protocol", "SASL_SSL"),
-        ("ssl.ca.location", e.ca.as_str()),
-        ("sasl.mechanism", "SCRAM-SHA-256"),
-        ("sasl.username", e.user.as_str()),
-        ("sasl.password", e.password.as_str()),
-    ];
+    let props = e.scram_over_ssl("SCRAM-SHA-256");
     let admin = Admin::connect(config(&e.sasl_ssl, &props)).await.unwrap();
     let topic = unique_topic("reauth");
     create_ready_topic(&admin, NewTopic::new(&topic, 2, 1)).await;

@@ -86,6 +86,18 @@ fn values(records: &[ConsumerRecord]) -> Vec<String> {
         .collect()
 }
 
+/// One transaction of `count` records "aborted-i" that is aborted, then one of "committed-i"
+/// that is committed; then the producer is closed.
+async fn abort_then_commit(producer: Producer, topic: &str, count: usize) {
+    producer.begin_transaction().unwrap();
+    send_all(&producer, topic, "aborted", count).await;
+    producer.abort_transaction().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, topic, "committed", count).await;
+    producer.commit_transaction().await.unwrap();
+    producer.close().await.unwrap();
+}
+
 fn expected(prefix: &str, count: usize) -> Vec<String> {
     (0..count).map(|i| format!("{prefix}-{i}")).collect()
 }
@@ -156,13 +168,7 @@ async fn aborted_transaction_is_invisible_to_every_reader() {
     integration_tests::init_logging();
     let topic = one_partition_topic(&bootstrap, "txn-abort").await;
     let producer = txn_producer(&bootstrap, &unique_topic("abort-txn"), &[]).await;
-    producer.begin_transaction().unwrap();
-    send_all(&producer, &topic, "aborted", 100).await;
-    producer.abort_transaction().await.unwrap();
-    producer.begin_transaction().unwrap();
-    send_all(&producer, &topic, "committed", 100).await;
-    producer.commit_transaction().await.unwrap();
-    producer.close().await.unwrap();
+    abort_then_commit(producer, &topic, 100).await;
     let want = expected("committed", 100);
 
     let ours = values(&read_partition0(&bootstrap, &topic, true, Duration::from_secs(20)).await);
@@ -385,13 +391,7 @@ async fn commit_abort_read_committed_on_noida() {
     integration_tests::init_logging();
     let topic = one_partition_topic(&bootstrap, "txn-noida").await;
     let producer = txn_producer(&bootstrap, &unique_topic("noida-txn"), &[]).await;
-    producer.begin_transaction().unwrap();
-    send_all(&producer, &topic, "aborted", 10).await;
-    producer.abort_transaction().await.unwrap();
-    producer.begin_transaction().unwrap();
-    send_all(&producer, &topic, "committed", 10).await;
-    producer.commit_transaction().await.unwrap();
-    producer.close().await.unwrap();
+    abort_then_commit(producer, &topic, 10).await;
 
     let ours = values(&read_partition0(&bootstrap, &topic, true, Duration::from_secs(20)).await);
     let uncommitted =

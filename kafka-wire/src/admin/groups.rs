@@ -15,6 +15,7 @@ use crate::protocol::messages::offset_delete_request::{
     OffsetDeleteRequest, OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
 };
 use crate::protocol::ErrorCode;
+use crate::topic_partition::partitions_by_topic;
 use crate::TopicPartition;
 
 use super::{Admin, OffsetSpec};
@@ -217,13 +218,9 @@ impl Admin {
         group: &str,
         partitions: &[TopicPartition],
     ) -> Result<()> {
-        let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-        for tp in partitions {
-            by_topic.entry(&tp.topic).or_default().push(tp.partition);
-        }
         let request = OffsetDeleteRequest {
             group_id: group.to_owned(),
-            topics: by_topic
+            topics: partitions_by_topic(partitions)
                 .into_iter()
                 .map(|(name, ps)| OffsetDeleteRequestTopic {
                     name: name.to_owned(),

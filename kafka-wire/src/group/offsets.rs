@@ -14,6 +14,7 @@ use crate::protocol::messages::offset_fetch_request::{
     OffsetFetchRequest, OffsetFetchRequestTopic,
 };
 use crate::protocol::ErrorCode;
+use crate::topic_partition::{group_by_topic, partitions_by_topic};
 use crate::TopicPartition;
 
 /// A committed position: the offset of the next record to consume, with the leader epoch of
@@ -150,28 +151,27 @@ fn commit_request(
     offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
     version: i16,
 ) -> OffsetCommitRequest {
-    let mut topics: Vec<OffsetCommitRequestTopic> = Vec::new();
-    for (tp, om) in offsets {
-        if topics.last().is_none_or(|t| t.name != tp.topic) {
-            topics.push(OffsetCommitRequestTopic {
-                name: tp.topic.clone(),
-                ..Default::default()
-            });
-        }
-        if let Some(topic) = topics.last_mut() {
-            topic.partitions.push(OffsetCommitRequestPartition {
-                partition_index: tp.partition,
-                committed_offset: om.offset,
-                committed_leader_epoch: if version >= 6 {
-                    om.leader_epoch.unwrap_or(-1)
-                } else {
-                    -1
-                },
-                committed_metadata: Some(om.metadata.clone().unwrap_or_default()),
-                ..Default::default()
-            });
-        }
-    }
+    let topics = group_by_topic(offsets)
+        .into_iter()
+        .map(|(name, partitions)| OffsetCommitRequestTopic {
+            name: name.to_owned(),
+            partitions: partitions
+                .into_iter()
+                .map(|(partition_index, om)| OffsetCommitRequestPartition {
+                    partition_index,
+                    committed_offset: om.offset,
+                    committed_leader_epoch: if version >= 6 {
+                        om.leader_epoch.unwrap_or(-1)
+                    } else {
+                        -1
+                    },
+                    committed_metadata: Some(om.metadata.clone().unwrap_or_default()),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
     OffsetCommitRequest {
         group_id: group.to_owned(),
         generation_id_or_member_epoch: identity.generation_id,
@@ -198,21 +198,17 @@ pub async fn fetch_committed(
     let config = coordinator.client().config().clone();
     let deadline = Instant::now() + config.default_api_timeout;
     let topics = partitions.map(|tps| {
-        let mut topics: Vec<OffsetFetchRequestTopic> = Vec::new();
-        let mut sorted = tps.to_vec();
-        sorted.sort();
-        for tp in sorted {
-            if topics.last().is_none_or(|t| t.name != tp.topic) {
-                topics.push(OffsetFetchRequestTopic {
-                    name: tp.topic.clone(),
+        partitions_by_topic(tps)
+            .into_iter()
+            .map(|(name, mut partition_indexes)| {
+                partition_indexes.sort_unstable();
+                OffsetFetchRequestTopic {
+                    name: name.to_owned(),
+                    partition_indexes,
                     ..Default::default()
-                });
-            }
-            if let Some(t) = topics.last_mut() {
-                t.partition_indexes.push(tp.partition);
-            }
-        }
-        topics
+                }
+            })
+            .collect::<Vec<_>>()
     });
     loop {
         let resp = coordinator

@@ -430,6 +430,13 @@ mod tests {
         tm
     }
 
+    fn in_transaction() -> TransactionManager {
+        let mut tm = ready();
+        tm.transition("begin", TxnState::InTransaction)
+            .expect("begin");
+        tm
+    }
+
     #[test]
     fn happy_path_adds_partitions_once_then_commits() {
         let mut tm = ready();
@@ -477,17 +484,13 @@ mod tests {
 
     #[test]
     fn empty_transactions_end_locally() {
-        let mut tm = ready();
-        tm.transition("begin", TxnState::InTransaction)
-            .expect("begin");
+        let mut tm = in_transaction();
         assert_eq!(tm.begin_commit().expect("commit"), EndAction::Local);
     }
 
     #[test]
     fn retriable_add_errors_requeue_the_partitions() {
-        let mut tm = ready();
-        tm.transition("begin", TxnState::InTransaction)
-            .expect("begin");
+        let mut tm = in_transaction();
         tm.add_partition(&tp(0)).expect("add");
         tm.take_partitions_to_add();
         let worst = tm.on_partitions_added(&[(tp(0), ErrorCode::CONCURRENT_TRANSACTIONS)]);
@@ -503,9 +506,7 @@ mod tests {
 
     #[test]
     fn abortable_errors_only_allow_abort() {
-        let mut tm = ready();
-        tm.transition("begin", TxnState::InTransaction)
-            .expect("begin");
+        let mut tm = in_transaction();
         let e = tm.fail("send", ErrorCode::TOPIC_AUTHORIZATION_FAILED, None);
         assert_eq!(e.transaction_kind(), Some(TransactionErrorKind::Abortable));
         assert_eq!(tm.state(), TxnState::AbortableError);
@@ -521,9 +522,7 @@ mod tests {
 
     #[test]
     fn fencing_is_fatal_and_sticky() {
-        let mut tm = ready();
-        tm.transition("begin", TxnState::InTransaction)
-            .expect("begin");
+        let mut tm = in_transaction();
         let e = tm.fail("commit_transaction", ErrorCode::PRODUCER_FENCED, None);
         assert_eq!(e.transaction_kind(), Some(TransactionErrorKind::Fatal));
         assert!(e.to_string().contains("same transactional.id"), "{e}");

@@ -20,6 +20,7 @@ use crate::protocol::messages::txn_offset_commit_request::{
     TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
 };
 use crate::protocol::ErrorCode;
+use crate::topic_partition::{group_by_topic, partitions_by_topic};
 use crate::TopicPartition;
 
 use super::idempotence::ProducerIdAndEpoch;
@@ -137,10 +138,7 @@ async fn init_producer_id(shared: &Shared, bump: bool) -> Result<()> {
                 r
             })
             .await?;
-        Ok(match ErrorCode(r.error_code) {
-            ErrorCode::NONE => Ok(r),
-            code => Err(code),
-        })
+        Ok(ErrorCode(r.error_code).into_result().map(|()| r))
     })
     .await?;
     super::sender::apply_identity(
@@ -162,15 +160,11 @@ pub(super) async fn add_partitions(shared: &Shared, tps: Vec<TopicPartition>) ->
     let Some(id) = shared.idem().identity() else {
         return true;
     };
-    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-    for tp in &tps {
-        by_topic.entry(&tp.topic).or_default().push(tp.partition);
-    }
     let request = AddPartitionsToTxnRequest {
         v3_and_below_transactional_id: t.coordinator.key().to_owned(),
         v3_and_below_producer_id: id.producer_id,
         v3_and_below_producer_epoch: id.epoch,
-        v3_and_below_topics: by_topic
+        v3_and_below_topics: partitions_by_topic(&tps)
             .into_iter()
             .map(|(name, partitions)| AddPartitionsToTxnTopic {
                 name: name.to_owned(),
@@ -313,10 +307,7 @@ impl Producer {
                     .coordinator
                     .send_versioned(MAX_ADD_OFFSETS_VERSION, |_| request.clone())
                     .await?;
-                Ok(match ErrorCode(r.error_code) {
-                    ErrorCode::NONE => Ok(()),
-                    code => Err(code),
-                })
+                Ok(ErrorCode(r.error_code).into_result())
             })
             .await?;
             if let Some(mut tm) = shared.tm() {
@@ -329,24 +320,23 @@ impl Producer {
             CoordinatorType::Group,
             group.group_id.clone(),
         );
-        let mut topics: Vec<TxnOffsetCommitRequestTopic> = Vec::new();
-        for (tp, om) in offsets {
-            if topics.last().is_none_or(|t| t.name != tp.topic) {
-                topics.push(TxnOffsetCommitRequestTopic {
-                    name: tp.topic.clone(),
-                    ..Default::default()
-                });
-            }
-            if let Some(topic) = topics.last_mut() {
-                topic.partitions.push(TxnOffsetCommitRequestPartition {
-                    partition_index: tp.partition,
-                    committed_offset: om.offset,
-                    committed_leader_epoch: om.leader_epoch.unwrap_or(-1),
-                    committed_metadata: Some(om.metadata.clone().unwrap_or_default()),
-                    ..Default::default()
-                });
-            }
-        }
+        let topics = group_by_topic(offsets)
+            .into_iter()
+            .map(|(name, partitions)| TxnOffsetCommitRequestTopic {
+                name: name.to_owned(),
+                partitions: partitions
+                    .into_iter()
+                    .map(|(partition_index, om)| TxnOffsetCommitRequestPartition {
+                        partition_index,
+                        committed_offset: om.offset,
+                        committed_leader_epoch: om.leader_epoch.unwrap_or(-1),
+                        committed_metadata: Some(om.metadata.clone().unwrap_or_default()),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+            .collect();
         let request = TxnOffsetCommitRequest {
             transactional_id: t.coordinator.key().to_owned(),
             group_id: group.group_id.clone(),
@@ -505,10 +495,7 @@ impl Producer {
                 .coordinator
                 .send_versioned(max, |_| request.clone())
                 .await?;
-            Ok(match ErrorCode(r.error_code) {
-                ErrorCode::NONE => Ok(r),
-                code => Err(code),
-            })
+            Ok(ErrorCode(r.error_code).into_result().map(|()| r))
         })
         .await?;
         if v2 && response.producer_id >= 0 {

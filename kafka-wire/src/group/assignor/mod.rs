@@ -31,6 +31,7 @@ use crate::protocol::messages::consumer_protocol_assignment as wire_assignment;
 use crate::protocol::messages::consumer_protocol_subscription as wire_subscription;
 use crate::protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
 use crate::protocol::wire::{put_i16, Decode, DecodeError, Encode, ReadBuf};
+use crate::topic_partition::partitions_by_topic;
 use crate::TopicPartition;
 
 /// The group protocol type consumers register under (`protocol_type` in JoinGroup).
@@ -149,11 +150,9 @@ pub fn common_protocol(assignors: &[std::sync::Arc<dyn Assignor>]) -> RebalanceP
 /// The newest `ConsumerProtocolSubscription` / `Assignment` version this crate writes.
 pub const CONSUMER_PROTOCOL_VERSION: i16 = 3;
 
+/// Partitions per topic as the consumer protocol lists them: topics and partitions in order.
 fn group_by_topic(partitions: &[TopicPartition]) -> BTreeMap<&str, Vec<i32>> {
-    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-    for tp in partitions {
-        by_topic.entry(&tp.topic).or_default().push(tp.partition);
-    }
+    let mut by_topic = partitions_by_topic(partitions);
     for p in by_topic.values_mut() {
         p.sort_unstable();
     }

@@ -151,25 +151,43 @@ pub struct EntraTokenProvider {
 }
 
 enum Source {
-    ClientSecret {
-        authority_host: String,
-        tenant_id: String,
-        client_id: String,
-        secret: Secret,
-        scope: String,
-    },
-    WorkloadIdentity {
-        authority_host: String,
-        tenant_id: String,
-        client_id: String,
-        token_file: PathBuf,
-        scope: String,
+    /// An application registration using the client credentials grant.
+    Application {
+        app: Application,
+        credential: AppCredential,
     },
     ManagedIdentity {
         endpoint: MiEndpoint,
         resource: String,
         client_id: Option<String>,
     },
+}
+
+/// Who asks Entra ID for a token, and for what, in the client credentials grant at
+/// `{authority_host}/{tenant_id}/oauth2/v2.0/token`.
+struct Application {
+    authority_host: String,
+    tenant_id: String,
+    client_id: String,
+    scope: String,
+}
+
+/// How an [`Application`] proves itself.
+enum AppCredential {
+    /// A client secret (`client_secret`).
+    Secret(Secret),
+    /// A federated token (AKS workload identity), re-read from this file for every request and
+    /// sent as a JWT bearer `client_assertion`.
+    FederatedTokenFile(PathBuf),
+}
+
+impl AppCredential {
+    fn kind(&self) -> &'static str {
+        match self {
+            AppCredential::Secret(_) => "client secret",
+            AppCredential::FederatedTokenFile(_) => "workload identity",
+        }
+    }
 }
 
 enum MiEndpoint {
@@ -192,6 +210,23 @@ struct Cached {
 }
 
 impl EntraTokenProvider {
+    fn application(
+        tenant_id: String,
+        client_id: String,
+        scope: String,
+        credential: AppCredential,
+    ) -> Self {
+        Self::with_source(Source::Application {
+            app: Application {
+                authority_host: DEFAULT_AUTHORITY_HOST.to_owned(),
+                tenant_id,
+                client_id,
+                scope,
+            },
+            credential,
+        })
+    }
+
     fn with_source(source: Source) -> Self {
         EntraTokenProvider {
             source,
@@ -221,13 +256,12 @@ impl EntraTokenProvider {
         client_secret: impl Into<String>,
         scope: impl Into<String>,
     ) -> Self {
-        Self::with_source(Source::ClientSecret {
-            authority_host: DEFAULT_AUTHORITY_HOST.to_owned(),
-            tenant_id: tenant_id.into(),
-            client_id: client_id.into(),
-            secret: Secret::new(client_secret),
-            scope: scope.into(),
-        })
+        Self::application(
+            tenant_id.into(),
+            client_id.into(),
+            scope.into(),
+            AppCredential::Secret(Secret::new(client_secret)),
+        )
     }
 
     /// The host's system-assigned managed identity. On App Service and Functions (the
@@ -301,13 +335,12 @@ impl EntraTokenProvider {
         token_file: impl Into<PathBuf>,
         scope: impl Into<String>,
     ) -> Self {
-        Self::with_source(Source::WorkloadIdentity {
-            authority_host: DEFAULT_AUTHORITY_HOST.to_owned(),
-            tenant_id: tenant_id.into(),
-            client_id: client_id.into(),
-            token_file: token_file.into(),
-            scope: scope.into(),
-        })
+        Self::application(
+            tenant_id.into(),
+            client_id.into(),
+            scope.into(),
+            AppCredential::FederatedTokenFile(token_file.into()),
+        )
     }
 
     /// AKS workload identity from the variables the workload identity webhook injects:
@@ -338,10 +371,15 @@ impl EntraTokenProvider {
             "workload identity",
         )?;
         let provider = Self::workload_identity(tenant_id, client_id, token_file, scope);
-        Ok(match env("AZURE_AUTHORITY_HOST") {
-            Some(host) => provider.with_authority_host(host),
-            None => provider,
-        })
+        Ok(provider.with_env_authority_host(env))
+    }
+
+    /// `AZURE_AUTHORITY_HOST`, when set, replaces the authority host.
+    fn with_env_authority_host(self, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        match env("AZURE_AUTHORITY_HOST") {
+            Some(host) => self.with_authority_host(host),
+            None => self,
+        }
     }
 
     /// A provider chosen from the environment, in the order of Azure's `DefaultAzureCredential`:
@@ -382,10 +420,7 @@ impl EntraTokenProvider {
                 "client secret (AZURE_CLIENT_SECRET is set)",
             )?;
             let provider = Self::client_secret(tenant_id, client_id, secret, scope);
-            return Ok(match env("AZURE_AUTHORITY_HOST") {
-                Some(host) => provider.with_authority_host(host),
-                None => provider,
-            });
+            return Ok(provider.with_env_authority_host(env));
         }
         if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
             return Self::workload_identity_with_env(scope, env);
@@ -419,10 +454,8 @@ impl EntraTokenProvider {
         if !host.contains("://") {
             host = format!("https://{host}");
         }
-        match &mut self.source {
-            Source::ClientSecret { authority_host, .. }
-            | Source::WorkloadIdentity { authority_host, .. } => *authority_host = host,
-            Source::ManagedIdentity { .. } => {}
+        if let Source::Application { app, .. } = &mut self.source {
+            app.authority_host = host;
         }
         self
     }
@@ -543,50 +576,35 @@ impl EntraTokenProvider {
     /// One token request.
     async fn fetch(&self, client: &reqwest::Client, now_ms: i64) -> Result<Cached, String> {
         let (request, what, url, secrets) = match &self.source {
-            Source::ClientSecret {
-                authority_host,
-                tenant_id,
-                client_id,
-                secret,
-                scope,
-            } => {
+            Source::Application { app, credential } => {
                 let what = format!(
-                    "Entra ID token request (client secret, tenant {tenant_id}, client {client_id})"
+                    "Entra ID token request ({}, tenant {}, client {})",
+                    credential.kind(),
+                    app.tenant_id,
+                    app.client_id
                 );
-                let url =
-                    token_url(authority_host, tenant_id).map_err(|e| format!("{what}: {e}"))?;
-                let form = [
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", secret.expose()),
-                    ("scope", scope.as_str()),
-                ];
+                let url = token_url(&app.authority_host, &app.tenant_id)
+                    .map_err(|e| format!("{what}: {e}"))?;
+                let proof = match credential {
+                    AppCredential::Secret(secret) => secret.expose().to_owned(),
+                    AppCredential::FederatedTokenFile(path) => {
+                        read_federated_token(path).map_err(|e| format!("{what}: {e}"))?
+                    }
+                };
+                let mut form = vec![("grant_type", "client_credentials")];
+                match credential {
+                    AppCredential::Secret(_) => form.push(("client_secret", proof.as_str())),
+                    AppCredential::FederatedTokenFile(_) => form.extend([
+                        ("client_assertion_type", JWT_BEARER),
+                        ("client_assertion", proof.as_str()),
+                    ]),
+                }
+                form.extend([
+                    ("client_id", app.client_id.as_str()),
+                    ("scope", app.scope.as_str()),
+                ]);
                 let request = client.post(url.clone()).form(&form);
-                (request, what, url, vec![secret.expose().to_owned()])
-            }
-            Source::WorkloadIdentity {
-                authority_host,
-                tenant_id,
-                client_id,
-                token_file,
-                scope,
-            } => {
-                let what = format!(
-                    "Entra ID token request (workload identity, tenant {tenant_id}, client {client_id})"
-                );
-                let url =
-                    token_url(authority_host, tenant_id).map_err(|e| format!("{what}: {e}"))?;
-                let assertion =
-                    read_federated_token(token_file).map_err(|e| format!("{what}: {e}"))?;
-                let form = [
-                    ("grant_type", "client_credentials"),
-                    ("client_assertion_type", JWT_BEARER),
-                    ("client_assertion", assertion.as_str()),
-                    ("client_id", client_id.as_str()),
-                    ("scope", scope.as_str()),
-                ];
-                let request = client.post(url.clone()).form(&form);
-                (request, what, url, vec![assertion])
+                (request, what, url, vec![proof])
             }
             Source::ManagedIdentity {
                 endpoint,
@@ -676,32 +694,17 @@ impl fmt::Debug for EntraTokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("EntraTokenProvider");
         match &self.source {
-            Source::ClientSecret {
-                authority_host,
-                tenant_id,
-                client_id,
-                scope,
-                ..
-            } => d
-                .field("source", &"client secret")
-                .field("authority_host", authority_host)
-                .field("tenant_id", tenant_id)
-                .field("client_id", client_id)
-                .field("client_secret", &"<redacted>")
-                .field("scope", scope),
-            Source::WorkloadIdentity {
-                authority_host,
-                tenant_id,
-                client_id,
-                token_file,
-                scope,
-            } => d
-                .field("source", &"workload identity")
-                .field("authority_host", authority_host)
-                .field("tenant_id", tenant_id)
-                .field("client_id", client_id)
-                .field("token_file", token_file)
-                .field("scope", scope),
+            Source::Application { app, credential } => {
+                d.field("source", &credential.kind())
+                    .field("authority_host", &app.authority_host)
+                    .field("tenant_id", &app.tenant_id)
+                    .field("client_id", &app.client_id);
+                match credential {
+                    AppCredential::Secret(_) => d.field("client_secret", &"<redacted>"),
+                    AppCredential::FederatedTokenFile(path) => d.field("token_file", path),
+                };
+                d.field("scope", &app.scope)
+            }
             Source::ManagedIdentity {
                 endpoint,
                 resource,
