@@ -497,6 +497,16 @@ fn or_na(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".into(), |v| format!("{v:.2}"))
 }
 
+/// The legend line of the "broker CPU s" column.
+fn print_broker_cpu_legend(broker: &BrokerCpu) {
+    println!(
+        "broker CPU s = user+sys seconds the broker used during the client's run (÷ the run's \
+         wall time = broker cores busy; {} cores here); {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        broker.describe()
+    );
+}
+
 fn print_table(
     results: &BTreeMap<String, BTreeMap<&str, Vec<Measure>>>,
     workloads: &[(&str, usize, usize, bool)],
@@ -506,12 +516,7 @@ fn print_table(
     println!(
         "\nmedian of {rounds} rounds; CPU = user+sys seconds of the client process per 1M records"
     );
-    println!(
-        "broker CPU s = user+sys seconds the broker used during the client's run (÷ the run's \
-         wall time = broker cores busy; {} cores here); {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        broker.describe()
-    );
+    print_broker_cpu_legend(broker);
     println!(
         "{:<28} {:<11} {:>12} {:>9} {:>10} {:>14} {:>13}",
         "workload", "client", "records/s", "MB/s", "peak RSS", "CPU s/1M rec", "broker CPU s"

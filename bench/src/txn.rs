@@ -28,7 +28,8 @@ use kafka_wire::TopicPartition;
 
 use super::{
     create_bench_topic, java_command, java_produce_args, kw_producer_config, median, median_known,
-    or_na, rdkafka_producer_config, rdkafka_send, try_timed, value, BrokerCpu, Measure, RdProducer,
+    or_na, print_broker_cpu_legend, rdkafka_producer_config, rdkafka_send, try_timed, value,
+    BrokerCpu, Measure, RdProducer,
 };
 
 /// One kafka-wire transactional run; returns the number of transactions committed.
@@ -323,12 +324,7 @@ fn print_table(
          of the client process per 1M records; txns = transactions committed per run (commit \
          markers in the topic)"
     );
-    println!(
-        "broker CPU s = user+sys seconds the broker used during the client's run (÷ the run's \
-         wall time = broker cores busy; {} cores here); {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        broker.describe()
-    );
+    print_broker_cpu_legend(broker);
     println!(
         "{:<30} {:<11} {:>12} {:>9} {:>10} {:>14} {:>13} {:>6}",
         "workload",
