@@ -172,6 +172,14 @@ impl Accumulator {
         (ready, next)
     }
 
+    /// When the oldest queued batch was created (it expires first).
+    pub fn oldest(&self) -> Option<Instant> {
+        self.queues
+            .values()
+            .filter_map(|q| q.front().map(|b| b.created))
+            .min()
+    }
+
     /// Take the first batch of `tp`.
     pub fn drain(&mut self, tp: &TopicPartition) -> Option<ProducerBatch> {
         let queue = self.queues.get_mut(tp)?;

@@ -26,6 +26,7 @@
 
 mod accumulator;
 mod config;
+pub(crate) mod core;
 pub mod idempotence;
 pub mod partitioner;
 mod record;
@@ -36,113 +37,43 @@ mod transactions;
 pub use config::{Acks, ProducerConfig, PRODUCER_KEYS};
 pub use record::{DeliveryFuture, ProducerRecord, RecordMetadata};
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use tokio::sync::{oneshot, Notify, Semaphore};
 
+use self::core::ProducerCore;
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
 use crate::cluster::{Client, TopicMetadata};
 use crate::error::{Error, Result};
 use crate::protocol::record_batch::Record;
 use crate::protocol::ErrorCode;
 use crate::TopicPartition;
-use accumulator::Accumulator;
-use idempotence::IdempotenceState;
 use partitioner::{DefaultPartitioner, Partitioner, TopicInfo};
-use transaction_manager::TransactionManager;
 
+/// What the [`Producer`] handles and the sender task share: the core behind one lock, and the
+/// primitives that move time and wake-ups (no decision is made here).
 pub(crate) struct Shared {
     client: Client,
     config: ProducerConfig,
     partitioner: DefaultPartitioner,
     custom_partitioner: Option<Arc<dyn Partitioner>>,
-    accumulator: Mutex<Accumulator>,
-    idempotence: Mutex<IdempotenceState>,
+    core: Mutex<ProducerCore>,
+    /// `buffer.memory`: `send` takes permits for a record's bytes, the sender gives them back
+    /// when the core reports its batch done.
     memory: Semaphore,
+    /// Wakes the sender: a batch started or filled, a flush or close began.
     wake: Notify,
-    idle: Notify,
-    flushes: AtomicUsize,
-    /// Records accepted by `send` whose delivery has not completed (queued or in flight).
-    pending: AtomicUsize,
-    closing: AtomicBool,
-    refreshing: AtomicBool,
-    /// Set for a transactional producer (`transactional.id`).
-    txn: Option<Txn>,
-}
-
-/// A transactional producer's state and coordinator.
-pub(crate) struct Txn {
-    manager: Mutex<TransactionManager>,
-    coordinator: Coordinator,
+    /// Wakes `flush`, `commit_transaction` and `abort_transaction`: every record accepted so
+    /// far completed, or the transaction failed.
+    progress: Notify,
+    /// The transaction coordinator, for a transactional producer (`transactional.id`).
+    txn_coordinator: Option<Coordinator>,
 }
 
 impl Shared {
-    fn acc(&self) -> std::sync::MutexGuard<'_, Accumulator> {
-        self.accumulator.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn idem(&self) -> std::sync::MutexGuard<'_, IdempotenceState> {
-        self.idempotence.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The transaction manager, for a transactional producer.
-    fn tm(&self) -> Option<std::sync::MutexGuard<'_, TransactionManager>> {
-        self.txn
-            .as_ref()
-            .map(|t| t.manager.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// A record of the current transaction could not be delivered: the transaction cannot
-    /// commit (or, for fencing codes, the producer is done).
-    fn note_txn_failure(&self, code: Option<ErrorCode>, err: &Error) {
-        if let Some(mut tm) = self.tm() {
-            match code {
-                Some(code) => {
-                    tm.fail("send", code, Some(err.to_string()));
-                }
-                None => tm.record(Error::Transaction {
-                    operation: "send",
-                    kind: crate::error::TransactionErrorKind::Abortable,
-                    code: err.code(),
-                    detail: format!("a record of the transaction was not delivered: {err}"),
-                }),
-            }
-        }
-    }
-
-    fn accumulator_len(&self) -> usize {
-        self.acc().len()
-    }
-
-    fn is_idle(&self, in_flight: &HashMap<i32, usize>) -> bool {
-        self.accumulator_len() == 0 && in_flight.values().all(|n| *n == 0)
-    }
-
-    fn flushing(&self) -> bool {
-        self.flushes.load(Ordering::SeqCst) > 0 || self.closing()
-    }
-
-    fn closing(&self) -> bool {
-        self.closing.load(Ordering::SeqCst)
-    }
-
-    fn release(&self, bytes: usize) {
-        self.memory.add_permits(bytes);
-    }
-
-    /// A batch is done (delivered or failed): give back its memory and count its records out.
-    fn finish(&self, batch: &accumulator::ProducerBatch) {
-        self.release(batch.reserved());
-        self.pending
-            .fetch_sub(batch.deliveries.len(), Ordering::SeqCst);
-    }
-
-    /// Whether every record accepted so far has completed.
-    fn all_delivered(&self) -> bool {
-        self.pending.load(Ordering::SeqCst) == 0
+    fn core(&self) -> MutexGuard<'_, ProducerCore> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -175,24 +106,19 @@ impl Producer {
         config.validate()?;
         let client = Client::connect(config.client.clone()).await?;
         client.set_allow_auto_topic_creation(true);
-        let txn = config.transactional_id.as_ref().map(|id| Txn {
-            manager: Mutex::new(TransactionManager::new(id.clone())),
-            coordinator: Coordinator::new(client.clone(), CoordinatorType::Transaction, id.clone()),
-        });
+        let txn_coordinator = config
+            .transactional_id
+            .as_ref()
+            .map(|id| Coordinator::new(client.clone(), CoordinatorType::Transaction, id.clone()));
         let shared = Arc::new(Shared {
             client,
             partitioner: DefaultPartitioner::from_config(&config),
             custom_partitioner: partitioner,
-            accumulator: Mutex::new(Accumulator::new(config.batch_size, config.linger)),
-            idempotence: Mutex::new(IdempotenceState::new()),
+            core: Mutex::new(ProducerCore::new(config.clone())),
             memory: Semaphore::new(config.buffer_memory.min(Semaphore::MAX_PERMITS)),
             wake: Notify::new(),
-            idle: Notify::new(),
-            flushes: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
-            closing: AtomicBool::new(false),
-            refreshing: AtomicBool::new(false),
-            txn,
+            progress: Notify::new(),
+            txn_coordinator,
             config,
         });
         tokio::spawn(sender::run(shared.clone()));
@@ -208,7 +134,7 @@ impl Producer {
     /// `buffer.memory`; the returned future resolves when the record is written or has failed.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
         let shared = &self.shared;
-        if shared.closing() {
+        if shared.core().is_closing() {
             return Err(Error::InvalidArgument("the producer is closed".into()));
         }
         let size = record.estimated_size();
@@ -244,29 +170,23 @@ impl Producer {
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let (tx, rx) = oneshot::channel();
         let tp = TopicPartition::new(record.topic, partition);
-        if let Some(mut tm) = shared.tm() {
-            if let Err(e) = tm.add_partition(&tp) {
-                shared.release(size);
+        let record = Record {
+            offset: 0,
+            timestamp,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+        };
+        let appended = shared
+            .core()
+            .append(&tp, record, size, (tx, timestamp), Instant::now());
+        match appended {
+            Ok(true) => shared.wake.notify_one(),
+            Ok(false) => {}
+            Err(e) => {
+                shared.memory.add_permits(size);
                 return Err(e);
             }
-        }
-        // Counted before the sender can see the record, so it is never counted out first.
-        shared.pending.fetch_add(1, Ordering::SeqCst);
-        let wake = shared.acc().append(
-            &tp,
-            Record {
-                offset: 0,
-                timestamp,
-                key: record.key,
-                value: record.value,
-                headers: record.headers,
-            },
-            size,
-            (tx, timestamp),
-            Instant::now(),
-        );
-        if wake {
-            shared.wake.notify_one();
         }
         Ok(DeliveryFuture { rx })
     }
@@ -372,30 +292,35 @@ impl Producer {
 
     /// Send everything queued now and wait until each record is written or failed.
     pub async fn flush(&self) {
-        self.wait_delivered(|| false).await
+        self.wait_delivered(|_| false).await
     }
 
     /// Wait until every record accepted so far has been acknowledged or has failed (not just
-    /// handed to a connection), or until `give_up()`; the sender sends without lingering
-    /// meanwhile.
-    pub(crate) async fn wait_delivered(&self, give_up: impl Fn() -> bool) {
+    /// handed to a connection), or until `give_up` says so; the sender sends without lingering
+    /// meanwhile. Woken by the sender when the core reports progress, never by a timer.
+    pub(crate) async fn wait_delivered(&self, mut give_up: impl FnMut(&mut ProducerCore) -> bool) {
         let shared = &self.shared;
-        shared.flushes.fetch_add(1, Ordering::SeqCst);
+        shared.core().begin_flush();
+        shared.wake.notify_one();
         loop {
-            let idle = shared.idle.notified();
-            shared.wake.notify_one();
-            if shared.all_delivered() || give_up() {
-                break;
+            let progress = shared.progress.notified();
+            tokio::pin!(progress);
+            progress.as_mut().enable();
+            {
+                let mut core = shared.core();
+                if core.all_delivered() || give_up(&mut core) {
+                    break;
+                }
             }
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), idle).await;
+            progress.await;
         }
-        shared.flushes.fetch_sub(1, Ordering::SeqCst);
+        shared.core().end_flush();
     }
 
     /// Flush, then stop the sender. Later sends fail.
     pub async fn close(&self) -> Result<()> {
         self.flush().await;
-        self.shared.closing.store(true, Ordering::SeqCst);
+        self.shared.core().close();
         self.shared.wake.notify_one();
         Ok(())
     }

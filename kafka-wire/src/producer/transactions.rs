@@ -1,34 +1,32 @@
 //! The transactional producer's requests (transaction version 1: partitions are added with
 //! AddPartitionsToTxn before their batches are sent): InitProducerId for a `transactional.id`,
-//! AddPartitionsToTxn, AddOffsetsToTxn + TxnOffsetCommit (KIP-447), EndTxn. The decisions are
-//! made by [`TransactionManager`](super::transaction_manager::TransactionManager); this file
-//! only sends and waits.
+//! AddOffsetsToTxn + TxnOffsetCommit (KIP-447), EndTxn. The decisions are made by
+//! [`TransactionManager`](super::transaction_manager::TransactionManager) inside the producer's
+//! core; this file only sends and waits. (AddPartitionsToTxn is sent by the sender, when the core
+//! asks for it.)
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
-use crate::error::{Error, Result, TransactionErrorKind};
+use crate::error::{Error, Result};
 use crate::group::{ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::protocol::messages::add_offsets_to_txn_request::AddOffsetsToTxnRequest;
-use crate::protocol::messages::add_partitions_to_txn_request::{
-    AddPartitionsToTxnRequest, AddPartitionsToTxnTopic,
-};
 use crate::protocol::messages::end_txn_request::EndTxnRequest;
 use crate::protocol::messages::init_producer_id_request::InitProducerIdRequest;
 use crate::protocol::messages::txn_offset_commit_request::{
     TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
 };
+use crate::protocol::versioned::{fit_init_producer_id, fit_txn_offset_commit};
 use crate::protocol::ErrorCode;
-use crate::topic_partition::{group_by_topic, partitions_by_topic};
+use crate::topic_partition::group_by_topic;
 use crate::TopicPartition;
 
 use super::idempotence::ProducerIdAndEpoch;
 use super::transaction_manager::{classify, EndAction, TxnErrorClass, TxnState};
-use super::{Producer, Shared, Txn};
+use super::{Producer, Shared};
 
 /// Transaction version 1 request versions (the next ones mean transaction version 2, KIP-890).
-const MAX_ADD_PARTITIONS_VERSION: i16 = 3;
 const MAX_ADD_OFFSETS_VERSION: i16 = 3;
 const V1_MAX_END_TXN_VERSION: i16 = 4;
 const V1_MAX_TXN_OFFSET_COMMIT_VERSION: i16 = 4;
@@ -39,29 +37,41 @@ const V2_TXN_OFFSET_COMMIT_VERSION: i16 = 5;
 const V2_PRODUCE_VERSION: i16 = 12;
 
 fn version2(shared: &Shared) -> bool {
-    shared.tm().is_some_and(|tm| tm.is_version2())
+    shared
+        .core()
+        .transactions()
+        .is_some_and(|tm| tm.is_version2())
+}
+
+/// Apply `f` to the transaction manager (a transactional producer has one).
+fn with_tm<T>(
+    shared: &Shared,
+    f: impl FnOnce(&mut super::transaction_manager::TransactionManager) -> T,
+) -> Option<T> {
+    shared.core().transactions_mut().map(f)
 }
 
 /// Whether the transaction coordinator offers transaction version 2 (KIP-890): the cluster
 /// finalized `transaction.version` >= 2 and the broker speaks Produce v12 and EndTxn v5.
-async fn detect_version2(t: &Txn) -> Result<bool> {
-    let node = t.coordinator.node().await?;
-    let conn = t.coordinator.client().connection(node).await?;
+async fn detect_version2(coordinator: &Coordinator) -> Result<bool> {
+    let node = coordinator.node().await?;
+    let conn = coordinator.client().connection(node).await?;
     let v = conn.api_versions();
     Ok(v.feature_level("transaction.version") >= 2
         && v.version(crate::protocol::ApiKey::Produce).unwrap_or(0) >= V2_PRODUCE_VERSION
         && v.version(crate::protocol::ApiKey::EndTxn).unwrap_or(0) >= V2_END_TXN_VERSION)
 }
 
-fn txn<'a>(shared: &'a Shared, operation: &'static str) -> Result<&'a Txn> {
-    shared.txn.as_ref().ok_or_else(|| {
+/// The transaction coordinator, or the error for a producer without `transactional.id`.
+fn txn<'a>(shared: &'a Shared, operation: &'static str) -> Result<&'a Coordinator> {
+    shared.txn_coordinator.as_ref().ok_or_else(|| {
         Error::InvalidArgument(format!("{operation} needs transactional.id to be set"))
     })
 }
 
 fn identity(shared: &Shared, operation: &'static str) -> Result<ProducerIdAndEpoch> {
     shared
-        .idem()
+        .core()
         .identity()
         .ok_or_else(|| Error::InvalidArgument(format!("{operation}: call init_transactions first")))
 }
@@ -78,7 +88,7 @@ where
 {
     let deadline = Instant::now() + shared.config.max_block;
     let backoff = shared.config.client.retry_backoff;
-    let coordinator = txn(shared, operation).map(|t| &t.coordinator).ok();
+    let coordinator = txn(shared, operation).ok();
     loop {
         let last = match attempt().await {
             Ok(Ok(v)) => return Ok(v),
@@ -91,10 +101,8 @@ where
                     Error::kafka(operation, "transaction", code, None)
                 }
                 _ => {
-                    let err = match shared.tm() {
-                        Some(mut tm) => tm.fail(operation, code, None),
-                        None => Error::kafka(operation, "transaction", code, None),
-                    };
+                    let err = with_tm(shared, |tm| tm.fail(operation, code, None))
+                        .unwrap_or_else(|| Error::kafka(operation, "transaction", code, None));
                     return Err(err);
                 }
             },
@@ -117,9 +125,9 @@ where
 /// `bump`, the next epoch of the current id after an abort (KIP-360).
 async fn init_producer_id(shared: &Shared, bump: bool) -> Result<()> {
     let t = txn(shared, "init_transactions")?;
-    let current = if bump { shared.idem().identity() } else { None };
+    let current = if bump { shared.core().identity() } else { None };
     let request = InitProducerIdRequest {
-        transactional_id: Some(t.coordinator.key().to_owned()),
+        transactional_id: Some(t.key().to_owned()),
         transaction_timeout_ms: i32::try_from(shared.config.transaction_timeout.as_millis())
             .unwrap_or(i32::MAX),
         producer_id: current.map_or(-1, |c| c.producer_id),
@@ -128,102 +136,16 @@ async fn init_producer_id(shared: &Shared, bump: bool) -> Result<()> {
     };
     let response = with_retries(shared, "init_transactions", || async {
         let r = t
-            .coordinator
-            .send_versioned(i16::MAX, |v| {
-                let mut r = request.clone();
-                if v < 3 {
-                    r.producer_id = -1;
-                    r.producer_epoch = -1;
-                }
-                r
-            })
+            .send_versioned(i16::MAX, |v| fit_init_producer_id(request.clone(), v))
             .await?;
         Ok(ErrorCode(r.error_code).into_result().map(|()| r))
     })
     .await?;
-    super::sender::apply_identity(
-        shared,
-        ProducerIdAndEpoch {
-            producer_id: response.producer_id,
-            epoch: response.producer_epoch,
-        },
-    );
+    shared.core().set_identity(ProducerIdAndEpoch {
+        producer_id: response.producer_id,
+        epoch: response.producer_epoch,
+    });
     Ok(())
-}
-
-/// Send one AddPartitionsToTxn for `tps` (called by the sender). Returns whether the sender
-/// should back off before the next attempt (retriable failure).
-pub(super) async fn add_partitions(shared: &Shared, tps: Vec<TopicPartition>) -> bool {
-    let Some(t) = shared.txn.as_ref() else {
-        return false;
-    };
-    let Some(id) = shared.idem().identity() else {
-        return true;
-    };
-    let request = AddPartitionsToTxnRequest {
-        v3_and_below_transactional_id: t.coordinator.key().to_owned(),
-        v3_and_below_producer_id: id.producer_id,
-        v3_and_below_producer_epoch: id.epoch,
-        v3_and_below_topics: partitions_by_topic(&tps)
-            .into_iter()
-            .map(|(name, partitions)| AddPartitionsToTxnTopic {
-                name: name.to_owned(),
-                partitions,
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let results: Vec<(TopicPartition, ErrorCode)> = match t
-        .coordinator
-        .send_versioned(MAX_ADD_PARTITIONS_VERSION, |_| request)
-        .await
-    {
-        Ok(resp) => {
-            let mut out = Vec::new();
-            for topic in resp.results_by_topic_v3_and_below {
-                for p in topic.results_by_partition {
-                    out.push((
-                        TopicPartition::new(topic.name.clone(), p.partition_index),
-                        ErrorCode(p.partition_error_code),
-                    ));
-                }
-            }
-            if out.is_empty() && resp.error_code != 0 {
-                out = tps
-                    .iter()
-                    .map(|tp| (tp.clone(), ErrorCode(resp.error_code)))
-                    .collect();
-            }
-            out
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "AddPartitionsToTxn failed; retrying");
-            t.coordinator.mark_unknown();
-            tps.iter()
-                .map(|tp| (tp.clone(), ErrorCode::COORDINATOR_NOT_AVAILABLE))
-                .collect()
-        }
-    };
-    let Some(mut tm) = shared.tm() else {
-        return false;
-    };
-    match tm.on_partitions_added(&results) {
-        None => {
-            shared.wake.notify_one();
-            false
-        }
-        Some((TxnErrorClass::Retry, _)) => true,
-        Some((TxnErrorClass::FindCoordinator, _)) => {
-            t.coordinator.mark_unknown();
-            true
-        }
-        Some((_, code)) => {
-            let err = tm.fail("send", code, Some("AddPartitionsToTxn".into()));
-            tracing::warn!(error = %err, "transaction failed");
-            false
-        }
-    }
 }
 
 impl Producer {
@@ -233,9 +155,10 @@ impl Producer {
     pub async fn init_transactions(&self) -> Result<()> {
         let shared = &self.shared;
         txn(shared, "init_transactions")?;
-        if let Some(mut tm) = shared.tm() {
-            tm.transition("init_transactions", TxnState::Initializing)?;
-        }
+        with_tm(shared, |tm| {
+            tm.transition("init_transactions", TxnState::Initializing)
+        })
+        .transpose()?;
         match init_producer_id(shared, false).await {
             Ok(()) => {
                 let v2 = detect_version2(txn(shared, "init_transactions")?).await?;
@@ -244,18 +167,19 @@ impl Producer {
                     transaction_version = if v2 { 2 } else { 1 },
                     "transactions initialized"
                 );
-                if let Some(mut tm) = shared.tm() {
+                with_tm(shared, |tm| {
                     tm.set_version2(v2);
-                    tm.transition("init_transactions", TxnState::Ready)?;
-                }
+                    tm.transition("init_transactions", TxnState::Ready)
+                })
+                .transpose()?;
                 Ok(())
             }
             Err(e) => {
-                if let Some(mut tm) = shared.tm() {
-                    if e.transaction_kind().is_none() {
-                        // Not initialized: let the caller try again.
+                if e.transaction_kind().is_none() {
+                    // Not initialized: let the caller try again.
+                    with_tm(shared, |tm| {
                         let _ = tm.transition("init_transactions", TxnState::AbortableError);
-                    }
+                    });
                 }
                 Err(e)
             }
@@ -266,10 +190,10 @@ impl Producer {
     pub fn begin_transaction(&self) -> Result<()> {
         let shared = &self.shared;
         txn(shared, "begin_transaction")?;
-        match shared.tm() {
-            Some(mut tm) => tm.transition("begin_transaction", TxnState::InTransaction),
-            None => Ok(()),
-        }
+        with_tm(shared, |tm| {
+            tm.transition("begin_transaction", TxnState::InTransaction)
+        })
+        .unwrap_or(Ok(()))
     }
 
     /// Commit a consumer group's offsets as part of the transaction (consume–transform–produce):
@@ -282,21 +206,20 @@ impl Producer {
     ) -> Result<()> {
         let shared = &self.shared;
         let t = txn(shared, "send_offsets_to_transaction")?;
-        if let Some(tm) = shared.tm() {
-            tm.ensure_in_transaction("send_offsets_to_transaction")?;
-        }
+        with_tm(shared, |tm| {
+            tm.ensure_in_transaction("send_offsets_to_transaction")
+        })
+        .transpose()?;
         let id = identity(shared, "send_offsets_to_transaction")?;
         let v2 = version2(shared);
         if v2 {
             // TxnOffsetCommit v5 adds the group to the transaction itself.
-            if let Some(mut tm) = shared.tm() {
-                tm.mark_offsets_added();
-            }
+            with_tm(shared, |tm| tm.mark_offsets_added());
         }
-        let added = shared.tm().is_some_and(|tm| tm.offsets_added());
+        let added = with_tm(shared, |tm| tm.offsets_added()).unwrap_or(false);
         if !added {
             let request = AddOffsetsToTxnRequest {
-                transactional_id: t.coordinator.key().to_owned(),
+                transactional_id: t.key().to_owned(),
                 producer_id: id.producer_id,
                 producer_epoch: id.epoch,
                 group_id: group.group_id.clone(),
@@ -304,15 +227,12 @@ impl Producer {
             };
             with_retries(shared, "send_offsets_to_transaction", || async {
                 let r = t
-                    .coordinator
                     .send_versioned(MAX_ADD_OFFSETS_VERSION, |_| request.clone())
                     .await?;
                 Ok(ErrorCode(r.error_code).into_result())
             })
             .await?;
-            if let Some(mut tm) = shared.tm() {
-                tm.mark_offsets_added();
-            }
+            with_tm(shared, |tm| tm.mark_offsets_added());
         }
         // TxnOffsetCommit goes to the group's coordinator.
         let group_coordinator = Coordinator::new(
@@ -338,7 +258,7 @@ impl Producer {
             })
             .collect();
         let request = TxnOffsetCommitRequest {
-            transactional_id: t.coordinator.key().to_owned(),
+            transactional_id: t.key().to_owned(),
             group_id: group.group_id.clone(),
             producer_id: id.producer_id,
             producer_epoch: id.epoch,
@@ -356,22 +276,7 @@ impl Producer {
                     } else {
                         V1_MAX_TXN_OFFSET_COMMIT_VERSION
                     },
-                    |v| {
-                        let mut r = request.clone();
-                        if v < 3 {
-                            r.generation_id_or_member_epoch = -1;
-                            r.member_id.clear();
-                            r.group_instance_id = None;
-                        }
-                        if v < 2 {
-                            for t in &mut r.topics {
-                                for p in &mut t.partitions {
-                                    p.committed_leader_epoch = -1;
-                                }
-                            }
-                        }
-                        r
-                    },
+                    |v| fit_txn_offset_commit(request.clone(), v),
                 )
                 .await?;
             let worst = r
@@ -394,13 +299,7 @@ impl Producer {
     /// Wait until every record of the transaction is acknowledged — EndTxn must come after
     /// every Produce of the transaction has been answered — or the transaction failed.
     async fn drain_transaction(&self) {
-        let shared = &self.shared;
-        self.wait_delivered(|| {
-            shared.tm().is_some_and(|tm| {
-                matches!(tm.state(), TxnState::AbortableError | TxnState::FatalError)
-            })
-        })
-        .await
+        self.wait_delivered(|core| core.transaction_failed()).await
     }
 
     /// Commit the transaction: waits for every record sent in it, then EndTxn(commit). On an
@@ -409,16 +308,16 @@ impl Producer {
         let shared = &self.shared;
         txn(shared, "commit_transaction")?;
         self.drain_transaction().await;
-        let action = match shared.tm() {
-            Some(mut tm) => tm.begin_commit()?,
-            None => EndAction::Local,
-        };
+        let action = with_tm(shared, |tm| tm.begin_commit())
+            .transpose()?
+            .unwrap_or(EndAction::Local);
         if action == EndAction::SendEndTxn {
             self.end_txn("commit_transaction", true).await?;
         }
-        if let Some(mut tm) = shared.tm() {
-            tm.transition("commit_transaction", TxnState::Ready)?;
-        }
+        with_tm(shared, |tm| {
+            tm.transition("commit_transaction", TxnState::Ready)
+        })
+        .transpose()?;
         Ok(())
     }
 
@@ -428,48 +327,34 @@ impl Producer {
     pub async fn abort_transaction(&self) -> Result<()> {
         let shared = &self.shared;
         txn(shared, "abort_transaction")?;
-        let action = match shared.tm() {
-            Some(mut tm) => tm.begin_abort()?,
-            None => EndAction::Local,
-        };
-        // Unsent batches never go out (also those put back for a retry meanwhile); the ones on
-        // the wire are answered before EndTxn, whatever the answer.
-        loop {
-            let idle = shared.idle.notified();
-            let dropped = shared.acc().drain_all();
-            for batch in dropped {
-                if let Some(seq) = batch.sequence {
-                    shared.idem().on_abandoned(&batch.tp, seq.base_sequence);
-                }
-                shared.finish(&batch);
-                batch.fail(Error::Transaction {
-                    operation: "send",
-                    kind: TransactionErrorKind::Abortable,
-                    code: None,
-                    detail: "the transaction was aborted before this record was sent".into(),
-                });
-            }
-            if shared.all_delivered() {
-                break;
-            }
-            shared.wake.notify_one();
-            let _ = tokio::time::timeout(Duration::from_millis(20), idle).await;
-        }
+        let action = with_tm(shared, |tm| tm.begin_abort())
+            .transpose()?
+            .unwrap_or(EndAction::Local);
+        // Unsent batches never go out; the ones on the wire are answered before EndTxn,
+        // whatever the answer (a batch put back for a retry meanwhile is dropped then).
+        shared.core().abort_unsent();
+        self.wait_delivered(|core| {
+            core.abort_unsent();
+            core.all_delivered()
+        })
+        .await;
         if action == EndAction::SendEndTxn {
             self.end_txn("abort_transaction", false).await?;
         }
         // Sequences of abandoned batches are gone: continue under a bumped epoch (KIP-360);
         // under version 2 the EndTxn answer already carried one.
-        let bump = shared.idem().bump_needed() && !version2(shared);
+        let bump = shared.core().bump_needed() && !version2(shared);
         if bump {
-            if let Some(mut tm) = shared.tm() {
-                tm.transition("abort_transaction", TxnState::Initializing)?;
-            }
+            with_tm(shared, |tm| {
+                tm.transition("abort_transaction", TxnState::Initializing)
+            })
+            .transpose()?;
             init_producer_id(shared, true).await?;
         }
-        if let Some(mut tm) = shared.tm() {
-            tm.transition("abort_transaction", TxnState::Ready)?;
-        }
+        with_tm(shared, |tm| {
+            tm.transition("abort_transaction", TxnState::Ready)
+        })
+        .transpose()?;
         Ok(())
     }
 
@@ -478,7 +363,7 @@ impl Producer {
         let t = txn(shared, operation)?;
         let id = identity(shared, operation)?;
         let request = EndTxnRequest {
-            transactional_id: t.coordinator.key().to_owned(),
+            transactional_id: t.key().to_owned(),
             producer_id: id.producer_id,
             producer_epoch: id.epoch,
             committed: commit,
@@ -491,23 +376,17 @@ impl Producer {
             V1_MAX_END_TXN_VERSION
         };
         let response = with_retries(shared, operation, || async {
-            let r = t
-                .coordinator
-                .send_versioned(max, |_| request.clone())
-                .await?;
+            let r = t.send_versioned(max, |_| request.clone()).await?;
             Ok(ErrorCode(r.error_code).into_result().map(|()| r))
         })
         .await?;
         if v2 && response.producer_id >= 0 {
             // Version 2 bumps the epoch at every end: the next transaction uses it, with
             // sequences from 0.
-            super::sender::apply_identity(
-                shared,
-                ProducerIdAndEpoch {
-                    producer_id: response.producer_id,
-                    epoch: response.producer_epoch,
-                },
-            );
+            shared.core().set_identity(ProducerIdAndEpoch {
+                producer_id: response.producer_id,
+                epoch: response.producer_epoch,
+            });
         }
         Ok(())
     }

@@ -4,7 +4,8 @@
 //! - [`messages`]: every request and response the client uses, generated from Kafka's specs;
 //! - [`frame`]: size-prefixed request/response frames with their headers;
 //! - [`ErrorCode`]: Kafka's error codes with their retriable class;
-//! - [`record_batch`] and [`compression`]: RecordBatch v2 and the four codecs, pure Rust.
+//! - [`record_batch`] and [`compression`]: RecordBatch v2 and the four codecs, pure Rust;
+//! - [`versioned`]: what a request must look like at the version a broker agreed to.
 //!
 //! The rest of the crate reaches the codec only through the [`Request`] trait, so the generated
 //! codecs can be replaced without touching connections or clients.
@@ -15,6 +16,7 @@ mod error_code_table;
 pub mod frame;
 pub mod messages;
 pub mod record_batch;
+pub mod versioned;
 pub mod wire;
 
 pub use error_code::ErrorCode;
