@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::protocol::messages::find_coordinator_request::FindCoordinatorRequest;
 use crate::protocol::{ApiKey, ErrorCode, Request};
 
-use super::{Client, TopicsToRefresh};
+use super::{Client, ConnectionClass, TopicsToRefresh};
 
 /// What a coordinator coordinates (FindCoordinator's `key_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +164,8 @@ impl Coordinator {
     ) -> Result<R::Response> {
         let node = self.node().await?;
         let result = async {
-            let conn = self.client.connection(node).await?;
+            let class = ConnectionClass::for_coordinator(R::API_KEY);
+            let conn = self.client.connection_for(node, class).await?;
             let version = conn.version_for(R::API_KEY)?.min(max_version);
             let request = build(version);
             Ok::<_, Error>(match timeout {
@@ -184,7 +185,10 @@ impl Coordinator {
     /// The version the coordinator speaks for `api` (looking it up first if needed).
     pub async fn version_for(&self, api: ApiKey) -> Result<i16> {
         let node = self.node().await?;
-        let conn = self.client.connection(node).await?;
+        let conn = self
+            .client
+            .connection_for(node, ConnectionClass::for_coordinator(api))
+            .await?;
         Ok(conn.version_for(api)?)
     }
 

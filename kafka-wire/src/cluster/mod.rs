@@ -27,6 +27,7 @@ use crate::protocol::messages::MetadataRequest;
 use crate::protocol::Request;
 use crate::TopicPartition;
 
+pub use pool::ConnectionClass;
 use pool::ConnectionPool;
 
 /// Which topics a metadata refresh asks for.
@@ -208,8 +209,17 @@ impl Client {
         Ok(())
     }
 
-    /// The connection to broker `node_id`, opening one if needed.
+    /// The general-purpose connection to broker `node_id`, opening one if needed.
     pub async fn connection(&self, node_id: i32) -> Result<BrokerConnection> {
+        self.connection_for(node_id, ConnectionClass::General).await
+    }
+
+    /// The connection of `class` to broker `node_id`, opening one if needed.
+    pub async fn connection_for(
+        &self,
+        node_id: i32,
+        class: ConnectionClass,
+    ) -> Result<BrokerConnection> {
         let addr = {
             let m = self
                 .inner
@@ -224,7 +234,7 @@ impl Client {
                 "broker {node_id} is not in the cluster metadata"
             )));
         };
-        Ok(self.inner.pool.get(node_id, &addr).await?)
+        Ok(self.inner.pool.get(node_id, class, &addr).await?)
     }
 
     /// Send to broker `node_id`.
@@ -282,7 +292,12 @@ impl Client {
         for (node, addr) in candidates {
             tried.push(addr.to_string());
             let conn = match node {
-                Some(id) => self.inner.pool.get(id, &addr).await,
+                Some(id) => {
+                    self.inner
+                        .pool
+                        .get(id, ConnectionClass::General, &addr)
+                        .await
+                }
                 None => self.inner.pool.bootstrap(&addr).await,
             };
             match conn {

@@ -1,4 +1,11 @@
-//! One connection per broker, reopened with exponential backoff and jitter when it dies.
+//! Connections per broker — one per [`ConnectionClass`] — reopened with exponential backoff and
+//! jitter when they die.
+//!
+//! A broker answers the requests of one connection strictly in order and reads no further
+//! request while one is parked, so traffic that may park (a JoinGroup held for the whole
+//! rebalance, a Fetch long-poll held for `fetch.max.wait.ms`) gets connections of its own, as in
+//! the Java client (which gives the group coordinator its own connection) and franz-go (which
+//! splits produce, fetch, group and slow requests).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,9 +29,34 @@ pub(super) struct ConnectionPool {
     slots: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Slot>>>>,
 }
 
+/// Which of a broker's connections a request travels on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionClass {
+    /// Metadata, produce, admin and everything else that is answered promptly.
+    General,
+    /// Fetch: long-polls parked up to `fetch.max.wait.ms`.
+    Fetch,
+    /// Group and transaction coordinator requests that are answered promptly: heartbeats,
+    /// offset commits and fetches, LeaveGroup, AddPartitionsToTxn, EndTxn, ….
+    Coordinator,
+    /// JoinGroup and SyncGroup, which the coordinator parks until the rebalance completes.
+    Rebalance,
+}
+
+impl ConnectionClass {
+    /// The connection a coordinator request for `api` uses.
+    pub fn for_coordinator(api: crate::protocol::ApiKey) -> Self {
+        use crate::protocol::ApiKey;
+        match api {
+            ApiKey::JoinGroup | ApiKey::SyncGroup => ConnectionClass::Rebalance,
+            _ => ConnectionClass::Coordinator,
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Key {
-    Node(i32),
+    Node(i32, ConnectionClass),
     Bootstrap(BrokerAddress),
 }
 
@@ -51,7 +83,7 @@ impl ConnectionPool {
             .slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&Key::Node(node_id))
+            .get(&Key::Node(node_id, ConnectionClass::General))
             .cloned();
         slot.and_then(|s| {
             s.try_lock()
@@ -61,13 +93,14 @@ impl ConnectionPool {
         .unwrap_or(false)
     }
 
-    /// The connection to a broker from metadata.
+    /// The connection of `class` to a broker from metadata.
     pub(super) async fn get(
         &self,
         node_id: i32,
+        class: ConnectionClass,
         addr: &BrokerAddress,
     ) -> Result<BrokerConnection, ConnectionError> {
-        self.get_key(Key::Node(node_id), addr).await
+        self.get_key(Key::Node(node_id, class), addr).await
     }
 
     /// A connection to a bootstrap address.

@@ -88,7 +88,9 @@ async fn fetch_from(
     topic_ids: &BTreeMap<String, Uuid>,
     wait: Duration,
 ) -> Result<FetchResponse> {
-    let conn = client.connection(node).await?;
+    let conn = client
+        .connection_for(node, crate::cluster::ConnectionClass::Fetch)
+        .await?;
     let mut version = conn.version_for(ApiKey::Fetch)?;
     let id_of = |t: &str| topic_ids.get(t).copied().unwrap_or(Uuid::ZERO);
     if parts.iter().any(|(tp, _)| id_of(&tp.topic) == Uuid::ZERO) {
