@@ -38,6 +38,8 @@ pub mod group;
 pub mod producer;
 pub mod protocol;
 pub mod sasl;
+mod secret;
+mod tls_provider;
 mod topic_partition;
 
 pub use error::{Error, Result, TransactionErrorKind};

@@ -1,12 +1,12 @@
 //! `security.protocol`, TLS (`ssl.*`) and SASL (`sasl.*`) settings, under the Java client's and
 //! librdkafka's property names.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use super::ConfigError;
 use crate::sasl::oauthbearer::SaslExtensions;
 use crate::sasl::{Mechanism, TokenProviderHandle, UnsecuredJwt};
+pub use crate::secret::Secret;
 
 /// `security.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,28 +34,6 @@ impl SecurityProtocol {
             self,
             SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
         )
-    }
-}
-
-/// A secret string: compared and cloned normally, never printed.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wrap a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    /// The secret itself (for the SASL exchange only).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"<redacted>\"")
     }
 }
 

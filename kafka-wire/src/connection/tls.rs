@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig as RustlsConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -33,37 +32,7 @@ fn tls_error(addr: &BrokerAddress, reason: impl Into<String>) -> ConnectionError
     }
 }
 
-/// The crypto provider to use (see the module docs for the order).
-pub fn provider() -> Result<Arc<CryptoProvider>, String> {
-    if let Some(p) = CryptoProvider::get_default() {
-        return Ok(p.clone());
-    }
-    #[cfg(feature = "tls-graviola")]
-    {
-        return Ok(Arc::new(rustls_graviola::default_provider()));
-    }
-    #[allow(unreachable_code)]
-    {
-        #[cfg(feature = "tls-rustcrypto")]
-        {
-            return Ok(Arc::new(rustls_rustcrypto::provider()));
-        }
-        #[cfg(feature = "tls-ring")]
-        {
-            return Ok(Arc::new(rustls::crypto::ring::default_provider()));
-        }
-        #[cfg(feature = "tls-aws-lc-rs")]
-        {
-            return Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-        }
-        Err(
-            "no TLS crypto provider: enable the kafka-wire feature `tls-graviola` (pure Rust, \
-             recommended), `tls-rustcrypto`, `tls-ring` or `tls-aws-lc-rs` (C), or install one \
-             with rustls::crypto::CryptoProvider::install_default"
-                .into(),
-        )
-    }
-}
+pub use crate::tls_provider::provider;
 
 /// Build the rustls client configuration for `security`.
 pub fn client_config(

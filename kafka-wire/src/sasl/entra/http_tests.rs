@@ -61,7 +61,7 @@ impl Endpoint {
             .expect("test certificate");
         let key = PrivateKeyDer::from_pem_slice(include_bytes!("testdata/localhost.key"))
             .expect("test key");
-        let provider = crate::connection::tls::provider().expect("a tls-* feature");
+        let provider = crate::tls_provider::provider().expect("a tls-* feature");
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("protocol versions")
@@ -621,7 +621,7 @@ async fn client_credentials_over_https_check_the_certificate() {
     for ca in CertificateDer::pem_slice_iter(include_bytes!("testdata/ca.pem")) {
         roots.add(ca.expect("test CA")).expect("add the test CA");
     }
-    let provider = crate::connection::tls::provider().expect("a tls-* feature");
+    let provider = crate::tls_provider::provider().expect("a tls-* feature");
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("protocol versions")

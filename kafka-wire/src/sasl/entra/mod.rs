@@ -72,7 +72,7 @@ use serde_json::Value;
 
 use super::oauthbearer::OAuthBearerToken;
 use super::token_provider::TokenProvider;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 mod wire;
 use wire::*;

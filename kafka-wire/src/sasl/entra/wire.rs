@@ -39,7 +39,7 @@ pub(super) fn now_ms() -> Result<i64, String> {
 
 /// The rustls configuration: this crate's crypto provider and Mozilla's roots.
 pub(super) fn default_tls_config() -> Result<rustls::ClientConfig, String> {
-    let provider = crate::connection::tls::provider().map_err(|e| format!("Entra ID: {e}"))?;
+    let provider = crate::tls_provider::provider().map_err(|e| format!("Entra ID: {e}"))?;
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
