@@ -1,173 +1,161 @@
-//! A tour of what kafka-wire does today, against a running broker (`scripts/demo` starts one):
-//! negotiate, describe the cluster, create a topic, write one record batch per codec, read them
-//! back, look up offsets, delete records and the topic.
+//! A tour of kafka-wire's public API against a running broker (`scripts/demo` starts one):
+//! admin (describe the cluster, create a topic), an idempotent producer (keyed records placed
+//! as the Java client places them, delivery results awaited), a consumer group (subscribe,
+//! poll, commit), the group's lag through admin, then a transaction and its read_committed
+//! view, and clean-up. Every error stops the demo with the error's own message.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
-use kafka_wire::admin::{Admin, NewTopic, OffsetSpec};
+use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
-use kafka_wire::protocol::compression::Compression;
-use kafka_wire::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_wire::protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_wire::protocol::messages::{FetchRequest, ProduceRequest};
-use kafka_wire::protocol::record_batch::{self, DecodeLimits, Header, Record, RecordBatch};
-use kafka_wire::protocol::ApiKey;
+use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
+use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::{Error, TopicPartition};
+
+const RECORDS: usize = 1000;
+const PARTITIONS: i32 = 3;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let bootstrap = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:19092".into());
+
+    // Admin: the cluster and a fresh topic.
     let admin = Admin::connect(ClientConfig::new(&bootstrap)).await?;
     let cluster = admin.describe_cluster().await?;
     println!(
-        "cluster {:?}, controller {:?}",
-        cluster.cluster_id, cluster.controller_id
+        "cluster {} with {} broker(s), controller {:?}",
+        cluster.cluster_id.as_deref().unwrap_or("?"),
+        cluster.brokers.len(),
+        cluster.controller_id
     );
-    for b in &cluster.brokers {
-        println!("  broker {} at {}", b.node_id, b.address);
-    }
-    let node = cluster.brokers[0].node_id;
-    let conn = admin.client().connection(node).await?;
-    let versions: Vec<String> = conn
-        .api_versions()
-        .chosen
-        .iter()
-        .map(|(a, v)| format!("{}={v}", a.name()))
-        .collect();
-    println!("negotiated with broker {node}: {}", versions.join(" "));
-
     let topic = format!("kafka-wire-demo-{}", std::process::id());
     admin
-        .create_topic(NewTopic::new(&topic, 3, 1).config("retention.ms", "3600000"))
+        .create_topic(NewTopic::new(&topic, PARTITIONS, 1).config("retention.ms", "3600000"))
         .await?;
     admin.wait_for_leaders(std::slice::from_ref(&topic)).await?;
-    println!("created {topic} with 3 partitions");
+    println!("created {topic} with {PARTITIONS} partitions");
 
-    let tp = TopicPartition::new(&topic, 0);
-    let leader = admin.client().leader(&tp).await?;
-    let conn = admin.client().connection(leader.node_id).await?;
-    let produce_v = conn.version_for(ApiKey::Produce)?;
-    let fetch_v = conn.version_for(ApiKey::Fetch)?;
-    let topic_id = admin.client().metadata().topics[&topic].topic_id;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    for codec in [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ] {
-        let batch = RecordBatch {
-            compression: codec,
-            base_timestamp: now,
-            records: (0..100)
-                .map(|i| Record {
-                    offset: i,
-                    timestamp: now + i,
-                    key: Some(format!("key-{i}").into()),
-                    value: Some(format!("{} record {i} ", codec.name()).repeat(10).into()),
-                    headers: vec![Header::new("codec", Some(codec.name()))],
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let records = record_batch::encode_batch(&batch)
-            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let request = ProduceRequest {
-            acks: -1,
-            timeout_ms: 10_000,
-            topic_data: vec![TopicProduceData {
-                name: if produce_v < 13 {
-                    topic.clone()
-                } else {
-                    String::new()
-                },
-                topic_id: if produce_v >= 13 {
-                    topic_id
-                } else {
-                    Default::default()
-                },
-                partition_data: vec![PartitionProduceData {
-                    index: 0,
-                    records: Some(records.clone()),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        let response = conn.send_at(&request, produce_v).await?;
-        let base = response.responses[0].partition_responses[0].base_offset;
-        println!(
-            "  wrote 100 records ({}, {} bytes on the wire) at offset {base}",
-            codec.name(),
-            records.len()
-        );
+    // Producer: idempotent by default; every delivery is awaited and checked.
+    let mut config = ProducerConfig::new(&bootstrap);
+    config.set("compression.type", "zstd")?;
+    let producer = Producer::connect(config).await?;
+    let started = Instant::now();
+    let mut deliveries = Vec::with_capacity(RECORDS);
+    for i in 0..RECORDS {
+        let record = ProducerRecord::new(&topic)
+            .key(format!("customer-{}", i % 10))
+            .value(format!("order {i}"))
+            .header("source", "demo");
+        deliveries.push(producer.send(record).await?);
     }
-
-    let request = FetchRequest {
-        max_wait_ms: 100,
-        min_bytes: 1,
-        max_bytes: 8 << 20,
-        session_epoch: -1,
-        topics: vec![FetchTopic {
-            topic: if fetch_v < 13 {
-                topic.clone()
-            } else {
-                String::new()
-            },
-            topic_id: if fetch_v >= 13 {
-                topic_id
-            } else {
-                Default::default()
-            },
-            partitions: vec![FetchPartition {
-                partition: 0,
-                fetch_offset: 0,
-                partition_max_bytes: 8 << 20,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let response = conn.send_at(&request, fetch_v).await?;
-    let records = response.responses[0].partitions[0]
-        .records
-        .clone()
-        .unwrap_or_default();
-    for batch in record_batch::RecordBatchReader::new(records, DecodeLimits::default()) {
-        let batch = batch.map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        println!(
-            "  read batch at offset {} ({}, {} records, CRC ok): first value {:?}",
-            batch.base_offset,
-            batch.compression.name(),
-            batch.records.len(),
-            batch.records[0]
-                .value
-                .as_deref()
-                .map(|v| String::from_utf8_lossy(&v[..20.min(v.len())]).into_owned())
-        );
+    let mut per_partition: BTreeMap<i32, (usize, i64)> = BTreeMap::new();
+    for delivery in deliveries {
+        let written = delivery.await?;
+        let entry = per_partition.entry(written.partition).or_insert((0, -1));
+        entry.0 += 1;
+        entry.1 = entry.1.max(written.offset);
     }
-
-    let offsets = admin
-        .list_offsets(&[(tp.clone(), OffsetSpec::Earliest)])
-        .await?;
-    let latest = admin
-        .list_offsets(&[(tp.clone(), OffsetSpec::Latest)])
-        .await?;
+    producer.close().await?;
     println!(
-        "offsets of {tp}: earliest {} latest {}",
-        offsets[&tp].offset, latest[&tp].offset
+        "produced {RECORDS} records in {:?} (zstd, idempotent):",
+        started.elapsed()
     );
-    let low = admin.delete_records(&[(tp.clone(), 250)]).await?;
-    println!("deleted records before 250: low watermark now {}", low[&tp]);
+    for (partition, (count, last)) in &per_partition {
+        println!("  partition {partition}: {count} records, last at offset {last}");
+    }
+
+    // Consumer group: subscribe, poll until everything is read, commit.
+    let group = format!("{topic}-group");
+    let mut config = ConsumerConfig::new(&bootstrap);
+    config
+        .set("group.id", &group)?
+        .set("auto.offset.reset", "earliest")?
+        .set("enable.auto.commit", "false")?;
+    let mut consumer = Consumer::connect(config).await?;
+    consumer.subscribe([topic.as_str()])?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut read = 0;
+    let mut first = None;
+    while read < RECORDS && Instant::now() < deadline {
+        for record in consumer.poll(Duration::from_millis(500)).await? {
+            first.get_or_insert_with(|| {
+                format!(
+                    "{}-{}@{} key {:?} value {:?}",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    record.key.as_deref().map(String::from_utf8_lossy),
+                    record.value.as_deref().map(String::from_utf8_lossy)
+                )
+            });
+            read += 1;
+        }
+    }
+    consumer.commit_consumed().await?;
+    println!(
+        "group {group} read {read} of {RECORDS} records and committed; first: {}",
+        first.unwrap_or_default()
+    );
+    consumer.close().await?;
+    let lag = admin.consumer_lag(&group).await?;
+    let total: i64 = lag.values().map(|l| l.lag).sum();
+    println!(
+        "lag of {group} through admin: {total} over {} partitions",
+        lag.len()
+    );
+    if read != RECORDS || total != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "the demo expected to read all {RECORDS} records with no lag left, read {read}, lag {total}"
+        )));
+    }
+
+    // A transaction: aborted records stay invisible to read_committed readers.
+    let mut config = ProducerConfig::new(&bootstrap);
+    config.set("transactional.id", &format!("{topic}-tx"))?;
+    let producer = Producer::connect(config).await?;
+    producer.init_transactions().await?;
+    producer.begin_transaction()?;
+    let aborted = producer
+        .send(ProducerRecord::new(&topic).partition(0).value("aborted"))
+        .await?
+        .await?;
+    producer.abort_transaction().await?;
+    producer.begin_transaction()?;
+    let committed = producer
+        .send(ProducerRecord::new(&topic).partition(0).value("committed"))
+        .await?;
+    producer.commit_transaction().await?;
+    let committed = committed.await?;
+    producer.close().await?;
+    let mut config = ConsumerConfig::new(&bootstrap);
+    config.set("isolation.level", "read_committed")?;
+    let mut reader = Consumer::connect(config).await?;
+    let tp = TopicPartition::new(&topic, 0);
+    reader.assign([tp.clone()]);
+    reader.seek(&tp, Offset::At(aborted.offset))?;
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reader.at_end(&tp) && Instant::now() < deadline {
+        for r in reader.poll(Duration::from_millis(200)).await? {
+            seen.push(String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned());
+        }
+    }
+    println!(
+        "transactions: \"aborted\" written at offset {} then aborted, \"committed\" at {}; \
+         a read_committed reader from offset {} sees {seen:?}",
+        aborted.offset, committed.offset, aborted.offset
+    );
+    if seen != ["committed"] {
+        return Err(Error::InvalidArgument(format!(
+            "read_committed should see only the committed record, saw {seen:?}"
+        )));
+    }
+
     admin.delete_topics(&[&topic]).await?;
-    println!("deleted {topic}");
+    admin.delete_groups(&[&group]).await?;
+    println!("deleted {topic} and group {group}");
     Ok(())
 }
