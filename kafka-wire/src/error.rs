@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use crate::config::{BrokerAddress, ConfigError};
 use crate::protocol::{ApiKey, DecodeError, EncodeError, ErrorCode};
+use crate::TopicPartition;
 
 /// A failure of one broker connection. Cloneable: when a connection dies, every request
 /// in flight on it receives the same error.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectionError {
     /// TCP connect failed.
     #[error("cannot connect to {addr}: {source}")]
@@ -177,7 +179,14 @@ impl ConnectionError {
 }
 
 /// The error of a client operation.
+///
+/// One enum for every operation, with typed sub-enums by where the failure arose: the
+/// configuration ([`ConfigError`]), a connection ([`ConnectionError`]), the broker (an error
+/// code: [`Error::Kafka`]), the client's own state or limits ([`ClientError`]), a transaction
+/// ([`Error::Transaction`]). `docs/architecture.md` says why this shape rather than one enum per
+/// operation.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Bad configuration.
     #[error(transparent)]
@@ -223,7 +232,12 @@ pub enum Error {
         /// What was wrong.
         detail: String,
     },
-    /// The client was asked for something it cannot do (a usage error).
+    /// A failure decided by the client itself (closed, timed out, too large, not assigned, …),
+    /// never dressed as a broker error code.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The client was asked for something it cannot do (a usage error not covered by a
+    /// [`ClientError`] variant).
     #[error("invalid request: {0}")]
     InvalidArgument(String),
     /// A transaction failed. [`TransactionErrorKind`] says what to do: abort and retry the
@@ -238,6 +252,142 @@ pub enum Error {
         code: Option<ErrorCode>,
         /// What happened.
         detail: String,
+    },
+}
+
+/// A failure the client decided on its own: its state, its limits, or what it knows of the
+/// cluster. Each message says what failed and, where a setting is involved, which one to change.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// `send` (or another operation) after `close()`.
+    #[error("the producer is closed: it was closed with close() and accepts no more records")]
+    ProducerClosed,
+    /// A record was not acknowledged within `delivery.timeout.ms`.
+    #[error(
+        "a record for {topic_partition} was not acknowledged within delivery.timeout.ms \
+         ({timeout:?}{}); raise delivery.timeout.ms or check that the partition has a leader{}",
+        if *attempts > 0 { format!(", after {attempts} retries") } else { String::new() },
+        last.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+    )]
+    DeliveryTimeout {
+        /// The partition the record was for.
+        topic_partition: TopicPartition,
+        /// `delivery.timeout.ms`.
+        timeout: Duration,
+        /// Retries made before giving up.
+        attempts: u32,
+        /// The last failure, if the record was sent at all.
+        last: Option<Box<Error>>,
+    },
+    /// A record larger than the producer may send.
+    #[error(
+        "a record for {topic} is about {size} bytes, more than max.request.size ({max_request_size}); \
+         raise max.request.size (and the topic's max.message.bytes) or send smaller records"
+    )]
+    RecordTooLarge {
+        /// The topic.
+        topic: String,
+        /// The record's estimated encoded size.
+        size: usize,
+        /// `max.request.size`.
+        max_request_size: usize,
+    },
+    /// `send` waited `max.block.ms` for `buffer.memory` to free up.
+    #[error(
+        "buffer.memory ({buffer_memory} bytes) stayed full for max.block.ms ({max_block:?}): \
+         records are produced faster than the brokers take them; raise buffer.memory or \
+         max.block.ms, or slow down"
+    )]
+    BufferExhausted {
+        /// `buffer.memory`.
+        buffer_memory: usize,
+        /// `max.block.ms`.
+        max_block: Duration,
+    },
+    /// The topic is not in the cluster's metadata (it may be being created).
+    #[error("topic {topic} is not in the cluster metadata (does it exist? allow.auto.create.topics applies only where the broker allows it)")]
+    UnknownTopic {
+        /// The topic.
+        topic: String,
+    },
+    /// A partition number beyond the topic's partitions.
+    #[error("partition {partition} of {topic} does not exist (it has {partitions})")]
+    UnknownPartition {
+        /// The topic.
+        topic: String,
+        /// The partition asked for.
+        partition: i32,
+        /// How many partitions the topic has.
+        partitions: usize,
+    },
+    /// A broker id that the cluster metadata does not list (it left, or metadata is stale).
+    #[error("broker {node_id} is not in the cluster metadata")]
+    UnknownBroker {
+        /// The node id.
+        node_id: i32,
+    },
+    /// A group operation on a consumer that is not subscribed.
+    #[error("{operation} needs a consumer group: call subscribe() first (with group.id set)")]
+    NotSubscribed {
+        /// What was attempted.
+        operation: &'static str,
+    },
+    /// A partition operation on a partition the consumer does not have.
+    #[error("cannot {operation} {topic_partition}: it is not assigned to this consumer")]
+    NotAssigned {
+        /// What was attempted.
+        operation: &'static str,
+        /// The partition.
+        topic_partition: TopicPartition,
+    },
+    /// An operation that needs a setting which is not set.
+    #[error("{operation} needs {key} to be set")]
+    MissingSetting {
+        /// What was attempted.
+        operation: &'static str,
+        /// The property, e.g. `group.id` or `transactional.id`.
+        key: &'static str,
+    },
+    /// The producer was dropped (or its sender stopped) before a record's outcome was known.
+    #[error("the producer was dropped before the record was delivered: keep it alive and flush() or close() before dropping it")]
+    ProducerDropped,
+    /// A transactional operation not allowed in the producer's current state.
+    #[error("{operation} is not allowed while the transactional producer is {state}{}", if hint.is_empty() { String::new() } else { format!(" ({hint})") })]
+    TransactionState {
+        /// What was attempted.
+        operation: &'static str,
+        /// The transaction manager's state, e.g. `Ready`.
+        state: String,
+        /// What to do instead, if there is something to say.
+        hint: &'static str,
+    },
+    /// A partition without a position, whose reset policy is `none`.
+    #[error("{topic_partition} has no committed offset or position and auto.offset.reset=none: seek it first or set auto.offset.reset")]
+    NoOffsetForPartition {
+        /// The partition.
+        topic_partition: TopicPartition,
+    },
+    /// A topic that exists with another partition count than required.
+    #[error("topic {topic} exists with {actual} partitions but {required} are required")]
+    PartitionCountMismatch {
+        /// The topic.
+        topic: String,
+        /// Its partition count.
+        actual: usize,
+        /// The count required.
+        required: usize,
+    },
+    /// The cluster metadata lists no broker at all.
+    #[error("the cluster metadata lists no broker")]
+    NoBrokersInMetadata,
+    /// An operation called before the step it depends on.
+    #[error("{operation}: call {first} first")]
+    NotReady {
+        /// What was attempted.
+        operation: &'static str,
+        /// What must come first, e.g. `init_transactions`.
+        first: &'static str,
     },
 }
 
@@ -270,6 +420,9 @@ impl Error {
             Error::Connection(e) => e.is_retriable(),
             Error::Kafka { code, .. } => code.is_retriable(),
             Error::NoBrokerAvailable { .. } => true,
+            Error::Client(ClientError::UnknownTopic { .. } | ClientError::UnknownBroker { .. }) => {
+                true
+            }
             _ => false,
         }
     }
@@ -279,6 +432,9 @@ impl Error {
         match self {
             Error::Kafka { code, .. } => code.invalidates_metadata(),
             Error::Connection(e) => e.is_retriable(),
+            Error::Client(ClientError::UnknownTopic { .. } | ClientError::UnknownBroker { .. }) => {
+                true
+            }
             _ => false,
         }
     }

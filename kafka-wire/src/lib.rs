@@ -42,5 +42,5 @@ mod secret;
 mod tls_provider;
 mod topic_partition;
 
-pub use error::{Error, Result, TransactionErrorKind};
+pub use error::{ClientError, Error, Result, TransactionErrorKind};
 pub use topic_partition::TopicPartition;

@@ -198,7 +198,11 @@ impl Admin {
                             None => {
                                 let any =
                                     *self.client.metadata().brokers.keys().next().ok_or_else(
-                                        || Error::InvalidArgument("no brokers in metadata".into()),
+                                        || {
+                                            Error::from(
+                                                crate::error::ClientError::NoBrokersInMetadata,
+                                            )
+                                        },
                                     )?;
                                 self.client.connection(any).await?
                             }
@@ -364,10 +368,12 @@ impl Admin {
             }
             let have = m.partition_count(&t.name).unwrap_or(0);
             if t.num_partitions > 0 && have != t.num_partitions as usize {
-                return Err(Error::InvalidArgument(format!(
-                    "topic {} exists with {have} partitions but {} are required",
-                    t.name, t.num_partitions
-                )));
+                return Err(crate::error::ClientError::PartitionCountMismatch {
+                    topic: t.name.clone(),
+                    actual: have,
+                    required: t.num_partitions as usize,
+                }
+                .into());
             }
             let resource = ConfigResource::Topic(t.name.clone());
             let current = self

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{BrokerAddress, ClientConfig};
 use crate::connection::BrokerConnection;
-use crate::error::{ConnectionError, Error, Result};
+use crate::error::{ClientError, ConnectionError, Error, Result};
 use crate::protocol::messages::metadata_request::MetadataRequestTopic;
 use crate::protocol::messages::MetadataRequest;
 use crate::protocol::Request;
@@ -230,9 +230,7 @@ impl Client {
         };
         let Some(addr) = addr else {
             self.invalidate_metadata();
-            return Err(Error::InvalidArgument(format!(
-                "broker {node_id} is not in the cluster metadata"
-            )));
+            return Err(ClientError::UnknownBroker { node_id }.into());
         };
         Ok(self.inner.pool.get(node_id, class, &addr).await?)
     }

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 /// A configuration key or value that is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A key this client does not know.
     #[error("unknown configuration key {key:?}; known keys are: {known}")]

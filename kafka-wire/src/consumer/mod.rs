@@ -43,7 +43,7 @@ use bytes::Bytes;
 
 use crate::admin::{Admin, OffsetSpec};
 use crate::cluster::{Client, TopicsToRefresh};
-use crate::error::{Error, Result};
+use crate::error::{ClientError, Error, Result};
 use crate::protocol::record_batch::{Header, TimestampType};
 use crate::protocol::ErrorCode;
 use crate::TopicPartition;
@@ -145,9 +145,13 @@ impl Consumer {
 
     /// Move a partition's position; applied before the next fetch.
     pub fn seek(&mut self, tp: &TopicPartition, offset: Offset) -> Result<()> {
-        let state = self.partitions.get_mut(tp).ok_or_else(|| {
-            Error::InvalidArgument(format!("cannot seek {tp}: it is not assigned"))
-        })?;
+        let state = self
+            .partitions
+            .get_mut(tp)
+            .ok_or_else(|| ClientError::NotAssigned {
+                operation: "seek",
+                topic_partition: tp.clone(),
+            })?;
         match offset {
             Offset::At(o) if o >= 0 => {
                 state.position = Some(o);
@@ -348,9 +352,10 @@ impl Consumer {
             if s.position.is_none() && s.reset.is_none() {
                 s.reset = default;
                 if default.is_none() {
-                    return Err(Error::InvalidArgument(format!(
-                        "{tp} has no position and auto.offset.reset=none: seek it first"
-                    )));
+                    return Err(ClientError::NoOffsetForPartition {
+                        topic_partition: tp.clone(),
+                    }
+                    .into());
                 }
             }
             match s.reset {

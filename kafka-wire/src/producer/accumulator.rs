@@ -38,6 +38,8 @@ pub(crate) struct ProducerBatch {
     pub sequence: Option<BatchSequence>,
     /// The encoded batch, kept for retries (dropped when the sequence changes).
     pub encoded: Option<Bytes>,
+    /// Why the last attempt failed (reported if the batch then expires).
+    pub last_error: Option<Error>,
 }
 
 /// Bytes a RecordBatch header takes, counted in [`ProducerBatch::size`] but not reserved from
@@ -61,6 +63,7 @@ impl ProducerBatch {
             retry_at: None,
             sequence: None,
             encoded: None,
+            last_error: None,
         }
     }
 

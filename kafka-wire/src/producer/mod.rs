@@ -45,9 +45,8 @@ use tokio::sync::{oneshot, Notify, Semaphore};
 use self::core::ProducerCore;
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
 use crate::cluster::{Client, TopicMetadata};
-use crate::error::{Error, Result};
+use crate::error::{ClientError, Error, Result};
 use crate::protocol::record_batch::Record;
-use crate::protocol::ErrorCode;
 use crate::TopicPartition;
 use partitioner::{DefaultPartitioner, Partitioner, TopicInfo};
 
@@ -135,19 +134,16 @@ impl Producer {
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
         let shared = &self.shared;
         if shared.core().is_closing() {
-            return Err(Error::InvalidArgument("the producer is closed".into()));
+            return Err(ClientError::ProducerClosed.into());
         }
         let size = record.estimated_size();
-        if size + 61 > shared.config.max_request_size {
-            return Err(Error::kafka(
-                "Produce",
-                record.topic.clone(),
-                ErrorCode::MESSAGE_TOO_LARGE,
-                Some(format!(
-                    "the record is about {size} bytes, more than max.request.size ({})",
-                    shared.config.max_request_size
-                )),
-            ));
+        if size + accumulator::BATCH_OVERHEAD > shared.config.max_request_size {
+            return Err(ClientError::RecordTooLarge {
+                topic: record.topic.clone(),
+                size,
+                max_request_size: shared.config.max_request_size,
+            }
+            .into());
         }
         let deadline = Instant::now() + shared.config.max_block;
         let partition = self.partition_for(&record, size, deadline).await?;
@@ -155,16 +151,13 @@ impl Producer {
         let permits = u32::try_from(size).unwrap_or(u32::MAX);
         match tokio::time::timeout(wait, shared.memory.acquire_many(permits)).await {
             Ok(Ok(p)) => p.forget(),
-            Ok(Err(_)) => return Err(Error::InvalidArgument("the producer is closed".into())),
+            Ok(Err(_)) => return Err(ClientError::ProducerClosed.into()),
             Err(_) => {
-                return Err(Error::Timeout {
-                    operation: "send (waiting for buffer.memory)",
-                    timeout: shared.config.max_block,
-                    last: Box::new(Error::InvalidArgument(format!(
-                        "buffer.memory ({} bytes) is full",
-                        shared.config.buffer_memory
-                    ))),
-                })
+                return Err(ClientError::BufferExhausted {
+                    buffer_memory: shared.config.buffer_memory,
+                    max_block: shared.config.max_block,
+                }
+                .into())
             }
         }
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
@@ -227,12 +220,10 @@ impl Producer {
                     });
                     match chosen {
                         Some(choice) => return choice,
-                        None => Error::kafka(
-                            "Metadata",
-                            record.topic.clone(),
-                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                            None,
-                        ),
+                        None => ClientError::UnknownTopic {
+                            topic: record.topic.clone(),
+                        }
+                        .into(),
                     }
                 }
                 Err(e) => e,
@@ -254,10 +245,12 @@ impl Producer {
         let count = topic.partitions.len();
         if let Some(p) = record.partition {
             if p < 0 || p as usize >= count {
-                return Err(Error::InvalidArgument(format!(
-                    "partition {p} of {} does not exist (it has {count})",
-                    record.topic
-                )));
+                return Err(ClientError::UnknownPartition {
+                    topic: record.topic.clone(),
+                    partition: p,
+                    partitions: count,
+                }
+                .into());
             }
             return Ok(p);
         }

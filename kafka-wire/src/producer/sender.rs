@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::core::{Event, ProducerCore, RequestId, Transmit, MAX_ADD_PARTITIONS_VERSION};
 use super::Shared;
-use crate::error::Error;
+use crate::error::{ClientError, Error};
 use crate::protocol::messages::add_partitions_to_txn_response::AddPartitionsToTxnResponse;
 use crate::protocol::messages::{InitProducerIdResponse, ProduceRequest, ProduceResponse};
 use crate::protocol::versioned::fit_produce_request;
@@ -183,9 +183,11 @@ fn dispatch(
                         c.send_versioned(MAX_ADD_PARTITIONS_VERSION, |_| request)
                             .await
                     }
-                    None => Err(Error::InvalidArgument(
-                        "AddPartitionsToTxn needs transactional.id".into(),
-                    )),
+                    None => Err(ClientError::MissingSetting {
+                        operation: "AddPartitionsToTxn",
+                        key: "transactional.id",
+                    }
+                    .into()),
                 };
                 let _ = done.send(Answer::AddPartitions(id, result));
             });
@@ -210,7 +212,7 @@ impl NodeSenders {
             // The task ended (cannot happen while the sender holds its channel); report it.
             let _ = self.done.send(Answer::Produce(
                 t.id,
-                Err(Error::InvalidArgument("producer node task stopped".into())),
+                Err(ClientError::ProducerDropped.into()),
             ));
         }
     }

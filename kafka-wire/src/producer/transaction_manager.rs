@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::error::{Error, TransactionErrorKind};
+use crate::error::{ClientError, Error, TransactionErrorKind};
 use crate::protocol::ErrorCode;
 use crate::TopicPartition;
 
@@ -217,10 +217,12 @@ impl TransactionManager {
             });
         }
         if !self.state.can_go_to(target) {
-            return Err(Error::InvalidArgument(format!(
-                "{operation} is not allowed while the transactional producer is {:?}",
-                self.state
-            )));
+            return Err(ClientError::TransactionState {
+                operation,
+                state: format!("{:?}", self.state),
+                hint: "",
+            }
+            .into());
         }
         self.state = target;
         if matches!(target, TxnState::Ready | TxnState::Initializing) {
@@ -305,9 +307,12 @@ impl TransactionManager {
                         .unwrap_or_default()
                 ),
             }),
-            other => Err(Error::InvalidArgument(format!(
-                "{operation} needs an open transaction (call begin_transaction); the producer is {other:?}"
-            ))),
+            other => Err(ClientError::TransactionState {
+                operation,
+                state: format!("{other:?}"),
+                hint: "it needs an open transaction: call begin_transaction",
+            }
+            .into()),
         }
     }
 

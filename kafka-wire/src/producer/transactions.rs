@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
-use crate::error::{Error, Result};
+use crate::error::{ClientError, Error, Result};
 use crate::group::{ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::protocol::messages::add_offsets_to_txn_request::AddOffsetsToTxnRequest;
 use crate::protocol::messages::end_txn_request::EndTxnRequest;
@@ -65,15 +65,22 @@ async fn detect_version2(coordinator: &Coordinator) -> Result<bool> {
 /// The transaction coordinator, or the error for a producer without `transactional.id`.
 fn txn<'a>(shared: &'a Shared, operation: &'static str) -> Result<&'a Coordinator> {
     shared.txn_coordinator.as_ref().ok_or_else(|| {
-        Error::InvalidArgument(format!("{operation} needs transactional.id to be set"))
+        ClientError::MissingSetting {
+            operation,
+            key: "transactional.id",
+        }
+        .into()
     })
 }
 
 fn identity(shared: &Shared, operation: &'static str) -> Result<ProducerIdAndEpoch> {
-    shared
-        .core()
-        .identity()
-        .ok_or_else(|| Error::InvalidArgument(format!("{operation}: call init_transactions first")))
+    shared.core().identity().ok_or_else(|| {
+        ClientError::NotReady {
+            operation,
+            first: "init_transactions",
+        }
+        .into()
+    })
 }
 
 /// Retry `attempt` while it answers a retriable class, until `max.block.ms`.

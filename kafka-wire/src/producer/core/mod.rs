@@ -39,7 +39,7 @@ use super::idempotence::{BatchSequence, IdempotenceState, ProducerIdAndEpoch};
 use super::partitioner::{NodeLatencyStats, QueueLengths};
 use super::transaction_manager::TransactionManager;
 use crate::cluster::{ClusterMetadata, LeaderLookup};
-use crate::error::{Error, TransactionErrorKind};
+use crate::error::{ClientError, Error, TransactionErrorKind};
 use crate::protocol::messages::add_partitions_to_txn_request::{
     AddPartitionsToTxnRequest, AddPartitionsToTxnTopic,
 };
@@ -260,7 +260,7 @@ impl ProducerCore {
         now: Instant,
     ) -> Result<bool, Error> {
         if self.closing {
-            return Err(Error::InvalidArgument("the producer is closed".into()));
+            return Err(ClientError::ProducerClosed.into());
         }
         if let Some(tm) = &mut self.transactions {
             tm.add_partition(tp)?;
@@ -355,20 +355,17 @@ impl ProducerCore {
             self.control_retry_at = None;
         }
         let expired = self.accumulator.expire(now, self.config.delivery_timeout);
-        for batch in expired {
+        for mut batch in expired {
             if let Some(seq) = batch.sequence {
                 self.idempotence.on_abandoned(&batch.tp, seq.base_sequence);
             }
-            let err = Error::Timeout {
-                operation: "Produce",
+            let err = ClientError::DeliveryTimeout {
+                topic_partition: batch.tp.clone(),
                 timeout: self.config.delivery_timeout,
-                last: Box::new(Error::kafka(
-                    "Produce",
-                    batch.tp.to_string(),
-                    crate::protocol::ErrorCode::REQUEST_TIMED_OUT,
-                    Some("delivery.timeout.ms expired before the record was acknowledged".into()),
-                )),
-            };
+                attempts: batch.attempts,
+                last: batch.last_error.take().map(Box::new),
+            }
+            .into();
             self.fail_batch(batch, None, err);
         }
     }

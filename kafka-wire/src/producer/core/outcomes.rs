@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::{Event, ProducerCore, RequestId, Sent};
-use crate::error::{Error, TransactionErrorKind};
+use crate::error::{ClientError, Error, TransactionErrorKind};
 use crate::producer::accumulator::ProducerBatch;
 use crate::producer::idempotence::{BatchOutcome, ProducerIdAndEpoch};
 use crate::producer::record::RecordMetadata;
@@ -259,10 +259,22 @@ impl ProducerCore {
                     if let Some(seq) = batch.sequence {
                         self.idempotence.on_abandoned(&batch.tp, seq.base_sequence);
                     }
+                    let err = if expired {
+                        ClientError::DeliveryTimeout {
+                            topic_partition: batch.tp.clone(),
+                            timeout: self.config.delivery_timeout,
+                            attempts: batch.attempts,
+                            last: Some(Box::new(err)),
+                        }
+                        .into()
+                    } else {
+                        err
+                    };
                     self.fail_batch(batch, None, err);
                     return;
                 }
                 tracing::debug!(tp = %batch.tp, error = %err, attempt = batch.attempts + 1, "retrying batch");
+                batch.last_error = Some(err);
                 batch.attempts += 1;
                 batch.retry_at = Some(now + self.config.client.retry_backoff);
                 self.accumulator.requeue(batch);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::sim::{Harness, OnWire, SimCluster};
 use super::{Event, ProducerCore};
-use crate::error::{Error, TransactionErrorKind};
+use crate::error::{ClientError, Error, TransactionErrorKind};
 use crate::producer::transaction_manager::TxnState;
 use crate::producer::ProducerConfig;
 use crate::protocol::ErrorCode;
@@ -236,7 +236,22 @@ fn delivery_timeout_expires_batches_that_cannot_be_sent() {
     h.poll();
     let results = h.results();
     match &results[1] {
-        (_, Some(Err(Error::Timeout { .. }))) => {}
+        (
+            _,
+            Some(Err(Error::Client(ClientError::DeliveryTimeout {
+                topic_partition, ..
+            }))),
+        ) => {
+            assert_eq!(topic_partition.partition, 0);
+            let message = results[1]
+                .1
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains("delivery.timeout.ms"), "{message}");
+        }
         other => panic!("expected a delivery timeout, got {other:?}"),
     }
     assert!(h.core.all_delivered());
