@@ -24,206 +24,33 @@
 //!   commit due during a rebalance waits for its end, so no offsets go out with a generation
 //!   that is being replaced.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use crate::error::Error;
-use crate::protocol::messages::heartbeat_request::HeartbeatRequest;
 use crate::protocol::messages::heartbeat_response::HeartbeatResponse;
-use crate::protocol::messages::join_group_request::JoinGroupRequest;
-use crate::protocol::messages::join_group_response::JoinGroupResponse;
 use crate::protocol::messages::leave_group_request::LeaveGroupRequest;
-use crate::protocol::messages::leave_group_response::LeaveGroupResponse;
-use crate::protocol::messages::sync_group_request::SyncGroupRequest;
-use crate::protocol::messages::sync_group_response::SyncGroupResponse;
 use crate::protocol::ErrorCode;
 use crate::TopicPartition;
 
-use super::assignor::{
-    common_protocol, decode_assignment, encode_subscription, Assignment, Assignor,
-    RebalanceProtocol, Subscription,
-};
+use super::assignor::{common_protocol, Assignor, RebalanceProtocol};
 use super::leader::LeaderView;
-use super::membership::{MemberState, Membership, MembershipConfig, Next, NO_GENERATION};
+use super::membership::{MemberState, Membership, Next, NO_GENERATION};
 use super::offsets::CommitIdentity;
 use super::timer::{Timer, TimerTable};
 
-/// Settings of a group member besides [`MembershipConfig`].
-#[derive(Debug, Clone)]
-pub struct MemberConfig {
-    /// Join/sync settings.
-    pub membership: MembershipConfig,
-    /// `heartbeat.interval.ms`.
-    pub heartbeat_interval: Duration,
-    /// `max.poll.interval.ms`.
-    pub max_poll_interval: Duration,
-    /// `client.rack`, sent in the subscription.
-    pub client_rack: Option<String>,
-}
+mod commit;
+mod messages;
+mod rebalance;
 
-/// The result of one completed rebalance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JoinResult {
-    /// The generation joined.
-    pub generation: i32,
-    /// This member's partitions in it.
-    pub assignment: Assignment,
-    /// The member's id in the group.
-    pub member_id: String,
-}
-
-/// Identifies a request handed out by [`MemberCore::poll_request`]; its outcome is fed back
-/// with the same id (answers to requests the core gave up on are ignored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequestId(u64);
-
-/// Where a request goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Destination {
-    /// Any broker (coordinator discovery, metadata).
-    AnyBroker,
-    /// The group coordinator.
-    Coordinator,
-}
-
-/// A request the core wants sent.
-#[derive(Debug, Clone)]
-pub enum GroupRequest {
-    /// Look the coordinator up (forgetting the one known, if any); answer with
-    /// [`GroupResponse::FindCoordinator`].
-    FindCoordinator,
-    /// The leader needs the partition counts of these topics for its assignor; answer with
-    /// [`GroupResponse::Metadata`].
-    Metadata {
-        /// Every topic a member subscribes to.
-        topics: Vec<String>,
-    },
-    /// JoinGroup; it may block for a whole rebalance, so wait up to `timeout`.
-    JoinGroup {
-        /// The request.
-        request: JoinGroupRequest,
-        /// How long to wait for the answer (rebalance timeout plus `request.timeout.ms`).
-        timeout: Duration,
-    },
-    /// SyncGroup (with the assignments when this member leads).
-    SyncGroup(SyncGroupRequest),
-    /// Heartbeat.
-    Heartbeat(HeartbeatRequest),
-    /// LeaveGroup.
-    LeaveGroup(LeaveGroupRequest),
-}
-
-impl GroupRequest {
-    /// Where the request goes.
-    pub fn destination(&self) -> Destination {
-        match self {
-            GroupRequest::FindCoordinator | GroupRequest::Metadata { .. } => Destination::AnyBroker,
-            _ => Destination::Coordinator,
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            GroupRequest::FindCoordinator => "FindCoordinator",
-            GroupRequest::Metadata { .. } => "Metadata",
-            GroupRequest::JoinGroup { .. } => "JoinGroup",
-            GroupRequest::SyncGroup(_) => "SyncGroup",
-            GroupRequest::Heartbeat(_) => "Heartbeat",
-            GroupRequest::LeaveGroup(_) => "LeaveGroup",
-        }
-    }
-}
-
-/// A request handed out by [`MemberCore::poll_request`].
-#[derive(Debug, Clone)]
-pub struct OutgoingRequest {
-    /// Feed the outcome back with this id.
-    pub id: RequestId,
-    /// What to send.
-    pub request: GroupRequest,
-}
-
-/// The answer to a [`GroupRequest`].
-#[derive(Debug, Clone)]
-pub enum GroupResponse {
-    /// The coordinator's node id.
-    FindCoordinator {
-        /// Its broker id.
-        node: i32,
-    },
-    /// Partition counts of the existing topics asked for (missing topics are not assigned).
-    Metadata {
-        /// Topic name → partition count.
-        partitions_per_topic: BTreeMap<String, i32>,
-    },
-    /// JoinGroup's answer.
-    JoinGroup(JoinGroupResponse),
-    /// SyncGroup's answer.
-    SyncGroup(SyncGroupResponse),
-    /// Heartbeat's answer.
-    Heartbeat(HeartbeatResponse),
-    /// LeaveGroup's answer.
-    LeaveGroup(LeaveGroupResponse),
-}
-
-/// What the application must hear about.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// A rebalance completed: this member's assignment in the new generation. Under the
-    /// cooperative protocol, if partitions it owned were revoked, the core has already asked
-    /// for the second rebalance ([`MemberCore::rejoin_needed`]).
-    Assigned(JoinResult),
-    /// The coordinator started a rebalance (or an offset commit found one): rejoin. The
-    /// partitions are kept until then.
-    RejoinNeeded,
-    /// The member's generation is gone (fenced, expired, or it left on `max.poll.interval.ms`):
-    /// its partitions may belong to another member already; commit nothing for them, rejoin.
-    PartitionsLost,
-    /// Auto commit is due (`auto.commit.interval.ms`); the member is stable.
-    CommitDue,
-    /// A join failed with an error the caller of [`MemberCore::join`] should see; the member
-    /// still needs to join.
-    JoinFailed(Error),
-    /// The LeaveGroup asked for by [`MemberCore::leave`] completed (or there was nothing to
-    /// leave).
-    Left(Result<(), Error>),
-    /// An unrecoverable error (e.g. `FENCED_INSTANCE_ID`): the member does nothing more.
-    Fatal(Error),
-}
-
-/// Why offsets cannot be committed right now (Java's `generationIfStable` returning null).
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CommitRefused {
-    /// A rebalance is under way: finish it (poll), then commit again.
-    #[error("the group is rebalancing; complete the rebalance by polling, then commit again")]
-    RebalanceInProgress,
-    /// The member has no generation (it was fenced, timed out or left).
-    #[error("the member is not part of an active generation (it was fenced or left the group)")]
-    NotInGroup,
-    /// The member failed for good.
-    #[error(transparent)]
-    Fatal(Error),
-}
-
-impl CommitRefused {
-    /// As the crate's error, with the broker error code the coordinator would have answered.
-    pub fn into_error(self, group: &str) -> Error {
-        let code = match self {
-            CommitRefused::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
-            CommitRefused::NotInGroup => ErrorCode::UNKNOWN_MEMBER_ID,
-            CommitRefused::Fatal(e) => return e,
-        };
-        Error::kafka(
-            "OffsetCommit",
-            format!("group {group}"),
-            code,
-            Some(self.to_string()),
-        )
-    }
-}
+pub use commit::CommitRefused;
+pub use messages::{
+    Destination, Event, GroupRequest, GroupResponse, JoinResult, MemberConfig, OutgoingRequest,
+    RequestId,
+};
 
 /// Where the member is in a rebalance it runs.
 #[derive(Debug, Clone)]
@@ -362,27 +189,6 @@ impl MemberCore {
         }
     }
 
-    /// The identity to commit offsets with, if the member may commit now: only a stable member
-    /// commits (Java's `generationIfStable`); during a rebalance the commit must wait for it.
-    pub fn commit_identity(&self) -> Result<CommitIdentity, CommitRefused> {
-        if let Some(e) = &self.fatal {
-            return Err(CommitRefused::Fatal(e.clone()));
-        }
-        if self.membership.state() == MemberState::Stable && self.membership.can_commit() {
-            return Ok(self.identity());
-        }
-        if self.is_rebalancing()
-            || matches!(
-                self.membership.state(),
-                MemberState::PreparingRebalance | MemberState::CompletingRebalance
-            )
-        {
-            Err(CommitRefused::RebalanceInProgress)
-        } else {
-            Err(CommitRefused::NotInGroup)
-        }
-    }
-
     /// The unrecoverable error the member stopped on, if any.
     pub fn fatal_error(&self) -> Option<&Error> {
         self.fatal.as_ref()
@@ -430,15 +236,6 @@ impl MemberCore {
         }
     }
 
-    /// Commit every `interval` while stable (`enable.auto.commit`), or never (`None`).
-    pub fn set_auto_commit(&mut self, now: Instant, interval: Option<Duration>) {
-        self.auto_commit = interval;
-        match interval {
-            Some(i) => self.timers.set(Timer::AutoCommit, now + i),
-            None => self.timers.stop(Timer::AutoCommit),
-        }
-    }
-
     /// Leave the group (LeaveGroup; static members only stop, KIP-345). The core stops
     /// everything else; [`Event::Left`] reports the outcome.
     pub fn leave(&mut self, reason: &str) {
@@ -456,48 +253,6 @@ impl MemberCore {
                 }
             }
             None => self.events.push_back(Event::Left(Ok(()))),
-        }
-    }
-
-    /// An OffsetCommit sent with `identity` (from [`MemberCore::commit_identity`]) completed.
-    /// As in the Java consumer: `REBALANCE_IN_PROGRESS` asks for a rejoin and keeps the
-    /// generation (the commit can be retried once the rebalance completed);
-    /// `UNKNOWN_MEMBER_ID`/`ILLEGAL_GENERATION` for the current generation lose the partitions;
-    /// `FENCED_INSTANCE_ID` is fatal. `auto` marks an auto commit: it is retried after the
-    /// rebalance, or after `retry.backoff.ms` when the error was retriable.
-    pub fn handle_commit_result(
-        &mut self,
-        now: Instant,
-        identity: &CommitIdentity,
-        result: Result<(), &Error>,
-        auto: bool,
-    ) {
-        let Err(e) = result else { return };
-        match e.code() {
-            Some(ErrorCode::REBALANCE_IN_PROGRESS) => {
-                debug!(group = %self.config.membership.group_id, "offset commit found a rebalance; rejoining");
-                self.request_rejoin("offset commit failed since the group is rebalancing");
-                self.events.push_back(Event::RejoinNeeded);
-                if auto {
-                    self.commit_deferred = true;
-                }
-            }
-            // Only if nothing moved on since (Java's resetGenerationOnResponseError).
-            Some(ErrorCode::UNKNOWN_MEMBER_ID | ErrorCode::ILLEGAL_GENERATION)
-                if identity.generation_id == self.membership.generation()
-                    && identity.member_id == self.membership.member_id() =>
-            {
-                self.membership.reset();
-                self.partitions_lost(true);
-            }
-            Some(ErrorCode::FENCED_INSTANCE_ID) => self.fail(e.clone()),
-            _ if auto && is_transient(e) => {
-                self.timers.set(
-                    Timer::AutoCommit,
-                    now + self.config.membership.retry_backoff,
-                );
-            }
-            _ => {}
         }
     }
 
@@ -581,7 +336,7 @@ impl MemberCore {
                     if self.is_joined() && self.coordinator.is_some() {
                         warn!(
                             group = %self.config.membership.group_id,
-                            "no successful heartbeat for session.timeout.ms; looking the coordinator up again"
+                            "no heartbeat answer for session.timeout.ms; rediscovering the coordinator"
                         );
                         self.coordinator = None;
                         // The heartbeat in flight went to the presumed-dead coordinator.
@@ -595,17 +350,7 @@ impl MemberCore {
                     }
                 }
                 Timer::Rebalance => self.rebalance_timed_out(now),
-                Timer::AutoCommit => {
-                    if let Some(interval) = self.auto_commit {
-                        if self.is_stable() {
-                            self.events.push_back(Event::CommitDue);
-                            self.timers.set(Timer::AutoCommit, now + interval);
-                        } else {
-                            debug!(group = %self.config.membership.group_id, "auto commit due during a rebalance; deferred");
-                            self.commit_deferred = true;
-                        }
-                    }
-                }
+                Timer::AutoCommit => self.auto_commit_fired(now),
                 Timer::Backoff => {}
             }
         }
@@ -735,7 +480,8 @@ impl MemberCore {
     }
 
     fn stale(&self, what: &str) {
-        debug!(group = %self.config.membership.group_id, what, "ignoring an answer to a request given up on");
+        let group = &self.config.membership.group_id;
+        debug!(%group, what, "ignoring an answer to a request given up on");
     }
 
     fn needs_coordinator(&self) -> bool {
@@ -766,192 +512,6 @@ impl MemberCore {
 
     fn is_heartbeat(&self, id: RequestId) -> bool {
         matches!(self.heartbeat_in_flight, Some((sent, _)) if sent == id)
-    }
-
-    fn join_group_request(&mut self, now: Instant) -> GroupRequest {
-        let generation = self.membership.generation();
-        let subscription = Subscription {
-            topics: self.topics.clone(),
-            user_data: None,
-            owned_partitions: match self.protocol {
-                RebalanceProtocol::Cooperative => self.owned.clone(),
-                RebalanceProtocol::Eager => Vec::new(),
-            },
-            generation_id: generation,
-            rack_id: self.config.client_rack.clone(),
-        };
-        let protocols = self
-            .assignors
-            .iter()
-            .map(|a| {
-                let mut s = subscription.clone();
-                s.user_data =
-                    a.subscription_user_data(&self.topics, &s.owned_partitions, generation);
-                (a.name().to_owned(), encode_subscription(&s))
-            })
-            .collect();
-        let request = self.membership.join_request(protocols, &self.reason);
-        let timeout = self.config.membership.rebalance_timeout + self.request_timeout;
-        self.timers.set(Timer::Rebalance, now + timeout);
-        GroupRequest::JoinGroup { request, timeout }
-    }
-
-    fn on_join_response(&mut self, now: Instant, resp: JoinGroupResponse) {
-        self.rebalance = Rebalance::Idle;
-        match self.membership.on_join_response(resp) {
-            Next::Sync { members } => {
-                self.enter_completing_rebalance(now);
-                self.rebalance = match members {
-                    None => Rebalance::Sync(Vec::new()),
-                    Some(members) => {
-                        if self.chosen_assignor().is_none() {
-                            let name = self.membership.protocol_name().map(str::to_owned);
-                            return self.join_failed(Error::Protocol {
-                                operation: "JoinGroup",
-                                detail: format!("the coordinator chose assignor {name:?}, which this member did not offer"),
-                            });
-                        }
-                        match LeaderView::decode(members) {
-                            Ok(view) => Rebalance::NeedMetadata(view),
-                            Err(e) => return self.join_failed(e),
-                        }
-                    }
-                };
-            }
-            next => self.retry_step(now, next, "JoinGroup"),
-        }
-    }
-
-    fn on_sync_response(&mut self, now: Instant, resp: SyncGroupResponse) {
-        self.rebalance = Rebalance::Idle;
-        self.timers.stop(Timer::Rebalance);
-        match self.membership.on_sync_response(resp) {
-            Next::Assigned(bytes) => match decode_assignment(bytes) {
-                Ok(assignment) => self.assigned(now, assignment),
-                Err(e) => self.join_failed(Error::Protocol {
-                    operation: "SyncGroup",
-                    detail: format!("undecodable assignment: {e}"),
-                }),
-            },
-            Next::Rejoin => {
-                self.reason = "rebalance in progress during sync".into();
-                self.rebalance = Rebalance::Join;
-            }
-            next => self.retry_step(now, next, "SyncGroup"),
-        }
-    }
-
-    /// The JoinGroup/SyncGroup outcomes other than success.
-    fn retry_step(&mut self, now: Instant, next: Next, operation: &'static str) {
-        match next {
-            Next::Rejoin => self.rebalance = Rebalance::Join,
-            Next::Lost => {
-                self.partitions_lost(true);
-                self.rebalance = Rebalance::Join;
-            }
-            Next::RetryAfter(d) => {
-                self.rebalance = Rebalance::Join;
-                self.timers.set(Timer::Backoff, now + d);
-            }
-            Next::FindCoordinator => {
-                self.coordinator = None;
-                self.reason = "coordinator moved".into();
-                self.rebalance = Rebalance::Join;
-                self.timers
-                    .set(Timer::Backoff, now + self.config.membership.retry_backoff);
-            }
-            Next::Fatal(e) => self.fail(e),
-            Next::Continue | Next::Sync { .. } | Next::Assigned(_) => {
-                debug!(operation, "unexpected step; rejoining");
-                self.rebalance = Rebalance::Join;
-            }
-        }
-        if !matches!(self.rebalance, Rebalance::Idle) {
-            self.timers.stop(Timer::Rebalance);
-        }
-    }
-
-    /// Java's `Heartbeat.resetTimeouts` when the heartbeat thread is enabled after JoinGroup.
-    fn enter_completing_rebalance(&mut self, now: Instant) {
-        let c = &self.config;
-        self.timers
-            .set(Timer::Session, now + c.membership.session_timeout);
-        self.timers
-            .set(Timer::PollInterval, now + c.max_poll_interval);
-        self.timers
-            .set(Timer::Heartbeat, now + c.heartbeat_interval);
-        self.timers
-            .set(Timer::Rebalance, now + c.membership.rebalance_timeout);
-        self.heartbeat_due = false;
-    }
-
-    fn chosen_assignor(&self) -> Option<&Arc<dyn Assignor>> {
-        let name = self.membership.protocol_name()?;
-        self.assignors.iter().find(|a| a.name() == name)
-    }
-
-    fn lead(&mut self, view: &LeaderView, partitions_per_topic: &BTreeMap<String, i32>) {
-        let Some(assignor) = self.chosen_assignor().cloned() else {
-            return self.join_failed(Error::Protocol {
-                operation: "JoinGroup",
-                detail: "the chosen assignor is gone".into(),
-            });
-        };
-        match view.assign(&assignor, partitions_per_topic) {
-            Ok(assignments) => {
-                debug!(
-                    group = %self.config.membership.group_id,
-                    assignor = assignor.name(),
-                    members = view.members.len(),
-                    "computed assignment as leader"
-                );
-                self.rebalance = Rebalance::Sync(assignments);
-            }
-            Err(e) => self.join_failed(e),
-        }
-    }
-
-    fn assigned(&mut self, now: Instant, assignment: Assignment) {
-        let generation = self.membership.generation();
-        if let Some(a) = self.chosen_assignor() {
-            a.on_assignment(&assignment, generation);
-        }
-        let revoked = self
-            .owned
-            .iter()
-            .filter(|tp| !assignment.partitions.contains(tp))
-            .count();
-        self.owned = assignment.partitions.clone();
-        info!(
-            group = %self.config.membership.group_id,
-            generation,
-            member = %self.membership.member_id(),
-            partitions = assignment.partitions.len(),
-            "joined group"
-        );
-        if self.protocol == RebalanceProtocol::Cooperative && revoked > 0 {
-            // KIP-429: partitions given up are handed over in a second rebalance, started as
-            // soon as the application has revoked them (its next join).
-            self.request_rejoin("need to revoke partitions and re-join");
-        } else {
-            self.reason = "joining".into();
-        }
-        self.timers
-            .set(Timer::PollInterval, now + self.config.max_poll_interval);
-        self.events.push_back(Event::Assigned(JoinResult {
-            generation,
-            assignment,
-            member_id: self.membership.member_id().to_owned(),
-        }));
-        if let Some(interval) = self.auto_commit {
-            if self.commit_deferred && self.is_stable() {
-                self.commit_deferred = false;
-                self.events.push_back(Event::CommitDue);
-                self.timers.set(Timer::AutoCommit, now + interval);
-            } else if self.timers.get(Timer::AutoCommit).is_none() && !self.commit_deferred {
-                self.timers.set(Timer::AutoCommit, now + interval);
-            }
-        }
     }
 
     fn on_heartbeat_response(&mut self, now: Instant, resp: HeartbeatResponse) {
@@ -1014,27 +574,6 @@ impl MemberCore {
         self.partitions_lost(had_generation);
     }
 
-    /// The JoinGroup/SyncGroup round did not complete in time: give it up and join again on
-    /// a rediscovered coordinator (Java disconnects on the request timeout).
-    fn rebalance_timed_out(&mut self, now: Instant) {
-        if !matches!(
-            self.rebalance,
-            Rebalance::Joining(_)
-                | Rebalance::Syncing(_)
-                | Rebalance::NeedMetadata(_)
-                | Rebalance::FetchingMetadata(..)
-                | Rebalance::Sync(_)
-        ) {
-            return;
-        }
-        warn!(group = %self.config.membership.group_id, "the rebalance did not complete in time; joining again");
-        self.coordinator = None;
-        self.reason = "rebalance timed out".into();
-        self.rebalance = Rebalance::Join;
-        self.timers
-            .set(Timer::Backoff, now + self.config.membership.retry_backoff);
-    }
-
     /// The generation is gone (the membership was reset already).
     fn partitions_lost(&mut self, had_generation: bool) {
         self.timers.stop(Timer::Heartbeat);
@@ -1072,19 +611,6 @@ impl MemberCore {
             self.timers.stop(t);
         }
         self.events.push_back(Event::Fatal(e));
-    }
-}
-
-impl GroupResponse {
-    fn name(&self) -> &'static str {
-        match self {
-            GroupResponse::FindCoordinator { .. } => "FindCoordinator",
-            GroupResponse::Metadata { .. } => "Metadata",
-            GroupResponse::JoinGroup(_) => "JoinGroup",
-            GroupResponse::SyncGroup(_) => "SyncGroup",
-            GroupResponse::Heartbeat(_) => "Heartbeat",
-            GroupResponse::LeaveGroup(_) => "LeaveGroup",
-        }
     }
 }
 

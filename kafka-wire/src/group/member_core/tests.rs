@@ -7,10 +7,14 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::group::assignor::{
-    decode_assignment, decode_subscription, encode_assignment, CooperativeStickyAssignor,
-    RangeAssignor,
+    decode_assignment, decode_subscription, encode_assignment, encode_subscription, Assignment,
+    CooperativeStickyAssignor, RangeAssignor, Subscription,
 };
-use crate::protocol::messages::join_group_response::JoinGroupResponseMember;
+use crate::group::membership::MembershipConfig;
+use crate::protocol::messages::heartbeat_response::HeartbeatResponse;
+use crate::protocol::messages::join_group_response::{JoinGroupResponse, JoinGroupResponseMember};
+use crate::protocol::messages::leave_group_response::LeaveGroupResponse;
+use crate::protocol::messages::sync_group_response::SyncGroupResponse;
 
 const HEARTBEAT: Duration = Duration::from_secs(3);
 const SESSION: Duration = Duration::from_secs(10);
