@@ -71,6 +71,8 @@ enum Rebalance {
     Syncing(RequestId),
 }
 
+/// A LeaveGroup to send or in flight; `report` says whether the application waits for it
+/// ([`Event::Left`]) or the core left on its own (`max.poll.interval.ms`).
 #[derive(Debug, Clone)]
 enum Leave {
     None,
