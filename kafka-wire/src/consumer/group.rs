@@ -104,12 +104,13 @@ pub struct Committer {
 
 impl Committer {
     /// Commit these offsets (the next offset to read per partition) in the member's current
-    /// generation; fails if the member was fenced meanwhile.
+    /// generation; fails if the member was fenced meanwhile, or with `REBALANCE_IN_PROGRESS`
+    /// during a rebalance (commit again once it completed).
     pub async fn commit(
         &self,
         offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
     ) -> Result<()> {
-        offsets::commit(self.member.coordinator(), &self.member.identity(), offsets).await
+        self.member.commit(offsets, false).await
     }
 
     /// The committed offsets of `partitions`.
@@ -138,8 +139,8 @@ pub(super) struct GroupState {
     delivered: HashMap<(Arc<str>, i32), i64>,
     /// What was last committed, to skip commits that change nothing.
     committed: BTreeMap<TopicPartition, i64>,
+    /// `auto.commit.interval.ms` when `enable.auto.commit` (the member says when it is due).
     auto_commit: Option<Duration>,
-    next_auto_commit: Instant,
     listener: Option<Arc<dyn RebalanceListener>>,
     /// Eager protocol: partitions were revoked and the member may join now.
     ready_to_join: bool,
@@ -231,6 +232,11 @@ impl Consumer {
             client_rack: self.config.client_rack.clone(),
         };
         let member = Arc::new(GroupMember::new(self.client.clone(), config, assignors)?);
+        let auto_commit = self
+            .config
+            .enable_auto_commit
+            .then_some(self.config.auto_commit_interval);
+        member.set_auto_commit(auto_commit);
         self.assign(Vec::new());
         self.group = Some(Box::new(GroupState {
             committer: Committer {
@@ -241,11 +247,7 @@ impl Consumer {
             pending: VecDeque::new(),
             delivered: HashMap::new(),
             committed: BTreeMap::new(),
-            auto_commit: self
-                .config
-                .enable_auto_commit
-                .then_some(self.config.auto_commit_interval),
-            next_auto_commit: Instant::now() + self.config.auto_commit_interval,
+            auto_commit,
             listener: None,
             ready_to_join: false,
         }));
@@ -312,7 +314,9 @@ impl Consumer {
             self.rebalance().await?;
             return Ok(None);
         }
-        self.maybe_auto_commit().await;
+        if group_has_commit_due(self.group.as_deref()) {
+            self.auto_commit_consumed().await;
+        }
         if let Some(r) = self.buffer.pop_front() {
             self.mark_delivered(&r);
             return Ok(Some(ConsumerEvent::Record(r)));
@@ -361,11 +365,21 @@ impl Consumer {
         &mut self,
         offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
     ) -> Result<()> {
+        self.commit_as(offsets, false).await
+    }
+
+    /// Commit through the member (which refuses during a rebalance and learns the outcome);
+    /// remember what was committed.
+    async fn commit_as(
+        &mut self,
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+        auto: bool,
+    ) -> Result<()> {
         if offsets.is_empty() {
             return Ok(());
         }
         let g = self.group_ref()?;
-        offsets::commit(g.member.coordinator(), &g.member.identity(), &offsets).await?;
+        g.member.commit(&offsets, auto).await?;
         let g = self.group_mut()?;
         for (tp, om) in offsets {
             g.committed.insert(tp, om.offset);
@@ -400,22 +414,11 @@ impl Consumer {
         self.committer()?.committed(partitions).await
     }
 
-    async fn maybe_auto_commit(&mut self) {
-        let Some(g) = self.group.as_deref() else {
-            return;
-        };
-        let Some(interval) = g.auto_commit else {
-            return;
-        };
-        if Instant::now() < g.next_auto_commit {
-            return;
-        }
-        if let Some(g) = self.group.as_deref_mut() {
-            g.next_auto_commit = Instant::now() + interval;
-        }
+    /// The member said auto commit is due: commit what was consumed.
+    async fn auto_commit_consumed(&mut self) {
         let offsets = self.uncommitted(None);
-        if let Err(e) = self.commit_and_remember(offsets).await {
-            warn!(error = %e, "auto commit failed; will retry at the next interval");
+        if let Err(e) = self.commit_as(offsets, true).await {
+            warn!(error = %e, "auto commit failed; the member schedules the retry");
         }
     }
 
@@ -447,9 +450,9 @@ impl Consumer {
         let revoked: Vec<TopicPartition> = old.difference(&new).cloned().collect();
         let added: Vec<TopicPartition> = new.difference(&old).cloned().collect();
         if !revoked.is_empty() {
-            // Cooperative: give up only what moved, then rejoin so it can be handed over.
+            // Cooperative: give up only what moved; the member has already asked for the
+            // second rebalance that hands them over (KIP-429).
             self.revoke(revoked).await;
-            member.request_rejoin();
         }
         self.start_partitions(&added).await?;
         info!(
@@ -597,4 +600,9 @@ impl Consumer {
         let g = self.group_ref()?;
         g.member.leave("the consumer is being closed").await
     }
+}
+
+/// Whether the member says auto commit is due (taking the signal).
+fn group_has_commit_due(group: Option<&GroupState>) -> bool {
+    group.is_some_and(|g| g.auto_commit.is_some() && g.member.take_commit_due())
 }

@@ -1,83 +1,105 @@
-//! The I/O shell around [`Membership`]: joins and syncs through the coordinator, runs the
-//! leader's assignor, and heartbeats from a background task so that record processing never
-//! starves the session.
+//! The tokio shell around [`MemberCore`]: a background task sends the requests the core asks
+//! for, feeds every answer back with the time it arrived, and sleeps until the core's next
+//! timer or a command from the application. It decides nothing itself: when to heartbeat,
+//! when the session or `max.poll.interval.ms` expired, what an error means, when auto commit
+//! is due: all of that is the core's (see [`super::member_core`]).
 //!
-//! The heartbeat task also enforces `max.poll.interval.ms` as the Java consumer does: when the
-//! application has not asked for records for that long, the member leaves the group (its
-//! partitions go to the others) and finds its partitions lost on its next poll.
+//! As in the Java consumer, heartbeats run in the background so that record processing never
+//! starves the session, and a member whose application stops polling for
+//! `max.poll.interval.ms` leaves the group (its partitions go to the others) and finds its
+//! partitions lost on its next poll.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
-use tracing::{debug, info, warn};
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
 use crate::cluster::{Client, TopicsToRefresh};
 use crate::error::{Error, Result};
-use crate::protocol::messages::join_group_response::JoinGroupResponseMember;
-use crate::protocol::ErrorCode;
+use crate::protocol::messages::leave_group_request::LeaveGroupRequest;
+use crate::protocol::messages::sync_group_request::SyncGroupRequest;
 use crate::TopicPartition;
 
-use super::assignor::{
-    common_protocol, decode_assignment, decode_subscription, encode_assignment,
-    encode_subscription, Assignment, Assignor, MemberSubscription, RebalanceProtocol, Subscription,
+use super::assignor::{Assignor, RebalanceProtocol};
+use super::member_core::{
+    Event, GroupRequest, GroupResponse, MemberCore, OutgoingRequest, RequestId,
 };
-use super::membership::{MemberState, Membership, MembershipConfig, Next};
-use super::offsets::CommitIdentity;
+use super::offsets::{self, CommitIdentity, OffsetAndMetadata};
 
-/// Settings of a group member besides [`MembershipConfig`].
-#[derive(Debug, Clone)]
-pub struct MemberConfig {
-    /// Join/sync settings.
-    pub membership: MembershipConfig,
-    /// `heartbeat.interval.ms`.
-    pub heartbeat_interval: Duration,
-    /// `max.poll.interval.ms`.
-    pub max_poll_interval: Duration,
-    /// `client.rack`, sent in the subscription.
-    pub client_rack: Option<String>,
-}
+pub use super::member_core::{JoinResult, MemberConfig};
 
-/// The result of one completed rebalance.
-#[derive(Debug, Clone)]
-pub struct JoinResult {
-    /// The generation joined.
-    pub generation: i32,
-    /// This member's partitions in it.
-    pub assignment: Assignment,
-    /// The member's id in the group.
-    pub member_id: String,
-}
-
-/// What the background task found since the last look.
+/// The core's events, kept until the application looks.
 #[derive(Debug, Default)]
 struct Signals {
     /// The member lost its generation (fenced, expired, or left on poll timeout).
     lost: bool,
     /// An unrecoverable error (e.g. FENCED_INSTANCE_ID).
     fatal: Option<Error>,
+    /// Auto commit is due.
+    commit_due: bool,
+    /// A completed rebalance.
+    assigned: Option<JoinResult>,
+    /// A join failed with an error for its caller.
+    join_error: Option<Error>,
+    /// The LeaveGroup's outcome.
+    left: Option<Result<()>>,
 }
 
 #[derive(Debug)]
 struct Shared {
     coordinator: Coordinator,
-    config: MemberConfig,
-    membership: Mutex<Membership>,
+    core: Mutex<MemberCore>,
     signals: Mutex<Signals>,
-    last_poll: Mutex<Instant>,
-    wake: Notify,
+    /// The application gave the core a command: the driver should look at it again.
+    wake_driver: Notify,
+    /// The core has news for the application.
+    changed: Notify,
 }
 
 impl Shared {
-    fn membership(&self) -> std::sync::MutexGuard<'_, Membership> {
-        self.membership.lock().unwrap_or_else(|p| p.into_inner())
+    fn core(&self) -> MutexGuard<'_, MemberCore> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn signals(&self) -> std::sync::MutexGuard<'_, Signals> {
+    fn signals(&self) -> MutexGuard<'_, Signals> {
         self.signals.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Move the core's events into the mailbox; whether there were any.
+    fn absorb(&self) -> bool {
+        let mut core = self.core();
+        let mut signals = self.signals();
+        let mut any = false;
+        while let Some(event) = core.poll_event() {
+            any = true;
+            match event {
+                Event::Assigned(r) => signals.assigned = Some(r),
+                Event::PartitionsLost => {
+                    signals.lost = true;
+                    signals.assigned = None;
+                }
+                Event::RejoinNeeded => {}
+                Event::CommitDue => signals.commit_due = true,
+                Event::JoinFailed(e) => signals.join_error = Some(e),
+                Event::Left(r) => signals.left = Some(r),
+                Event::Fatal(e) => signals.fatal = Some(e),
+            }
+        }
+        any
+    }
+
+    /// Feed a request's outcome to the core.
+    fn complete(&self, id: RequestId, outcome: Result<GroupResponse>) {
+        let mut core = self.core();
+        let now = Instant::now();
+        match outcome {
+            Ok(response) => core.handle_response(now, id, response),
+            Err(e) => core.handle_error(now, id, &e),
+        }
     }
 }
 
@@ -85,14 +107,13 @@ impl Shared {
 #[derive(Debug)]
 pub struct GroupMember {
     shared: Arc<Shared>,
-    assignors: Vec<Arc<dyn Assignor>>,
     protocol: RebalanceProtocol,
-    heartbeat: tokio::task::JoinHandle<()>,
+    driver: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for GroupMember {
     fn drop(&mut self) {
-        self.heartbeat.abort();
+        self.driver.abort();
     }
 }
 
@@ -115,25 +136,26 @@ impl GroupMember {
                 config.membership.session_timeout.as_millis()
             )));
         }
-        let protocol = common_protocol(&assignors);
+        let request_timeout = client.config().request_timeout;
+        let coordinator = Coordinator::new(
+            client,
+            CoordinatorType::Group,
+            config.membership.group_id.clone(),
+        );
+        let core = MemberCore::new(config, request_timeout, assignors);
+        let protocol = core.protocol();
         let shared = Arc::new(Shared {
-            coordinator: Coordinator::new(
-                client,
-                CoordinatorType::Group,
-                config.membership.group_id.clone(),
-            ),
-            membership: Mutex::new(Membership::new(config.membership.clone())),
-            config,
+            coordinator,
+            core: Mutex::new(core),
             signals: Mutex::new(Signals::default()),
-            last_poll: Mutex::new(Instant::now()),
-            wake: Notify::new(),
+            wake_driver: Notify::new(),
+            changed: Notify::new(),
         });
-        let heartbeat = tokio::spawn(heartbeat_loop(Arc::downgrade(&shared)));
+        let driver = tokio::spawn(drive(shared.clone()));
         Ok(GroupMember {
             shared,
-            assignors,
             protocol,
-            heartbeat,
+            driver,
         })
     }
 
@@ -149,47 +171,52 @@ impl GroupMember {
 
     /// Who commits offsets now (generation, member id, instance id).
     pub fn identity(&self) -> CommitIdentity {
-        let m = self.shared.membership();
-        CommitIdentity {
-            generation_id: m.generation(),
-            member_id: m.member_id().to_owned(),
-            group_instance_id: m.config().group_instance_id.clone(),
-        }
+        self.shared.core().identity()
     }
 
     /// Record that the application polled (for `max.poll.interval.ms`).
     pub fn polled(&self) {
-        *self
-            .shared
-            .last_poll
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.shared.core().handle_poll(Instant::now());
     }
 
     /// Whether the member must rejoin before consuming (not joined, a rebalance started, or it
     /// asked for one).
     pub fn rejoin_needed(&self) -> bool {
-        self.shared.membership().rejoin_needed()
+        self.shared.core().rejoin_needed()
     }
 
-    /// Ask for a rejoin (e.g. after revoking partitions in a cooperative rebalance).
+    /// Ask for a rejoin (e.g. after the subscription changed).
     pub fn request_rejoin(&self) {
-        self.shared.membership().request_rejoin();
+        self.shared.core().request_rejoin("rejoin requested");
     }
 
-    /// Take the "partitions lost" signal, if the heartbeat task raised it.
+    /// Take the "partitions lost" signal, if the member lost its generation.
     pub fn take_lost(&self) -> bool {
+        self.shared.absorb();
         std::mem::take(&mut self.shared.signals().lost)
     }
 
-    /// Take a fatal error the heartbeat task saw, if any.
+    /// Take a fatal error the member stopped on, if any.
     pub fn take_fatal(&self) -> Option<Error> {
+        self.shared.absorb();
         self.shared.signals().fatal.take()
     }
 
-    /// Resolves when the heartbeat task has news (rebalance, loss, fatal error).
+    /// Take the "auto commit is due" signal (see [`GroupMember::set_auto_commit`]).
+    pub fn take_commit_due(&self) -> bool {
+        self.shared.absorb();
+        std::mem::take(&mut self.shared.signals().commit_due)
+    }
+
+    /// Signal auto commit every `interval` while the member is stable (`None`: never).
+    pub fn set_auto_commit(&self, interval: Option<Duration>) {
+        self.shared.core().set_auto_commit(Instant::now(), interval);
+        self.shared.wake_driver.notify_one();
+    }
+
+    /// Resolves when the member has news (rebalance, loss, fatal error, commit due).
     pub async fn changed(&self) {
-        self.shared.wake.notified().await
+        self.shared.changed.notified().await
     }
 
     /// Join the group and wait for this member's assignment. `owned` are the partitions it
@@ -200,247 +227,188 @@ impl GroupMember {
         topics: &[String],
         owned: &[TopicPartition],
     ) -> Result<Option<JoinResult>> {
-        let mut lost = false;
-        let mut reason = "joining".to_owned();
+        {
+            let mut core = self.shared.core();
+            if let Some(e) = core.fatal_error() {
+                return Err(e.clone());
+            }
+            core.join(topics.to_vec(), owned.to_vec());
+        }
+        self.shared.wake_driver.notify_one();
         loop {
-            let generation = self.shared.membership().generation();
-            let subscription = Subscription {
-                topics: topics.to_vec(),
-                user_data: None,
-                owned_partitions: match self.protocol {
-                    RebalanceProtocol::Cooperative if !lost => owned.to_vec(),
-                    _ => Vec::new(),
-                },
-                generation_id: generation,
-                rack_id: self.shared.config.client_rack.clone(),
-            };
-            let protocols: Vec<(String, Bytes)> = self
-                .assignors
-                .iter()
-                .map(|a| {
-                    let mut s = subscription.clone();
-                    s.user_data = a.subscription_user_data(topics, &s.owned_partitions, generation);
-                    (a.name().to_owned(), encode_subscription(&s))
-                })
-                .collect();
-            let request = self.shared.membership().join_request(protocols, &reason);
-            let timeout = self.shared.config.membership.rebalance_timeout
-                + self.shared.coordinator.client().config().request_timeout;
-            let next = match self
-                .shared
-                .coordinator
-                .send_built(i16::MAX, Some(timeout), |v| {
-                    let mut request = request;
-                    if v < 8 {
-                        request.reason = None; // JoinGroup carries a reason from v8 (KIP-800)
-                    }
-                    request
-                })
-                .await
+            let changed = self.shared.changed.notified();
+            self.shared.absorb();
             {
-                Ok(resp) => self.shared.membership().on_join_response(resp),
-                Err(e) => self.transport_error("JoinGroup", e)?,
-            };
-            let members = match next {
-                Next::Sync { members } => members,
-                Next::Rejoin => continue,
-                Next::Lost => {
-                    lost = true;
-                    continue;
+                let mut signals = self.shared.signals();
+                if let Some(e) = signals.fatal.take() {
+                    return Err(e);
                 }
-                other => {
-                    self.wait_step(other, &mut reason).await?;
-                    continue;
+                if let Some(e) = signals.join_error.take() {
+                    return Err(e);
                 }
-            };
-            let assignments = match members {
-                Some(members) => self.lead(members).await?,
-                None => Vec::new(),
-            };
-            let request = self.shared.membership().sync_request(assignments);
-            let sent = self
-                .shared
-                .coordinator
-                .send_versioned(i16::MAX, |v| {
-                    let mut request = request;
-                    if v < 5 {
-                        // SyncGroup names the protocol from v5 (KIP-559).
-                        request.protocol_type = None;
-                        request.protocol_name = None;
-                    }
-                    request
-                })
-                .await;
-            let next = match sent {
-                Ok(resp) => self.shared.membership().on_sync_response(resp),
-                Err(e) => self.transport_error("SyncGroup", e)?,
-            };
-            match next {
-                Next::Assigned(bytes) => {
-                    let assignment = decode_assignment(bytes).map_err(|e| Error::Protocol {
-                        operation: "SyncGroup",
-                        detail: format!("undecodable assignment: {e}"),
-                    })?;
-                    let (generation, member_id, name) = {
-                        let m = self.shared.membership();
-                        (
-                            m.generation(),
-                            m.member_id().to_owned(),
-                            m.protocol_name().map(str::to_owned),
-                        )
-                    };
-                    if let Some(a) = self
-                        .assignors
-                        .iter()
-                        .find(|a| Some(a.name()) == name.as_deref())
-                    {
-                        a.on_assignment(&assignment, generation);
-                    }
-                    info!(
-                        group = self.shared.coordinator.key(),
-                        generation,
-                        member = %member_id,
-                        partitions = assignment.partitions.len(),
-                        "joined group"
-                    );
-                    self.shared.signals().lost = false;
-                    self.polled();
-                    if lost {
-                        return Ok(None);
-                    }
-                    return Ok(Some(JoinResult {
-                        generation,
-                        assignment,
-                        member_id,
-                    }));
+                if std::mem::take(&mut signals.lost) {
+                    return Ok(None);
                 }
-                Next::Rejoin => reason = "rebalance in progress during sync".into(),
-                Next::Lost => lost = true,
-                other => self.wait_step(other, &mut reason).await?,
+                if let Some(joined) = signals.assigned.take() {
+                    return Ok(Some(joined));
+                }
             }
+            changed.await;
         }
     }
 
-    fn transport_error(&self, operation: &'static str, e: Error) -> Result<Next> {
-        if e.is_retriable() || matches!(e, Error::Connection(_) | Error::Timeout { .. }) {
-            debug!(group = self.shared.coordinator.key(), operation, error = %e, "retrying");
-            self.shared.coordinator.mark_unknown();
-            Ok(Next::RetryAfter(
-                self.shared.config.membership.retry_backoff,
-            ))
-        } else {
-            Err(e)
+    /// Commit `offsets` in the member's current generation and tell the member how it went.
+    /// Refused without a request while a rebalance is under way (commit again once it
+    /// completed) or when the member has no generation. `auto` marks an auto commit (retried
+    /// by the member's schedule).
+    pub async fn commit(
+        &self,
+        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+        auto: bool,
+    ) -> Result<()> {
+        if offsets.is_empty() {
+            return Ok(());
         }
-    }
-
-    async fn wait_step(&self, next: Next, reason: &mut String) -> Result<()> {
-        match next {
-            Next::RetryAfter(d) => tokio::time::sleep(d).await,
-            Next::FindCoordinator => {
-                self.shared.coordinator.mark_unknown();
-                *reason = "coordinator moved".into();
-                tokio::time::sleep(self.shared.config.membership.retry_backoff).await;
-            }
-            Next::Fatal(e) => return Err(e),
-            Next::Continue | Next::Rejoin | Next::Lost | Next::Sync { .. } | Next::Assigned(_) => {}
-        }
-        Ok(())
-    }
-
-    /// The leader's part: decode every member's subscription, run the chosen assignor over
-    /// the current partition counts and encode the results.
-    async fn lead(&self, members: Vec<JoinGroupResponseMember>) -> Result<Vec<(String, Bytes)>> {
-        let name = self.shared.membership().protocol_name().map(str::to_owned);
-        let Some(assignor) = self
-            .assignors
-            .iter()
-            .find(|a| Some(a.name()) == name.as_deref())
-        else {
-            return Err(Error::Protocol {
-                operation: "JoinGroup",
-                detail: format!(
-                    "the coordinator chose assignor {name:?}, which this member did not offer"
-                ),
-            });
-        };
-        let mut subscriptions = Vec::with_capacity(members.len());
-        let mut all_topics = BTreeSet::new();
-        for m in members {
-            let subscription = decode_subscription(m.metadata).map_err(|e| Error::Protocol {
-                operation: "JoinGroup",
-                detail: format!("member {}'s subscription is undecodable: {e}", m.member_id),
-            })?;
-            all_topics.extend(subscription.topics.iter().cloned());
-            subscriptions.push(MemberSubscription {
-                member_id: m.member_id,
-                group_instance_id: m.group_instance_id,
-                subscription,
-            });
-        }
-        subscriptions.sort_by(|a, b| a.member_id.cmp(&b.member_id));
-        let topics: Vec<String> = all_topics.into_iter().collect();
-        let client = self.shared.coordinator.client();
-        client
-            .refresh_metadata(TopicsToRefresh::Some(topics.clone()))
-            .await?;
-        let partitions_per_topic: BTreeMap<String, i32> = client.with_metadata(|m| {
-            topics
-                .iter()
-                .filter_map(|t| {
-                    let meta = m.topics.get(t)?;
-                    (meta.error.is_ok() && !meta.partitions.is_empty())
-                        .then(|| (t.clone(), meta.partitions.len() as i32))
-                })
-                .collect()
-        });
-        let assignments = assignor
-            .assign(&partitions_per_topic, &subscriptions)
-            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        debug!(
-            group = self.shared.coordinator.key(),
-            assignor = assignor.name(),
-            members = subscriptions.len(),
-            "computed assignment as leader"
+        let identity = self
+            .shared
+            .core()
+            .commit_identity()
+            .map_err(|refused| refused.into_error(self.shared.coordinator.key()))?;
+        let result = offsets::commit(&self.shared.coordinator, &identity, offsets).await;
+        self.shared.core().handle_commit_result(
+            Instant::now(),
+            &identity,
+            result.as_ref().map(|_| ()),
+            auto,
         );
-        Ok(subscriptions
-            .iter()
-            .map(|m| {
-                let a = assignments.get(&m.member_id).cloned().unwrap_or_default();
-                (m.member_id.clone(), encode_assignment(&a))
-            })
-            .collect())
+        self.shared.wake_driver.notify_one();
+        if self.shared.absorb() {
+            self.shared.changed.notify_one();
+        }
+        result
     }
 
     /// Leave the group (LeaveGroup; static members only stop heartbeating, KIP-345).
     pub async fn leave(&self, reason: &str) -> Result<()> {
-        self.heartbeat.abort();
-        let request = self.shared.membership().leave_request(reason, false);
-        let Some(request) = request else {
-            return Ok(());
+        // The background task stops; the core's last requests are carried out here.
+        self.driver.abort();
+        self.shared.core().leave(reason);
+        loop {
+            let next = self.shared.core().poll_request(Instant::now());
+            let Some(out) = next else { break };
+            let (id, outcome) = execute(self.shared.clone(), out).await;
+            self.shared.complete(id, outcome);
+        }
+        self.shared.absorb();
+        self.shared.signals().left.take().unwrap_or(Ok(()))
+    }
+}
+
+/// The background task: carries out the core's requests and timers until the member is
+/// dropped or leaves.
+async fn drive(shared: Arc<Shared>) {
+    type InFlight = BoxFuture<'static, (RequestId, Result<GroupResponse>)>;
+    let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
+    loop {
+        let deadline = {
+            let mut core = shared.core();
+            let now = Instant::now();
+            core.handle_timeout(now);
+            while let Some(out) = core.poll_request(now) {
+                in_flight.push(Box::pin(execute(shared.clone(), out)));
+            }
+            core.poll_timeout()
         };
-        let resp = self
-            .shared
-            .coordinator
-            .send_versioned(i16::MAX, |v| leave_at_version(request, v))
-            .await?;
-        let code = ErrorCode(resp.error_code);
-        match code {
-            ErrorCode::NONE | ErrorCode::UNKNOWN_MEMBER_ID => Ok(()),
-            code => Err(Error::kafka(
-                "LeaveGroup",
-                self.shared.coordinator.key(),
-                code,
-                None,
-            )),
+        if shared.absorb() {
+            shared.changed.notify_one();
+        }
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            Some((id, outcome)) = in_flight.next(), if !in_flight.is_empty() => {
+                shared.complete(id, outcome);
+            }
+            _ = sleep => {}
+            _ = shared.wake_driver.notified() => {}
         }
     }
 }
 
+/// Send one request the core asked for; the outcome goes back to the core as is.
+async fn execute(shared: Arc<Shared>, out: OutgoingRequest) -> (RequestId, Result<GroupResponse>) {
+    let c = &shared.coordinator;
+    let result = match out.request {
+        GroupRequest::FindCoordinator => {
+            c.mark_unknown();
+            c.node()
+                .await
+                .map(|node| GroupResponse::FindCoordinator { node })
+        }
+        GroupRequest::Metadata { topics } => {
+            partition_counts(c.client(), topics)
+                .await
+                .map(|partitions_per_topic| GroupResponse::Metadata {
+                    partitions_per_topic,
+                })
+        }
+        GroupRequest::JoinGroup { request, timeout } => c
+            .send_built(i16::MAX, Some(timeout), |v| {
+                let mut request = request;
+                if v < 8 {
+                    request.reason = None; // JoinGroup carries a reason from v8 (KIP-800)
+                }
+                request
+            })
+            .await
+            .map(GroupResponse::JoinGroup),
+        GroupRequest::SyncGroup(request) => c
+            .send_versioned(i16::MAX, |v| sync_at_version(request, v))
+            .await
+            .map(GroupResponse::SyncGroup),
+        GroupRequest::Heartbeat(request) => c
+            .send_versioned(i16::MAX, |_| request)
+            .await
+            .map(GroupResponse::Heartbeat),
+        GroupRequest::LeaveGroup(request) => c
+            .send_versioned(i16::MAX, |v| leave_at_version(request, v))
+            .await
+            .map(GroupResponse::LeaveGroup),
+    };
+    (out.id, result)
+}
+
+/// The partition counts of the existing `topics` (for the leader's assignor).
+async fn partition_counts(client: &Client, topics: Vec<String>) -> Result<BTreeMap<String, i32>> {
+    client
+        .refresh_metadata(TopicsToRefresh::Some(topics.clone()))
+        .await?;
+    Ok(client.with_metadata(|m| {
+        topics
+            .iter()
+            .filter_map(|t| {
+                let meta = m.topics.get(t)?;
+                (meta.error.is_ok() && !meta.partitions.is_empty())
+                    .then(|| (t.clone(), meta.partitions.len() as i32))
+            })
+            .collect()
+    }))
+}
+
+/// SyncGroup names the protocol from v5 (KIP-559).
+fn sync_at_version(mut request: SyncGroupRequest, version: i16) -> SyncGroupRequest {
+    if version < 5 {
+        request.protocol_type = None;
+        request.protocol_name = None;
+    }
+    request
+}
+
 /// LeaveGroup names the member at the top level up to v2 and in `members` from v3 (KIP-345).
-fn leave_at_version(
-    mut request: crate::protocol::messages::leave_group_request::LeaveGroupRequest,
-    version: i16,
-) -> crate::protocol::messages::leave_group_request::LeaveGroupRequest {
+fn leave_at_version(mut request: LeaveGroupRequest, version: i16) -> LeaveGroupRequest {
     if version >= 3 {
         request.member_id.clear();
     } else {
@@ -452,76 +420,4 @@ fn leave_at_version(
         }
     }
     request
-}
-
-/// Heartbeats every `heartbeat.interval.ms` while the member has a generation, and leaves the
-/// group when the application stops polling for `max.poll.interval.ms`.
-async fn heartbeat_loop(shared: std::sync::Weak<Shared>) {
-    loop {
-        let Some(s) = shared.upgrade() else { return };
-        let interval = s.config.heartbeat_interval;
-        let state_gen = {
-            let m = s.membership();
-            matches!(
-                m.state(),
-                MemberState::Stable | MemberState::CompletingRebalance
-            )
-            .then(|| (m.generation(), m.heartbeat_request()))
-        };
-        if let Some((generation, request)) = state_gen {
-            let since_poll = s
-                .last_poll
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .elapsed();
-            if since_poll > s.config.max_poll_interval {
-                warn!(
-                    group = s.coordinator.key(),
-                    "no poll for {since_poll:?} > max.poll.interval.ms; leaving the group"
-                );
-                let leave = s
-                    .membership()
-                    .leave_request("consumer poll timeout has expired", true);
-                if let Some(leave) = leave {
-                    let _ = s
-                        .coordinator
-                        .send_versioned(i16::MAX, |v| leave_at_version(leave, v))
-                        .await;
-                }
-                s.signals().lost = true;
-                s.wake.notify_waiters();
-            } else {
-                let next = match s.coordinator.send(&request).await {
-                    Ok(resp) => s
-                        .membership()
-                        .on_heartbeat_response(ErrorCode(resp.error_code), generation),
-                    Err(e) => {
-                        debug!(group = s.coordinator.key(), error = %e, "heartbeat failed");
-                        Next::FindCoordinator
-                    }
-                };
-                match next {
-                    Next::Continue => {}
-                    Next::Rejoin => s.wake.notify_waiters(),
-                    Next::Lost => {
-                        s.signals().lost = true;
-                        s.wake.notify_waiters();
-                    }
-                    Next::FindCoordinator => {
-                        s.coordinator.mark_unknown();
-                        drop(s);
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                    Next::Fatal(e) => {
-                        s.signals().fatal = Some(e);
-                        s.wake.notify_waiters();
-                    }
-                    Next::RetryAfter(_) | Next::Sync { .. } | Next::Assigned(_) => {}
-                }
-            }
-        }
-        drop(s);
-        tokio::time::sleep(interval).await;
-    }
 }

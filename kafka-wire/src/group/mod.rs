@@ -2,15 +2,24 @@
 //!
 //! * [`assignor`]: the partition assignors (`range`, `roundrobin`, `cooperative-sticky`, or
 //!   your own) and the consumer protocol's wire formats.
-//! * [`membership`]: the membership protocol as a plain state machine, tested without sockets.
-//! * [`member`]: the I/O around it: coordinator lookup, join/sync, background heartbeats.
+//! * [`membership`]: the membership protocol's requests and error handling, tested without
+//!   sockets.
+//! * [`member_core`]: the whole member as a sans-I/O state machine: which request to send
+//!   next, events for the application, and every timer (heartbeat, session,
+//!   `max.poll.interval.ms`, rebalance, auto commit), driven by an explicit clock.
+//! * [`timer`]: the member's timer table; [`leader`]: the leader's assignment step.
+//! * [`member`]: the tokio shell around the core: sends what it asks for, sleeps until its
+//!   next timer.
 //! * [`offsets`]: OffsetCommit / OffsetFetch.
 //!
 //! Applications use groups through [`crate::consumer::Consumer::subscribe`].
 pub mod assignor;
+pub mod leader;
 pub mod member;
+pub mod member_core;
 pub mod membership;
 pub mod offsets;
+pub mod timer;
 
 pub use assignor::{Assignment, Assignor, RebalanceProtocol, Subscription};
 pub use member::{GroupMember, MemberConfig};
