@@ -35,6 +35,7 @@ pub mod connection;
 pub mod consumer;
 pub mod error;
 pub mod group;
+pub mod layered;
 pub mod producer;
 pub mod protocol;
 pub mod sasl;

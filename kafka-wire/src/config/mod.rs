@@ -19,9 +19,10 @@
 pub mod event_hubs;
 mod keys;
 pub mod security;
+pub mod table;
 
-pub use keys::CLIENT_KEYS;
-pub use security::{Secret, SecurityConfig, SecurityProtocol, SECURITY_KEYS};
+pub use keys::CLIENT_TABLE;
+pub use security::{Secret, SecurityConfig, SecurityProtocol, SECURITY_TABLE};
 
 use std::time::Duration;
 
@@ -148,6 +149,18 @@ impl Default for ClientConfig {
     }
 }
 
+impl table::Configurable for ClientConfig {
+    fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        ClientConfig::try_set(self, key, value)
+    }
+    fn owns(key: &str) -> bool {
+        ClientConfig::owns(key)
+    }
+    fn key_names() -> Vec<&'static str> {
+        ClientConfig::key_names().collect()
+    }
+}
+
 impl ClientConfig {
     /// A configuration with `bootstrap.servers` set (comma-separated) and defaults elsewhere.
     /// Addresses that do not parse are reported when the client starts; use
@@ -169,10 +182,40 @@ impl ClientConfig {
         Ok(c)
     }
 
-    /// Set one property by its Kafka name.
+    /// Set one property by its Kafka name; an unknown key is an error listing the known ones.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
-        keys::apply(self, key, value)?;
+        if !self.try_set(key, value)? {
+            return Err(table::unknown_key(key, Self::key_names()));
+        }
         Ok(self)
+    }
+
+    /// Set `key` if it is one of this client's keys: `Ok(false)` when it is not (a higher layer
+    /// holding its own keys beside the client's decides what that means); a bad value is an
+    /// error either way.
+    pub fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        Ok(table::set(CLIENT_TABLE, self, key, value)?
+            || table::set(SECURITY_TABLE, &mut self.security, key, value)?)
+    }
+
+    /// Whether `key` is one of the keys every client takes.
+    pub fn owns(key: &str) -> bool {
+        table::find(CLIENT_TABLE, key).is_some() || table::find(SECURITY_TABLE, key).is_some()
+    }
+
+    /// Every key every client takes.
+    pub fn key_names() -> impl Iterator<Item = &'static str> {
+        CLIENT_TABLE
+            .iter()
+            .map(|k| k.name)
+            .chain(SECURITY_TABLE.iter().map(|k| k.name))
+    }
+
+    /// Every key with its current value (secrets redacted), as kcat's `-X dump` prints them.
+    pub fn dump(&self) -> Vec<(&'static str, String)> {
+        let mut out = table::dump(CLIENT_TABLE, self);
+        out.extend(table::dump(SECURITY_TABLE, &self.security));
+        out
     }
 
     /// `client.id`.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::ConfigError;
+use super::table::{ConfigKey, ValueKind};
 use crate::sasl::oauthbearer::SaslExtensions;
 use crate::sasl::{Mechanism, TokenProviderHandle, UnsecuredJwt};
 pub use crate::secret::Secret;
@@ -101,38 +101,151 @@ impl Default for SecurityConfig {
 }
 
 /// The configuration keys of TLS and SASL (`security.protocol`, `ssl.*`, `sasl.*`).
-pub const SECURITY_KEYS: &[&str] = &[
-    "security.protocol",
-    "ssl.ca.location",
-    "ssl.truststore.location",
-    "ssl.certificate.location",
-    "ssl.key.location",
-    "ssl.endpoint.identification.algorithm",
-    "sasl.mechanism",
-    "sasl.mechanisms",
-    "sasl.username",
-    "sasl.password",
-    "sasl.jaas.config",
-    "enable.sasl.oauthbearer.unsecure.jwt",
-    "sasl.oauthbearer.config",
-    "sasl.oauthbearer.extensions",
+pub const SECURITY_TABLE: &[ConfigKey<SecurityConfig>] = &[
+    ConfigKey {
+        name: "security.protocol",
+        kind: ValueKind::Choice(&["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]),
+        default: "PLAINTEXT",
+        doc: "How to talk to brokers: TLS or not, SASL or not.",
+        set: |c, v| set_key(c, "security.protocol", v),
+        get: |c| {
+            match c.protocol {
+                SecurityProtocol::Plaintext => "PLAINTEXT",
+                SecurityProtocol::Ssl => "SSL",
+                SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+                SecurityProtocol::SaslSsl => "SASL_SSL",
+            }
+            .into()
+        },
+    },
+    ConfigKey {
+        name: "ssl.ca.location",
+        kind: ValueKind::Path,
+        default: "",
+        doc: "CA certificates to trust (PEM file), or `probe` for the system bundle; unset: Mozilla's roots.",
+        set: |c, v| set_key(c, "ssl.ca.location", v),
+        get: |c| path(&c.ssl_ca_location),
+    },
+    ConfigKey {
+        name: "ssl.truststore.location",
+        kind: ValueKind::Path,
+        default: "",
+        doc: "Java's name for `ssl.ca.location` (a PEM file).",
+        set: |c, v| set_key(c, "ssl.truststore.location", v),
+        get: |c| path(&c.ssl_ca_location),
+    },
+    ConfigKey {
+        name: "ssl.certificate.location",
+        kind: ValueKind::Path,
+        default: "",
+        doc: "Client certificate chain (PEM) for mutual TLS.",
+        set: |c, v| set_key(c, "ssl.certificate.location", v),
+        get: |c| path(&c.ssl_certificate_location),
+    },
+    ConfigKey {
+        name: "ssl.key.location",
+        kind: ValueKind::Path,
+        default: "",
+        doc: "Client private key (PEM: PKCS#8, PKCS#1 or SEC1) for mutual TLS.",
+        set: |c, v| set_key(c, "ssl.key.location", v),
+        get: |c| path(&c.ssl_key_location),
+    },
+    ConfigKey {
+        name: "ssl.endpoint.identification.algorithm",
+        kind: ValueKind::Choice(&["https", "none"]),
+        default: "https",
+        doc: "Check that the broker's certificate names the host (`https`); empty or `none` turns it off.",
+        set: |c, v| set_key(c, "ssl.endpoint.identification.algorithm", v),
+        get: |c| if c.ssl_verify_hostname { "https" } else { "none" }.into(),
+    },
+    ConfigKey {
+        name: "sasl.mechanism",
+        kind: ValueKind::Choice(&["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]),
+        default: "PLAIN",
+        doc: "The SASL mechanism.",
+        set: |c, v| set_key(c, "sasl.mechanism", v),
+        get: |c| c.sasl_mechanism.name().into(),
+    },
+    ConfigKey {
+        name: "sasl.mechanisms",
+        kind: ValueKind::Choice(&["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]),
+        default: "PLAIN",
+        doc: "librdkafka's name for `sasl.mechanism`.",
+        set: |c, v| set_key(c, "sasl.mechanisms", v),
+        get: |c| c.sasl_mechanism.name().into(),
+    },
+    ConfigKey {
+        name: "sasl.username",
+        kind: ValueKind::Text,
+        default: "",
+        doc: "SASL user name (PLAIN, SCRAM).",
+        set: |c, v| set_key(c, "sasl.username", v),
+        get: |c| c.sasl_username.clone().unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "sasl.password",
+        kind: ValueKind::Secret,
+        default: "",
+        doc: "SASL password (PLAIN, SCRAM); never printed.",
+        set: |c, v| set_key(c, "sasl.password", v),
+        get: |c| secret(c.sasl_password.is_some()),
+    },
+    ConfigKey {
+        name: "sasl.jaas.config",
+        kind: ValueKind::Secret,
+        default: "",
+        doc: "Java's login module line: `username`/`password` for PLAIN/SCRAM, unsecured-JWT and extension options for OAUTHBEARER.",
+        set: |c, v| set_key(c, "sasl.jaas.config", v),
+        get: |c| secret(c.sasl_password.is_some()),
+    },
+    ConfigKey {
+        name: "enable.sasl.oauthbearer.unsecure.jwt",
+        kind: ValueKind::Boolean,
+        default: "false",
+        doc: "Unsigned OAUTHBEARER tokens for development (librdkafka's name).",
+        set: |c, v| set_key(c, "enable.sasl.oauthbearer.unsecure.jwt", v),
+        get: |c| c.unsecure_jwt.to_string(),
+    },
+    ConfigKey {
+        name: "sasl.oauthbearer.config",
+        kind: ValueKind::Text,
+        default: "",
+        doc: "`principal=NAME` of the unsigned development tokens.",
+        set: |c, v| set_key(c, "sasl.oauthbearer.config", v),
+        get: |c| {
+            c.unsecure_jwt_principal
+                .as_deref()
+                .map(|p| format!("principal={p}"))
+                .unwrap_or_default()
+        },
+    },
+    ConfigKey {
+        name: "sasl.oauthbearer.extensions",
+        kind: ValueKind::List,
+        default: "",
+        doc: "SASL extensions sent with OAUTHBEARER tokens (KIP-342): `key=value,key=value`.",
+        set: |c, v| set_key(c, "sasl.oauthbearer.extensions", v),
+        get: |c| {
+            c.sasl_oauthbearer_extensions
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+    },
 ];
 
-fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
-    ConfigError::InvalidValue {
-        key: key.to_owned(),
-        // Never echo a secret back.
-        value: if key.contains("password") || key.contains("jaas") {
-            "<redacted>".into()
-        } else {
-            value.to_owned()
-        },
-        expected: expected.to_owned(),
-    }
+fn path(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
-/// Set one security key; `Ok(false)` if `key` is not a security key.
-pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bool, ConfigError> {
+fn secret(set: bool) -> String {
+    if set { "<redacted>" } else { "" }.into()
+}
+
+fn set_key(c: &mut SecurityConfig, key: &str, value: &str) -> Result<(), String> {
     let v = value.trim();
     match key {
         "security.protocol" => {
@@ -141,13 +254,7 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
                 "SSL" => SecurityProtocol::Ssl,
                 "SASL_PLAINTEXT" => SecurityProtocol::SaslPlaintext,
                 "SASL_SSL" => SecurityProtocol::SaslSsl,
-                _ => {
-                    return Err(invalid(
-                        key,
-                        value,
-                        "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
-                    ))
-                }
+                _ => return Err("PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL".to_owned()),
             }
         }
         "ssl.ca.location" | "ssl.truststore.location" => {
@@ -161,23 +268,18 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
             c.ssl_verify_hostname = match v.to_ascii_lowercase().as_str() {
                 "https" => true,
                 "" | "none" => false,
-                _ => return Err(invalid(key, value, "https, or empty/none to disable")),
+                _ => return Err("https, or empty/none to disable".to_owned()),
             }
         }
         "sasl.mechanism" | "sasl.mechanisms" => {
-            c.sasl_mechanism = Mechanism::from_name(v).ok_or_else(|| {
-                invalid(
-                    key,
-                    value,
-                    "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
-                )
-            })?
+            c.sasl_mechanism = Mechanism::from_name(v)
+                .ok_or_else(|| "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER".to_owned())?
         }
         "sasl.username" => c.sasl_username = Some(value.to_owned()),
         "sasl.password" => c.sasl_password = Some(Secret::new(value)),
         "sasl.jaas.config" => {
             let options = parse_jaas(v)
-                .ok_or_else(|| invalid(key, value, "a login module with key=\"value\" options"))?;
+                .ok_or_else(|| "a login module with key=\"value\" options".to_owned())?;
             if v.contains("OAuthBearerLoginModule") {
                 // Java's unsecured login handler takes the principal from the `sub` claim.
                 if let Some(sub) = options.get("unsecuredLoginStringClaim_sub") {
@@ -192,18 +294,14 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
                     if let Some(ext) = ext {
                         c.sasl_oauthbearer_extensions
                             .insert(ext, val.as_str())
-                            .map_err(|e| invalid(key, value, &e.to_string()))?;
+                            .map_err(|e| e.to_string())?;
                     }
                 }
             } else {
                 let (Some(user), Some(password)) =
                     (options.get("username"), options.get("password"))
                 else {
-                    return Err(invalid(
-                        key,
-                        value,
-                        "a login module with username=\"...\" password=\"...\"",
-                    ));
+                    return Err("a login module with username=\"...\" password=\"...\"".to_owned());
                 };
                 c.sasl_username = Some(user.clone());
                 c.sasl_password = Some(Secret::new(password));
@@ -214,10 +312,10 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
             for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 let (k, val) = pair
                     .split_once('=')
-                    .ok_or_else(|| invalid(key, value, "key=value,key=value"))?;
+                    .ok_or_else(|| "key=value,key=value".to_owned())?;
                 extensions
                     .insert(k.trim(), val)
-                    .map_err(|e| invalid(key, value, &e.to_string()))?;
+                    .map_err(|e| e.to_string())?;
             }
             c.sasl_oauthbearer_extensions = extensions;
         }
@@ -225,7 +323,7 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
             c.unsecure_jwt = match v {
                 "true" => true,
                 "false" => false,
-                _ => return Err(invalid(key, value, "true or false")),
+                _ => return Err("true or false".to_owned()),
             };
             c.refresh_unsecure_jwt();
         }
@@ -236,9 +334,9 @@ pub(super) fn apply(c: &mut SecurityConfig, key: &str, value: &str) -> Result<bo
                 .map(str::to_owned);
             c.refresh_unsecure_jwt();
         }
-        _ => return Ok(false),
+        _ => return Err(format!("a key this table does not have: {key}")),
     }
-    Ok(true)
+    Ok(())
 }
 
 impl SecurityConfig {
@@ -306,6 +404,15 @@ fn parse_jaas(s: &str) -> Option<std::collections::BTreeMap<String, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Set one key through the table, as `ClientConfig::set` does.
+    fn apply(
+        c: &mut SecurityConfig,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, super::super::ConfigError> {
+        super::super::table::set(SECURITY_TABLE, c, key, value)
+    }
 
     #[test]
     fn jaas_config_is_parsed_and_never_printed() {

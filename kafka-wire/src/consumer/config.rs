@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::config::table::{self, ms, ConfigKey, ValueKind};
 use crate::config::{ClientConfig, ConfigError};
 
 /// `auto.offset.reset`: where to start when there is no valid position.
@@ -95,44 +96,218 @@ impl Default for ConsumerConfig {
     }
 }
 
-/// Keys [`ConsumerConfig::set`] accepts besides the client keys.
-pub const CONSUMER_KEYS: &[&str] = &[
-    "fetch.min.bytes",
-    "fetch.max.wait.ms",
-    "fetch.max.bytes",
-    "max.partition.fetch.bytes",
-    "max.poll.records",
-    "auto.offset.reset",
-    "isolation.level",
-    "check.crcs",
-    "group.id",
-    "group.instance.id",
-    "session.timeout.ms",
-    "heartbeat.interval.ms",
-    "max.poll.interval.ms",
-    "rebalance.timeout.ms",
-    "enable.auto.commit",
-    "auto.commit.interval.ms",
-    "partition.assignment.strategy",
-    "client.rack",
-    "group.protocol",
+/// The consumer's own keys (the client keys are in [`CLIENT_TABLE`](crate::config::CLIENT_TABLE)
+/// and [`SECURITY_TABLE`](crate::config::SECURITY_TABLE)).
+pub const CONSUMER_TABLE: &[ConfigKey<ConsumerConfig>] = &[
+    ConfigKey {
+        name: "fetch.min.bytes",
+        kind: ValueKind::Bytes,
+        default: "1",
+        doc: "Bytes a fetch waits for (up to `fetch.max.wait.ms`).",
+        set: |c, v| table::at_least(v, 0i32).map(|x| c.fetch_min_bytes = x),
+        get: |c| c.fetch_min_bytes.to_string(),
+    },
+    ConfigKey {
+        name: "fetch.max.wait.ms",
+        kind: ValueKind::Millis,
+        default: "500",
+        doc: "How long a broker may hold a fetch for `fetch.min.bytes`.",
+        set: |c, v| table::millis(v).map(|x| c.fetch_max_wait = x),
+        get: |c| ms(c.fetch_max_wait),
+    },
+    ConfigKey {
+        name: "fetch.max.bytes",
+        kind: ValueKind::Bytes,
+        default: "52428800",
+        doc: "Bytes per fetch response.",
+        set: |c, v| table::at_least(v, 1i32).map(|x| c.fetch_max_bytes = x),
+        get: |c| c.fetch_max_bytes.to_string(),
+    },
+    ConfigKey {
+        name: "max.partition.fetch.bytes",
+        kind: ValueKind::Bytes,
+        default: "1048576",
+        doc: "Bytes per partition in a fetch response.",
+        set: |c, v| table::at_least(v, 1i32).map(|x| c.max_partition_fetch_bytes = x),
+        get: |c| c.max_partition_fetch_bytes.to_string(),
+    },
+    ConfigKey {
+        name: "max.poll.records",
+        kind: ValueKind::Integer,
+        default: "500",
+        doc: "Records returned by one poll.",
+        set: |c, v| table::at_least(v, 1usize).map(|x| c.max_poll_records = x),
+        get: |c| c.max_poll_records.to_string(),
+    },
+    ConfigKey {
+        name: "auto.offset.reset",
+        kind: ValueKind::Choice(&["earliest", "latest", "none"]),
+        default: "latest",
+        doc: "Where to start without a valid position (`none`: fail).",
+        set: |c, v| {
+            c.auto_offset_reset = match v.trim() {
+                "earliest" | "smallest" | "beginning" => OffsetReset::Earliest,
+                "latest" | "largest" | "end" => OffsetReset::Latest,
+                "none" | "error" => OffsetReset::None,
+                _ => return Err("earliest, latest or none".into()),
+            };
+            Ok(())
+        },
+        get: |c| {
+            match c.auto_offset_reset {
+                OffsetReset::Earliest => "earliest",
+                OffsetReset::Latest => "latest",
+                OffsetReset::None => "none",
+            }
+            .into()
+        },
+    },
+    ConfigKey {
+        name: "isolation.level",
+        kind: ValueKind::Choice(&["read_uncommitted", "read_committed"]),
+        default: "read_uncommitted",
+        doc: "`read_committed` stops at the last stable offset and drops aborted transactions.",
+        set: |c, v| {
+            c.isolation_level = match v.trim() {
+                "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                "read_committed" => IsolationLevel::ReadCommitted,
+                _ => return Err("read_uncommitted or read_committed".into()),
+            };
+            Ok(())
+        },
+        get: |c| {
+            match c.isolation_level {
+                IsolationLevel::ReadUncommitted => "read_uncommitted",
+                IsolationLevel::ReadCommitted => "read_committed",
+            }
+            .into()
+        },
+    },
+    ConfigKey {
+        name: "check.crcs",
+        kind: ValueKind::Boolean,
+        default: "true",
+        doc: "Check record batch CRCs.",
+        set: |c, v| table::boolean(v).map(|x| c.check_crcs = x),
+        get: |c| c.check_crcs.to_string(),
+    },
+    ConfigKey {
+        name: "group.id",
+        kind: ValueKind::Text,
+        default: "",
+        doc: "The consumer group; needed by `subscribe` and commits.",
+        set: |c, v| {
+            c.group_id = Some(v.to_owned());
+            Ok(())
+        },
+        get: |c| c.group_id.clone().unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "group.instance.id",
+        kind: ValueKind::Text,
+        default: "",
+        doc: "Static membership (KIP-345).",
+        set: |c, v| {
+            c.group_instance_id = table::optional(v);
+            Ok(())
+        },
+        get: |c| c.group_instance_id.clone().unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "session.timeout.ms",
+        kind: ValueKind::Millis,
+        default: "45000",
+        doc: "A member without a heartbeat for this long is removed.",
+        set: |c, v| table::millis_at_least(v, 1).map(|x| c.session_timeout = x),
+        get: |c| ms(c.session_timeout),
+    },
+    ConfigKey {
+        name: "heartbeat.interval.ms",
+        kind: ValueKind::Millis,
+        default: "3000",
+        doc: "Time between heartbeats (below `session.timeout.ms`).",
+        set: |c, v| table::millis_at_least(v, 1).map(|x| c.heartbeat_interval = x),
+        get: |c| ms(c.heartbeat_interval),
+    },
+    ConfigKey {
+        name: "max.poll.interval.ms",
+        kind: ValueKind::Millis,
+        default: "300000",
+        doc: "A member that does not poll for this long leaves the group.",
+        set: |c, v| table::millis_at_least(v, 1).map(|x| c.max_poll_interval = x),
+        get: |c| ms(c.max_poll_interval),
+    },
+    ConfigKey {
+        name: "rebalance.timeout.ms",
+        kind: ValueKind::Millis,
+        default: "",
+        doc: "How long the coordinator waits for members to rejoin (default: `max.poll.interval.ms`).",
+        set: |c, v| table::millis_at_least(v, 1).map(|x| c.rebalance_timeout = Some(x)),
+        get: |c| c.rebalance_timeout.map(ms).unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "enable.auto.commit",
+        kind: ValueKind::Boolean,
+        default: "true",
+        doc: "Commit consumed offsets every `auto.commit.interval.ms`.",
+        set: |c, v| table::boolean(v).map(|x| c.enable_auto_commit = x),
+        get: |c| c.enable_auto_commit.to_string(),
+    },
+    ConfigKey {
+        name: "auto.commit.interval.ms",
+        kind: ValueKind::Millis,
+        default: "5000",
+        doc: "Interval of automatic commits.",
+        set: |c, v| table::millis_at_least(v, 1).map(|x| c.auto_commit_interval = x),
+        get: |c| ms(c.auto_commit_interval),
+    },
+    ConfigKey {
+        name: "partition.assignment.strategy",
+        kind: ValueKind::List,
+        default: "range,cooperative-sticky",
+        doc: "Assignors in order of preference: `range`, `roundrobin`, `cooperative-sticky` (or Java class names).",
+        set: |c, v| {
+            let mut names = Vec::new();
+            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let name = assignor_name(part).ok_or_else(|| {
+                    "range, roundrobin or cooperative-sticky (or their Java class names)".to_owned()
+                })?;
+                names.push(name.to_owned());
+            }
+            if names.is_empty() {
+                return Err("at least one assignor".into());
+            }
+            c.partition_assignment_strategy = names;
+            Ok(())
+        },
+        get: |c| c.partition_assignment_strategy.join(","),
+    },
+    ConfigKey {
+        name: "client.rack",
+        kind: ValueKind::Text,
+        default: "",
+        doc: "The rack of this client (sent in the subscription).",
+        set: |c, v| {
+            c.client_rack = table::optional(v);
+            Ok(())
+        },
+        get: |c| c.client_rack.clone().unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "group.protocol",
+        kind: ValueKind::Choice(&["classic"]),
+        default: "classic",
+        doc: "The group protocol; only `classic` (the KIP-848 `consumer` protocol is not implemented yet).",
+        set: |_, v| {
+            if v.trim().eq_ignore_ascii_case("classic") {
+                Ok(())
+            } else {
+                Err("classic (the KIP-848 `consumer` protocol is not implemented yet)".into())
+            }
+        },
+        get: |_| "classic".into(),
+    },
 ];
-
-fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
-    ConfigError::InvalidValue {
-        key: key.into(),
-        value: value.into(),
-        expected: expected.into(),
-    }
-}
-
-fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(invalid(key, value, "true or false")),
-    }
-}
 
 /// The built-in assignor a `partition.assignment.strategy` entry names (short names as in
 /// librdkafka, or the Java class names).
@@ -167,90 +342,67 @@ impl ConsumerConfig {
         }
     }
 
-    /// Set one property by its Kafka name (consumer or client key).
+    /// Set one property by its Kafka name (consumer or client key); an unknown key is an
+    /// error listing the known ones.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
-        let v = value.trim();
-        let int = |min: i32| match v.parse::<i32>() {
-            Ok(n) if n >= min => Ok(n),
-            _ => Err(invalid(key, value, &format!("an integer >= {min}"))),
-        };
-        match key {
-            "fetch.min.bytes" => self.fetch_min_bytes = int(0)?,
-            "fetch.max.wait.ms" => self.fetch_max_wait = Duration::from_millis(int(0)? as u64),
-            "fetch.max.bytes" => self.fetch_max_bytes = int(1)?,
-            "max.partition.fetch.bytes" => self.max_partition_fetch_bytes = int(1)?,
-            "max.poll.records" => self.max_poll_records = int(1)? as usize,
-            "auto.offset.reset" => {
-                self.auto_offset_reset = match v {
-                    "earliest" | "smallest" | "beginning" => OffsetReset::Earliest,
-                    "latest" | "largest" | "end" => OffsetReset::Latest,
-                    "none" | "error" => OffsetReset::None,
-                    _ => return Err(invalid(key, value, "earliest, latest or none")),
-                }
-            }
-            "isolation.level" => {
-                self.isolation_level = match v {
-                    "read_uncommitted" => IsolationLevel::ReadUncommitted,
-                    "read_committed" => IsolationLevel::ReadCommitted,
-                    _ => return Err(invalid(key, value, "read_uncommitted or read_committed")),
-                }
-            }
-            "check.crcs" => self.check_crcs = boolean(key, value)?,
-            "group.id" => self.group_id = Some(value.to_owned()),
-            "group.instance.id" => {
-                self.group_instance_id = (!v.is_empty()).then(|| v.to_owned());
-            }
-            "session.timeout.ms" => self.session_timeout = Duration::from_millis(int(1)? as u64),
-            "heartbeat.interval.ms" => {
-                self.heartbeat_interval = Duration::from_millis(int(1)? as u64)
-            }
-            "max.poll.interval.ms" => {
-                self.max_poll_interval = Duration::from_millis(int(1)? as u64)
-            }
-            "rebalance.timeout.ms" => {
-                self.rebalance_timeout = Some(Duration::from_millis(int(1)? as u64))
-            }
-            "enable.auto.commit" => self.enable_auto_commit = boolean(key, value)?,
-            "auto.commit.interval.ms" => {
-                self.auto_commit_interval = Duration::from_millis(int(1)? as u64)
-            }
-            "partition.assignment.strategy" => {
-                let mut names = Vec::new();
-                for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    names.push(
-                        assignor_name(part)
-                            .ok_or_else(|| {
-                                invalid(key, value, "range, roundrobin or cooperative-sticky (or their Java class names)")
-                            })?
-                            .to_owned(),
-                    );
-                }
-                if names.is_empty() {
-                    return Err(invalid(key, value, "at least one assignor"));
-                }
-                self.partition_assignment_strategy = names;
-            }
-            "client.rack" => self.client_rack = (!v.is_empty()).then(|| v.to_owned()),
-            "group.protocol" => {
-                if !v.eq_ignore_ascii_case("classic") {
-                    return Err(invalid(
-                        key,
-                        value,
-                        "classic (the KIP-848 `consumer` protocol is not implemented yet)",
-                    ));
-                }
-            }
-            _ => match self.client.set(key, value) {
-                Ok(_) => {}
-                Err(ConfigError::UnknownKey { key, known }) => {
-                    return Err(ConfigError::UnknownKey {
-                        key,
-                        known: format!("{}, {known}", CONSUMER_KEYS.join(", ")),
-                    })
-                }
-                Err(e) => return Err(e),
-            },
+        if !self.try_set(key, value)? {
+            return Err(table::unknown_key(key, Self::key_names()));
         }
         Ok(self)
+    }
+
+    /// Set `key` if the consumer takes it: `Ok(false)` when it does not (for a higher layer
+    /// holding its own keys beside the consumer's).
+    pub fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        Ok(table::set(CONSUMER_TABLE, self, key, value)? || self.client.try_set(key, value)?)
+    }
+
+    /// Whether `key` is a consumer or client key.
+    pub fn owns(key: &str) -> bool {
+        table::find(CONSUMER_TABLE, key).is_some() || ClientConfig::owns(key)
+    }
+
+    /// Every key the consumer takes.
+    pub fn key_names() -> impl Iterator<Item = &'static str> {
+        CONSUMER_TABLE
+            .iter()
+            .map(|k| k.name)
+            .chain(ClientConfig::key_names())
+    }
+
+    /// Every key with its current value (secrets redacted), as kcat's `-X dump` prints them.
+    pub fn dump(&self) -> Vec<(&'static str, String)> {
+        let mut out = table::dump(CONSUMER_TABLE, self);
+        out.extend(self.client.dump());
+        out
+    }
+
+    /// Check the settings together: `heartbeat.interval.ms` below `session.timeout.ms`, and
+    /// `fetch.max.bytes` at least `max.partition.fetch.bytes`'s smallest useful size.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.client.validate()?;
+        if self.heartbeat_interval >= self.session_timeout {
+            return Err(ConfigError::InvalidValue {
+                key: "heartbeat.interval.ms".into(),
+                value: ms(self.heartbeat_interval),
+                expected: format!(
+                    "a value below session.timeout.ms ({})",
+                    ms(self.session_timeout)
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl table::Configurable for ConsumerConfig {
+    fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        ConsumerConfig::try_set(self, key, value)
+    }
+    fn owns(key: &str) -> bool {
+        ConsumerConfig::owns(key)
+    }
+    fn key_names() -> Vec<&'static str> {
+        ConsumerConfig::key_names().collect()
     }
 }

@@ -33,7 +33,7 @@ pub mod fetch_session;
 mod group;
 pub mod read_committed;
 
-pub use config::{assignor_name, ConsumerConfig, IsolationLevel, OffsetReset, CONSUMER_KEYS};
+pub use config::{assignor_name, ConsumerConfig, IsolationLevel, OffsetReset, CONSUMER_TABLE};
 pub use group::{Committer, ConsumerEvent, RebalanceListener};
 
 use std::collections::{BTreeMap, VecDeque};

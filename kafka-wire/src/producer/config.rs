@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::config::table::{self, ms, ConfigKey, ValueKind};
 use crate::config::{ClientConfig, ConfigError};
 use crate::protocol::compression::Compression;
 
@@ -101,24 +102,165 @@ impl Default for ProducerConfig {
     }
 }
 
-/// Keys [`ProducerConfig::set`] accepts besides the client keys.
-pub const PRODUCER_KEYS: &[&str] = &[
-    "acks",
-    "linger.ms",
-    "batch.size",
-    "buffer.memory",
-    "max.block.ms",
-    "compression.type",
-    "max.in.flight.requests.per.connection",
-    "delivery.timeout.ms",
-    "retries",
-    "enable.idempotence",
-    "transactional.id",
-    "transaction.timeout.ms",
-    "max.request.size",
-    "partitioner.adaptive.partitioning.enable",
-    "partitioner.availability.timeout.ms",
-    "partitioner.ignore.keys",
+/// The producer's own keys (the client keys are in [`CLIENT_TABLE`](crate::config::CLIENT_TABLE)
+/// and [`SECURITY_TABLE`](crate::config::SECURITY_TABLE)).
+pub const PRODUCER_TABLE: &[ConfigKey<ProducerConfig>] = &[
+    ConfigKey {
+        name: "acks",
+        kind: ValueKind::Choice(&["0", "1", "all"]),
+        default: "all",
+        doc: "Replicas that must have a record before it counts as written (`-1` = `all`).",
+        set: |c, v| {
+            c.acks = match v.trim() {
+                "0" => Acks::None,
+                "1" => Acks::Leader,
+                "all" | "-1" => Acks::All,
+                _ => return Err("0, 1, all or -1".into()),
+            };
+            Ok(())
+        },
+        get: |c| {
+            match c.acks {
+                Acks::None => "0",
+                Acks::Leader => "1",
+                Acks::All => "all",
+            }
+            .into()
+        },
+    },
+    ConfigKey {
+        name: "linger.ms",
+        kind: ValueKind::Millis,
+        default: "5",
+        doc: "How long a batch may wait for more records.",
+        set: |c, v| table::millis(v).map(|x| c.linger = x),
+        get: |c| ms(c.linger),
+    },
+    ConfigKey {
+        name: "batch.size",
+        kind: ValueKind::Bytes,
+        default: "16384",
+        doc: "Bytes per partition batch.",
+        set: |c, v| table::at_least(v, 1usize).map(|x| c.batch_size = x),
+        get: |c| c.batch_size.to_string(),
+    },
+    ConfigKey {
+        name: "buffer.memory",
+        kind: ValueKind::Bytes,
+        default: "33554432",
+        doc: "Bytes of records waiting to be sent; `send` waits while it is used up.",
+        set: |c, v| table::at_least(v, 1usize).map(|x| c.buffer_memory = x),
+        get: |c| c.buffer_memory.to_string(),
+    },
+    ConfigKey {
+        name: "max.block.ms",
+        kind: ValueKind::Millis,
+        default: "60000",
+        doc: "How long `send` may wait for metadata or buffer memory.",
+        set: |c, v| table::millis(v).map(|x| c.max_block = x),
+        get: |c| ms(c.max_block),
+    },
+    ConfigKey {
+        name: "compression.type",
+        kind: ValueKind::Choice(&["none", "gzip", "snappy", "lz4", "zstd"]),
+        default: "none",
+        doc: "Codec of record batches.",
+        set: |c, v| {
+            c.compression = v
+                .trim()
+                .parse()
+                .map_err(|_| "none, gzip, snappy, lz4 or zstd".to_owned())?;
+            Ok(())
+        },
+        get: |c| c.compression.name().into(),
+    },
+    ConfigKey {
+        name: "max.in.flight.requests.per.connection",
+        kind: ValueKind::Integer,
+        default: "5",
+        doc: "Produce requests in flight per broker (at most 5 with idempotence).",
+        set: |c, v| table::at_least(v, 1usize).map(|x| c.max_in_flight = x),
+        get: |c| c.max_in_flight.to_string(),
+    },
+    ConfigKey {
+        name: "delivery.timeout.ms",
+        kind: ValueKind::Millis,
+        default: "120000",
+        doc: "Upper bound from `send` to success or failure, retries included.",
+        set: |c, v| table::millis(v).map(|x| c.delivery_timeout = x),
+        get: |c| ms(c.delivery_timeout),
+    },
+    ConfigKey {
+        name: "retries",
+        kind: ValueKind::Integer,
+        default: "2147483647",
+        doc: "Retries of a failed batch (bounded by `delivery.timeout.ms`).",
+        set: |c, v| table::at_least(v, 0u32).map(|x| c.retries = x),
+        get: |c| c.retries.to_string(),
+    },
+    ConfigKey {
+        name: "enable.idempotence",
+        kind: ValueKind::Boolean,
+        default: "true",
+        doc: "Retries never duplicate or reorder records; needs `acks=all`, retries > 0 and at most 5 requests in flight.",
+        set: |c, v| {
+            c.enable_idempotence = table::boolean(v)?;
+            c.idempotence_explicit = true;
+            Ok(())
+        },
+        get: |c| c.enable_idempotence.to_string(),
+    },
+    ConfigKey {
+        name: "max.request.size",
+        kind: ValueKind::Bytes,
+        default: "1048576",
+        doc: "Largest record batch (and request) sent.",
+        set: |c, v| table::at_least(v, 1usize).map(|x| c.max_request_size = x),
+        get: |c| c.max_request_size.to_string(),
+    },
+    ConfigKey {
+        name: "transactional.id",
+        kind: ValueKind::Text,
+        default: "",
+        doc: "Makes the producer transactional (implies idempotence).",
+        set: |c, v| {
+            c.transactional_id = table::optional(v);
+            Ok(())
+        },
+        get: |c| c.transactional_id.clone().unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "transaction.timeout.ms",
+        kind: ValueKind::Millis,
+        default: "60000",
+        doc: "The coordinator aborts a transaction open longer than this.",
+        set: |c, v| table::millis(v).map(|x| c.transaction_timeout = x),
+        get: |c| ms(c.transaction_timeout),
+    },
+    ConfigKey {
+        name: "partitioner.adaptive.partitioning.enable",
+        kind: ValueKind::Boolean,
+        default: "true",
+        doc: "Keyless records favour partitions with fewer batches queued (KIP-794).",
+        set: |c, v| table::boolean(v).map(|x| c.adaptive_partitioning = x),
+        get: |c| c.adaptive_partitioning.to_string(),
+    },
+    ConfigKey {
+        name: "partitioner.availability.timeout.ms",
+        kind: ValueKind::Millis,
+        default: "0",
+        doc: "Skip partitions whose leader could not take batches for this long (0: off).",
+        set: |c, v| table::millis(v).map(|x| c.partitioner_availability_timeout = x),
+        get: |c| ms(c.partitioner_availability_timeout),
+    },
+    ConfigKey {
+        name: "partitioner.ignore.keys",
+        kind: ValueKind::Boolean,
+        default: "false",
+        doc: "Partition keyed records like keyless ones (sticky) instead of by key hash.",
+        set: |c, v| table::boolean(v).map(|x| c.partitioner_ignore_keys = x),
+        get: |c| c.partitioner_ignore_keys.to_string(),
+    },
 ];
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
@@ -129,20 +271,16 @@ fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
     }
 }
 
-/// A boolean as the Java client reads it: `true` or `false`, in any case.
-fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim() {
-        v if v.eq_ignore_ascii_case("true") => Ok(true),
-        v if v.eq_ignore_ascii_case("false") => Ok(false),
-        _ => Err(invalid(key, value, "true or false")),
+impl table::Configurable for ProducerConfig {
+    fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        ProducerConfig::try_set(self, key, value)
     }
-}
-
-fn number<T: std::str::FromStr>(key: &str, value: &str, expected: &str) -> Result<T, ConfigError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(key, value, expected))
+    fn owns(key: &str) -> bool {
+        ProducerConfig::owns(key)
+    }
+    fn key_names() -> Vec<&'static str> {
+        ProducerConfig::key_names().collect()
+    }
 }
 
 impl ProducerConfig {
@@ -166,64 +304,39 @@ impl ProducerConfig {
         }
     }
 
-    /// Set one property by its Kafka name (producer or client key).
+    /// Set one property by its Kafka name (producer or client key); an unknown key is an
+    /// error listing the known ones.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
-        let ms = |v: &str| number::<u64>(key, v, "milliseconds").map(Duration::from_millis);
-        match key {
-            "acks" => {
-                self.acks = match value.trim() {
-                    "0" => Acks::None,
-                    "1" => Acks::Leader,
-                    "all" | "-1" => Acks::All,
-                    _ => return Err(invalid(key, value, "0, 1, all or -1")),
-                };
-            }
-            "linger.ms" => self.linger = ms(value)?,
-            "batch.size" => self.batch_size = number(key, value, "bytes")?,
-            "buffer.memory" => self.buffer_memory = number(key, value, "bytes")?,
-            "max.block.ms" => self.max_block = ms(value)?,
-            "compression.type" => {
-                self.compression = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| invalid(key, value, "none, gzip, snappy, lz4 or zstd"))?
-            }
-            "max.in.flight.requests.per.connection" => {
-                match number::<usize>(key, value, "an integer >= 1")? {
-                    0 => return Err(invalid(key, value, "an integer >= 1")),
-                    n => self.max_in_flight = n,
-                }
-            }
-            "delivery.timeout.ms" => self.delivery_timeout = ms(value)?,
-            "retries" => self.retries = number(key, value, "a non-negative integer")?,
-            "enable.idempotence" => {
-                self.enable_idempotence = boolean(key, value)?;
-                self.idempotence_explicit = true;
-            }
-            "max.request.size" => self.max_request_size = number(key, value, "bytes")?,
-            "transactional.id" => {
-                self.transactional_id = (!value.trim().is_empty()).then(|| value.trim().to_owned())
-            }
-            "transaction.timeout.ms" => self.transaction_timeout = ms(value)?,
-            "partitioner.adaptive.partitioning.enable" => {
-                self.adaptive_partitioning = boolean(key, value)?
-            }
-            "partitioner.availability.timeout.ms" => {
-                self.partitioner_availability_timeout = ms(value)?
-            }
-            "partitioner.ignore.keys" => self.partitioner_ignore_keys = boolean(key, value)?,
-            _ => match self.client.set(key, value) {
-                Ok(_) => {}
-                Err(ConfigError::UnknownKey { key, known }) => {
-                    return Err(ConfigError::UnknownKey {
-                        key,
-                        known: format!("{}, {known}", PRODUCER_KEYS.join(", ")),
-                    })
-                }
-                Err(e) => return Err(e),
-            },
+        if !self.try_set(key, value)? {
+            return Err(table::unknown_key(key, Self::key_names()));
         }
         Ok(self)
+    }
+
+    /// Set `key` if the producer takes it: `Ok(false)` when it does not (for a higher layer
+    /// holding its own keys beside the producer's).
+    pub fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        Ok(table::set(PRODUCER_TABLE, self, key, value)? || self.client.try_set(key, value)?)
+    }
+
+    /// Whether `key` is a producer or client key.
+    pub fn owns(key: &str) -> bool {
+        table::find(PRODUCER_TABLE, key).is_some() || ClientConfig::owns(key)
+    }
+
+    /// Every key the producer takes.
+    pub fn key_names() -> impl Iterator<Item = &'static str> {
+        PRODUCER_TABLE
+            .iter()
+            .map(|k| k.name)
+            .chain(ClientConfig::key_names())
+    }
+
+    /// Every key with its current value (secrets redacted), as kcat's `-X dump` prints them.
+    pub fn dump(&self) -> Vec<(&'static str, String)> {
+        let mut out = table::dump(PRODUCER_TABLE, self);
+        out.extend(self.client.dump());
+        out
     }
 
     /// Check the settings together, as the Java client does: idempotence needs `acks=all`,
@@ -264,6 +377,12 @@ impl ProducerConfig {
                     &format!("{expected} when enable.idempotence=true"),
                 ));
             }
+            tracing::warn!(
+                setting = key,
+                "enable.idempotence was left at its default and {key} is not {expected}: \
+                 the producer is not idempotent (set enable.idempotence=false to silence this, \
+                 or fix {key} to keep idempotence)"
+            );
             self.enable_idempotence = false;
         }
         if self.delivery_timeout < self.linger + self.client.request_timeout {

@@ -34,7 +34,7 @@ mod sender;
 pub mod transaction_manager;
 mod transactions;
 
-pub use config::{Acks, ProducerConfig, PRODUCER_KEYS};
+pub use config::{Acks, ProducerConfig, PRODUCER_TABLE};
 pub use record::{DeliveryFuture, ProducerRecord, RecordMetadata};
 
 use std::sync::{Arc, Mutex, MutexGuard};
