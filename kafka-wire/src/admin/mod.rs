@@ -88,7 +88,7 @@ impl Admin {
             let request = DescribeClusterRequest::default();
             let r = self
                 .client
-                .retry("DescribeCluster", || self.client.send_to_any(&request))
+                .retry("DescribeCluster", || self.client.send_routed(&request))
                 .await?;
             let code = ErrorCode(r.error_code);
             if !code.is_ok() {

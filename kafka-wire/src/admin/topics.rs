@@ -148,7 +148,7 @@ impl Admin {
         let response = self
             .client
             .retry("CreateTopics", || async {
-                let r = self.client.send_to_controller(&request).await?;
+                let r = self.client.send_routed(&request).await?;
                 // NOT_CONTROLLER on every topic: the controller moved, retry the whole request.
                 if let Some(t) = r
                     .topics
@@ -264,7 +264,7 @@ impl Admin {
         let r = self
             .client
             .retry("CreatePartitions", || async {
-                let r = self.client.send_to_controller(&request).await?;
+                let r = self.client.send_routed(&request).await?;
                 for t in &r.results {
                     if ErrorCode(t.error_code) == ErrorCode::NOT_CONTROLLER {
                         return Err(Error::kafka(

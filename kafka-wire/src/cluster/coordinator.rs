@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::protocol::messages::find_coordinator_request::FindCoordinatorRequest;
 use crate::protocol::{ApiKey, ErrorCode, Request};
 
+use super::retry::{RetryDecision, RetryPolicy};
 use super::{Client, ConnectionClass, TopicsToRefresh};
 
 /// What a coordinator coordinates (FindCoordinator's `key_type`).
@@ -72,27 +73,35 @@ impl Coordinator {
         if let Some(node) = self.known_node() {
             return Ok(node);
         }
-        let timeout = self.client.config().default_api_timeout;
-        let backoff = self.client.config().retry_backoff;
-        let deadline = Instant::now() + timeout;
+        let config = self.client.config();
+        let mut policy = RetryPolicy::new(
+            "FindCoordinator",
+            config.default_api_timeout,
+            config,
+            Instant::now(),
+        );
         loop {
             let err = match self.lookup().await {
                 Ok(node) => {
                     *self.node.lock().unwrap_or_else(|p| p.into_inner()) = Some(node);
                     return Ok(node);
                 }
-                Err(e) if e.is_retriable() => e,
-                Err(e) => return Err(e),
+                Err(e) => e,
             };
-            if Instant::now() + backoff >= deadline {
-                return Err(Error::Timeout {
-                    operation: "FindCoordinator",
-                    timeout,
-                    last: Box::new(err),
-                });
+            debug!(key = %self.key, error = %err, "coordinator lookup failed");
+            match policy.on_error(err, Instant::now()) {
+                RetryDecision::GiveUp(e) => return Err(e),
+                RetryDecision::Retry {
+                    wait,
+                    refresh_metadata,
+                    ..
+                } => {
+                    if refresh_metadata {
+                        self.client.invalidate_metadata();
+                    }
+                    tokio::time::sleep(wait).await;
+                }
             }
-            debug!(key = %self.key, error = %err, "coordinator lookup failed; retrying");
-            tokio::time::sleep(backoff).await;
         }
     }
 
@@ -175,7 +184,7 @@ impl Coordinator {
         }
         .await;
         if let Err(e) = &result {
-            if matches!(e, Error::Connection(_)) || e.is_retriable() {
+            if super::retry::coordinator_lost(e) || e.is_retriable() {
                 self.mark_unknown();
             }
         }

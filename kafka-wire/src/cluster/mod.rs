@@ -10,6 +10,7 @@
 pub mod coordinator;
 mod metadata;
 mod pool;
+pub mod retry;
 
 pub use metadata::{
     BrokerMetadata, ClusterMetadata, LeaderLookup, PartitionMetadata, TopicMetadata,
@@ -24,11 +25,13 @@ use crate::connection::BrokerConnection;
 use crate::error::{ClientError, ConnectionError, Error, Result};
 use crate::protocol::messages::metadata_request::MetadataRequestTopic;
 use crate::protocol::messages::MetadataRequest;
+use crate::protocol::route::{route, Route};
 use crate::protocol::Request;
 use crate::TopicPartition;
 
 pub use pool::ConnectionClass;
 use pool::ConnectionPool;
+use retry::{RetryDecision, RetryPolicy};
 
 /// Which topics a metadata refresh asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +170,7 @@ impl Client {
                 .load(std::sync::atomic::Ordering::Relaxed),
             ..Default::default()
         };
-        let response = self.send_to_any(&request).await?;
+        let response = self.send_routed(&request).await?;
         self.inner
             .metadata
             .write()
@@ -318,6 +321,21 @@ impl Client {
         })
     }
 
+    /// Send `request` where its API's [`Route`] says — any broker or the controller — so the
+    /// call site does not choose. Requests for a partition leader or a coordinator need their
+    /// partition or key: send those through [`Client::leader`] or a
+    /// [`Coordinator`](coordinator::Coordinator).
+    pub async fn send_routed<R: Request>(&self, request: &R) -> Result<R::Response> {
+        match route(R::API_KEY) {
+            Route::AnyBroker => self.send_to_any(request).await,
+            Route::Controller => self.send_to_controller(request).await,
+            other => Err(Error::InvalidArgument(format!(
+                "{} is routed to the {other:?}: send it through the leader or coordinator it names",
+                R::API_KEY.name()
+            ))),
+        }
+    }
+
     /// Send to the controller (KRaft brokers forward controller requests).
     pub async fn send_to_controller<R: Request>(&self, request: &R) -> Result<R::Response> {
         let controller = self.metadata().controller_id;
@@ -358,8 +376,9 @@ impl Client {
     }
 
     /// Run `attempt` until it succeeds, fails with a non-retriable error, or
-    /// `default.api.timeout.ms` passes. Retriable errors wait `retry.backoff.ms` (doubling, up to
-    /// 1 s) and refresh metadata when it is stale.
+    /// `default.api.timeout.ms` passes, as the [`RetryPolicy`] decides: retriable errors wait
+    /// `retry.backoff.ms` doubling up to `retry.backoff.max.ms` with jitter, and refresh metadata
+    /// when it is stale.
     pub async fn retry<T, F, Fut>(&self, operation: &'static str, attempt: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -380,28 +399,25 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let deadline = Instant::now() + timeout;
-        let mut backoff = self.inner.config.retry_backoff;
+        let mut policy = RetryPolicy::new(operation, timeout, &self.inner.config, Instant::now());
         loop {
-            match attempt().await {
+            let err = match attempt().await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_retriable() => {
-                    if e.invalidates_metadata() {
+                Err(e) => e,
+            };
+            match policy.on_error(err, Instant::now()) {
+                RetryDecision::GiveUp(e) => return Err(e),
+                RetryDecision::Retry {
+                    wait,
+                    refresh_metadata,
+                    ..
+                } => {
+                    if refresh_metadata {
                         self.invalidate_metadata();
                     }
-                    let now = Instant::now();
-                    if now + backoff >= deadline {
-                        return Err(Error::Timeout {
-                            operation,
-                            timeout,
-                            last: Box::new(e),
-                        });
-                    }
-                    tracing::debug!(operation, error = %e, ?backoff, "retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    tracing::debug!(operation, ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
                 }
-                Err(e) => return Err(e),
             }
         }
     }

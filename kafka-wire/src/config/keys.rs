@@ -100,6 +100,14 @@ pub const CLIENT_TABLE: &[ConfigKey<ClientConfig>] = &[
         get: |c| ms(c.retry_backoff),
     },
     ConfigKey {
+        name: "retry.backoff.max.ms",
+        kind: ValueKind::Millis,
+        default: "1000",
+        doc: "Cap of the retry delay, which doubles from `retry.backoff.ms` with ±20 % jitter.",
+        set: |c, v| table::millis(v).map(|x| c.retry_backoff_max = x),
+        get: |c| ms(c.retry_backoff_max),
+    },
+    ConfigKey {
         name: "default.api.timeout.ms",
         kind: ValueKind::Millis,
         default: "60000",

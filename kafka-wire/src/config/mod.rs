@@ -121,6 +121,8 @@ pub struct ClientConfig {
     pub reconnect_backoff_max: Duration,
     /// `retry.backoff.ms` (default 100): delay before retrying a failed request.
     pub retry_backoff: Duration,
+    /// `retry.backoff.max.ms` (default 1 000): cap of the exponential retry delay (KIP-580).
+    pub retry_backoff_max: Duration,
     /// `default.api.timeout.ms` (default 60 000): overall bound for an operation with retries.
     pub default_api_timeout: Duration,
     /// `receive.message.max.bytes` (default 100 000 000, librdkafka's name): the largest
@@ -142,6 +144,7 @@ impl Default for ClientConfig {
             reconnect_backoff: Duration::from_millis(50),
             reconnect_backoff_max: Duration::from_millis(1_000),
             retry_backoff: Duration::from_millis(100),
+            retry_backoff_max: Duration::from_millis(1_000),
             default_api_timeout: Duration::from_millis(60_000),
             receive_message_max_bytes: 100_000_000,
             security: SecurityConfig::new(),

@@ -44,8 +44,9 @@ use tokio::sync::{oneshot, Notify, Semaphore};
 
 use self::core::ProducerCore;
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
+use crate::cluster::retry::{RetryDecision, RetryPolicy};
 use crate::cluster::{Client, TopicMetadata};
-use crate::error::{ClientError, Error, Result};
+use crate::error::{ClientError, Result};
 use crate::protocol::record_batch::Record;
 use crate::TopicPartition;
 use partitioner::{DefaultPartitioner, Partitioner, TopicInfo};
@@ -191,6 +192,13 @@ impl Producer {
         deadline: Instant,
     ) -> Result<i32> {
         let shared = &self.shared;
+        let now = Instant::now();
+        let mut policy = RetryPolicy::new(
+            "send (waiting for topic metadata, max.block.ms)",
+            deadline.saturating_duration_since(now),
+            &shared.config.client,
+            now,
+        );
         loop {
             // Fast path: fresh metadata for the topic, read in place (no copy per record).
             let fresh = !shared.client.metadata_needs_refresh();
@@ -228,15 +236,13 @@ impl Producer {
                 }
                 Err(e) => e,
             };
-            if Instant::now() >= deadline || !last.is_retriable() {
-                return Err(Error::Timeout {
-                    operation: "send (waiting for topic metadata, max.block.ms)",
-                    timeout: shared.config.max_block,
-                    last: Box::new(last),
-                });
+            match policy.on_error(last, Instant::now()) {
+                RetryDecision::GiveUp(e) => return Err(e),
+                RetryDecision::Retry { wait, .. } => {
+                    shared.client.invalidate_metadata();
+                    tokio::time::sleep(wait).await;
+                }
             }
-            shared.client.invalidate_metadata();
-            tokio::time::sleep(shared.config.client.retry_backoff).await;
         }
     }
 

@@ -169,7 +169,7 @@ fn dispatch(
             tokio::spawn(async move {
                 let result = shared
                     .client
-                    .retry("InitProducerId", || shared.client.send_to_any(&request))
+                    .retry("InitProducerId", || shared.client.send_routed(&request))
                     .await;
                 let _ = done.send(Answer::InitProducerId(id, result));
             });

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
+use crate::cluster::retry::{RetryDecision, RetryPolicy};
 use crate::error::{ClientError, Error, Result};
 use crate::group::{ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::protocol::messages::add_offsets_to_txn_request::AddOffsetsToTxnRequest;
@@ -83,7 +84,8 @@ fn identity(shared: &Shared, operation: &'static str) -> Result<ProducerIdAndEpo
     })
 }
 
-/// Retry `attempt` while it answers a retriable class, until `max.block.ms`.
+/// Retry `attempt` while it answers a retriable class, until `max.block.ms`, as the client's
+/// [`RetryPolicy`] backs off; the transaction manager's classification says which codes retry.
 async fn with_retries<T, F, Fut>(
     shared: &Shared,
     operation: &'static str,
@@ -93,19 +95,19 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<std::result::Result<T, ErrorCode>>>,
 {
-    let deadline = Instant::now() + shared.config.max_block;
-    let backoff = shared.config.client.retry_backoff;
+    let mut policy = RetryPolicy::new(
+        operation,
+        shared.config.max_block,
+        &shared.config.client,
+        Instant::now(),
+    );
     let coordinator = txn(shared, operation).ok();
     loop {
-        let last = match attempt().await {
+        let (err, retriable) = match attempt().await {
             Ok(Ok(v)) => return Ok(v),
             Ok(Err(code)) => match classify(code) {
-                TxnErrorClass::Retry => Error::kafka(operation, "transaction", code, None),
-                TxnErrorClass::FindCoordinator => {
-                    if let Some(c) = coordinator {
-                        c.mark_unknown();
-                    }
-                    Error::kafka(operation, "transaction", code, None)
+                TxnErrorClass::Retry | TxnErrorClass::FindCoordinator => {
+                    (Error::kafka(operation, "transaction", code, None), true)
                 }
                 _ => {
                     let err = with_tm(shared, |tm| tm.fail(operation, code, None))
@@ -113,18 +115,30 @@ where
                     return Err(err);
                 }
             },
-            Err(e) if e.is_retriable() || matches!(e, Error::Connection(_)) => e,
-            Err(e) => return Err(e),
+            Err(e) => {
+                let retriable = e.is_retriable() || matches!(e, Error::Connection(_));
+                (e, retriable)
+            }
         };
-        if Instant::now() + backoff >= deadline {
-            return Err(Error::Timeout {
-                operation,
-                timeout: shared.config.max_block,
-                last: Box::new(last),
-            });
+        tracing::debug!(operation, error = %err, "transactional request failed");
+        match policy.decide(err, retriable, Instant::now()) {
+            RetryDecision::GiveUp(e) => return Err(e),
+            RetryDecision::Retry {
+                wait,
+                refresh_metadata,
+                find_coordinator,
+            } => {
+                if find_coordinator {
+                    if let Some(c) = coordinator {
+                        c.mark_unknown();
+                    }
+                }
+                if refresh_metadata {
+                    shared.client.invalidate_metadata();
+                }
+                tokio::time::sleep(wait).await;
+            }
         }
-        tracing::debug!(operation, error = %last, "retrying");
-        tokio::time::sleep(backoff).await;
     }
 }
 

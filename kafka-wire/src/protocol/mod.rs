@@ -5,7 +5,8 @@
 //! - [`frame`]: size-prefixed request/response frames with their headers;
 //! - [`ErrorCode`]: Kafka's error codes with their retriable class;
 //! - [`record_batch`] and [`compression`]: RecordBatch v2 and the four codecs, pure Rust;
-//! - [`versioned`]: what a request must look like at the version a broker agreed to.
+//! - [`versioned`]: what a request must look like at the version a broker agreed to;
+//! - [`route`]: which broker each API goes to, declared once.
 //!
 //! The rest of the crate reaches the codec only through the [`Request`] trait, so the generated
 //! codecs can be replaced without touching connections or clients.
@@ -16,6 +17,7 @@ mod error_code_table;
 pub mod frame;
 pub mod messages;
 pub mod record_batch;
+pub mod route;
 pub mod versioned;
 pub mod wire;
 
