@@ -9,6 +9,10 @@
 //! client (what `run` spawns); it prints `elapsed <seconds>`.
 //!
 //! `bench txn [bootstrap] [rounds] [scale]`: the cost of transactions (see `txn.rs`), alone.
+//!
+//! With `KAFKA_WIRE_BENCH_BEFORE=<path of a bench binary built from an earlier commit>`, `run`
+//! adds the client `kw-before`: that binary's kafka-wire, interleaved with today's in the same
+//! rounds, so a change is measured before and after on the same broker in the same run.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::process::Command;
@@ -25,6 +29,20 @@ use bench::broker::{self, Broker};
 mod txn;
 
 const CLIENTS: [&str; 4] = ["kafka-wire", "rdkafka", "rskafka", "java"];
+
+/// The clients of a run: [`CLIENTS`], plus `kw-before` when `KAFKA_WIRE_BENCH_BEFORE` names an
+/// earlier build of this benchmark.
+fn clients() -> Vec<&'static str> {
+    let mut clients = CLIENTS.to_vec();
+    if before_binary().is_some() {
+        clients.insert(1, "kw-before");
+    }
+    clients
+}
+
+fn before_binary() -> Option<std::path::PathBuf> {
+    std::env::var_os("KAFKA_WIRE_BENCH_BEFORE").map(Into::into)
+}
 
 fn value(size: usize, i: usize) -> Vec<u8> {
     let mut v = vec![b'x'; size];
@@ -341,6 +359,17 @@ fn run_client(
             ]);
             cmd.args(["--group", &format!("bench-java-{}", std::process::id())]);
         }
+    } else if client == "kw-before" {
+        cmd.arg(before_binary().expect("KAFKA_WIRE_BENCH_BEFORE"));
+        cmd.args([
+            mode,
+            "kafka-wire",
+            bootstrap,
+            topic,
+            &count.to_string(),
+            &size.to_string(),
+            if keyed { "1" } else { "0" },
+        ]);
     } else {
         cmd.arg(std::env::current_exe().expect("self"));
         cmd.args([
@@ -432,11 +461,12 @@ async fn run(bootstrap: &str, rounds: usize, scale: f64) {
     let mut results: BTreeMap<String, BTreeMap<&str, Vec<Measure>>> = BTreeMap::new();
     // Per workload, the topic the first client filled: consumed by every client afterwards.
     let mut consume_topics: BTreeMap<usize, (String, usize, usize)> = BTreeMap::new();
+    let clients = clients();
     for round in 0..rounds {
         for (wi, (name, count, size, keyed)) in workloads.iter().enumerate() {
             // Interleave: rotate the client order every round.
-            for ci in 0..CLIENTS.len() {
-                let client = CLIENTS[(ci + round + wi) % CLIENTS.len()];
+            for ci in 0..clients.len() {
+                let client = clients[(ci + round + wi) % clients.len()];
                 let topic = format!("bench-{}-{round}-{wi}-{client}", std::process::id());
                 create_bench_topic(&admin, &topic).await;
                 if let Some(m) = run_client(
@@ -457,8 +487,8 @@ async fn run(bootstrap: &str, rounds: usize, scale: f64) {
         }
         for (wi, (topic, count, size)) in &consume_topics {
             let name = workloads[*wi].0.replace("produce", "consume");
-            for ci in 0..CLIENTS.len() {
-                let client = CLIENTS[(ci + round + wi) % CLIENTS.len()];
+            for ci in 0..clients.len() {
+                let client = clients[(ci + round + wi) % clients.len()];
                 if let Some(m) = run_client(
                     &broker, "consume", client, bootstrap, topic, *count, *size, false,
                 ) {
@@ -566,6 +596,9 @@ fn print_table(
                 ratio("rskafka"),
                 rskafka_broker
             );
+            if rates.contains_key("kw-before") {
+                println!("{:<28} after/before {}", "", ratio("kw-before"));
+            }
         }
     }
 }
