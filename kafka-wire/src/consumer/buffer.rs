@@ -117,16 +117,15 @@ impl ConsumerRecords {
 
 impl IntoIterator for ConsumerRecords {
     type Item = ConsumerRecord;
-    type IntoIter = std::iter::Flatten<
-        std::iter::Map<
-            std::vec::IntoIter<(TopicPartition, Vec<ConsumerRecord>)>,
-            fn((TopicPartition, Vec<ConsumerRecord>)) -> Vec<ConsumerRecord>,
-        >,
+    type IntoIter = std::iter::FlatMap<
+        std::vec::IntoIter<(TopicPartition, Vec<ConsumerRecord>)>,
+        Vec<ConsumerRecord>,
+        fn((TopicPartition, Vec<ConsumerRecord>)) -> Vec<ConsumerRecord>,
     >;
 
     fn into_iter(self) -> Self::IntoIter {
         let records: fn((TopicPartition, Vec<ConsumerRecord>)) -> Vec<ConsumerRecord> = |(_, r)| r;
-        self.batches.into_iter().map(records).flatten()
+        self.batches.into_iter().flat_map(records)
     }
 }
 
