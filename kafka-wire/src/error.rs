@@ -368,6 +368,24 @@ pub enum ClientError {
         /// The partition.
         topic_partition: TopicPartition,
     },
+    /// The partition's log was truncated below the consumer's position (records it had read
+    /// were lost, e.g. in an unclean leader election), detected by leader-epoch validation
+    /// (KIP-320), and `auto.offset.reset=none` forbids moving on by itself.
+    #[error(
+        "log truncation detected on {topic_partition}: position {position} is past the end \
+         ({divergent_offset}) of leader epoch {epoch}; auto.offset.reset=none, so seek to \
+         {divergent_offset} (or elsewhere) to go on"
+    )]
+    LogTruncation {
+        /// The partition.
+        topic_partition: TopicPartition,
+        /// The consumer's position when the truncation was detected.
+        position: i64,
+        /// The first offset known to diverge: where the epoch ends on the leader.
+        divergent_offset: i64,
+        /// The leader epoch that ends there.
+        epoch: i32,
+    },
     /// A topic that exists with another partition count than required.
     #[error("topic {topic} exists with {actual} partitions but {required} are required")]
     PartitionCountMismatch {

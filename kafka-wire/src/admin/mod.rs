@@ -20,7 +20,7 @@ mod topics;
 
 pub use configs::{AlterConfigOp, ConfigEntry, ConfigResource, ConfigSource};
 pub use groups::{GroupDescription, GroupListing, MemberDescription, PartitionLag};
-pub use offsets::{ListedOffset, OffsetSpec};
+pub use offsets::{ListOffsetsOptions, ListedOffset, OffsetSpec};
 pub use topics::{EnsureOutcome, NewTopic, TopicDescription};
 
 use crate::cluster::{BrokerMetadata, Client, TopicsToRefresh};

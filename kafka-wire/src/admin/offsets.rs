@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::Admin;
+use crate::consumer::IsolationLevel;
 use crate::error::{Error, Result};
 use crate::protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
@@ -17,7 +18,8 @@ use crate::TopicPartition;
 pub enum OffsetSpec {
     /// The log start offset.
     Earliest,
-    /// The log end offset (high watermark).
+    /// The log end offset: the high watermark, or under `read_committed`
+    /// ([`ListOffsetsOptions`]) the last stable offset.
     Latest,
     /// The first offset whose timestamp is at or after this time (ms); -1 offset if none.
     Timestamp(i64),
@@ -32,6 +34,22 @@ impl OffsetSpec {
             OffsetSpec::Latest => -1,
             OffsetSpec::MaxTimestamp => -3,
             OffsetSpec::Timestamp(t) => t,
+        }
+    }
+}
+
+/// Options of [`Admin::list_offsets_with`] (Java's `ListOffsetsOptions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListOffsetsOptions {
+    /// `read_committed`: [`OffsetSpec::Latest`] is the last stable offset (records of open
+    /// transactions lie beyond it); `read_uncommitted` (the default): the high watermark.
+    pub isolation_level: IsolationLevel,
+}
+
+impl Default for ListOffsetsOptions {
+    fn default() -> Self {
+        ListOffsetsOptions {
+            isolation_level: IsolationLevel::ReadUncommitted,
         }
     }
 }
@@ -131,8 +149,24 @@ impl Admin {
         &self,
         specs: &[(TopicPartition, OffsetSpec)],
     ) -> Result<BTreeMap<TopicPartition, ListedOffset>> {
+        self.list_offsets_with(specs, ListOffsetsOptions::default())
+            .await
+    }
+
+    /// Look up offsets for partitions, each from its leader, under `options`' isolation level
+    /// (ListOffsets v2+, Kafka 0.11+, carries it; `read_committed` fails on older brokers).
+    pub async fn list_offsets_with(
+        &self,
+        specs: &[(TopicPartition, OffsetSpec)],
+        options: ListOffsetsOptions,
+    ) -> Result<BTreeMap<TopicPartition, ListedOffset>> {
+        let isolation_level = match options.isolation_level {
+            IsolationLevel::ReadUncommitted => 0,
+            IsolationLevel::ReadCommitted => 1,
+        };
         let build = |items: &[(TopicPartition, OffsetSpec)]| ListOffsetsRequest {
             replica_id: -1,
+            isolation_level,
             topics: group_topics(items, |p, spec| ListOffsetsPartition {
                 partition_index: p,
                 timestamp: spec.wire(),

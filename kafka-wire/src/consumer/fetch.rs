@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::fetch_session::FetchSession;
+use super::fetch_session::{FetchEpochs, FetchSession};
 use super::read_committed::AbortedTransactionFilter;
+use super::validation::EpochEndOffset;
 use super::{ConsumerConfig, ConsumerRecord, IsolationLevel};
 use crate::cluster::{Client, LeaderLookup};
 use crate::error::{Error, Result};
@@ -14,6 +15,15 @@ use crate::protocol::messages::{FetchRequest, FetchResponse};
 use crate::protocol::record_batch::{DecodeLimits, RecordBatchReader};
 use crate::protocol::{ApiKey, ErrorCode, Uuid};
 use crate::TopicPartition;
+
+/// Where to fetch a partition from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FetchPosition {
+    /// The fetch offset.
+    pub offset: i64,
+    /// The leader epoch of the last record fetched before `offset` (or committed with it).
+    pub last_fetched_epoch: Option<i32>,
+}
 
 /// The outcome of fetching one partition.
 #[derive(Debug)]
@@ -25,6 +35,10 @@ pub(super) struct PartitionFetch {
     pub high_watermark: i64,
     /// Where the next fetch continues (past control batches, aborted data and gaps).
     pub next_offset: i64,
+    /// The leader epoch of the last batch read (for the next fetch's `LastFetchedEpoch`).
+    pub last_epoch: Option<i32>,
+    /// The leader's `DivergingEpoch`: the position must be validated (KIP-320).
+    pub diverging: Option<EpochEndOffset>,
     pub records: Vec<ConsumerRecord>,
 }
 
@@ -32,19 +46,30 @@ pub(super) struct PartitionFetch {
 pub(super) async fn fetch_round(
     client: &Client,
     config: &ConsumerConfig,
-    partitions: &[(TopicPartition, i64)],
+    partitions: &[(TopicPartition, FetchPosition)],
     sessions: &mut std::collections::HashMap<i32, FetchSession>,
     wait: Duration,
 ) -> Result<Vec<PartitionFetch>> {
     let topics: Vec<String> = partitions.iter().map(|(tp, _)| tp.topic.clone()).collect();
     let metadata = client.metadata_for(&topics).await?;
-    let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, i64)>> = BTreeMap::new();
-    for (tp, offset) in partitions {
+    let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, i64, FetchEpochs)>> = BTreeMap::new();
+    for (tp, position) in partitions {
         match metadata.leader(tp) {
-            LeaderLookup::Leader(b) => by_leader
-                .entry(b.node_id)
-                .or_default()
-                .push((tp.clone(), *offset)),
+            LeaderLookup::Leader(b) => {
+                let current_leader_epoch = metadata
+                    .topics
+                    .get(&tp.topic)
+                    .and_then(|t| t.partitions.iter().find(|p| p.partition == tp.partition))
+                    .map_or(-1, |p| p.leader_epoch);
+                let epochs = FetchEpochs {
+                    current_leader_epoch,
+                    last_fetched_epoch: position.last_fetched_epoch.unwrap_or(-1),
+                };
+                by_leader
+                    .entry(b.node_id)
+                    .or_default()
+                    .push((tp.clone(), position.offset, epochs))
+            }
             _ => client.invalidate_metadata(),
         }
     }
@@ -83,7 +108,7 @@ async fn fetch_from(
     client: &Client,
     config: &ConsumerConfig,
     node: i32,
-    parts: &[(TopicPartition, i64)],
+    parts: &[(TopicPartition, i64, FetchEpochs)],
     session: &mut FetchSession,
     topic_ids: &BTreeMap<String, Uuid>,
     wait: Duration,
@@ -93,16 +118,39 @@ async fn fetch_from(
         .await?;
     let mut version = conn.version_for(ApiKey::Fetch)?;
     let id_of = |t: &str| topic_ids.get(t).copied().unwrap_or(Uuid::ZERO);
-    if parts.iter().any(|(tp, _)| id_of(&tp.topic) == Uuid::ZERO) {
+    if parts
+        .iter()
+        .any(|(tp, _, _)| id_of(&tp.topic) == Uuid::ZERO)
+    {
         version = version.min(12); // topic-id versions only when every id is known (as Java)
     }
-    let wanted: BTreeMap<TopicPartition, (i64, i32)> = parts
+    // Epochs only where the version carries them (the session compares what is sent).
+    let sendable = |e: FetchEpochs| FetchEpochs {
+        current_leader_epoch: if version >= 9 {
+            e.current_leader_epoch
+        } else {
+            -1
+        },
+        last_fetched_epoch: if version >= 12 {
+            e.last_fetched_epoch
+        } else {
+            -1
+        },
+    };
+    let wanted: BTreeMap<TopicPartition, (i64, i32, FetchEpochs)> = parts
         .iter()
-        .map(|(tp, o)| (tp.clone(), (*o, config.max_partition_fetch_bytes)))
+        .map(|(tp, o, e)| {
+            let state = (*o, config.max_partition_fetch_bytes, sendable(*e));
+            (tp.clone(), state)
+        })
         .collect();
-    let plan = session.plan(&wanted, version >= 7);
+    let plan = session.plan_with_epochs(&wanted, version >= 7);
     let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
-    for (tp, offset, max_bytes) in &plan.partitions {
+    let epochs = plan
+        .epochs
+        .iter()
+        .chain(std::iter::repeat(&FetchEpochs::UNKNOWN));
+    for ((tp, offset, max_bytes), e) in plan.partitions.iter().zip(epochs) {
         topics
             .entry(tp.topic.clone())
             .or_default()
@@ -110,6 +158,8 @@ async fn fetch_from(
                 partition: tp.partition,
                 fetch_offset: *offset,
                 partition_max_bytes: *max_bytes,
+                current_leader_epoch: e.current_leader_epoch,
+                last_fetched_epoch: e.last_fetched_epoch,
                 ..Default::default()
             });
     }
@@ -179,7 +229,7 @@ async fn fetch_from(
 
 fn decode(
     config: &ConsumerConfig,
-    parts: &[(TopicPartition, i64)],
+    parts: &[(TopicPartition, i64, FetchEpochs)],
     response: &FetchResponse,
     topic_ids: &BTreeMap<String, Uuid>,
 ) -> Result<Vec<PartitionFetch>> {
@@ -200,7 +250,7 @@ fn decode(
         };
         for p in &t.partitions {
             let tp = TopicPartition::new(name.clone(), p.partition_index);
-            let Some(&(_, fetch_offset)) = parts.iter().find(|(q, _)| *q == tp) else {
+            let Some(&(_, fetch_offset, _)) = parts.iter().find(|(q, _, _)| *q == tp) else {
                 continue; // not asked for: ignore
             };
             let error = ErrorCode(p.error_code);
@@ -217,9 +267,15 @@ fn decode(
                     _ => p.high_watermark,
                 },
                 next_offset: fetch_offset,
+                last_epoch: None,
+                diverging: (p.diverging_epoch.epoch >= 0 || p.diverging_epoch.end_offset >= 0)
+                    .then_some(EpochEndOffset {
+                        epoch: p.diverging_epoch.epoch,
+                        end_offset: p.diverging_epoch.end_offset,
+                    }),
                 records: Vec::new(),
             };
-            if error.is_ok() {
+            if error.is_ok() && result.diverging.is_none() {
                 let topic: std::sync::Arc<str> = tp.topic.as_str().into();
                 let mut filter = match config.isolation_level {
                     IsolationLevel::ReadCommitted => AbortedTransactionFilter::read_committed(
@@ -237,6 +293,9 @@ fn decode(
                         detail: format!("{tp}: {e}"),
                     })?;
                     let next = batch.next_offset();
+                    let epoch =
+                        (batch.partition_leader_epoch >= 0).then_some(batch.partition_leader_epoch);
+                    result.last_epoch = epoch.or(result.last_epoch);
                     if filter.keep(&batch) {
                         for r in batch.records {
                             if r.offset >= fetch_offset {
@@ -246,6 +305,7 @@ fn decode(
                                     offset: r.offset,
                                     timestamp: r.timestamp,
                                     timestamp_type: batch.timestamp_type,
+                                    leader_epoch: epoch,
                                     key: r.key,
                                     value: r.value,
                                     headers: r.headers,

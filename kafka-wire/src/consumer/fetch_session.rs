@@ -5,6 +5,10 @@
 //! offset or size changed, and name the partitions to drop ("forgotten"); the broker answers
 //! only for partitions with news. An error about the session (unknown id, wrong epoch) or a
 //! broker that declines sessions makes the next fetch a full one again.
+//!
+//! The session also remembers the leader epochs sent with each partition (KIP-320's
+//! `CurrentLeaderEpoch` and `LastFetchedEpoch`), so a partition whose epochs changed is
+//! listed again even if its offset did not move.
 
 use std::collections::BTreeMap;
 
@@ -20,19 +24,49 @@ pub struct FetchPlan {
     pub epoch: i32,
     /// Partitions to list: (partition, fetch offset, max bytes).
     pub partitions: Vec<(TopicPartition, i64, i32)>,
+    /// The leader epochs of each entry of `partitions`, in the same order.
+    pub epochs: Vec<FetchEpochs>,
     /// Partitions to drop from the session.
     pub forgotten: Vec<TopicPartition>,
     /// Whether this is a full fetch (every wanted partition listed).
     pub full: bool,
 }
 
+/// The leader epochs a fetch sends for a partition (-1: unknown, not sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchEpochs {
+    /// `CurrentLeaderEpoch`: the leader epoch the consumer knows from metadata (Fetch v9+);
+    /// a leader with another epoch answers FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH.
+    pub current_leader_epoch: i32,
+    /// `LastFetchedEpoch`: the epoch of the last record fetched before the fetch offset
+    /// (Fetch v12+); the leader answers `DivergingEpoch` if its log diverged there.
+    pub last_fetched_epoch: i32,
+}
+
+impl FetchEpochs {
+    /// No epochs known.
+    pub const UNKNOWN: FetchEpochs = FetchEpochs {
+        current_leader_epoch: -1,
+        last_fetched_epoch: -1,
+    };
+}
+
+impl Default for FetchEpochs {
+    fn default() -> Self {
+        Self::UNKNOWN
+    }
+}
+
+/// What the session knows of one partition: (fetch offset, max bytes, epochs).
+type SessionPartition = (i64, i32, FetchEpochs);
+
 /// Fetch-session state for one broker.
 #[derive(Debug, Default)]
 pub struct FetchSession {
     id: i32,
     epoch: i32,
-    /// What the broker's session holds: partition → (fetch offset, max bytes).
-    partitions: BTreeMap<TopicPartition, (i64, i32)>,
+    /// What the broker's session holds: partition → (fetch offset, max bytes, epochs).
+    partitions: BTreeMap<TopicPartition, SessionPartition>,
     /// Counters: full and incremental fetches sent.
     pub full_fetches: u64,
     /// See `full_fetches`.
@@ -50,25 +84,41 @@ impl FetchSession {
         self.id
     }
 
-    /// Plan the next fetch for `wanted` partitions (partition → (fetch offset, max bytes)).
-    /// `sessions_supported` is false for brokers below Fetch v7.
+    /// Plan the next fetch for `wanted` partitions (partition → (fetch offset, max bytes)),
+    /// without leader epochs. `sessions_supported` is false for brokers below Fetch v7.
     pub fn plan(
         &mut self,
         wanted: &BTreeMap<TopicPartition, (i64, i32)>,
         sessions_supported: bool,
     ) -> FetchPlan {
+        let wanted = wanted
+            .iter()
+            .map(|(tp, (o, m))| (tp.clone(), (*o, *m, FetchEpochs::UNKNOWN)))
+            .collect();
+        self.plan_with_epochs(&wanted, sessions_supported)
+    }
+
+    /// Plan the next fetch for `wanted` partitions (partition → (fetch offset, max bytes,
+    /// leader epochs)). `sessions_supported` is false for brokers below Fetch v7.
+    pub fn plan_with_epochs(
+        &mut self,
+        wanted: &BTreeMap<TopicPartition, SessionPartition>,
+        sessions_supported: bool,
+    ) -> FetchPlan {
         let all = || {
             wanted
                 .iter()
-                .map(|(tp, (o, m))| (tp.clone(), *o, *m))
+                .map(|(tp, (o, m, _))| (tp.clone(), *o, *m))
                 .collect()
         };
+        let all_epochs = || wanted.values().map(|(_, _, e)| *e).collect();
         if !sessions_supported {
             self.full_fetches += 1;
             return FetchPlan {
                 session_id: 0,
                 epoch: -1,
                 partitions: all(),
+                epochs: all_epochs(),
                 forgotten: Vec::new(),
                 full: true,
             };
@@ -79,16 +129,21 @@ impl FetchSession {
                 session_id: 0,
                 epoch: 0,
                 partitions: all(),
+                epochs: all_epochs(),
                 forgotten: Vec::new(),
                 full: true,
             };
         }
         self.incremental_fetches += 1;
-        let partitions = wanted
+        let changed: Vec<(&TopicPartition, &SessionPartition)> = wanted
             .iter()
             .filter(|(tp, state)| self.partitions.get(*tp) != Some(*state))
-            .map(|(tp, (o, m))| (tp.clone(), *o, *m))
             .collect();
+        let partitions = changed
+            .iter()
+            .map(|(tp, (o, m, _))| ((*tp).clone(), *o, *m))
+            .collect();
+        let epochs = changed.iter().map(|(_, (_, _, e))| *e).collect();
         let forgotten = self
             .partitions
             .keys()
@@ -99,6 +154,7 @@ impl FetchSession {
             session_id: self.id,
             epoch: self.epoch,
             partitions,
+            epochs,
             forgotten,
             full: false,
         }
@@ -123,7 +179,12 @@ impl FetchSession {
                 self.partitions = plan
                     .partitions
                     .iter()
-                    .map(|(tp, o, m)| (tp.clone(), (*o, *m)))
+                    .zip(
+                        plan.epochs
+                            .iter()
+                            .chain(std::iter::repeat(&FetchEpochs::UNKNOWN)),
+                    )
+                    .map(|((tp, o, m), e)| (tp.clone(), (*o, *m, *e)))
                     .collect();
             } else {
                 self.reset(); // the broker declined a session: stay sessionless
@@ -135,8 +196,12 @@ impl FetchSession {
         } else {
             self.epoch + 1
         };
-        for (tp, o, m) in &plan.partitions {
-            self.partitions.insert(tp.clone(), (*o, *m));
+        let epochs = plan
+            .epochs
+            .iter()
+            .chain(std::iter::repeat(&FetchEpochs::UNKNOWN));
+        for ((tp, o, m), e) in plan.partitions.iter().zip(epochs) {
+            self.partitions.insert(tp.clone(), (*o, *m, *e));
         }
         for tp in &plan.forgotten {
             self.partitions.remove(tp);
@@ -196,6 +261,30 @@ mod tests {
         s.on_response(&plan, ErrorCode::INVALID_FETCH_SESSION_EPOCH, 0);
         let plan = s.plan(&wanted, true);
         assert!(plan.full && plan.session_id == 0 && plan.partitions.len() == 2);
+    }
+
+    #[test]
+    fn changed_epochs_list_the_partition_again() {
+        let mut s = FetchSession::new();
+        let epochs = |current, last| FetchEpochs {
+            current_leader_epoch: current,
+            last_fetched_epoch: last,
+        };
+        let mut wanted = BTreeMap::from([
+            (tp(0), (5, 100, epochs(1, 1))),
+            (tp(1), (0, 100, epochs(1, -1))),
+        ]);
+        let plan = s.plan_with_epochs(&wanted, true);
+        assert_eq!(plan.epochs, vec![epochs(1, 1), epochs(1, -1)]);
+        s.on_response(&plan, ErrorCode::NONE, 7);
+        // A leader change bumps partition 0's epoch at the same offset: listed again.
+        wanted.insert(tp(0), (5, 100, epochs(2, 1)));
+        let plan = s.plan_with_epochs(&wanted, true);
+        assert_eq!(plan.partitions, vec![(tp(0), 5, 100)]);
+        assert_eq!(plan.epochs, vec![epochs(2, 1)]);
+        s.on_response(&plan, ErrorCode::NONE, 7);
+        let plan = s.plan_with_epochs(&wanted, true);
+        assert!(plan.partitions.is_empty() && plan.epochs.is_empty());
     }
 
     #[test]

@@ -134,9 +134,10 @@ pub(super) struct GroupState {
     committer: Committer,
     topics: Vec<String>,
     pending: VecDeque<ConsumerEvent>,
-    /// Next offset per partition of the records handed to the application (keyed by the
-    /// records' shared topic name: no allocation per record).
-    delivered: HashMap<(Arc<str>, i32), i64>,
+    /// Next offset per partition of the records handed to the application, with the last
+    /// record's leader epoch (keyed by the records' shared topic name: no allocation per
+    /// record).
+    delivered: HashMap<(Arc<str>, i32), (i64, Option<i32>)>,
     /// What was last committed, to skip commits that change nothing.
     committed: BTreeMap<TopicPartition, i64>,
     /// `auto.commit.interval.ms` when `enable.auto.commit` (the member says when it is due).
@@ -317,7 +318,7 @@ impl Consumer {
         if group_has_commit_due(self.group.as_deref()) {
             self.auto_commit_consumed().await;
         }
-        if let Some(r) = self.buffer.pop_front() {
+        if let Some(r) = self.next_buffered() {
             self.mark_delivered(&r);
             return Ok(Some(ConsumerEvent::Record(r)));
         }
@@ -332,8 +333,10 @@ impl Consumer {
 
     fn mark_delivered(&mut self, r: &ConsumerRecord) {
         if let Some(g) = self.group.as_deref_mut() {
-            g.delivered
-                .insert((r.topic.clone(), r.partition), r.offset + 1);
+            g.delivered.insert(
+                (r.topic.clone(), r.partition),
+                (r.offset + 1, r.leader_epoch),
+            );
         }
     }
 
@@ -350,8 +353,15 @@ impl Consumer {
             .iter()
             .map(|((topic, partition), off)| (TopicPartition::new(&**topic, *partition), *off))
             .filter(|(tp, _)| partitions.is_none_or(|ps| ps.contains(tp)))
-            .filter(|(tp, off)| g.committed.get(tp) != Some(off))
-            .map(|(tp, off)| (tp, OffsetAndMetadata::new(off)))
+            .filter(|(tp, (off, _))| g.committed.get(tp) != Some(off))
+            .map(|(tp, (offset, leader_epoch))| {
+                let om = OffsetAndMetadata {
+                    offset,
+                    leader_epoch,
+                    metadata: None,
+                };
+                (tp, om)
+            })
             .collect()
     }
 
@@ -484,6 +494,7 @@ impl Consumer {
             let state = self.partitions.entry(tp.clone()).or_default();
             if let Some(om) = committed.get(tp) {
                 state.position = Some(om.offset);
+                state.last_epoch = om.leader_epoch;
                 state.reset = None;
             }
         }
@@ -537,11 +548,7 @@ impl Consumer {
     fn remove_partitions(&mut self, partitions: &[TopicPartition]) {
         // Partitions that stay keep their positions.
         self.partitions.retain(|tp, _| !partitions.contains(tp));
-        self.buffer.retain(|r| {
-            !partitions
-                .iter()
-                .any(|tp| *tp.topic == *r.topic && tp.partition == r.partition)
-        });
+        self.buffer.retain_partitions(|tp| !partitions.contains(tp));
         if let Some(g) = self.group.as_deref_mut() {
             g.delivered.retain(|(topic, partition), _| {
                 !partitions

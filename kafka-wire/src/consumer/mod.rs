@@ -21,27 +21,49 @@
 //! Fetches go to each partition's leader (one request per broker, concurrently), honour
 //! `fetch.min.bytes`, `fetch.max.wait.ms`, `fetch.max.bytes` and `max.partition.fetch.bytes`,
 //! check CRCs, skip control batches and offset gaps, and with `isolation.level=read_committed`
-//! stop at the last stable offset and drop aborted transactions ([`read_committed`]). At most
-//! one fetch response per broker is held in memory. Fetch sessions (KIP-227) are used where the
-//! broker offers them ([`fetch_session`]): after the first full fetch, requests only list
-//! partitions whose position changed. Consumer groups come with the groups issue;
-//! the assignment API is what the group coordinator will drive.
+//! stop at the last stable offset and drop aborted transactions ([`read_committed`]). Fetch
+//! sessions (KIP-227) are used where the broker offers them ([`fetch_session`]): after the
+//! first full fetch, requests only list partitions whose position changed.
+//!
+//! Fetched records wait in one queue per partition ([`FetchBuffer`]). [`Consumer::poll`]
+//! returns up to `max.poll.records` shared fairly across partitions, and
+//! [`Consumer::poll_records`] the same grouped by partition ([`ConsumerRecords`]), so a caller
+//! can pick the next record by timestamp across partitions. A paused partition keeps its
+//! queued records until it is resumed.
+//!
+//! **Prefetch.** As soon as records are handed out, the next fetch round starts in its own
+//! task, so it is in flight while the application processes them. A round asks only for
+//! partitions that are not paused and have less than `max.partition.fetch.bytes` queued, and
+//! starts only while the queued records total less than `fetch.max.bytes`: fetched but
+//! unreturned data stays below `fetch.max.bytes` plus the one response in flight (itself at
+//! most `fetch.max.bytes` per broker). Sizes are estimated from keys, values and headers
+//! ([`buffer::record_bytes`]).
+//!
+//! **Leader epochs (KIP-320).** Each record carries the leader epoch of its batch; commits in
+//! a group carry the epoch of the last consumed record, and every fetch carries the epoch of
+//! the last fetched record, so that after a leader change the new leader validates the
+//! position and a truncated log is detected ([`validation`]).
 
+pub mod buffer;
 mod config;
 mod fetch;
 pub mod fetch_session;
 mod group;
+mod prefetch;
 pub mod read_committed;
+pub mod validation;
 
+pub use buffer::{ConsumerRecords, FetchBuffer};
 pub use config::{assignor_name, ConsumerConfig, IsolationLevel, OffsetReset, CONSUMER_TABLE};
 pub use group::{Committer, ConsumerEvent, RebalanceListener};
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::admin::{Admin, OffsetSpec};
+use crate::admin::{Admin, ListOffsetsOptions, OffsetSpec};
 use crate::cluster::{Client, TopicsToRefresh};
 use crate::error::{ClientError, Error, Result};
 use crate::protocol::record_batch::{Header, TimestampType};
@@ -76,6 +98,8 @@ pub struct ConsumerRecord {
     pub timestamp: i64,
     /// CreateTime or LogAppendTime.
     pub timestamp_type: TimestampType,
+    /// The leader epoch of the record's batch (KIP-320), if the broker wrote one.
+    pub leader_epoch: Option<i32>,
     /// Key.
     pub key: Option<Bytes>,
     /// Value.
@@ -86,7 +110,10 @@ pub struct ConsumerRecord {
 
 #[derive(Debug, Default, Clone)]
 struct PartitionState {
+    /// The next offset to fetch (records before it may still be queued in the buffer).
     position: Option<i64>,
+    /// The leader epoch of the last record fetched before `position` (KIP-320).
+    last_epoch: Option<i32>,
     reset: Option<Offset>,
     paused: bool,
     high_watermark: Option<i64>,
@@ -96,10 +123,15 @@ struct PartitionState {
 #[derive(Debug)]
 pub struct Consumer {
     client: Client,
-    config: ConsumerConfig,
+    config: Arc<ConsumerConfig>,
     partitions: BTreeMap<TopicPartition, PartitionState>,
-    buffer: VecDeque<ConsumerRecord>,
-    sessions: std::collections::HashMap<i32, fetch_session::FetchSession>,
+    buffer: FetchBuffer,
+    /// Per-broker fetch sessions (moved into the round in flight while it runs).
+    sessions: HashMap<i32, fetch_session::FetchSession>,
+    /// The fetch round in flight, if any.
+    in_flight: Option<prefetch::InFlight>,
+    /// Fetch counts as of the start of the round in flight.
+    counts_before_flight: (u64, u64),
     /// Set by [`Consumer::subscribe`].
     group: Option<Box<group::GroupState>>,
 }
@@ -110,10 +142,12 @@ impl Consumer {
         let client = Client::connect(config.client.clone()).await?;
         Ok(Consumer {
             client,
-            config,
+            config: Arc::new(config),
             partitions: BTreeMap::new(),
-            buffer: VecDeque::new(),
-            sessions: std::collections::HashMap::new(),
+            buffer: FetchBuffer::new(),
+            sessions: HashMap::new(),
+            in_flight: None,
+            counts_before_flight: (0, 0),
             group: None,
         })
     }
@@ -128,11 +162,7 @@ impl Consumer {
     pub fn assign(&mut self, partitions: impl IntoIterator<Item = TopicPartition>) {
         let wanted: Vec<TopicPartition> = partitions.into_iter().collect();
         self.partitions.retain(|tp, _| wanted.contains(tp));
-        self.buffer.retain(|r| {
-            wanted
-                .iter()
-                .any(|tp| *tp.topic == *r.topic && tp.partition == r.partition)
-        });
+        self.buffer.retain_partitions(|tp| wanted.contains(tp));
         for tp in wanted {
             self.partitions.entry(tp).or_default();
         }
@@ -162,18 +192,14 @@ impl Consumer {
                 state.reset = Some(other);
             }
         }
-        self.buffer
-            .retain(|r| !(*r.topic == *tp.topic && r.partition == tp.partition));
+        state.last_epoch = None;
+        self.buffer.clear_partition(tp);
         Ok(())
     }
 
     /// The offset of the next record to be returned for `tp`, once known.
     pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
-        let buffered = self
-            .buffer
-            .iter()
-            .find(|r| *r.topic == *tp.topic && r.partition == tp.partition)
-            .map(|r| r.offset);
+        let buffered = self.buffer.first_offset(tp);
         buffered.or(self.partitions.get(tp)?.position)
     }
 
@@ -192,14 +218,24 @@ impl Consumer {
         }
     }
 
-    /// Full and incremental (KIP-227 session) fetches sent so far, over all brokers.
+    /// Full and incremental (KIP-227 session) fetches sent so far, over all brokers (while a
+    /// round is in flight: as of its start).
     pub fn fetch_counts(&self) -> (u64, u64) {
+        if self.in_flight.is_some() {
+            return self.counts_before_flight;
+        }
         self.sessions.values().fold((0, 0), |(f, i), s| {
             (f + s.full_fetches, i + s.incremental_fetches)
         })
     }
 
-    /// Stop fetching these partitions (records already buffered stay).
+    /// Records fetched and not yet returned, over all partitions (paused ones included).
+    pub fn buffered_records(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Stop fetching these partitions and returning their records: records already buffered
+    /// for them are held, not lost, and returned after [`Consumer::resume`].
     pub fn pause(&mut self, tps: &[TopicPartition]) {
         for tp in tps {
             if let Some(s) = self.partitions.get_mut(tp) {
@@ -208,7 +244,7 @@ impl Consumer {
         }
     }
 
-    /// Fetch these partitions again.
+    /// Fetch and return these partitions again (their held records first).
     pub fn resume(&mut self, tps: &[TopicPartition]) {
         for tp in tps {
             if let Some(s) = self.partitions.get_mut(tp) {
@@ -217,21 +253,37 @@ impl Consumer {
         }
     }
 
-    /// Wait up to `timeout` for records; returns at most `max.poll.records` (possibly none).
+    /// Wait up to `timeout` for records; returns at most `max.poll.records` (possibly none),
+    /// shared fairly across partitions, each partition's in offset order.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         if self.group.is_some() {
             return self.poll_group(timeout).await;
         }
+        Ok(self.poll_records(timeout).await?.into_iter().collect())
+    }
+
+    /// [`Consumer::poll`], with the records grouped by partition (Java's `ConsumerRecords`).
+    /// In group mode rebalance events go to the listener, as with `poll`.
+    pub async fn poll_records(&mut self, timeout: Duration) -> Result<ConsumerRecords> {
+        if self.group.is_some() {
+            let records = self.poll_group(timeout).await?;
+            return Ok(ConsumerRecords::from_records(records));
+        }
         let deadline = Instant::now() + timeout;
         loop {
-            if !self.buffer.is_empty() {
-                let n = self.buffer.len().min(self.config.max_poll_records);
-                return Ok(self.buffer.drain(..n).collect());
+            self.collect_fetch()?;
+            let partitions = &self.partitions;
+            let records = self.buffer.drain(self.config.max_poll_records, |tp| {
+                partitions.get(tp).is_some_and(|s| !s.paused)
+            });
+            if !records.is_empty() {
+                self.prefetch();
+                return Ok(records);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             self.fill(left).await?;
-            if self.buffer.is_empty() && Instant::now() >= deadline {
-                return Ok(Vec::new());
+            if !self.has_returnable() && Instant::now() >= deadline {
+                return Ok(ConsumerRecords::default());
             }
         }
     }
@@ -251,7 +303,7 @@ impl Consumer {
                 }
             }
             loop {
-                if let Some(r) = consumer.buffer.pop_front() {
+                if let Some(r) = consumer.next_buffered() {
                     return Some((Ok(r), consumer));
                 }
                 if let Err(e) = consumer.fill(Duration::from_secs(1)).await {
@@ -262,39 +314,101 @@ impl Consumer {
         .boxed()
     }
 
-    /// Resolve pending resets, then run one fetch round (bounded by `wait`).
+    /// Whether a partition that is not paused has buffered records.
+    fn has_returnable(&self) -> bool {
+        let partitions = &self.partitions;
+        self.buffer
+            .has_returnable(|tp| partitions.get(tp).is_some_and(|s| !s.paused))
+    }
+
+    /// One buffered record of a partition that is not paused (rotating over partitions);
+    /// starts the next fetch round when it may.
+    pub(super) fn next_buffered(&mut self) -> Option<ConsumerRecord> {
+        let partitions = &self.partitions;
+        let r = self
+            .buffer
+            .pop(|tp| partitions.get(tp).is_some_and(|s| !s.paused))?;
+        if self.in_flight.is_none() {
+            self.prefetch();
+        }
+        Some(r)
+    }
+
+    /// Resolve pending resets, then wait up to `wait` for the round in flight (starting one if
+    /// none is). Cancel-safe: a round still running stays in flight.
     async fn fill(&mut self, wait: Duration) -> Result<()> {
         self.resolve_resets().await?;
-        let fetchable: Vec<(TopicPartition, i64)> = self
-            .partitions
-            .iter()
-            .filter(|(_, s)| !s.paused)
-            .filter_map(|(tp, s)| s.position.map(|p| (tp.clone(), p)))
-            .collect();
-        if fetchable.is_empty() {
-            tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
+        self.collect_fetch()?;
+        if self.has_returnable() {
             return Ok(());
         }
-        let wait = wait.min(self.config.fetch_max_wait);
-        let started = Instant::now();
-        let results = fetch::fetch_round(
-            &self.client,
-            &self.config,
-            &fetchable,
-            &mut self.sessions,
-            wait,
-        )
-        .await?;
-        for result in results {
+        self.prefetch();
+        let Some(in_flight) = self.in_flight.as_mut() else {
+            tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
+            return Ok(());
+        };
+        let Some(outcome) = in_flight.wait(wait).await else {
+            return Ok(());
+        };
+        self.in_flight = None;
+        self.complete(outcome)
+    }
+
+    /// Apply the round in flight if it has completed.
+    fn collect_fetch(&mut self) -> Result<()> {
+        match self.in_flight.as_mut().and_then(|f| f.try_take()) {
+            Some(outcome) => {
+                self.in_flight = None;
+                self.complete(outcome)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn complete(&mut self, outcome: prefetch::FetchOutcome) -> Result<()> {
+        self.sessions = outcome.sessions;
+        for result in outcome.results? {
             self.apply(result)?;
         }
-        // A broker that answers an empty fetch at once instead of waiting `fetch.max.wait.ms`
-        // (noida-db does) must not turn polling into a busy loop.
-        let elapsed = started.elapsed();
-        if self.buffer.is_empty() && elapsed < wait {
-            tokio::time::sleep((wait - elapsed).min(Duration::from_millis(50))).await;
-        }
         Ok(())
+    }
+
+    /// Start the next fetch round unless one is in flight: for partitions that are not paused,
+    /// have a position and less than `max.partition.fetch.bytes` buffered, while the buffer
+    /// holds less than `fetch.max.bytes`.
+    fn prefetch(&mut self) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let max_bytes = usize::try_from(self.config.fetch_max_bytes).unwrap_or(0);
+        let partition_max = usize::try_from(self.config.max_partition_fetch_bytes).unwrap_or(0);
+        if self.buffer.bytes() >= max_bytes.max(1) {
+            return;
+        }
+        let fetchable: Vec<(TopicPartition, fetch::FetchPosition)> = self
+            .partitions
+            .iter()
+            .filter(|(tp, s)| !s.paused && self.buffer.partition_bytes(tp) < partition_max.max(1))
+            .filter_map(|(tp, s)| {
+                let offset = s.position?;
+                let position = fetch::FetchPosition {
+                    offset,
+                    last_fetched_epoch: s.last_epoch,
+                };
+                Some((tp.clone(), position))
+            })
+            .collect();
+        if fetchable.is_empty() {
+            return;
+        }
+        self.counts_before_flight = self.fetch_counts();
+        self.in_flight = Some(prefetch::InFlight::start(
+            self.client.clone(),
+            self.config.clone(),
+            fetchable,
+            std::mem::take(&mut self.sessions),
+            self.config.fetch_max_wait,
+        ));
     }
 
     fn apply(&mut self, r: fetch::PartitionFetch) -> Result<()> {
@@ -304,30 +418,40 @@ impl Consumer {
         if state.position != Some(r.fetch_offset) || state.paused {
             return Ok(()); // a seek or pause happened meanwhile: drop the stale data
         }
+        if let Some(diverging) = r.diverging.filter(|_| r.error.is_ok()) {
+            use validation::Validation;
+            match validation::validate(r.fetch_offset, diverging, self.config.auto_offset_reset) {
+                Validation::Valid { epoch } => state.last_epoch = Some(epoch),
+                Validation::Truncated { offset, epoch } => {
+                    tracing::warn!(
+                        partition = %r.tp, position = r.fetch_offset, reset_to = offset,
+                        "log truncation detected: resetting to the first offset known to diverge"
+                    );
+                    state.position = Some(offset);
+                    state.last_epoch = Some(epoch);
+                }
+                Validation::TruncatedNoReset {
+                    divergent_offset,
+                    epoch,
+                } => {
+                    return Err(ClientError::LogTruncation {
+                        topic_partition: r.tp,
+                        position: r.fetch_offset,
+                        divergent_offset,
+                        epoch,
+                    }
+                    .into())
+                }
+                Validation::Unknown => {
+                    return reset_out_of_range(state, &r, self.config.auto_offset_reset)
+                }
+            }
+            return Ok(());
+        }
         match r.error {
             ErrorCode::NONE => {}
             ErrorCode::OFFSET_OUT_OF_RANGE => {
-                return match self.config.auto_offset_reset {
-                    OffsetReset::Earliest => {
-                        state.position = None;
-                        state.reset = Some(Offset::Beginning);
-                        Ok(())
-                    }
-                    OffsetReset::Latest => {
-                        state.position = None;
-                        state.reset = Some(Offset::End);
-                        Ok(())
-                    }
-                    OffsetReset::None => Err(Error::kafka(
-                        "Fetch",
-                        r.tp.to_string(),
-                        ErrorCode::OFFSET_OUT_OF_RANGE,
-                        Some(format!(
-                            "offset {} is out of range and auto.offset.reset=none",
-                            r.fetch_offset
-                        )),
-                    )),
-                };
+                return reset_out_of_range(state, &r, self.config.auto_offset_reset);
             }
             code if code.invalidates_metadata() || code.is_retriable() => {
                 self.client.invalidate_metadata();
@@ -337,7 +461,8 @@ impl Consumer {
         }
         state.high_watermark = Some(r.high_watermark);
         state.position = Some(r.next_offset);
-        self.buffer.extend(r.records);
+        state.last_epoch = r.last_epoch.or(state.last_epoch);
+        self.buffer.push(&r.tp, r.records);
         Ok(())
     }
 
@@ -379,7 +504,10 @@ impl Consumer {
             .refresh_metadata(TopicsToRefresh::Some(topics))
             .await?;
         let admin = Admin::from_client(self.client.clone());
-        let offsets = admin.list_offsets(&specs).await?;
+        let options = ListOffsetsOptions {
+            isolation_level: self.config.isolation_level,
+        };
+        let offsets = admin.list_offsets_with(&specs, options).await?;
         for (tp, spec) in &specs {
             let Some(state) = self.partitions.get_mut(tp) else {
                 continue;
@@ -390,16 +518,50 @@ impl Consumer {
             match (state.reset, spec) {
                 // Below the log start, the fetch answers OFFSET_OUT_OF_RANGE and
                 // auto.offset.reset applies.
-                (Some(Offset::FromEnd(n)), _) => state.position = Some((found.offset - n).max(0)),
+                (Some(Offset::FromEnd(n)), _) => {
+                    state.position = Some((found.offset - n).max(0));
+                    state.last_epoch = None;
+                }
                 (Some(Offset::Timestamp(_)), _) if found.offset < 0 => {
                     // No record that late: start at the end, as the Java client does.
                     state.reset = Some(Offset::End);
                     continue;
                 }
-                _ => state.position = Some(found.offset),
+                _ => {
+                    state.position = Some(found.offset);
+                    state.last_epoch = found.leader_epoch;
+                }
             }
             state.reset = None;
         }
         Ok(())
     }
+}
+
+/// OFFSET_OUT_OF_RANGE (or a position the leader cannot validate): reset per
+/// `auto.offset.reset`, or fail with `none`.
+fn reset_out_of_range(
+    state: &mut PartitionState,
+    r: &fetch::PartitionFetch,
+    policy: OffsetReset,
+) -> Result<()> {
+    let to = match policy {
+        OffsetReset::Earliest => Offset::Beginning,
+        OffsetReset::Latest => Offset::End,
+        OffsetReset::None => {
+            return Err(Error::kafka(
+                "Fetch",
+                r.tp.to_string(),
+                ErrorCode::OFFSET_OUT_OF_RANGE,
+                Some(format!(
+                    "offset {} is out of range and auto.offset.reset=none",
+                    r.fetch_offset
+                )),
+            ))
+        }
+    };
+    state.position = None;
+    state.last_epoch = None;
+    state.reset = Some(to);
+    Ok(())
 }
