@@ -4,10 +4,11 @@
 //!
 //! | layer | module | what it holds |
 //! |---|---|---|
-//! | 0 codec | [`protocol`] | request/response codecs generated from Kafka 4.4.0's specs, RecordBatch v2, compression, error codes |
-//! | 1 connection | [`connection`] | one multiplexed TCP connection per broker, ApiVersions negotiation |
-//! | 2 cluster | [`cluster`] | bootstrap, metadata cache, connection pool, routing, retries |
-//! | 3 clients | [`admin`], [`producer`], [`consumer`] | admin client, batching idempotent producer, consumer with manual assignment (groups follow) |
+//! | 0 codec | [`protocol`] | request/response codecs generated from Kafka 4.4.0's specs, RecordBatch v2, compression, error codes, each API's route, version fix-ups |
+//! | 0 settings | [`config`], [`sasl`] | key tables under Kafka's property names; SASL mechanisms as step functions |
+//! | 1 connection | [`connection`] | one multiplexed TCP/TLS connection, ApiVersions negotiation, SASL |
+//! | 2 cluster | [`cluster`] | bootstrap, metadata cache, connections per broker and class, routing, the retry policy, coordinators |
+//! | 3 clients | [`admin`], [`producer`], [`consumer`], [`group`], [`layered`] | admin client; producer (a sans-I/O core and its sender); consumer with manual assignment or a group (a sans-I/O member core); Kafka Streams-style layered properties |
 //!
 //! Configuration uses Kafka's property names ([`config::ClientConfig`]); errors are typed and
 //! say what failed where ([`Error`]).

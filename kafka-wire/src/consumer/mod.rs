@@ -139,6 +139,7 @@ pub struct Consumer {
 impl Consumer {
     /// Connect to the cluster.
     pub async fn connect(config: ConsumerConfig) -> Result<Consumer> {
+        config.validate()?;
         let client = Client::connect(config.client.clone()).await?;
         Ok(Consumer {
             client,

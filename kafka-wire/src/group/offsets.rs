@@ -6,6 +6,7 @@ use std::time::Instant;
 use tracing::debug;
 
 use crate::cluster::coordinator::Coordinator;
+use crate::cluster::retry::{RetryDecision, RetryPolicy};
 use crate::error::{Error, Result};
 use crate::protocol::messages::offset_commit_request::{
     OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -93,7 +94,12 @@ pub async fn commit(
         return Ok(());
     }
     let config = coordinator.client().config().clone();
-    let deadline = Instant::now() + config.default_api_timeout;
+    let mut policy = RetryPolicy::new(
+        "OffsetCommit",
+        config.default_api_timeout,
+        &config,
+        Instant::now(),
+    );
     loop {
         let resp = coordinator
             .send_versioned(MAX_OFFSET_COMMIT_VERSION, |v| {
@@ -130,18 +136,10 @@ pub async fn commit(
                     Some(e) => e,
                 }
             }
-            Err(e) if e.is_retriable() => e,
-            Err(e) => return Err(e),
+            Err(e) => e,
         };
-        if Instant::now() + config.retry_backoff >= deadline {
-            return Err(Error::Timeout {
-                operation: "OffsetCommit",
-                timeout: config.default_api_timeout,
-                last: Box::new(retry),
-            });
-        }
-        debug!(group = coordinator.key(), error = %retry, "offset commit retrying");
-        tokio::time::sleep(config.retry_backoff).await;
+        debug!(group = coordinator.key(), error = %retry, "offset commit failed");
+        backoff(&mut policy, coordinator, retry).await?;
     }
 }
 
@@ -196,7 +194,12 @@ pub async fn fetch_committed(
     require_stable: bool,
 ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
     let config = coordinator.client().config().clone();
-    let deadline = Instant::now() + config.default_api_timeout;
+    let mut policy = RetryPolicy::new(
+        "OffsetFetch",
+        config.default_api_timeout,
+        &config,
+        Instant::now(),
+    );
     let topics = partitions.map(|tps| {
         partitions_by_topic(tps)
             .into_iter()
@@ -270,17 +273,31 @@ pub async fn fetch_committed(
                     Some(e) => e,
                 }
             }
-            Err(e) if e.is_retriable() => e,
-            Err(e) => return Err(e),
+            Err(e) => e,
         };
-        if Instant::now() + config.retry_backoff >= deadline {
-            return Err(Error::Timeout {
-                operation: "OffsetFetch",
-                timeout: config.default_api_timeout,
-                last: Box::new(retry),
-            });
+        backoff(&mut policy, coordinator, retry).await?;
+    }
+}
+
+/// Wait as the retry policy says after `err` (marking the coordinator unknown when it moved),
+/// or return the error to give up with.
+async fn backoff(policy: &mut RetryPolicy, coordinator: &Coordinator, err: Error) -> Result<()> {
+    match policy.on_error(err, Instant::now()) {
+        RetryDecision::GiveUp(e) => Err(e),
+        RetryDecision::Retry {
+            wait,
+            refresh_metadata,
+            find_coordinator,
+        } => {
+            if find_coordinator {
+                coordinator.mark_unknown();
+            }
+            if refresh_metadata {
+                coordinator.client().invalidate_metadata();
+            }
+            tokio::time::sleep(wait).await;
+            Ok(())
         }
-        tokio::time::sleep(config.retry_backoff).await;
     }
 }
 
