@@ -86,6 +86,11 @@ pub async fn group_consume(args: &Args) -> Result<(), Error> {
     for (k, v) in crate::props(args) {
         config.set(&k, &v)?;
     }
+    // One record per poll: `poll` marks a record consumed when it takes it, and a poll that
+    // went on collecting could auto-commit it before it is printed (a SIGKILL then loses it).
+    // A poll that returns right after taking its record also cannot be cancelled (by a signal)
+    // between the two.
+    config.set("max.poll.records", "1")?;
     let fmt = RecordFormat::new(args).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let mut consumer = Consumer::connect(config).await?;
     consumer.subscribe(args.topics.clone())?;

@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::sync::mpsc;
 
 use crate::escape::find;
@@ -23,8 +23,8 @@ const BATCHES: usize = 4;
 /// One input message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    /// The message as read, without its delimiter (what `-T` echoes).
-    pub line: Bytes,
+    /// The message as read, without its delimiter (what `-T` echoes); kept only for `-T`.
+    pub line: Option<Bytes>,
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
 }
@@ -36,6 +36,8 @@ pub struct KeySplit {
     pub key_delim: Option<Vec<u8>>,
     /// `-Z`: with `-K`, an empty key or value is sent as NULL.
     pub null: bool,
+    /// `-T`: keep the whole message for the echo.
+    pub keep_line: bool,
 }
 
 impl KeySplit {
@@ -49,14 +51,14 @@ impl KeySplit {
                 return Message {
                     key: keep(key),
                     value: keep(value),
-                    line,
+                    line: self.keep_line.then_some(line),
                 };
             }
         }
         Message {
             key: None,
-            value: Some(line.clone()),
-            line,
+            line: self.keep_line.then(|| line.clone()),
+            value: Some(line),
         }
     }
 }
@@ -101,7 +103,7 @@ impl Splitter {
     pub fn next_message(&mut self) -> Option<Bytes> {
         let at = self.scan + find(&self.buf[self.scan..], &self.delim)?;
         let msg = self.buf.split_to(at).freeze();
-        let _ = self.buf.split_to(self.delim.len());
+        self.buf.advance(self.delim.len());
         self.scan = 0;
         Some(msg)
     }
@@ -182,7 +184,10 @@ fn read_all(
     let mut batch = Vec::with_capacity(BATCH);
     // `false` when the sender is gone: stop reading.
     let hand_over = |batch: &mut Vec<Message>| {
-        batch.is_empty() || tx.blocking_send(Ok(std::mem::take(batch))).is_ok()
+        batch.is_empty()
+            || tx
+                .blocking_send(Ok(std::mem::replace(batch, Vec::with_capacity(BATCH))))
+                .is_ok()
     };
     loop {
         while let Some(m) = s.next_message() {
@@ -268,6 +273,7 @@ mod tests {
         let k = KeySplit {
             key_delim: Some(b"::".to_vec()),
             null: false,
+            keep_line: true,
         };
         let m = k.split(Bytes::from_static(b"k::v::w"));
         assert_eq!(
@@ -286,7 +292,13 @@ mod tests {
         assert_eq!((m.key, m.value.as_deref()), (None, Some(&b"v"[..])));
         let m = z.split(Bytes::from_static(b"k::"));
         assert_eq!((m.key.as_deref(), m.value), (Some(&b"k"[..]), None));
-        assert_eq!(m.line, Bytes::from_static(b"k::"));
+        assert_eq!(m.line, Some(Bytes::from_static(b"k::")));
+        let m = KeySplit {
+            keep_line: false,
+            ..z
+        }
+        .split(Bytes::from_static(b"x"));
+        assert_eq!((m.line, m.value.as_deref()), (None, Some(&b"x"[..])));
     }
 
     #[tokio::test]
@@ -296,6 +308,7 @@ mod tests {
         let split = KeySplit {
             key_delim: None,
             null: false,
+            keep_line: true,
         };
         let mut rx = spawn_reader(
             Source::File(path.display().to_string()),
@@ -305,7 +318,12 @@ mod tests {
         );
         let mut got = Vec::new();
         while let Some(b) = rx.recv().await {
-            got.extend(b.unwrap().into_iter().map(|m| m.line.to_vec()));
+            got.extend(
+                b.unwrap()
+                    .into_iter()
+                    .filter_map(|m| m.line)
+                    .map(|l| l.to_vec()),
+            );
         }
         assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
         let _ = std::fs::remove_file(path);

@@ -25,9 +25,14 @@ use crate::input::{spawn_reader, KeySplit, Message, Source};
 /// Delivery reports not yet consumed, at most (librdkafka's default queue limit).
 const WINDOW: usize = 100_000;
 
+/// Ready reports are taken once per this many sends (each look polls a future).
+const REAP_EVERY: u32 = 256;
+
 /// The outstanding deliveries, oldest first, and what has been reported so far.
 struct Deliveries {
     queue: VecDeque<DeliveryFuture>,
+    /// Sends since the last look for ready reports.
+    since_reap: u32,
     delivered: u64,
     failed: u64,
     verbosity: u8,
@@ -66,7 +71,11 @@ impl Deliveries {
     /// Track `d`; wait for the oldest while the window is full.
     async fn push(&mut self, d: DeliveryFuture) {
         self.queue.push_back(d);
-        self.reap();
+        self.since_reap += 1;
+        if self.since_reap >= REAP_EVERY {
+            self.since_reap = 0;
+            self.reap();
+        }
         while self.queue.len() > WINDOW {
             if let Some(front) = self.queue.pop_front() {
                 let r = front.await;
@@ -93,14 +102,14 @@ struct Template {
 }
 
 impl Template {
-    fn record(&self, key: Option<Bytes>, value: Option<Bytes>) -> ProducerRecord {
+    fn record(&self, key: Option<Bytes>, value: Option<Bytes>, ts: i64) -> ProducerRecord {
         ProducerRecord {
             topic: self.topic.clone(),
             partition: self.partition,
             key: key.or_else(|| self.fixed_key.clone()),
             value,
             headers: self.headers.clone(),
-            ..ProducerRecord::default()
+            timestamp: Some(ts),
         }
     }
 }
@@ -112,6 +121,9 @@ fn config(args: &Args) -> Result<ProducerConfig, Error> {
     };
     config.set("default.api.timeout.ms", "10000")?;
     config.set("max.block.ms", "10000")?;
+    // librdkafka's (kcat's) batch size: a CLI sends bulk input, and 16 KiB batches (the Java
+    // default) cost a request per ~150 small records. `-X batch.size=...` overrides it.
+    config.set("batch.size", "1000000")?;
     for (k, v) in crate::props(args) {
         config.set(&k, &v)?;
     }
@@ -137,6 +149,7 @@ pub async fn produce(args: &Args) -> Result<(), Error> {
     };
     let mut deliveries = Deliveries {
         queue: VecDeque::new(),
+        since_reap: 0,
         delivered: 0,
         failed: 0,
         verbosity: args.verbosity,
@@ -192,6 +205,7 @@ async fn send_delimited(
     let split = KeySplit {
         key_delim: args.key_delim.clone(),
         null: args.null,
+        keep_line: args.tee,
     };
     let mut batches = spawn_reader(source, args.delim.clone(), split, max);
     let stdout = std::io::stdout();
@@ -208,9 +222,11 @@ async fn send_delimited(
         };
         let Some(batch) = batch else { break };
         let batch = batch.map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        // The messages of a batch were read together: they share the time they are sent at.
+        let ts = now_ms();
         for Message { line, key, value } in batch {
-            send(producer, deliveries, t.record(key, value)).await?;
-            if let Some(out) = tee.as_mut() {
+            send(producer, deliveries, t.record(key, value, ts)).await?;
+            if let (Some(out), Some(line)) = (tee.as_mut(), line) {
                 // As kcat: the message as read, without its delimiter.
                 out.write_all(&line).map_err(io)?;
                 if args.unbuffered {
@@ -242,12 +258,8 @@ async fn send_files(
         match std::fs::read(path) {
             Ok(data) if data.is_empty() => good += 1,
             Ok(data) => {
-                send(
-                    producer,
-                    deliveries,
-                    t.record(None, Some(Bytes::from(data))),
-                )
-                .await?;
+                let record = t.record(None, Some(Bytes::from(data)), now_ms());
+                send(producer, deliveries, record).await?;
                 good += 1;
             }
             Err(e) if !args.quiet() => eprintln!("% Failed to open {path}: {e}"),
@@ -270,4 +282,11 @@ async fn send_files(
         );
     }
     Ok(())
+}
+
+/// Milliseconds since the epoch (the records' CreateTime).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
