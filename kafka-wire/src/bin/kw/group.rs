@@ -1,15 +1,57 @@
 //! `-G group topic...`: kcat's balanced consumer. `-o` is the reset policy when the group has
-//! no committed offset; rebalances are reported on stderr; SIGINT/SIGTERM commit what was
-//! printed and leave the group.
+//! no committed offset; rebalances are reported on stderr; `-e` exits once every assigned
+//! partition has reached its end; SIGINT/SIGTERM commit what was printed and leave the group.
 
 use std::io::{BufWriter, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
-use futures_util::StreamExt;
-use kafka_wire::consumer::{Consumer, ConsumerConfig, ConsumerEvent};
-use kafka_wire::Error;
+use futures_util::future::BoxFuture;
+use kafka_wire::consumer::{Committer, Consumer, ConsumerConfig, RebalanceListener};
+use kafka_wire::{Error, TopicPartition};
 
 use crate::args::{Args, StartOffset};
-use crate::output;
+use crate::consume::{print, EndTracker};
+use crate::format::RecordFormat;
+
+/// Prints kcat-style rebalance notices.
+struct Notices {
+    group: String,
+}
+
+impl Notices {
+    fn say<'a>(&'a self, what: &'a str, tps: &'a [TopicPartition]) -> BoxFuture<'a, ()> {
+        eprintln!("% Group {} rebalanced: {what} {}", self.group, list(tps));
+        Box::pin(async {})
+    }
+}
+
+impl RebalanceListener for Notices {
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        _: &'a Committer,
+        tps: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        self.say("revoked", tps)
+    }
+
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        _: &'a Committer,
+        tps: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        self.say("assigned", tps)
+    }
+
+    fn on_partitions_lost<'a>(
+        &'a self,
+        _: &'a Committer,
+        tps: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        eprintln!("% Group {}: lost {}", self.group, list(tps));
+        Box::pin(async {})
+    }
+}
 
 pub async fn group_consume(args: &Args) -> Result<(), Error> {
     let group = args
@@ -44,59 +86,60 @@ pub async fn group_consume(args: &Args) -> Result<(), Error> {
     for (k, v) in crate::props(args) {
         config.set(&k, &v)?;
     }
+    // One record per poll: `poll` marks a record consumed when it takes it, and a poll that
+    // went on collecting could auto-commit it before it is printed (a SIGKILL then loses it).
+    // A poll that returns right after taking its record also cannot be cancelled (by a signal)
+    // between the two.
+    config.set("max.poll.records", "1")?;
+    let fmt = RecordFormat::new(args).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let mut consumer = Consumer::connect(config).await?;
     consumer.subscribe(args.topics.clone())?;
-    let fmt = output::record_format(args);
+    if !args.quiet() {
+        consumer.set_rebalance_listener(Arc::new(Notices {
+            group: group.clone(),
+        }))?;
+    }
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let io = |e: std::io::Error| Error::InvalidArgument(format!("cannot write output: {e}"));
     let mut seen = 0u64;
+    let mut ends = EndTracker::default();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::InvalidArgument(format!("cannot watch SIGTERM: {e}")))?;
-    {
-        let mut events = consumer.events();
-        loop {
-            let event = tokio::select! {
-                e = events.next() => e,
-                _ = tokio::signal::ctrl_c() => None,
-                _ = term.recv() => None,
-            };
-            let Some(event) = event else { break };
-            match event? {
-                ConsumerEvent::Record(r) => {
-                    output::write_record(&mut out, args, &fmt, &r).map_err(io)?;
-                    seen += 1;
-                    if args.count.is_some_and(|c| seen >= c) {
-                        break;
-                    }
-                }
-                ConsumerEvent::Assigned(tps) if !args.quiet => {
-                    out.flush().map_err(io)?;
-                    eprintln!("% Group {group} rebalanced: assigned {}", list(&tps));
-                }
-                ConsumerEvent::Revoked(tps) if !args.quiet => {
-                    out.flush().map_err(io)?;
-                    eprintln!("% Group {group} rebalanced: revoked {}", list(&tps));
-                }
-                ConsumerEvent::Lost(tps) if !args.quiet => {
-                    out.flush().map_err(io)?;
-                    eprintln!("% Group {group}: lost {}", list(&tps));
-                }
-                _ => {}
+    'run: loop {
+        let records = tokio::select! {
+            r = consumer.poll(Duration::from_millis(500)) => r?,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        };
+        for r in &records {
+            print(&mut out, &fmt, args, r)?;
+            seen += 1;
+            if args.count.is_some_and(|c| seen >= c) {
+                break 'run;
             }
+        }
+        if args.exit_at_end {
+            let assigned = consumer.assignment();
+            if ends.update(&consumer, &assigned, args) && records.is_empty() {
+                break;
+            }
+        }
+        if records.is_empty() {
+            out.flush().map_err(io)?;
         }
     }
     out.flush().map_err(io)?;
     // Everything printed was handed to the user: commit it, then leave.
     consumer.commit_consumed().await?;
     consumer.close().await?;
-    if !args.quiet {
+    if !args.quiet() {
         eprintln!("% Left group {group} after {seen} messages");
     }
     Ok(())
 }
 
-fn list(tps: &[kafka_wire::TopicPartition]) -> String {
+fn list(tps: &[TopicPartition]) -> String {
     if tps.is_empty() {
         return "nothing".into();
     }

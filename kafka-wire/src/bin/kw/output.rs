@@ -1,72 +1,15 @@
-//! Rendering records and metadata the way kcat does.
+//! `-J` records and `-L` metadata the way kcat renders them.
 
 use kafka_wire::cluster::ClusterMetadata;
 use kafka_wire::consumer::ConsumerRecord;
 use kafka_wire::protocol::record_batch::TimestampType;
 use serde_json::{json, Value};
 
-fn text(b: &Option<bytes::Bytes>) -> String {
-    b.as_deref()
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .unwrap_or_default()
-}
-
 fn json_bytes(b: &Option<bytes::Bytes>) -> Value {
     match b {
         Some(v) => Value::String(String::from_utf8_lossy(v).into_owned()),
         None => Value::Null,
     }
-}
-
-/// Apply a kcat `-f` format (`%t %p %o %k %s %K %S %T %h %%`, escapes already expanded).
-pub fn format_record(fmt: &str, r: &ConsumerRecord) -> Vec<u8> {
-    let mut out = Vec::with_capacity(fmt.len() + r.value.as_ref().map_or(0, |v| v.len()));
-    let mut chars = fmt.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.extend_from_slice(r.topic.as_bytes()),
-            Some('p') => out.extend_from_slice(r.partition.to_string().as_bytes()),
-            Some('o') => out.extend_from_slice(r.offset.to_string().as_bytes()),
-            Some('k') => out.extend_from_slice(r.key.as_deref().unwrap_or_default()),
-            Some('s') => out.extend_from_slice(r.value.as_deref().unwrap_or_default()),
-            Some('K') => out.extend_from_slice(
-                r.key
-                    .as_ref()
-                    .map_or(-1, |k| k.len() as i64)
-                    .to_string()
-                    .as_bytes(),
-            ),
-            Some('S') => out.extend_from_slice(
-                r.value
-                    .as_ref()
-                    .map_or(-1, |v| v.len() as i64)
-                    .to_string()
-                    .as_bytes(),
-            ),
-            Some('T') => out.extend_from_slice(r.timestamp.to_string().as_bytes()),
-            Some('h') => {
-                let h: Vec<String> = r
-                    .headers
-                    .iter()
-                    .map(|h| format!("{}={}", h.key_str(), text(&h.value)))
-                    .collect();
-                out.extend_from_slice(h.join(",").as_bytes());
-            }
-            Some('%') => out.push(b'%'),
-            Some(other) => {
-                out.push(b'%');
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
-            }
-            None => out.push(b'%'),
-        }
-    }
-    out
 }
 
 /// kcat's `-J` envelope for a consumed record.
@@ -185,34 +128,4 @@ pub fn metadata_json(m: &ClusterMetadata, from: &str, topic: Option<&str>) -> St
         "topics": topics,
     })
     .to_string()
-}
-
-/// The `-f` format in effect: the given one, else kcat's default (`%s`, or `%k<K>%s` with `-K`).
-pub fn record_format(args: &crate::args::Args) -> String {
-    args.format
-        .as_deref()
-        .map(crate::args::unescape)
-        .unwrap_or_else(|| match &args.key_delim {
-            Some(d) => format!("%k{d}%s{}", args.delim),
-            None => format!("%s{}", args.delim),
-        })
-}
-
-/// Write one consumed record as `-J` JSON or in `fmt`, flushing with `-u`.
-pub fn write_record(
-    out: &mut impl std::io::Write,
-    args: &crate::args::Args,
-    fmt: &str,
-    r: &ConsumerRecord,
-) -> std::io::Result<()> {
-    if args.json {
-        out.write_all(json_record(r, -1).as_bytes())?;
-        out.write_all(b"\n")?;
-    } else {
-        out.write_all(&format_record(fmt, r))?;
-    }
-    if args.unbuffered {
-        out.flush()?;
-    }
-    Ok(())
 }
