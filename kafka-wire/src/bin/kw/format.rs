@@ -228,6 +228,7 @@ mod tests {
             key: key.map(Bytes::copy_from_slice),
             value: value.map(Bytes::copy_from_slice),
             headers: vec![Header::new("a", Some("1")), Header::new("b", None::<Bytes>)],
+            leader_epoch: None,
         }
     }
 

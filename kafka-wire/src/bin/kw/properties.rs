@@ -1,8 +1,9 @@
 //! `-V`, `-X list` and `-X dump`.
 
-use kafka_wire::config::{CLIENT_KEYS, SECURITY_KEYS};
-use kafka_wire::consumer::CONSUMER_KEYS;
-use kafka_wire::producer::PRODUCER_KEYS;
+use kafka_wire::config::table::ConfigKey;
+use kafka_wire::config::{CLIENT_TABLE, SECURITY_TABLE};
+use kafka_wire::consumer::CONSUMER_TABLE;
+use kafka_wire::producer::PRODUCER_TABLE;
 
 /// `-V`: what kcat prints, for `kw`.
 pub fn version() -> String {
@@ -13,23 +14,30 @@ pub fn version() -> String {
     )
 }
 
-/// `-X list`: the properties `-X` and configuration files accept, by where they apply.
+/// `-X list`: the properties `-X` and configuration files accept, by where they apply, with
+/// their defaults and what they do (from the library's key tables).
 pub fn list() -> String {
     let mut s = String::new();
-    for (title, keys) in [
-        ("Client (all modes)", CLIENT_KEYS),
-        ("Security (all modes)", SECURITY_KEYS),
-        ("Producer (-P)", PRODUCER_KEYS),
-        ("Consumer (-C, -G)", CONSUMER_KEYS),
-    ] {
-        s += &format!("# {title}\n");
-        for k in keys {
-            s += &format!("{k}\n");
-        }
-        s.push('\n');
-    }
+    section(&mut s, "Client (all modes)", CLIENT_TABLE);
+    section(&mut s, "Security (all modes)", SECURITY_TABLE);
+    section(&mut s, "Producer (-P)", PRODUCER_TABLE);
+    section(&mut s, "Consumer (-C, -G)", CONSUMER_TABLE);
     s += "# librdkafka's metadata.broker.list is accepted as bootstrap.servers\n";
     s
+}
+
+fn section<C>(s: &mut String, title: &str, table: &'static [ConfigKey<C>]) {
+    *s += &format!("# {title}\n");
+    let width = table.iter().map(|k| k.name.len()).max().unwrap_or(0);
+    for k in table {
+        let default = if k.default.is_empty() {
+            String::new()
+        } else {
+            format!(" (default {})", k.default)
+        };
+        *s += &format!("{:<width$}  {}{default}\n", k.name, k.doc);
+    }
+    s.push('\n');
 }
 
 /// Whether a property's value must not be printed.
@@ -68,7 +76,7 @@ mod tests {
         assert!(d.contains("sasl.password = [redacted]\n"));
         assert!(d.contains("ssl.key.location = /k.pem\n"));
         assert!(!d.contains("hunter2"));
-        assert!(list().contains("linger.ms\n"));
+        assert!(list().contains("linger.ms "));
         assert!(version().contains(env!("CARGO_PKG_VERSION")));
     }
 }
