@@ -40,7 +40,7 @@ pub use record::{DeliveryFuture, ProducerRecord, RecordMetadata};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::{oneshot, Notify, Semaphore};
+use tokio::sync::{oneshot, Notify, Semaphore, TryAcquireError};
 
 use self::core::ProducerCore;
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
@@ -134,9 +134,7 @@ impl Producer {
     /// `buffer.memory`; the returned future resolves when the record is written or has failed.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
         let shared = &self.shared;
-        if shared.core().is_closing() {
-            return Err(ClientError::ProducerClosed.into());
-        }
+        // A closed producer refuses the record when it is appended (one lock per record).
         let size = record.estimated_size();
         if size + accumulator::BATCH_OVERHEAD > shared.config.max_request_size {
             return Err(ClientError::RecordTooLarge {
@@ -146,19 +144,27 @@ impl Producer {
             }
             .into());
         }
-        let deadline = Instant::now() + shared.config.max_block;
-        let partition = self.partition_for(&record, size, deadline).await?;
-        let wait = deadline.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let deadline = now + shared.config.max_block;
+        let partition = self.partition_for(&record, size, now, deadline).await?;
         let permits = u32::try_from(size).unwrap_or(u32::MAX);
-        match tokio::time::timeout(wait, shared.memory.acquire_many(permits)).await {
-            Ok(Ok(p)) => p.forget(),
-            Ok(Err(_)) => return Err(ClientError::ProducerClosed.into()),
-            Err(_) => {
-                return Err(ClientError::BufferExhausted {
-                    buffer_memory: shared.config.buffer_memory,
-                    max_block: shared.config.max_block,
+        match shared.memory.try_acquire_many(permits) {
+            Ok(p) => p.forget(),
+            Err(TryAcquireError::Closed) => return Err(ClientError::ProducerClosed.into()),
+            Err(TryAcquireError::NoPermits) => {
+                // buffer.memory is used up: wait for the sender to free some, up to max.block.ms.
+                let wait = deadline.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(wait, shared.memory.acquire_many(permits)).await {
+                    Ok(Ok(p)) => p.forget(),
+                    Ok(Err(_)) => return Err(ClientError::ProducerClosed.into()),
+                    Err(_) => {
+                        return Err(ClientError::BufferExhausted {
+                            buffer_memory: shared.config.buffer_memory,
+                            max_block: shared.config.max_block,
+                        }
+                        .into())
+                    }
                 }
-                .into())
             }
         }
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
@@ -173,7 +179,7 @@ impl Producer {
         };
         let appended = shared
             .core()
-            .append(&tp, record, size, (tx, timestamp), Instant::now());
+            .append(&tp, record, size, (tx, timestamp), now);
         match appended {
             Ok(true) => shared.wake.notify_one(),
             Ok(false) => {}
@@ -189,10 +195,26 @@ impl Producer {
         &self,
         record: &ProducerRecord,
         size: usize,
+        now: Instant,
         deadline: Instant,
     ) -> Result<i32> {
         let shared = &self.shared;
-        let now = Instant::now();
+        let max_age = shared.client.config().metadata_max_age;
+        // Fast path: fresh metadata for the topic, read in place under one read lock (no copy
+        // and no clock read per record beyond `now`).
+        let chosen = shared.client.with_metadata(|m| {
+            if m.needs_refresh(now, max_age) {
+                return None;
+            }
+            let topic = m
+                .topics
+                .get(&record.topic)
+                .filter(|t| !t.partitions.is_empty())?;
+            Some(self.choose(record, size, topic))
+        });
+        if let Some(choice) = chosen {
+            return choice;
+        }
         let mut policy = RetryPolicy::new(
             "send (waiting for topic metadata, max.block.ms)",
             deadline.saturating_duration_since(now),
@@ -200,19 +222,6 @@ impl Producer {
             now,
         );
         loop {
-            // Fast path: fresh metadata for the topic, read in place (no copy per record).
-            let fresh = !shared.client.metadata_needs_refresh();
-            let chosen = shared.client.with_metadata(|m| {
-                let topic = m
-                    .topics
-                    .get(&record.topic)
-                    .filter(|t| !t.partitions.is_empty())?;
-                Some(self.choose(record, size, topic))
-            });
-            match chosen {
-                Some(choice) if fresh => return choice,
-                _ => {}
-            }
             let last = match shared
                 .client
                 .ensure_metadata(std::slice::from_ref(&record.topic))
