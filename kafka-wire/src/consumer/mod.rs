@@ -168,13 +168,18 @@ impl Consumer {
     }
 
     /// The offset of the next record to be returned for `tp`, once known.
+    /// Right after a group rebalance revoked `tp` (until the item after its `Revoked` event is
+    /// asked for), its last position.
     pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
+        let Some(state) = self.partitions.get(tp) else {
+            return group::revoked_position(self.group.as_deref(), tp);
+        };
         let buffered = self
             .buffer
             .iter()
             .find(|r| *r.topic == *tp.topic && r.partition == tp.partition)
             .map(|r| r.offset);
-        buffered.or(self.partitions.get(tp)?.position)
+        buffered.or(state.position)
     }
 
     /// The end of `tp` seen in the last fetch: the high watermark, or under `read_committed`
