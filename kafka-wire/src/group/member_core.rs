@@ -119,6 +119,8 @@ pub struct MemberCore {
     topics: Vec<String>,
     /// Set by [`MemberCore::subscribe_pattern`]: `topics` are what it matched last.
     pattern: Option<pattern::PatternSubscription>,
+    /// The topics sent in the last JoinGroup.
+    joined_topics: Vec<String>,
     owned: Vec<TopicPartition>,
     reason: String,
     auto_commit: Option<Duration>,
@@ -157,6 +159,7 @@ impl MemberCore {
             leave: Leave::None,
             topics: Vec::new(),
             pattern: None,
+            joined_topics: Vec::new(),
             owned: Vec::new(),
             reason: "joining".into(),
             auto_commit: None,

@@ -42,6 +42,7 @@ impl MemberCore {
                 (a.name().to_owned(), encode_subscription(&s))
             })
             .collect();
+        self.joined_topics = self.topics.clone();
         let request = self.membership.join_request(protocols, &self.reason);
         let timeout = self.config.membership.rebalance_timeout + self.request_timeout;
         self.timers.set(Timer::Rebalance, now + timeout);
@@ -208,6 +209,10 @@ impl MemberCore {
             // KIP-429: partitions given up are handed over in a second rebalance, started as
             // soon as the application has revoked them (its next join).
             self.request_rejoin("need to revoke partitions and re-join");
+        } else if self.joined_topics != self.topics {
+            // The subscription changed while the rebalance ran (a pattern matched new topics):
+            // this generation was joined with the old one (Java's `joinedSubscription`).
+            self.request_rejoin("subscribed topics changed");
         } else {
             self.reason = "joining".into();
         }

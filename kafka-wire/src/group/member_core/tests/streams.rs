@@ -380,3 +380,38 @@ fn a_failed_topic_listing_is_retried_after_the_backoff() {
         ["ListTopics", "JoinGroup", "Metadata", "SyncGroup"]
     );
 }
+
+#[test]
+fn matches_changing_during_a_rebalance_rejoin_after_it() {
+    let mut h = Harness::range();
+    h.fake.leader = Some("m-0".into());
+    let refresh = Duration::from_secs(5);
+    h.core
+        .subscribe_pattern(TopicPattern::new("t.*").expect("compiles"), refresh);
+    h.core.join(Vec::new(), Vec::new());
+    h.exchange();
+    assert_eq!(assigned(&h.events()).len(), 1);
+    // A rebalance starts; while its JoinGroup is in flight a matching topic appears.
+    h.core.enforce_rebalance("test");
+    h.core.join(Vec::new(), vec![tp(0)]);
+    let join = h.outgoing();
+    assert_eq!(join.len(), 1);
+    h.fake.partitions.insert("t-new".into(), 2);
+    h.advance(refresh);
+    h.exchange(); // the listing
+    assert_eq!(h.core.subscribed_topics(), ["t", "t-new"]);
+    h.answer(&join[0]);
+    h.exchange();
+    let events = h.events();
+    assert_eq!(assigned(&events).len(), 1, "{events:?}");
+    assert!(
+        h.core.rejoin_needed(),
+        "joined with the old topics: rejoin with the new ones"
+    );
+    h.core.join(Vec::new(), vec![tp(0)]);
+    let out = h.outgoing();
+    assert_eq!(
+        join_reason(&out).as_deref(),
+        Some("subscribed topics changed")
+    );
+}
