@@ -5,7 +5,14 @@
 //! [`Consumer::events`], in order with the records (no record of a partition follows its
 //! `Revoked`/`Lost` event), and as async hooks of a [`RebalanceListener`]. The consumer only
 //! moves on to rejoin when the application asks for the next item, so it can commit or flush
-//! its state for a partition before losing it.
+//! its state for a partition before losing it: inside `on_partitions_revoked` the positions of
+//! the partitions being revoked are readable ([`Committer::position`]) and committable
+//! ([`Committer::commit_positions`]), as Kafka Streams does in Java's
+//! `onPartitionsRevoked`; after a `Revoked` event, [`Consumer::position`] still answers for
+//! its partitions until the next item is asked for.
+//!
+//! Besides [`Consumer::subscribe`], a consumer can subscribe to a regex
+//! ([`Consumer::subscribe_pattern`]) and force a rebalance ([`Consumer::enforce_rebalance`]).
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -28,19 +35,20 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use tracing::{info, warn};
 
-use crate::error::{Error, Result};
+use crate::error::{ClientError, Error, Result};
 use crate::group::assignor::{
     Assignor, CooperativeStickyAssignor, RangeAssignor, RebalanceProtocol, RoundRobinAssignor,
 };
 use crate::group::member::{GroupMember, MemberConfig};
 use crate::group::membership::MembershipConfig;
 use crate::group::offsets::{self, CommitIdentity, ConsumerGroupMetadata, OffsetAndMetadata};
+use crate::group::pattern::TopicPattern;
 use crate::TopicPartition;
 
 use super::config::IsolationLevel;
@@ -64,7 +72,9 @@ pub enum ConsumerEvent {
 /// Async hooks called during rebalances, before the matching [`ConsumerEvent`] is returned.
 /// Each defaults to doing nothing.
 pub trait RebalanceListener: Send + Sync {
-    /// Partitions are about to be given up (commit or flush for them now).
+    /// Partitions are about to be given up (commit or flush for them now): their positions
+    /// are still readable through [`Committer::position`] and can be committed with
+    /// [`Committer::commit_positions`].
     fn on_partitions_revoked<'a>(
         &'a self,
         committer: &'a Committer,
@@ -100,6 +110,8 @@ pub trait RebalanceListener: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct Committer {
     member: Arc<GroupMember>,
+    /// The consumer's positions while one of its rebalance hooks runs.
+    positions: Arc<Mutex<BTreeMap<TopicPartition, i64>>>,
 }
 
 impl Committer {
@@ -126,6 +138,35 @@ impl Committer {
     pub fn group_metadata(&self) -> CommitIdentity {
         self.member.identity()
     }
+
+    /// While a [`RebalanceListener`] hook runs: the consumer's position of `tp` (the offset of
+    /// the next record it would return), for every partition it had when the hook was called,
+    /// the ones being revoked included (Java's `consumer.position(tp)` inside
+    /// `onPartitionsRevoked`). `None` outside hooks, and for partitions without a position.
+    pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
+        self.positions().get(tp).copied()
+    }
+
+    /// While a [`RebalanceListener`] hook runs: commit the positions of `partitions` (those
+    /// that have one), e.g. of the partitions being revoked, before they go.
+    pub async fn commit_positions(&self, partitions: &[TopicPartition]) -> Result<()> {
+        let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = {
+            let positions = self.positions();
+            partitions
+                .iter()
+                .filter_map(|tp| Some((tp.clone(), OffsetAndMetadata::new(*positions.get(tp)?))))
+                .collect()
+        };
+        self.commit(&offsets).await
+    }
+
+    fn positions(&self) -> std::sync::MutexGuard<'_, BTreeMap<TopicPartition, i64>> {
+        self.positions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_positions(&self, positions: BTreeMap<TopicPartition, i64>) {
+        *self.positions() = positions;
+    }
 }
 
 /// The consumer's group state (present once [`Consumer::subscribe`] was called).
@@ -145,6 +186,17 @@ pub(super) struct GroupState {
     listener: Option<Arc<dyn RebalanceListener>>,
     /// Eager protocol: partitions were revoked and the member may join now.
     ready_to_join: bool,
+    /// Positions of partitions revoked whose `Revoked` event has not been handed out, or was
+    /// the last item handed out ([`Consumer::position`] answers for them until the next).
+    revoked_positions: BTreeMap<TopicPartition, i64>,
+    /// A `Revoked` event was the last item handed out: forget `revoked_positions` at the next.
+    revoked_handed_out: bool,
+}
+
+/// The position of `tp` if it was just revoked by a rebalance (its `Revoked` event is pending
+/// or was the last item handed out).
+pub(super) fn revoked_position(group: Option<&GroupState>, tp: &TopicPartition) -> Option<i64> {
+    group?.revoked_positions.get(tp).copied()
 }
 
 impl std::fmt::Debug for GroupState {
@@ -173,16 +225,7 @@ impl Consumer {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let assignors = self
-            .config
-            .partition_assignment_strategy
-            .iter()
-            .map(|n| {
-                builtin_assignor(n).ok_or_else(|| {
-                    Error::InvalidArgument(format!("unknown partition.assignment.strategy {n:?}"))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let assignors = self.configured_assignors()?;
         self.subscribe_with(topics, assignors)
     }
 
@@ -209,10 +252,73 @@ impl Consumer {
             ));
         }
         if let Some(state) = &mut self.group {
-            state.topics = topics;
+            state.topics = topics.clone();
+            state.member.subscribe_topics(topics);
             state.member.request_rejoin();
             return Ok(());
         }
+        self.start_group(topics, assignors)
+    }
+
+    /// Subscribe to every topic whose whole name matches `pattern` (Java's
+    /// `subscribe(Pattern)`: the pattern is anchored, internal topics are left out; see
+    /// [`TopicPattern`]), with the `partition.assignment.strategy` assignors. The cluster's
+    /// topics are looked at every `metadata.max.age.ms`; topics created (or deleted) later
+    /// join (or leave) the subscription with a rebalance. Replaces any subscription.
+    pub fn subscribe_pattern(&mut self, pattern: &str) -> Result<()> {
+        let assignors = self.configured_assignors()?;
+        self.subscribe_pattern_with(pattern, assignors)
+    }
+
+    /// [`Consumer::subscribe_pattern`] with your own assignors (ignored if the consumer is
+    /// subscribed already: the group member keeps its assignors).
+    pub fn subscribe_pattern_with(
+        &mut self,
+        pattern: &str,
+        assignors: Vec<Arc<dyn Assignor>>,
+    ) -> Result<()> {
+        let pattern = TopicPattern::new(pattern)?;
+        if self.group.is_none() {
+            self.start_group(Vec::new(), assignors)?;
+        }
+        let refresh = self.config.client.metadata_max_age;
+        let g = self.group_mut()?;
+        g.topics.clear();
+        g.member.subscribe_pattern(pattern, refresh);
+        Ok(())
+    }
+
+    /// Rebalance the group now (Java's `enforceRebalance`): this member rejoins at its next
+    /// poll, which makes the coordinator rebalance every member, even if nothing changed
+    /// (e.g. a stream-processing runtime probing whether a warm-up finished). `reason` is
+    /// sent to the coordinator (JoinGroup v8+). Nothing happens during a rebalance.
+    pub fn enforce_rebalance(&self, reason: &str) -> Result<()> {
+        let g = self.group.as_deref().ok_or(ClientError::NotSubscribed {
+            operation: "enforce_rebalance",
+        })?;
+        g.member.enforce_rebalance(reason);
+        Ok(())
+    }
+
+    /// The assignors `partition.assignment.strategy` names.
+    fn configured_assignors(&self) -> Result<Vec<Arc<dyn Assignor>>> {
+        self.config
+            .partition_assignment_strategy
+            .iter()
+            .map(|n| {
+                builtin_assignor(n).ok_or_else(|| {
+                    Error::InvalidArgument(format!("unknown partition.assignment.strategy {n:?}"))
+                })
+            })
+            .collect()
+    }
+
+    /// Create the group member and state, subscribed to `topics`.
+    fn start_group(
+        &mut self,
+        topics: Vec<String>,
+        assignors: Vec<Arc<dyn Assignor>>,
+    ) -> Result<()> {
         let group_id =
             self.config.group_id.clone().ok_or_else(|| {
                 Error::InvalidArgument("subscribe needs group.id to be set".into())
@@ -242,6 +348,7 @@ impl Consumer {
         self.group = Some(Box::new(GroupState {
             committer: Committer {
                 member: member.clone(),
+                positions: Arc::default(),
             },
             member,
             topics,
@@ -251,6 +358,8 @@ impl Consumer {
             auto_commit,
             listener: None,
             ready_to_join: false,
+            revoked_positions: BTreeMap::new(),
+            revoked_handed_out: false,
         }));
         Ok(())
     }
@@ -304,7 +413,11 @@ impl Consumer {
         if let Some(e) = group.member.take_fatal() {
             return Err(e);
         }
+        if std::mem::take(&mut group.revoked_handed_out) {
+            group.revoked_positions.clear();
+        }
         if let Some(event) = group.pending.pop_front() {
+            group.revoked_handed_out = matches!(event, ConsumerEvent::Revoked(_));
             return Ok(Some(event));
         }
         if group.member.take_lost() {
@@ -471,10 +584,13 @@ impl Consumer {
             owned = self.assignment().len(),
             "assignment applied"
         );
-        let g = self.group_mut()?;
-        if let Some(l) = g.listener.clone() {
-            l.on_partitions_assigned(&g.committer, &added).await;
-        }
+        let positions = self.positions_snapshot();
+        self.call_hook(
+            positions,
+            |l, c, tps| l.on_partitions_assigned(c, tps),
+            &added,
+        )
+        .await;
         let g = self.group_mut()?;
         g.pending.push_back(ConsumerEvent::Assigned(added));
         Ok(())
@@ -519,27 +635,73 @@ impl Consumer {
                 warn!(error = %e, "commit on revoke failed");
             }
         }
+        let positions = self.positions_snapshot();
+        let revoked: BTreeMap<TopicPartition, i64> = positions
+            .iter()
+            .filter(|(tp, _)| partitions.contains(tp))
+            .map(|(tp, p)| (tp.clone(), *p))
+            .collect();
+        self.call_hook(
+            positions,
+            |l, c, tps| l.on_partitions_revoked(c, tps),
+            &partitions,
+        )
+        .await;
         self.remove_partitions(&partitions);
         if let Some(g) = self.group.as_deref_mut() {
-            if let Some(l) = g.listener.clone() {
-                l.on_partitions_revoked(&g.committer, &partitions).await;
-            }
+            g.revoked_positions.extend(revoked);
             g.pending.push_back(ConsumerEvent::Revoked(partitions));
         }
+    }
+
+    /// The position of every assigned partition that has one.
+    fn positions_snapshot(&self) -> BTreeMap<TopicPartition, i64> {
+        self.partitions
+            .keys()
+            .filter_map(|tp| Some((tp.clone(), self.position(tp)?)))
+            .collect()
+    }
+
+    /// Run a listener hook (if a listener is set) with `positions` readable through the
+    /// committer while it runs.
+    async fn call_hook<F>(
+        &mut self,
+        positions: BTreeMap<TopicPartition, i64>,
+        hook: F,
+        partitions: &[TopicPartition],
+    ) where
+        F: for<'a> FnOnce(
+            &'a dyn RebalanceListener,
+            &'a Committer,
+            &'a [TopicPartition],
+        ) -> BoxFuture<'a, ()>,
+    {
+        let Some(g) = self.group.as_deref() else {
+            return;
+        };
+        let Some(listener) = g.listener.clone() else {
+            return;
+        };
+        let committer = g.committer.clone();
+        committer.set_positions(positions);
+        hook(listener.as_ref(), &committer, partitions).await;
+        committer.set_positions(BTreeMap::new());
     }
 
     /// The member's generation is gone: drop every partition without committing.
     async fn lose_partitions(&mut self) {
         let lost = self.assignment();
+        let positions = self.positions_snapshot();
         self.remove_partitions(&lost);
         if let Some(g) = self.group.as_deref_mut() {
             g.ready_to_join = false;
             g.member.request_rejoin();
-            if !lost.is_empty() {
-                warn!(partitions = lost.len(), "partitions lost");
-                if let Some(l) = g.listener.clone() {
-                    l.on_partitions_lost(&g.committer, &lost).await;
-                }
+        }
+        if !lost.is_empty() {
+            warn!(partitions = lost.len(), "partitions lost");
+            self.call_hook(positions, |l, c, tps| l.on_partitions_lost(c, tps), &lost)
+                .await;
+            if let Some(g) = self.group.as_deref_mut() {
                 g.pending.push_back(ConsumerEvent::Lost(lost));
             }
         }

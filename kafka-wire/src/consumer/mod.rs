@@ -199,9 +199,13 @@ impl Consumer {
     }
 
     /// The offset of the next record to be returned for `tp`, once known.
+    /// Right after a group rebalance revoked `tp` (until the item after its `Revoked` event is
+    /// asked for), its last position.
     pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
-        let buffered = self.buffer.first_offset(tp);
-        buffered.or(self.partitions.get(tp)?.position)
+        let Some(state) = self.partitions.get(tp) else {
+            return group::revoked_position(self.group.as_deref(), tp);
+        };
+        self.buffer.first_offset(tp).or(state.position)
     }
 
     /// The end of `tp` seen in the last fetch: the high watermark, or under `read_committed`

@@ -25,10 +25,12 @@ use crate::protocol::messages::sync_group_request::SyncGroupRequest;
 use crate::TopicPartition;
 
 use super::assignor::{Assignor, RebalanceProtocol};
+use super::leader::LeaderContext;
 use super::member_core::{
     Event, GroupRequest, GroupResponse, MemberCore, OutgoingRequest, RequestId,
 };
 use super::offsets::{self, CommitIdentity, OffsetAndMetadata};
+use super::pattern::TopicPattern;
 
 pub use super::member_core::{JoinResult, MemberConfig};
 
@@ -188,6 +190,38 @@ impl GroupMember {
     /// Ask for a rejoin (e.g. after the subscription changed).
     pub fn request_rejoin(&self) {
         self.shared.core().request_rejoin("rejoin requested");
+    }
+
+    /// Rejoin now if stable (Java's `enforceRebalance`); see [`MemberCore::enforce_rebalance`].
+    pub fn enforce_rebalance(&self, reason: &str) {
+        self.shared.core().enforce_rebalance(reason);
+        self.wake();
+    }
+
+    /// Subscribe to the topics matching `pattern`, listed every `refresh`; see
+    /// [`MemberCore::subscribe_pattern`].
+    pub fn subscribe_pattern(&self, pattern: TopicPattern, refresh: Duration) {
+        self.shared.core().subscribe_pattern(pattern, refresh);
+        self.wake();
+    }
+
+    /// Subscribe to `topics` (replacing a pattern); see [`MemberCore::subscribe_topics`].
+    pub fn subscribe_topics(&self, topics: Vec<String>) {
+        self.shared.core().subscribe_topics(topics);
+        self.wake();
+    }
+
+    /// The topics subscribed to now (under a pattern: what it matched last).
+    pub fn subscribed_topics(&self) -> Vec<String> {
+        self.shared.core().subscribed_topics().to_vec()
+    }
+
+    /// Let the driver look at the core again, and the application at its events.
+    fn wake(&self) {
+        self.shared.wake_driver.notify_one();
+        if self.shared.absorb() {
+            self.shared.changed.notify_one();
+        }
     }
 
     /// Take the "partitions lost" signal, if the member lost its generation.
@@ -355,6 +389,21 @@ async fn execute(shared: Arc<Shared>, out: OutgoingRequest) -> (RequestId, Resul
                     partitions_per_topic,
                 })
         }
+        GroupRequest::PrepareAssignment {
+            assignor,
+            generation,
+            members,
+        } => {
+            let context =
+                LeaderContext::new(c.client().clone(), c.key().to_owned(), generation, members);
+            assignor
+                .prepare(&context)
+                .await
+                .map(|()| GroupResponse::Prepared)
+        }
+        GroupRequest::ListTopics => cluster_topics(c.client())
+            .await
+            .map(|topics| GroupResponse::Topics { topics }),
         GroupRequest::JoinGroup { request, timeout } => c
             .send_built(i16::MAX, Some(timeout), |v| {
                 let mut request = request;
@@ -394,6 +443,19 @@ async fn partition_counts(client: &Client, topics: Vec<String>) -> Result<BTreeM
                 (meta.error.is_ok() && !meta.partitions.is_empty())
                     .then(|| (t.clone(), meta.partitions.len() as i32))
             })
+            .collect()
+    }))
+}
+
+/// Every topic in the cluster (metadata for all topics), name → flagged internal; topics
+/// the brokers answer with an error (e.g. being deleted) are left out.
+async fn cluster_topics(client: &Client) -> Result<BTreeMap<String, bool>> {
+    client.refresh_metadata(TopicsToRefresh::All).await?;
+    Ok(client.with_metadata(|m| {
+        m.topics
+            .values()
+            .filter(|t| t.error.is_ok())
+            .map(|t| (t.name.clone(), t.is_internal))
             .collect()
     }))
 }

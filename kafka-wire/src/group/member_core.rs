@@ -22,7 +22,17 @@
 //!   `request.timeout.ms`) is abandoned and the join retried on a rediscovered coordinator;
 //! * auto commit is due every `auto.commit.interval.ms`, only while the member is stable: a
 //!   commit due during a rebalance waits for its end, so no offsets go out with a generation
-//!   that is being replaced.
+//!   that is being replaced;
+//! * a follow-up rebalance the assignor asked for with the last assignment
+//!   ([`FollowUp`](super::assignor::FollowUp)) starts when it is due, if the member is stable;
+//! * a pattern subscription lists the cluster's topics every `metadata.max.age.ms` and rejoins
+//!   when the matching set changed ([`MemberCore::subscribe_pattern`]).
+//!
+//! Besides its timers, the member rejoins when the application asks
+//! ([`MemberCore::enforce_rebalance`], Java's `enforceRebalance`). A leader whose assignor has
+//! a preparation step ([`Assignor::needs_prepare`]) asks for it to run
+//! ([`GroupRequest::PrepareAssignment`]) before it looks up the partition counts of the
+//! subscribed topics and of the assignor's extra topics.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -44,6 +54,7 @@ use super::timer::{Timer, TimerTable};
 
 mod commit;
 mod messages;
+mod pattern;
 mod rebalance;
 
 pub use commit::CommitRefused;
@@ -61,6 +72,10 @@ enum Rebalance {
     Join,
     /// JoinGroup in flight.
     Joining(RequestId),
+    /// Leader: the assignor's preparation step to run.
+    Prepare(LeaderView),
+    /// Leader: the preparation step is running.
+    Preparing(RequestId, LeaderView),
     /// Leader: partition counts needed.
     NeedMetadata(LeaderView),
     /// Leader: partition counts asked for.
@@ -102,6 +117,10 @@ pub struct MemberCore {
     heartbeat_due: bool,
     leave: Leave,
     topics: Vec<String>,
+    /// Set by [`MemberCore::subscribe_pattern`]: `topics` are what it matched last.
+    pattern: Option<pattern::PatternSubscription>,
+    /// The topics sent in the last JoinGroup.
+    joined_topics: Vec<String>,
     owned: Vec<TopicPartition>,
     reason: String,
     auto_commit: Option<Duration>,
@@ -139,6 +158,8 @@ impl MemberCore {
             heartbeat_due: false,
             leave: Leave::None,
             topics: Vec::new(),
+            pattern: None,
+            joined_topics: Vec::new(),
             owned: Vec::new(),
             reason: "joining".into(),
             auto_commit: None,
@@ -205,7 +226,8 @@ impl MemberCore {
 
     /// Join (or rejoin) the group subscribing to `topics`, owning `owned` now (kept across the
     /// rebalance under the cooperative protocol). Does nothing if a join is already under way
-    /// except update the subscription for the next JoinGroup.
+    /// except update the subscription for the next JoinGroup. Under a pattern subscription
+    /// `topics` is ignored: the member subscribes to what the pattern matched last.
     pub fn join(&mut self, topics: Vec<String>, owned: Vec<TopicPartition>) {
         if self.fatal.is_some() {
             return;
@@ -217,7 +239,9 @@ impl MemberCore {
                 )));
             return;
         }
-        self.topics = topics;
+        if self.pattern.is_none() {
+            self.topics = topics;
+        }
         self.owned = owned;
         if matches!(self.rebalance, Rebalance::Idle) {
             self.rebalance = Rebalance::Join;
@@ -228,6 +252,18 @@ impl MemberCore {
     pub fn request_rejoin(&mut self, reason: &str) {
         self.membership.request_rejoin();
         self.reason = reason.to_owned();
+    }
+
+    /// Rejoin the group now, as Java's `KafkaConsumer.enforceRebalance(reason)`: a stable
+    /// member asks for a rejoin (the coordinator starts a rebalance of the whole group when
+    /// it joins, [`Event::RejoinNeeded`]); during a rebalance, or before the member joined,
+    /// nothing more happens. `reason` goes to the coordinator in JoinGroup (v8+).
+    pub fn enforce_rebalance(&mut self, reason: &str) {
+        if self.is_stable() {
+            debug!(group = %self.config.membership.group_id, reason, "rebalance enforced");
+            self.request_rejoin(reason);
+            self.events.push_back(Event::RejoinNeeded);
+        }
     }
 
     /// The application polled (asked for records): restart `max.poll.interval.ms`.
@@ -275,6 +311,9 @@ impl MemberCore {
         if self.fatal.is_some() {
             return None;
         }
+        if let Some(out) = self.poll_topic_listing() {
+            return Some(out);
+        }
         let backoff = self.timers.is_pending(Timer::Backoff, now);
         if self.needs_coordinator() && self.coordinator.is_none() {
             if self.finding.is_some() || backoff {
@@ -293,12 +332,30 @@ impl MemberCore {
             }));
         }
         match std::mem::replace(&mut self.rebalance, Rebalance::Idle) {
-            Rebalance::Join if !backoff => {
+            Rebalance::Join if !backoff && self.pattern_evaluated() => {
                 let request = self.join_group_request(now);
                 return Some(self.issue(request, |s, id| s.rebalance = Rebalance::Joining(id)));
             }
+            Rebalance::Prepare(view) => {
+                let Some(assignor) = self.chosen_assignor().cloned() else {
+                    self.assignor_gone();
+                    return None;
+                };
+                let request = GroupRequest::PrepareAssignment {
+                    assignor,
+                    generation: self.membership.generation(),
+                    members: view.members.clone(),
+                };
+                return Some(self.issue(request, |s, id| {
+                    s.rebalance = Rebalance::Preparing(id, view)
+                }));
+            }
             Rebalance::NeedMetadata(view) => {
-                let topics = view.topics();
+                let Some(assignor) = self.chosen_assignor().cloned() else {
+                    self.assignor_gone();
+                    return None;
+                };
+                let topics = view.topics_for(assignor.as_ref());
                 return Some(self.issue(GroupRequest::Metadata { topics }, |s, id| {
                     s.rebalance = Rebalance::FetchingMetadata(id, view)
                 }));
@@ -353,6 +410,8 @@ impl MemberCore {
                 }
                 Timer::Rebalance => self.rebalance_timed_out(now),
                 Timer::AutoCommit => self.auto_commit_fired(now),
+                Timer::ScheduledRebalance => self.scheduled_rebalance_due(),
+                Timer::TopicRefresh => self.topic_refresh_due(),
                 Timer::Backoff => {}
             }
         }
@@ -385,6 +444,19 @@ impl MemberCore {
                 }
                 self.lead(&view, &partitions_per_topic);
             }
+            GroupResponse::Prepared => {
+                let Rebalance::Preparing(sent, view) =
+                    std::mem::replace(&mut self.rebalance, Rebalance::Idle)
+                else {
+                    return self.stale("PrepareAssignment");
+                };
+                if sent != id {
+                    self.rebalance = Rebalance::Preparing(sent, view);
+                    return self.stale("PrepareAssignment");
+                }
+                self.rebalance = Rebalance::NeedMetadata(view);
+            }
+            GroupResponse::Topics { topics } => self.on_topics(now, id, &topics),
             GroupResponse::JoinGroup(resp) if self.in_flight_rebalance(id) => {
                 self.on_join_response(now, resp)
             }
@@ -437,8 +509,13 @@ impl MemberCore {
                 self.leave = Leave::None;
             }
             self.timers.set(Timer::Backoff, backoff);
+        } else if self.is_topic_listing(id) {
+            self.topic_listing_failed(now, error);
         } else if self.in_flight_rebalance(id)
-            || matches!(self.rebalance, Rebalance::FetchingMetadata(sent, _) if sent == id)
+            || matches!(
+                self.rebalance,
+                Rebalance::FetchingMetadata(sent, _) | Rebalance::Preparing(sent, _) if sent == id
+            )
         {
             if is_transient(error) {
                 debug!(group = %self.config.membership.group_id, %error, "join retrying");
@@ -583,7 +660,9 @@ impl MemberCore {
         self.heartbeat_due = false;
         if matches!(
             self.rebalance,
-            Rebalance::NeedMetadata(_)
+            Rebalance::Prepare(_)
+                | Rebalance::Preparing(..)
+                | Rebalance::NeedMetadata(_)
                 | Rebalance::FetchingMetadata(..)
                 | Rebalance::Sync(_)
                 | Rebalance::Syncing(_)

@@ -11,6 +11,7 @@
 //! * [`member`]: the tokio shell around the core: sends what it asks for, sleeps until its
 //!   next timer.
 //! * [`offsets`]: OffsetCommit / OffsetFetch.
+//! * [`pattern`]: regex subscriptions with Java `Pattern` matching rules.
 //!
 //! Applications use groups through [`crate::consumer::Consumer::subscribe`].
 pub mod assignor;
@@ -19,8 +20,13 @@ pub mod member;
 pub mod member_core;
 pub mod membership;
 pub mod offsets;
+pub mod pattern;
 pub mod timer;
 
-pub use assignor::{Assignment, Assignor, RebalanceProtocol, Subscription};
+pub use assignor::{
+    Assignment, Assignor, FollowUp, MemberSubscription, RebalanceProtocol, Subscription,
+};
+pub use leader::LeaderContext;
 pub use member::{GroupMember, MemberConfig};
 pub use offsets::{CommitIdentity, ConsumerGroupMetadata, OffsetAndMetadata};
+pub use pattern::TopicPattern;

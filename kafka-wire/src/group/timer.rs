@@ -22,17 +22,24 @@ pub enum Timer {
     AutoCommit,
     /// No FindCoordinator or JoinGroup before `retry.backoff.ms` has passed since a failure.
     Backoff,
+    /// The follow-up rebalance the assignor asked for with the last assignment
+    /// ([`FollowUp`](crate::group::FollowUp); Kafka Streams' `nextScheduledRebalanceMs`).
+    ScheduledRebalance,
+    /// A pattern subscription looks at the cluster's topics again (`metadata.max.age.ms`).
+    TopicRefresh,
 }
 
 impl Timer {
     /// Every timer, in table order.
-    pub const ALL: [Timer; 6] = [
+    pub const ALL: [Timer; 8] = [
         Timer::Heartbeat,
         Timer::Session,
         Timer::PollInterval,
         Timer::Rebalance,
         Timer::AutoCommit,
         Timer::Backoff,
+        Timer::ScheduledRebalance,
+        Timer::TopicRefresh,
     ];
 
     fn index(self) -> usize {

@@ -11,7 +11,11 @@
 //! Built in, with Java's protocol names and wire formats: [`RangeAssignor`] (`range`),
 //! [`RoundRobinAssignor`] (`roundrobin`) and [`CooperativeStickyAssignor`]
 //! (`cooperative-sticky`, KIP-429). Kafka Streams-style runtimes plug their own assignor in
-//! through the same trait, carrying their state in the user data.
+//! through the same trait, carrying their state in the user data, and use its leader-side
+//! extensions: partition counts of topics nobody subscribes to ([`Assignor::extra_topics`]),
+//! the members' racks ([`MemberSubscription::rack_id`]), an async step before assigning
+//! ([`Assignor::prepare`], e.g. to create internal topics) and a follow-up rebalance asked for
+//! by the assignment itself ([`FollowUp`], Kafka Streams' probing rebalances).
 
 mod common;
 mod cooperative_sticky;
@@ -20,13 +24,17 @@ mod roundrobin;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::future::BoxFuture;
 
 pub use cooperative_sticky::CooperativeStickyAssignor;
 pub use range::RangeAssignor;
 pub use roundrobin::RoundRobinAssignor;
 
+use crate::error::Error;
+use crate::group::leader::LeaderContext;
 use crate::protocol::messages::consumer_protocol_assignment as wire_assignment;
 use crate::protocol::messages::consumer_protocol_subscription as wire_subscription;
 use crate::protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
@@ -73,6 +81,13 @@ pub struct MemberSubscription {
     pub subscription: Subscription,
 }
 
+impl MemberSubscription {
+    /// The member's `client.rack`, if it sent one (consumer protocol v3+).
+    pub fn rack_id(&self) -> Option<&str> {
+        self.subscription.rack_id.as_deref()
+    }
+}
+
 /// What one member is given, as sent in SyncGroup.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Assignment {
@@ -92,12 +107,42 @@ pub struct AssignError {
     pub detail: String,
 }
 
+/// What a member's assignor asks of the member once its assignment arrived
+/// ([`Assignor::on_assignment`]). The default asks for nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FollowUp {
+    /// Rejoin the group this long after the assignment arrived, even if nothing changed
+    /// (Kafka Streams' `AssignmentInfo.nextRebalanceTime`, driven by
+    /// `probing.rebalance.interval.ms`). A later assignment replaces the schedule.
+    pub rebalance_after: Option<Duration>,
+}
+
+impl FollowUp {
+    /// Nothing to do.
+    pub const NONE: FollowUp = FollowUp {
+        rebalance_after: None,
+    };
+
+    /// Ask for a follow-up rebalance `after` the assignment arrived.
+    pub fn rebalance_after(after: Duration) -> Self {
+        FollowUp {
+            rebalance_after: Some(after),
+        }
+    }
+}
+
 /// A partition assignment strategy (Java's `ConsumerPartitionAssignor`).
 ///
 /// The leader calls [`Assignor::assign`] with every member's subscription (sorted by member
-/// id) and the partition count of every subscribed topic that exists; topics missing from
-/// `partitions_per_topic` are not assigned. It must return an entry for every member, possibly
-/// with no partitions.
+/// id; each carries the member's rack, [`MemberSubscription::rack_id`]) and the partition
+/// count of every subscribed topic, and of every topic [`Assignor::extra_topics`] names, that
+/// exists; topics missing from `partitions_per_topic` are not assigned. It must return an
+/// entry for every member, possibly with no partitions.
+///
+/// Before that, an assignor whose [`Assignor::needs_prepare`] is true gets an async step on
+/// the leader ([`Assignor::prepare`]) with a [`LeaderContext`] (the cluster client, the
+/// members): Kafka Streams' leader creates or validates its internal topics there.
 pub trait Assignor: Send + Sync + fmt::Debug {
     /// The protocol name sent in JoinGroup (`range`, `roundrobin`, `cooperative-sticky`, …).
     fn name(&self) -> &str;
@@ -126,9 +171,36 @@ pub trait Assignor: Send + Sync + fmt::Debug {
         members: &[MemberSubscription],
     ) -> Result<BTreeMap<String, Assignment>, AssignError>;
 
-    /// Called on every member once its assignment for `generation` arrives.
-    fn on_assignment(&self, assignment: &Assignment, generation: i32) {
+    /// Topics besides the subscribed ones whose partition counts the leader needs (e.g. a
+    /// streams assignor's repartition and changelog topics). Called on the leader after
+    /// [`Assignor::prepare`], with the members' subscriptions; their counts (for those that
+    /// exist) are passed to [`Assignor::assign`] with the subscribed topics'.
+    fn extra_topics(&self, members: &[MemberSubscription]) -> Vec<String> {
+        let _ = members;
+        Vec::new()
+    }
+
+    /// Whether the leader runs [`Assignor::prepare`] before assigning (off by default: no
+    /// extra step in a rebalance).
+    fn needs_prepare(&self) -> bool {
+        false
+    }
+
+    /// An async step on the leader before the partition counts are looked up and
+    /// [`Assignor::assign`] runs (only if [`Assignor::needs_prepare`]): create or validate
+    /// topics through [`LeaderContext::admin`], etc. It must complete within the rebalance
+    /// timeout. A retriable or connection error makes the member rejoin and try again; any
+    /// other error fails the join (the application's poll sees it).
+    fn prepare<'a>(&'a self, context: &'a LeaderContext) -> BoxFuture<'a, Result<(), Error>> {
+        let _ = context;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Called on every member once its assignment for `generation` arrives; the returned
+    /// [`FollowUp`] may schedule a rebalance (e.g. read from the assignment's user data).
+    fn on_assignment(&self, assignment: &Assignment, generation: i32) -> FollowUp {
         let _ = (assignment, generation);
+        FollowUp::NONE
     }
 }
 

@@ -2,10 +2,11 @@
 //! for, their answers, and the events for the application.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::group::assignor::Assignment;
+use crate::group::assignor::{Assignment, Assignor, MemberSubscription};
 use crate::group::membership::MembershipConfig;
 use crate::protocol::messages::heartbeat_request::HeartbeatRequest;
 use crate::protocol::messages::heartbeat_response::HeartbeatResponse;
@@ -54,6 +55,8 @@ pub enum Destination {
     AnyBroker,
     /// The group coordinator.
     Coordinator,
+    /// Run in this process (the assignor's preparation step, which may talk to any broker).
+    Local,
 }
 
 /// A request the core wants sent.
@@ -65,9 +68,23 @@ pub enum GroupRequest {
     /// The leader needs the partition counts of these topics for its assignor; answer with
     /// [`GroupResponse::Metadata`].
     Metadata {
-        /// Every topic a member subscribes to.
+        /// Every topic a member subscribes to, and the assignor's extra topics.
         topics: Vec<String>,
     },
+    /// The leader runs the assignor's async preparation step ([`Assignor::prepare`]) with a
+    /// [`LeaderContext`](crate::group::LeaderContext) built from these; answer with
+    /// [`GroupResponse::Prepared`].
+    PrepareAssignment {
+        /// The assignor the coordinator chose.
+        assignor: Arc<dyn Assignor>,
+        /// The generation being assigned.
+        generation: i32,
+        /// Every member's subscription, sorted by member id.
+        members: Vec<MemberSubscription>,
+    },
+    /// A pattern subscription needs every topic in the cluster (metadata for all topics);
+    /// answer with [`GroupResponse::Topics`].
+    ListTopics,
     /// JoinGroup; it may block for a whole rebalance, so wait up to `timeout`.
     JoinGroup {
         /// The request.
@@ -87,7 +104,10 @@ impl GroupRequest {
     /// Where the request goes.
     pub fn destination(&self) -> Destination {
         match self {
-            GroupRequest::FindCoordinator | GroupRequest::Metadata { .. } => Destination::AnyBroker,
+            GroupRequest::FindCoordinator
+            | GroupRequest::Metadata { .. }
+            | GroupRequest::ListTopics => Destination::AnyBroker,
+            GroupRequest::PrepareAssignment { .. } => Destination::Local,
             _ => Destination::Coordinator,
         }
     }
@@ -96,6 +116,8 @@ impl GroupRequest {
         match self {
             GroupRequest::FindCoordinator => "FindCoordinator",
             GroupRequest::Metadata { .. } => "Metadata",
+            GroupRequest::PrepareAssignment { .. } => "PrepareAssignment",
+            GroupRequest::ListTopics => "ListTopics",
             GroupRequest::JoinGroup { .. } => "JoinGroup",
             GroupRequest::SyncGroup(_) => "SyncGroup",
             GroupRequest::Heartbeat(_) => "Heartbeat",
@@ -126,6 +148,13 @@ pub enum GroupResponse {
         /// Topic name → partition count.
         partitions_per_topic: BTreeMap<String, i32>,
     },
+    /// The assignor's preparation step succeeded.
+    Prepared,
+    /// Every topic in the cluster: name → whether the brokers flag it internal.
+    Topics {
+        /// The topics.
+        topics: BTreeMap<String, bool>,
+    },
     /// JoinGroup's answer.
     JoinGroup(JoinGroupResponse),
     /// SyncGroup's answer.
@@ -143,8 +172,9 @@ pub enum Event {
     /// cooperative protocol, if partitions it owned were revoked, the core has already asked
     /// for the second rebalance ([`MemberCore::rejoin_needed`](super::MemberCore::rejoin_needed)).
     Assigned(JoinResult),
-    /// The coordinator started a rebalance (or an offset commit found one): rejoin. The
-    /// partitions are kept until then.
+    /// The coordinator started a rebalance (or an offset commit found one, the application
+    /// or the assignor asked for one, or a pattern subscription's topics changed): rejoin.
+    /// The partitions are kept until then.
     RejoinNeeded,
     /// The member's generation is gone (fenced, expired, or it left on `max.poll.interval.ms`):
     /// its partitions may belong to another member already; commit nothing for them, rejoin.
@@ -170,6 +200,8 @@ impl GroupResponse {
         match self {
             GroupResponse::FindCoordinator { .. } => "FindCoordinator",
             GroupResponse::Metadata { .. } => "Metadata",
+            GroupResponse::Prepared => "PrepareAssignment",
+            GroupResponse::Topics { .. } => "ListTopics",
             GroupResponse::JoinGroup(_) => "JoinGroup",
             GroupResponse::SyncGroup(_) => "SyncGroup",
             GroupResponse::Heartbeat(_) => "Heartbeat",

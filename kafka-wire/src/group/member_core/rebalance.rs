@@ -42,6 +42,7 @@ impl MemberCore {
                 (a.name().to_owned(), encode_subscription(&s))
             })
             .collect();
+        self.joined_topics = self.topics.clone();
         let request = self.membership.join_request(protocols, &self.reason);
         let timeout = self.config.membership.rebalance_timeout + self.request_timeout;
         self.timers.set(Timer::Rebalance, now + timeout);
@@ -65,7 +66,9 @@ impl MemberCore {
                                 ),
                             });
                         }
+                        let prepare = self.chosen_assignor().is_some_and(|a| a.needs_prepare());
                         match LeaderView::decode(members) {
+                            Ok(view) if prepare => Rebalance::Prepare(view),
                             Ok(view) => Rebalance::NeedMetadata(view),
                             Err(e) => return self.join_failed(e),
                         }
@@ -139,17 +142,23 @@ impl MemberCore {
         self.heartbeat_due = false;
     }
 
-    fn chosen_assignor(&self) -> Option<&Arc<dyn Assignor>> {
+    pub(super) fn chosen_assignor(&self) -> Option<&Arc<dyn Assignor>> {
         let name = self.membership.protocol_name()?;
         self.assignors.iter().find(|a| a.name() == name)
     }
 
+    /// The leader lost track of the assignor the coordinator chose (the generation was reset
+    /// under it): the join fails.
+    pub(super) fn assignor_gone(&mut self) {
+        self.join_failed(Error::Protocol {
+            operation: "JoinGroup",
+            detail: "the chosen assignor is gone".into(),
+        });
+    }
+
     pub(super) fn lead(&mut self, view: &LeaderView, partitions_per_topic: &BTreeMap<String, i32>) {
         let Some(assignor) = self.chosen_assignor().cloned() else {
-            return self.join_failed(Error::Protocol {
-                operation: "JoinGroup",
-                detail: "the chosen assignor is gone".into(),
-            });
+            return self.assignor_gone();
         };
         match view.assign(&assignor, partitions_per_topic) {
             Ok(assignments) => {
@@ -167,8 +176,21 @@ impl MemberCore {
 
     fn assigned(&mut self, now: Instant, assignment: Assignment) {
         let generation = self.membership.generation();
-        if let Some(a) = self.chosen_assignor() {
-            a.on_assignment(&assignment, generation);
+        let follow_up = self
+            .chosen_assignor()
+            .map(|a| a.on_assignment(&assignment, generation))
+            .unwrap_or_default();
+        // A new assignment replaces the schedule of the previous one.
+        match follow_up.rebalance_after {
+            Some(after) => {
+                debug!(
+                    group = %self.config.membership.group_id,
+                    ?after,
+                    "the assignor asked for a follow-up rebalance"
+                );
+                self.timers.set(Timer::ScheduledRebalance, now + after);
+            }
+            None => self.timers.stop(Timer::ScheduledRebalance),
         }
         let revoked = self
             .owned
@@ -187,6 +209,10 @@ impl MemberCore {
             // KIP-429: partitions given up are handed over in a second rebalance, started as
             // soon as the application has revoked them (its next join).
             self.request_rejoin("need to revoke partitions and re-join");
+        } else if self.joined_topics != self.topics {
+            // The subscription changed while the rebalance ran (a pattern matched new topics):
+            // this generation was joined with the old one (Java's `joinedSubscription`).
+            self.request_rejoin("subscribed topics changed");
         } else {
             self.reason = "joining".into();
         }
@@ -200,6 +226,19 @@ impl MemberCore {
         self.auto_commit_after_rebalance(now);
     }
 
+    /// The follow-up rebalance the assignor asked for is due: rejoin if stable (a rebalance
+    /// under way brings a new assignment, which schedules anew).
+    pub(super) fn scheduled_rebalance_due(&mut self) {
+        if self.is_stable() {
+            info!(
+                group = %self.config.membership.group_id,
+                "follow-up rebalance asked for by the assignor is due; rejoining"
+            );
+            self.request_rejoin("scheduled rebalance requested by the assignor");
+            self.events.push_back(Event::RejoinNeeded);
+        }
+    }
+
     /// The JoinGroup/SyncGroup round did not complete in time: give it up and join again on
     /// a rediscovered coordinator (Java disconnects on the request timeout).
     pub(super) fn rebalance_timed_out(&mut self, now: Instant) {
@@ -207,6 +246,8 @@ impl MemberCore {
             self.rebalance,
             Rebalance::Joining(_)
                 | Rebalance::Syncing(_)
+                | Rebalance::Prepare(_)
+                | Rebalance::Preparing(..)
                 | Rebalance::NeedMetadata(_)
                 | Rebalance::FetchingMetadata(..)
                 | Rebalance::Sync(_)

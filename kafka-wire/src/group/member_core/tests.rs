@@ -46,6 +46,8 @@ struct FakeCoordinator {
     leader_assignments: BTreeMap<String, Assignment>,
     /// Our member's subscription in its last JoinGroup.
     last_subscription: Option<Subscription>,
+    /// The preparation steps run as leader: (generation, member ids).
+    prepared: Vec<(i32, Vec<String>)>,
 }
 
 impl FakeCoordinator {
@@ -61,6 +63,7 @@ impl FakeCoordinator {
             errors: VecDeque::new(),
             leader_assignments: BTreeMap::new(),
             last_subscription: None,
+            prepared: Vec::new(),
         }
     }
 
@@ -83,6 +86,23 @@ impl FakeCoordinator {
                     .iter()
                     .filter(|(t, _)| topics.contains(t))
                     .map(|(t, n)| (t.clone(), *n))
+                    .collect(),
+            },
+            GroupRequest::PrepareAssignment {
+                generation,
+                members,
+                ..
+            } => {
+                let ids = members.iter().map(|m| m.member_id.clone()).collect();
+                self.prepared.push((*generation, ids));
+                GroupResponse::Prepared
+            }
+            GroupRequest::ListTopics => GroupResponse::Topics {
+                topics: self
+                    .partitions
+                    .keys()
+                    .map(|t| (t.clone(), false))
+                    .chain([("__consumer_offsets".to_owned(), true)])
                     .collect(),
             },
             GroupRequest::JoinGroup { request, .. } => {
@@ -712,3 +732,7 @@ fn leave_sends_leave_group_and_reports_the_outcome() {
     assert!(h.exchange().is_empty());
     assert!(matches!(h.events().as_slice(), [Event::Left(Ok(()))]));
 }
+
+/// Enforced and scheduled rebalances, the leader's preparation step and extra topics, pattern
+/// subscriptions.
+mod streams;

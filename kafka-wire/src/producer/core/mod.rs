@@ -194,11 +194,6 @@ impl ProducerCore {
         self.pending == 0
     }
 
-    /// Whether `close` was called.
-    pub fn is_closing(&self) -> bool {
-        self.closing
-    }
-
     /// Closed, and nothing left to send or wait for: the shell may stop.
     pub fn is_finished(&self) -> bool {
         self.closing && self.pending == 0 && self.sent.is_empty()
