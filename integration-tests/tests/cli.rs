@@ -336,7 +336,9 @@ fn informational_flags() {
     assert_eq!(code, 0);
     let out = String::from_utf8_lossy(&out);
     assert!(
-        out.contains("bootstrap.servers\n") && out.contains("linger.ms\n"),
+        out.contains("bootstrap.servers ")
+            && out.contains("linger.ms ")
+            && out.contains("(default 5)"),
         "{out}"
     );
     let (code, _, err) = run_bytes(&["-b", "x", "-C", "-t", "t", "-s", "q!"], b"", &[]);
