@@ -68,6 +68,9 @@ pub struct ConsumerConfig {
     pub partition_assignment_strategy: Vec<String>,
     /// `client.rack`.
     pub client_rack: Option<String>,
+    /// `exclude.internal.topics` (default true): pattern subscriptions never match internal
+    /// topics such as `__consumer_offsets`.
+    pub exclude_internal_topics: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -92,6 +95,7 @@ impl Default for ConsumerConfig {
             auto_commit_interval: Duration::from_millis(5_000),
             partition_assignment_strategy: vec!["range".into(), "cooperative-sticky".into()],
             client_rack: None,
+            exclude_internal_topics: true,
         }
     }
 }
@@ -292,6 +296,14 @@ pub const CONSUMER_TABLE: &[ConfigKey<ConsumerConfig>] = &[
             Ok(())
         },
         get: |c| c.client_rack.clone().unwrap_or_default(),
+    },
+    ConfigKey {
+        name: "exclude.internal.topics",
+        kind: ValueKind::Boolean,
+        default: "true",
+        doc: "Pattern subscriptions never match internal topics such as `__consumer_offsets`.",
+        set: |c, v| table::boolean(v).map(|x| c.exclude_internal_topics = x),
+        get: |c| c.exclude_internal_topics.to_string(),
     },
     ConfigKey {
         name: "group.protocol",

@@ -277,7 +277,8 @@ impl Consumer {
         pattern: &str,
         assignors: Vec<Arc<dyn Assignor>>,
     ) -> Result<()> {
-        let pattern = TopicPattern::new(pattern)?;
+        let pattern =
+            TopicPattern::new(pattern)?.including_internal(!self.config.exclude_internal_topics);
         if self.group.is_none() {
             self.start_group(Vec::new(), assignors)?;
         }

@@ -28,6 +28,7 @@ const INTERNAL_TOPICS: [&str; 3] = [
 pub struct TopicPattern {
     source: String,
     regex: Regex,
+    include_internal: bool,
 }
 
 impl TopicPattern {
@@ -39,7 +40,14 @@ impl TopicPattern {
         Ok(TopicPattern {
             source: pattern.to_owned(),
             regex,
+            include_internal: false,
         })
+    }
+
+    /// Also match internal topics (`exclude.internal.topics=false`).
+    pub fn including_internal(mut self, include: bool) -> Self {
+        self.include_internal = include;
+        self
     }
 
     /// The pattern as given.
@@ -57,7 +65,9 @@ impl TopicPattern {
     pub fn matching<'a>(&self, topics: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<String> {
         let mut out: Vec<String> = topics
             .into_iter()
-            .filter(|(name, internal)| !internal && !INTERNAL_TOPICS.contains(name))
+            .filter(|(name, internal)| {
+                self.include_internal || (!internal && !INTERNAL_TOPICS.contains(name))
+            })
             .filter(|(name, _)| self.is_match(name))
             .map(|(name, _)| name.to_owned())
             .collect();
