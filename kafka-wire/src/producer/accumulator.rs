@@ -52,11 +52,12 @@ impl ProducerBatch {
         self.size.saturating_sub(BATCH_OVERHEAD)
     }
 
-    fn new(tp: TopicPartition, now: Instant) -> Self {
+    /// An empty batch with room for `capacity` records (no reallocation while it fills).
+    fn new(tp: TopicPartition, now: Instant, capacity: usize) -> Self {
         ProducerBatch {
             tp,
-            records: Vec::new(),
-            deliveries: Vec::new(),
+            records: Vec::with_capacity(capacity),
+            deliveries: Vec::with_capacity(capacity),
             size: BATCH_OVERHEAD,
             created: now,
             attempts: 0,
@@ -127,7 +128,10 @@ impl Accumulator {
                 && (b.records.is_empty() || b.size + size <= self.batch_size)
         });
         if !fits {
-            queue.push_back(ProducerBatch::new(tp.clone(), now));
+            // Room for as many records of this size as fill batch.size (bounded: a batch of
+            // tiny records grows past it by reallocation instead).
+            let capacity = (self.batch_size / size.max(1) + 1).min(4096);
+            queue.push_back(ProducerBatch::new(tp.clone(), now, capacity));
         }
         let started = !fits;
         let batch = queue.back_mut().expect("a batch was just ensured");
