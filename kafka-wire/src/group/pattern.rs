@@ -8,11 +8,13 @@
 //!
 //! The syntax is the `regex` crate's, which covers what topic patterns use (classes, `.*`,
 //! alternation, groups, repetition); Java-only constructs (look-around, back-references,
-//! possessive quantifiers) are rejected when the pattern is compiled.
+//! possessive quantifiers) are rejected when the pattern is compiled. Classes such as `\w`, `\d`
+//! and `\s` are ASCII, as in a Java `Pattern` without `UNICODE_CHARACTER_CLASS` (topic names are
+//! ASCII anyway: letters, digits, `.`, `_` and `-`).
 
 use std::fmt;
 
-use regex::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::Error;
 
@@ -34,9 +36,12 @@ pub struct TopicPattern {
 impl TopicPattern {
     /// Compile `pattern` (anchored: the whole topic name must match).
     pub fn new(pattern: &str) -> Result<Self, Error> {
-        let regex = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-            Error::InvalidArgument(format!("invalid topic pattern {pattern:?}: {e}"))
-        })?;
+        let regex = RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .unicode(false)
+            .build()
+            .map_err(|e| {
+                Error::InvalidArgument(format!("invalid topic pattern {pattern:?}: {e}"))
+            })?;
         Ok(TopicPattern {
             source: pattern.to_owned(),
             regex,
@@ -57,7 +62,7 @@ impl TopicPattern {
 
     /// Whether the whole of `topic` matches (internal topics are not excluded here).
     pub fn is_match(&self, topic: &str) -> bool {
-        self.regex.is_match(topic)
+        self.regex.is_match(topic.as_bytes())
     }
 
     /// The topics to subscribe to among `topics` (name, flagged internal by the brokers):
