@@ -248,9 +248,31 @@ impl FetchBuffer {
         returnable: impl Fn(&TopicPartition) -> bool,
     ) -> ConsumerRecords {
         let mut out = ConsumerRecords::default();
+        self.drain_into(max, returnable, |tp, records| out.push(tp, records));
+        out
+    }
+
+    /// [`FetchBuffer::drain`] into one list (what `poll` returns): no grouping, no second move
+    /// of each record.
+    pub fn drain_flat(
+        &mut self,
+        max: usize,
+        returnable: impl Fn(&TopicPartition) -> bool,
+    ) -> Vec<ConsumerRecord> {
+        let mut out = Vec::with_capacity(max.min(self.len));
+        self.drain_into(max, returnable, |_, records| out.extend(records));
+        out
+    }
+
+    fn drain_into(
+        &mut self,
+        max: usize,
+        returnable: impl Fn(&TopicPartition) -> bool,
+        mut emit: impl FnMut(&TopicPartition, std::collections::vec_deque::Drain<'_, ConsumerRecord>),
+    ) {
         let n = self.queues.len();
         if n == 0 {
-            return out;
+            return;
         }
         let mut eligible: Vec<usize> = (0..n)
             .map(|k| (self.cursor + k) % n)
@@ -267,12 +289,11 @@ impl FetchBuffer {
                 self.bytes -= bytes;
                 self.len -= take;
                 left -= take;
-                out.push(&q.tp, q.records.drain(..take));
+                emit(&q.tp, q.records.drain(..take));
             }
             eligible.retain(|&i| !self.queues[i].records.is_empty());
         }
         self.cursor = (self.cursor + 1) % n;
-        out
     }
 
     fn queue(&self, tp: &TopicPartition) -> Option<&PartitionQueue> {

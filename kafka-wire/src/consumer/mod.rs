@@ -264,7 +264,15 @@ impl Consumer {
         if self.group.is_some() {
             return self.poll_group(timeout).await;
         }
-        Ok(self.poll_records(timeout).await?.into_iter().collect())
+        if !self.await_records(Instant::now() + timeout).await? {
+            return Ok(Vec::new());
+        }
+        let partitions = &self.partitions;
+        let records = self.buffer.drain_flat(self.config.max_poll_records, |tp| {
+            partitions.get(tp).is_some_and(|s| !s.paused)
+        });
+        self.prefetch();
+        Ok(records)
     }
 
     /// [`Consumer::poll`], with the records grouped by partition (Java's `ConsumerRecords`).
@@ -274,21 +282,29 @@ impl Consumer {
             let records = self.poll_group(timeout).await?;
             return Ok(ConsumerRecords::from_records(records));
         }
-        let deadline = Instant::now() + timeout;
+        if !self.await_records(Instant::now() + timeout).await? {
+            return Ok(ConsumerRecords::default());
+        }
+        let partitions = &self.partitions;
+        let records = self.buffer.drain(self.config.max_poll_records, |tp| {
+            partitions.get(tp).is_some_and(|s| !s.paused)
+        });
+        self.prefetch();
+        Ok(records)
+    }
+
+    /// Take in finished fetches and fetch more until a record of a partition that is not
+    /// paused is buffered (`true`) or `deadline` passes (`false`).
+    async fn await_records(&mut self, deadline: Instant) -> Result<bool> {
         loop {
             self.collect_fetch()?;
-            let partitions = &self.partitions;
-            let records = self.buffer.drain(self.config.max_poll_records, |tp| {
-                partitions.get(tp).is_some_and(|s| !s.paused)
-            });
-            if !records.is_empty() {
-                self.prefetch();
-                return Ok(records);
+            if self.has_returnable() {
+                return Ok(true);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             self.fill(left).await?;
             if !self.has_returnable() && Instant::now() >= deadline {
-                return Ok(ConsumerRecords::default());
+                return Ok(false);
             }
         }
     }
