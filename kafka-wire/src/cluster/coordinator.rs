@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::protocol::messages::find_coordinator_request::FindCoordinatorRequest;
 use crate::protocol::{ApiKey, ErrorCode, Request};
 
-use super::retry::{RetryDecision, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::{Client, ConnectionClass, TopicsToRefresh};
 
 /// What a coordinator coordinates (FindCoordinator's `key_type`).
@@ -89,19 +89,9 @@ impl Coordinator {
                 Err(e) => e,
             };
             debug!(key = %self.key, error = %err, "coordinator lookup failed");
-            match policy.on_error(err, Instant::now()) {
-                RetryDecision::GiveUp(e) => return Err(e),
-                RetryDecision::Retry {
-                    wait,
-                    refresh_metadata,
-                    ..
-                } => {
-                    if refresh_metadata {
-                        self.client.invalidate_metadata();
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-            }
+            self.client
+                .back_off(policy.on_error(err, Instant::now()), None)
+                .await?;
         }
     }
 

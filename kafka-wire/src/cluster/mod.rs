@@ -405,19 +405,34 @@ impl Client {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            match policy.on_error(err, Instant::now()) {
-                RetryDecision::GiveUp(e) => return Err(e),
-                RetryDecision::Retry {
-                    wait,
-                    refresh_metadata,
-                    ..
-                } => {
-                    if refresh_metadata {
-                        self.invalidate_metadata();
-                    }
-                    tracing::debug!(operation, ?wait, "retrying");
-                    tokio::time::sleep(wait).await;
+            tracing::debug!(operation, error = %err, "attempt failed");
+            self.back_off(policy.on_error(err, Instant::now()), None)
+                .await?;
+        }
+    }
+
+    /// Carry out a [`RetryPolicy`] decision: give up with its error, or refresh what it says
+    /// is stale (metadata; `coordinator`, when it moved) and sleep its backoff.
+    pub async fn back_off(
+        &self,
+        decision: RetryDecision,
+        coordinator: Option<&coordinator::Coordinator>,
+    ) -> Result<()> {
+        match decision {
+            RetryDecision::GiveUp(e) => Err(e),
+            RetryDecision::Retry {
+                wait,
+                refresh_metadata,
+                find_coordinator,
+            } => {
+                if refresh_metadata {
+                    self.invalidate_metadata();
                 }
+                if let (true, Some(c)) = (find_coordinator, coordinator) {
+                    c.mark_unknown();
+                }
+                tokio::time::sleep(wait).await;
+                Ok(())
             }
         }
     }

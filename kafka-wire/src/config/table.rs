@@ -82,6 +82,15 @@ pub trait Configurable: Sized {
     fn owns(key: &str) -> bool;
     /// Every key this client takes.
     fn key_names() -> Vec<&'static str>;
+
+    /// Set `key`, or refuse it with the list of the keys this client takes.
+    fn set_known(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        if self.try_set(key, value)? {
+            Ok(())
+        } else {
+            Err(unknown_key(key, Self::key_names()))
+        }
+    }
 }
 
 /// The row for `key`, if the table has one.

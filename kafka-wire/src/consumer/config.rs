@@ -357,9 +357,7 @@ impl ConsumerConfig {
     /// Set one property by its Kafka name (consumer or client key); an unknown key is an
     /// error listing the known ones.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
-        if !self.try_set(key, value)? {
-            return Err(table::unknown_key(key, Self::key_names()));
-        }
+        table::Configurable::set_known(self, key, value)?;
         Ok(self)
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use tracing::debug;
 
 use crate::cluster::coordinator::Coordinator;
-use crate::cluster::retry::{RetryDecision, RetryPolicy};
+use crate::cluster::retry::RetryPolicy;
 use crate::error::{Error, Result};
 use crate::protocol::messages::offset_commit_request::{
     OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -282,23 +282,10 @@ pub async fn fetch_committed(
 /// Wait as the retry policy says after `err` (marking the coordinator unknown when it moved),
 /// or return the error to give up with.
 async fn backoff(policy: &mut RetryPolicy, coordinator: &Coordinator, err: Error) -> Result<()> {
-    match policy.on_error(err, Instant::now()) {
-        RetryDecision::GiveUp(e) => Err(e),
-        RetryDecision::Retry {
-            wait,
-            refresh_metadata,
-            find_coordinator,
-        } => {
-            if find_coordinator {
-                coordinator.mark_unknown();
-            }
-            if refresh_metadata {
-                coordinator.client().invalidate_metadata();
-            }
-            tokio::time::sleep(wait).await;
-            Ok(())
-        }
-    }
+    coordinator
+        .client()
+        .back_off(policy.on_error(err, Instant::now()), Some(coordinator))
+        .await
 }
 
 #[cfg(test)]

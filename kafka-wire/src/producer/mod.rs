@@ -44,7 +44,7 @@ use tokio::sync::{oneshot, Notify, Semaphore, TryAcquireError};
 
 use self::core::ProducerCore;
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
-use crate::cluster::retry::{RetryDecision, RetryPolicy};
+use crate::cluster::retry::RetryPolicy;
 use crate::cluster::{Client, TopicMetadata};
 use crate::error::{ClientError, Result};
 use crate::protocol::record_batch::Record;
@@ -245,13 +245,10 @@ impl Producer {
                 }
                 Err(e) => e,
             };
-            match policy.on_error(last, Instant::now()) {
-                RetryDecision::GiveUp(e) => return Err(e),
-                RetryDecision::Retry { wait, .. } => {
-                    shared.client.invalidate_metadata();
-                    tokio::time::sleep(wait).await;
-                }
-            }
+            shared
+                .client
+                .back_off(policy.on_error(last, Instant::now()), None)
+                .await?;
         }
     }
 

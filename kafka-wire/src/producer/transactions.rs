@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
-use crate::cluster::retry::{RetryDecision, RetryPolicy};
+use crate::cluster::retry::RetryPolicy;
 use crate::error::{ClientError, Error, Result};
 use crate::group::{ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::protocol::messages::add_offsets_to_txn_request::AddOffsetsToTxnRequest;
@@ -121,24 +121,10 @@ where
             }
         };
         tracing::debug!(operation, error = %err, "transactional request failed");
-        match policy.decide(err, retriable, Instant::now()) {
-            RetryDecision::GiveUp(e) => return Err(e),
-            RetryDecision::Retry {
-                wait,
-                refresh_metadata,
-                find_coordinator,
-            } => {
-                if find_coordinator {
-                    if let Some(c) = coordinator {
-                        c.mark_unknown();
-                    }
-                }
-                if refresh_metadata {
-                    shared.client.invalidate_metadata();
-                }
-                tokio::time::sleep(wait).await;
-            }
-        }
+        shared
+            .client
+            .back_off(policy.decide(err, retriable, Instant::now()), coordinator)
+            .await?;
     }
 }
 
