@@ -7,20 +7,17 @@
 //! the load statistics of adaptive partitioning.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::oneshot;
 
+use super::delivery::{self, BatchResult, DeliveryFuture};
 use super::idempotence::BatchSequence;
 use super::partitioner::QueueLengths;
-use super::record::RecordMetadata;
 use crate::error::Error;
 use crate::protocol::record_batch::Record;
 use crate::TopicPartition;
-
-/// One record's completion slot and its timestamp (to report back).
-pub(crate) type Delivery = (oneshot::Sender<Result<RecordMetadata, Error>>, i64);
 
 /// A batch of records for one partition.
 #[derive(Debug)]
@@ -28,7 +25,8 @@ pub(crate) struct ProducerBatch {
     pub tp: TopicPartition,
     /// Records with offsets relative to the batch (0, 1, …) and absolute timestamps.
     pub records: Vec<Record>,
-    pub deliveries: Vec<Delivery>,
+    /// The outcome every record's [`DeliveryFuture`] resolves from.
+    pub result: Arc<BatchResult>,
     /// Estimated encoded size; also the buffer memory it holds.
     pub size: usize,
     pub created: Instant,
@@ -55,9 +53,9 @@ impl ProducerBatch {
     /// An empty batch with room for `capacity` records (no reallocation while it fills).
     fn new(tp: TopicPartition, now: Instant, capacity: usize) -> Self {
         ProducerBatch {
+            result: BatchResult::new(tp.clone()),
             tp,
             records: Vec::with_capacity(capacity),
-            deliveries: Vec::with_capacity(capacity),
             size: BATCH_OVERHEAD,
             created: now,
             attempts: 0,
@@ -68,16 +66,22 @@ impl ProducerBatch {
         }
     }
 
-    /// Complete every record of the batch with `result(i)`.
-    pub fn complete(self, mut result: impl FnMut(usize, i64) -> Result<RecordMetadata, Error>) {
-        for (i, (tx, ts)) in self.deliveries.into_iter().enumerate() {
-            let _ = tx.send(result(i, ts));
-        }
+    /// The batch was written at `base_offset` (-1 with `acks=0`; `log_append_time` -1 for
+    /// CreateTime topics): its records' futures resolve.
+    pub fn complete(self, base_offset: i64, log_append_time: i64) {
+        self.result.written(base_offset, log_append_time);
     }
 
     /// Fail every record of the batch with `err`.
     pub fn fail(self, err: Error) {
-        self.complete(|_, _| Err(err.clone()));
+        self.result.failed(err);
+    }
+}
+
+impl Drop for ProducerBatch {
+    /// A batch dropped without an outcome (the producer itself was dropped): its records fail.
+    fn drop(&mut self) {
+        delivery::fail_unsettled(&self.result);
     }
 }
 
@@ -112,15 +116,16 @@ impl Accumulator {
         tp: &TopicPartition,
         record: Record,
         size: usize,
-        delivery: Delivery,
         now: Instant,
-    ) -> bool {
+    ) -> (bool, DeliveryFuture) {
         // Look up before inserting: no key clone on the per-record path.
         if !self.queues.contains_key(tp) {
             self.queues.insert(tp.clone(), VecDeque::new());
         }
         let Some(queue) = self.queues.get_mut(tp) else {
-            return false;
+            // Cannot happen (inserted just above); the record fails rather than panics.
+            let err = Error::InvalidArgument(format!("no queue for {tp}"));
+            return (false, DeliveryFuture::failed(tp.clone(), err));
         };
         let fits = queue.back().is_some_and(|b| {
             b.sequence.is_none()
@@ -140,11 +145,15 @@ impl Accumulator {
             offset: batch.records.len() as i64,
             ..record
         };
+        let delivery = DeliveryFuture::new(
+            batch.result.clone(),
+            u32::try_from(batch.records.len()).unwrap_or(u32::MAX),
+            record.timestamp,
+        );
         batch.records.push(record);
-        batch.deliveries.push(delivery);
         batch.size += size;
         self.records += 1;
-        started || batch.size >= self.batch_size
+        (started || batch.size >= self.batch_size, delivery)
     }
 
     /// Partitions whose first batch may be sent now, and the earliest time another may become
@@ -270,17 +279,13 @@ mod tests {
         }
     }
 
-    fn delivery() -> Delivery {
-        (oneshot::channel().0, 0)
-    }
-
     #[test]
     fn a_batch_is_ready_when_full_or_lingered() {
         let now = Instant::now();
         let tp = TopicPartition::new("t", 0);
         let mut acc = Accumulator::new(100, Duration::from_millis(10));
         assert!(
-            acc.append(&tp, rec(), 20, delivery(), now),
+            acc.append(&tp, rec(), 20, now).0,
             "a new batch wakes the sender"
         );
         assert!(acc.ready(now, false, None).0.is_empty());
@@ -297,10 +302,7 @@ mod tests {
             vec![tp.clone()],
             "flush sends at once"
         );
-        assert!(
-            acc.append(&tp, rec(), 19, delivery(), now),
-            "full at batch.size"
-        );
+        assert!(acc.append(&tp, rec(), 19, now).0, "full at batch.size");
         assert_eq!(acc.ready(now, false, None).0, vec![tp.clone()]);
         let b = acc.drain(&tp).unwrap();
         assert_eq!(b.records.len(), 2);
@@ -316,10 +318,10 @@ mod tests {
         let a3 = TopicPartition::new("a", 3);
         let b0 = TopicPartition::new("b", 0);
         for _ in 0..3 {
-            acc.append(&a3, rec(), 40, delivery(), now); // one full batch each
+            acc.append(&a3, rec(), 40, now); // one full batch each
         }
-        acc.append(&a1, rec(), 5, delivery(), now); // lingering
-        acc.append(&b0, rec(), 40, delivery(), now); // full
+        acc.append(&a1, rec(), 5, now); // lingering
+        acc.append(&b0, rec(), 40, now); // full
         let mut loads = QueueLengths::default();
         loads.push("stale", 0, 9);
         let (ready, _) = acc.ready(now, false, Some(&mut loads));
@@ -338,7 +340,7 @@ mod tests {
         let tp = TopicPartition::new("t", 0);
         let mut acc = Accumulator::new(10, Duration::ZERO);
         for _ in 0..3 {
-            acc.append(&tp, rec(), 10, delivery(), now);
+            acc.append(&tp, rec(), 10, now);
         }
         let id = super::super::idempotence::ProducerIdAndEpoch {
             producer_id: 1,
@@ -367,7 +369,7 @@ mod tests {
         let now = Instant::now();
         let tp = TopicPartition::new("t", 0);
         let mut acc = Accumulator::new(100, Duration::ZERO);
-        acc.append(&tp, rec(), 10, delivery(), now);
+        acc.append(&tp, rec(), 10, now);
         assert!(acc.expire(now, Duration::from_secs(1)).is_empty());
         assert_eq!(
             acc.expire(now + Duration::from_secs(1), Duration::from_secs(1))

@@ -27,6 +27,7 @@
 mod accumulator;
 mod config;
 pub(crate) mod core;
+mod delivery;
 pub mod idempotence;
 pub mod partitioner;
 mod record;
@@ -35,12 +36,13 @@ pub mod transaction_manager;
 mod transactions;
 
 pub use config::{Acks, ProducerConfig, PRODUCER_TABLE};
-pub use record::{DeliveryFuture, ProducerRecord, RecordMetadata};
+pub use delivery::DeliveryFuture;
+pub use record::{ProducerRecord, RecordMetadata};
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::{oneshot, Notify, Semaphore, TryAcquireError};
+use tokio::sync::{Notify, Semaphore, TryAcquireError};
 
 use self::core::ProducerCore;
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
@@ -168,7 +170,6 @@ impl Producer {
             }
         }
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
-        let (tx, rx) = oneshot::channel();
         let tp = TopicPartition::new(record.topic, partition);
         let record = Record {
             offset: 0,
@@ -177,18 +178,19 @@ impl Producer {
             value: record.value,
             headers: record.headers,
         };
-        let appended = shared
-            .core()
-            .append(&tp, record, size, (tx, timestamp), now);
+        let appended = shared.core().append(&tp, record, size, now);
         match appended {
-            Ok(true) => shared.wake.notify_one(),
-            Ok(false) => {}
+            Ok((wake, delivery)) => {
+                if wake {
+                    shared.wake.notify_one();
+                }
+                Ok(delivery)
+            }
             Err(e) => {
                 shared.memory.add_permits(size);
-                return Err(e);
+                Err(e)
             }
         }
-        Ok(DeliveryFuture { rx })
     }
 
     async fn partition_for(

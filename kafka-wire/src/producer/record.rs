@@ -1,13 +1,7 @@
 //! What the application hands the producer, and what it gets back.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
-use tokio::sync::oneshot;
 
-use crate::error::Error;
 use crate::protocol::record_batch::Header;
 
 /// A record to send.
@@ -99,20 +93,4 @@ pub struct RecordMetadata {
     pub offset: i64,
     /// The record's timestamp (the broker's, for LogAppendTime topics).
     pub timestamp: i64,
-}
-
-/// Resolves when the record is written (or finally failed).
-#[derive(Debug)]
-pub struct DeliveryFuture {
-    pub(crate) rx: oneshot::Receiver<Result<RecordMetadata, Error>>,
-}
-
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.unwrap_or_else(|_| Err(crate::error::ClientError::ProducerDropped.into())))
-    }
 }

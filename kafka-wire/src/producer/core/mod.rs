@@ -33,8 +33,9 @@ mod tests;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-use super::accumulator::{Accumulator, Delivery, ProducerBatch};
+use super::accumulator::{Accumulator, ProducerBatch};
 use super::config::{Acks, ProducerConfig};
+use super::delivery::DeliveryFuture;
 use super::idempotence::{BatchSequence, IdempotenceState, ProducerIdAndEpoch};
 use super::partitioner::{NodeLatencyStats, QueueLengths};
 use super::transaction_manager::TransactionManager;
@@ -245,15 +246,15 @@ impl ProducerCore {
 
     /// Queue `record` (of `size` estimated bytes, already reserved from `buffer.memory`) for
     /// `tp`. Returns whether the shell should wake the sender now (a new batch started, or one
-    /// is full). Fails when the producer is closed or the transaction does not allow sends.
+    /// is full) and the record's delivery future. Fails when the producer is closed or the
+    /// transaction does not allow sends.
     pub fn append(
         &mut self,
         tp: &TopicPartition,
         record: Record,
         size: usize,
-        delivery: Delivery,
         now: Instant,
-    ) -> Result<bool, Error> {
+    ) -> Result<(bool, DeliveryFuture), Error> {
         if self.closing {
             return Err(ClientError::ProducerClosed.into());
         }
@@ -261,7 +262,7 @@ impl ProducerCore {
             tm.add_partition(tp)?;
         }
         self.pending += 1;
-        Ok(self.accumulator.append(tp, record, size, delivery, now))
+        Ok(self.accumulator.append(tp, record, size, now))
     }
 
     /// A caller started waiting for everything to be delivered: send without lingering.
@@ -601,7 +602,7 @@ impl ProducerCore {
 
     /// A batch is done (delivered or failed): its memory is free and its records counted out.
     fn finish(&mut self, batch: &ProducerBatch) {
-        self.pending = self.pending.saturating_sub(batch.deliveries.len());
+        self.pending = self.pending.saturating_sub(batch.records.len());
         let bytes = batch.reserved();
         if bytes > 0 {
             self.events.push_back(Event::MemoryReleased(bytes));

@@ -9,7 +9,6 @@ use super::{Event, ProducerCore, RequestId, Sent};
 use crate::error::{ClientError, Error, TransactionErrorKind};
 use crate::producer::accumulator::ProducerBatch;
 use crate::producer::idempotence::{BatchOutcome, ProducerIdAndEpoch};
-use crate::producer::record::RecordMetadata;
 use crate::producer::transaction_manager::TxnErrorClass;
 use crate::protocol::messages::add_partitions_to_txn_response::AddPartitionsToTxnResponse;
 use crate::protocol::messages::{InitProducerIdResponse, ProduceResponse};
@@ -204,24 +203,7 @@ impl ProducerCore {
             self.idempotence.on_acked(&batch.tp, seq.base_sequence);
         }
         self.finish(&batch);
-        let topic = batch.tp.topic.clone();
-        let partition = batch.tp.partition;
-        batch.complete(|i, ts| {
-            Ok(RecordMetadata {
-                topic: topic.clone(),
-                partition,
-                offset: if base_offset >= 0 {
-                    base_offset + i as i64
-                } else {
-                    -1
-                },
-                timestamp: if log_append_time >= 0 {
-                    log_append_time
-                } else {
-                    ts
-                },
-            })
-        });
+        batch.complete(base_offset, log_append_time);
     }
 
     /// A batch failed with `code`: retry it in sequence order, treat it as written, or fail it

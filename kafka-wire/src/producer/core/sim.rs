@@ -3,16 +3,16 @@
 //! answers that a test can replace with an injected error. No sockets, no real time.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::oneshot;
 
 use super::{Event, ProducerCore, RequestId, Transmit};
 use crate::cluster::{BrokerMetadata, ClusterMetadata, PartitionMetadata, TopicMetadata};
 use crate::config::BrokerAddress;
 use crate::error::Error;
-use crate::producer::record::RecordMetadata;
+use crate::producer::delivery::DeliveryFuture;
 use crate::protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnResponse, AddPartitionsToTxnTopicResult,
 };
@@ -278,7 +278,7 @@ pub struct Harness {
     pub now: Instant,
     pub wire: VecDeque<OnWire>,
     pub events: Vec<Event>,
-    pub deliveries: Vec<(String, oneshot::Receiver<Result<RecordMetadata, Error>>)>,
+    pub deliveries: Vec<(String, DeliveryFuture)>,
     /// `buffer.memory` given back so far.
     pub released: usize,
 }
@@ -298,7 +298,6 @@ impl Harness {
 
     /// Queue one record with `value` for `t-partition`.
     pub fn send(&mut self, partition: i32, value: &str) -> Result<(), Error> {
-        let (tx, rx) = oneshot::channel();
         let record = Record {
             offset: 0,
             timestamp: 1,
@@ -307,14 +306,10 @@ impl Harness {
             headers: vec![],
         };
         let size = 10 + value.len();
-        self.core.append(
-            &TopicPartition::new("t", partition),
-            record,
-            size,
-            (tx, 1),
-            self.now,
-        )?;
-        self.deliveries.push((value.to_owned(), rx));
+        let (_, delivery) =
+            self.core
+                .append(&TopicPartition::new("t", partition), record, size, self.now)?;
+        self.deliveries.push((value.to_owned(), delivery));
         Ok(())
     }
 
@@ -440,15 +435,13 @@ impl Harness {
 
     /// The delivery result of every record sent so far, in send order (`None`: still pending).
     pub fn results(&mut self) -> Vec<(String, Option<Result<i64, Error>>)> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         self.deliveries
             .iter_mut()
-            .map(|(v, rx)| {
-                let r = match rx.try_recv() {
-                    Ok(r) => Some(r.map(|m| m.offset)),
-                    Err(oneshot::error::TryRecvError::Empty) => None,
-                    Err(oneshot::error::TryRecvError::Closed) => {
-                        Some(Err(Error::InvalidArgument("dropped".into())))
-                    }
+            .map(|(v, delivery)| {
+                let r = match std::pin::Pin::new(delivery).poll(&mut cx) {
+                    std::task::Poll::Ready(r) => Some(r.map(|m| m.offset)),
+                    std::task::Poll::Pending => None,
                 };
                 (v.clone(), r)
             })
