@@ -89,6 +89,16 @@ async fn join_alone(coordinator: &Coordinator, group: &str) -> (String, i32) {
     (joined.member_id, joined.generation_id)
 }
 
+/// Member `member_id`'s heartbeat in `generation`.
+fn heartbeat_request(group: &str, generation: i32, member_id: &str) -> HeartbeatRequest {
+    HeartbeatRequest {
+        group_id: group.into(),
+        generation_id: generation,
+        member_id: member_id.into(),
+        ..Default::default()
+    }
+}
+
 /// A Fetch at the end of an empty partition: the broker parks it for `max_wait`.
 fn long_poll(topic: &str, max_wait: Duration) -> FetchRequest {
     FetchRequest {
@@ -208,12 +218,7 @@ async fn heartbeat_and_commit_are_not_held_behind_parked_requests() {
     // Member A's heartbeat: answered at once (REBALANCE_IN_PROGRESS tells it to rejoin).
     let start = Instant::now();
     let hb = coordinator
-        .send(&HeartbeatRequest {
-            group_id: group.clone(),
-            generation_id: generation,
-            member_id: member_a.clone(),
-            ..Default::default()
-        })
+        .send(&heartbeat_request(&group, generation, &member_a))
         .await
         .expect("Heartbeat");
     let heartbeat = start.elapsed();
@@ -298,12 +303,7 @@ async fn heartbeat_and_commit_are_not_held_behind_parked_requests() {
     let conn = client.connection(leader).await.unwrap();
     let start = Instant::now();
     let _ = conn
-        .send(&HeartbeatRequest {
-            group_id: group.clone(),
-            generation_id: generation,
-            member_id: member_a.clone(),
-            ..Default::default()
-        })
+        .send(&heartbeat_request(&group, generation, &member_a))
         .await
         .expect("Heartbeat (control)");
     let queued = start.elapsed();

@@ -148,7 +148,7 @@ impl LayeredConfig {
                 Some(_) => {}
                 None if owns(key) || ConsumerConfig::owns(key) || ProducerConfig::owns(key) => {}
                 None => {
-                    let mut known: Vec<&str> = ConsumerConfig::key_names().collect();
+                    let mut known: Vec<&str> = ConsumerConfig::key_names();
                     for k in ProducerConfig::key_names() {
                         if !known.contains(&k) {
                             known.push(k);
@@ -209,9 +209,9 @@ impl LayeredConfig {
 
 fn prefixed_unknown(prefix: ClientPrefix, key: &str, rest: &str) -> ConfigError {
     let known: Vec<&'static str> = match prefix {
-        ClientPrefix::Producer => ProducerConfig::key_names().collect(),
+        ClientPrefix::Producer => ProducerConfig::key_names(),
         ClientPrefix::Admin => ClientConfig::key_names().collect(),
-        _ => ConsumerConfig::key_names().collect(),
+        _ => ConsumerConfig::key_names(),
     };
     match table::unknown_key(rest, known) {
         ConfigError::UnknownKey { known, .. } => ConfigError::UnknownKey {

@@ -3,7 +3,7 @@
 //!
 //! Regenerate the document with `KAFKA_WIRE_WRITE_DOCS=1 cargo test -p kafka-wire --test config_tables`.
 
-use kafka_wire::config::table::{self, ConfigKey};
+use kafka_wire::config::table::{self, ConfigKey, Configurable};
 use kafka_wire::config::{ClientConfig, SecurityConfig, CLIENT_TABLE, SECURITY_TABLE};
 use kafka_wire::consumer::{ConsumerConfig, CONSUMER_TABLE};
 use kafka_wire::producer::{ProducerConfig, PRODUCER_TABLE};
@@ -43,8 +43,12 @@ fn setting_a_default_changes_nothing() {
 
 #[test]
 fn every_key_is_settable_through_its_client() {
-    assert!(ProducerConfig::key_names().all(ProducerConfig::owns));
-    assert!(ConsumerConfig::key_names().all(ConsumerConfig::owns));
+    assert!(ProducerConfig::key_names()
+        .into_iter()
+        .all(ProducerConfig::owns));
+    assert!(ConsumerConfig::key_names()
+        .into_iter()
+        .all(ConsumerConfig::owns));
     assert!(ClientConfig::key_names().all(|k| ProducerConfig::owns(k) && ConsumerConfig::owns(k)));
     let mut c = ConsumerConfig::default();
     let e = c.set("linger.ms", "5").unwrap_err();

@@ -18,21 +18,22 @@ pub struct Backoff {
     base: Duration,
     max: Duration,
     attempts: u32,
-    rng: rand::rngs::SmallRng,
+    /// Seeded at the first wait: an operation that never fails never asks the OS for entropy.
+    rng: Option<rand::rngs::SmallRng>,
 }
 
 impl Backoff {
     /// Backoff from `base`, doubling up to `max`.
     pub fn new(base: Duration, max: Duration) -> Self {
-        Self::with_rng(base, max, rand::rngs::SmallRng::from_os_rng())
+        Self::with_rng(base, max, None)
     }
 
     /// The same with a fixed seed (tests).
     pub fn seeded(base: Duration, max: Duration, seed: u64) -> Self {
-        Self::with_rng(base, max, rand::rngs::SmallRng::seed_from_u64(seed))
+        Self::with_rng(base, max, Some(rand::rngs::SmallRng::seed_from_u64(seed)))
     }
 
-    fn with_rng(base: Duration, max: Duration, rng: rand::rngs::SmallRng) -> Self {
+    fn with_rng(base: Duration, max: Duration, rng: Option<rand::rngs::SmallRng>) -> Self {
         Backoff {
             base,
             max: max.max(base),
@@ -46,7 +47,10 @@ impl Backoff {
         let exp = self.base.as_secs_f64() * 2f64.powi(self.attempts.min(30) as i32);
         self.attempts = self.attempts.saturating_add(1);
         let capped = exp.min(self.max.as_secs_f64());
-        let jitter = 1.0 + self.rng.random_range(-0.2..=0.2);
+        let rng = self
+            .rng
+            .get_or_insert_with(rand::rngs::SmallRng::from_os_rng);
+        let jitter = 1.0 + rng.random_range(-0.2..=0.2);
         Duration::from_secs_f64((capped * jitter).max(0.0))
     }
 }

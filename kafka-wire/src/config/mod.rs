@@ -162,6 +162,9 @@ impl table::Configurable for ClientConfig {
     fn key_names() -> Vec<&'static str> {
         ClientConfig::key_names().collect()
     }
+    fn dump(&self) -> Vec<(&'static str, String)> {
+        ClientConfig::dump(self)
+    }
 }
 
 impl ClientConfig {

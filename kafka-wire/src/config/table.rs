@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::ConfigError;
+use super::{ClientConfig, ConfigError};
 
 /// What kind of value a key takes (for documentation and redaction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,9 @@ pub trait Configurable: Sized {
     /// Every key this client takes.
     fn key_names() -> Vec<&'static str>;
 
+    /// Every key with its current value (secrets redacted), as kcat's `-X dump` prints them.
+    fn dump(&self) -> Vec<(&'static str, String)>;
+
     /// Set `key`, or refuse it with the list of the keys this client takes.
     fn set_known(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
         if self.try_set(key, value)? {
@@ -90,6 +93,38 @@ pub trait Configurable: Sized {
         } else {
             Err(unknown_key(key, Self::key_names()))
         }
+    }
+}
+
+/// A client whose settings are its own key table over the keys every client shares
+/// ([`ClientConfig`]): implementing this gives it [`Configurable`].
+pub trait ClientSettings: Sized + 'static {
+    /// The client's own keys.
+    const KEYS: &'static [ConfigKey<Self>];
+    /// The shared client settings.
+    fn client(&self) -> &ClientConfig;
+    /// The shared client settings, to change.
+    fn client_mut(&mut self) -> &mut ClientConfig;
+}
+
+impl<C: ClientSettings> Configurable for C {
+    fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        Ok(set(C::KEYS, self, key, value)? || self.client_mut().try_set(key, value)?)
+    }
+    fn owns(key: &str) -> bool {
+        find(C::KEYS, key).is_some() || ClientConfig::owns(key)
+    }
+    fn key_names() -> Vec<&'static str> {
+        C::KEYS
+            .iter()
+            .map(|k| k.name)
+            .chain(ClientConfig::key_names())
+            .collect()
+    }
+    fn dump(&self) -> Vec<(&'static str, String)> {
+        let mut out = dump(C::KEYS, self);
+        out.extend(self.client().dump());
+        out
     }
 }
 

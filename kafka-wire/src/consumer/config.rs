@@ -361,32 +361,6 @@ impl ConsumerConfig {
         Ok(self)
     }
 
-    /// Set `key` if the consumer takes it: `Ok(false)` when it does not (for a higher layer
-    /// holding its own keys beside the consumer's).
-    pub fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-        Ok(table::set(CONSUMER_TABLE, self, key, value)? || self.client.try_set(key, value)?)
-    }
-
-    /// Whether `key` is a consumer or client key.
-    pub fn owns(key: &str) -> bool {
-        table::find(CONSUMER_TABLE, key).is_some() || ClientConfig::owns(key)
-    }
-
-    /// Every key the consumer takes.
-    pub fn key_names() -> impl Iterator<Item = &'static str> {
-        CONSUMER_TABLE
-            .iter()
-            .map(|k| k.name)
-            .chain(ClientConfig::key_names())
-    }
-
-    /// Every key with its current value (secrets redacted), as kcat's `-X dump` prints them.
-    pub fn dump(&self) -> Vec<(&'static str, String)> {
-        let mut out = table::dump(CONSUMER_TABLE, self);
-        out.extend(self.client.dump());
-        out
-    }
-
     /// Check the settings together: `heartbeat.interval.ms` below `session.timeout.ms`, and
     /// `fetch.max.bytes` at least `max.partition.fetch.bytes`'s smallest useful size.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -405,14 +379,12 @@ impl ConsumerConfig {
     }
 }
 
-impl table::Configurable for ConsumerConfig {
-    fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-        ConsumerConfig::try_set(self, key, value)
+impl table::ClientSettings for ConsumerConfig {
+    const KEYS: &'static [ConfigKey<Self>] = CONSUMER_TABLE;
+    fn client(&self) -> &ClientConfig {
+        &self.client
     }
-    fn owns(key: &str) -> bool {
-        ConsumerConfig::owns(key)
-    }
-    fn key_names() -> Vec<&'static str> {
-        ConsumerConfig::key_names().collect()
+    fn client_mut(&mut self) -> &mut ClientConfig {
+        &mut self.client
     }
 }

@@ -271,15 +271,13 @@ fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
     }
 }
 
-impl table::Configurable for ProducerConfig {
-    fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-        ProducerConfig::try_set(self, key, value)
+impl table::ClientSettings for ProducerConfig {
+    const KEYS: &'static [ConfigKey<Self>] = PRODUCER_TABLE;
+    fn client(&self) -> &ClientConfig {
+        &self.client
     }
-    fn owns(key: &str) -> bool {
-        ProducerConfig::owns(key)
-    }
-    fn key_names() -> Vec<&'static str> {
-        ProducerConfig::key_names().collect()
+    fn client_mut(&mut self) -> &mut ClientConfig {
+        &mut self.client
     }
 }
 
@@ -309,32 +307,6 @@ impl ProducerConfig {
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
         table::Configurable::set_known(self, key, value)?;
         Ok(self)
-    }
-
-    /// Set `key` if the producer takes it: `Ok(false)` when it does not (for a higher layer
-    /// holding its own keys beside the producer's).
-    pub fn try_set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
-        Ok(table::set(PRODUCER_TABLE, self, key, value)? || self.client.try_set(key, value)?)
-    }
-
-    /// Whether `key` is a producer or client key.
-    pub fn owns(key: &str) -> bool {
-        table::find(PRODUCER_TABLE, key).is_some() || ClientConfig::owns(key)
-    }
-
-    /// Every key the producer takes.
-    pub fn key_names() -> impl Iterator<Item = &'static str> {
-        PRODUCER_TABLE
-            .iter()
-            .map(|k| k.name)
-            .chain(ClientConfig::key_names())
-    }
-
-    /// Every key with its current value (secrets redacted), as kcat's `-X dump` prints them.
-    pub fn dump(&self) -> Vec<(&'static str, String)> {
-        let mut out = table::dump(PRODUCER_TABLE, self);
-        out.extend(self.client.dump());
-        out
     }
 
     /// Check the settings together, as the Java client does: idempotence needs `acks=all`,

@@ -50,13 +50,14 @@ pub(super) async fn run(shared: Arc<Shared>) {
     let mut refreshing = false;
     loop {
         let now = Instant::now();
-        let metadata = shared.client.metadata();
         let mut transmits = Vec::new();
         let mut events = Vec::new();
-        let (timeout, progressed, finished) = {
+        // Read in place under the metadata read lock (no copy of the cluster metadata per
+        // pass); lock order everywhere: metadata, then core.
+        let (timeout, progressed, finished) = shared.client.with_metadata(|metadata| {
             let mut core = shared.core();
             core.handle_timeout(now);
-            while let Some(t) = core.poll_transmit(now, &metadata) {
+            while let Some(t) = core.poll_transmit(now, metadata) {
                 transmits.push(t);
             }
             while let Some(e) = core.poll_event() {
@@ -66,13 +67,13 @@ pub(super) async fn run(shared: Arc<Shared>) {
             shared
                 .partitioner
                 .load_stats()
-                .update(&load.queues, &metadata, &load.latency);
+                .update(&load.queues, metadata, &load.latency);
             (
                 core.poll_timeout(),
                 core.all_delivered() || core.transaction_failed(),
                 core.is_finished(),
             )
-        };
+        });
         if progressed {
             shared.progress.notify_waiters();
         }
