@@ -34,6 +34,7 @@ mod record;
 mod sender;
 pub mod transaction_manager;
 mod transactions;
+mod wall_clock;
 
 pub use config::{Acks, ProducerConfig, PRODUCER_TABLE};
 pub use delivery::DeliveryFuture;
@@ -71,6 +72,8 @@ pub(crate) struct Shared {
     progress: Notify,
     /// The transaction coordinator, for a transactional producer (`transactional.id`).
     txn_coordinator: Option<Coordinator>,
+    /// Record timestamps from the instant `send` already read.
+    wall_clock: wall_clock::WallClock,
 }
 
 impl Shared {
@@ -121,6 +124,7 @@ impl Producer {
             wake: Notify::new(),
             progress: Notify::new(),
             txn_coordinator,
+            wall_clock: wall_clock::WallClock::new(),
             config,
         });
         tokio::spawn(sender::run(shared.clone()));
@@ -169,7 +173,9 @@ impl Producer {
                 }
             }
         }
-        let timestamp = record.timestamp.unwrap_or_else(now_ms);
+        let timestamp = record
+            .timestamp
+            .unwrap_or_else(|| shared.wall_clock.millis_at(now));
         let tp = TopicPartition::new(record.topic, partition);
         let record = Record {
             offset: 0,
@@ -331,11 +337,4 @@ impl Producer {
         self.shared.wake.notify_one();
         Ok(())
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -5,12 +5,14 @@
 //! - [`frame`]: size-prefixed request/response frames with their headers;
 //! - [`ErrorCode`]: Kafka's error codes with their retriable class;
 //! - [`record_batch`] and [`compression`]: RecordBatch v2 and the four codecs, pure Rust;
+//!   [`batch_builder`] writes a batch record by record as the producer appends;
 //! - [`versioned`]: what a request must look like at the version a broker agreed to;
 //! - [`route`]: which broker each API goes to, declared once.
 //!
 //! The rest of the crate reaches the codec only through the [`Request`] trait, so the generated
 //! codecs can be replaced without touching connections or clients.
 
+pub mod batch_builder;
 pub mod compression;
 mod error_code;
 mod error_code_table;

@@ -518,15 +518,32 @@ fn varlen_size(b: Option<&[u8]>) -> usize {
 
 /// Append the encoding of one record (length prefix included) to `buf`.
 pub fn encode_record(buf: &mut BytesMut, record: &Record, base_offset: i64, base_timestamp: i64) {
-    let ts_delta = record.timestamp.wrapping_sub(base_timestamp);
-    let off_delta = record.offset.wrapping_sub(base_offset) as i32;
+    encode_record_fields(
+        buf,
+        record.timestamp.wrapping_sub(base_timestamp),
+        record.offset.wrapping_sub(base_offset) as i32,
+        record.key.as_deref(),
+        record.value.as_deref(),
+        &record.headers,
+    );
+}
+
+/// Append one record (length prefix included) from its deltas and fields.
+pub(crate) fn encode_record_fields(
+    buf: &mut BytesMut,
+    ts_delta: i64,
+    off_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[Header],
+) {
     let mut body_len = 1
         + wire::varlong_size(ts_delta)
         + wire::varint_size(off_delta)
-        + varlen_size(record.key.as_deref())
-        + varlen_size(record.value.as_deref())
-        + wire::varint_size(record.headers.len() as i32);
-    for h in &record.headers {
+        + varlen_size(key)
+        + varlen_size(value)
+        + wire::varint_size(headers.len() as i32);
+    for h in headers {
         body_len += varlen_size(Some(&h.key)) + varlen_size(h.value.as_deref());
     }
     buf.reserve(body_len + 5);
@@ -534,10 +551,10 @@ pub fn encode_record(buf: &mut BytesMut, record: &Record, base_offset: i64, base
     buf.put_i8(0);
     wire::put_varlong(buf, ts_delta);
     wire::put_varint(buf, off_delta);
-    put_varlen_bytes(buf, record.key.as_deref());
-    put_varlen_bytes(buf, record.value.as_deref());
-    wire::put_varint(buf, record.headers.len() as i32);
-    for h in &record.headers {
+    put_varlen_bytes(buf, key);
+    put_varlen_bytes(buf, value);
+    wire::put_varint(buf, headers.len() as i32);
+    for h in headers {
         put_varlen_bytes(buf, Some(&h.key));
         put_varlen_bytes(buf, h.value.as_deref());
     }

@@ -41,12 +41,13 @@ use super::partitioner::{NodeLatencyStats, QueueLengths};
 use super::transaction_manager::TransactionManager;
 use crate::cluster::{ClusterMetadata, LeaderLookup};
 use crate::error::{ClientError, Error, TransactionErrorKind};
+use crate::protocol::batch_builder::{self, ProducerFields};
 use crate::protocol::messages::add_partitions_to_txn_request::{
     AddPartitionsToTxnRequest, AddPartitionsToTxnTopic,
 };
 use crate::protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use crate::protocol::messages::{InitProducerIdRequest, ProduceRequest};
-use crate::protocol::record_batch::{self, Record, RecordBatch};
+use crate::protocol::record_batch::Record;
 use crate::protocol::Uuid;
 use crate::topic_partition::partitions_by_topic;
 use crate::TopicPartition;
@@ -489,7 +490,7 @@ impl ProducerCore {
                     self.accumulator.requeue(batch);
                     continue;
                 }
-                batch.sequence = self.idempotence.assign(&tp, batch.records.len() as i32);
+                batch.sequence = self.idempotence.assign(&tp, batch.record_count as i32);
             }
             entry.0 += batch.size;
             self.routes.entry(tp).or_insert((node, 0)).1 += 1;
@@ -602,7 +603,7 @@ impl ProducerCore {
 
     /// A batch is done (delivered or failed): its memory is free and its records counted out.
     fn finish(&mut self, batch: &ProducerBatch) {
-        self.pending = self.pending.saturating_sub(batch.records.len());
+        self.pending = self.pending.saturating_sub(batch.record_count);
         let bytes = batch.reserved();
         if bytes > 0 {
             self.events.push_back(Event::MemoryReleased(bytes));
@@ -620,32 +621,30 @@ impl ProducerCore {
     }
 }
 
-/// The batch's records as a RecordBatch, encoded once and kept for retries (re-encoded only
-/// when the sequence changed).
+/// The batch as it goes on the wire: closed once (its records were encoded as they were
+/// appended) and kept for retries; only its header is rewritten when the sequence changed.
 fn encode(
     config: &ProducerConfig,
     transactional: bool,
     batch: &mut ProducerBatch,
 ) -> Result<bytes::Bytes, Error> {
-    if let Some(b) = &batch.encoded {
-        return Ok(b.clone());
-    }
-    let base_timestamp = batch.records.iter().map(|r| r.timestamp).min().unwrap_or(0);
-    let rb = RecordBatch {
-        compression: config.compression,
-        base_timestamp,
-        producer_id: batch.sequence.map_or(-1, |s| s.id.producer_id),
-        producer_epoch: batch.sequence.map_or(-1, |s| s.id.epoch),
-        base_sequence: batch.sequence.map_or(-1, |s| s.base_sequence),
-        records: std::mem::take(&mut batch.records),
-        is_transactional: transactional,
-        ..RecordBatch::default()
+    let fields = batch
+        .sequence
+        .map_or(ProducerFields::NONE, |s| ProducerFields {
+            producer_id: s.id.producer_id,
+            producer_epoch: s.id.epoch,
+            base_sequence: s.base_sequence,
+        });
+    let closed = match &batch.encoded {
+        Some((bytes, written)) if *written == fields => return Ok(bytes.clone()),
+        Some((bytes, _)) => batch_builder::with_producer_fields(bytes, fields),
+        None => {
+            std::mem::take(&mut batch.builder).finish(config.compression, transactional, fields)
+        }
     };
-    let encoded = record_batch::encode_batch(&rb).map_err(|e| {
+    let closed = closed.map_err(|e| {
         Error::InvalidArgument(format!("could not encode the batch for {}: {e}", batch.tp))
-    });
-    batch.records = rb.records;
-    let encoded = encoded?;
-    batch.encoded = Some(encoded.clone());
-    Ok(encoded)
+    })?;
+    batch.encoded = Some((closed.clone(), fields));
+    Ok(closed)
 }
