@@ -1,8 +1,21 @@
-//! The Kafka Streams runtime in Rust: topology and Processor API, tasks and stream threads,
-//! task assignment over the consumer-group protocol, state stores on redb with changelog
-//! topics and restoration, standby replicas, exactly-once v2 and at-least-once processing,
-//! event time and punctuation.
+//! Kafka Streams in Rust, on `kafka-wire`: topology and Processor API, tasks and stream
+//! threads, task assignment over the classic consumer-group protocol, state stores with
+//! changelog topics, at-least-once processing.
 //!
-//! **Not implemented yet.** This crate is a placeholder in the workspace so the layering
-//! (kafka-wire → streams-core → streams-dsl) is fixed from the start; it will be built on
-//! kafka-wire's producer, consumer, groups and transactions, which come first.
+//! Layers (imports only go down):
+//!
+//! | layer | modules | what |
+//! |---|---|---|
+//! | values | [`task_id`], [`serde`], [`record`] | task ids, serializers, records |
+//! | state | [`state`] | store traits and the in-memory store; never sees tasks or producers |
+//! | topology | [`processor`], [`topology`] | the Processor API and the topology builder |
+//! | assignment | [`assignment`] | the streams assignor: a pure function over members and tasks |
+//! | runtime | [`runtime`] | tasks, stream threads, the `KafkaStreams` application |
+//!
+//! Persistent redb stores, standby replicas and exactly-once come in later work; the seams
+//! for them are the store trait, the commit step per task and the producer per thread.
+
+pub mod assignment;
+pub mod task_id;
+
+pub use task_id::TaskId;

@@ -1,0 +1,1 @@
+//! Task assignment over the classic consumer-group protocol (Kafka's `StreamsPartitionAssignor`).
