@@ -16,6 +16,13 @@
 //! for them are the store trait, the commit step per task and the producer per thread.
 
 pub mod assignment;
+pub mod error;
+pub mod processor;
+pub mod record;
+pub mod serde;
+pub mod state;
 pub mod task_id;
+pub mod timestamp;
+pub mod topology;
 
 pub use task_id::TaskId;

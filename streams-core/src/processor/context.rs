@@ -1,0 +1,141 @@
+//! The context a processor works through (Kafka Streams' `api.ProcessorContext`).
+
+use std::time::Duration;
+
+use super::node::{forward_to_children, Child, Punctuators};
+use super::punctuation::{Cancellable, PunctuationType};
+use super::task_context::TaskContext;
+use crate::error::{BoxError, StreamsError};
+use crate::record::{Record, RecordMetadata};
+use crate::state::{KeyValueStoreRef, StoreHandle};
+use crate::TaskId;
+
+/// Forwards records of `K`/`V` to the node's children, schedules punctuation, opens the
+/// node's stores, and tells where the current record came from.
+pub struct ProcessorContext<'a, K, V> {
+    pub(crate) node: usize,
+    pub(crate) name: &'a str,
+    pub(crate) children: &'a [Child<K, V>],
+    pub(crate) punctuators: &'a mut Punctuators<K, V>,
+    pub(crate) task: &'a mut TaskContext,
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> ProcessorContext<'_, K, V> {
+    /// Send `record` to every child, in the order they were connected.
+    pub fn forward(&mut self, record: Record<K, V>) -> Result<(), StreamsError> {
+        forward_to_children(self.children, self.task, record)
+    }
+
+    /// Send `record` to the child named `child` only.
+    pub fn forward_to(&mut self, child: &str, record: Record<K, V>) -> Result<(), StreamsError> {
+        let Some(c) = self.children.iter().find(|c| c.name == child) else {
+            return Err(StreamsError::IllegalState(format!(
+                "processor {:?} has no child named {child:?} (children: {})",
+                self.name,
+                self.children
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        forward_to_children(std::slice::from_ref(c), self.task, record)
+    }
+
+    /// Call `punctuator` every `interval` of `ty` time (Kafka Streams' `schedule`). Stream
+    /// time punctuation is aligned to 0 and fires as soon as stream time is known; wall-clock
+    /// punctuation fires first `interval` from now. The punctuator gets this context (stores,
+    /// forward) and the current stream or wall-clock time.
+    pub fn schedule<F>(
+        &mut self,
+        interval: Duration,
+        ty: PunctuationType,
+        punctuator: F,
+    ) -> Cancellable
+    where
+        F: FnMut(&mut ProcessorContext<'_, K, V>, i64) -> Result<(), BoxError> + 'static,
+    {
+        let id = self.task.next_punctuator_id();
+        self.punctuators.push((id, Some(Box::new(punctuator))));
+        match ty {
+            PunctuationType::StreamTime => self
+                .task
+                .stream_punctuation
+                .schedule(self.node, id, interval, 0),
+            PunctuationType::WallClockTime => {
+                let first = self
+                    .task
+                    .wall_clock
+                    .saturating_add(i64::try_from(interval.as_millis()).unwrap_or(i64::MAX));
+                self.task
+                    .wall_punctuation
+                    .schedule(self.node, id, interval, first)
+            }
+        }
+    }
+}
+
+impl<K, V> ProcessorContext<'_, K, V> {
+    /// Open a store connected to this processor.
+    pub fn key_value_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<KeyValueStoreRef<'s, SK, SV>, StreamsError> {
+        let connected = self
+            .task
+            .node_stores
+            .get(&self.node)
+            .is_some_and(|s| s.iter().any(|n| n == handle.name()));
+        let not_connected = || StreamsError::StoreNotConnected {
+            processor: self.name.to_owned(),
+            store: handle.name().to_owned(),
+        };
+        if !connected {
+            return Err(not_connected());
+        }
+        let timestamp = self.task.timestamp;
+        let name = self.name;
+        let slot = self.task.stores.get_mut(handle.name()).ok_or_else(|| {
+            StreamsError::StoreNotConnected {
+                processor: name.to_owned(),
+                store: handle.name().to_owned(),
+            }
+        })?;
+        Ok(KeyValueStoreRef::new(handle, slot, timestamp))
+    }
+
+    /// Ask for a commit as soon as possible (Kafka Streams' `commit()`).
+    pub fn commit(&mut self) {
+        self.task.commit_requested = true;
+    }
+
+    /// Where the current record was read; `None` in a punctuator.
+    pub fn record_metadata(&self) -> Option<&RecordMetadata> {
+        self.task.metadata.as_ref()
+    }
+
+    /// The task this processor instance belongs to.
+    pub fn task_id(&self) -> TaskId {
+        self.task.task_id
+    }
+
+    /// `application.id`.
+    pub fn application_id(&self) -> &str {
+        &self.task.application_id
+    }
+
+    /// The task's stream time (-1 before its first record).
+    pub fn current_stream_time(&self) -> i64 {
+        self.task.stream_time
+    }
+
+    /// The wall-clock time the runtime last passed to the task, in ms.
+    pub fn current_system_time(&self) -> i64 {
+        self.task.wall_clock
+    }
+
+    /// This processor's name.
+    pub fn processor_name(&self) -> &str {
+        self.name
+    }
+}

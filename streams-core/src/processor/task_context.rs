@@ -1,0 +1,97 @@
+//! What every node of one task shares while it runs: the task's identity and times, the
+//! record being processed, the punctuation schedules, the stores and the records to send.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use kafka_wire::protocol::record_batch::Header;
+
+use super::punctuation::{PunctuationQueue, PunctuatorId};
+use crate::record::RecordMetadata;
+use crate::state::StoreSlot;
+use crate::TaskId;
+
+/// A record a sink or a changelog wants sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingRecord {
+    /// The topic.
+    pub topic: String,
+    /// The partition, or `None` for the producer's default partitioner (Java's murmur2 over
+    /// the key bytes, sticky for null keys).
+    pub partition: Option<i32>,
+    /// The key bytes.
+    pub key: Option<Bytes>,
+    /// The value bytes.
+    pub value: Option<Bytes>,
+    /// The timestamp.
+    pub timestamp: i64,
+    /// The headers.
+    pub headers: Vec<Header>,
+}
+
+/// Partition counts of output topics, as the runtime's cluster metadata knows them.
+pub type PartitionCounts = Arc<dyn Fn(&str) -> Option<i32> + Send + Sync>;
+
+/// The shared state of one task's nodes.
+pub(crate) struct TaskContext {
+    pub application_id: Arc<str>,
+    pub task_id: TaskId,
+    /// Where the record being processed came from (`None` in a punctuator).
+    pub metadata: Option<RecordMetadata>,
+    /// The timestamp of the record being processed (or the punctuation time).
+    pub timestamp: i64,
+    /// The task's stream time (-1 until the first record).
+    pub stream_time: i64,
+    /// The wall-clock time the runtime last passed in.
+    pub wall_clock: i64,
+    pub stream_punctuation: PunctuationQueue,
+    pub wall_punctuation: PunctuationQueue,
+    next_punctuator: PunctuatorId,
+    pub stores: BTreeMap<String, StoreSlot>,
+    /// Stores each node (by index) may open.
+    pub node_stores: BTreeMap<usize, Vec<String>>,
+    /// Records for sinks, in the order they were produced.
+    pub outgoing: Vec<OutgoingRecord>,
+    pub commit_requested: bool,
+    pub partition_counts: PartitionCounts,
+}
+
+impl std::fmt::Debug for TaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("task_id", &self.task_id)
+            .field("stream_time", &self.stream_time)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TaskContext {
+    pub fn new(
+        application_id: Arc<str>,
+        task_id: TaskId,
+        partition_counts: PartitionCounts,
+    ) -> Self {
+        TaskContext {
+            application_id,
+            task_id,
+            metadata: None,
+            timestamp: -1,
+            stream_time: -1,
+            wall_clock: 0,
+            stream_punctuation: PunctuationQueue::default(),
+            wall_punctuation: PunctuationQueue::default(),
+            next_punctuator: 0,
+            stores: BTreeMap::new(),
+            node_stores: BTreeMap::new(),
+            outgoing: Vec::new(),
+            commit_requested: false,
+            partition_counts,
+        }
+    }
+
+    pub fn next_punctuator_id(&mut self) -> PunctuatorId {
+        self.next_punctuator += 1;
+        self.next_punctuator
+    }
+}

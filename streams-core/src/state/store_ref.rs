@@ -1,0 +1,219 @@
+//! Typed access to a byte store: a [`StoreHandle`] names a store and fixes its key and value
+//! types and serdes; [`KeyValueStoreRef`] is what a processor reads and writes through.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{ChangelogRecord, StoreError, StoreSlot};
+use crate::serde::{Deserializer, Serde, Serializer};
+
+/// A store's name with its key and value types (as redb's `TableDefinition`). Cheap to clone:
+/// processors keep one to open their store.
+pub struct StoreHandle<K, V> {
+    name: Arc<str>,
+    key_ser: Arc<dyn Serializer<K>>,
+    key_de: Arc<dyn Deserializer<K>>,
+    value_ser: Arc<dyn Serializer<V>>,
+    value_de: Arc<dyn Deserializer<V>>,
+}
+
+impl<K, V> Clone for StoreHandle<K, V> {
+    fn clone(&self) -> Self {
+        StoreHandle {
+            name: self.name.clone(),
+            key_ser: self.key_ser.clone(),
+            key_de: self.key_de.clone(),
+            value_ser: self.value_ser.clone(),
+            value_de: self.value_de.clone(),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for StoreHandle<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreHandle")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl<K: 'static, V: 'static> StoreHandle<K, V> {
+    /// A store named `name` holding `K` keys and `V` values with these serdes.
+    pub fn new(
+        name: impl Into<String>,
+        key_serde: impl Serde<K>,
+        value_serde: impl Serde<V>,
+    ) -> Self {
+        StoreHandle {
+            name: Arc::from(name.into()),
+            key_ser: Arc::new(key_serde.clone()),
+            key_de: Arc::new(key_serde),
+            value_ser: Arc::new(value_serde.clone()),
+            value_de: Arc::new(value_serde),
+        }
+    }
+
+    /// The store's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A typed view of a store for the record being processed (writes are stamped with its
+/// timestamp in the changelog).
+pub struct KeyValueStoreRef<'a, K, V> {
+    handle: &'a StoreHandle<K, V>,
+    slot: &'a mut StoreSlot,
+    timestamp: i64,
+}
+
+impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
+    pub(crate) fn new(
+        handle: &'a StoreHandle<K, V>,
+        slot: &'a mut StoreSlot,
+        timestamp: i64,
+    ) -> Self {
+        KeyValueStoreRef {
+            handle,
+            slot,
+            timestamp,
+        }
+    }
+
+    fn err(&self, detail: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            store: self.handle.name.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn key_bytes(&self, key: &K) -> Result<Bytes, StoreError> {
+        self.handle
+            .key_ser
+            .serialize(&self.handle.name, key)
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| self.err("a key serialized to null; store keys may not be null"))
+    }
+
+    fn decode(&self, k: &[u8], v: &[u8]) -> Result<(K, V), StoreError> {
+        let key = self
+            .handle
+            .key_de
+            .deserialize(&self.handle.name, Some(k))
+            .map_err(|e| self.err(e))?;
+        let value = self
+            .handle
+            .value_de
+            .deserialize(&self.handle.name, Some(v))
+            .map_err(|e| self.err(e))?;
+        Ok((key, value))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &K) -> Result<Option<V>, StoreError> {
+        let k = self.key_bytes(key)?;
+        match self.slot.store.get(&k)? {
+            None => Ok(None),
+            Some(v) => self
+                .handle
+                .value_de
+                .deserialize(&self.handle.name, Some(&v))
+                .map(Some)
+                .map_err(|e| self.err(e)),
+        }
+    }
+
+    /// Set `key` to `value` (a value serializing to null deletes the key, as in Kafka).
+    pub fn put(&mut self, key: &K, value: &V) -> Result<(), StoreError> {
+        let k = self.key_bytes(key)?;
+        let v = self
+            .handle
+            .value_ser
+            .serialize(&self.handle.name, value)
+            .map_err(|e| self.err(e))?;
+        match &v {
+            Some(v) => self.slot.store.put(k.clone(), v.clone())?,
+            None => {
+                self.slot.store.delete(&k)?;
+            }
+        }
+        self.log(k, v);
+        Ok(())
+    }
+
+    /// Set `key` to `value` unless it has a value; returns the value it had.
+    pub fn put_if_absent(&mut self, key: &K, value: &V) -> Result<Option<V>, StoreError> {
+        let old = self.get(key)?;
+        if old.is_none() {
+            self.put(key, value)?;
+        }
+        Ok(old)
+    }
+
+    /// Remove `key`; returns its old value.
+    pub fn delete(&mut self, key: &K) -> Result<Option<V>, StoreError> {
+        let k = self.key_bytes(key)?;
+        let old = self.slot.store.delete(&k)?;
+        self.log(k, None);
+        match old {
+            None => Ok(None),
+            Some(v) => self
+                .handle
+                .value_de
+                .deserialize(&self.handle.name, Some(&v))
+                .map(Some)
+                .map_err(|e| self.err(e)),
+        }
+    }
+
+    /// Entries with `from <= key <= to` in the order of their key bytes.
+    pub fn range(&self, from: Option<&K>, to: Option<&K>) -> Result<Vec<(K, V)>, StoreError> {
+        let from = from.map(|k| self.key_bytes(k)).transpose()?;
+        let to = to.map(|k| self.key_bytes(k)).transpose()?;
+        self.slot
+            .store
+            .range(from.as_deref(), to.as_deref())?
+            .iter()
+            .map(|(k, v)| self.decode(k, v))
+            .collect()
+    }
+
+    /// Every entry, in the order of their key bytes.
+    pub fn all(&self) -> Result<Vec<(K, V)>, StoreError> {
+        self.range(None, None)
+    }
+
+    /// Entries whose key bytes start with `prefix` serialized by `prefix_serializer`.
+    pub fn prefix_scan<P: 'static>(
+        &self,
+        prefix: &P,
+        prefix_serializer: &dyn Serializer<P>,
+    ) -> Result<Vec<(K, V)>, StoreError> {
+        let p = prefix_serializer
+            .serialize(&self.handle.name, prefix)
+            .map_err(|e| self.err(e))?
+            .unwrap_or_default();
+        self.slot
+            .store
+            .prefix_scan(&p)?
+            .iter()
+            .map(|(k, v)| self.decode(k, v))
+            .collect()
+    }
+
+    /// An estimate of the number of entries.
+    pub fn approximate_num_entries(&self) -> u64 {
+        self.slot.store.approximate_num_entries()
+    }
+
+    fn log(&mut self, key: Bytes, value: Option<Bytes>) {
+        if let Some(changelog) = &mut self.slot.changelog {
+            changelog.push(ChangelogRecord {
+                key,
+                value,
+                timestamp: self.timestamp,
+            });
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The built topology: node definitions split into sub-topologies, and what the runtime needs
+//! to create a task's nodes and stores.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::subtopology::{split, Subtopology};
+use super::{Instantiator, NodeDef, NodeKind, StoreBuilder};
+use crate::error::{StreamsError, TopologyError};
+use crate::processor::node::{ErasedNode, RawSource};
+use crate::state::ChangelogBuffer;
+use crate::state::StoreSlot;
+use crate::timestamp::TimestampExtractor;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// A finished topology; shared by every stream thread (each builds its tasks' nodes from it).
+#[derive(Clone)]
+pub struct Topology {
+    pub(crate) nodes: Arc<Vec<NodeDef>>,
+    pub(crate) stores: Arc<BTreeMap<String, StoreBuilder>>,
+    pub(crate) internal_topics: Vec<String>,
+    subtopologies: Vec<Subtopology>,
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topology")
+            .field("subtopologies", &self.subtopologies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The nodes of one task, created from its sub-topology.
+pub(crate) struct TaskNodes {
+    /// Source nodes by the topic (as named in the topology) they read.
+    pub sources: BTreeMap<String, usize>,
+    /// Source nodes by index.
+    pub source_nodes: BTreeMap<usize, Box<dyn RawSource>>,
+    /// Every other node by index, in the order they were added.
+    pub nodes: BTreeMap<usize, Rc<RefCell<dyn ErasedNode>>>,
+}
+
+impl Topology {
+    pub(crate) fn new(
+        nodes: Vec<NodeDef>,
+        stores: BTreeMap<String, StoreBuilder>,
+        internal_topics: Vec<String>,
+    ) -> Result<Topology, TopologyError> {
+        for n in &nodes {
+            for s in &n.stores {
+                if !stores.contains_key(s) {
+                    return Err(TopologyError::UnknownStore {
+                        processor: n.name.clone(),
+                        store: s.clone(),
+                    });
+                }
+            }
+        }
+        let subtopologies = split(&nodes);
+        Ok(Topology {
+            nodes: Arc::new(nodes),
+            stores: Arc::new(stores),
+            internal_topics,
+            subtopologies,
+        })
+    }
+
+    /// The sub-topologies, by id.
+    pub fn subtopologies(&self) -> &[Subtopology] {
+        &self.subtopologies
+    }
+
+    /// A node's name.
+    pub fn node_name(&self, index: usize) -> Option<&str> {
+        self.nodes.get(index).map(|n| n.name.as_str())
+    }
+
+    /// Whether `topic` (as named in the topology) is internal.
+    pub fn is_internal_topic(&self, topic: &str) -> bool {
+        self.internal_topics.iter().any(|t| t == topic)
+    }
+
+    /// The topic name on the cluster: internal topics get the `<application.id>-` prefix.
+    pub fn physical_topic(&self, application_id: &str, topic: &str) -> String {
+        if self.is_internal_topic(topic) {
+            format!("{application_id}-{topic}")
+        } else {
+            topic.to_owned()
+        }
+    }
+
+    /// The changelog topic of `store` (`<application.id>-<store>-changelog`), if it is logged.
+    pub fn changelog_topic(&self, application_id: &str, store: &str) -> Option<String> {
+        self.stores
+            .get(store)
+            .filter(|s| s.logging)
+            .map(|_| format!("{application_id}-{store}-changelog"))
+    }
+
+    /// The extra topic configs of a store's changelog.
+    pub fn changelog_config(&self, store: &str) -> BTreeMap<String, String> {
+        self.stores
+            .get(store)
+            .map(|s| s.changelog_config.clone())
+            .unwrap_or_default()
+    }
+
+    /// The source topics' timestamp extractor and reset policy for `topic`, if set.
+    pub(crate) fn source_options(
+        &self,
+        topic: &str,
+    ) -> (
+        Option<Arc<dyn TimestampExtractor>>,
+        Option<kafka_wire::consumer::OffsetReset>,
+    ) {
+        for n in self.nodes.iter() {
+            if let NodeKind::Source {
+                topics,
+                pattern,
+                reset,
+                extractor,
+            } = &n.kind
+            {
+                if topics.iter().any(|t| t == topic)
+                    || pattern.as_ref().is_some_and(|p| p.is_match(topic))
+                {
+                    return (extractor.clone(), *reset);
+                }
+            }
+        }
+        (None, None)
+    }
+
+    /// The sub-topology whose source reads `topic` (matching patterns too).
+    pub fn subtopology_of_topic(&self, topic: &str) -> Option<&Subtopology> {
+        self.subtopologies.iter().find(|s| {
+            s.nodes.iter().any(|i| match &self.nodes[*i].kind {
+                NodeKind::Source {
+                    topics, pattern, ..
+                } => {
+                    topics.iter().any(|t| t == topic)
+                        || pattern.as_ref().is_some_and(|p| p.is_match(topic))
+                }
+                _ => false,
+            })
+        })
+    }
+
+    /// Create the nodes of one task of `subtopology`; `topics` are the concrete topics its
+    /// pattern sources read (fixed-topic sources need none).
+    pub(crate) fn instantiate(
+        &self,
+        subtopology: &Subtopology,
+        pattern_topics: &[String],
+    ) -> Result<TaskNodes, StreamsError> {
+        let mut inst = Instantiator::new(&self.nodes);
+        let mut sources = BTreeMap::new();
+        let mut source_nodes = BTreeMap::new();
+        for i in &subtopology.nodes {
+            if let NodeKind::Source {
+                topics, pattern, ..
+            } = &self.nodes[*i].kind
+            {
+                source_nodes.insert(*i, inst.source(*i)?);
+                for t in topics {
+                    sources.insert(t.clone(), *i);
+                }
+                if let Some(p) = pattern {
+                    for t in pattern_topics.iter().filter(|t| p.is_match(t)) {
+                        sources.insert(t.clone(), *i);
+                    }
+                }
+            }
+        }
+        Ok(TaskNodes {
+            sources,
+            source_nodes,
+            nodes: inst.into_nodes(),
+        })
+    }
+
+    /// Fresh stores of a task of `subtopology`, logged ones with a changelog buffer.
+    pub(crate) fn create_stores(&self, subtopology: &Subtopology) -> BTreeMap<String, StoreSlot> {
+        subtopology
+            .stores
+            .iter()
+            .filter_map(|name| {
+                let b = self.stores.get(name)?;
+                Some((
+                    name.clone(),
+                    StoreSlot {
+                        store: (b.supplier)(name),
+                        changelog: b.logging.then(ChangelogBuffer::default),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Which stores each node of `subtopology` may open.
+    pub(crate) fn node_stores(&self, subtopology: &Subtopology) -> BTreeMap<usize, Vec<String>> {
+        subtopology
+            .nodes
+            .iter()
+            .filter(|i| !self.nodes[**i].stores.is_empty())
+            .map(|i| (*i, self.nodes[*i].stores.clone()))
+            .collect()
+    }
+}
