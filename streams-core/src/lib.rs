@@ -19,6 +19,7 @@ pub mod assignment;
 pub mod error;
 pub mod processor;
 pub mod record;
+pub mod runtime;
 pub mod serde;
 pub mod state;
 pub mod task_id;

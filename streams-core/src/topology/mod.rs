@@ -25,7 +25,7 @@
 //! assert_eq!(topology.subtopologies().len(), 1);
 //! ```
 
-mod build;
+pub(crate) mod build;
 mod subtopology;
 
 pub use build::Topology;

@@ -1,0 +1,11 @@
+//! The runtime: tasks, stream threads and the application object.
+
+pub(crate) mod handlers;
+pub(crate) mod partition_group;
+pub(crate) mod task;
+
+pub use handlers::ErrorHandling;
+pub use task::TaskState;
+
+#[cfg(test)]
+mod task_tests;

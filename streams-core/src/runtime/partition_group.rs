@@ -1,0 +1,200 @@
+//! A task's input: one queue per partition, and which record the task processes next
+//! (Kafka Streams' `PartitionGroup` and `RecordQueue`).
+//!
+//! Within a partition records go in offset order; across the task's partitions the head with
+//! the lowest timestamp goes first. While some partitions are empty, the task waits up to
+//! `max.task.idle.ms` (KIP-353) for them before processing the others, so a join does not race
+//! ahead of a slower input; `-1` never waits. Stream time is the highest timestamp processed.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use kafka_wire::consumer::ConsumerRecord;
+use kafka_wire::TopicPartition;
+
+/// A record with its extracted timestamp.
+#[derive(Debug, Clone)]
+pub(crate) struct StampedRecord {
+    pub record: ConsumerRecord,
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Default)]
+struct RecordQueue {
+    records: VecDeque<StampedRecord>,
+    /// Highest timestamp seen on the partition (-1 before the first).
+    partition_time: i64,
+}
+
+/// Whether the task may process now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Readiness {
+    /// A record is ready.
+    Ready,
+    /// Nothing buffered.
+    Empty,
+    /// Some partitions are empty; wait until this time (ms) before processing the others.
+    WaitUntil(i64),
+}
+
+/// The partitions of one task.
+#[derive(Debug)]
+pub(crate) struct PartitionGroup {
+    queues: BTreeMap<TopicPartition, RecordQueue>,
+    max_task_idle_ms: i64,
+    /// When the group first had an empty partition while others had records.
+    idle_since: Option<i64>,
+    stream_time: i64,
+}
+
+impl PartitionGroup {
+    pub fn new(partitions: impl IntoIterator<Item = TopicPartition>, max_task_idle_ms: i64) -> Self {
+        PartitionGroup {
+            queues: partitions
+                .into_iter()
+                .map(|tp| {
+                    (
+                        tp,
+                        RecordQueue {
+                            records: VecDeque::new(),
+                            partition_time: -1,
+                        },
+                    )
+                })
+                .collect(),
+            max_task_idle_ms,
+            idle_since: None,
+            stream_time: -1,
+        }
+    }
+
+    pub fn partitions(&self) -> impl Iterator<Item = &TopicPartition> {
+        self.queues.keys()
+    }
+
+    /// The partition's current time (highest timestamp added), for extractors.
+    pub fn partition_time(&self, tp: &TopicPartition) -> i64 {
+        self.queues.get(tp).map_or(-1, |q| q.partition_time)
+    }
+
+    /// Queue a record; returns false if the partition is not this task's.
+    pub fn add(&mut self, tp: &TopicPartition, record: StampedRecord) -> bool {
+        let Some(q) = self.queues.get_mut(tp) else {
+            return false;
+        };
+        q.partition_time = q.partition_time.max(record.timestamp);
+        q.records.push_back(record);
+        true
+    }
+
+    /// Records queued for `tp`.
+    pub fn buffered(&self, tp: &TopicPartition) -> usize {
+        self.queues.get(tp).map_or(0, |q| q.records.len())
+    }
+
+    /// Records queued in all partitions.
+    pub fn total_buffered(&self) -> usize {
+        self.queues.values().map(|q| q.records.len()).sum()
+    }
+
+    /// Whether the task can process at `now` (ms).
+    pub fn readiness(&mut self, now: i64) -> Readiness {
+        let empty = self.queues.values().filter(|q| q.records.is_empty()).count();
+        if empty == self.queues.len() {
+            self.idle_since = None;
+            return Readiness::Empty;
+        }
+        if empty == 0 || self.max_task_idle_ms < 0 {
+            self.idle_since = None;
+            return Readiness::Ready;
+        }
+        let since = *self.idle_since.get_or_insert(now);
+        let until = since.saturating_add(self.max_task_idle_ms);
+        if now >= until {
+            Readiness::Ready
+        } else {
+            Readiness::WaitUntil(until)
+        }
+    }
+
+    /// The next record: the head with the lowest timestamp (ties: the first partition). Stream
+    /// time advances to its timestamp if higher.
+    pub fn next(&mut self) -> Option<(TopicPartition, StampedRecord)> {
+        let tp = self
+            .queues
+            .iter()
+            .filter_map(|(tp, q)| q.records.front().map(|r| (r.timestamp, tp)))
+            .min_by_key(|(ts, _)| *ts)
+            .map(|(_, tp)| tp.clone())?;
+        let record = self.queues.get_mut(&tp)?.records.pop_front()?;
+        self.stream_time = self.stream_time.max(record.timestamp);
+        Some((tp, record))
+    }
+
+    /// The highest timestamp processed (-1 before the first record).
+    pub fn stream_time(&self) -> i64 {
+        self.stream_time
+    }
+
+    /// Drop every queued record (the task closes or is revived).
+    pub fn clear(&mut self) {
+        for q in self.queues.values_mut() {
+            q.records.clear();
+        }
+        self.idle_since = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn rec(tp: &TopicPartition, offset: i64, ts: i64) -> StampedRecord {
+        StampedRecord {
+            record: ConsumerRecord {
+                topic: Arc::from(tp.topic.as_str()),
+                partition: tp.partition,
+                offset,
+                timestamp: ts,
+                timestamp_type: Default::default(),
+                leader_epoch: None,
+                key: None,
+                value: None,
+                headers: Vec::new(),
+            },
+            timestamp: ts,
+        }
+    }
+
+    #[test]
+    fn the_lowest_timestamp_goes_first_and_offsets_stay_in_order() {
+        let a = TopicPartition::new("a", 0);
+        let b = TopicPartition::new("b", 0);
+        let mut g = PartitionGroup::new([a.clone(), b.clone()], 0);
+        g.add(&a, rec(&a, 0, 30));
+        g.add(&a, rec(&a, 1, 10)); // out of order within a: still after offset 0
+        g.add(&b, rec(&b, 0, 20));
+        let order: Vec<(String, i64)> = std::iter::from_fn(|| g.next())
+            .map(|(tp, r)| (tp.topic, r.record.offset))
+            .collect();
+        assert_eq!(order, vec![("b".into(), 0), ("a".into(), 0), ("a".into(), 1)]);
+        assert_eq!(g.stream_time(), 30, "stream time never goes back");
+    }
+
+    #[test]
+    fn an_empty_partition_holds_the_task_for_max_task_idle_ms() {
+        let a = TopicPartition::new("a", 0);
+        let b = TopicPartition::new("b", 0);
+        let mut g = PartitionGroup::new([a.clone(), b.clone()], 100);
+        assert_eq!(g.readiness(0), Readiness::Empty);
+        g.add(&a, rec(&a, 0, 5));
+        assert_eq!(g.readiness(1_000), Readiness::WaitUntil(1_100));
+        assert_eq!(g.readiness(1_050), Readiness::WaitUntil(1_100));
+        assert_eq!(g.readiness(1_100), Readiness::Ready);
+        g.add(&b, rec(&b, 0, 6));
+        assert_eq!(g.readiness(1_101), Readiness::Ready);
+        let mut never_waits = PartitionGroup::new([a.clone(), b], -1);
+        never_waits.add(&a, rec(&a, 0, 5));
+        assert_eq!(never_waits.readiness(0), Readiness::Ready);
+    }
+}

@@ -1,0 +1,397 @@
+//! A stream task: one partition of one sub-topology, processed one record at a time.
+//!
+//! No I/O and no clock: the stream thread hands it consumed records and the time, asks it to
+//! process, drains what its sinks and changelogs want sent, and asks for the offsets to
+//! commit. Lifecycle (as Kafka's `Task.State`):
+//!
+//! ```text
+//! Created --restore--> Restoring --(changelogs caught up)--> Running --close--> Closed
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_wire::consumer::ConsumerRecord;
+use kafka_wire::TopicPartition;
+use tracing::warn;
+
+use super::handlers::{dead_letter, ErrorHandling};
+use super::partition_group::{PartitionGroup, Readiness, StampedRecord};
+use crate::error::StreamsError;
+use crate::processor::task_context::TaskContext;
+use crate::processor::{OutgoingRecord, PartitionCounts};
+use crate::record::RecordMetadata;
+use crate::timestamp::TimestampExtractor;
+use crate::topology::{Subtopology, Topology};
+use crate::TaskId;
+
+use crate::topology::build::TaskNodes;
+
+/// Where a task is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    /// Nodes created, stores empty.
+    Created,
+    /// Stores being rebuilt from their changelogs.
+    Restoring,
+    /// Processing.
+    Running,
+    /// Closed; its nodes were closed.
+    Closed,
+}
+
+/// Settings a task runs with.
+#[derive(Clone)]
+pub(crate) struct TaskSettings {
+    pub application_id: Arc<str>,
+    pub max_task_idle_ms: i64,
+    pub default_extractor: Arc<dyn TimestampExtractor>,
+    pub deserialization: ErrorHandling,
+    pub processing: ErrorHandling,
+    pub dead_letter_topic: Option<String>,
+    pub partition_counts: PartitionCounts,
+}
+
+/// What one call to [`StreamTask::process`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Processed {
+    /// A record went through the topology (or was dropped by a handler).
+    Record,
+    /// Nothing to do now; retry at this wall-clock time (ms) if waiting for idle partitions.
+    Idle(Option<i64>),
+}
+
+/// One active task.
+pub(crate) struct StreamTask {
+    pub id: TaskId,
+    pub state: TaskState,
+    nodes: TaskNodes,
+    ctx: TaskContext,
+    group: PartitionGroup,
+    settings: TaskSettings,
+    /// Physical topic → topic as named in the topology.
+    logical: BTreeMap<String, String>,
+    extractors: BTreeMap<String, Arc<dyn TimestampExtractor>>,
+    /// Changelog topic of each logged store.
+    changelogs: BTreeMap<String, String>,
+    /// Next offset to commit per input partition.
+    consumed: BTreeMap<TopicPartition, i64>,
+    /// Offsets consumed since the last commit.
+    commit_needed: bool,
+    /// Records dropped by handlers or invalid timestamps.
+    pub dropped_records: u64,
+    /// Records processed since created.
+    pub processed_records: u64,
+}
+
+impl std::fmt::Debug for StreamTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamTask")
+            .field("id", &self.id)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamTask {
+    /// Create task `id` of `subtopology` reading `partitions` (physical topic names).
+    pub fn new(
+        id: TaskId,
+        topology: &Topology,
+        subtopology: &Subtopology,
+        partitions: Vec<TopicPartition>,
+        settings: TaskSettings,
+    ) -> Result<StreamTask, StreamsError> {
+        let app = settings.application_id.to_string();
+        let mut logical = BTreeMap::new();
+        let mut pattern_topics = Vec::new();
+        for tp in &partitions {
+            let name = subtopology
+                .source_topics
+                .iter()
+                .find(|t| topology.physical_topic(&app, t) == tp.topic)
+                .cloned()
+                .unwrap_or_else(|| {
+                    pattern_topics.push(tp.topic.clone());
+                    tp.topic.clone()
+                });
+            logical.insert(tp.topic.clone(), name);
+        }
+        let nodes = topology.instantiate(subtopology, &pattern_topics)?;
+        let mut ctx = TaskContext::new(settings.application_id.clone(), id, settings.partition_counts.clone());
+        ctx.stores = topology.create_stores(subtopology);
+        ctx.node_stores = topology.node_stores(subtopology);
+        let changelogs = subtopology
+            .stores
+            .iter()
+            .filter_map(|s| topology.changelog_topic(&app, s).map(|t| (s.clone(), t)))
+            .collect();
+        let extractors = logical
+            .iter()
+            .filter_map(|(physical, name)| topology.source_options(name).0.map(|e| (physical.clone(), e)))
+            .collect();
+        Ok(StreamTask {
+            id,
+            state: TaskState::Created,
+            nodes,
+            ctx,
+            group: PartitionGroup::new(partitions, settings.max_task_idle_ms),
+            settings,
+            logical,
+            extractors,
+            changelogs,
+            consumed: BTreeMap::new(),
+            commit_needed: false,
+            dropped_records: 0,
+            processed_records: 0,
+        })
+    }
+
+    /// The task's input partitions.
+    pub fn partitions(&self) -> Vec<TopicPartition> {
+        self.group.partitions().cloned().collect()
+    }
+
+    /// The changelog partition of each logged store (the task's partition of its topic).
+    pub fn changelog_partitions(&self) -> BTreeMap<String, TopicPartition> {
+        self.changelogs
+            .iter()
+            .map(|(store, topic)| (store.clone(), TopicPartition::new(topic.clone(), self.id.partition)))
+            .collect()
+    }
+
+    /// Rebuild `store` from changelog records (`None` values are deletes).
+    pub fn restore(&mut self, store: &str, records: Vec<(bytes::Bytes, Option<bytes::Bytes>)>) -> Result<(), StreamsError> {
+        self.state = TaskState::Restoring;
+        let slot = self.ctx.stores.get_mut(store).ok_or_else(|| StreamsError::Store {
+            store: store.to_owned(),
+            detail: format!("task {} has no such store", self.id),
+        })?;
+        slot.store.restore_batch(records).map_err(|e| StreamsError::Store {
+            store: e.store,
+            detail: e.detail,
+        })
+    }
+
+    /// Initialize the processors (after restoration) at wall-clock `now` (ms).
+    pub fn initialize(&mut self, now: i64) -> Result<(), StreamsError> {
+        self.ctx.wall_clock = now;
+        for node in self.nodes.nodes.values() {
+            node.borrow_mut().init(&mut self.ctx)?;
+        }
+        self.state = TaskState::Running;
+        Ok(())
+    }
+
+    /// Queue consumed records of `tp`, extracting their timestamps. A negative timestamp
+    /// drops the record (counted); an extractor's error fails the task.
+    pub fn add_records(&mut self, tp: &TopicPartition, records: Vec<ConsumerRecord>) -> Result<(), StreamsError> {
+        let extractor = self
+            .extractors
+            .get(&tp.topic)
+            .unwrap_or(&self.settings.default_extractor)
+            .clone();
+        for record in records {
+            let partition_time = self.group.partition_time(tp);
+            let timestamp = extractor.extract(&record, partition_time).map_err(|e| StreamsError::Processing {
+                task: self.id,
+                processor: "timestamp extractor".into(),
+                at: format!(" at {}-{}@{}", record.topic, record.partition, record.offset),
+                source: e,
+            })?;
+            if timestamp < 0 {
+                warn!(task = %self.id, topic = %record.topic, partition = record.partition, offset = record.offset, timestamp,
+                    "skipping a record with an invalid timestamp");
+                self.dropped_records += 1;
+                self.consumed.insert(tp.clone(), record.offset + 1);
+                self.commit_needed = true;
+                continue;
+            }
+            self.group.add(tp, StampedRecord { record, timestamp });
+        }
+        Ok(())
+    }
+
+    /// Records queued in `tp` (for back-pressure).
+    pub fn buffered(&self, tp: &TopicPartition) -> usize {
+        self.group.buffered(tp)
+    }
+
+    /// Records queued in all the task's partitions.
+    pub fn total_buffered(&self) -> usize {
+        self.group.total_buffered()
+    }
+
+    /// Process the next record, if the task may at wall-clock `now` (ms); then fire
+    /// stream-time punctuators that became due.
+    pub fn process(&mut self, now: i64) -> Result<Processed, StreamsError> {
+        self.ctx.wall_clock = now;
+        match self.group.readiness(now) {
+            Readiness::Empty => return Ok(Processed::Idle(None)),
+            Readiness::WaitUntil(t) => return Ok(Processed::Idle(Some(t))),
+            Readiness::Ready => {}
+        }
+        let Some((tp, stamped)) = self.group.next() else {
+            return Ok(Processed::Idle(None));
+        };
+        let StampedRecord { record, timestamp } = stamped;
+        self.ctx.stream_time = self.group.stream_time();
+        self.ctx.timestamp = timestamp;
+        self.ctx.metadata = Some(RecordMetadata {
+            topic: record.topic.to_string(),
+            partition: record.partition,
+            offset: record.offset,
+        });
+        let logical = self.logical.get(&tp.topic).cloned().unwrap_or_else(|| tp.topic.clone());
+        let result = match self.nodes.sources.get(&logical).and_then(|i| self.nodes.source_nodes.get_mut(i)) {
+            Some(source) => source.process_raw(&mut self.ctx, &record, timestamp),
+            None => Err(StreamsError::IllegalState(format!(
+                "task {}: no source reads topic {}",
+                self.id, tp.topic
+            ))),
+        };
+        self.ctx.metadata = None;
+        if let Err(e) = result {
+            self.handle_failure(&record, e)?;
+        }
+        self.processed_records += 1;
+        self.consumed.insert(tp, record.offset + 1);
+        self.commit_needed = true;
+        self.punctuate_stream_time()?;
+        Ok(Processed::Record)
+    }
+
+    fn handle_failure(&mut self, record: &ConsumerRecord, e: StreamsError) -> Result<(), StreamsError> {
+        let (handling, kind) = match &e {
+            StreamsError::Serde { .. } => (self.settings.deserialization, "SerdeError"),
+            StreamsError::Processing { .. } | StreamsError::Store { .. } => (self.settings.processing, "ProcessingError"),
+            _ => return Err(e),
+        };
+        if let Some(dlq) = &self.settings.dead_letter_topic {
+            self.ctx.outgoing.push(dead_letter(dlq, record, kind, &e.to_string()));
+        }
+        match handling {
+            ErrorHandling::LogAndFail => Err(e),
+            ErrorHandling::LogAndContinue => {
+                warn!(task = %self.id, error = %e, "record skipped by the exception handler");
+                self.dropped_records += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Fire stream-time punctuators due at the task's stream time.
+    pub fn punctuate_stream_time(&mut self) -> Result<usize, StreamsError> {
+        let time = self.ctx.stream_time;
+        if time < 0 {
+            return Ok(0);
+        }
+        let due = self.ctx.stream_punctuation.due(time);
+        self.fire(due, true)
+    }
+
+    /// Fire wall-clock punctuators due at `now` (ms).
+    pub fn punctuate_wall_clock(&mut self, now: i64) -> Result<usize, StreamsError> {
+        self.ctx.wall_clock = now;
+        let due = self.ctx.wall_punctuation.due(now);
+        self.fire(due, false)
+    }
+
+    fn fire(&mut self, due: Vec<crate::processor::punctuation::Due>, stream: bool) -> Result<usize, StreamsError> {
+        let mut fired = 0;
+        for d in due {
+            let queue = if stream {
+                &self.ctx.stream_punctuation
+            } else {
+                &self.ctx.wall_punctuation
+            };
+            if queue.is_cancelled(d.node, d.id) {
+                continue;
+            }
+            if let Some(node) = self.nodes.nodes.get(&d.node) {
+                node.borrow_mut().punctuate(&mut self.ctx, d.id, d.time)?;
+                fired += 1;
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Records the sinks and the changelogs want sent, in order (changelog writes of a record
+    /// follow its sink output).
+    pub fn take_outgoing(&mut self) -> Vec<OutgoingRecord> {
+        let mut out = std::mem::take(&mut self.ctx.outgoing);
+        for (store, slot) in &mut self.ctx.stores {
+            let (Some(buffer), Some(topic)) = (&mut slot.changelog, self.changelogs.get(store)) else {
+                continue;
+            };
+            for c in buffer.drain() {
+                out.push(OutgoingRecord {
+                    topic: topic.clone(),
+                    partition: Some(self.id.partition),
+                    key: Some(c.key),
+                    value: c.value,
+                    timestamp: c.timestamp,
+                    headers: Vec::new(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Whether records were consumed since the last commit, or a processor asked for one.
+    pub fn commit_needed(&self) -> bool {
+        self.commit_needed || self.ctx.commit_requested
+    }
+
+    /// Whether a processor asked for a commit.
+    pub fn commit_requested(&self) -> bool {
+        self.ctx.commit_requested
+    }
+
+    /// The offsets to commit: the next offset of each partition the task processed from.
+    pub fn offsets_to_commit(&self) -> BTreeMap<TopicPartition, i64> {
+        self.consumed.clone()
+    }
+
+    /// The offsets were committed.
+    pub fn committed(&mut self) {
+        self.commit_needed = false;
+        self.ctx.commit_requested = false;
+    }
+
+    /// Flush the stores (durability for persistent ones).
+    pub fn flush_stores(&mut self) -> Result<(), StreamsError> {
+        for slot in self.ctx.stores.values_mut() {
+            slot.store.flush().map_err(|e| StreamsError::Store {
+                store: e.store,
+                detail: e.detail,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Close the processors and drop queued records.
+    pub fn close(&mut self) {
+        if self.state == TaskState::Running {
+            for node in self.nodes.nodes.values() {
+                node.borrow_mut().close(&mut self.ctx);
+            }
+        }
+        self.group.clear();
+        self.state = TaskState::Closed;
+    }
+
+    /// The task's stream time.
+    pub fn stream_time(&self) -> i64 {
+        self.group.stream_time()
+    }
+}
+
+#[cfg(test)]
+impl StreamTask {
+    pub(crate) fn settings_for_test(&mut self, handling: ErrorHandling, dlq: Option<String>) {
+        self.settings.deserialization = handling;
+        self.settings.processing = handling;
+        self.settings.dead_letter_topic = dlq;
+    }
+}

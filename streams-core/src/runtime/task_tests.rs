@@ -1,0 +1,169 @@
+//! A task driven by hand: records in, outputs, changelog writes, punctuation and offsets out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_wire::consumer::ConsumerRecord;
+use kafka_wire::TopicPartition;
+
+use super::handlers::ErrorHandling;
+use super::task::{Processed, StreamTask, TaskSettings};
+use crate::error::BoxError;
+use crate::processor::{Processor, ProcessorContext, PunctuationType};
+use crate::record::Record;
+use crate::serde::{Deserializer, I64Serde, StringSerde};
+use crate::state::StoreHandle;
+use crate::timestamp::FailOnInvalidTimestamp;
+use crate::topology::{StoreBuilder, TopologyBuilder};
+use crate::TaskId;
+
+/// Kafka's WordCountProcessorDemo shape: count words, emit all counts each second of stream
+/// time.
+struct WordCount {
+    store: StoreHandle<String, i64>,
+}
+
+impl Processor<String, String, String, String> for WordCount {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), BoxError> {
+        let store = self.store.clone();
+        ctx.schedule(Duration::from_secs(1), PunctuationType::StreamTime, move |ctx, ts| {
+            let all = ctx.key_value_store(&store)?.all()?;
+            for (k, v) in all {
+                ctx.forward(Record::new(k, v.to_string(), ts))?;
+            }
+            Ok(())
+        });
+        Ok(())
+    }
+
+    fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> Result<(), BoxError> {
+        let mut store = ctx.key_value_store(&self.store)?;
+        for word in r.value.to_lowercase().split_whitespace() {
+            let n = store.get(&word.to_owned())?.unwrap_or(0) + 1;
+            store.put(&word.to_owned(), &n)?;
+        }
+        Ok(())
+    }
+}
+
+fn record(offset: i64, ts: i64, value: &str) -> ConsumerRecord {
+    ConsumerRecord {
+        topic: Arc::from("input"),
+        partition: 0,
+        offset,
+        timestamp: ts,
+        timestamp_type: Default::default(),
+        leader_epoch: None,
+        key: None,
+        value: Some(Bytes::copy_from_slice(value.as_bytes())),
+        headers: Vec::new(),
+    }
+}
+
+fn settings() -> TaskSettings {
+    TaskSettings {
+        application_id: Arc::from("app"),
+        max_task_idle_ms: 0,
+        default_extractor: Arc::new(FailOnInvalidTimestamp),
+        deserialization: ErrorHandling::LogAndFail,
+        processing: ErrorHandling::LogAndFail,
+        dead_letter_topic: None,
+        partition_counts: Arc::new(|_| Some(1)),
+    }
+}
+
+fn word_count_task() -> StreamTask {
+    let store = StoreHandle::new("Counts", StringSerde, I64Serde);
+    let mut b = TopologyBuilder::new();
+    let source = b.add_source::<Option<String>, String>("Source", &["input"], StringSerde, StringSerde).unwrap();
+    // Keys are ignored (null in the demo's input).
+    let drop_key = b
+        .add_processor("DropKey", &[&source], || {
+            |ctx: &mut ProcessorContext<'_, String, String>, r: Record<Option<String>, String>| -> Result<(), BoxError> {
+                ctx.forward(r.with_key(String::new()))?;
+                Ok(())
+            }
+        })
+        .unwrap();
+    let s = store.clone();
+    let process = b
+        .add_processor("Process", &[&drop_key], move || WordCount { store: s.clone() })
+        .unwrap();
+    b.add_state_store(StoreBuilder::in_memory_key_value(&store), &["Process"]).unwrap();
+    b.add_sink("Sink", "output", StringSerde, StringSerde, &[&process]).unwrap();
+    let topology = b.build().unwrap();
+    let sub = topology.subtopologies()[0].clone();
+    let mut task = StreamTask::new(TaskId::new(0, 0), &topology, &sub, vec![TopicPartition::new("input", 0)], settings()).unwrap();
+    task.initialize(0).unwrap();
+    task
+}
+
+#[test]
+fn a_word_count_task_counts_logs_to_its_changelog_and_punctuates_on_stream_time() {
+    let mut task = word_count_task();
+    let tp = TopicPartition::new("input", 0);
+    task.add_records(&tp, vec![record(0, 500, "a b"), record(1, 900, "a"), record(2, 1_000, "c")]).unwrap();
+    while task.process(0).unwrap() == Processed::Record {}
+    let out = task.take_outgoing();
+    let sinks: Vec<(String, String, i64)> = out
+        .iter()
+        .filter(|o| o.topic == "output")
+        .map(|o| {
+            let k: String = StringSerde.deserialize("output", o.key.as_deref()).unwrap();
+            let v: String = StringSerde.deserialize("output", o.value.as_deref()).unwrap();
+            (k, v, o.timestamp)
+        })
+        .collect();
+    // Stream-time punctuation fires at the first record (aligned to 0), then at 1000.
+    assert_eq!(
+        sinks,
+        vec![
+            ("a".into(), "1".into(), 500),
+            ("b".into(), "1".into(), 500),
+            ("a".into(), "2".into(), 1_000),
+            ("b".into(), "1".into(), 1_000),
+            ("c".into(), "1".into(), 1_000),
+        ]
+    );
+    let changelog: Vec<_> = out.iter().filter(|o| o.topic == "app-Counts-changelog").collect();
+    assert_eq!(changelog.len(), 4, "one write per word");
+    assert!(changelog.iter().all(|c| c.partition == Some(0)));
+    assert_eq!(task.offsets_to_commit().get(&tp), Some(&3));
+    assert!(task.commit_needed());
+    task.committed();
+    assert!(!task.commit_needed());
+}
+
+#[test]
+fn a_poison_record_fails_the_task_or_is_skipped_and_dead_lettered() {
+    let tp = TopicPartition::new("input", 0);
+    let bad = ConsumerRecord {
+        value: Some(Bytes::from_static(&[0xff, 0xfe])),
+        ..record(0, 10, "")
+    };
+    let mut task = word_count_task();
+    task.add_records(&tp, vec![bad.clone()]).unwrap();
+    let e = task.process(0).unwrap_err();
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+
+    let mut b = word_count_task();
+    b.settings_for_test(ErrorHandling::LogAndContinue, Some("dlq".into()));
+    b.add_records(&tp, vec![bad, record(1, 20, "ok")]).unwrap();
+    while b.process(0).unwrap() == Processed::Record {}
+    assert_eq!(b.dropped_records, 1);
+    let out = b.take_outgoing();
+    let dlq: Vec<_> = out.iter().filter(|o| o.topic == "dlq").collect();
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0].value.as_deref(), Some(&[0xff, 0xfe][..]));
+    assert!(dlq[0].headers.iter().any(|h| &h.key[..] == b"__streams.errors.offset"));
+    assert_eq!(b.offsets_to_commit().get(&tp), Some(&2), "the poison record is committed past");
+}
+
+#[test]
+fn a_negative_timestamp_fails_by_default() {
+    let tp = TopicPartition::new("input", 0);
+    let mut task = word_count_task();
+    let e = task.add_records(&tp, vec![record(0, -1, "x")]).unwrap_err();
+    assert!(e.to_string().contains("default.timestamp.extractor"), "{e}");
+}
