@@ -129,6 +129,11 @@ impl LayeredConfig {
         self
     }
 
+    /// Every property, in the order they were first set.
+    pub fn entries(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.props.iter().map(|(k, v)| (k, v))
+    }
+
     /// The value of `key` exactly as set.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.props

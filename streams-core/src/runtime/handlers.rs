@@ -25,19 +25,27 @@ impl ErrorHandling {
     pub fn parse(value: &str) -> Option<Self> {
         let simple = value.rsplit('.').next().unwrap_or(value);
         match simple {
-            "LogAndFailExceptionHandler" | "LogAndFailProcessingExceptionHandler"
-            | "DefaultProductionExceptionHandler" | "log_and_fail" | "fail" => {
-                Some(ErrorHandling::LogAndFail)
-            }
-            "LogAndContinueExceptionHandler" | "LogAndContinueProcessingExceptionHandler"
-            | "log_and_continue" | "continue" => Some(ErrorHandling::LogAndContinue),
+            "LogAndFailExceptionHandler"
+            | "LogAndFailProcessingExceptionHandler"
+            | "DefaultProductionExceptionHandler"
+            | "log_and_fail"
+            | "fail" => Some(ErrorHandling::LogAndFail),
+            "LogAndContinueExceptionHandler"
+            | "LogAndContinueProcessingExceptionHandler"
+            | "log_and_continue"
+            | "continue" => Some(ErrorHandling::LogAndContinue),
             _ => None,
         }
     }
 }
 
 /// The dead-letter record for `raw`, which failed with `error` (KIP-1034's headers).
-pub(crate) fn dead_letter(topic: &str, raw: &ConsumerRecord, kind: &str, error: &str) -> OutgoingRecord {
+pub(crate) fn dead_letter(
+    topic: &str,
+    raw: &ConsumerRecord,
+    kind: &str,
+    error: &str,
+) -> OutgoingRecord {
     let mut headers = raw.headers.clone();
     let h = |k: &str, v: String| Header {
         key: Bytes::copy_from_slice(k.as_bytes()),

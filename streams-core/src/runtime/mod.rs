@@ -1,9 +1,11 @@
 //! The runtime: tasks, stream threads and the application object.
 
+pub mod config;
 pub(crate) mod handlers;
 pub(crate) mod partition_group;
 pub(crate) mod task;
 
+pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
 pub use handlers::ErrorHandling;
 pub use task::TaskState;
 

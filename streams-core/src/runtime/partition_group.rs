@@ -47,7 +47,10 @@ pub(crate) struct PartitionGroup {
 }
 
 impl PartitionGroup {
-    pub fn new(partitions: impl IntoIterator<Item = TopicPartition>, max_task_idle_ms: i64) -> Self {
+    pub fn new(
+        partitions: impl IntoIterator<Item = TopicPartition>,
+        max_task_idle_ms: i64,
+    ) -> Self {
         PartitionGroup {
             queues: partitions
                 .into_iter()
@@ -98,7 +101,11 @@ impl PartitionGroup {
 
     /// Whether the task can process at `now` (ms).
     pub fn readiness(&mut self, now: i64) -> Readiness {
-        let empty = self.queues.values().filter(|q| q.records.is_empty()).count();
+        let empty = self
+            .queues
+            .values()
+            .filter(|q| q.records.is_empty())
+            .count();
         if empty == self.queues.len() {
             self.idle_since = None;
             return Readiness::Empty;
@@ -177,7 +184,10 @@ mod tests {
         let order: Vec<(String, i64)> = std::iter::from_fn(|| g.next())
             .map(|(tp, r)| (tp.topic, r.record.offset))
             .collect();
-        assert_eq!(order, vec![("b".into(), 0), ("a".into(), 0), ("a".into(), 1)]);
+        assert_eq!(
+            order,
+            vec![("b".into(), 0), ("a".into(), 0), ("a".into(), 1)]
+        );
         assert_eq!(g.stream_time(), 30, "stream time never goes back");
     }
 

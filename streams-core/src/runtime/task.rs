@@ -118,7 +118,11 @@ impl StreamTask {
             logical.insert(tp.topic.clone(), name);
         }
         let nodes = topology.instantiate(subtopology, &pattern_topics)?;
-        let mut ctx = TaskContext::new(settings.application_id.clone(), id, settings.partition_counts.clone());
+        let mut ctx = TaskContext::new(
+            settings.application_id.clone(),
+            id,
+            settings.partition_counts.clone(),
+        );
         ctx.stores = topology.create_stores(subtopology);
         ctx.node_stores = topology.node_stores(subtopology);
         let changelogs = subtopology
@@ -128,7 +132,12 @@ impl StreamTask {
             .collect();
         let extractors = logical
             .iter()
-            .filter_map(|(physical, name)| topology.source_options(name).0.map(|e| (physical.clone(), e)))
+            .filter_map(|(physical, name)| {
+                topology
+                    .source_options(name)
+                    .0
+                    .map(|e| (physical.clone(), e))
+            })
             .collect();
         Ok(StreamTask {
             id,
@@ -156,21 +165,36 @@ impl StreamTask {
     pub fn changelog_partitions(&self) -> BTreeMap<String, TopicPartition> {
         self.changelogs
             .iter()
-            .map(|(store, topic)| (store.clone(), TopicPartition::new(topic.clone(), self.id.partition)))
+            .map(|(store, topic)| {
+                (
+                    store.clone(),
+                    TopicPartition::new(topic.clone(), self.id.partition),
+                )
+            })
             .collect()
     }
 
     /// Rebuild `store` from changelog records (`None` values are deletes).
-    pub fn restore(&mut self, store: &str, records: Vec<(bytes::Bytes, Option<bytes::Bytes>)>) -> Result<(), StreamsError> {
+    pub fn restore(
+        &mut self,
+        store: &str,
+        records: Vec<(bytes::Bytes, Option<bytes::Bytes>)>,
+    ) -> Result<(), StreamsError> {
         self.state = TaskState::Restoring;
-        let slot = self.ctx.stores.get_mut(store).ok_or_else(|| StreamsError::Store {
-            store: store.to_owned(),
-            detail: format!("task {} has no such store", self.id),
-        })?;
-        slot.store.restore_batch(records).map_err(|e| StreamsError::Store {
-            store: e.store,
-            detail: e.detail,
-        })
+        let slot = self
+            .ctx
+            .stores
+            .get_mut(store)
+            .ok_or_else(|| StreamsError::Store {
+                store: store.to_owned(),
+                detail: format!("task {} has no such store", self.id),
+            })?;
+        slot.store
+            .restore_batch(records)
+            .map_err(|e| StreamsError::Store {
+                store: e.store,
+                detail: e.detail,
+            })
     }
 
     /// Initialize the processors (after restoration) at wall-clock `now` (ms).
@@ -185,7 +209,11 @@ impl StreamTask {
 
     /// Queue consumed records of `tp`, extracting their timestamps. A negative timestamp
     /// drops the record (counted); an extractor's error fails the task.
-    pub fn add_records(&mut self, tp: &TopicPartition, records: Vec<ConsumerRecord>) -> Result<(), StreamsError> {
+    pub fn add_records(
+        &mut self,
+        tp: &TopicPartition,
+        records: Vec<ConsumerRecord>,
+    ) -> Result<(), StreamsError> {
         let extractor = self
             .extractors
             .get(&tp.topic)
@@ -193,11 +221,16 @@ impl StreamTask {
             .clone();
         for record in records {
             let partition_time = self.group.partition_time(tp);
-            let timestamp = extractor.extract(&record, partition_time).map_err(|e| StreamsError::Processing {
-                task: self.id,
-                processor: "timestamp extractor".into(),
-                at: format!(" at {}-{}@{}", record.topic, record.partition, record.offset),
-                source: e,
+            let timestamp = extractor.extract(&record, partition_time).map_err(|e| {
+                StreamsError::Processing {
+                    task: self.id,
+                    processor: "timestamp extractor".into(),
+                    at: format!(
+                        " at {}-{}@{}",
+                        record.topic, record.partition, record.offset
+                    ),
+                    source: e,
+                }
             })?;
             if timestamp < 0 {
                 warn!(task = %self.id, topic = %record.topic, partition = record.partition, offset = record.offset, timestamp,
@@ -242,8 +275,17 @@ impl StreamTask {
             partition: record.partition,
             offset: record.offset,
         });
-        let logical = self.logical.get(&tp.topic).cloned().unwrap_or_else(|| tp.topic.clone());
-        let result = match self.nodes.sources.get(&logical).and_then(|i| self.nodes.source_nodes.get_mut(i)) {
+        let logical = self
+            .logical
+            .get(&tp.topic)
+            .cloned()
+            .unwrap_or_else(|| tp.topic.clone());
+        let result = match self
+            .nodes
+            .sources
+            .get(&logical)
+            .and_then(|i| self.nodes.source_nodes.get_mut(i))
+        {
             Some(source) => source.process_raw(&mut self.ctx, &record, timestamp),
             None => Err(StreamsError::IllegalState(format!(
                 "task {}: no source reads topic {}",
@@ -261,14 +303,22 @@ impl StreamTask {
         Ok(Processed::Record)
     }
 
-    fn handle_failure(&mut self, record: &ConsumerRecord, e: StreamsError) -> Result<(), StreamsError> {
+    fn handle_failure(
+        &mut self,
+        record: &ConsumerRecord,
+        e: StreamsError,
+    ) -> Result<(), StreamsError> {
         let (handling, kind) = match &e {
             StreamsError::Serde { .. } => (self.settings.deserialization, "SerdeError"),
-            StreamsError::Processing { .. } | StreamsError::Store { .. } => (self.settings.processing, "ProcessingError"),
+            StreamsError::Processing { .. } | StreamsError::Store { .. } => {
+                (self.settings.processing, "ProcessingError")
+            }
             _ => return Err(e),
         };
         if let Some(dlq) = &self.settings.dead_letter_topic {
-            self.ctx.outgoing.push(dead_letter(dlq, record, kind, &e.to_string()));
+            self.ctx
+                .outgoing
+                .push(dead_letter(dlq, record, kind, &e.to_string()));
         }
         match handling {
             ErrorHandling::LogAndFail => Err(e),
@@ -297,7 +347,11 @@ impl StreamTask {
         self.fire(due, false)
     }
 
-    fn fire(&mut self, due: Vec<crate::processor::punctuation::Due>, stream: bool) -> Result<usize, StreamsError> {
+    fn fire(
+        &mut self,
+        due: Vec<crate::processor::punctuation::Due>,
+        stream: bool,
+    ) -> Result<usize, StreamsError> {
         let mut fired = 0;
         for d in due {
             let queue = if stream {
@@ -321,7 +375,8 @@ impl StreamTask {
     pub fn take_outgoing(&mut self) -> Vec<OutgoingRecord> {
         let mut out = std::mem::take(&mut self.ctx.outgoing);
         for (store, slot) in &mut self.ctx.stores {
-            let (Some(buffer), Some(topic)) = (&mut slot.changelog, self.changelogs.get(store)) else {
+            let (Some(buffer), Some(topic)) = (&mut slot.changelog, self.changelogs.get(store))
+            else {
                 continue;
             };
             for c in buffer.drain() {

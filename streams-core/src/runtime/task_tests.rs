@@ -27,17 +27,25 @@ struct WordCount {
 impl Processor<String, String, String, String> for WordCount {
     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), BoxError> {
         let store = self.store.clone();
-        ctx.schedule(Duration::from_secs(1), PunctuationType::StreamTime, move |ctx, ts| {
-            let all = ctx.key_value_store(&store)?.all()?;
-            for (k, v) in all {
-                ctx.forward(Record::new(k, v.to_string(), ts))?;
-            }
-            Ok(())
-        });
+        ctx.schedule(
+            Duration::from_secs(1),
+            PunctuationType::StreamTime,
+            move |ctx, ts| {
+                let all = ctx.key_value_store(&store)?.all()?;
+                for (k, v) in all {
+                    ctx.forward(Record::new(k, v.to_string(), ts))?;
+                }
+                Ok(())
+            },
+        );
         Ok(())
     }
 
-    fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> Result<(), BoxError> {
+    fn process(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, String>,
+        r: Record<String, String>,
+    ) -> Result<(), BoxError> {
         let mut store = ctx.key_value_store(&self.store)?;
         for word in r.value.to_lowercase().split_whitespace() {
             let n = store.get(&word.to_owned())?.unwrap_or(0) + 1;
@@ -76,11 +84,15 @@ fn settings() -> TaskSettings {
 fn word_count_task() -> StreamTask {
     let store = StoreHandle::new("Counts", StringSerde, I64Serde);
     let mut b = TopologyBuilder::new();
-    let source = b.add_source::<Option<String>, String>("Source", &["input"], StringSerde, StringSerde).unwrap();
+    let source = b
+        .add_source::<Option<String>, String>("Source", &["input"], StringSerde, StringSerde)
+        .unwrap();
     // Keys are ignored (null in the demo's input).
     let drop_key = b
         .add_processor("DropKey", &[&source], || {
-            |ctx: &mut ProcessorContext<'_, String, String>, r: Record<Option<String>, String>| -> Result<(), BoxError> {
+            |ctx: &mut ProcessorContext<'_, String, String>,
+             r: Record<Option<String>, String>|
+             -> Result<(), BoxError> {
                 ctx.forward(r.with_key(String::new()))?;
                 Ok(())
             }
@@ -88,13 +100,24 @@ fn word_count_task() -> StreamTask {
         .unwrap();
     let s = store.clone();
     let process = b
-        .add_processor("Process", &[&drop_key], move || WordCount { store: s.clone() })
+        .add_processor("Process", &[&drop_key], move || WordCount {
+            store: s.clone(),
+        })
         .unwrap();
-    b.add_state_store(StoreBuilder::in_memory_key_value(&store), &["Process"]).unwrap();
-    b.add_sink("Sink", "output", StringSerde, StringSerde, &[&process]).unwrap();
+    b.add_state_store(StoreBuilder::in_memory_key_value(&store), &["Process"])
+        .unwrap();
+    b.add_sink("Sink", "output", StringSerde, StringSerde, &[&process])
+        .unwrap();
     let topology = b.build().unwrap();
     let sub = topology.subtopologies()[0].clone();
-    let mut task = StreamTask::new(TaskId::new(0, 0), &topology, &sub, vec![TopicPartition::new("input", 0)], settings()).unwrap();
+    let mut task = StreamTask::new(
+        TaskId::new(0, 0),
+        &topology,
+        &sub,
+        vec![TopicPartition::new("input", 0)],
+        settings(),
+    )
+    .unwrap();
     task.initialize(0).unwrap();
     task
 }
@@ -103,7 +126,15 @@ fn word_count_task() -> StreamTask {
 fn a_word_count_task_counts_logs_to_its_changelog_and_punctuates_on_stream_time() {
     let mut task = word_count_task();
     let tp = TopicPartition::new("input", 0);
-    task.add_records(&tp, vec![record(0, 500, "a b"), record(1, 900, "a"), record(2, 1_000, "c")]).unwrap();
+    task.add_records(
+        &tp,
+        vec![
+            record(0, 500, "a b"),
+            record(1, 900, "a"),
+            record(2, 1_000, "c"),
+        ],
+    )
+    .unwrap();
     while task.process(0).unwrap() == Processed::Record {}
     let out = task.take_outgoing();
     let sinks: Vec<(String, String, i64)> = out
@@ -111,7 +142,9 @@ fn a_word_count_task_counts_logs_to_its_changelog_and_punctuates_on_stream_time(
         .filter(|o| o.topic == "output")
         .map(|o| {
             let k: String = StringSerde.deserialize("output", o.key.as_deref()).unwrap();
-            let v: String = StringSerde.deserialize("output", o.value.as_deref()).unwrap();
+            let v: String = StringSerde
+                .deserialize("output", o.value.as_deref())
+                .unwrap();
             (k, v, o.timestamp)
         })
         .collect();
@@ -126,7 +159,10 @@ fn a_word_count_task_counts_logs_to_its_changelog_and_punctuates_on_stream_time(
             ("c".into(), "1".into(), 1_000),
         ]
     );
-    let changelog: Vec<_> = out.iter().filter(|o| o.topic == "app-Counts-changelog").collect();
+    let changelog: Vec<_> = out
+        .iter()
+        .filter(|o| o.topic == "app-Counts-changelog")
+        .collect();
     assert_eq!(changelog.len(), 4, "one write per word");
     assert!(changelog.iter().all(|c| c.partition == Some(0)));
     assert_eq!(task.offsets_to_commit().get(&tp), Some(&3));
@@ -156,8 +192,15 @@ fn a_poison_record_fails_the_task_or_is_skipped_and_dead_lettered() {
     let dlq: Vec<_> = out.iter().filter(|o| o.topic == "dlq").collect();
     assert_eq!(dlq.len(), 1);
     assert_eq!(dlq[0].value.as_deref(), Some(&[0xff, 0xfe][..]));
-    assert!(dlq[0].headers.iter().any(|h| &h.key[..] == b"__streams.errors.offset"));
-    assert_eq!(b.offsets_to_commit().get(&tp), Some(&2), "the poison record is committed past");
+    assert!(dlq[0]
+        .headers
+        .iter()
+        .any(|h| &h.key[..] == b"__streams.errors.offset"));
+    assert_eq!(
+        b.offsets_to_commit().get(&tp),
+        Some(&2),
+        "the poison record is committed past"
+    );
 }
 
 #[test]

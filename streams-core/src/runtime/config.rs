@@ -1,0 +1,341 @@
+//! `StreamsConfig`: Kafka Streams' own property names, with the clients' keys beside them
+//! (unprefixed for every client, or with Kafka Streams' prefixes `consumer.`, `producer.`,
+//! `admin.`, `main.consumer.`, `restore.consumer.`, `global.consumer.` for one of them).
+//! An unknown key is an error naming it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_wire::config::ClientConfig;
+use kafka_wire::consumer::ConsumerConfig;
+use kafka_wire::layered::{ConsumerRole, LayeredConfig};
+use kafka_wire::producer::ProducerConfig;
+
+use super::handlers::ErrorHandling;
+use crate::error::StreamsError;
+use crate::timestamp::{
+    FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, TimestampExtractor,
+    UsePartitionTimeOnInvalidTimestamp, WallclockTimestampExtractor,
+};
+
+/// `processing.guarantee`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessingGuarantee {
+    /// `at_least_once` (the default): offsets are committed after the output is acknowledged.
+    AtLeastOnce,
+    /// `exactly_once_v2`.
+    ExactlyOnceV2,
+}
+
+/// How internal topics come to exist (`internal.topics.setup`, ours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InternalTopicsSetup {
+    /// Create missing repartition and changelog topics with Kafka Streams' settings (default).
+    Create,
+    /// Only check they exist (Azure Event Hubs, locked-down clusters): the error lists every
+    /// missing topic with the partitions and configs it needs.
+    MustExist,
+}
+
+/// Kafka Streams' own keys (others go to the clients).
+const OWN_KEYS: &[&str] = &[
+    "application.id",
+    "processing.guarantee",
+    "num.stream.threads",
+    "state.dir",
+    "commit.interval.ms",
+    "max.task.idle.ms",
+    "poll.ms",
+    "buffered.records.per.partition",
+    "default.deserialization.exception.handler",
+    "deserialization.exception.handler",
+    "processing.exception.handler",
+    "default.production.exception.handler",
+    "production.exception.handler",
+    "errors.dead.letter.queue.topic.name",
+    "default.timestamp.extractor",
+    "replication.factor",
+    "repartition.purge.interval.ms",
+    "internal.topics.setup",
+    "topology.optimization",
+    "num.standby.replicas",
+    "application.server",
+];
+
+/// The settings of a Kafka Streams application.
+#[derive(Clone)]
+pub struct StreamsConfig {
+    props: LayeredConfig,
+    /// `application.id`: the consumer group, the prefix of internal topics.
+    pub application_id: String,
+    /// `processing.guarantee`.
+    pub processing_guarantee: ProcessingGuarantee,
+    /// `num.stream.threads` (1).
+    pub num_stream_threads: usize,
+    /// `state.dir` (`/tmp/kafka-streams`).
+    pub state_dir: String,
+    /// `commit.interval.ms` (30 000; 100 under exactly-once).
+    pub commit_interval: Duration,
+    /// `max.task.idle.ms` (0; -1 never waits).
+    pub max_task_idle_ms: i64,
+    /// `poll.ms` (100).
+    pub poll: Duration,
+    /// `buffered.records.per.partition` (1000): a partition is paused above it.
+    pub buffered_records_per_partition: usize,
+    /// `default.deserialization.exception.handler`.
+    pub deserialization_handler: ErrorHandling,
+    /// `processing.exception.handler`.
+    pub processing_handler: ErrorHandling,
+    /// `default.production.exception.handler`.
+    pub production_handler: ErrorHandling,
+    /// `errors.dead.letter.queue.topic.name`.
+    pub dead_letter_topic: Option<String>,
+    /// `default.timestamp.extractor`.
+    pub timestamp_extractor: Arc<dyn TimestampExtractor>,
+    /// `replication.factor` of internal topics (-1: the broker's default).
+    pub replication_factor: i16,
+    /// `repartition.purge.interval.ms` (30 000).
+    pub repartition_purge_interval: Duration,
+    /// `internal.topics.setup`: `create` (default) or `must_exist`.
+    pub internal_topics: InternalTopicsSetup,
+}
+
+impl std::fmt::Debug for StreamsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsConfig")
+            .field("application_id", &self.application_id)
+            .field("processing_guarantee", &self.processing_guarantee)
+            .field("num_stream_threads", &self.num_stream_threads)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad(key: &str, value: &str, expected: &str) -> StreamsError {
+    StreamsError::Config(format!("{key}={value:?} is invalid: expected {expected}"))
+}
+
+impl StreamsConfig {
+    /// Settings for `application_id` on `bootstrap_servers`, everything else at its default.
+    pub fn new(application_id: &str, bootstrap_servers: &str) -> Self {
+        let mut props = LayeredConfig::new();
+        props
+            .set("application.id", application_id)
+            .set("bootstrap.servers", bootstrap_servers);
+        StreamsConfig {
+            props,
+            application_id: application_id.to_owned(),
+            processing_guarantee: ProcessingGuarantee::AtLeastOnce,
+            num_stream_threads: 1,
+            state_dir: "/tmp/kafka-streams".into(),
+            commit_interval: Duration::from_secs(30),
+            max_task_idle_ms: 0,
+            poll: Duration::from_millis(100),
+            buffered_records_per_partition: 1000,
+            deserialization_handler: ErrorHandling::LogAndFail,
+            processing_handler: ErrorHandling::LogAndFail,
+            production_handler: ErrorHandling::LogAndFail,
+            dead_letter_topic: None,
+            timestamp_extractor: Arc::new(FailOnInvalidTimestamp),
+            replication_factor: -1,
+            repartition_purge_interval: Duration::from_secs(30),
+            internal_topics: InternalTopicsSetup::Create,
+        }
+    }
+
+    /// Set a property: one of Kafka Streams' keys, or a client key (prefixed or not). Client
+    /// keys are checked when the clients are built ([`StreamsConfig::validate`]).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, StreamsError> {
+        let ms = |v: &str| -> Result<u64, StreamsError> {
+            v.parse().map_err(|_| bad(key, v, "milliseconds"))
+        };
+        match key {
+            "application.id" => self.application_id = value.to_owned(),
+            "processing.guarantee" => {
+                self.processing_guarantee = match value {
+                    "at_least_once" => ProcessingGuarantee::AtLeastOnce,
+                    "exactly_once_v2" => {
+                        return Err(StreamsError::Config(
+                            "processing.guarantee=exactly_once_v2 is not available yet in this release; use at_least_once".into(),
+                        ))
+                    }
+                    _ => return Err(bad(key, value, "at_least_once or exactly_once_v2")),
+                }
+            }
+            "num.stream.threads" => {
+                self.num_stream_threads = value
+                    .parse()
+                    .ok()
+                    .filter(|n: &usize| *n >= 1)
+                    .ok_or_else(|| bad(key, value, "a thread count of 1 or more"))?
+            }
+            "state.dir" => self.state_dir = value.to_owned(),
+            "commit.interval.ms" => self.commit_interval = Duration::from_millis(ms(value)?),
+            "max.task.idle.ms" => {
+                self.max_task_idle_ms = value
+                    .parse()
+                    .ok()
+                    .filter(|n: &i64| *n >= -1)
+                    .ok_or_else(|| bad(key, value, "-1 or milliseconds"))?
+            }
+            "poll.ms" => self.poll = Duration::from_millis(ms(value)?),
+            "buffered.records.per.partition" => {
+                self.buffered_records_per_partition = value
+                    .parse()
+                    .ok()
+                    .filter(|n: &usize| *n >= 1)
+                    .ok_or_else(|| bad(key, value, "a record count of 1 or more"))?
+            }
+            "default.deserialization.exception.handler" | "deserialization.exception.handler" => {
+                self.deserialization_handler = ErrorHandling::parse(value)
+                    .ok_or_else(|| bad(key, value, "LogAndFailExceptionHandler or LogAndContinueExceptionHandler"))?
+            }
+            "processing.exception.handler" => {
+                self.processing_handler = ErrorHandling::parse(value).ok_or_else(|| {
+                    bad(key, value, "LogAndFailProcessingExceptionHandler or LogAndContinueProcessingExceptionHandler")
+                })?
+            }
+            "default.production.exception.handler" | "production.exception.handler" => {
+                self.production_handler = ErrorHandling::parse(value)
+                    .ok_or_else(|| bad(key, value, "DefaultProductionExceptionHandler or log_and_continue"))?
+            }
+            "errors.dead.letter.queue.topic.name" => {
+                self.dead_letter_topic = (!value.is_empty()).then(|| value.to_owned())
+            }
+            "default.timestamp.extractor" => {
+                let simple = value.rsplit('.').next().unwrap_or(value);
+                self.timestamp_extractor = match simple {
+                    "FailOnInvalidTimestamp" => Arc::new(FailOnInvalidTimestamp),
+                    "LogAndSkipOnInvalidTimestamp" => Arc::new(LogAndSkipOnInvalidTimestamp),
+                    "UsePartitionTimeOnInvalidTimestamp" => Arc::new(UsePartitionTimeOnInvalidTimestamp),
+                    "WallclockTimestampExtractor" => Arc::new(WallclockTimestampExtractor),
+                    _ => return Err(bad(key, value, "FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, UsePartitionTimeOnInvalidTimestamp or WallclockTimestampExtractor (or pass an extractor to the source)")),
+                }
+            }
+            "replication.factor" => {
+                self.replication_factor = value
+                    .parse()
+                    .ok()
+                    .filter(|n: &i16| *n == -1 || *n >= 1)
+                    .ok_or_else(|| bad(key, value, "-1 or a replica count"))?
+            }
+            "repartition.purge.interval.ms" => self.repartition_purge_interval = Duration::from_millis(ms(value)?),
+            "internal.topics.setup" => {
+                self.internal_topics = match value {
+                    "create" => InternalTopicsSetup::Create,
+                    "must_exist" => InternalTopicsSetup::MustExist,
+                    _ => return Err(bad(key, value, "create or must_exist")),
+                }
+            }
+            "topology.optimization" | "num.standby.replicas" | "application.server" => {}
+            _ => {}
+        }
+        self.props.set(key, value);
+        Ok(self)
+    }
+
+    /// Check every key: Kafka Streams' own, or one some client takes.
+    pub fn validate(&self) -> Result<(), StreamsError> {
+        self.props
+            .check(|k| OWN_KEYS.contains(&k))
+            .map_err(|e| StreamsError::Config(e.to_string()))
+    }
+
+    fn own_filtered(&self) -> LayeredConfig {
+        let mut clean = LayeredConfig::new();
+        for (k, v) in self.props.entries() {
+            if !OWN_KEYS.contains(&k.as_str()) {
+                clean.set(k, v);
+            }
+        }
+        clean
+    }
+
+    /// The main consumer of stream thread `thread`: the application's group, offsets
+    /// committed by the runtime, `auto.offset.reset=earliest` unless set (Kafka Streams'
+    /// defaults).
+    pub fn main_consumer(&self, client_id: &str) -> Result<ConsumerConfig, StreamsError> {
+        let mut props = self.own_filtered();
+        if props.get("auto.offset.reset").is_none()
+            && props.get("consumer.auto.offset.reset").is_none()
+        {
+            props.set("auto.offset.reset", "earliest");
+        }
+        props.set("main.consumer.group.id", &self.application_id);
+        props.set("main.consumer.enable.auto.commit", "false");
+        props.set("main.consumer.client.id", client_id);
+        props
+            .consumer(ConsumerRole::Main)
+            .map_err(|e| StreamsError::Config(e.to_string()))
+    }
+
+    /// The restore consumer (no group; reads changelogs).
+    pub fn restore_consumer(&self, client_id: &str) -> Result<ConsumerConfig, StreamsError> {
+        let mut props = self.own_filtered();
+        props.set("restore.consumer.client.id", client_id);
+        props.set("restore.consumer.enable.auto.commit", "false");
+        props
+            .consumer(ConsumerRole::Restore)
+            .map_err(|e| StreamsError::Config(e.to_string()))
+    }
+
+    /// The producer of stream thread `thread`.
+    pub fn producer(&self, client_id: &str) -> Result<ProducerConfig, StreamsError> {
+        let mut props = self.own_filtered();
+        props.set("producer.client.id", client_id);
+        props
+            .producer()
+            .map_err(|e| StreamsError::Config(e.to_string()))
+    }
+
+    /// The admin client.
+    pub fn admin(&self) -> Result<ClientConfig, StreamsError> {
+        let mut props = self.own_filtered();
+        props.set("admin.client.id", &format!("{}-admin", self.application_id));
+        props
+            .admin()
+            .map_err(|e| StreamsError::Config(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_keys_and_prefixed_client_keys_sit_side_by_side() {
+        let mut c = StreamsConfig::new("app", "127.0.0.1:9092");
+        c.set("num.stream.threads", "2").unwrap();
+        c.set("commit.interval.ms", "1000").unwrap();
+        c.set("consumer.max.poll.records", "50").unwrap();
+        c.set("restore.consumer.max.poll.records", "2000").unwrap();
+        c.set("producer.linger.ms", "20").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.num_stream_threads, 2);
+        assert_eq!(c.commit_interval, Duration::from_secs(1));
+        let main = c.main_consumer("app-1-StreamThread-1-consumer").unwrap();
+        assert_eq!(main.max_poll_records, 50);
+        assert_eq!(c.restore_consumer("r").unwrap().max_poll_records, 2000);
+        assert_eq!(c.producer("p").unwrap().linger.as_millis(), 20);
+        c.set("no.such.key", "1").unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(e.to_string().contains("no.such.key"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_what_is_expected() {
+        let mut c = StreamsConfig::new("app", "b:9092");
+        let e = c.set("num.stream.threads", "0").err().unwrap();
+        assert!(e.to_string().contains("num.stream.threads"), "{e}");
+        let e = c
+            .set("processing.guarantee", "exactly_once_v2")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("at_least_once"), "{e}");
+        c.set(
+            "default.deserialization.exception.handler",
+            "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler",
+        )
+        .unwrap();
+        assert_eq!(c.deserialization_handler, ErrorHandling::LogAndContinue);
+    }
+}
