@@ -3,6 +3,7 @@
 pub mod config;
 pub(crate) mod handlers;
 pub(crate) mod partition_group;
+pub mod stream_thread;
 pub(crate) mod task;
 
 pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};

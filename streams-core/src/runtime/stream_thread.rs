@@ -1,0 +1,636 @@
+//! A stream thread: one consumer and one producer, the tasks of its assigned partitions, and
+//! the poll → process → commit loop (Kafka Streams' `StreamThread`).
+//!
+//! Each stream thread is an OS thread: processing is CPU work that must not stall the tokio
+//! workers that carry heartbeats and fetches for every thread, and a slow processor then delays
+//! only its own thread (as in Java). The thread reaches the clients through a tokio runtime
+//! handle (`block_on` for each poll, send batch and commit); the clients' background tasks run
+//! on the runtime's workers.
+//!
+//! At-least-once: offsets are committed only after the producer acknowledged every record the
+//! processed input led to (sink output and changelog writes). Offsets of partitions being
+//! revoked are committed in the revoke hook, after a producer flush, before the partitions go.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use kafka_wire::admin::{Admin, OffsetSpec};
+use kafka_wire::consumer::{Committer, Consumer, ConsumerRecord, Offset, RebalanceListener};
+use kafka_wire::group::assignor::RangeAssignor;
+use kafka_wire::group::offsets::OffsetAndMetadata;
+use kafka_wire::group::Assignor;
+use kafka_wire::producer::{DeliveryFuture, Producer, ProducerRecord};
+use kafka_wire::TopicPartition;
+use tokio::runtime::Handle;
+use tracing::{debug, info, info_span, warn};
+
+use super::config::StreamsConfig;
+use super::handlers::ErrorHandling;
+use super::task::{Processed, StreamTask, TaskSettings};
+use crate::error::StreamsError;
+use crate::processor::OutgoingRecord;
+use crate::topology::Topology;
+use crate::TaskId;
+
+/// A stream thread's state (Kafka's `StreamThread.State`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    /// Created, not joined yet.
+    Starting,
+    /// A rebalance is under way.
+    PartitionsRevoked,
+    /// Tasks for the new assignment are being created and restored.
+    PartitionsAssigned,
+    /// Processing.
+    Running,
+    /// Shutting down.
+    PendingShutdown,
+    /// Stopped.
+    Dead,
+}
+
+/// What the stream thread and its rebalance hooks share.
+#[derive(Default)]
+pub(crate) struct RebalanceShared {
+    /// Next offset to commit per partition, as processed so far (only what was processed and
+    /// handed to the producer).
+    processed: Mutex<BTreeMap<TopicPartition, i64>>,
+    /// Partitions revoked (or lost) since the thread last looked.
+    revoked: Mutex<Vec<TopicPartition>>,
+    /// Partitions assigned since the thread last looked.
+    assigned: Mutex<Vec<TopicPartition>>,
+    producer: Mutex<Option<Producer>>,
+}
+
+struct CommitOnRevoke(Arc<RebalanceShared>);
+
+impl RebalanceListener for CommitOnRevoke {
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        committer: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let producer = self
+                .0
+                .producer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(p) = producer {
+                p.flush().await; // every output of a processed record is acknowledged first
+            }
+            let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = {
+                let processed = self.0.processed.lock().unwrap_or_else(|p| p.into_inner());
+                partitions
+                    .iter()
+                    .filter_map(|tp| {
+                        processed
+                            .get(tp)
+                            .map(|o| (tp.clone(), OffsetAndMetadata::new(*o)))
+                    })
+                    .collect()
+            };
+            if !offsets.is_empty() {
+                if let Err(e) = committer.commit(&offsets).await {
+                    warn!(error = %e, "committing revoked partitions failed; their records may be processed again");
+                }
+            }
+            self.0
+                .revoked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(partitions);
+        })
+    }
+
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        _c: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.0
+                .assigned
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(partitions);
+        })
+    }
+
+    fn on_partitions_lost<'a>(
+        &'a self,
+        _c: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.0
+                .revoked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(partitions);
+        })
+    }
+}
+
+/// Handed to the thread by the application: what to run and how to report.
+pub(crate) struct ThreadContext {
+    pub index: usize,
+    pub name: String,
+    pub topology: Topology,
+    pub config: StreamsConfig,
+    pub handle: Handle,
+    pub admin: Admin,
+    pub assignor: Option<Arc<dyn Assignor>>,
+    pub shutdown: Arc<std::sync::atomic::AtomicBool>,
+    pub on_state: Arc<dyn Fn(usize, ThreadState) + Send + Sync>,
+}
+
+/// The running thread.
+pub(crate) struct StreamThread {
+    cx: ThreadContext,
+    consumer: Consumer,
+    producer: Producer,
+    restore: Consumer,
+    shared: Arc<RebalanceShared>,
+    tasks: BTreeMap<TaskId, StreamTask>,
+    partition_task: BTreeMap<TopicPartition, TaskId>,
+    paused: BTreeSet<TopicPartition>,
+    deliveries: Vec<DeliveryFuture>,
+    last_commit: Instant,
+    last_purge: Instant,
+    epoch: Instant,
+    wall_base_ms: i64,
+}
+
+fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl StreamThread {
+    /// Connect the thread's clients and subscribe.
+    pub fn create(cx: ThreadContext) -> Result<StreamThread, StreamsError> {
+        let consumer_cfg = cx.config.main_consumer(&format!("{}-consumer", cx.name))?;
+        let producer_cfg = cx.config.producer(&format!("{}-producer", cx.name))?;
+        let restore_cfg = cx
+            .config
+            .restore_consumer(&format!("{}-restore-consumer", cx.name))?;
+        let (mut consumer, producer, restore) = cx.handle.block_on(async {
+            let c = Consumer::connect(consumer_cfg).await?;
+            let p = Producer::connect(producer_cfg).await?;
+            let r = Consumer::connect(restore_cfg).await?;
+            Ok::<_, kafka_wire::Error>((c, p, r))
+        })?;
+        let shared = Arc::new(RebalanceShared::default());
+        *shared.producer.lock().unwrap_or_else(|p| p.into_inner()) = Some(producer.clone());
+        consumer.set_rebalance_listener(Arc::new(CommitOnRevoke(shared.clone())))?;
+        let app = cx.config.application_id.clone();
+        let topics: Vec<String> = cx
+            .topology
+            .subtopologies()
+            .iter()
+            .flat_map(|s| {
+                s.source_topics
+                    .iter()
+                    .map(|t| cx.topology.physical_topic(&app, t))
+            })
+            .collect();
+        let assignor: Arc<dyn Assignor> = cx
+            .assignor
+            .clone()
+            .unwrap_or_else(|| Arc::new(RangeAssignor));
+        consumer.subscribe_with(topics, vec![assignor])?;
+        let now = Instant::now();
+        Ok(StreamThread {
+            cx,
+            consumer,
+            producer,
+            restore,
+            shared,
+            tasks: BTreeMap::new(),
+            partition_task: BTreeMap::new(),
+            paused: BTreeSet::new(),
+            deliveries: Vec::new(),
+            last_commit: now,
+            last_purge: now,
+            epoch: now,
+            wall_base_ms: system_ms(),
+        })
+    }
+
+    fn wall_ms(&self) -> i64 {
+        self.wall_base_ms + i64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(0)
+    }
+
+    fn set_state(&self, s: ThreadState) {
+        (self.cx.on_state)(self.cx.index, s);
+    }
+
+    /// Run until shutdown is asked for or a fatal error.
+    pub fn run(mut self) -> Result<(), StreamsError> {
+        let result = self.run_loop();
+        self.set_state(ThreadState::PendingShutdown);
+        let (on_state, index) = (self.cx.on_state.clone(), self.cx.index);
+        let close = self.shutdown(result.is_ok());
+        on_state(index, ThreadState::Dead);
+        result.and(close)
+    }
+
+    fn run_loop(&mut self) -> Result<(), StreamsError> {
+        use std::sync::atomic::Ordering;
+        self.set_state(ThreadState::Starting);
+        while !self.cx.shutdown.load(Ordering::Relaxed) {
+            let records = self
+                .cx
+                .handle
+                .block_on(self.consumer.poll(self.cx.config.poll))?;
+            self.apply_rebalance()?;
+            self.route(records)?;
+            self.process()?;
+            self.punctuate_wall_clock()?;
+            self.back_pressure();
+            let requested = self.tasks.values().any(|t| t.commit_requested());
+            if requested || self.last_commit.elapsed() >= self.cx.config.commit_interval {
+                self.commit()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_rebalance(&mut self) -> Result<(), StreamsError> {
+        let revoked = std::mem::take(
+            &mut *self
+                .shared
+                .revoked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        let assigned = std::mem::take(
+            &mut *self
+                .shared
+                .assigned
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        if revoked.is_empty() && assigned.is_empty() {
+            return Ok(());
+        }
+        let _span = info_span!("rebalance", thread = %self.cx.name).entered();
+        self.set_state(ThreadState::PartitionsRevoked);
+        let closing: BTreeSet<TaskId> = revoked
+            .iter()
+            .filter_map(|tp| self.partition_task.get(tp).copied())
+            .collect();
+        for id in closing {
+            if let Some(mut task) = self.tasks.remove(&id) {
+                info!(task = %id, "closing task (revoked)");
+                task.close();
+                for tp in task.partitions() {
+                    self.partition_task.remove(&tp);
+                    self.paused.remove(&tp);
+                    self.shared
+                        .processed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&tp);
+                }
+            }
+        }
+        self.set_state(ThreadState::PartitionsAssigned);
+        let owned: Vec<TopicPartition> = self.consumer.assignment();
+        let mut by_task: BTreeMap<TaskId, Vec<TopicPartition>> = BTreeMap::new();
+        let app = self.cx.config.application_id.clone();
+        for tp in owned {
+            if self.partition_task.contains_key(&tp) {
+                continue;
+            }
+            let Some(sub) = self.subtopology_for(&app, &tp.topic) else {
+                warn!(topic = %tp.topic, "assigned a partition no source reads; ignoring it");
+                continue;
+            };
+            by_task
+                .entry(TaskId::new(sub, tp.partition))
+                .or_default()
+                .push(tp);
+        }
+        for (id, partitions) in by_task {
+            self.create_task(id, partitions)?;
+        }
+        self.set_state(ThreadState::Running);
+        Ok(())
+    }
+
+    fn subtopology_for(&self, app: &str, physical: &str) -> Option<u32> {
+        self.cx
+            .topology
+            .subtopologies()
+            .iter()
+            .find(|s| {
+                s.source_topics
+                    .iter()
+                    .any(|t| self.cx.topology.physical_topic(app, t) == physical)
+                    || (s.has_pattern_source
+                        && self
+                            .cx
+                            .topology
+                            .subtopology_of_topic(physical)
+                            .is_some_and(|x| x.id == s.id))
+            })
+            .map(|s| s.id)
+    }
+
+    fn create_task(
+        &mut self,
+        id: TaskId,
+        partitions: Vec<TopicPartition>,
+    ) -> Result<(), StreamsError> {
+        let sub = self
+            .cx
+            .topology
+            .subtopologies()
+            .iter()
+            .find(|s| s.id == id.subtopology)
+            .cloned()
+            .ok_or_else(|| {
+                StreamsError::IllegalState(format!("task {id}: no sub-topology {}", id.subtopology))
+            })?;
+        let admin_client = self.cx.admin.client().clone();
+        let settings = TaskSettings {
+            application_id: Arc::from(self.cx.config.application_id.as_str()),
+            max_task_idle_ms: self.cx.config.max_task_idle_ms,
+            default_extractor: self.cx.config.timestamp_extractor.clone(),
+            deserialization: self.cx.config.deserialization_handler,
+            processing: self.cx.config.processing_handler,
+            dead_letter_topic: self.cx.config.dead_letter_topic.clone(),
+            partition_counts: Arc::new(move |t| {
+                admin_client
+                    .with_metadata(|m| m.partition_count(t))
+                    .and_then(|n| i32::try_from(n).ok())
+            }),
+        };
+        let mut task = StreamTask::new(id, &self.cx.topology, &sub, partitions.clone(), settings)?;
+        self.restore(&mut task)?;
+        task.initialize(self.wall_ms())?;
+        info!(task = %id, partitions = ?partitions, "task running");
+        for tp in partitions {
+            self.partition_task.insert(tp, id);
+        }
+        self.tasks.insert(id, task);
+        Ok(())
+    }
+
+    /// Rebuild the task's stores from their changelogs, from the start to the current end.
+    fn restore(&mut self, task: &mut StreamTask) -> Result<(), StreamsError> {
+        let changelogs = task.changelog_partitions();
+        if changelogs.is_empty() {
+            return Ok(());
+        }
+        let _span = info_span!("restore", task = %task.id).entered();
+        let specs: Vec<(TopicPartition, OffsetSpec)> = changelogs
+            .values()
+            .map(|tp| (tp.clone(), OffsetSpec::Latest))
+            .collect();
+        let ends = self
+            .cx
+            .handle
+            .block_on(self.cx.admin.list_offsets(&specs))?;
+        for (store, tp) in changelogs {
+            let end = ends.get(&tp).map_or(0, |o| o.offset);
+            if end <= 0 {
+                continue;
+            }
+            let started = Instant::now();
+            self.restore.assign([tp.clone()]);
+            self.restore.seek(&tp, Offset::Beginning)?;
+            let mut restored = 0u64;
+            loop {
+                let batch = self
+                    .cx
+                    .handle
+                    .block_on(self.restore.poll(Duration::from_millis(500)))?;
+                let mut done = false;
+                let mut records = Vec::with_capacity(batch.len());
+                for r in batch {
+                    if r.offset + 1 >= end {
+                        done = true;
+                    }
+                    if r.offset < end {
+                        records.push((r.key.unwrap_or_default(), r.value));
+                    }
+                }
+                restored += records.len() as u64;
+                task.restore(&store, records)?;
+                if done || self.restore.position(&tp).is_some_and(|p| p >= end) {
+                    break;
+                }
+            }
+            self.restore.assign(std::iter::empty::<TopicPartition>());
+            info!(store = %store, changelog = %tp, records = restored, ms = started.elapsed().as_millis() as u64, "restored");
+        }
+        Ok(())
+    }
+
+    fn route(&mut self, records: Vec<ConsumerRecord>) -> Result<(), StreamsError> {
+        let mut by_tp: BTreeMap<TopicPartition, Vec<ConsumerRecord>> = BTreeMap::new();
+        for r in records {
+            by_tp
+                .entry(TopicPartition::new(r.topic.to_string(), r.partition))
+                .or_default()
+                .push(r);
+        }
+        for (tp, records) in by_tp {
+            match self
+                .partition_task
+                .get(&tp)
+                .and_then(|id| self.tasks.get_mut(id))
+            {
+                Some(task) => task.add_records(&tp, records)?,
+                None => {
+                    debug!(partition = %tp, count = records.len(), "records for a partition without a task dropped (revoked)")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn process(&mut self) -> Result<(), StreamsError> {
+        let now = self.wall_ms();
+        let mut outgoing: Vec<OutgoingRecord> = Vec::new();
+        for task in self.tasks.values_mut() {
+            // Up to one poll's worth per task per round, so every task gets its turn.
+            for _ in 0..1000 {
+                match task.process(now)? {
+                    Processed::Record => {}
+                    Processed::Idle(_) => break,
+                }
+            }
+            outgoing.extend(task.take_outgoing());
+        }
+        self.send(outgoing)?;
+        let mut processed = self
+            .shared
+            .processed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for task in self.tasks.values() {
+            processed.extend(task.offsets_to_commit());
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, outgoing: Vec<OutgoingRecord>) -> Result<(), StreamsError> {
+        if outgoing.is_empty() {
+            return Ok(());
+        }
+        let producer = self.producer.clone();
+        let sent = self.cx.handle.block_on(async move {
+            let mut deliveries = Vec::with_capacity(outgoing.len());
+            for o in outgoing {
+                let record = ProducerRecord {
+                    topic: o.topic,
+                    partition: o.partition,
+                    key: o.key,
+                    value: o.value,
+                    headers: o.headers,
+                    timestamp: Some(o.timestamp),
+                };
+                deliveries.push(producer.send(record).await?);
+            }
+            Ok::<_, kafka_wire::Error>(deliveries)
+        })?;
+        self.deliveries.extend(sent);
+        Ok(())
+    }
+
+    fn punctuate_wall_clock(&mut self) -> Result<(), StreamsError> {
+        let now = self.wall_ms();
+        let mut outgoing = Vec::new();
+        for task in self.tasks.values_mut() {
+            if task.punctuate_wall_clock(now)? > 0 {
+                outgoing.extend(task.take_outgoing());
+            }
+        }
+        self.send(outgoing)
+    }
+
+    /// Pause partitions whose task buffer is full; resume them once it drained.
+    fn back_pressure(&mut self) {
+        let limit = self.cx.config.buffered_records_per_partition;
+        let mut pause = Vec::new();
+        let mut resume = Vec::new();
+        for (tp, id) in &self.partition_task {
+            let Some(task) = self.tasks.get(id) else {
+                continue;
+            };
+            let n = task.buffered(tp);
+            if n > limit && !self.paused.contains(tp) {
+                pause.push(tp.clone());
+            } else if n <= limit / 2 && self.paused.contains(tp) {
+                resume.push(tp.clone());
+            }
+        }
+        if !pause.is_empty() {
+            self.consumer.pause(&pause);
+            self.paused.extend(pause);
+        }
+        if !resume.is_empty() {
+            self.consumer.resume(&resume);
+            for tp in &resume {
+                self.paused.remove(tp);
+            }
+        }
+    }
+
+    /// At-least-once commit: wait for every record sent so far, then commit the processed
+    /// offsets, then purge consumed repartition records.
+    fn commit(&mut self) -> Result<(), StreamsError> {
+        let _span = info_span!("commit", thread = %self.cx.name).entered();
+        let deliveries = std::mem::take(&mut self.deliveries);
+        let producer = self.producer.clone();
+        let failures = self.cx.handle.block_on(async move {
+            producer.flush().await;
+            let mut failures = Vec::new();
+            for d in deliveries {
+                if let Err(e) = d.await {
+                    failures.push(e);
+                }
+            }
+            failures
+        });
+        if let Some(e) = failures.into_iter().next() {
+            match self.cx.config.production_handler {
+                ErrorHandling::LogAndFail => return Err(StreamsError::Kafka(e)),
+                ErrorHandling::LogAndContinue => {
+                    warn!(error = %e, "a record could not be produced; continuing (production.exception.handler)")
+                }
+            }
+        }
+        for task in self.tasks.values_mut() {
+            task.flush_stores()?;
+        }
+        let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = self
+            .tasks
+            .values()
+            .filter(|t| t.commit_needed())
+            .flat_map(|t| t.offsets_to_commit())
+            .map(|(tp, o)| (tp, OffsetAndMetadata::new(o)))
+            .collect();
+        if !offsets.is_empty() {
+            self.cx.handle.block_on(self.consumer.commit(&offsets))?;
+            for task in self.tasks.values_mut() {
+                task.committed();
+            }
+            debug!(partitions = offsets.len(), "committed");
+        }
+        self.last_commit = Instant::now();
+        if self.last_purge.elapsed() >= self.cx.config.repartition_purge_interval {
+            self.purge_repartition(&offsets);
+            self.last_purge = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Delete records of internal topics below the committed offsets (Kafka Streams purges
+    /// repartition topics so they do not grow).
+    fn purge_repartition(&self, committed: &BTreeMap<TopicPartition, OffsetAndMetadata>) {
+        let app = &self.cx.config.application_id;
+        let before: Vec<(TopicPartition, i64)> = committed
+            .iter()
+            .filter(|(tp, _)| {
+                tp.topic.starts_with(&format!("{app}-")) && tp.topic.ends_with("-repartition")
+            })
+            .map(|(tp, o)| (tp.clone(), o.offset))
+            .collect();
+        if before.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .cx
+            .handle
+            .block_on(self.cx.admin.delete_records(&before))
+        {
+            warn!(error = %e, "purging repartition topics failed; will retry after the next commit");
+        }
+    }
+
+    fn shutdown(mut self, clean: bool) -> Result<(), StreamsError> {
+        let result = if clean { self.commit() } else { Ok(()) };
+        for task in self.tasks.values_mut() {
+            task.close();
+        }
+        self.tasks.clear();
+        let handle = self.cx.handle.clone();
+        if let Err(e) = handle.block_on(self.producer.close()) {
+            warn!(error = %e, "closing the producer failed");
+        }
+        if let Err(e) = handle.block_on(self.consumer.close()) {
+            warn!(error = %e, "leaving the group failed");
+        }
+        result
+    }
+}
