@@ -176,7 +176,10 @@ mod tests {
     fn every_truncation_is_an_error_not_a_panic() {
         let bytes = sample().encode();
         for len in 0..bytes.len() {
-            assert!(AssignmentInfo::decode(&bytes[..len]).is_err(), "{len} bytes");
+            assert!(
+                AssignmentInfo::decode(&bytes[..len]).is_err(),
+                "{len} bytes"
+            );
         }
     }
 
@@ -189,7 +192,10 @@ mod tests {
         // version, latest, two empty maps: the delay starts at byte 16.
         bytes[16..24].copy_from_slice(&(-5i64).to_be_bytes());
         let err = AssignmentInfo::decode(&bytes).expect_err("refused");
-        assert!(err.to_string().contains("follow_up_rebalance_after_ms"), "{err}");
+        assert!(
+            err.to_string().contains("follow_up_rebalance_after_ms"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -207,7 +213,10 @@ mod tests {
     }
 
     fn partitions() -> impl Strategy<Value = Vec<TopicPartition>> {
-        proptest::collection::vec(("[a-z-]{0,12}", 0i32..100).prop_map(|(t, p)| tp(&t, p)), 0..5)
+        proptest::collection::vec(
+            ("[a-z-]{0,12}", 0i32..100).prop_map(|(t, p)| tp(&t, p)),
+            0..5,
+        )
     }
 
     fn task_map() -> impl Strategy<Value = BTreeMap<TaskId, Vec<TopicPartition>>> {

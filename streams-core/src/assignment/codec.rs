@@ -28,7 +28,9 @@ pub enum CodecError {
     },
     /// A length or count is negative (other than -1 for "none" where allowed) or larger than
     /// the bytes left could hold.
-    #[error("{what}: field {field} has length {length}, which the {remaining} bytes left cannot hold")]
+    #[error(
+        "{what}: field {field} has length {length}, which the {remaining} bytes left cannot hold"
+    )]
     BadLength {
         /// The format.
         what: &'static str,
@@ -278,7 +280,10 @@ impl<'a> Reader<'a> {
         let subtopology = self.u32(field)?;
         let partition = self.i32(field)?;
         if partition < 0 {
-            return Err(self.invalid(field, format!("task {subtopology}_{partition} has a negative partition")));
+            return Err(self.invalid(
+                field,
+                format!("task {subtopology}_{partition} has a negative partition"),
+            ));
         }
         Ok(TaskId::new(subtopology, partition))
     }

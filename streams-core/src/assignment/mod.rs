@@ -6,6 +6,7 @@ pub mod assignment_info;
 pub mod error_code;
 pub mod partition_grouper;
 pub mod subscription_info;
+pub mod task_assignor;
 pub mod topology_info;
 
 pub use assignment_info::{AssignmentInfo, ASSIGNMENT_INFO_VERSION};
@@ -13,4 +14,7 @@ pub use codec::CodecError;
 pub use error_code::AssignmentErrorCode;
 pub use partition_grouper::{plan_tasks, GroupingError, TaskPlan};
 pub use subscription_info::{SubscriptionInfo, SUBSCRIPTION_INFO_VERSION};
+pub use task_assignor::{
+    assign_tasks, AssignmentInput, ClientState, ClientTasks, MemberState, MemberTasks,
+};
 pub use topology_info::{SubtopologyInfo, TopologyError, TopologyInfo};

@@ -203,11 +203,13 @@ fn enforce_copartitioning(
     for s in &topology.subtopologies {
         for group in &s.copartition_groups {
             let group: BTreeSet<&str> = group.iter().map(String::as_str).collect();
-            let (internal, external): (Vec<&str>, Vec<&str>) = group
+            let (internal, external): (Vec<&str>, Vec<&str>) =
+                group.iter().partition(|t| topology.is_repartition_topic(t));
+            let external_counts: BTreeSet<i32> = external
                 .iter()
-                .partition(|t| topology.is_repartition_topic(t));
-            let external_counts: BTreeSet<i32> =
-                external.iter().filter_map(|t| counts.get(*t)).copied().collect();
+                .filter_map(|t| counts.get(*t))
+                .copied()
+                .collect();
             if external_counts.len() > 1 {
                 return Err(GroupingError::NotCopartitioned {
                     subtopology: s.id,
@@ -219,7 +221,11 @@ fn enforce_copartitioning(
             }
             let target = match external_counts.first() {
                 Some(n) => Some(*n),
-                None => internal.iter().filter_map(|t| counts.get(*t)).copied().max(),
+                None => internal
+                    .iter()
+                    .filter_map(|t| counts.get(*t))
+                    .copied()
+                    .max(),
             };
             if let Some(target) = target {
                 for topic in internal {
@@ -260,7 +266,10 @@ mod tests {
 
     #[test]
     fn a_subtopology_has_as_many_tasks_as_its_largest_source_topic() {
-        let t = topology(vec![sub(0, &["a", "b"], &[], &[]), sub(1, &["c"], &[], &[])]);
+        let t = topology(vec![
+            sub(0, &["a", "b"], &[], &[]),
+            sub(1, &["c"], &[], &[]),
+        ]);
         let plan = plan_tasks(&t, &counts(&[("a", 2), ("b", 4), ("c", 1)])).expect("plans");
         let ids: Vec<String> = plan.tasks.keys().map(ToString::to_string).collect();
         assert_eq!(ids, ["0_0", "0_1", "0_2", "0_3", "1_0"]);
@@ -268,15 +277,24 @@ mod tests {
             plan.tasks[&TaskId::new(0, 1)],
             vec![TopicPartition::new("a", 1), TopicPartition::new("b", 1)]
         );
-        assert_eq!(plan.tasks[&TaskId::new(0, 3)], vec![TopicPartition::new("b", 3)]);
-        assert_eq!(plan.task_of_partition[&TopicPartition::new("c", 0)], TaskId::new(1, 0));
+        assert_eq!(
+            plan.tasks[&TaskId::new(0, 3)],
+            vec![TopicPartition::new("b", 3)]
+        );
+        assert_eq!(
+            plan.task_of_partition[&TopicPartition::new("c", 0)],
+            TaskId::new(1, 0)
+        );
         assert!(plan.stateful_tasks.is_empty());
         assert!(plan.internal_topics.is_empty());
     }
 
     #[test]
     fn missing_source_topics_are_named() {
-        let t = topology(vec![sub(0, &["a", "b"], &[], &[]), sub(1, &["c"], &[], &[])]);
+        let t = topology(vec![
+            sub(0, &["a", "b"], &[], &[]),
+            sub(1, &["c"], &[], &[]),
+        ]);
         let err = plan_tasks(&t, &counts(&[("b", 1)])).expect_err("missing");
         assert_eq!(
             err,
@@ -284,19 +302,26 @@ mod tests {
                 topics: strings(&["a", "c"])
             }
         );
-        assert!(err.to_string().contains("[\"a\", \"c\"] are missing"), "{err}");
+        assert!(
+            err.to_string().contains("[\"a\", \"c\"] are missing"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_repartition_chain_takes_the_largest_upstream_count() {
         // 0: in(3), side(5) -> r1 ; 1: r1 -> r2 ; 2: r2, other(2) -> changelog
         let t = topology(vec![
-            sub(2, &["app-r2-repartition", "other"], &[], &["app-store-changelog"]),
+            sub(
+                2,
+                &["app-r2-repartition", "other"],
+                &[],
+                &["app-store-changelog"],
+            ),
             sub(1, &["app-r1-repartition"], &["app-r2-repartition"], &[]),
             sub(0, &["in", "side"], &["app-r1-repartition"], &[]),
         ]);
-        let plan =
-            plan_tasks(&t, &counts(&[("in", 3), ("side", 5), ("other", 2)])).expect("plans");
+        let plan = plan_tasks(&t, &counts(&[("in", 3), ("side", 5), ("other", 2)])).expect("plans");
         assert_eq!(
             plan.internal_topics,
             counts(&[
@@ -325,7 +350,11 @@ mod tests {
     fn a_repartition_topic_nobody_writes_is_an_error() {
         let t = topology(vec![sub(1, &["app-r-repartition"], &[], &[])]);
         let err = plan_tasks(&t, &BTreeMap::new()).expect_err("unresolved");
-        assert!(err.to_string().contains("app-r-repartition cannot be derived"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("app-r-repartition cannot be derived"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -345,7 +374,12 @@ mod tests {
 
     #[test]
     fn a_repartition_topic_in_a_copartition_group_takes_the_groups_count() {
-        let mut join = sub(1, &["app-r-repartition", "table"], &[], &["app-j-changelog"]);
+        let mut join = sub(
+            1,
+            &["app-r-repartition", "table"],
+            &[],
+            &["app-j-changelog"],
+        );
         join.copartition_groups = vec![strings(&["app-r-repartition", "table"])];
         let t = topology(vec![sub(0, &["in"], &["app-r-repartition"], &[]), join]);
         let plan = plan_tasks(&t, &counts(&[("in", 8), ("table", 3)])).expect("plans");

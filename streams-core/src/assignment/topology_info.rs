@@ -119,7 +119,11 @@ impl TopologyInfo {
                 }
             }
             let internal = [
-                ("repartition", REPARTITION_SUFFIX, &s.sink_repartition_topics),
+                (
+                    "repartition",
+                    REPARTITION_SUFFIX,
+                    &s.sink_repartition_topics,
+                ),
                 ("changelog", CHANGELOG_SUFFIX, &s.changelog_topics),
             ];
             for (kind, suffix, topics) in internal {
@@ -201,7 +205,10 @@ impl TopologyInfo {
             .subtopologies
             .iter()
             .flat_map(|s| s.sink_repartition_topics.iter().map(String::as_str));
-        let read = self.source_topics().into_iter().filter(|t| self.is_repartition_topic(t));
+        let read = self
+            .source_topics()
+            .into_iter()
+            .filter(|t| self.is_repartition_topic(t));
         written.chain(read).collect()
     }
 
@@ -279,11 +286,16 @@ mod tests {
         let mut shared = two_subtopologies();
         shared[1].source_topics.push("input".into());
         let err = TopologyInfo::new("app", shared).expect_err("refused");
-        assert!(err.to_string().contains("topic input is a source topic of sub-topologies 0 and 1"));
+        assert!(err
+            .to_string()
+            .contains("topic input is a source topic of sub-topologies 0 and 1"));
         let mut badly_named = two_subtopologies();
         badly_named[1].changelog_topics = strings(&["counts-changelog"]);
         let err = TopologyInfo::new("app", badly_named).expect_err("refused");
-        assert!(err.to_string().contains("not named app-<name>-changelog"), "{err}");
+        assert!(
+            err.to_string().contains("not named app-<name>-changelog"),
+            "{err}"
+        );
         let mut group = two_subtopologies();
         group[0].copartition_groups = vec![strings(&["input", "other"])];
         let err = TopologyInfo::new("app", group).expect_err("refused");
