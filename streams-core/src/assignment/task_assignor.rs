@@ -18,7 +18,7 @@
 //!
 //! Stateful tasks are placed before stateless ones, and a member over its share keeps its
 //! stateful tasks first (they have local state). Standby placement (`num.standby.replicas`)
-//! is the seam [`place_standbys`], which places none yet.
+//! is the seam `place_standbys`, which places none yet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -75,7 +75,7 @@ pub struct AssignmentInput {
     pub tasks: BTreeSet<TaskId>,
     /// The tasks with state stores (a subset of `tasks`).
     pub stateful_tasks: BTreeSet<TaskId>,
-    /// `num.standby.replicas` (not applied yet: see [`place_standbys`]).
+    /// `num.standby.replicas` (not applied yet: standby placement is a stub that places none).
     pub num_standby_replicas: u32,
 }
 
