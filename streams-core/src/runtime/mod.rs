@@ -2,12 +2,14 @@
 
 pub mod config;
 pub(crate) mod handlers;
+pub mod kafka_streams;
 pub(crate) mod partition_group;
 pub mod stream_thread;
 pub(crate) mod task;
 
 pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
 pub use handlers::ErrorHandling;
+pub use kafka_streams::{KafkaStreams, State, UncaughtResponse};
 pub use task::TaskState;
 
 #[cfg(test)]

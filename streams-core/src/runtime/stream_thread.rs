@@ -62,6 +62,8 @@ pub(crate) struct RebalanceShared {
     /// Partitions assigned since the thread last looked.
     assigned: Mutex<Vec<TopicPartition>>,
     producer: Mutex<Option<Producer>>,
+    /// A rebalance completed (possibly assigning nothing) since the thread last looked.
+    rebalanced: std::sync::atomic::AtomicBool,
 }
 
 struct CommitOnRevoke(Arc<RebalanceShared>);
@@ -144,6 +146,8 @@ pub(crate) struct ThreadContext {
     pub handle: Handle,
     pub admin: Admin,
     pub assignor: Option<Arc<dyn Assignor>>,
+    /// Where the thread reports the tasks it owns to its assignor.
+    pub assignor_handle: Option<crate::assignment::AssignorHandle>,
     pub shutdown: Arc<std::sync::atomic::AtomicBool>,
     pub on_state: Arc<dyn Fn(usize, ThreadState) + Send + Sync>,
 }
@@ -188,7 +192,6 @@ impl StreamThread {
         })?;
         let shared = Arc::new(RebalanceShared::default());
         *shared.producer.lock().unwrap_or_else(|p| p.into_inner()) = Some(producer.clone());
-        consumer.set_rebalance_listener(Arc::new(CommitOnRevoke(shared.clone())))?;
         let app = cx.config.application_id.clone();
         let topics: Vec<String> = cx
             .topology
@@ -205,6 +208,7 @@ impl StreamThread {
             .clone()
             .unwrap_or_else(|| Arc::new(RangeAssignor));
         consumer.subscribe_with(topics, vec![assignor])?;
+        consumer.set_rebalance_listener(Arc::new(CommitOnRevoke(shared.clone())))?;
         let now = Instant::now();
         Ok(StreamThread {
             cx,
@@ -277,7 +281,11 @@ impl StreamThread {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()),
         );
-        if revoked.is_empty() && assigned.is_empty() {
+        let rebalanced = self
+            .shared
+            .rebalanced
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        if revoked.is_empty() && assigned.is_empty() && !rebalanced {
             return Ok(());
         }
         let _span = info_span!("rebalance", thread = %self.cx.name).entered();
@@ -320,6 +328,9 @@ impl StreamThread {
         }
         for (id, partitions) in by_task {
             self.create_task(id, partitions)?;
+        }
+        if let Some(h) = &self.cx.assignor_handle {
+            h.set_owned_tasks(self.tasks.keys().copied().collect(), Default::default());
         }
         self.set_state(ThreadState::Running);
         Ok(())

@@ -209,3 +209,46 @@ impl Topology {
             .collect()
     }
 }
+
+impl Topology {
+    /// What the assignor needs to know of this topology under `application_id` (physical
+    /// topic names).
+    pub fn topology_info(
+        &self,
+        application_id: &str,
+    ) -> Result<crate::assignment::TopologyInfo, crate::assignment::TopologyError> {
+        let subtopologies = self
+            .subtopologies
+            .iter()
+            .map(|s| crate::assignment::SubtopologyInfo {
+                id: s.id,
+                source_topics: s
+                    .source_topics
+                    .iter()
+                    .map(|t| self.physical_topic(application_id, t))
+                    .collect(),
+                sink_repartition_topics: s
+                    .sink_topics
+                    .iter()
+                    .filter(|t| self.is_internal_topic(t))
+                    .map(|t| self.physical_topic(application_id, t))
+                    .collect(),
+                changelog_topics: s
+                    .stores
+                    .iter()
+                    .filter_map(|st| self.changelog_topic(application_id, st))
+                    .collect(),
+                copartition_groups: Vec::new(),
+            })
+            .collect();
+        crate::assignment::TopologyInfo::new(application_id, subtopologies)
+    }
+
+    /// The store whose changelog is `topic` under `application_id`.
+    pub fn store_of_changelog(&self, application_id: &str, topic: &str) -> Option<&str> {
+        self.stores
+            .keys()
+            .find(|s| self.changelog_topic(application_id, s).as_deref() == Some(topic))
+            .map(String::as_str)
+    }
+}

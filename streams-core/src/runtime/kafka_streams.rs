@@ -1,0 +1,426 @@
+//! The application object (Kafka Streams' `KafkaStreams`): internal topics, stream threads,
+//! the application state and its listener, adding and removing threads, closing.
+//!
+//! ```text
+//! Created --start--> Rebalancing <--> Running --close--> PendingShutdown --> NotRunning
+//!                          \________________/ --(a thread failed, no replacement)--> PendingError --> Error
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kafka_wire::admin::{Admin, NewTopic};
+use kafka_wire::protocol::Uuid;
+use tokio::runtime::{Handle, Runtime};
+use tracing::{error, info};
+
+use super::config::{InternalTopicsSetup, StreamsConfig};
+use super::stream_thread::{StreamThread, ThreadContext, ThreadState};
+use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor};
+use crate::error::StreamsError;
+use crate::topology::Topology;
+
+/// The application's state (Kafka Streams' `KafkaStreams.State`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Built, not started.
+    Created,
+    /// A thread is joining the group or rebalancing.
+    Rebalancing,
+    /// Every thread is processing.
+    Running,
+    /// `close` was called.
+    PendingShutdown,
+    /// Closed.
+    NotRunning,
+    /// A thread failed and the application is stopping.
+    PendingError,
+    /// Stopped after a failure.
+    Error,
+}
+
+/// What to do when a stream thread fails (Kafka's `StreamsUncaughtExceptionHandler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UncaughtResponse {
+    /// Start a new thread in its place.
+    ReplaceThread,
+    /// Stop this application instance (the default).
+    ShutdownClient,
+    /// Stop every instance of the application (this instance stops; the others are told at
+    /// the next rebalance through the assignment's error code).
+    ShutdownApplication,
+}
+
+type StateListener = Arc<dyn Fn(State, State) + Send + Sync>;
+type ErrorHandler = Arc<dyn Fn(&StreamsError) -> UncaughtResponse + Send + Sync>;
+
+struct Shared {
+    state: Mutex<State>,
+    threads: Mutex<BTreeMap<usize, ThreadState>>,
+    listener: Mutex<Option<StateListener>>,
+}
+
+impl Shared {
+    fn set(&self, next: State) {
+        let prev = {
+            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let prev = *s;
+            if prev == next {
+                return;
+            }
+            *s = next;
+            prev
+        };
+        info!(from = ?prev, to = ?next, "state");
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(l) = listener {
+            l(prev, next);
+        }
+    }
+
+    fn on_thread(&self, index: usize, state: ThreadState) {
+        let all_running = {
+            let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+            threads.insert(index, state);
+            let live: Vec<&ThreadState> = threads
+                .values()
+                .filter(|s| !matches!(s, ThreadState::Dead | ThreadState::PendingShutdown))
+                .collect();
+            !live.is_empty() && live.iter().all(|s| **s == ThreadState::Running)
+        };
+        let current = *self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(current, State::Rebalancing | State::Running) {
+            self.set(if all_running {
+                State::Running
+            } else {
+                State::Rebalancing
+            });
+        }
+    }
+}
+
+struct RunningThread {
+    name: String,
+    shutdown: Arc<AtomicBool>,
+    join: JoinHandle<()>,
+}
+
+/// A Kafka Streams application instance.
+pub struct KafkaStreams {
+    topology: Topology,
+    config: StreamsConfig,
+    shared: Arc<Shared>,
+    on_error: ErrorHandler,
+    runtime: Option<Runtime>,
+    handle: Handle,
+    process_id: Uuid,
+    admin: Option<Admin>,
+    threads: Arc<Mutex<BTreeMap<usize, RunningThread>>>,
+    next_index: usize,
+}
+
+impl std::fmt::Debug for KafkaStreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaStreams")
+            .field("application_id", &self.config.application_id)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaStreams {
+    /// An application running `topology` with `config` (checked here).
+    pub fn new(topology: Topology, config: StreamsConfig) -> Result<KafkaStreams, StreamsError> {
+        config.validate()?;
+        let (runtime, handle) = match Handle::try_current() {
+            Ok(h) => (None, h),
+            Err(_) => {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name(format!("{}-io", config.application_id))
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        StreamsError::IllegalState(format!("cannot start the I/O runtime: {e}"))
+                    })?;
+                let h = rt.handle().clone();
+                (Some(rt), h)
+            }
+        };
+        let mut id = [0u8; 16];
+        rand::Rng::fill(&mut rand::rng(), &mut id);
+        Ok(KafkaStreams {
+            topology,
+            config,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::Created),
+                threads: Mutex::new(BTreeMap::new()),
+                listener: Mutex::new(None),
+            }),
+            on_error: Arc::new(|_| UncaughtResponse::ShutdownClient),
+            runtime,
+            handle,
+            process_id: Uuid(id),
+            admin: None,
+            threads: Arc::new(Mutex::new(BTreeMap::new())),
+            next_index: 1,
+        })
+    }
+
+    /// Called with (old, new) on every state change.
+    pub fn set_state_listener(&mut self, listener: impl Fn(State, State) + Send + Sync + 'static) {
+        *self
+            .shared
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
+    }
+
+    /// Decides what a failed stream thread leads to (default: shut this instance down).
+    pub fn set_uncaught_exception_handler(
+        &mut self,
+        handler: impl Fn(&StreamsError) -> UncaughtResponse + Send + Sync + 'static,
+    ) {
+        self.on_error = Arc::new(handler);
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        *self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Create (or check) the internal topics and start `num.stream.threads` threads.
+    pub fn start(&mut self) -> Result<(), StreamsError> {
+        if self.state() != State::Created {
+            return Err(StreamsError::IllegalState(format!(
+                "start() was called in state {:?}; an application starts once",
+                self.state()
+            )));
+        }
+        let admin = self.handle.block_on(Admin::connect(self.config.admin()?))?;
+        self.handle.block_on(self.setup_internal_topics(&admin))?;
+        self.admin = Some(admin);
+        self.shared.set(State::Rebalancing);
+        for _ in 0..self.config.num_stream_threads {
+            self.add_stream_thread()?;
+        }
+        Ok(())
+    }
+
+    async fn setup_internal_topics(&self, admin: &Admin) -> Result<(), StreamsError> {
+        let app = &self.config.application_id;
+        let info = self
+            .topology
+            .topology_info(app)
+            .map_err(|e| StreamsError::IllegalState(e.to_string()))?;
+        if info.internal_topics().is_empty() {
+            return Ok(());
+        }
+        let external: Vec<String> = info
+            .external_source_topics()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let names: Vec<&str> = external.iter().map(String::as_str).collect();
+        let described = admin.describe_topics(&names).await?;
+        let counts: BTreeMap<String, i32> = described
+            .iter()
+            .map(|t| (t.name.clone(), t.partitions.len() as i32))
+            .collect();
+        let plan =
+            plan_tasks(&info, &counts).map_err(|e| StreamsError::IllegalState(e.to_string()))?;
+        let topics: Vec<NewTopic> = plan
+            .internal_topics
+            .iter()
+            .map(|(name, partitions)| {
+                let mut t = NewTopic::new(name, *partitions, self.config.replication_factor);
+                let mut configs: BTreeMap<String, String> = BTreeMap::new();
+                configs.insert("message.timestamp.type".into(), "CreateTime".into());
+                if info.is_changelog_topic(name) {
+                    configs.insert("cleanup.policy".into(), "compact".into());
+                    if let Some(store) = self.topology.store_of_changelog(app, name) {
+                        configs.extend(self.topology.changelog_config(store));
+                    }
+                } else {
+                    configs.insert("cleanup.policy".into(), "delete".into());
+                    configs.insert("segment.bytes".into(), "52428800".into());
+                    configs.insert("retention.ms".into(), "-1".into());
+                }
+                t.configs = configs;
+                t
+            })
+            .collect();
+        match self.config.internal_topics {
+            InternalTopicsSetup::Create => {
+                admin.ensure_topics(&topics).await?;
+            }
+            InternalTopicsSetup::MustExist => {
+                let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+                let existing: Vec<String> = admin
+                    .describe_topics(&names)
+                    .await
+                    .map(|d| {
+                        d.into_iter()
+                            .filter(|t| !t.partitions.is_empty())
+                            .map(|t| t.name)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let missing: Vec<String> = topics
+                    .iter()
+                    .filter(|t| !existing.contains(&t.name))
+                    .map(|t| {
+                        format!(
+                            "{} (partitions {}, configs {:?})",
+                            t.name, t.num_partitions, t.configs
+                        )
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(StreamsError::Config(format!(
+                        "internal.topics.setup=must_exist and these internal topics are missing; create them: {}",
+                        missing.join("; ")
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Start one more stream thread; returns its name.
+    pub fn add_stream_thread(&mut self) -> Result<String, StreamsError> {
+        let Some(admin) = self.admin.clone() else {
+            return Err(StreamsError::IllegalState(
+                "add_stream_thread before start()".into(),
+            ));
+        };
+        let index = self.next_index;
+        self.next_index += 1;
+        let name = format!(
+            "{}-{}-StreamThread-{index}",
+            self.config.application_id, self.process_id
+        );
+        let info = self
+            .topology
+            .topology_info(&self.config.application_id)
+            .map_err(|e| StreamsError::IllegalState(e.to_string()))?;
+        let assignor_handle = AssignorHandle::new();
+        let assignor =
+            StreamsAssignor::new(Arc::new(info), self.process_id, assignor_handle.clone());
+        let shutdown = Arc::new(AtomicBool::new(false));
+        let shared = self.shared.clone();
+        let cx = ThreadContext {
+            index,
+            name: name.clone(),
+            topology: self.topology.clone(),
+            config: self.config.clone(),
+            handle: self.handle.clone(),
+            admin,
+            assignor: Some(Arc::new(assignor)),
+            assignor_handle: Some(assignor_handle),
+            shutdown: shutdown.clone(),
+            on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
+        };
+        let on_error = self.on_error.clone();
+        let shared = self.shared.clone();
+        let join = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                // The clients spawn their background tasks on the I/O runtime.
+                let _runtime = cx.handle.clone();
+                let _entered = _runtime.enter();
+                let result = StreamThread::create(cx).and_then(StreamThread::run);
+                if let Err(e) = result {
+                    error!(error = %e, "stream thread failed");
+                    let response = on_error(&e);
+                    shared.on_thread(index, ThreadState::Dead);
+                    if response != UncaughtResponse::ReplaceThread {
+                        shared.set(State::PendingError);
+                        shared.set(State::Error);
+                    }
+                }
+            })
+            .map_err(|e| {
+                StreamsError::IllegalState(format!("cannot spawn a stream thread: {e}"))
+            })?;
+        self.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                index,
+                RunningThread {
+                    name: name.clone(),
+                    shutdown,
+                    join,
+                },
+            );
+        Ok(name)
+    }
+
+    /// Stop the most recently added stream thread (its tasks move to the others); returns its
+    /// name, or `None` if none runs.
+    pub fn remove_stream_thread(&mut self, timeout: Duration) -> Option<String> {
+        let last = {
+            let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+            let key = *threads.keys().next_back()?;
+            threads.remove(&key)?
+        };
+        last.shutdown.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + timeout;
+        while !last.join.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(last.name)
+    }
+
+    /// Stop every thread (committing what was processed, leaving the group) within `timeout`;
+    /// returns whether all stopped in time.
+    pub fn close(&mut self, timeout: Duration) -> bool {
+        if matches!(self.state(), State::NotRunning) {
+            return true;
+        }
+        let failed = self.state() == State::Error;
+        if !failed {
+            self.shared.set(State::PendingShutdown);
+        }
+        let threads: Vec<RunningThread> =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_values()
+                .collect();
+        for t in &threads {
+            t.shutdown.store(true, Ordering::Relaxed);
+        }
+        let deadline = Instant::now() + timeout;
+        let mut all = true;
+        for t in threads {
+            while !t.join.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if t.join.is_finished() {
+                let _ = t.join.join();
+            } else {
+                all = false;
+            }
+        }
+        if !failed {
+            self.shared.set(State::NotRunning);
+        }
+        all
+    }
+}
+
+impl Drop for KafkaStreams {
+    fn drop(&mut self) {
+        self.close(Duration::from_secs(30));
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
