@@ -24,7 +24,6 @@ pub(crate) type Punctuators<K, V> = Vec<(PunctuatorId, Option<PunctuatorFn<K, V>
 
 /// Lifecycle of any node, whatever its types.
 pub(crate) trait ErasedNode {
-    fn name(&self) -> &str;
     fn init(&mut self, task: &mut TaskContext) -> Result<(), StreamsError>;
     fn punctuate(
         &mut self,
@@ -49,7 +48,6 @@ pub(crate) struct Child<K, V> {
 
 /// A source node: deserializes a consumed record and forwards it.
 pub(crate) trait RawSource {
-    fn name(&self) -> &str;
     fn process_raw(
         &mut self,
         task: &mut TaskContext,
@@ -113,10 +111,6 @@ where
     KOut: Clone + 'static,
     VOut: Clone + 'static,
 {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
     fn init(&mut self, task: &mut TaskContext) -> Result<(), StreamsError> {
         let mut ctx = ProcessorContext {
             node: self.index,
@@ -219,9 +213,6 @@ pub(crate) struct SinkNode<K, V> {
 }
 
 impl<K: 'static, V: 'static> ErasedNode for SinkNode<K, V> {
-    fn name(&self) -> &str {
-        &self.name
-    }
     fn init(&mut self, _task: &mut TaskContext) -> Result<(), StreamsError> {
         Ok(())
     }
@@ -284,17 +275,12 @@ impl<K: 'static, V: 'static> Node<K, V> for SinkNode<K, V> {
 
 /// A source: deserializes with its serdes and forwards to its children.
 pub(crate) struct SourceNode<K, V> {
-    pub name: String,
     pub key_de: Arc<dyn Deserializer<K>>,
     pub value_de: Arc<dyn Deserializer<V>>,
     pub children: Vec<Child<K, V>>,
 }
 
 impl<K: Clone + 'static, V: Clone + 'static> RawSource for SourceNode<K, V> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
     fn process_raw(
         &mut self,
         task: &mut TaskContext,

@@ -117,6 +117,7 @@ impl PunctuationQueue {
     }
 
     /// The earliest time a punctuator is due, if any.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn next_time(&self) -> Option<i64> {
         self.entries
             .iter()

@@ -251,6 +251,7 @@ impl StreamTask {
     }
 
     /// Records queued in all the task's partitions.
+    #[allow(dead_code)] // for the metrics and the thread's idle decisions
     pub fn total_buffered(&self) -> usize {
         self.group.total_buffered()
     }
@@ -437,6 +438,7 @@ impl StreamTask {
     }
 
     /// The task's stream time.
+    #[allow(dead_code)] // for the metrics and the thread's idle decisions
     pub fn stream_time(&self) -> i64 {
         self.group.stream_time()
     }

@@ -107,13 +107,16 @@ pub(crate) struct NodeDef {
     pub factory: Factory,
 }
 
+/// Makes a task's instance of a store, given its name.
+pub type StoreSupplier = Arc<dyn Fn(&str) -> Box<dyn KeyValueStore> + Send + Sync>;
+
 /// How to make a store for each task.
 #[derive(Clone)]
 pub struct StoreBuilder {
     pub(crate) name: String,
     pub(crate) logging: bool,
     pub(crate) changelog_config: BTreeMap<String, String>,
-    pub(crate) supplier: Arc<dyn Fn(&str) -> Box<dyn KeyValueStore> + Send + Sync>,
+    pub(crate) supplier: StoreSupplier,
 }
 
 impl std::fmt::Debug for StoreBuilder {
@@ -272,11 +275,9 @@ impl TopologyBuilder {
         let index = self.nodes.len();
         let key_de = Arc::new(key_serde);
         let value_de = Arc::new(value_serde);
-        let node_name = name.to_owned();
         let factory: SourceFactory = Arc::new(move |inst| {
             let children = inst.children::<K, V>(index)?;
             Ok(Box::new(SourceNode {
-                name: node_name.clone(),
                 key_de: key_de.clone(),
                 value_de: value_de.clone(),
                 children,
