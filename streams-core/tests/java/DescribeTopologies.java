@@ -132,6 +132,42 @@ public class DescribeTopologies {
     return t;
   }
 
+  /** Many topics, stores and neighbours: HashSet resizes and deep TreeSets. */
+  static Topology wide() {
+    Topology t = new Topology();
+    String[] topics = new String[14];
+    for (int i = 0; i < topics.length; i++) {
+      topics[i] = "topic-" + i;
+    }
+    t.addSource("hub", topics);
+    String[] last = new String[12];
+    for (int i = 0; i < 12; i++) {
+      String name = "p" + i;
+      t.addProcessor(name, noop(), "hub");
+      for (int j = 0; j < i * 7 % 5; j++) {
+        String next = "p" + i + "-" + j;
+        t.addProcessor(next, noop(), name);
+        name = next;
+      }
+      last[i] = name;
+    }
+    t.addSource("side-input", Pattern.compile("side-.*"));
+    String[] joinParents = new String[9];
+    for (int i = 0; i < 8; i++) {
+      joinParents[i] = last[7 - i];
+    }
+    joinParents[8] = "side-input";
+    t.addProcessor("join", noop(), joinParents);
+    t.addSink("out", "joined", "join");
+    for (int i = 0; i < 12; i += 3) {
+      t.addSink("side-" + i, "side-out-" + i, last[i]);
+    }
+    for (int k = 0; k < 13; k++) {
+      t.addStateStore(store("store-" + k), "join");
+    }
+    return t;
+  }
+
   static Topology empty() {
     return new Topology();
   }
@@ -150,6 +186,7 @@ public class DescribeTopologies {
     all.put("wordcount", DescribeTopologies::wordCount);
     all.put("diamond", DescribeTopologies::diamond);
     all.put("three-subtopologies", DescribeTopologies::threeSubtopologies);
+    all.put("wide", DescribeTopologies::wide);
     all.put("empty", DescribeTopologies::empty);
     Path out = Paths.get(args[0]);
     Files.createDirectories(out);
