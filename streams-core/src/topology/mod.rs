@@ -26,9 +26,15 @@
 //! ```
 
 pub(crate) mod build;
+mod describe;
+mod java_order;
 mod subtopology;
 
 pub use build::Topology;
+pub use describe::{
+    GlobalStoreDescription, NodeDescription, NodeDescriptionKind, SinkTarget, SourceTopics,
+    SubtopologyDescription, TopologyDescription,
+};
 pub use subtopology::Subtopology;
 
 use std::any::Any;

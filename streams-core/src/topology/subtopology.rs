@@ -1,8 +1,9 @@
 //! Sub-topologies: the connected parts of a topology, split where records go through a topic.
 //!
 //! Nodes are connected by parent/child edges and by sharing a state store. Numbering follows
-//! Kafka Streams: groups are numbered in the order of their source nodes' names (sorted), so
-//! task ids (`<subtopology>_<partition>`) match Java's for the same topology.
+//! Kafka Streams 4.x: groups are numbered in the order their first node was added to the
+//! topology, so task ids (`<subtopology>_<partition>`) match Java's for the same topology
+//! built in the same order.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,15 +58,11 @@ pub(crate) fn split(nodes: &[NodeDef]) -> Vec<Subtopology> {
             }
         }
     }
-    // Number the groups as Kafka does: sources by sorted name first, then the other nodes by
-    // sorted name.
-    let mut order: Vec<usize> = (0..nodes.len()).collect();
-    order.sort_by(|a, b| {
-        let source = |i: usize| !matches!(nodes[i].kind, NodeKind::Source { .. });
-        (source(*a), &nodes[*a].name).cmp(&(source(*b), &nodes[*b].name))
-    });
+    // Number the groups as Kafka Streams 4.x does (`InternalTopologyBuilder.makeNodeGroups`):
+    // walking the nodes in the order they were added, a group gets the next id when its
+    // first node is met.
     let mut ids: BTreeMap<usize, u32> = BTreeMap::new();
-    for i in order {
+    for i in 0..nodes.len() {
         let root = find(&mut parent, i);
         let next = ids.len() as u32;
         ids.entry(root).or_insert(next);
