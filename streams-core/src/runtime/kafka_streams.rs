@@ -18,6 +18,7 @@ use tokio::runtime::{Handle, Runtime};
 use tracing::{error, info};
 
 use super::config::{InternalTopicsSetup, StreamsConfig};
+use super::metrics::{MetricValue, StreamsMetrics};
 use super::stream_thread::{StreamThread, ThreadContext, ThreadState};
 use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor};
 use crate::error::StreamsError;
@@ -124,6 +125,7 @@ pub struct KafkaStreams {
     admin: Option<Admin>,
     threads: Arc<Mutex<BTreeMap<usize, RunningThread>>>,
     next_index: usize,
+    metrics: Arc<StreamsMetrics>,
 }
 
 impl std::fmt::Debug for KafkaStreams {
@@ -171,6 +173,7 @@ impl KafkaStreams {
             admin: None,
             threads: Arc::new(Mutex::new(BTreeMap::new())),
             next_index: 1,
+            metrics: Arc::new(StreamsMetrics::new()),
         })
     }
 
@@ -189,6 +192,12 @@ impl KafkaStreams {
         handler: impl Fn(&StreamsError) -> UncaughtResponse + Send + Sync + 'static,
     ) {
         self.on_error = Arc::new(handler);
+    }
+
+    /// Every metric now (the same figures the `metrics` facade receives), named as Kafka
+    /// Streams names them.
+    pub fn metrics(&self) -> Vec<MetricValue> {
+        self.metrics.snapshot()
     }
 
     /// The current state.
@@ -327,6 +336,7 @@ impl KafkaStreams {
             assignor_handle: Some(assignor_handle),
             shutdown: shutdown.clone(),
             on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
+            metrics: self.metrics.clone(),
         };
         let on_error = self.on_error.clone();
         let shared = self.shared.clone();

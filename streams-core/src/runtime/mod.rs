@@ -3,6 +3,7 @@
 pub mod config;
 pub(crate) mod handlers;
 pub mod kafka_streams;
+pub mod metrics;
 pub(crate) mod partition_group;
 pub mod stream_thread;
 pub(crate) mod task;
@@ -10,6 +11,7 @@ pub(crate) mod task;
 pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
 pub use handlers::ErrorHandling;
 pub use kafka_streams::{KafkaStreams, State, UncaughtResponse};
+pub use metrics::{MetricValue, StreamsMetrics};
 pub use task::TaskState;
 
 #[cfg(test)]

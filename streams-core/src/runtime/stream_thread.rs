@@ -28,6 +28,7 @@ use tracing::{debug, info, info_span, warn};
 
 use super::config::StreamsConfig;
 use super::handlers::ErrorHandling;
+use super::metrics::{StreamsMetrics, STATE, TASK, THREAD};
 use super::task::{Processed, StreamTask, TaskSettings};
 use crate::error::StreamsError;
 use crate::processor::OutgoingRecord;
@@ -150,6 +151,7 @@ pub(crate) struct ThreadContext {
     pub assignor_handle: Option<crate::assignment::AssignorHandle>,
     pub shutdown: Arc<std::sync::atomic::AtomicBool>,
     pub on_state: Arc<dyn Fn(usize, ThreadState) + Send + Sync>,
+    pub metrics: Arc<StreamsMetrics>,
 }
 
 /// The running thread.
@@ -227,6 +229,17 @@ impl StreamThread {
         })
     }
 
+    fn thread_tag(&self) -> Vec<(&'static str, String)> {
+        vec![("thread-id", self.cx.name.clone())]
+    }
+
+    fn task_tags(&self, id: TaskId) -> Vec<(&'static str, String)> {
+        vec![
+            ("thread-id", self.cx.name.clone()),
+            ("task-id", id.to_string()),
+        ]
+    }
+
     fn wall_ms(&self) -> i64 {
         self.wall_base_ms + i64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(0)
     }
@@ -298,6 +311,12 @@ impl StreamThread {
             if let Some(mut task) = self.tasks.remove(&id) {
                 info!(task = %id, "closing task (revoked)");
                 task.close();
+                self.cx.metrics.count(
+                    THREAD,
+                    "task-closed",
+                    vec![("thread-id", self.cx.name.clone())],
+                    1,
+                );
                 for tp in task.partitions() {
                     self.partition_task.remove(&tp);
                     self.paused.remove(&tp);
@@ -388,6 +407,9 @@ impl StreamThread {
         self.restore(&mut task)?;
         task.initialize(self.wall_ms())?;
         info!(task = %id, partitions = ?partitions, "task running");
+        self.cx
+            .metrics
+            .count(THREAD, "task-created", self.thread_tag(), 1);
         for tp in partitions {
             self.partition_task.insert(tp, id);
         }
@@ -472,15 +494,48 @@ impl StreamThread {
     fn process(&mut self) -> Result<(), StreamsError> {
         let now = self.wall_ms();
         let mut outgoing: Vec<OutgoingRecord> = Vec::new();
+        let mut per_task = Vec::new();
         for task in self.tasks.values_mut() {
             // Up to one poll's worth per task per round, so every task gets its turn.
+            let started = Instant::now();
+            let dropped = task.dropped_records;
+            let mut n = 0u64;
             for _ in 0..1000 {
                 match task.process(now)? {
-                    Processed::Record => {}
+                    Processed::Record => n += 1,
                     Processed::Idle(_) => break,
                 }
             }
+            if n > 0 {
+                per_task.push((
+                    task.id,
+                    n,
+                    started.elapsed(),
+                    task.dropped_records - dropped,
+                    std::mem::take(&mut task.e2e_latency),
+                ));
+            }
             outgoing.extend(task.take_outgoing());
+        }
+        for (id, n, took, dropped, (count, sum, max)) in per_task {
+            self.cx
+                .metrics
+                .timed(THREAD, "process", self.thread_tag(), n, took);
+            self.cx
+                .metrics
+                .count(TASK, "process", self.task_tags(id), n);
+            self.cx
+                .metrics
+                .count(TASK, "dropped-records", self.task_tags(id), dropped);
+            let ms = |v: i64| Duration::from_millis(u64::try_from(v).unwrap_or(0));
+            self.cx.metrics.latencies(
+                TASK,
+                "record-e2e",
+                self.task_tags(id),
+                count,
+                ms(sum),
+                ms(max),
+            );
         }
         self.send(outgoing)?;
         let mut processed = self
@@ -521,10 +576,23 @@ impl StreamThread {
     fn punctuate_wall_clock(&mut self) -> Result<(), StreamsError> {
         let now = self.wall_ms();
         let mut outgoing = Vec::new();
+        let started = Instant::now();
+        let mut fired = 0;
         for task in self.tasks.values_mut() {
-            if task.punctuate_wall_clock(now)? > 0 {
+            let n = task.punctuate_wall_clock(now)?;
+            if n > 0 {
+                fired += n;
                 outgoing.extend(task.take_outgoing());
             }
+        }
+        if fired > 0 {
+            self.cx.metrics.timed(
+                THREAD,
+                "punctuate",
+                self.thread_tag(),
+                fired as u64,
+                started.elapsed(),
+            );
         }
         self.send(outgoing)
     }
@@ -561,6 +629,26 @@ impl StreamThread {
     /// offsets, then purge consumed repartition records.
     fn commit(&mut self) -> Result<(), StreamsError> {
         let _span = info_span!("commit", thread = %self.cx.name).entered();
+        let started = Instant::now();
+        let mut store_ops = Vec::new();
+        for task in self.tasks.values_mut() {
+            store_ops.push((task.id, task.take_store_ops()));
+        }
+        for (id, ops) in store_ops {
+            for (store, o) in ops {
+                let tags = vec![
+                    ("thread-id", self.cx.name.clone()),
+                    ("task-id", id.to_string()),
+                    ("store-name", store),
+                ];
+                self.cx.metrics.count(STATE, "get", tags.clone(), o.gets);
+                self.cx.metrics.count(STATE, "put", tags.clone(), o.puts);
+                self.cx
+                    .metrics
+                    .count(STATE, "range", tags.clone(), o.ranges);
+                self.cx.metrics.count(STATE, "restore", tags, o.restored);
+            }
+        }
         let deliveries = std::mem::take(&mut self.deliveries);
         let producer = self.producer.clone();
         let failures = self.cx.handle.block_on(async move {
@@ -599,6 +687,9 @@ impl StreamThread {
             debug!(partitions = offsets.len(), "committed");
         }
         self.last_commit = Instant::now();
+        self.cx
+            .metrics
+            .timed(THREAD, "commit", self.thread_tag(), 1, started.elapsed());
         if self.last_purge.elapsed() >= self.cx.config.repartition_purge_interval {
             self.purge_repartition(&offsets);
             self.last_purge = Instant::now();

@@ -82,6 +82,9 @@ pub(crate) struct StreamTask {
     pub dropped_records: u64,
     /// Records processed since created.
     pub processed_records: u64,
+    /// End-to-end latency (wall clock minus record timestamp, ms) of the records processed
+    /// since the thread last read it: (count, sum, max).
+    pub e2e_latency: (u64, i64, i64),
 }
 
 impl std::fmt::Debug for StreamTask {
@@ -153,6 +156,7 @@ impl StreamTask {
             commit_needed: false,
             dropped_records: 0,
             processed_records: 0,
+            e2e_latency: (0, 0, 0),
         })
     }
 
@@ -189,6 +193,7 @@ impl StreamTask {
                 store: store.to_owned(),
                 detail: format!("task {} has no such store", self.id),
             })?;
+        slot.ops.restored += records.len() as u64;
         slot.store
             .restore_batch(records)
             .map_err(|e| StreamsError::Store {
@@ -269,6 +274,12 @@ impl StreamTask {
             return Ok(Processed::Idle(None));
         };
         let StampedRecord { record, timestamp } = stamped;
+        let e2e = now.saturating_sub(timestamp).max(0);
+        self.e2e_latency = (
+            self.e2e_latency.0 + 1,
+            self.e2e_latency.1 + e2e,
+            self.e2e_latency.2.max(e2e),
+        );
         self.ctx.stream_time = self.group.stream_time();
         self.ctx.timestamp = timestamp;
         self.ctx.metadata = Some(RecordMetadata {
@@ -413,6 +424,15 @@ impl StreamTask {
     pub fn committed(&mut self) {
         self.commit_needed = false;
         self.ctx.commit_requested = false;
+    }
+
+    /// Store operations since the last call, by store name.
+    pub fn take_store_ops(&mut self) -> Vec<(String, crate::state::StoreOps)> {
+        self.ctx
+            .stores
+            .iter_mut()
+            .map(|(name, slot)| (name.clone(), std::mem::take(&mut slot.ops)))
+            .collect()
     }
 
     /// Flush the stores (durability for persistent ones).

@@ -102,6 +102,19 @@ impl ChangelogBuffer {
     }
 }
 
+/// Operations on a store since the runtime last read them (for `stream-state-metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreOps {
+    /// Reads.
+    pub gets: u64,
+    /// Writes (puts and deletes).
+    pub puts: u64,
+    /// Range and prefix scans.
+    pub ranges: u64,
+    /// Records restored from the changelog.
+    pub restored: u64,
+}
+
 /// A store instance in a task: the store, and its changelog buffer if logging is on.
 #[derive(Debug)]
 pub struct StoreSlot {
@@ -109,4 +122,6 @@ pub struct StoreSlot {
     pub store: Box<dyn KeyValueStore>,
     /// Its changelog writes, when it is logged.
     pub changelog: Option<ChangelogBuffer>,
+    /// Operations since last read.
+    pub ops: StoreOps,
 }

@@ -111,7 +111,8 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &K) -> Result<Option<V>, StoreError> {
+    pub fn get(&mut self, key: &K) -> Result<Option<V>, StoreError> {
+        self.slot.ops.gets += 1;
         let k = self.key_bytes(key)?;
         match self.slot.store.get(&k)? {
             None => Ok(None),
@@ -126,6 +127,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
 
     /// Set `key` to `value` (a value serializing to null deletes the key, as in Kafka).
     pub fn put(&mut self, key: &K, value: &V) -> Result<(), StoreError> {
+        self.slot.ops.puts += 1;
         let k = self.key_bytes(key)?;
         let v = self
             .handle
@@ -153,6 +155,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
 
     /// Remove `key`; returns its old value.
     pub fn delete(&mut self, key: &K) -> Result<Option<V>, StoreError> {
+        self.slot.ops.puts += 1;
         let k = self.key_bytes(key)?;
         let old = self.slot.store.delete(&k)?;
         self.log(k, None);
@@ -168,7 +171,8 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     }
 
     /// Entries with `from <= key <= to` in the order of their key bytes.
-    pub fn range(&self, from: Option<&K>, to: Option<&K>) -> Result<Vec<(K, V)>, StoreError> {
+    pub fn range(&mut self, from: Option<&K>, to: Option<&K>) -> Result<Vec<(K, V)>, StoreError> {
+        self.slot.ops.ranges += 1;
         let from = from.map(|k| self.key_bytes(k)).transpose()?;
         let to = to.map(|k| self.key_bytes(k)).transpose()?;
         self.slot
@@ -180,13 +184,13 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     }
 
     /// Every entry, in the order of their key bytes.
-    pub fn all(&self) -> Result<Vec<(K, V)>, StoreError> {
+    pub fn all(&mut self) -> Result<Vec<(K, V)>, StoreError> {
         self.range(None, None)
     }
 
     /// Entries whose key bytes start with `prefix` serialized by `prefix_serializer`.
     pub fn prefix_scan<P: 'static>(
-        &self,
+        &mut self,
         prefix: &P,
         prefix_serializer: &dyn Serializer<P>,
     ) -> Result<Vec<(K, V)>, StoreError> {
@@ -194,6 +198,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
             .serialize(&self.handle.name, prefix)
             .map_err(|e| self.err(e))?
             .unwrap_or_default();
+        self.slot.ops.ranges += 1;
         self.slot
             .store
             .prefix_scan(&p)?

@@ -193,6 +193,7 @@ impl Topology {
                     StoreSlot {
                         store: (b.supplier)(name),
                         changelog: b.logging.then(ChangelogBuffer::default),
+                        ops: Default::default(),
                     },
                 ))
             })
