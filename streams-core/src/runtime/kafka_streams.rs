@@ -7,7 +7,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ use tracing::{error, info};
 use super::config::{InternalTopicsSetup, StreamsConfig};
 use super::metrics::{MetricValue, StreamsMetrics};
 use super::stream_thread::{StreamThread, ThreadContext, ThreadState};
-use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor};
+use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor, TopologyInfo};
 use crate::error::StreamsError;
 use crate::topology::Topology;
 
@@ -122,9 +122,7 @@ pub struct KafkaStreams {
     runtime: Option<Runtime>,
     handle: Handle,
     process_id: Uuid,
-    admin: Option<Admin>,
-    threads: Arc<Mutex<BTreeMap<usize, RunningThread>>>,
-    next_index: usize,
+    env: Option<Arc<ThreadEnv>>,
     metrics: Arc<StreamsMetrics>,
 }
 
@@ -170,9 +168,7 @@ impl KafkaStreams {
             runtime,
             handle,
             process_id: Uuid(id),
-            admin: None,
-            threads: Arc::new(Mutex::new(BTreeMap::new())),
-            next_index: 1,
+            env: None,
             metrics: Arc::new(StreamsMetrics::new()),
         })
     }
@@ -215,10 +211,28 @@ impl KafkaStreams {
         }
         let admin = self.handle.block_on(Admin::connect(self.config.admin()?))?;
         self.handle.block_on(self.setup_internal_topics(&admin))?;
-        self.admin = Some(admin);
+        let info = self
+            .topology
+            .topology_info(&self.config.application_id)
+            .map_err(|e| StreamsError::IllegalState(e.to_string()))?;
+        let env = Arc::new(ThreadEnv {
+            topology: self.topology.clone(),
+            topology_info: Arc::new(info),
+            config: self.config.clone(),
+            handle: self.handle.clone(),
+            admin,
+            process_id: self.process_id,
+            shared: self.shared.clone(),
+            on_error: self.on_error.clone(),
+            threads: Mutex::new(BTreeMap::new()),
+            next_index: AtomicUsize::new(1),
+            closing: AtomicBool::new(false),
+            metrics: self.metrics.clone(),
+        });
+        self.env = Some(env.clone());
         self.shared.set(State::Rebalancing);
         for _ in 0..self.config.num_stream_threads {
-            self.add_stream_thread()?;
+            spawn_thread(&env)?;
         }
         Ok(())
     }
@@ -305,80 +319,20 @@ impl KafkaStreams {
 
     /// Start one more stream thread; returns its name.
     pub fn add_stream_thread(&mut self) -> Result<String, StreamsError> {
-        let Some(admin) = self.admin.clone() else {
+        let Some(env) = &self.env else {
             return Err(StreamsError::IllegalState(
                 "add_stream_thread before start()".into(),
             ));
         };
-        let index = self.next_index;
-        self.next_index += 1;
-        let name = format!(
-            "{}-{}-StreamThread-{index}",
-            self.config.application_id, self.process_id
-        );
-        let info = self
-            .topology
-            .topology_info(&self.config.application_id)
-            .map_err(|e| StreamsError::IllegalState(e.to_string()))?;
-        let assignor_handle = AssignorHandle::new();
-        let assignor =
-            StreamsAssignor::new(Arc::new(info), self.process_id, assignor_handle.clone());
-        let shutdown = Arc::new(AtomicBool::new(false));
-        let shared = self.shared.clone();
-        let cx = ThreadContext {
-            index,
-            name: name.clone(),
-            topology: self.topology.clone(),
-            config: self.config.clone(),
-            handle: self.handle.clone(),
-            admin,
-            assignor: Some(Arc::new(assignor)),
-            assignor_handle: Some(assignor_handle),
-            shutdown: shutdown.clone(),
-            on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
-            metrics: self.metrics.clone(),
-        };
-        let on_error = self.on_error.clone();
-        let shared = self.shared.clone();
-        let join = std::thread::Builder::new()
-            .name(name.clone())
-            .spawn(move || {
-                // The clients spawn their background tasks on the I/O runtime.
-                let _runtime = cx.handle.clone();
-                let _entered = _runtime.enter();
-                let result = StreamThread::create(cx).and_then(StreamThread::run);
-                if let Err(e) = result {
-                    error!(error = %e, "stream thread failed");
-                    let response = on_error(&e);
-                    shared.on_thread(index, ThreadState::Dead);
-                    if response != UncaughtResponse::ReplaceThread {
-                        shared.set(State::PendingError);
-                        shared.set(State::Error);
-                    }
-                }
-            })
-            .map_err(|e| {
-                StreamsError::IllegalState(format!("cannot spawn a stream thread: {e}"))
-            })?;
-        self.threads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                index,
-                RunningThread {
-                    name: name.clone(),
-                    shutdown,
-                    join,
-                },
-            );
-        Ok(name)
+        spawn_thread(env)
     }
 
     /// Stop the most recently added stream thread (its tasks move to the others); returns its
     /// name, or `None` if none runs.
     pub fn remove_stream_thread(&mut self, timeout: Duration) -> Option<String> {
+        let env = self.env.as_ref()?;
         let last = {
-            let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+            let mut threads = env.threads.lock().unwrap_or_else(|p| p.into_inner());
             let key = *threads.keys().next_back()?;
             threads.remove(&key)?
         };
@@ -400,8 +354,15 @@ impl KafkaStreams {
         if !failed {
             self.shared.set(State::PendingShutdown);
         }
+        let Some(env) = &self.env else {
+            if !failed {
+                self.shared.set(State::NotRunning);
+            }
+            return true;
+        };
+        env.closing.store(true, Ordering::Relaxed);
         let threads: Vec<RunningThread> =
-            std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()))
+            std::mem::take(&mut *env.threads.lock().unwrap_or_else(|p| p.into_inner()))
                 .into_values()
                 .collect();
         for t in &threads {
@@ -424,6 +385,105 @@ impl KafkaStreams {
         }
         all
     }
+}
+
+/// What every stream thread of one instance is started from; shared so a failed thread can be
+/// replaced from the thread itself.
+struct ThreadEnv {
+    topology: Topology,
+    topology_info: Arc<TopologyInfo>,
+    config: StreamsConfig,
+    handle: Handle,
+    admin: Admin,
+    process_id: Uuid,
+    shared: Arc<Shared>,
+    on_error: ErrorHandler,
+    threads: Mutex<BTreeMap<usize, RunningThread>>,
+    next_index: AtomicUsize,
+    /// `close` was called: a failing thread is not replaced.
+    closing: AtomicBool,
+    metrics: Arc<StreamsMetrics>,
+}
+
+/// Start a stream thread of `env`; returns its name.
+fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
+    let index = env.next_index.fetch_add(1, Ordering::Relaxed);
+    let name = format!(
+        "{}-{}-StreamThread-{index}",
+        env.config.application_id, env.process_id
+    );
+    let assignor_handle = AssignorHandle::new();
+    let assignor = StreamsAssignor::new(
+        env.topology_info.clone(),
+        env.process_id,
+        assignor_handle.clone(),
+    );
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let shared = env.shared.clone();
+    let cx = ThreadContext {
+        index,
+        name: name.clone(),
+        topology: env.topology.clone(),
+        config: env.config.clone(),
+        handle: env.handle.clone(),
+        admin: env.admin.clone(),
+        assignor: Some(Arc::new(assignor)),
+        assignor_handle: Some(assignor_handle),
+        shutdown: shutdown.clone(),
+        on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
+        metrics: env.metrics.clone(),
+    };
+    let thread_env = env.clone();
+    let join = std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            // The clients spawn their background tasks on the I/O runtime.
+            let runtime = cx.handle.clone();
+            let _entered = runtime.enter();
+            let result = StreamThread::create(cx).and_then(StreamThread::run);
+            let Err(e) = result else { return };
+            error!(error = %e, "stream thread failed");
+            let env = thread_env;
+            env.shared.on_thread(index, ThreadState::Dead);
+            env.threads
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&index);
+            if env.closing.load(Ordering::Relaxed) {
+                return;
+            }
+            match (env.on_error)(&e) {
+                UncaughtResponse::ReplaceThread => match spawn_thread(&env) {
+                    Ok(n) => info!(thread = %n, "replaced the failed stream thread"),
+                    Err(e) => error!(error = %e, "could not replace the failed stream thread"),
+                },
+                UncaughtResponse::ShutdownClient | UncaughtResponse::ShutdownApplication => {
+                    env.shared.set(State::PendingError);
+                    for t in env
+                        .threads
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .values()
+                    {
+                        t.shutdown.store(true, Ordering::Relaxed);
+                    }
+                    env.shared.set(State::Error);
+                }
+            }
+        })
+        .map_err(|e| StreamsError::IllegalState(format!("cannot spawn a stream thread: {e}")))?;
+    env.threads
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(
+            index,
+            RunningThread {
+                name: name.clone(),
+                shutdown,
+                join,
+            },
+        );
+    Ok(name)
 }
 
 impl Drop for KafkaStreams {
