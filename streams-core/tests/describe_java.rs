@@ -122,6 +122,33 @@ fn word_count() -> Topology {
     b.build().unwrap()
 }
 
+fn global_store() -> Topology {
+    let mut b = TopologyBuilder::new();
+    let src = source(&mut b, "Source", &["orders"]);
+    let enrich = processor(&mut b, "Enrich", &[&src]);
+    sink(&mut b, "Sink", "enriched", &[&enrich]);
+    let customers = StoreBuilder::custom("Customers", |name| {
+        Box::new(InMemoryKeyValueStore::new(name))
+    });
+    b.add_global_store(
+        customers,
+        "CustomerSource",
+        "customers",
+        StringSerde,
+        StringSerde,
+        "CustomerUpdater",
+        || {
+            |_ctx: &mut ProcessorContext<'_, (), ()>,
+             _r: Record<String, String>|
+             -> Result<(), BoxError> { Ok(()) }
+        },
+    )
+    .unwrap();
+    let audit = source(&mut b, "AuditSource", &["audit"]);
+    sink(&mut b, "AuditSink", "audit-copy", &[&audit]);
+    b.build().unwrap()
+}
+
 fn diamond() -> Topology {
     let mut b = TopologyBuilder::new();
     let src = source(&mut b, "src", &["in"]);
@@ -206,6 +233,7 @@ fn topologies() -> Vec<(&'static str, Topology)> {
         ("pattern-merge", pattern_merge()),
         ("repartition", repartition()),
         ("wordcount", word_count()),
+        ("global-store", global_store()),
         ("diamond", diamond()),
         ("three-subtopologies", three_subtopologies()),
         ("wide", wide()),

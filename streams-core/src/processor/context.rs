@@ -85,7 +85,8 @@ impl<K, V> ProcessorContext<'_, K, V> {
             .task
             .node_stores
             .get(&self.node)
-            .is_some_and(|s| s.iter().any(|n| n == handle.name()));
+            .is_some_and(|s| s.iter().any(|n| n == handle.name()))
+            || self.task.global_stores.iter().any(|n| n == handle.name());
         let not_connected = || StreamsError::StoreNotConnected {
             processor: self.name.to_owned(),
             store: handle.name().to_owned(),

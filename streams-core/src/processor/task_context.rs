@@ -51,6 +51,8 @@ pub(crate) struct TaskContext {
     pub stores: BTreeMap<String, StoreSlot>,
     /// Stores each node (by index) may open.
     pub node_stores: BTreeMap<usize, Vec<String>>,
+    /// Global stores: every node may open them.
+    pub global_stores: Vec<String>,
     /// Records for sinks, in the order they were produced.
     pub outgoing: Vec<OutgoingRecord>,
     pub commit_requested: bool,
@@ -84,6 +86,7 @@ impl TaskContext {
             next_punctuator: 0,
             stores: BTreeMap::new(),
             node_stores: BTreeMap::new(),
+            global_stores: Vec::new(),
             outgoing: Vec::new(),
             commit_requested: false,
             partition_counts,

@@ -278,6 +278,16 @@ impl StreamsConfig {
             .map_err(|e| StreamsError::Config(e.to_string()))
     }
 
+    /// The global consumer (no group; reads the global stores' topics).
+    pub fn global_consumer(&self, client_id: &str) -> Result<ConsumerConfig, StreamsError> {
+        let mut props = self.own_filtered();
+        props.set("global.consumer.client.id", client_id);
+        props.set("global.consumer.enable.auto.commit", "false");
+        props
+            .consumer(ConsumerRole::Global)
+            .map_err(|e| StreamsError::Config(e.to_string()))
+    }
+
     /// The producer of stream thread `thread`.
     pub fn producer(&self, client_id: &str) -> Result<ProducerConfig, StreamsError> {
         let mut props = self.own_filtered();

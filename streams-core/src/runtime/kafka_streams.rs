@@ -123,6 +123,7 @@ pub struct KafkaStreams {
     handle: Handle,
     process_id: Uuid,
     env: Option<Arc<ThreadEnv>>,
+    global: Option<super::global_thread::GlobalThread>,
     metrics: Arc<StreamsMetrics>,
 }
 
@@ -169,6 +170,7 @@ impl KafkaStreams {
             handle,
             process_id: Uuid(id),
             env: None,
+            global: None,
             metrics: Arc::new(StreamsMetrics::new()),
         })
     }
@@ -211,6 +213,9 @@ impl KafkaStreams {
         }
         let admin = self.handle.block_on(Admin::connect(self.config.admin()?))?;
         self.handle.block_on(self.setup_internal_topics(&admin))?;
+        let (global_stores, global) =
+            super::global_thread::start(&self.topology, &self.config, &self.handle, &admin)?;
+        self.global = global;
         let info = self
             .topology
             .topology_info(&self.config.application_id)
@@ -228,6 +233,7 @@ impl KafkaStreams {
             next_index: AtomicUsize::new(1),
             closing: AtomicBool::new(false),
             metrics: self.metrics.clone(),
+            global_stores,
         });
         self.env = Some(env.clone());
         self.shared.set(State::Rebalancing);
@@ -380,6 +386,9 @@ impl KafkaStreams {
                 all = false;
             }
         }
+        if let Some(g) = &mut self.global {
+            g.stop(deadline.saturating_duration_since(Instant::now()));
+        }
         if !failed {
             self.shared.set(State::NotRunning);
         }
@@ -403,6 +412,7 @@ struct ThreadEnv {
     /// `close` was called: a failing thread is not replaced.
     closing: AtomicBool,
     metrics: Arc<StreamsMetrics>,
+    global_stores: BTreeMap<String, crate::state::SharedStore>,
 }
 
 /// Start a stream thread of `env`; returns its name.
@@ -432,6 +442,7 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         shutdown: shutdown.clone(),
         on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
         metrics: env.metrics.clone(),
+        global_stores: env.global_stores.clone(),
     };
     let thread_env = env.clone();
     let join = std::thread::Builder::new()

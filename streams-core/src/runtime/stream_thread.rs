@@ -152,6 +152,8 @@ pub(crate) struct ThreadContext {
     pub shutdown: Arc<std::sync::atomic::AtomicBool>,
     pub on_state: Arc<dyn Fn(usize, ThreadState) + Send + Sync>,
     pub metrics: Arc<StreamsMetrics>,
+    /// Read-only handles on the global stores.
+    pub global_stores: BTreeMap<String, crate::state::SharedStore>,
 }
 
 /// The running thread.
@@ -391,6 +393,7 @@ impl StreamThread {
             })?;
         let admin_client = self.cx.admin.client().clone();
         let settings = TaskSettings {
+            global_stores: self.cx.global_stores.clone(),
             application_id: Arc::from(self.cx.config.application_id.as_str()),
             max_task_idle_ms: self.cx.config.max_task_idle_ms,
             default_extractor: self.cx.config.timestamp_extractor.clone(),

@@ -50,6 +50,9 @@ pub(crate) struct TaskSettings {
     pub processing: ErrorHandling,
     pub dead_letter_topic: Option<String>,
     pub partition_counts: PartitionCounts,
+    /// Global stores by name (read-only handles for stream tasks, writable for the global
+    /// task).
+    pub global_stores: BTreeMap<String, crate::state::SharedStore>,
 }
 
 /// What one call to [`StreamTask::process`] did.
@@ -127,6 +130,17 @@ impl StreamTask {
             settings.partition_counts.clone(),
         );
         ctx.stores = topology.create_stores(subtopology);
+        for (name, shared) in &settings.global_stores {
+            ctx.stores.insert(
+                name.clone(),
+                crate::state::StoreSlot {
+                    store: Box::new(shared.clone()),
+                    changelog: None,
+                    ops: Default::default(),
+                },
+            );
+            ctx.global_stores.push(name.clone());
+        }
         ctx.node_stores = topology.node_stores(subtopology);
         let changelogs = subtopology
             .stores

@@ -78,6 +78,7 @@ fn settings() -> TaskSettings {
         processing: ErrorHandling::LogAndFail,
         dead_letter_topic: None,
         partition_counts: Arc::new(|_| Some(1)),
+        global_stores: Default::default(),
     }
 }
 

@@ -8,9 +8,11 @@
 //! [`KeyValueStore::restore_batch`]. Persistent stores (redb) implement the same trait.
 
 mod memory;
+mod shared;
 mod store_ref;
 
 pub use memory::InMemoryKeyValueStore;
+pub use shared::SharedStore;
 pub use store_ref::{KeyValueStoreRef, StoreHandle};
 
 use bytes::Bytes;
@@ -26,7 +28,7 @@ pub struct StoreError {
 }
 
 /// A key-value store of bytes (Kafka's `KeyValueStore<Bytes, byte[]>`), ordered by key bytes.
-pub trait KeyValueStore: std::fmt::Debug {
+pub trait KeyValueStore: std::fmt::Debug + Send {
     /// The store's name.
     fn name(&self) -> &str;
     /// The value of `key`.

@@ -22,6 +22,7 @@ pub struct Topology {
     pub(crate) stores: Arc<BTreeMap<String, StoreBuilder>>,
     pub(crate) internal_topics: Vec<String>,
     subtopologies: Vec<Subtopology>,
+    global_groups: Vec<Subtopology>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -58,18 +59,32 @@ impl Topology {
                 }
             }
         }
-        let subtopologies = split(&nodes);
+        let (global_groups, subtopologies) = split(&nodes).into_iter().partition(|s| s.global);
         Ok(Topology {
             nodes: Arc::new(nodes),
             stores: Arc::new(stores),
             internal_topics,
             subtopologies,
+            global_groups,
         })
     }
 
-    /// The sub-topologies, by id.
+    /// The sub-topologies that make tasks, by id.
     pub fn subtopologies(&self) -> &[Subtopology] {
         &self.subtopologies
+    }
+
+    /// The global stores' source-and-processor groups, by id.
+    pub fn global_groups(&self) -> &[Subtopology] {
+        &self.global_groups
+    }
+
+    /// Names of the global stores.
+    pub fn global_store_names(&self) -> Vec<String> {
+        self.global_groups
+            .iter()
+            .flat_map(|g| g.stores.iter().cloned())
+            .collect()
     }
 
     /// A node's name.
@@ -148,6 +163,11 @@ impl Topology {
         })
     }
 
+    /// A fresh instance of store `name` (for global stores, shared by the threads).
+    pub(crate) fn create_store(&self, name: &str) -> Option<Box<dyn crate::state::KeyValueStore>> {
+        self.stores.get(name).map(|b| (b.supplier)(name))
+    }
+
     /// Create the nodes of one task of `subtopology`; `topics` are the concrete topics its
     /// pattern sources read (fixed-topic sources need none).
     pub(crate) fn instantiate(
@@ -186,6 +206,7 @@ impl Topology {
         subtopology
             .stores
             .iter()
+            .filter(|name| !self.global_store_names().contains(name))
             .filter_map(|name| {
                 let b = self.stores.get(name)?;
                 Some((

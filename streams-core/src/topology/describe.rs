@@ -133,7 +133,23 @@ impl Topology {
                     nodes: describe_nodes(&self.nodes, &s.nodes),
                 })
                 .collect(),
-            global_stores: Vec::new(),
+            global_stores: self
+                .global_groups()
+                .iter()
+                .filter_map(|g| {
+                    let mut nodes = describe_nodes(&self.nodes, &g.nodes);
+                    let source = nodes
+                        .iter()
+                        .position(|n| matches!(n.kind, NodeDescriptionKind::Source { .. }))?;
+                    let source = nodes.remove(source);
+                    let processor = nodes.into_iter().next()?;
+                    Some(GlobalStoreDescription {
+                        id: g.id,
+                        source,
+                        processor,
+                    })
+                })
+                .collect(),
         }
     }
 }

@@ -107,6 +107,8 @@ pub(crate) enum Factory {
 #[derive(Clone)]
 pub(crate) struct NodeDef {
     pub name: String,
+    /// Part of a global store's source and processor (no tasks).
+    pub global: bool,
     pub kind: NodeKind,
     pub parents: Vec<usize>,
     pub stores: Vec<String>,
@@ -290,6 +292,7 @@ impl TopologyBuilder {
             }) as Box<dyn RawSource>)
         });
         self.nodes.push(NodeDef {
+            global: false,
             name: name.to_owned(),
             kind: NodeKind::Source {
                 topics,
@@ -340,6 +343,7 @@ impl TopologyBuilder {
             Ok((Box::new(typed) as Box<dyn Any>, erased))
         });
         self.nodes.push(NodeDef {
+            global: false,
             name: name.to_owned(),
             kind: NodeKind::Processor,
             parents: parents.iter().map(|p| p.index).collect(),
@@ -460,6 +464,7 @@ impl TopologyBuilder {
             Ok((Box::new(typed) as Box<dyn Any>, erased))
         });
         self.nodes.push(NodeDef {
+            global: false,
             name: name.to_owned(),
             kind: NodeKind::Sink { topic: fixed },
             parents: parents.iter().map(|p| p.index).collect(),
@@ -521,6 +526,42 @@ impl TopologyBuilder {
             }
         }
         Ok(())
+    }
+
+    /// A global store (Kafka's `addGlobalStore`): every instance reads all partitions of
+    /// `topic` through source `source_name` and processor `processor_name` (made by
+    /// `supplier`), which writes the records into `store`; the store is filled from the topic
+    /// before processing starts and kept up to date, and every processor of every task can
+    /// read it (read-only). It has no changelog: the topic is its log.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_global_store<K, V, P, S>(
+        &mut self,
+        store: StoreBuilder,
+        source_name: &str,
+        topic: &str,
+        key_serde: impl Serde<K>,
+        value_serde: impl Serde<V>,
+        processor_name: &str,
+        supplier: S,
+    ) -> Result<(), TopologyError>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        P: Processor<K, V, (), ()>,
+        S: Fn() -> P + Send + Sync + 'static,
+    {
+        if self.stores.contains_key(&store.name) {
+            return Err(TopologyError::DuplicateStore(store.name));
+        }
+        let source = self.add_source(source_name, &[topic], key_serde, value_serde)?;
+        self.add_processor::<K, V, (), (), P, S>(processor_name, &[&source], supplier)?;
+        for n in self.nodes.iter_mut().rev().take(2) {
+            n.global = true;
+        }
+        let name = store.name.clone();
+        self.stores
+            .insert(name.clone(), store.with_logging_disabled());
+        self.connect_processor_and_state_stores_inner(&name, &[processor_name])
     }
 
     /// Declare `topic` an internal (repartition) topic: sources and sinks name it as given,

@@ -24,6 +24,8 @@ pub struct Subtopology {
     pub sink_topics: Vec<String>,
     /// Stores its processors use.
     pub stores: Vec<String>,
+    /// A global store's source and processor: numbered like the others, but no tasks.
+    pub global: bool,
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -78,8 +80,10 @@ pub(crate) fn split(nodes: &[NodeDef]) -> Vec<Subtopology> {
             has_pattern_source: false,
             sink_topics: Vec::new(),
             stores: Vec::new(),
+            global: false,
         });
         sub.nodes.push(i);
+        sub.global |= n.global;
         match &n.kind {
             NodeKind::Source {
                 topics, pattern, ..

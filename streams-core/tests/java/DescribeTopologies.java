@@ -33,6 +33,13 @@ public class DescribeTopologies {
     };
   }
 
+  static <K, V> ProcessorSupplier<K, V, Void, Void> updater() {
+    return () -> new Processor<K, V, Void, Void>() {
+      @Override
+      public void process(Record<K, V> record) { }
+    };
+  }
+
   static StoreBuilder<KeyValueStore<String, Long>> store(String name) {
     return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.Long());
   }
@@ -86,6 +93,19 @@ public class DescribeTopologies {
     t.addProcessor("Aggregate", noop(), "RepartitionSource");
     t.addStateStore(store("Totals"), "Aggregate");
     t.addSink("Out", "totals", "Aggregate");
+    return t;
+  }
+
+  static Topology globalStore() {
+    Topology t = new Topology();
+    t.addSource("Source", "orders");
+    t.addProcessor("Enrich", noop(), "Source");
+    t.addSink("Sink", "enriched", "Enrich");
+    t.addGlobalStore(store("Customers").withLoggingDisabled(), "CustomerSource",
+        Serdes.String().deserializer(), Serdes.String().deserializer(), "customers",
+        "CustomerUpdater", updater());
+    t.addSource("AuditSource", "audit");
+    t.addSink("AuditSink", "audit-copy", "AuditSource");
     return t;
   }
 
@@ -184,6 +204,7 @@ public class DescribeTopologies {
     all.put("pattern-merge", DescribeTopologies::patternMerge);
     all.put("repartition", DescribeTopologies::repartition);
     all.put("wordcount", DescribeTopologies::wordCount);
+    all.put("global-store", DescribeTopologies::globalStore);
     all.put("diamond", DescribeTopologies::diamond);
     all.put("three-subtopologies", DescribeTopologies::threeSubtopologies);
     all.put("wide", DescribeTopologies::wide);
