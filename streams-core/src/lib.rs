@@ -12,6 +12,40 @@
 //! | assignment | [`assignment`] | the streams assignor: a pure function over members and tasks |
 //! | runtime | [`runtime`] | tasks, stream threads, the `KafkaStreams` application |
 //!
+//! The shortest working program: upper-case every value of `input` into `output`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use streams_core::error::BoxError;
+//! use streams_core::processor::ProcessorContext;
+//! use streams_core::record::Record;
+//! use streams_core::runtime::{KafkaStreams, StreamsConfig};
+//! use streams_core::serde::StringSerde;
+//! use streams_core::topology::TopologyBuilder;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut b = TopologyBuilder::new();
+//! let source = b.add_source::<Option<String>, String>("Source", &["input"], StringSerde, StringSerde)?;
+//! let upper = b.add_processor("Upper", &[&source], || {
+//!     |ctx: &mut ProcessorContext<'_, Option<String>, String>,
+//!      r: Record<Option<String>, String>|
+//!      -> Result<(), BoxError> {
+//!         let v = r.value.to_uppercase();
+//!         ctx.forward(r.with_value(v))?;
+//!         Ok(())
+//!     }
+//! })?;
+//! b.add_sink("Sink", "output", StringSerde, StringSerde, &[&upper])?;
+//!
+//! let mut streams = KafkaStreams::new(b.build()?, StreamsConfig::new("upper-app", "localhost:9092"))?;
+//! streams.start()?;
+//! std::thread::sleep(Duration::from_secs(60));
+//! streams.close(Duration::from_secs(10));
+//! # Ok(()) }
+//! ```
+//!
+//! Kafka's `WordCountProcessorDemo` ported is `examples/wordcount_processor.rs`.
+//!
 //! Persistent redb stores, standby replicas and exactly-once come in later work; the seams
 //! for them are the store trait, the commit step per task and the producer per thread.
 
