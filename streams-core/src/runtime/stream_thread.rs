@@ -5,7 +5,10 @@
 //! workers that carry heartbeats and fetches for every thread, and a slow processor then delays
 //! only its own thread (as in Java). The thread reaches the clients through a tokio runtime
 //! handle (`block_on` for each poll, send batch and commit); the clients' background tasks run
-//! on the runtime's workers.
+//! on the runtime's workers. Measured (`examples/thread_model.rs`, 2 cores, two threads each
+//! processing in 50 ms CPU bursts, a 10 ms timer on the runtime standing for a heartbeat):
+//! as tokio tasks the timer woke 60 times in 3 s, 41 ms late on average (90 ms at worst); as
+//! OS threads 234 times, 3 ms late on average (27 ms at worst).
 //!
 //! At-least-once: offsets are committed only after the producer acknowledged every record the
 //! processed input led to (sink output and changelog writes). Offsets of partitions being
