@@ -164,6 +164,8 @@ pub(crate) struct StreamThread {
     paused: BTreeSet<TopicPartition>,
     deliveries: Vec<DeliveryFuture>,
     last_commit: Instant,
+    /// Records each task may process per round (Kafka Streams' `numIterations`).
+    iterations: usize,
     last_purge: Instant,
     epoch: Instant,
     wall_base_ms: i64,
@@ -221,6 +223,7 @@ impl StreamThread {
             paused: BTreeSet::new(),
             deliveries: Vec::new(),
             last_commit: now,
+            iterations: 1,
             last_purge: now,
             epoch: now,
             wall_base_ms: system_ms(),
@@ -256,12 +259,7 @@ impl StreamThread {
             self.apply_rebalance()?;
             self.route(records)?;
             self.process()?;
-            self.punctuate_wall_clock()?;
             self.back_pressure();
-            let requested = self.tasks.values().any(|t| t.commit_requested());
-            if requested || self.last_commit.elapsed() >= self.cx.config.commit_interval {
-                self.commit()?;
-            }
         }
         Ok(())
     }
@@ -469,29 +467,76 @@ impl StreamThread {
         Ok(())
     }
 
+    /// Process what the last poll buffered, as Kafka Streams' `StreamThread.runOnce` does:
+    /// rounds of up to `iterations` records per task, each round followed by the punctuation
+    /// check (stream time, then wall-clock time) and the commit check, until a round processes
+    /// nothing. `iterations` starts at 1, grows by one after a round that neither punctuated nor
+    /// committed and halves after one that did; it carries over to the next poll. Which
+    /// records a stream-time punctuator sees therefore matches Java's.
     fn process(&mut self) -> Result<(), StreamsError> {
-        let now = self.wall_ms();
-        let mut outgoing: Vec<OutgoingRecord> = Vec::new();
-        for task in self.tasks.values_mut() {
-            // Up to one poll's worth per task per round, so every task gets its turn.
-            for _ in 0..1000 {
-                match task.process(now)? {
-                    Processed::Record => {}
-                    Processed::Idle(_) => break,
+        loop {
+            let now = self.wall_ms();
+            let mut processed = 0usize;
+            let mut outgoing: Vec<OutgoingRecord> = Vec::new();
+            for task in self.tasks.values_mut() {
+                for _ in 0..self.iterations {
+                    match task.process(now)? {
+                        Processed::Record => processed += 1,
+                        Processed::Idle(_) => break,
+                    }
+                }
+                outgoing.extend(task.take_outgoing());
+            }
+            self.send(outgoing)?;
+            {
+                let mut offsets = self
+                    .shared
+                    .processed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                for task in self.tasks.values() {
+                    offsets.extend(task.offsets_to_commit());
                 }
             }
-            outgoing.extend(task.take_outgoing());
+            let punctuated = self.punctuate()?;
+            let committed = self.maybe_commit()?;
+            if processed == 0 {
+                return Ok(());
+            }
+            if punctuated > 0 || committed > 0 {
+                self.iterations = (self.iterations / 2).max(1);
+            } else {
+                self.iterations += 1;
+            }
+        }
+    }
+
+    /// Fire the punctuators that are due: stream time, then wall-clock time, task by task.
+    fn punctuate(&mut self) -> Result<usize, StreamsError> {
+        let now = self.wall_ms();
+        let mut fired = 0;
+        let mut outgoing = Vec::new();
+        for task in self.tasks.values_mut() {
+            let n = task.punctuate_stream_time()? + task.punctuate_wall_clock(now)?;
+            if n > 0 {
+                fired += n;
+                outgoing.extend(task.take_outgoing());
+            }
         }
         self.send(outgoing)?;
-        let mut processed = self
-            .shared
-            .processed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        for task in self.tasks.values() {
-            processed.extend(task.offsets_to_commit());
+        Ok(fired)
+    }
+
+    /// Commit when a processor asked for it or the commit interval elapsed; the number of
+    /// tasks that had something to commit.
+    fn maybe_commit(&mut self) -> Result<usize, StreamsError> {
+        let requested = self.tasks.values().any(|t| t.commit_requested());
+        if !requested && self.last_commit.elapsed() < self.cx.config.commit_interval {
+            return Ok(0);
         }
-        Ok(())
+        let needed = self.tasks.values().filter(|t| t.commit_needed()).count();
+        self.commit()?;
+        Ok(needed)
     }
 
     fn send(&mut self, outgoing: Vec<OutgoingRecord>) -> Result<(), StreamsError> {
@@ -516,17 +561,6 @@ impl StreamThread {
         })?;
         self.deliveries.extend(sent);
         Ok(())
-    }
-
-    fn punctuate_wall_clock(&mut self) -> Result<(), StreamsError> {
-        let now = self.wall_ms();
-        let mut outgoing = Vec::new();
-        for task in self.tasks.values_mut() {
-            if task.punctuate_wall_clock(now)? > 0 {
-                outgoing.extend(task.take_outgoing());
-            }
-        }
-        self.send(outgoing)
     }
 
     /// Pause partitions whose task buffer is full; resume them once it drained.
