@@ -235,7 +235,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
     if args.len() > 1 {
-        println!("Warning: arguments after the first (a properties file or a bootstrap) were ignored.");
+        println!(
+            "Warning: arguments after the first (a properties file or a bootstrap) were ignored."
+        );
     }
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
