@@ -38,6 +38,10 @@ use crate::processor::OutgoingRecord;
 use crate::topology::Topology;
 use crate::TaskId;
 
+/// What one task did in one processing round: records, time, records dropped, and its
+/// records' end-to-end latency (count, sum, max in ms).
+struct RoundOfTask(TaskId, u64, Duration, u64, (u64, i64, i64));
+
 /// A stream thread's state (Kafka's `StreamThread.State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadState {
@@ -171,6 +175,8 @@ pub(crate) struct StreamThread {
     paused: BTreeSet<TopicPartition>,
     deliveries: Vec<DeliveryFuture>,
     last_commit: Instant,
+    /// Records each task may process per round (Kafka Streams' `numIterations`).
+    iterations: usize,
     last_purge: Instant,
     epoch: Instant,
     wall_base_ms: i64,
@@ -228,6 +234,7 @@ impl StreamThread {
             paused: BTreeSet::new(),
             deliveries: Vec::new(),
             last_commit: now,
+            iterations: 1,
             last_purge: now,
             epoch: now,
             wall_base_ms: system_ms(),
@@ -274,12 +281,7 @@ impl StreamThread {
             self.apply_rebalance()?;
             self.route(records)?;
             self.process()?;
-            self.punctuate_wall_clock()?;
             self.back_pressure();
-            let requested = self.tasks.values().any(|t| t.commit_requested());
-            if requested || self.last_commit.elapsed() >= self.cx.config.commit_interval {
-                self.commit()?;
-            }
         }
         Ok(())
     }
@@ -497,33 +499,68 @@ impl StreamThread {
         Ok(())
     }
 
+    /// Process what the last poll buffered, as Kafka Streams' `StreamThread.runOnce` does:
+    /// rounds of up to `iterations` records per task, each round followed by the punctuation
+    /// check (stream time, then wall-clock time) and the commit check, until a round processes
+    /// nothing. `iterations` starts at 1, grows by one after a round that neither punctuated nor
+    /// committed and halves after one that did; it carries over to the next poll. Which
+    /// records a stream-time punctuator sees therefore matches Java's.
     fn process(&mut self) -> Result<(), StreamsError> {
-        let now = self.wall_ms();
-        let mut outgoing: Vec<OutgoingRecord> = Vec::new();
-        let mut per_task = Vec::new();
-        for task in self.tasks.values_mut() {
-            // Up to one poll's worth per task per round, so every task gets its turn.
-            let started = Instant::now();
-            let dropped = task.dropped_records;
-            let mut n = 0u64;
-            for _ in 0..1000 {
-                match task.process(now)? {
-                    Processed::Record => n += 1,
-                    Processed::Idle(_) => break,
+        loop {
+            let now = self.wall_ms();
+            let mut processed = 0usize;
+            let mut outgoing: Vec<OutgoingRecord> = Vec::new();
+            let mut per_task = Vec::new();
+            for task in self.tasks.values_mut() {
+                let started = Instant::now();
+                let dropped = task.dropped_records;
+                let mut n = 0u64;
+                for _ in 0..self.iterations {
+                    match task.process(now)? {
+                        Processed::Record => n += 1,
+                        Processed::Idle(_) => break,
+                    }
+                }
+                if n > 0 {
+                    per_task.push(RoundOfTask(
+                        task.id,
+                        n,
+                        started.elapsed(),
+                        task.dropped_records - dropped,
+                        std::mem::take(&mut task.e2e_latency),
+                    ));
+                }
+                processed += n as usize;
+                outgoing.extend(task.take_outgoing());
+            }
+            self.record_process_metrics(per_task);
+            self.send(outgoing)?;
+            {
+                let mut offsets = self
+                    .shared
+                    .processed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                for task in self.tasks.values() {
+                    offsets.extend(task.offsets_to_commit());
                 }
             }
-            if n > 0 {
-                per_task.push((
-                    task.id,
-                    n,
-                    started.elapsed(),
-                    task.dropped_records - dropped,
-                    std::mem::take(&mut task.e2e_latency),
-                ));
+            let punctuated = self.punctuate()?;
+            let committed = self.maybe_commit()?;
+            if processed == 0 {
+                return Ok(());
             }
-            outgoing.extend(task.take_outgoing());
+            if punctuated > 0 || committed > 0 {
+                self.iterations = (self.iterations / 2).max(1);
+            } else {
+                self.iterations += 1;
+            }
         }
-        for (id, n, took, dropped, (count, sum, max)) in per_task {
+    }
+
+    /// Thread- and task-level processing metrics of one round.
+    fn record_process_metrics(&self, per_task: Vec<RoundOfTask>) {
+        for RoundOfTask(id, n, took, dropped, (count, sum, max)) in per_task {
             self.cx
                 .metrics
                 .timed(THREAD, "process", self.thread_tag(), n, took);
@@ -543,16 +580,44 @@ impl StreamThread {
                 ms(max),
             );
         }
-        self.send(outgoing)?;
-        let mut processed = self
-            .shared
-            .processed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        for task in self.tasks.values() {
-            processed.extend(task.offsets_to_commit());
+    }
+
+    /// Fire the punctuators that are due: stream time, then wall-clock time, task by task.
+    fn punctuate(&mut self) -> Result<usize, StreamsError> {
+        let now = self.wall_ms();
+        let started = Instant::now();
+        let mut fired = 0;
+        let mut outgoing = Vec::new();
+        for task in self.tasks.values_mut() {
+            let n = task.punctuate_stream_time()? + task.punctuate_wall_clock(now)?;
+            if n > 0 {
+                fired += n;
+                outgoing.extend(task.take_outgoing());
+            }
         }
-        Ok(())
+        if fired > 0 {
+            self.cx.metrics.timed(
+                THREAD,
+                "punctuate",
+                self.thread_tag(),
+                fired as u64,
+                started.elapsed(),
+            );
+        }
+        self.send(outgoing)?;
+        Ok(fired)
+    }
+
+    /// Commit when a processor asked for it or the commit interval elapsed; the number of
+    /// tasks that had something to commit.
+    fn maybe_commit(&mut self) -> Result<usize, StreamsError> {
+        let requested = self.tasks.values().any(|t| t.commit_requested());
+        if !requested && self.last_commit.elapsed() < self.cx.config.commit_interval {
+            return Ok(0);
+        }
+        let needed = self.tasks.values().filter(|t| t.commit_needed()).count();
+        self.commit()?;
+        Ok(needed)
     }
 
     fn send(&mut self, outgoing: Vec<OutgoingRecord>) -> Result<(), StreamsError> {
@@ -577,30 +642,6 @@ impl StreamThread {
         })?;
         self.deliveries.extend(sent);
         Ok(())
-    }
-
-    fn punctuate_wall_clock(&mut self) -> Result<(), StreamsError> {
-        let now = self.wall_ms();
-        let mut outgoing = Vec::new();
-        let started = Instant::now();
-        let mut fired = 0;
-        for task in self.tasks.values_mut() {
-            let n = task.punctuate_wall_clock(now)?;
-            if n > 0 {
-                fired += n;
-                outgoing.extend(task.take_outgoing());
-            }
-        }
-        if fired > 0 {
-            self.cx.metrics.timed(
-                THREAD,
-                "punctuate",
-                self.thread_tag(),
-                fired as u64,
-                started.elapsed(),
-            );
-        }
-        self.send(outgoing)
     }
 
     /// Pause partitions whose task buffer is full; resume them once it drained.

@@ -275,8 +275,9 @@ impl StreamTask {
         self.group.total_buffered()
     }
 
-    /// Process the next record, if the task may at wall-clock `now` (ms); then fire
-    /// stream-time punctuators that became due.
+    /// Process the next record, if the task may at wall-clock `now` (ms). Stream-time
+    /// punctuators that became due fire when the thread calls
+    /// [`StreamTask::punctuate_stream_time`], between batches of records (as in Kafka Streams).
     pub fn process(&mut self, now: i64) -> Result<Processed, StreamsError> {
         self.ctx.wall_clock = now;
         match self.group.readiness(now) {
@@ -325,7 +326,6 @@ impl StreamTask {
         self.processed_records += 1;
         self.consumed.insert(tp, record.offset + 1);
         self.commit_needed = true;
-        self.punctuate_stream_time()?;
         Ok(Processed::Record)
     }
 

@@ -136,7 +136,10 @@ fn a_word_count_task_counts_logs_to_its_changelog_and_punctuates_on_stream_time(
         ],
     )
     .unwrap();
-    while task.process(0).unwrap() == Processed::Record {}
+    // Batches of one record, each followed by the stream-time punctuation check.
+    while task.process(0).unwrap() == Processed::Record {
+        task.punctuate_stream_time().unwrap();
+    }
     let out = task.take_outgoing();
     let sinks: Vec<(String, String, i64)> = out
         .iter()
