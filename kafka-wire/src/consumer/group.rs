@@ -401,14 +401,15 @@ impl Consumer {
     /// The next record or rebalance event (joining the group first if needed).
     pub async fn next_event(&mut self) -> Result<ConsumerEvent> {
         loop {
-            if let Some(e) = self.try_next_event().await? {
+            if let Some(e) = self.try_next_event(Duration::from_secs(1)).await? {
                 return Ok(e);
             }
         }
     }
 
-    /// One step: `Some` event, or `None` after a fetch round that returned nothing.
-    async fn try_next_event(&mut self) -> Result<Option<ConsumerEvent>> {
+    /// One step: `Some` event, or `None` after a fetch round that returned nothing (waiting at
+    /// most `wait` for records).
+    async fn try_next_event(&mut self, wait: Duration) -> Result<Option<ConsumerEvent>> {
         let group = self.group_mut()?;
         group.member.polled();
         if let Some(e) = group.member.take_fatal() {
@@ -439,7 +440,7 @@ impl Consumer {
         // Wake early when the heartbeat task reports a rebalance.
         let member = self.group_ref()?.member.clone();
         tokio::select! {
-            r = self.fill(Duration::from_secs(1)) => r?,
+            r = self.fill(wait) => r?,
             _ = member.changed() => {}
         }
         Ok(None)
@@ -729,7 +730,12 @@ impl Consumer {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         loop {
-            match self.try_next_event().await? {
+            // Never wait for records past the caller's timeout (a fetch long-poll may be
+            // parked at the broker for `fetch.max.wait.ms`).
+            let wait = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
+            match self.try_next_event(wait).await? {
                 Some(ConsumerEvent::Record(r)) => {
                     out.push(r);
                     if out.len() >= self.config.max_poll_records {
