@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use kafka_wire::admin::{Admin, OffsetSpec};
-use kafka_wire::consumer::{Committer, Consumer, ConsumerRecord, Offset, RebalanceListener};
+use kafka_wire::consumer::{
+    Committer, Consumer, ConsumerRecord, Offset, OffsetReset, RebalanceListener,
+};
 use kafka_wire::group::assignor::RangeAssignor;
 use kafka_wire::group::offsets::OffsetAndMetadata;
 use kafka_wire::group::Assignor;
@@ -173,6 +175,8 @@ pub(crate) struct StreamThread {
     tasks: BTreeMap<TaskId, StreamTask>,
     partition_task: BTreeMap<TopicPartition, TaskId>,
     paused: BTreeSet<TopicPartition>,
+    /// Partitions moved by a source's reset policy during this poll's rebalance.
+    reset_now: BTreeSet<TopicPartition>,
     deliveries: Vec<DeliveryFuture>,
     last_commit: Instant,
     /// Records each task may process per round (Kafka Streams' `numIterations`).
@@ -232,6 +236,7 @@ impl StreamThread {
             tasks: BTreeMap::new(),
             partition_task: BTreeMap::new(),
             paused: BTreeSet::new(),
+            reset_now: BTreeSet::new(),
             deliveries: Vec::new(),
             last_commit: now,
             iterations: 1,
@@ -381,11 +386,55 @@ impl StreamThread {
             .map(|s| s.id)
     }
 
+    /// A source's own reset policy (Kafka's `Consumed.withOffsetResetPolicy`) for partitions
+    /// the group has no committed offset for; the others follow `auto.offset.reset`.
+    fn apply_source_resets(&mut self, partitions: &[TopicPartition]) -> Result<(), StreamsError> {
+        let app = self.cx.config.application_id.clone();
+        let topology = self.cx.topology.clone();
+        let resets: Vec<(TopicPartition, OffsetReset)> = partitions
+            .iter()
+            .filter_map(|tp| {
+                let logical = topology
+                    .subtopologies()
+                    .iter()
+                    .flat_map(|s| s.source_topics.iter())
+                    .find(|t| topology.physical_topic(&app, t) == tp.topic)
+                    .cloned()
+                    .unwrap_or_else(|| tp.topic.clone());
+                topology.source_options(&logical).1.map(|r| (tp.clone(), r))
+            })
+            .collect();
+        if resets.is_empty() {
+            return Ok(());
+        }
+        let tps: Vec<TopicPartition> = resets.iter().map(|(tp, _)| tp.clone()).collect();
+        let committed = self.cx.handle.block_on(self.consumer.committed(&tps))?;
+        for (tp, reset) in resets {
+            if committed.contains_key(&tp) {
+                continue;
+            }
+            let to = match reset {
+                OffsetReset::Earliest => Offset::Beginning,
+                OffsetReset::Latest => Offset::End,
+                OffsetReset::None => {
+                    return Err(StreamsError::Config(format!(
+                        "partition {tp} has no committed offset and its source's reset policy is none; commit an offset for it or give the source another policy"
+                    )))
+                }
+            };
+            self.consumer.seek(&tp, to)?;
+            // Records of it the same poll already returned are from the old position.
+            self.reset_now.insert(tp);
+        }
+        Ok(())
+    }
+
     fn create_task(
         &mut self,
         id: TaskId,
         partitions: Vec<TopicPartition>,
     ) -> Result<(), StreamsError> {
+        self.apply_source_resets(&partitions)?;
         let sub = self
             .cx
             .topology
@@ -484,7 +533,11 @@ impl StreamThread {
                 .or_default()
                 .push(r);
         }
+        let reset = std::mem::take(&mut self.reset_now);
         for (tp, records) in by_tp {
+            if reset.contains(&tp) {
+                continue;
+            }
             match self
                 .partition_task
                 .get(&tp)
