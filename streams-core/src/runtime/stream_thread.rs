@@ -150,6 +150,9 @@ pub(crate) struct ThreadContext {
     pub assignor_handle: Option<crate::assignment::AssignorHandle>,
     pub shutdown: Arc<std::sync::atomic::AtomicBool>,
     pub on_state: Arc<dyn Fn(usize, ThreadState) + Send + Sync>,
+    /// Told the thread's active tasks whenever they change (for
+    /// `KafkaStreams::local_thread_metadata`).
+    pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>) + Send + Sync>,
 }
 
 /// The running thread.
@@ -332,6 +335,7 @@ impl StreamThread {
         if let Some(h) = &self.cx.assignor_handle {
             h.set_owned_tasks(self.tasks.keys().copied().collect(), Default::default());
         }
+        (self.cx.on_tasks)(self.cx.index, self.tasks.keys().copied().collect());
         self.set_state(ThreadState::Running);
         Ok(())
     }
@@ -635,6 +639,7 @@ impl StreamThread {
             task.close();
         }
         self.tasks.clear();
+        (self.cx.on_tasks)(self.cx.index, BTreeSet::new());
         let handle = self.cx.handle.clone();
         if let Err(e) = handle.block_on(self.producer.close()) {
             warn!(error = %e, "closing the producer failed");
