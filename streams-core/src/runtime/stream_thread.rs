@@ -119,6 +119,11 @@ impl RebalanceListener for CommitOnRevoke {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .extend_from_slice(partitions);
+            // Also when nothing was added: the thread still has to pass through its
+            // rebalance states back to Running.
+            self.0
+                .rebalanced
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         })
     }
 
