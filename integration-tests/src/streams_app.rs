@@ -336,8 +336,8 @@ pub async fn last_counts(
     let records = read_all(bootstrap, admin, topic, partitions).await;
     let mut last = BTreeMap::new();
     for r in &records {
-        let key = String::from_utf8(r.key.as_deref().unwrap_or_default().to_vec())
-            .expect("UTF-8 keys");
+        let key =
+            String::from_utf8(r.key.as_deref().unwrap_or_default().to_vec()).expect("UTF-8 keys");
         let value: [u8; 8] = r
             .value
             .as_deref()

@@ -126,6 +126,20 @@ fn config(app: &str, bootstrap: &str, extra: &[(&str, &str)]) -> StreamsConfig {
     c
 }
 
+/// Wait up to `within` for `state`; returns how long it took.
+fn wait_state(streams: &KafkaStreams, state: State, within: Duration) -> Duration {
+    let start = Instant::now();
+    while streams.state() != state {
+        assert!(
+            start.elapsed() < within,
+            "not {state:?} within {within:?}: {:?}",
+            streams.state()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
 fn triple(r: &ConsumerRecord) -> Triple {
     (r.key.clone(), r.value.clone(), r.timestamp)
 }
@@ -179,11 +193,29 @@ fn stateless_pipe_copies_every_record_as_is() {
     b.add_sink("Sink", &output, BytesSerde, BytesSerde, &[&source])
         .unwrap();
     let app = unique_topic("streams-e2e-pipe");
-    let mut streams = start(b.build().unwrap(), config(&app, &env.bootstrap, &[]));
+    // More threads than tasks: one thread gets none and must still count as running.
+    let mut streams = start(
+        b.build().unwrap(),
+        config(&app, &env.bootstrap, &[("num.stream.threads", "4")]),
+    );
     let (records, expected) = inputs(&input);
     env.produce(records);
     let out = env.read(&output, PARTITIONS, N);
+    let running = wait_state(&streams, State::Running, Duration::from_secs(30));
+    let threads = streams.local_thread_metadata();
     streams.close(Duration::from_secs(20));
+    let idle = threads.iter().filter(|t| t.active_tasks.is_empty()).count();
+    eprintln!(
+        "streams_e2e pipe: Running {running:?} after the output was read; threads {}, without tasks {idle}: {:?}",
+        threads.len(),
+        threads
+            .iter()
+            .map(|t| (t.thread_state, t.active_tasks.iter().map(ToString::to_string).collect::<Vec<_>>()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(threads.len(), 4);
+    let tasks: usize = threads.iter().map(|t| t.active_tasks.len()).sum();
+    assert_eq!(tasks, PARTITIONS as usize, "every task runs on one thread");
     let got = by_key(out.iter().map(triple));
     let want = by_key(expected);
     eprintln!(
@@ -193,7 +225,10 @@ fn stateless_pipe_copies_every_record_as_is() {
         got == want
     );
     assert_eq!(out.len(), N, "one output per input");
-    assert_eq!(got, want, "keys, values, timestamps and per-key order preserved");
+    assert_eq!(
+        got, want,
+        "keys, values, timestamps and per-key order preserved"
+    );
 }
 
 #[test]
@@ -232,7 +267,9 @@ fn filter_map_drops_odd_values_and_upper_cases_the_rest() {
         .enumerate()
         .filter(|(i, _)| i % 2 == 0)
         .map(|(_, (k, v, ts))| {
-            let upper = String::from_utf8(v.unwrap().to_vec()).unwrap().to_uppercase();
+            let upper = String::from_utf8(v.unwrap().to_vec())
+                .unwrap()
+                .to_uppercase();
             (k, Some(Bytes::from(upper)), ts)
         })
         .collect();
@@ -307,6 +344,8 @@ fn log_and_continue_sends_the_poison_record_to_the_dead_letter_topic() {
     env.produce(records);
     let out = env.read(&output, PARTITIONS, good);
     let dead = env.read(&dlq, 1, 1);
+    // It keeps running (after the group settles).
+    wait_state(&streams, State::Running, Duration::from_secs(30));
     let state = streams.state();
     streams.close(Duration::from_secs(20));
     let headers: BTreeMap<String, String> = dead
@@ -339,7 +378,9 @@ fn log_and_continue_sends_the_poison_record_to_the_dead_letter_topic() {
     assert_eq!(d.value.as_deref(), Some(&[0xff, 0xfe, 0x00, 0xc3][..]));
     assert_eq!(headers.get("__streams.errors.topic"), Some(&input));
     assert_eq!(
-        headers.get("__streams.errors.partition").map(String::as_str),
+        headers
+            .get("__streams.errors.partition")
+            .map(String::as_str),
         Some("1")
     );
     assert_eq!(
@@ -359,9 +400,11 @@ fn log_and_fail_stops_the_application_naming_the_record() {
     let input = env.topic("streams-e2e-fail-in", PARTITIONS);
     let output = env.topic("streams-e2e-fail-out", PARTITIONS);
     let app = unique_topic("streams-e2e-fail");
-    let mut streams =
-        KafkaStreams::new(pipe_strings(&input, &output), config(&app, &env.bootstrap, &[]))
-            .unwrap();
+    let mut streams = KafkaStreams::new(
+        pipe_strings(&input, &output),
+        config(&app, &env.bootstrap, &[]),
+    )
+    .unwrap();
     let error: Arc<Mutex<Option<String>>> = Arc::default();
     let e = error.clone();
     streams.set_uncaught_exception_handler(move |err| {
@@ -382,8 +425,14 @@ fn log_and_fail_stops_the_application_naming_the_record() {
     }
     let message = error.lock().unwrap().clone().unwrap_or_default();
     streams.close(Duration::from_secs(20));
-    eprintln!("streams_e2e fail: state Error after {:?}; error: {message}", started.elapsed());
+    eprintln!(
+        "streams_e2e fail: state Error after {:?}; error: {message}",
+        started.elapsed()
+    );
     assert!(message.contains(&input), "names the topic: {message}");
     let at = format!("{input}-1@{poison_offset}");
-    assert!(message.contains(&at), "names partition and offset ({at}): {message}");
+    assert!(
+        message.contains(&at),
+        "names partition and offset ({at}): {message}"
+    );
 }

@@ -81,10 +81,7 @@ fn sigkilled_instances_lose_no_count() {
             Duration::from_secs(1),
             Duration::from_secs(90),
         );
-        eprintln!(
-            "kill loop: settled after {took:?}: {}",
-            assignment(&refs)
-        );
+        eprintln!("kill loop: settled after {took:?}: {}", assignment(&refs));
     }
 
     // The input: keys k0..k99 round robin, written steadily in the background.
@@ -228,7 +225,10 @@ fn sigkilled_instances_lose_no_count() {
     }
     assert!(kills >= MIN_KILLS);
     assert_eq!(counts.len(), KEYS, "every key has a count");
-    assert!(below.is_empty(), "at-least-once: no key's final count below its true count");
+    assert!(
+        below.is_empty(),
+        "at-least-once: no key's final count below its true count"
+    );
     assert_eq!(unknown, 0);
     assert!(exits.is_empty(), "no instance fails by itself: {exits:?}");
 }

@@ -34,7 +34,12 @@ const SETTLE_STABLE: Duration = Duration::from_secs(2);
 const SETTLE_WITHIN: Duration = Duration::from_secs(60);
 
 fn settle(step: &str, instances: &[&Instance], since: Instant) {
-    let took = wait_settled(instances, &all_tasks(PARTITIONS), SETTLE_STABLE, SETTLE_WITHIN);
+    let took = wait_settled(
+        instances,
+        &all_tasks(PARTITIONS),
+        SETTLE_STABLE,
+        SETTLE_WITHIN,
+    );
     eprintln!(
         "scaling: {step}: settled {:?} after the change (stable for {SETTLE_STABLE:?} at {took:?}): {}",
         since.elapsed().saturating_sub(SETTLE_STABLE),

@@ -117,9 +117,8 @@ fn main() {
         let source =
             builder.add_source::<String, String>("Source", &[input], StringSerde, StringSerde)?;
         let c = counts.clone();
-        let count = builder.add_processor("Count", &[&source], move || Count {
-            counts: c.clone(),
-        })?;
+        let count =
+            builder.add_processor("Count", &[&source], move || Count { counts: c.clone() })?;
         builder.add_state_store(StoreBuilder::in_memory_key_value(&counts), &["Count"])?;
         builder.add_sink("Sink", output, StringSerde, I64Serde, &[&count])?;
         Ok(builder.build()?)
