@@ -248,7 +248,7 @@ fn filter_map_drops_odd_values_and_upper_cases_the_rest() {
              r: Record<String, String>|
              -> Result<(), BoxError> {
                 let n: u64 = r.value.rsplit('-').next().unwrap_or_default().parse()?;
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     let upper = r.value.to_uppercase();
                     ctx.forward(r.with_value(upper))?;
                 }
