@@ -22,6 +22,7 @@ use kafka_wire::group::assignor::RangeAssignor;
 use kafka_wire::group::offsets::OffsetAndMetadata;
 use kafka_wire::group::Assignor;
 use kafka_wire::producer::{DeliveryFuture, Producer, ProducerRecord};
+use kafka_wire::protocol::ErrorCode;
 use kafka_wire::TopicPartition;
 use tokio::runtime::Handle;
 use tracing::{debug, info, info_span, warn};
@@ -601,11 +602,33 @@ impl StreamThread {
             .map(|(tp, o)| (tp, OffsetAndMetadata::new(o)))
             .collect();
         if !offsets.is_empty() {
-            self.cx.handle.block_on(self.consumer.commit(&offsets))?;
-            for task in self.tasks.values_mut() {
-                task.committed();
+            match self.cx.handle.block_on(self.consumer.commit(&offsets)) {
+                Ok(()) => {
+                    for task in self.tasks.values_mut() {
+                        task.committed();
+                    }
+                    debug!(partitions = offsets.len(), "committed");
+                }
+                // As Kafka Streams: a commit refused because a rebalance is under way is
+                // retried after it (the revoke hook commits what moves); a commit refused
+                // because the member was fenced means the tasks migrated, which the next poll
+                // reports as lost partitions. Neither stops the thread: the offsets stay
+                // uncommitted and their records may be processed again (at-least-once).
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        Some(
+                            ErrorCode::REBALANCE_IN_PROGRESS
+                                | ErrorCode::ILLEGAL_GENERATION
+                                | ErrorCode::UNKNOWN_MEMBER_ID
+                                | ErrorCode::FENCED_INSTANCE_ID
+                        )
+                    ) =>
+                {
+                    warn!(error = %e, "commit not accepted now; retried after the rebalance");
+                }
+                Err(e) => return Err(e.into()),
             }
-            debug!(partitions = offsets.len(), "committed");
         }
         self.last_commit = Instant::now();
         if self.last_purge.elapsed() >= self.cx.config.repartition_purge_interval {
