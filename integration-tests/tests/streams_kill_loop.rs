@@ -67,7 +67,9 @@ fn sigkilled_instances_lose_no_count() {
         input: input.clone(),
         output: output.clone(),
         threads: THREADS,
-        settings: Vec::new(),
+        settings: std::env::var("STREAMS_KILL_LOOP_SETTINGS")
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
         echo: true,
     };
     let mut slots: Vec<Option<Instance>> = (0..INSTANCES)
