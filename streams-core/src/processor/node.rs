@@ -287,9 +287,16 @@ impl<K: Clone + 'static, V: Clone + 'static> RawSource for SourceNode<K, V> {
         raw: &ConsumerRecord,
         timestamp: i64,
     ) -> Result<(), StreamsError> {
-        let serde_err = |source| StreamsError::Serde {
-            task: task.task_id,
-            source,
+        // Name the record, so a failure (LogAndFail) and its dead letter say which one.
+        let serde_err = |mut source: crate::serde::SerdeError| {
+            source.detail = format!(
+                "{} (record at {}-{}@{})",
+                source.detail, raw.topic, raw.partition, raw.offset
+            );
+            StreamsError::Serde {
+                task: task.task_id,
+                source,
+            }
         };
         let key = self
             .key_de

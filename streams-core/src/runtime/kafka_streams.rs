@@ -6,7 +6,7 @@
 //!                          \________________/ --(a thread failed, no replacement)--> PendingError --> Error
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -23,6 +23,7 @@ use super::stream_thread::{StreamThread, ThreadContext, ThreadState};
 use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor, TopologyInfo};
 use crate::error::StreamsError;
 use crate::topology::Topology;
+use crate::TaskId;
 
 /// The application's state (Kafka Streams' `KafkaStreams.State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,9 +59,24 @@ pub enum UncaughtResponse {
 type StateListener = Arc<dyn Fn(State, State) + Send + Sync>;
 type ErrorHandler = Arc<dyn Fn(&StreamsError) -> UncaughtResponse + Send + Sync>;
 
+/// One stream thread of this instance and the tasks it runs (Kafka Streams'
+/// `ThreadMetadata`, as returned by `metadataForLocalThreads()`, without standby tasks and
+/// client ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadMetadata {
+    /// The thread's name (`<application.id>-<process id>-StreamThread-<n>`).
+    pub thread_name: String,
+    /// The thread's state.
+    pub thread_state: ThreadState,
+    /// The active tasks it owns after its last rebalance.
+    pub active_tasks: BTreeSet<TaskId>,
+}
+
 struct Shared {
     state: Mutex<State>,
     threads: Mutex<BTreeMap<usize, ThreadState>>,
+    /// Active tasks per thread, as each thread last reported them.
+    tasks: Mutex<BTreeMap<usize, BTreeSet<TaskId>>>,
     listener: Mutex<Option<StateListener>>,
 }
 
@@ -163,6 +179,7 @@ impl KafkaStreams {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::Created),
                 threads: Mutex::new(BTreeMap::new()),
+                tasks: Mutex::new(BTreeMap::new()),
                 listener: Mutex::new(None),
             }),
             on_error: Arc::new(|_| UncaughtResponse::ShutdownClient),
@@ -201,6 +218,37 @@ impl KafkaStreams {
     /// The current state.
     pub fn state(&self) -> State {
         *self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// This instance's stream threads with their active tasks (Kafka Streams'
+    /// `metadataForLocalThreads()`): one entry per thread started and not removed, in the
+    /// order they were added. A thread's tasks are those of its last completed rebalance
+    /// (empty before its first and after it stopped).
+    pub fn local_thread_metadata(&self) -> Vec<ThreadMetadata> {
+        let Some(env) = &self.env else {
+            return Vec::new();
+        };
+        let threads = env.threads.lock().unwrap_or_else(|p| p.into_inner());
+        let states = self
+            .shared
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let tasks = self
+            .shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        threads
+            .iter()
+            .map(|(i, t)| ThreadMetadata {
+                thread_name: t.name.clone(),
+                thread_state: states.get(i).copied().unwrap_or(ThreadState::Starting),
+                active_tasks: tasks.get(i).cloned().unwrap_or_default(),
+            })
+            .collect()
     }
 
     /// Create (or check) the internal topics and start `num.stream.threads` threads.
@@ -443,6 +491,16 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
         metrics: env.metrics.clone(),
         global_stores: env.global_stores.clone(),
+        on_tasks: {
+            let shared = env.shared.clone();
+            Arc::new(move |i, tasks| {
+                shared
+                    .tasks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(i, tasks);
+            })
+        },
     };
     let thread_env = env.clone();
     let join = std::thread::Builder::new()

@@ -11,8 +11,9 @@ pub(crate) mod task;
 
 pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
 pub use handlers::ErrorHandling;
-pub use kafka_streams::{KafkaStreams, State, UncaughtResponse};
+pub use kafka_streams::{KafkaStreams, State, ThreadMetadata, UncaughtResponse};
 pub use metrics::{MetricValue, StreamsMetrics};
+pub use stream_thread::ThreadState;
 pub use task::TaskState;
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use kafka_wire::group::assignor::RangeAssignor;
 use kafka_wire::group::offsets::OffsetAndMetadata;
 use kafka_wire::group::Assignor;
 use kafka_wire::producer::{DeliveryFuture, Producer, ProducerRecord};
+use kafka_wire::protocol::ErrorCode;
 use kafka_wire::TopicPartition;
 use tokio::runtime::Handle;
 use tracing::{debug, info, info_span, warn};
@@ -129,6 +130,11 @@ impl RebalanceListener for CommitOnRevoke {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .extend_from_slice(partitions);
+            // Also when nothing was added: the thread still has to pass through its
+            // rebalance states back to Running.
+            self.0
+                .rebalanced
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         })
     }
 
@@ -163,6 +169,9 @@ pub(crate) struct ThreadContext {
     pub metrics: Arc<StreamsMetrics>,
     /// Read-only handles on the global stores.
     pub global_stores: BTreeMap<String, crate::state::SharedStore>,
+    /// Told the thread's active tasks whenever they change (for
+    /// `KafkaStreams::local_thread_metadata`).
+    pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>) + Send + Sync>,
 }
 
 /// The running thread.
@@ -279,10 +288,18 @@ impl StreamThread {
         use std::sync::atomic::Ordering;
         self.set_state(ThreadState::Starting);
         while !self.cx.shutdown.load(Ordering::Relaxed) {
+            let started = Instant::now();
             let records = self
                 .cx
                 .handle
                 .block_on(self.consumer.poll(self.cx.config.poll))?;
+            self.cx.metrics.timed(
+                THREAD,
+                "poll",
+                self.thread_tag(),
+                records.len() as u64,
+                started.elapsed(),
+            );
             self.apply_rebalance()?;
             self.route(records)?;
             self.process()?;
@@ -363,6 +380,7 @@ impl StreamThread {
         if let Some(h) = &self.cx.assignor_handle {
             h.set_owned_tasks(self.tasks.keys().copied().collect(), Default::default());
         }
+        (self.cx.on_tasks)(self.cx.index, self.tasks.keys().copied().collect());
         self.set_state(ThreadState::Running);
         Ok(())
     }
@@ -780,11 +798,33 @@ impl StreamThread {
             .map(|(tp, o)| (tp, OffsetAndMetadata::new(o)))
             .collect();
         if !offsets.is_empty() {
-            self.cx.handle.block_on(self.consumer.commit(&offsets))?;
-            for task in self.tasks.values_mut() {
-                task.committed();
+            match self.cx.handle.block_on(self.consumer.commit(&offsets)) {
+                Ok(()) => {
+                    for task in self.tasks.values_mut() {
+                        task.committed();
+                    }
+                    debug!(partitions = offsets.len(), "committed");
+                }
+                // As Kafka Streams: a commit refused because a rebalance is under way is
+                // retried after it (the revoke hook commits what moves); a commit refused
+                // because the member was fenced means the tasks migrated, which the next poll
+                // reports as lost partitions. Neither stops the thread: the offsets stay
+                // uncommitted and their records may be processed again (at-least-once).
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        Some(
+                            ErrorCode::REBALANCE_IN_PROGRESS
+                                | ErrorCode::ILLEGAL_GENERATION
+                                | ErrorCode::UNKNOWN_MEMBER_ID
+                                | ErrorCode::FENCED_INSTANCE_ID
+                        )
+                    ) =>
+                {
+                    warn!(error = %e, "commit not accepted now; retried after the rebalance");
+                }
+                Err(e) => return Err(e.into()),
             }
-            debug!(partitions = offsets.len(), "committed");
         }
         self.last_commit = Instant::now();
         self.cx
@@ -826,6 +866,7 @@ impl StreamThread {
             task.close();
         }
         self.tasks.clear();
+        (self.cx.on_tasks)(self.cx.index, BTreeSet::new());
         let handle = self.cx.handle.clone();
         if let Err(e) = handle.block_on(self.producer.close()) {
             warn!(error = %e, "closing the producer failed");
