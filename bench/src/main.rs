@@ -26,6 +26,7 @@ use kafka_wire::TopicPartition;
 
 use bench::broker::{self, Broker};
 
+mod streams;
 mod txn;
 
 const CLIENTS: [&str; 4] = ["kafka-wire", "rdkafka", "rskafka", "java"];
@@ -637,6 +638,12 @@ async fn main() {
                 }
             };
             txn::run(&bootstrap, rounds, scale).await
+        }
+        "streams-count" => {
+            let bootstrap = if get(1).is_empty() { "127.0.0.1:19092".into() } else { get(1) };
+            let records = get(2).parse().unwrap_or(1_000_000);
+            let threads = get(3).parse().unwrap_or(1);
+            streams::run(&bootstrap, records, threads).await
         }
         "produce-txn" => {
             let (client, bootstrap, topic) = (get(1), get(2), get(3));
