@@ -125,4 +125,11 @@ pub enum StreamsError {
     /// The application is not in a state that allows the call.
     #[error("{0}")]
     IllegalState(String),
+    /// The group leader told every member to stop: another instance asked for the
+    /// application's shutdown, or the assignment failed (`code` says which).
+    #[error("the application was shut down by its group: {code}")]
+    ShutdownByGroup {
+        /// The assignment's error code, as text.
+        code: String,
+    },
 }

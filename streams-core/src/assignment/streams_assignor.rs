@@ -49,6 +49,7 @@ struct SharedState {
     owned_standby: BTreeSet<TaskId>,
     task_offset_sums: Option<BTreeMap<TaskId, i64>>,
     latest: Option<ReceivedAssignment>,
+    shutdown_requested: bool,
 }
 
 /// The stream thread's side of its [`StreamsAssignor`]: it tells the assignor which tasks it
@@ -89,6 +90,22 @@ impl AssignorHandle {
     /// The last assignment received, if any.
     pub fn latest_assignment(&self) -> Option<ReceivedAssignment> {
         self.lock().latest.clone()
+    }
+
+    /// Ask the whole application to shut down (Kafka Streams' `SHUTDOWN_APPLICATION`): the
+    /// next subscription carries `SHUTDOWN_REQUESTED`, and the leader then gives every member
+    /// that error code.
+    pub fn request_shutdown(&self) {
+        self.lock().shutdown_requested = true;
+    }
+
+    /// The error code of the last assignment received (`None` when there is none).
+    pub fn latest_error(&self) -> AssignmentErrorCode {
+        self.lock()
+            .latest
+            .as_ref()
+            .and_then(|a| a.info.as_ref().ok())
+            .map_or(AssignmentErrorCode::None, |i| i.error_code)
     }
 }
 
@@ -210,6 +227,9 @@ impl Assignor for StreamsAssignor {
         info.previous_standby = state.owned_standby.clone();
         info.task_offset_sums = state.task_offset_sums.clone();
         info.endpoint = self.endpoint.clone();
+        if state.shutdown_requested {
+            info.error_code = AssignmentErrorCode::ShutdownRequested;
+        }
         Some(info.encode())
     }
 

@@ -126,6 +126,8 @@ impl Shared {
 struct RunningThread {
     name: String,
     shutdown: Arc<AtomicBool>,
+    rejoin: Arc<AtomicBool>,
+    assignor: AssignorHandle,
     join: JoinHandle<()>,
 }
 
@@ -477,8 +479,11 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         assignor_handle.clone(),
     );
     let shutdown = Arc::new(AtomicBool::new(false));
+    let rejoin = Arc::new(AtomicBool::new(false));
     let shared = env.shared.clone();
+    let thread_assignor = assignor_handle.clone();
     let cx = ThreadContext {
+        rejoin: rejoin.clone(),
         index,
         name: name.clone(),
         topology: env.topology.clone(),
@@ -521,12 +526,38 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
             if env.closing.load(Ordering::Relaxed) {
                 return;
             }
+            if let StreamsError::ShutdownByGroup { .. } = e {
+                // Told by the group: no handler, the whole instance stops.
+                env.shared.set(State::PendingError);
+                for t in env.threads.lock().unwrap_or_else(|p| p.into_inner()).values() {
+                    t.shutdown.store(true, Ordering::Relaxed);
+                }
+                env.shared.set(State::Error);
+                return;
+            }
             match (env.on_error)(&e) {
                 UncaughtResponse::ReplaceThread => match spawn_thread(&env) {
                     Ok(n) => info!(thread = %n, "replaced the failed stream thread"),
                     Err(e) => error!(error = %e, "could not replace the failed stream thread"),
                 },
-                UncaughtResponse::ShutdownClient | UncaughtResponse::ShutdownApplication => {
+                UncaughtResponse::ShutdownApplication => {
+                    // Carried to the leader by a live thread's next subscription; every
+                    // member (this instance's too) then stops with SHUTDOWN_REQUESTED.
+                    let threads = env.threads.lock().unwrap_or_else(|p| p.into_inner());
+                    match threads.values().next() {
+                        Some(t) => {
+                            t.assignor.request_shutdown();
+                            t.rejoin.store(true, Ordering::Relaxed);
+                        }
+                        None => {
+                            error!("SHUTDOWN_APPLICATION requested but this instance has no live thread to tell the group; shutting down this instance only");
+                            drop(threads);
+                            env.shared.set(State::PendingError);
+                            env.shared.set(State::Error);
+                        }
+                    }
+                }
+                UncaughtResponse::ShutdownClient => {
                     env.shared.set(State::PendingError);
                     for t in env
                         .threads
@@ -549,6 +580,8 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
             RunningThread {
                 name: name.clone(),
                 shutdown,
+                rejoin,
+                assignor: thread_assignor,
                 join,
             },
         );

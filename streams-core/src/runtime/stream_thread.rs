@@ -169,6 +169,9 @@ pub(crate) struct ThreadContext {
     pub metrics: Arc<StreamsMetrics>,
     /// Read-only handles on the global stores.
     pub global_stores: BTreeMap<String, crate::state::SharedStore>,
+    /// Set by the application to make this thread rejoin at once (to carry a shutdown
+    /// request to the group leader).
+    pub rejoin: Arc<std::sync::atomic::AtomicBool>,
     /// Told the thread's active tasks whenever they change (for
     /// `KafkaStreams::local_thread_metadata`).
     pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>) + Send + Sync>,
@@ -301,6 +304,18 @@ impl StreamThread {
                 started.elapsed(),
             );
             self.apply_rebalance()?;
+            if let Some(h) = &self.cx.assignor_handle {
+                let code = h.latest_error();
+                if code != crate::assignment::AssignmentErrorCode::None {
+                    return Err(StreamsError::ShutdownByGroup {
+                        code: format!("{code:?}"),
+                    });
+                }
+            }
+            if self.cx.rejoin.swap(false, Ordering::Relaxed) {
+                self.consumer
+                    .enforce_rebalance("the application's shutdown was requested")?;
+            }
             self.route(records)?;
             self.process()?;
             self.back_pressure();
