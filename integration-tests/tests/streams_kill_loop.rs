@@ -2,8 +2,9 @@
 //! `streams_count` application (separate processes, two stream threads each) count records per
 //! key (`k0..k99`) of a 6-partition input into the in-memory store "Counts" (logged to its
 //! changelog) and write every new count to the output. While 200 000 records are written
-//! steadily, a random instance is SIGKILLed every 2–6 s and restarted (at once or after up to
-//! 2 s), at least 10 times: its tasks move to the others after its session expires
+//! steadily, a random instance is SIGKILLed every 1.5–4.5 s and restarted (at once or after up
+//! to 2 s), until each instance was killed at least 10 times: its tasks move to the others
+//! after its session expires
 //! (`session.timeout.ms=6000`), which rebuild the counts from the changelog and go on from the
 //! committed offsets.
 //!
@@ -30,11 +31,12 @@ const INSTANCES: usize = 3;
 const THREADS: usize = 2;
 const N: usize = 200_000;
 const KEYS: usize = 100;
+/// Every instance is SIGKILLed at least this many times.
 const MIN_KILLS: usize = 10;
 /// Input written in chunks of this many records…
 const CHUNK: usize = 500;
 /// …with this pause after each (200 000 records in about 60 s).
-const PAUSE: Duration = Duration::from_millis(150);
+const PAUSE: Duration = Duration::from_millis(250);
 /// Give up waiting for the instances to catch up after this long past the last kill.
 const CATCH_UP_WITHIN: Duration = Duration::from_secs(120);
 
@@ -111,14 +113,16 @@ fn sigkilled_instances_lose_no_count() {
         producer.close().await.unwrap();
     });
 
-    // The kill loop: while the input is written (and until MIN_KILLS), SIGKILL a random
-    // instance every 2-6 s and restart it at once or after up to 2 s.
+    // The kill loop: while the input is written (and until every instance was killed
+    // MIN_KILLS times), SIGKILL a random instance every 1.5-4.5 s and restart it at once or
+    // after up to 2 s.
     let mut rng = rand::rng();
     let mut kills = 0usize;
+    let mut kills_of = [0usize; INSTANCES];
     let mut incarnations = [0usize; INSTANCES];
     let mut exits: Vec<String> = Vec::new();
-    while kills < MIN_KILLS || !sending.is_finished() {
-        std::thread::sleep(Duration::from_millis(rng.random_range(2000..6000)));
+    while kills_of.iter().any(|k| *k < MIN_KILLS) || !sending.is_finished() {
+        std::thread::sleep(Duration::from_millis(rng.random_range(1500..4500)));
         for (i, slot) in slots.iter_mut().enumerate() {
             if let Some(code) = slot.as_mut().and_then(Instance::exited) {
                 exits.push(format!("instance {i}: exit status {code}"));
@@ -137,6 +141,7 @@ fn sigkilled_instances_lose_no_count() {
         );
         instance.kill();
         kills += 1;
+        kills_of[victim] += 1;
         if rng.random_bool(0.5) {
             std::thread::sleep(Duration::from_millis(rng.random_range(0..2000)));
         }
@@ -146,7 +151,7 @@ fn sigkilled_instances_lose_no_count() {
     rt.block_on(sending).unwrap();
     let last_kill = Instant::now();
     eprintln!(
-        "kill loop: {kills} kills, input written after {:?}",
+        "kill loop: {kills} kills (per instance {kills_of:?}), input written after {:?}",
         test_start.elapsed()
     );
 
@@ -217,7 +222,7 @@ fn sigkilled_instances_lose_no_count() {
         .sum();
     let unknown = counts.keys().filter(|k| !truth.contains_key(*k)).count();
     eprintln!(
-        "kill loop: kills {kills}, inputs {N}, keys {}, keys below {}, keys above {above} (surplus counts {surplus}), unknown keys {unknown}, output records {outputs}, instances that exited by themselves {exits:?}, total {:?}",
+        "kill loop: kills {kills} (per instance {kills_of:?}), inputs {N}, keys {}, keys below {}, keys above {above} (surplus counts {surplus}), unknown keys {unknown}, output records {outputs}, instances that exited by themselves {exits:?}, total {:?}",
         counts.len(),
         below.len(),
         test_start.elapsed()
@@ -225,7 +230,7 @@ fn sigkilled_instances_lose_no_count() {
     if !below.is_empty() {
         eprintln!("kill loop: keys below their true count (key, final, true): {below:?}");
     }
-    assert!(kills >= MIN_KILLS);
+    assert!(kills_of.iter().all(|k| *k >= MIN_KILLS), "{kills_of:?}");
     assert_eq!(counts.len(), KEYS, "every key has a count");
     assert!(
         below.is_empty(),
