@@ -678,7 +678,29 @@ async fn cooperative_poll_keeps_consuming_owned_partitions_while_the_join_is_par
     }
     checking.store(false, Ordering::SeqCst);
     checker.await.unwrap();
-    let seen: Vec<PollSeen> = vec![a.stop().await, b.stop().await, c.stop().await];
+    // Stop one at a time, each once the group settled (a close during a rebalance cannot
+    // commit: the coordinator refuses commits until the rebalance completed).
+    let seen_a = a.stop().await;
+    let start = Instant::now();
+    while b.owned().len() + c.owned().len() != PARTITIONS as usize {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "a's partitions did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen_b = b.stop().await;
+    let start = Instant::now();
+    while c.owned().len() != PARTITIONS as usize {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "b's partitions did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = vec![seen_a, seen_b, c.stop().await];
     let mut values: BTreeMap<u64, usize> = BTreeMap::new();
     for s in &seen {
         for r in &s.records {

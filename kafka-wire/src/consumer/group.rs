@@ -203,6 +203,11 @@ pub(super) struct GroupState {
     /// records of the partitions it owns. Kept here, not in a poll future, so that dropping a
     /// poll mid-way loses nothing.
     join: Option<PendingJoin>,
+    /// A completed join being applied; kept until it was applied in full, so that a poll
+    /// dropped mid-way (or an error while starting the added partitions) resumes it at the
+    /// next poll instead of losing it. Applying is a difference with the partitions held
+    /// then, so what was done already is not done twice.
+    applying: Option<JoinResult>,
 }
 
 /// A join running in a task of its own ([`GroupMember::joined`]).
@@ -390,6 +395,7 @@ impl Consumer {
             revoked_positions: BTreeMap::new(),
             revoked_handed_out: false,
             join: None,
+            applying: None,
         }));
         Ok(())
     }
@@ -455,6 +461,10 @@ impl Consumer {
         if let Some(event) = group.pending.pop_front() {
             group.revoked_handed_out = matches!(event, ConsumerEvent::Revoked(_));
             return Ok(Some(event));
+        }
+        if let Some(joined) = group.applying.clone() {
+            self.apply_join(Some(joined)).await?;
+            return Ok(None);
         }
         if joining {
             if let Some(joined) = self.take_finished_join().await? {
@@ -681,6 +691,7 @@ impl Consumer {
             self.lose_partitions().await;
             return Ok(());
         };
+        self.group_mut()?.applying = Some(joined.clone());
         let owned = self.assignment();
         let new: BTreeSet<TopicPartition> = joined.assignment.partitions.iter().cloned().collect();
         let old: BTreeSet<TopicPartition> = owned.iter().cloned().collect();
@@ -706,6 +717,7 @@ impl Consumer {
         )
         .await;
         let g = self.group_mut()?;
+        g.applying = None;
         g.pending.push_back(ConsumerEvent::Assigned(added));
         Ok(())
     }
@@ -809,6 +821,8 @@ impl Consumer {
         self.remove_partitions(&lost);
         if let Some(g) = self.group.as_deref_mut() {
             g.ready_to_join = false;
+            // A generation lost supersedes an assignment still being applied.
+            g.applying = None;
             g.member.request_rejoin();
         }
         if !lost.is_empty() {
@@ -885,6 +899,7 @@ impl Consumer {
         if let Some(join) = g.join.take() {
             join.task.abort();
         }
+        g.applying = None;
         let owned = self.assignment();
         if !owned.is_empty() {
             self.revoke(owned).await;
