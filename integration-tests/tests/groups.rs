@@ -1,15 +1,21 @@
 //! Consumer groups on Apache Kafka, members in this process: every partition owned exactly
 //! once, a graceful leave rebalances at once, cooperative-sticky never revokes a partition
 //! that stays, a static member restarted within the session timeout causes no rebalance,
-//! committed offsets are where a new member starts.
+//! committed offsets are where a new member starts, and under cooperative-sticky `poll` keeps
+//! returning the records of owned partitions while the member's JoinGroup is parked.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
 
 use integration_tests::group_member::{Member, Seen};
 use integration_tests::{create_ready_topic, unique_topic, Broker};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
+use kafka_wire::consumer::{Committer, Consumer, ConsumerConfig, RebalanceListener};
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
 
@@ -375,4 +381,343 @@ async fn tansu_join_split_commit_and_leave() {
     let committed = admin.list_group_offsets(&group, Some(&tps)).await.unwrap();
     let total: i64 = committed.values().map(|o| o.offset).sum();
     assert_eq!(total, N as i64, "committed offsets on tansu: {committed:?}");
+}
+
+/// What a [`Poller`] saw: its partitions (kept by its rebalance listener) and every record
+/// with the time its `poll` returned it.
+#[derive(Debug, Default)]
+struct PollSeen {
+    owned: BTreeSet<TopicPartition>,
+    /// (returned at, partition, offset, value)
+    records: Vec<(Instant, i32, i64, u64)>,
+    /// When each rebalance completed (the assigned hook ran).
+    assigned_at: Vec<Instant>,
+}
+
+struct Tracker(Arc<Mutex<PollSeen>>);
+
+impl RebalanceListener for Tracker {
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        _: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        let mut s = self.0.lock().unwrap();
+        for tp in partitions {
+            s.owned.remove(tp);
+        }
+        Box::pin(async {})
+    }
+
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        _: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        let mut s = self.0.lock().unwrap();
+        s.owned.extend(partitions.iter().cloned());
+        s.assigned_at.push(Instant::now());
+        Box::pin(async {})
+    }
+
+    fn on_partitions_lost<'a>(
+        &'a self,
+        _: &'a Committer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        let mut s = self.0.lock().unwrap();
+        for tp in partitions {
+            s.owned.remove(tp);
+        }
+        Box::pin(async {})
+    }
+}
+
+/// A cooperative-sticky member calling `Consumer::poll` in a loop, which can be paused (it
+/// stops polling; its heartbeats go on in the background).
+struct Poller {
+    seen: Arc<Mutex<PollSeen>>,
+    paused: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Poller {
+    async fn start(bootstrap: &str, group: &str, topic: &str) -> Poller {
+        let mut config = ConsumerConfig::new(bootstrap);
+        for (k, v) in [
+            ("group.id", group),
+            ("auto.offset.reset", "earliest"),
+            ("partition.assignment.strategy", "cooperative-sticky"),
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "500"),
+            ("auto.commit.interval.ms", "500"),
+            // The coordinator waits this long for a member that does not rejoin.
+            ("max.poll.interval.ms", "30000"),
+        ] {
+            config.set(k, v).unwrap();
+        }
+        let mut consumer = Consumer::connect(config).await.unwrap();
+        consumer.subscribe([topic]).unwrap();
+        let seen = Arc::new(Mutex::new(PollSeen::default()));
+        consumer
+            .set_rebalance_listener(Arc::new(Tracker(seen.clone())))
+            .unwrap();
+        let paused = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, p, st) = (seen.clone(), paused.clone(), stop.clone());
+        let task = tokio::spawn(async move {
+            while !st.load(Ordering::SeqCst) {
+                if p.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                let records = consumer.poll(Duration::from_millis(100)).await.unwrap();
+                let now = Instant::now();
+                let mut s = s.lock().unwrap();
+                for r in records {
+                    let value = std::str::from_utf8(r.value.as_deref().unwrap_or_default())
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    s.records.push((now, r.partition, r.offset, value));
+                }
+            }
+            // Revokes (committing what was consumed) and leaves.
+            consumer.close().await.unwrap();
+        });
+        Poller {
+            seen,
+            paused,
+            stop,
+            task,
+        }
+    }
+
+    fn owned(&self) -> BTreeSet<TopicPartition> {
+        self.seen.lock().unwrap().owned.clone()
+    }
+
+    async fn stop(self) -> PollSeen {
+        self.stop.store(true, Ordering::SeqCst);
+        self.task.await.unwrap();
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+/// Under cooperative-sticky, `poll` does not wait for the JoinGroup: while the coordinator
+/// parks A's JoinGroup (member C stopped polling, so it does not rejoin for 5 s; its
+/// heartbeats keep it in the group), A keeps returning the records of the partitions it owns.
+/// After the rebalance no partition is owned twice and no record is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooperative_poll_keeps_consuming_owned_partitions_while_the_join_is_parked() {
+    let Some((bootstrap, topic)) = setup("groups_coop_poll").await else {
+        return;
+    };
+    let group = unique_topic("g-coop-poll");
+
+    // Records flow all along: value i to partition i % PARTITIONS, about 500 a second.
+    let producing = Arc::new(AtomicBool::new(true));
+    let producer_task = {
+        let (bootstrap, topic, producing) = (bootstrap.clone(), topic.clone(), producing.clone());
+        tokio::spawn(async move {
+            let producer = Producer::connect(ProducerConfig::new(&bootstrap))
+                .await
+                .unwrap();
+            let mut deliveries = Vec::new();
+            let mut sent = 0u64;
+            while producing.load(Ordering::SeqCst) {
+                for _ in 0..10 {
+                    let record = ProducerRecord::new(&topic)
+                        .partition((sent % PARTITIONS as u64) as i32)
+                        .value(sent.to_string());
+                    deliveries.push(producer.send(record).await.unwrap());
+                    sent += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            for d in deliveries {
+                d.await.unwrap();
+            }
+            producer.close().await.unwrap();
+            sent
+        })
+    };
+
+    // No partition is ever owned by two members (sampled all along).
+    let members: Arc<Mutex<Vec<Arc<Mutex<PollSeen>>>>> = Arc::default();
+    let overlaps: Arc<Mutex<Vec<String>>> = Arc::default();
+    let checking = Arc::new(AtomicBool::new(true));
+    let checker = {
+        let (members, overlaps, checking) = (members.clone(), overlaps.clone(), checking.clone());
+        tokio::spawn(async move {
+            while checking.load(Ordering::SeqCst) {
+                let owned: Vec<BTreeSet<TopicPartition>> = members
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.lock().unwrap().owned.clone())
+                    .collect();
+                let mut all = BTreeSet::new();
+                for o in &owned {
+                    for tp in o {
+                        if !all.insert(tp.clone()) {
+                            overlaps
+                                .lock()
+                                .unwrap()
+                                .push(format!("{tp:?} in {owned:?}"));
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+
+    let a = Poller::start(&bootstrap, &group, &topic).await;
+    members.lock().unwrap().push(a.seen.clone());
+    let c = Poller::start(&bootstrap, &group, &topic).await;
+    members.lock().unwrap().push(c.seen.clone());
+    let start = Instant::now();
+    while a.owned().len() + c.owned().len() != PARTITIONS as usize
+        || a.owned().len() != c.owned().len()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "a and c did not split"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let a_before = a.owned();
+    println!("a and c own {} partitions each", a_before.len());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // C stops polling; B joins: the coordinator parks A's (and B's) JoinGroup until C
+    // rejoins, which it does at its next poll, 5 s later.
+    c.paused.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let b_joined = Instant::now();
+    let b = Poller::start(&bootstrap, &group, &topic).await;
+    members.lock().unwrap().push(b.seen.clone());
+    tokio::time::sleep_until((b_joined + Duration::from_secs(5)).into()).await;
+    c.paused.store(false, Ordering::SeqCst);
+    let start = Instant::now();
+    loop {
+        let sizes = [a.owned().len(), b.owned().len(), c.owned().len()];
+        if sizes == [4, 4, 4] {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no 4/4/4 split after c resumed: {sizes:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!("split 4/4/4 {:?} after c resumed polling", start.elapsed());
+
+    // A's first rebalance after B joined completed when its assigned hook ran.
+    let (pending_records, largest_gap, parked_for) = {
+        let s = a.seen.lock().unwrap();
+        let completed = *s
+            .assigned_at
+            .iter()
+            .find(|t| **t > b_joined)
+            .expect("a completed a rebalance after b joined");
+        let during: Vec<Instant> = s
+            .records
+            .iter()
+            .map(|r| r.0)
+            .filter(|t| *t > b_joined && *t < completed)
+            .collect();
+        let mut gap = Duration::ZERO;
+        let mut last = b_joined;
+        for t in during.iter().copied().chain([completed]) {
+            gap = gap.max(t - last);
+            last = t;
+        }
+        (during.len(), gap, completed - b_joined)
+    };
+    println!(
+        "a: {pending_records} records while its join was pending ({parked_for:?} from b joining \
+         to a's rebalance completing); largest gap between a's records {largest_gap:?}"
+    );
+    assert!(
+        parked_for >= Duration::from_secs(4),
+        "a's join was not parked until c rejoined ({parked_for:?})"
+    );
+    assert!(pending_records > 100, "a got {pending_records} records");
+    assert!(
+        largest_gap < Duration::from_secs(2),
+        "a stopped returning records for {largest_gap:?} during the join"
+    );
+    let a_after = a.owned();
+    assert!(a_after.is_subset(&a_before), "a kept its partitions");
+
+    // Everything produced is consumed, once each member stopped cleanly.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    producing.store(false, Ordering::SeqCst);
+    let sent = producer_task.await.unwrap();
+    let start = Instant::now();
+    loop {
+        let distinct: BTreeSet<u64> = [&a, &b, &c]
+            .iter()
+            .flat_map(|m| {
+                let s = m.seen.lock().unwrap();
+                s.records.iter().map(|r| r.3).collect::<Vec<_>>()
+            })
+            .collect();
+        if distinct.len() as u64 >= sent {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "only {} of {sent} records consumed",
+            distinct.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    checking.store(false, Ordering::SeqCst);
+    checker.await.unwrap();
+    // Stop one at a time, each once the group settled (a close during a rebalance cannot
+    // commit: the coordinator refuses commits until the rebalance completed).
+    let seen_a = a.stop().await;
+    let start = Instant::now();
+    while b.owned().len() + c.owned().len() != PARTITIONS as usize {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "a's partitions did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen_b = b.stop().await;
+    let start = Instant::now();
+    while c.owned().len() != PARTITIONS as usize {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "b's partitions did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = vec![seen_a, seen_b, c.stop().await];
+    let mut values: BTreeMap<u64, usize> = BTreeMap::new();
+    for s in &seen {
+        for r in &s.records {
+            *values.entry(r.3).or_default() += 1;
+        }
+    }
+    let lost = (0..sent).filter(|v| !values.contains_key(v)).count();
+    let duplicates: usize = values.values().map(|n| n - 1).sum();
+    let per_member: Vec<usize> = seen.iter().map(|s| s.records.len()).collect();
+    println!(
+        "sent {sent}, consumed {per_member:?} (a, b, c), lost {lost}, duplicates {duplicates}"
+    );
+    let overlaps = overlaps.lock().unwrap();
+    assert!(overlaps.is_empty(), "partitions owned twice: {overlaps:?}");
+    assert_eq!(lost, 0);
+    assert_eq!(
+        duplicates, 0,
+        "revoked partitions are committed before they move"
+    );
 }

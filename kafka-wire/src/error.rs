@@ -407,6 +407,15 @@ pub enum ClientError {
         /// What must come first, e.g. `init_transactions`.
         first: &'static str,
     },
+    /// The background task running a group join (cooperative protocol) did not finish
+    /// normally (it panicked or was cancelled); the next poll joins again.
+    #[error("the join of group {group} ended abnormally: {detail}")]
+    JoinTaskFailed {
+        /// The group.
+        group: String,
+        /// What happened to the task.
+        detail: String,
+    },
 }
 
 /// How to recover from a failed transaction (the Java client's abortable vs fatal errors).

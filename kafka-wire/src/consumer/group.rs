@@ -11,6 +11,13 @@
 //! `onPartitionsRevoked`; after a `Revoked` event, [`Consumer::position`] still answers for
 //! its partitions until the next item is asked for.
 //!
+//! Under the cooperative protocol (`cooperative-sticky`) a rejoin does not stop consumption:
+//! as Java's `KafkaConsumer.poll`, the consumer starts the JoinGroup/SyncGroup in a task of
+//! its own and keeps returning the records of the partitions it owns while the coordinator
+//! holds the join (until every member rejoined); when the join completes it revokes only the
+//! partitions that moved and adds the new ones. Under the eager protocol it revokes
+//! everything, then joins.
+//!
 //! Besides [`Consumer::subscribe`], a consumer can subscribe to a regex
 //! ([`Consumer::subscribe_pattern`]) and force a rebalance ([`Consumer::enforce_rebalance`]).
 //!
@@ -39,13 +46,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::error::{ClientError, Error, Result};
 use crate::group::assignor::{
     Assignor, CooperativeStickyAssignor, RangeAssignor, RebalanceProtocol, RoundRobinAssignor,
 };
-use crate::group::member::{GroupMember, MemberConfig};
+use crate::group::member::{GroupMember, JoinResult, MemberConfig};
 use crate::group::membership::MembershipConfig;
 use crate::group::offsets::{self, CommitIdentity, ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::group::pattern::TopicPattern;
@@ -191,6 +199,31 @@ pub(super) struct GroupState {
     revoked_positions: BTreeMap<TopicPartition, i64>,
     /// A `Revoked` event was the last item handed out: forget `revoked_positions` at the next.
     revoked_handed_out: bool,
+    /// Cooperative protocol: the join under way while the consumer keeps delivering the
+    /// records of the partitions it owns. Kept here, not in a poll future, so that dropping a
+    /// poll mid-way loses nothing.
+    join: Option<PendingJoin>,
+    /// A completed join being applied; kept until it was applied in full, so that a poll
+    /// dropped mid-way (or an error while starting the added partitions) resumes it at the
+    /// next poll instead of losing it. Applying is a difference with the partitions held
+    /// then, so what was done already is not done twice.
+    applying: Option<JoinResult>,
+}
+
+/// A join running in a task of its own ([`GroupMember::joined`]).
+struct PendingJoin {
+    task: tokio::task::JoinHandle<Result<Option<JoinResult>>>,
+    /// Notified (with a stored permit) when the task finished.
+    done: Arc<Notify>,
+}
+
+impl Drop for GroupState {
+    fn drop(&mut self) {
+        // The task holds the member: stop it so the member (and its heartbeats) go too.
+        if let Some(join) = &self.join {
+            join.task.abort();
+        }
+    }
 }
 
 /// The position of `tp` if it was just revoked by a rebalance (its `Revoked` event is pending
@@ -361,6 +394,8 @@ impl Consumer {
             ready_to_join: false,
             revoked_positions: BTreeMap::new(),
             revoked_handed_out: false,
+            join: None,
+            applying: None,
         }));
         Ok(())
     }
@@ -412,8 +447,13 @@ impl Consumer {
     async fn try_next_event(&mut self, wait: Duration) -> Result<Option<ConsumerEvent>> {
         let group = self.group_mut()?;
         group.member.polled();
-        if let Some(e) = group.member.take_fatal() {
-            return Err(e);
+        // While a join runs in its task, that task takes the member's fatal error and loss
+        // (they end the join) and hands them over as its outcome.
+        let joining = group.join.is_some();
+        if !joining {
+            if let Some(e) = group.member.take_fatal() {
+                return Err(e);
+            }
         }
         if std::mem::take(&mut group.revoked_handed_out) {
             group.revoked_positions.clear();
@@ -422,13 +462,29 @@ impl Consumer {
             group.revoked_handed_out = matches!(event, ConsumerEvent::Revoked(_));
             return Ok(Some(event));
         }
-        if group.member.take_lost() {
-            self.lose_partitions().await;
+        if let Some(joined) = group.applying.clone() {
+            self.apply_join(Some(joined)).await?;
             return Ok(None);
         }
-        if self.group_ref()?.member.rejoin_needed() {
-            self.rebalance().await?;
-            return Ok(None);
+        if joining {
+            if let Some(joined) = self.take_finished_join().await? {
+                self.apply_join(joined).await?;
+                return Ok(None);
+            }
+        } else {
+            if group.member.take_lost() {
+                self.lose_partitions().await;
+                return Ok(None);
+            }
+            let member = &self.group_ref()?.member;
+            if member.rejoin_needed() {
+                if !member.consumes_while_joining() {
+                    self.rebalance().await?;
+                    return Ok(None);
+                }
+                // Cooperative: join in the background and keep consuming meanwhile.
+                self.start_join()?;
+            }
         }
         if group_has_commit_due(self.group.as_deref()) {
             self.auto_commit_consumed().await;
@@ -437,13 +493,69 @@ impl Consumer {
             self.mark_delivered(&r);
             return Ok(Some(ConsumerEvent::Record(r)));
         }
-        // Wake early when the heartbeat task reports a rebalance.
-        let member = self.group_ref()?.member.clone();
-        tokio::select! {
-            r = self.fill(wait) => r?,
-            _ = member.changed() => {}
+        let group = self.group_ref()?;
+        match &group.join {
+            // Wake early when the join completes (its task alone waits for the member's news
+            // then: the member's notification wakes one waiter).
+            Some(join) => {
+                let done = join.done.clone();
+                tokio::select! {
+                    r = self.fill(wait) => r?,
+                    _ = done.notified() => {}
+                }
+            }
+            // Wake early when the heartbeat task reports a rebalance.
+            None => {
+                let member = group.member.clone();
+                tokio::select! {
+                    r = self.fill(wait) => r?,
+                    _ = member.changed() => {}
+                }
+            }
         }
         Ok(None)
+    }
+
+    /// Start a join in a task of its own (cooperative protocol), owning the partitions
+    /// assigned now. The member is rebalancing when this returns, so nothing starts a second
+    /// join meanwhile.
+    fn start_join(&mut self) -> Result<()> {
+        let owned = self.assignment();
+        let g = self.group_mut()?;
+        g.member.start_join(&g.topics, &owned)?;
+        let member = g.member.clone();
+        let done = Arc::new(Notify::new());
+        let notify = done.clone();
+        let task = tokio::spawn(async move {
+            let outcome = member.joined().await;
+            notify.notify_one();
+            outcome
+        });
+        g.join = Some(PendingJoin { task, done });
+        Ok(())
+    }
+
+    /// The outcome of the join running in its task, if it finished (`None` if still running).
+    /// The task's handle stays in the group state until its outcome was read, so a poll
+    /// dropped meanwhile loses nothing.
+    async fn take_finished_join(&mut self) -> Result<Option<Option<JoinResult>>> {
+        let g = self.group_mut()?;
+        let Some(join) = g.join.as_mut() else {
+            return Ok(None);
+        };
+        if !join.task.is_finished() {
+            return Ok(None);
+        }
+        let outcome = (&mut join.task).await;
+        g.join = None;
+        match outcome {
+            Ok(result) => result.map(Some),
+            Err(e) => Err(ClientError::JoinTaskFailed {
+                group: g.member.coordinator().key().to_owned(),
+                detail: e.to_string(),
+            }
+            .into()),
+        }
     }
 
     fn mark_delivered(&mut self, r: &ConsumerRecord) {
@@ -566,10 +678,21 @@ impl Consumer {
             (g.member.clone(), g.topics.clone())
         };
         let owned = self.assignment();
-        let Some(joined) = member.join(&topics, &owned).await? else {
+        let joined = member.join(&topics, &owned).await?;
+        self.apply_join(joined).await
+    }
+
+    /// Apply a completed join: revoke the partitions that moved (with the revoke hook), start
+    /// the added ones at their committed offsets, call the assigned hook and queue the
+    /// `Assigned` event; `None` (the member lost its generation on the way) loses every
+    /// partition.
+    async fn apply_join(&mut self, joined: Option<JoinResult>) -> Result<()> {
+        let Some(joined) = joined else {
             self.lose_partitions().await;
             return Ok(());
         };
+        self.group_mut()?.applying = Some(joined.clone());
+        let owned = self.assignment();
         let new: BTreeSet<TopicPartition> = joined.assignment.partitions.iter().cloned().collect();
         let old: BTreeSet<TopicPartition> = owned.iter().cloned().collect();
         let revoked: Vec<TopicPartition> = old.difference(&new).cloned().collect();
@@ -594,6 +717,7 @@ impl Consumer {
         )
         .await;
         let g = self.group_mut()?;
+        g.applying = None;
         g.pending.push_back(ConsumerEvent::Assigned(added));
         Ok(())
     }
@@ -697,6 +821,8 @@ impl Consumer {
         self.remove_partitions(&lost);
         if let Some(g) = self.group.as_deref_mut() {
             g.ready_to_join = false;
+            // A generation lost supersedes an assignment still being applied.
+            g.applying = None;
             g.member.request_rejoin();
         }
         if !lost.is_empty() {
@@ -766,9 +892,14 @@ impl Consumer {
     /// and send LeaveGroup so the partitions move at once (static members keep their
     /// partitions until `session.timeout.ms`).
     pub async fn close(mut self) -> Result<()> {
-        if self.group.is_none() {
+        let Some(g) = self.group.as_deref_mut() else {
             return Ok(());
+        };
+        // A join under way is given up: the member leaves instead.
+        if let Some(join) = g.join.take() {
+            join.task.abort();
         }
+        g.applying = None;
         let owned = self.assignment();
         if !owned.is_empty() {
             self.revoke(owned).await;

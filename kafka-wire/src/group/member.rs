@@ -261,6 +261,14 @@ impl GroupMember {
         topics: &[String],
         owned: &[TopicPartition],
     ) -> Result<Option<JoinResult>> {
+        self.start_join(topics, owned)?;
+        self.joined().await
+    }
+
+    /// Start joining the group (see [`GroupMember::join`]) without waiting: the core takes the
+    /// command at once, so the member is rebalancing when this returns (a second start while
+    /// a join is under way only updates the subscription). Wait with [`GroupMember::joined`].
+    pub fn start_join(&self, topics: &[String], owned: &[TopicPartition]) -> Result<()> {
         {
             let mut core = self.shared.core();
             if let Some(e) = core.fatal_error() {
@@ -269,6 +277,13 @@ impl GroupMember {
             core.join(topics.to_vec(), owned.to_vec());
         }
         self.shared.wake_driver.notify_one();
+        Ok(())
+    }
+
+    /// Wait for the outcome of the join started with [`GroupMember::start_join`]: the
+    /// assignment, `Ok(None)` if the member lost its generation on the way, or the error the
+    /// join (or the member) failed with. Only one task should wait at a time.
+    pub async fn joined(&self) -> Result<Option<JoinResult>> {
         loop {
             let changed = self.shared.changed.notified();
             self.shared.absorb();
@@ -289,6 +304,12 @@ impl GroupMember {
             }
             changed.await;
         }
+    }
+
+    /// Whether the application keeps consuming its partitions while a join is under way; see
+    /// [`MemberCore::consumes_while_joining`].
+    pub fn consumes_while_joining(&self) -> bool {
+        self.shared.core().consumes_while_joining()
     }
 
     /// Commit `offsets` in the member's current generation and tell the member how it went.

@@ -188,6 +188,15 @@ impl MemberCore {
         self.protocol
     }
 
+    /// Whether the application keeps consuming the partitions it owns while a rejoin is under
+    /// way (Java's `poll` not waiting for the join): under the cooperative protocol the
+    /// member keeps its partitions through a rebalance and gives up only those that move,
+    /// once SyncGroup answered (KIP-429); under the eager protocol it revokes everything
+    /// before it joins, so there is nothing to consume meanwhile.
+    pub fn consumes_while_joining(&self) -> bool {
+        self.protocol == RebalanceProtocol::Cooperative
+    }
+
     /// The coordinator's node id, if known.
     pub fn coordinator(&self) -> Option<i32> {
         self.coordinator

@@ -595,6 +595,61 @@ fn cooperative_two_phase_rebalance_revokes_then_assigns() {
     assert!(!h.core.rejoin_needed());
 }
 
+/// What the consumer does under the cooperative protocol (it keeps polling while a join is
+/// parked at the coordinator): polls keep `max.poll.interval.ms` from expiring, asking to
+/// join again or to enforce a rebalance sends no second JoinGroup, commits are refused as a
+/// rebalance in progress, and the parked JoinGroup completes the rebalance when answered.
+#[test]
+fn cooperative_join_parked_at_the_coordinator_while_the_application_polls() {
+    let mut h = Harness::new(Arc::new(CooperativeStickyAssignor), None);
+    assert!(h.core.consumes_while_joining());
+    assert!(!Harness::range().core.consumes_while_joining(), "eager");
+    h.core.join(vec!["t".into()], Vec::new());
+    h.exchange();
+    let first = h.events();
+    let owned = assigned(&first)[0].assignment.partitions.clone();
+    let generation = h.core.membership().generation();
+    h.fake
+        .fail_next("Heartbeat", ErrorCode::REBALANCE_IN_PROGRESS);
+    h.advance(HEARTBEAT);
+    h.exchange();
+    assert!(matches!(h.events().as_slice(), [Event::RejoinNeeded]));
+    h.core.join(vec!["t".into()], owned.clone());
+    let parked = h.outgoing();
+    let names: Vec<&str> = parked.iter().map(|o| o.request.name()).collect();
+    assert_eq!(names, ["JoinGroup"]);
+    // Held by the coordinator for longer than max.poll.interval.ms; the application polls.
+    let step = Duration::from_secs(1);
+    let end = h.now + MAX_POLL + SESSION;
+    while h.now < end {
+        h.advance(step);
+        h.core.handle_poll(h.now);
+        h.core.join(vec!["t".into()], owned.clone());
+        h.core.enforce_rebalance("probing");
+        let sent: Vec<&str> = h.outgoing().iter().map(|o| o.request.name()).collect();
+        assert!(
+            sent.is_empty(),
+            "sent {sent:?} while the JoinGroup is parked"
+        );
+        assert!(matches!(
+            h.core.commit_identity(),
+            Err(CommitRefused::RebalanceInProgress)
+        ));
+    }
+    assert!(h.events().is_empty(), "no loss, no second rejoin");
+    h.answer(&parked[0]);
+    assert_eq!(h.exchange(), ["Metadata", "SyncGroup"]);
+    let events = h.events();
+    assert!(!lost(&events));
+    let joined = assigned(&events);
+    assert_eq!(joined[0].generation, generation + 1);
+    assert_eq!(
+        joined[0].assignment.partitions, owned,
+        "alone: keeps everything"
+    );
+    assert!(h.core.commit_identity().is_ok());
+}
+
 #[test]
 fn commit_racing_a_rebalance_waits_for_the_new_generation() {
     let mut h = Harness::range();
