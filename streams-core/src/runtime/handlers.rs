@@ -1,6 +1,6 @@
 //! What happens to a record that cannot be deserialized, processed or produced (Kafka
 //! Streams' `default.deserialization.exception.handler`, `processing.exception.handler` and
-//! `default.production.exception.handler`), with KIP-1034's dead-letter topic
+//! `default.production.exception.handler`), with KIP-1034's dead-letter topic for all three
 //! (`errors.dead.letter.queue.topic.name`): the failed record is sent there, with headers
 //! saying what failed and where, and processing continues or fails as the handler says.
 
@@ -63,5 +63,36 @@ pub(crate) fn dead_letter(
         value: raw.value.clone(),
         timestamp: raw.timestamp,
         headers,
+    }
+}
+
+/// The dead-letter record for an output record the producer could not write (`error`).
+pub(crate) fn dead_letter_output(
+    topic: &str,
+    record: OutgoingRecord,
+    error: &str,
+) -> kafka_wire::producer::ProducerRecord {
+    let mut headers = record.headers;
+    let h = |k: &str, v: String| Header {
+        key: Bytes::copy_from_slice(k.as_bytes()),
+        value: Some(Bytes::from(v)),
+    };
+    headers.push(h(
+        "__streams.errors.exception",
+        "ProductionError".to_owned(),
+    ));
+    headers.push(h("__streams.errors.message", error.to_owned()));
+    headers.push(h("__streams.errors.topic", record.topic));
+    headers.push(h(
+        "__streams.errors.partition",
+        record.partition.map_or("-1".to_owned(), |p| p.to_string()),
+    ));
+    kafka_wire::producer::ProducerRecord {
+        topic: topic.to_owned(),
+        partition: None,
+        key: record.key,
+        value: record.value,
+        headers,
+        timestamp: Some(record.timestamp),
     }
 }

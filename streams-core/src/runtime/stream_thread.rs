@@ -189,7 +189,9 @@ pub(crate) struct StreamThread {
     paused: BTreeSet<TopicPartition>,
     /// Partitions moved by a source's reset policy during this poll's rebalance.
     reset_now: BTreeSet<TopicPartition>,
-    deliveries: Vec<DeliveryFuture>,
+    /// Records sent since the last commit; each with its copy when a dead-letter topic is
+    /// set (to send there if it fails).
+    deliveries: Vec<(DeliveryFuture, Option<OutgoingRecord>)>,
     last_commit: Instant,
     /// Records each task may process per round (Kafka Streams' `numIterations`).
     iterations: usize,
@@ -711,9 +713,11 @@ impl StreamThread {
             return Ok(());
         }
         let producer = self.producer.clone();
+        let keep = self.cx.config.dead_letter_topic.is_some();
         let sent = self.cx.handle.block_on(async move {
             let mut deliveries = Vec::with_capacity(outgoing.len());
             for o in outgoing {
+                let copy = keep.then(|| o.clone());
                 let record = ProducerRecord {
                     topic: o.topic,
                     partition: o.partition,
@@ -722,7 +726,7 @@ impl StreamThread {
                     headers: o.headers,
                     timestamp: Some(o.timestamp),
                 };
-                deliveries.push(producer.send(record).await?);
+                deliveries.push((producer.send(record).await?, copy));
             }
             Ok::<_, kafka_wire::Error>(deliveries)
         })?;
@@ -784,12 +788,32 @@ impl StreamThread {
         }
         let deliveries = std::mem::take(&mut self.deliveries);
         let producer = self.producer.clone();
+        let dlq = self.cx.config.dead_letter_topic.clone();
         let failures = self.cx.handle.block_on(async move {
             producer.flush().await;
             let mut failures = Vec::new();
-            for d in deliveries {
+            let mut dead = Vec::new();
+            for (d, copy) in deliveries {
                 if let Err(e) = d.await {
+                    if let (Some(topic), Some(record)) = (&dlq, copy) {
+                        dead.push(super::handlers::dead_letter_output(
+                            topic,
+                            record,
+                            &e.to_string(),
+                        ));
+                    }
                     failures.push(e);
+                }
+            }
+            // The dead letters of records that could not be produced (KIP-1034).
+            for r in dead {
+                match producer.send(r).await {
+                    Ok(d) => {
+                        if let Err(e) = d.await {
+                            warn!(error = %e, "a dead letter could not be produced either");
+                        }
+                    }
+                    Err(e) => warn!(error = %e, "a dead letter could not be produced either"),
                 }
             }
             failures
