@@ -29,12 +29,7 @@ fn tasks(s: &KafkaStreams) -> Vec<(String, Vec<String>)> {
     s.local_thread_metadata()
         .into_iter()
         .map(|t| {
-            let name = t
-                .thread_name
-                .rsplit('-')
-                .take(2)
-                .collect::<Vec<_>>()
-                .join("-");
+            let name = short(&t.thread_name);
             (
                 name,
                 t.active_tasks.iter().map(|id| id.to_string()).collect(),
