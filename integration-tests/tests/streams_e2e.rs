@@ -202,7 +202,16 @@ fn stateless_pipe_copies_every_record_as_is() {
     env.produce(records);
     let out = env.read(&output, PARTITIONS, N);
     let running = wait_state(&streams, State::Running, Duration::from_secs(30));
-    let threads = streams.local_thread_metadata();
+    // A cooperative hand-over between two threads leaves a task unowned for one generation
+    // (the follow-up rebalance gives it to its new thread): wait until the assignment settled.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut threads = streams.local_thread_metadata();
+    while threads.iter().map(|t| t.active_tasks.len()).sum::<usize>() != PARTITIONS as usize
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        threads = streams.local_thread_metadata();
+    }
     streams.close(Duration::from_secs(20));
     let idle = threads.iter().filter(|t| t.active_tasks.is_empty()).count();
     eprintln!(
