@@ -49,13 +49,14 @@ mod config;
 mod fetch;
 pub mod fetch_session;
 mod group;
+mod hooks;
 mod prefetch;
 pub mod read_committed;
 pub mod validation;
 
 pub use buffer::{ConsumerRecords, FetchBuffer};
 pub use config::{assignor_name, ConsumerConfig, IsolationLevel, OffsetReset, CONSUMER_TABLE};
-pub use group::{Committer, ConsumerEvent, RebalanceListener};
+pub use hooks::{Committer, ConsumerEvent, RebalanceListener};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
