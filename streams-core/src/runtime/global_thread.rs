@@ -151,7 +151,8 @@ pub(crate) fn start(
                     if caught_up {
                         break;
                     }
-                    let records = handle2.block_on(consumer.poll(Duration::from_millis(200)))?;
+                    let records =
+                        handle2.block_on(consumer.poll_records(Duration::from_millis(200)))?;
                     restored += records.len();
                     feed(&mut tasks, records)?;
                 }
@@ -173,7 +174,7 @@ pub(crate) fn start(
                 }
             };
             while !stop.load(Ordering::Relaxed) {
-                let records = match handle2.block_on(consumer.poll(config.poll)) {
+                let records = match handle2.block_on(consumer.poll_records(config.poll)) {
                     Ok(r) => r,
                     Err(e) => {
                         warn!(error = %e, "global consumer poll failed; retrying");
@@ -208,16 +209,9 @@ pub(crate) fn start(
 
 fn feed(
     tasks: &mut [StreamTask],
-    records: Vec<kafka_wire::consumer::ConsumerRecord>,
+    records: kafka_wire::consumer::ConsumerRecords,
 ) -> Result<(), StreamsError> {
-    let mut by_tp: BTreeMap<TopicPartition, Vec<_>> = BTreeMap::new();
-    for r in records {
-        by_tp
-            .entry(TopicPartition::new(r.topic.to_string(), r.partition))
-            .or_default()
-            .push(r);
-    }
-    for (tp, recs) in by_tp {
+    for (tp, recs) in records.into_batches() {
         if let Some(task) = tasks.iter_mut().find(|t| t.partitions().contains(&tp)) {
             task.add_records(&tp, recs)?;
         }

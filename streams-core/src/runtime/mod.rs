@@ -6,6 +6,7 @@ pub(crate) mod handlers;
 pub mod kafka_streams;
 pub mod metrics;
 pub(crate) mod partition_group;
+pub(crate) mod rebalance_listener;
 pub mod stream_thread;
 pub(crate) mod task;
 

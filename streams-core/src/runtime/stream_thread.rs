@@ -15,14 +15,11 @@
 //! revoked are committed in the revoke hook, after a producer flush, before the partitions go.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::BoxFuture;
 use kafka_wire::admin::{Admin, OffsetSpec};
-use kafka_wire::consumer::{
-    Committer, Consumer, ConsumerRecord, Offset, OffsetReset, RebalanceListener,
-};
+use kafka_wire::consumer::{Consumer, ConsumerRecords, Offset, OffsetReset};
 use kafka_wire::group::assignor::RangeAssignor;
 use kafka_wire::group::offsets::OffsetAndMetadata;
 use kafka_wire::group::Assignor;
@@ -35,6 +32,7 @@ use tracing::{debug, info, info_span, warn};
 use super::config::StreamsConfig;
 use super::handlers::ErrorHandling;
 use super::metrics::{StreamsMetrics, STATE, TASK, THREAD};
+use super::rebalance_listener::{CommitOnRevoke, RebalanceShared};
 use super::task::{Processed, StreamTask, TaskSettings};
 use crate::error::StreamsError;
 use crate::processor::OutgoingRecord;
@@ -60,97 +58,6 @@ pub enum ThreadState {
     PendingShutdown,
     /// Stopped.
     Dead,
-}
-
-/// What the stream thread and its rebalance hooks share.
-#[derive(Default)]
-pub(crate) struct RebalanceShared {
-    /// Next offset to commit per partition, as processed so far (only what was processed and
-    /// handed to the producer).
-    processed: Mutex<BTreeMap<TopicPartition, i64>>,
-    /// Partitions revoked (or lost) since the thread last looked.
-    revoked: Mutex<Vec<TopicPartition>>,
-    /// Partitions assigned since the thread last looked.
-    assigned: Mutex<Vec<TopicPartition>>,
-    producer: Mutex<Option<Producer>>,
-    /// A rebalance completed (possibly assigning nothing) since the thread last looked.
-    rebalanced: std::sync::atomic::AtomicBool,
-}
-
-struct CommitOnRevoke(Arc<RebalanceShared>);
-
-impl RebalanceListener for CommitOnRevoke {
-    fn on_partitions_revoked<'a>(
-        &'a self,
-        committer: &'a Committer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let producer = self
-                .0
-                .producer
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if let Some(p) = producer {
-                p.flush().await; // every output of a processed record is acknowledged first
-            }
-            let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = {
-                let processed = self.0.processed.lock().unwrap_or_else(|p| p.into_inner());
-                partitions
-                    .iter()
-                    .filter_map(|tp| {
-                        processed
-                            .get(tp)
-                            .map(|o| (tp.clone(), OffsetAndMetadata::new(*o)))
-                    })
-                    .collect()
-            };
-            if !offsets.is_empty() {
-                if let Err(e) = committer.commit(&offsets).await {
-                    warn!(error = %e, "committing revoked partitions failed; their records may be processed again");
-                }
-            }
-            self.0
-                .revoked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(partitions);
-        })
-    }
-
-    fn on_partitions_assigned<'a>(
-        &'a self,
-        _c: &'a Committer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            self.0
-                .assigned
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(partitions);
-            // Also when nothing was added: the thread still has to pass through its
-            // rebalance states back to Running.
-            self.0
-                .rebalanced
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-        })
-    }
-
-    fn on_partitions_lost<'a>(
-        &'a self,
-        _c: &'a Committer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            self.0
-                .revoked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(partitions);
-        })
-    }
 }
 
 /// Handed to the thread by the application: what to run and how to report.
@@ -221,8 +128,7 @@ impl StreamThread {
             let r = Consumer::connect(restore_cfg).await?;
             Ok::<_, kafka_wire::Error>((c, p, r))
         })?;
-        let shared = Arc::new(RebalanceShared::default());
-        *shared.producer.lock().unwrap_or_else(|p| p.into_inner()) = Some(producer.clone());
+        let shared = Arc::new(RebalanceShared::new(producer.clone()));
         let app = cx.config.application_id.clone();
         let topics: Vec<String> = cx
             .topology
@@ -239,7 +145,7 @@ impl StreamThread {
             .clone()
             .unwrap_or_else(|| Arc::new(RangeAssignor));
         consumer.subscribe_with(topics, vec![assignor])?;
-        consumer.set_rebalance_listener(Arc::new(CommitOnRevoke(shared.clone())))?;
+        consumer.set_rebalance_listener(Arc::new(CommitOnRevoke::new(shared.clone())))?;
         let now = Instant::now();
         Ok(StreamThread {
             cx,
@@ -297,7 +203,7 @@ impl StreamThread {
             let records = self
                 .cx
                 .handle
-                .block_on(self.consumer.poll(self.cx.config.poll))?;
+                .block_on(self.consumer.poll_records(self.cx.config.poll))?;
             self.cx.metrics.timed(
                 THREAD,
                 "poll",
@@ -326,24 +232,7 @@ impl StreamThread {
     }
 
     fn apply_rebalance(&mut self) -> Result<(), StreamsError> {
-        let revoked = std::mem::take(
-            &mut *self
-                .shared
-                .revoked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
-        let assigned = std::mem::take(
-            &mut *self
-                .shared
-                .assigned
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
-        let rebalanced = self
-            .shared
-            .rebalanced
-            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        let (revoked, assigned, rebalanced) = self.shared.take_changes();
         if revoked.is_empty() && assigned.is_empty() && !rebalanced {
             return Ok(());
         }
@@ -366,11 +255,7 @@ impl StreamThread {
                 for tp in task.partitions() {
                     self.partition_task.remove(&tp);
                     self.paused.remove(&tp);
-                    self.shared
-                        .processed
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&tp);
+                    self.shared.forget(&tp);
                 }
             }
         }
@@ -560,16 +445,9 @@ impl StreamThread {
         Ok(())
     }
 
-    fn route(&mut self, records: Vec<ConsumerRecord>) -> Result<(), StreamsError> {
-        let mut by_tp: BTreeMap<TopicPartition, Vec<ConsumerRecord>> = BTreeMap::new();
-        for r in records {
-            by_tp
-                .entry(TopicPartition::new(r.topic.to_string(), r.partition))
-                .or_default()
-                .push(r);
-        }
+    fn route(&mut self, records: ConsumerRecords) -> Result<(), StreamsError> {
         let reset = std::mem::take(&mut self.reset_now);
-        for (tp, records) in by_tp {
+        for (tp, records) in records.into_batches() {
             if reset.contains(&tp) {
                 continue;
             }
@@ -623,15 +501,8 @@ impl StreamThread {
             }
             self.record_process_metrics(per_task);
             self.send(outgoing)?;
-            {
-                let mut offsets = self
-                    .shared
-                    .processed
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                for task in self.tasks.values() {
-                    offsets.extend(task.offsets_to_commit());
-                }
+            for task in self.tasks.values() {
+                self.shared.processed(task.offsets_to_commit());
             }
             let punctuated = self.punctuate()?;
             let committed = self.maybe_commit()?;

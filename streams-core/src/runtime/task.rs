@@ -302,15 +302,11 @@ impl StreamTask {
             partition: record.partition,
             offset: record.offset,
         });
-        let logical = self
-            .logical
-            .get(&tp.topic)
-            .cloned()
-            .unwrap_or_else(|| tp.topic.clone());
+        let logical = self.logical.get(&tp.topic).unwrap_or(&tp.topic);
         let result = match self
             .nodes
             .sources
-            .get(&logical)
+            .get(logical)
             .and_then(|i| self.nodes.source_nodes.get_mut(i))
         {
             Some(source) => source.process_raw(&mut self.ctx, &record, timestamp),
