@@ -100,6 +100,10 @@ pub enum StreamsError {
         /// The extracted timestamp.
         timestamp: i64,
     },
+    /// A task's state directory is held by another instance or thread on this machine (the
+    /// task is retried until it is free).
+    #[error("{0}")]
+    TaskDirectoryLocked(String),
     /// A state store failed.
     #[error("state store {store:?}: {detail}")]
     Store {

@@ -7,7 +7,10 @@ use super::punctuation::{Cancellable, PunctuationType};
 use super::task_context::TaskContext;
 use crate::error::{BoxError, StreamsError};
 use crate::record::{Record, RecordMetadata};
-use crate::state::{KeyValueStoreRef, StoreHandle};
+use crate::state::{
+    KeyValueStoreRef, SessionStoreRef, StoreHandle, StoreSlot, TimestampedKeyValueStoreRef,
+    VersionedStoreRef, WindowStoreRef,
+};
 use crate::TaskId;
 
 /// Forwards records of `K`/`V` to the node's children, schedules punctuation, opens the
@@ -76,33 +79,89 @@ impl<K: Clone + 'static, V: Clone + 'static> ProcessorContext<'_, K, V> {
 }
 
 impl<K, V> ProcessorContext<'_, K, V> {
-    /// Open a store connected to this processor.
-    pub fn key_value_store<'s, SK: 'static, SV: 'static>(
-        &'s mut self,
-        handle: &'s StoreHandle<SK, SV>,
-    ) -> Result<KeyValueStoreRef<'s, SK, SV>, StreamsError> {
+    /// The slot of a store connected to this processor, and the current record's timestamp.
+    fn connected_slot(&mut self, store: &str) -> Result<(&mut StoreSlot, i64), StreamsError> {
         let connected = self
             .task
             .node_stores
             .get(&self.node)
-            .is_some_and(|s| s.iter().any(|n| n == handle.name()))
-            || self.task.global_stores.iter().any(|n| n == handle.name());
+            .is_some_and(|s| s.iter().any(|n| n == store))
+            || self.task.global_stores.iter().any(|n| n == store);
         let not_connected = || StreamsError::StoreNotConnected {
             processor: self.name.to_owned(),
-            store: handle.name().to_owned(),
+            store: store.to_owned(),
         };
         if !connected {
             return Err(not_connected());
         }
         let timestamp = self.task.timestamp;
         let name = self.name;
-        let slot = self.task.stores.get_mut(handle.name()).ok_or_else(|| {
-            StreamsError::StoreNotConnected {
-                processor: name.to_owned(),
-                store: handle.name().to_owned(),
-            }
-        })?;
+        let slot =
+            self.task
+                .stores
+                .get_mut(store)
+                .ok_or_else(|| StreamsError::StoreNotConnected {
+                    processor: name.to_owned(),
+                    store: store.to_owned(),
+                })?;
+        Ok((slot, timestamp))
+    }
+
+    /// Open a key-value store connected to this processor.
+    pub fn key_value_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<KeyValueStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, timestamp) = self.connected_slot(handle.name())?;
         Ok(KeyValueStoreRef::new(handle, slot, timestamp))
+    }
+
+    /// Open a timestamped key-value store connected to this processor.
+    pub fn timestamped_key_value_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<TimestampedKeyValueStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, timestamp) = self.connected_slot(handle.name())?;
+        Ok(TimestampedKeyValueStoreRef {
+            handle,
+            slot,
+            timestamp,
+        })
+    }
+
+    /// Open a window store connected to this processor.
+    pub fn window_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<WindowStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, timestamp) = self.connected_slot(handle.name())?;
+        Ok(WindowStoreRef {
+            handle,
+            slot,
+            timestamp,
+        })
+    }
+
+    /// Open a session store connected to this processor.
+    pub fn session_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<SessionStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, timestamp) = self.connected_slot(handle.name())?;
+        Ok(SessionStoreRef {
+            handle,
+            slot,
+            timestamp,
+        })
+    }
+
+    /// Open a versioned key-value store connected to this processor.
+    pub fn versioned_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<VersionedStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, _) = self.connected_slot(handle.name())?;
+        Ok(VersionedStoreRef { handle, slot })
     }
 
     /// Ask for a commit as soon as possible (Kafka Streams' `commit()`).

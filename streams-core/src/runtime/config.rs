@@ -43,6 +43,7 @@ const OWN_KEYS: &[&str] = &[
     "processing.guarantee",
     "num.stream.threads",
     "state.dir",
+    "state.cleanup.delay.ms",
     "commit.interval.ms",
     "max.task.idle.ms",
     "poll.ms",
@@ -74,6 +75,9 @@ pub struct StreamsConfig {
     pub num_stream_threads: usize,
     /// `state.dir` (`/tmp/kafka-streams`).
     pub state_dir: String,
+    /// `state.cleanup.delay.ms` (600 000): how long a task's state directory stays after
+    /// this instance stopped owning it.
+    pub state_cleanup_delay: Duration,
     /// `commit.interval.ms` (30 000; 100 under exactly-once).
     pub commit_interval: Duration,
     /// `max.task.idle.ms` (0; -1 never waits).
@@ -127,6 +131,7 @@ impl StreamsConfig {
             processing_guarantee: ProcessingGuarantee::AtLeastOnce,
             num_stream_threads: 1,
             state_dir: "/tmp/kafka-streams".into(),
+            state_cleanup_delay: Duration::from_secs(600),
             commit_interval: Duration::from_secs(30),
             max_task_idle_ms: 0,
             poll: Duration::from_millis(100),
@@ -169,6 +174,9 @@ impl StreamsConfig {
                     .ok_or_else(|| bad(key, value, "a thread count of 1 or more"))?
             }
             "state.dir" => self.state_dir = value.to_owned(),
+            "state.cleanup.delay.ms" => {
+                self.state_cleanup_delay = Duration::from_millis(ms(value)?)
+            }
             "commit.interval.ms" => self.commit_interval = Duration::from_millis(ms(value)?),
             "max.task.idle.ms" => {
                 self.max_task_idle_ms = value
@@ -273,6 +281,10 @@ impl StreamsConfig {
         let mut props = self.own_filtered();
         props.set("restore.consumer.client.id", client_id);
         props.set("restore.consumer.enable.auto.commit", "false");
+        // A changelog position below the log start (retention, delete-records) must surface as
+        // OFFSET_OUT_OF_RANGE: the restore then wipes the store and starts from the earliest
+        // offset, instead of silently skipping to the end.
+        props.set("restore.consumer.auto.offset.reset", "none");
         props
             .consumer(ConsumerRole::Restore)
             .map_err(|e| StreamsError::Config(e.to_string()))

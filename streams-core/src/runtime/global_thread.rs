@@ -60,8 +60,23 @@ pub(crate) fn start(
     }
     let mut writable = BTreeMap::new();
     for name in topology.global_store_names() {
-        if let Some(store) = topology.create_store(&name) {
-            writable.insert(name, SharedStore::new(store));
+        match topology.create_store(&name, None) {
+            Some(Ok(crate::state::StateStore::KeyValue(store))) => {
+                writable.insert(name, SharedStore::new(store));
+            }
+            Some(Ok(other)) => {
+                return Err(StreamsError::Config(format!(
+                    "global store {name:?} is a {} store; global stores are key-value stores",
+                    other.kind()
+                )))
+            }
+            Some(Err(e)) => {
+                return Err(StreamsError::Store {
+                    store: e.store,
+                    detail: e.detail,
+                })
+            }
+            None => {}
         }
     }
     let read_only = writable
@@ -130,7 +145,7 @@ pub(crate) fn start(
                             .collect(),
                     };
                     let mut task =
-                        StreamTask::new(TaskId::new(g.id, -1), &topology, g, mine, settings)?;
+                        StreamTask::new(TaskId::new(g.id, -1), &topology, g, mine, settings, None)?;
                     task.initialize(0)?;
                     tasks.push(task);
                 }

@@ -19,9 +19,11 @@ use tracing::{error, info};
 
 use super::config::{InternalTopicsSetup, StreamsConfig};
 use super::metrics::{MetricValue, StreamsMetrics};
+use super::restore::StateRestoreListener;
 use super::stream_thread::{StreamThread, ThreadContext, ThreadState};
 use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor, TopologyInfo};
 use crate::error::StreamsError;
+use crate::state::StateDirectory;
 use crate::topology::Topology;
 use crate::TaskId;
 
@@ -143,6 +145,8 @@ pub struct KafkaStreams {
     env: Option<Arc<ThreadEnv>>,
     global: Option<super::global_thread::GlobalThread>,
     metrics: Arc<StreamsMetrics>,
+    restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    cleaner: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for KafkaStreams {
@@ -191,7 +195,18 @@ impl KafkaStreams {
             env: None,
             global: None,
             metrics: Arc::new(StreamsMetrics::new()),
+            restore_listener: None,
+            cleaner: None,
         })
+    }
+
+    /// Told about every changelog restoration of every stream thread (Kafka's
+    /// `setGlobalStateRestoreListener`); set before `start`.
+    pub fn set_global_state_restore_listener(
+        &mut self,
+        listener: impl StateRestoreListener + 'static,
+    ) {
+        self.restore_listener = Some(Arc::new(listener));
     }
 
     /// Called with (old, new) on every state change.
@@ -266,6 +281,16 @@ impl KafkaStreams {
         let (global_stores, global) =
             super::global_thread::start(&self.topology, &self.config, &self.handle, &admin)?;
         self.global = global;
+        let state_directory = if self.topology.has_persistent_stores_anywhere() {
+            let dir = StateDirectory::new(
+                std::path::Path::new(&self.config.state_dir),
+                &self.config.application_id,
+            )
+            .map_err(|e| StreamsError::Config(e.to_string()))?;
+            Some(dir)
+        } else {
+            None
+        };
         let info = self
             .topology
             .topology_info(&self.config.application_id)
@@ -284,8 +309,17 @@ impl KafkaStreams {
             closing: AtomicBool::new(false),
             metrics: self.metrics.clone(),
             global_stores,
+            state_directory: state_directory.clone(),
+            restore_listener: self.restore_listener.clone(),
         });
         self.env = Some(env.clone());
+        if let Some(dir) = state_directory {
+            self.cleaner = Some(spawn_state_cleaner(
+                dir,
+                self.config.state_cleanup_delay,
+                env.clone(),
+            )?);
+        }
         self.shared.set(State::Rebalancing);
         for _ in 0..self.config.num_stream_threads {
             spawn_thread(&env)?;
@@ -463,6 +497,33 @@ struct ThreadEnv {
     closing: AtomicBool,
     metrics: Arc<StreamsMetrics>,
     global_stores: BTreeMap<String, crate::state::SharedStore>,
+    state_directory: Option<StateDirectory>,
+    restore_listener: Option<Arc<dyn StateRestoreListener>>,
+}
+
+/// Every `state.cleanup.delay.ms` (checked at most once a minute), delete the state
+/// directories of tasks no thread here holds (Kafka's state directory cleaner).
+fn spawn_state_cleaner(
+    dir: StateDirectory,
+    delay: Duration,
+    env: Arc<ThreadEnv>,
+) -> Result<JoinHandle<()>, StreamsError> {
+    let period = delay
+        .min(Duration::from_secs(60))
+        .max(Duration::from_millis(100));
+    std::thread::Builder::new()
+        .name(format!("{}-CleanupThread", env.config.application_id))
+        .spawn(move || {
+            let mut last = std::time::Instant::now();
+            while !env.closing.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if last.elapsed() >= period {
+                    last = std::time::Instant::now();
+                    dir.clean_unused(delay, std::time::SystemTime::now());
+                }
+            }
+        })
+        .map_err(|e| StreamsError::IllegalState(format!("cannot start the state cleaner: {e}")))
 }
 
 /// Start a stream thread of `env`; returns its name.
@@ -496,6 +557,8 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         on_state: Arc::new(move |i, s| shared.on_thread(i, s)),
         metrics: env.metrics.clone(),
         global_stores: env.global_stores.clone(),
+        state_directory: env.state_directory.clone(),
+        restore_listener: env.restore_listener.clone(),
         on_tasks: {
             let shared = env.shared.clone();
             Arc::new(move |i, tasks| {

@@ -7,6 +7,7 @@ pub mod kafka_streams;
 pub mod metrics;
 pub(crate) mod partition_group;
 pub(crate) mod rebalance_listener;
+pub mod restore;
 pub mod stream_thread;
 pub(crate) mod task;
 
@@ -14,6 +15,7 @@ pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
 pub use handlers::ErrorHandling;
 pub use kafka_streams::{KafkaStreams, State, ThreadMetadata, UncaughtResponse};
 pub use metrics::{MetricValue, StreamsMetrics};
+pub use restore::{RestoreOutcome, StateRestoreListener};
 pub use stream_thread::ThreadState;
 pub use task::TaskState;
 

@@ -17,15 +17,32 @@ use tracing::warn;
 
 use super::handlers::{dead_letter, ErrorHandling};
 use super::partition_group::{PartitionGroup, Readiness, StampedRecord};
+use super::restore::WrittenPositions;
 use crate::error::StreamsError;
 use crate::processor::task_context::TaskContext;
 use crate::processor::{OutgoingRecord, PartitionCounts};
 use crate::record::RecordMetadata;
+use crate::state::backend::{BackendError, SharedBackend};
+use crate::state::{ChangelogRecord, StoreError};
 use crate::timestamp::TimestampExtractor;
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
 
 use crate::topology::build::TaskNodes;
+
+fn store_err(e: StoreError) -> StreamsError {
+    StreamsError::Store {
+        store: e.store,
+        detail: e.detail,
+    }
+}
+
+fn backend_err(e: BackendError) -> StreamsError {
+    StreamsError::Store {
+        store: e.location,
+        detail: e.detail,
+    }
+}
 
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +72,16 @@ pub(crate) struct TaskSettings {
     pub global_stores: BTreeMap<String, crate::state::SharedStore>,
 }
 
+/// A task's hold on its state: the locked directory under `state.dir` and the redb backend
+/// its persistent stores share.
+#[derive(Debug)]
+pub(crate) struct TaskStateDir {
+    /// Held for its lock: released when the task goes.
+    #[allow(dead_code)]
+    pub dir: crate::state::TaskDirectory,
+    pub backend: SharedBackend,
+}
+
 /// What one call to [`StreamTask::process`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Processed {
@@ -77,6 +104,8 @@ pub(crate) struct StreamTask {
     extractors: BTreeMap<String, Arc<dyn TimestampExtractor>>,
     /// Changelog topic of each logged store.
     changelogs: BTreeMap<String, String>,
+    /// The task's directory and persistent backend, when it has persistent stores.
+    state_dir: Option<TaskStateDir>,
     /// Next offset to commit per input partition.
     consumed: BTreeMap<TopicPartition, i64>,
     /// Offsets consumed since the last commit.
@@ -107,6 +136,7 @@ impl StreamTask {
         subtopology: &Subtopology,
         partitions: Vec<TopicPartition>,
         settings: TaskSettings,
+        state_dir: Option<TaskStateDir>,
     ) -> Result<StreamTask, StreamsError> {
         let app = settings.application_id.to_string();
         let mut logical = BTreeMap::new();
@@ -129,12 +159,14 @@ impl StreamTask {
             id,
             settings.partition_counts.clone(),
         );
-        ctx.stores = topology.create_stores(subtopology);
+        ctx.stores = topology
+            .create_stores(subtopology, state_dir.as_ref().map(|s| &s.backend))
+            .map_err(store_err)?;
         for (name, shared) in &settings.global_stores {
             ctx.stores.insert(
                 name.clone(),
                 crate::state::StoreSlot {
-                    store: Box::new(shared.clone()),
+                    store: crate::state::StateStore::KeyValue(Box::new(shared.clone())),
                     changelog: None,
                     ops: Default::default(),
                 },
@@ -166,6 +198,7 @@ impl StreamTask {
             logical,
             extractors,
             changelogs,
+            state_dir,
             consumed: BTreeMap::new(),
             commit_needed: false,
             dropped_records: 0,
@@ -192,28 +225,92 @@ impl StreamTask {
             .collect()
     }
 
-    /// Rebuild `store` from changelog records (`None` values are deletes).
-    pub fn restore(
-        &mut self,
-        store: &str,
-        records: Vec<(bytes::Bytes, Option<bytes::Bytes>)>,
-    ) -> Result<(), StreamsError> {
-        self.state = TaskState::Restoring;
-        let slot = self
-            .ctx
+    fn slot(&mut self, store: &str) -> Result<&mut crate::state::StoreSlot, StreamsError> {
+        let id = self.id;
+        self.ctx
             .stores
             .get_mut(store)
             .ok_or_else(|| StreamsError::Store {
                 store: store.to_owned(),
-                detail: format!("task {} has no such store", self.id),
-            })?;
-        slot.ops.restored += records.len() as u64;
-        slot.store
-            .restore_batch(records)
-            .map_err(|e| StreamsError::Store {
-                store: e.store,
-                detail: e.detail,
+                detail: format!("task {id} has no such store"),
             })
+    }
+
+    /// Apply changelog records to `store` while restoring.
+    pub fn restore(
+        &mut self,
+        store: &str,
+        records: &[ChangelogRecord],
+    ) -> Result<(), StreamsError> {
+        self.state = TaskState::Restoring;
+        let slot = self.slot(store)?;
+        slot.ops.restored += records.len() as u64;
+        slot.store.restore_batch(records).map_err(store_err)
+    }
+
+    /// Where restoring `store` from `changelog` resumes: the position committed with its
+    /// data, for a persistent store; `None` (the beginning) for an in-memory one.
+    pub fn changelog_position(&self, store: &str, changelog: &TopicPartition) -> Option<i64> {
+        let persistent = self
+            .ctx
+            .stores
+            .get(store)
+            .is_some_and(|s| s.store.persistent());
+        let backend = &self.state_dir.as_ref()?.backend;
+        if !persistent {
+            return None;
+        }
+        backend.lock().committed_offsets().get(changelog).copied()
+    }
+
+    /// Delete `store`'s content (before restoring it from the beginning).
+    pub fn wipe_store(&mut self, store: &str) -> Result<(), StreamsError> {
+        self.slot(store)?.store.wipe().map_err(store_err)
+    }
+
+    /// Restoration applied `changelog` up to `next_offset`: commit that with the data (to
+    /// disk when `durable`).
+    pub fn restored_to(
+        &mut self,
+        changelog: &TopicPartition,
+        next_offset: i64,
+        durable: bool,
+    ) -> Result<(), StreamsError> {
+        if let Some(state) = &self.state_dir {
+            state
+                .backend
+                .lock()
+                .commit(&BTreeMap::from([(changelog.clone(), next_offset)]), durable)
+                .map_err(backend_err)?;
+        }
+        Ok(())
+    }
+
+    /// Commit the persistent stores' writes since the last commit, with the changelog
+    /// positions they reach (`written`: the thread's producer's positions per changelog
+    /// partition; this task takes its own), durably.
+    pub fn commit_state(&mut self, written: &WrittenPositions) -> Result<(), StreamsError> {
+        let Some(state) = &self.state_dir else {
+            return Ok(());
+        };
+        let mine: BTreeMap<TopicPartition, i64> = self
+            .changelog_partitions()
+            .into_values()
+            .filter_map(|tp| written.get(&tp).map(|o| (tp, *o)))
+            .collect();
+        state
+            .backend
+            .lock()
+            .commit(&mine, true)
+            .map_err(backend_err)
+    }
+
+    /// Drop the persistent stores' writes since the last commit (a task closed uncleanly).
+    pub fn abort_state(&mut self) -> Result<(), StreamsError> {
+        if let Some(state) = &self.state_dir {
+            state.backend.lock().abort().map_err(backend_err)?;
+        }
+        Ok(())
     }
 
     /// Initialize the processors (after restoration) at wall-clock `now` (ms).
@@ -448,10 +545,7 @@ impl StreamTask {
     /// Flush the stores (durability for persistent ones).
     pub fn flush_stores(&mut self) -> Result<(), StreamsError> {
         for slot in self.ctx.stores.values_mut() {
-            slot.store.flush().map_err(|e| StreamsError::Store {
-                store: e.store,
-                detail: e.detail,
-            })?;
+            slot.store.flush().map_err(store_err)?;
         }
         Ok(())
     }

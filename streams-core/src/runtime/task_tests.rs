@@ -117,6 +117,7 @@ fn word_count_task() -> StreamTask {
         &sub,
         vec![TopicPartition::new("input", 0)],
         settings(),
+        None,
     )
     .unwrap();
     task.initialize(0).unwrap();

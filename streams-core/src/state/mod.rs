@@ -1,19 +1,45 @@
-//! State stores: the key-value store trait, the in-memory store, and the changelog each write
-//! is recorded in.
+//! State stores: key-value (plain, timestamped, versioned), window and session stores, on a
+//! storage backend (redb or memory), and the changelog each write is recorded in.
 //!
-//! Stores hold bytes; [`KeyValueStoreRef`] is the typed view a processor gets, with the
-//! serdes of the store's [`StoreHandle`]. A store never sees tasks, producers or topics: a
-//! logged store keeps its writes in a [`ChangelogBuffer`] that the task drains to the
-//! changelog topic, and restoration feeds changelog records back through
-//! [`KeyValueStore::restore_batch`]. Persistent stores (redb) implement the same trait.
+//! Stores hold bytes; [`KeyValueStoreRef`] and its siblings are the typed views a processor
+//! gets, with the serdes of the store's [`StoreHandle`]. A store never sees tasks, producers or
+//! topics: a logged store keeps its writes in a [`ChangelogBuffer`] that the task drains to
+//! the changelog topic, and restoration feeds changelog records back through
+//! [`StateStore::restore_batch`].
+//!
+//! Persistent stores of a task share one redb file under `state.dir` ([`StateDirectory`]);
+//! the task commits their writes together with the changelog offsets they cover
+//! ([`backend::StateBackend::commit`]), so a restart restores only the changelog's tail.
 
+pub mod backend;
+mod key_value;
 mod memory;
+mod ordered_key;
+mod session;
 mod shared;
+mod state_dir;
 mod store_ref;
+#[cfg(test)]
+mod store_tests;
+mod typed_refs;
+mod versioned;
+mod window;
 
+pub use key_value::BackendKeyValueStore;
 pub use memory::InMemoryKeyValueStore;
+pub use session::{parse_session_changelog_key, session_changelog_key, SessionEntry, SessionStore};
 pub use shared::SharedStore;
+pub use state_dir::{StateDirError, StateDirectory, TaskDirectory, DB_FILE};
 pub use store_ref::{KeyValueStoreRef, StoreHandle};
+pub use typed_refs::{
+    SessionStoreRef, TimestampedKeyValueStoreRef, ValueAndTimestamp, VersionedStoreRef,
+    WindowStoreRef,
+};
+pub use versioned::{VersionedKeyValueStore, VersionedRecord};
+pub use window::{
+    default_segment_interval, parse_windowed_changelog_key, windowed_changelog_key,
+    SegmentedWindowStore, WindowEntry, WindowStore,
+};
 
 use bytes::Bytes;
 
@@ -68,6 +94,132 @@ pub trait KeyValueStore: std::fmt::Debug + Send {
     fn persistent(&self) -> bool {
         false
     }
+    /// Delete every entry (before a restore from the changelog's beginning).
+    fn wipe(&mut self) -> Result<(), StoreError> {
+        for (k, _) in self.range(None, None)? {
+            self.delete(&k)?;
+        }
+        Ok(())
+    }
+}
+
+/// A task's store of any kind.
+#[derive(Debug)]
+pub enum StateStore {
+    /// A key-value store.
+    KeyValue(Box<dyn KeyValueStore>),
+    /// A key-value store whose values carry their timestamp (Kafka's
+    /// `TimestampedKeyValueStore`: stored as 8-byte big-endian timestamp ‖ value; the changelog
+    /// holds the plain value stamped with that timestamp).
+    TimestampedKeyValue(Box<dyn KeyValueStore>),
+    /// A window store.
+    Window(Box<dyn WindowStore>),
+    /// A session store.
+    Session(SessionStore),
+    /// A versioned key-value store.
+    Versioned(VersionedKeyValueStore),
+}
+
+impl StateStore {
+    /// The store's name.
+    pub fn name(&self) -> &str {
+        match self {
+            StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => s.name(),
+            StateStore::Window(s) => s.name(),
+            StateStore::Session(s) => s.name(),
+            StateStore::Versioned(s) => s.name(),
+        }
+    }
+
+    /// The kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StateStore::KeyValue(_) => "key-value",
+            StateStore::TimestampedKeyValue(_) => "timestamped key-value",
+            StateStore::Window(_) => "window",
+            StateStore::Session(_) => "session",
+            StateStore::Versioned(_) => "versioned key-value",
+        }
+    }
+
+    /// Whether its content survives a restart.
+    pub fn persistent(&self) -> bool {
+        match self {
+            StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => s.persistent(),
+            StateStore::Window(s) => s.persistent(),
+            StateStore::Session(s) => s.persistent(),
+            StateStore::Versioned(s) => s.persistent(),
+        }
+    }
+
+    /// An estimate of the number of entries.
+    pub fn approximate_num_entries(&self) -> u64 {
+        match self {
+            StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => {
+                s.approximate_num_entries()
+            }
+            StateStore::Window(s) => s.approximate_num_entries(),
+            StateStore::Session(s) => s.approximate_num_entries(),
+            StateStore::Versioned(s) => s.approximate_num_entries(),
+        }
+    }
+
+    /// Apply changelog records, in order, while restoring.
+    pub fn restore_batch(&mut self, records: &[ChangelogRecord]) -> Result<(), StoreError> {
+        match self {
+            StateStore::KeyValue(s) => s.restore_batch(
+                records
+                    .iter()
+                    .map(|r| (r.key.clone(), r.value.clone()))
+                    .collect(),
+            ),
+            StateStore::TimestampedKeyValue(s) => s.restore_batch(
+                records
+                    .iter()
+                    .map(|r| {
+                        let v = r.value.as_ref().map(|v| {
+                            let mut out = Vec::with_capacity(8 + v.len());
+                            out.extend_from_slice(&r.timestamp.to_be_bytes());
+                            out.extend_from_slice(v);
+                            Bytes::from(out)
+                        });
+                        (r.key.clone(), v)
+                    })
+                    .collect(),
+            ),
+            StateStore::Window(s) => s.restore_batch(records),
+            StateStore::Session(s) => s.restore_batch(records),
+            StateStore::Versioned(s) => s.restore_batch(records),
+        }
+    }
+
+    /// Delete everything (before restoring from the changelog's beginning).
+    pub fn wipe(&mut self) -> Result<(), StoreError> {
+        match self {
+            StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => s.wipe(),
+            StateStore::Window(s) => s.wipe(),
+            StateStore::Session(s) => s.wipe(),
+            StateStore::Versioned(s) => s.wipe(),
+        }
+    }
+
+    /// Make writes durable where the store does so itself.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        match self {
+            StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => s.flush(),
+            _ => Ok(()),
+        }
+    }
+
+    fn wrong_kind(&self, wanted: &str) -> StoreError {
+        StoreError {
+            store: self.name().to_owned(),
+            detail: format!(
+                "opened as a {wanted} store but it is a {} store; use the accessor of its kind",
+                self.kind()
+            ),
+        }
+    }
 }
 
 /// A write to record in a store's changelog: key, value (`None`: deleted), timestamp.
@@ -121,7 +273,7 @@ pub struct StoreOps {
 #[derive(Debug)]
 pub struct StoreSlot {
     /// The store.
-    pub store: Box<dyn KeyValueStore>,
+    pub store: StateStore,
     /// Its changelog writes, when it is logged.
     pub changelog: Option<ChangelogBuffer>,
     /// Operations since last read.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{ChangelogRecord, StoreError, StoreSlot};
+use super::{ChangelogRecord, KeyValueStore, StateStore, StoreError, StoreSlot};
 use crate::serde::{Deserializer, Serde, Serializer};
 
 /// A store's name with its key and value types (as redb's `TableDefinition`). Cheap to clone:
@@ -58,6 +58,40 @@ impl<K: 'static, V: 'static> StoreHandle<K, V> {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    pub(crate) fn err(&self, detail: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            store: self.name.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// A key's bytes (a key may not serialize to null).
+    pub(crate) fn key_bytes(&self, key: &K) -> Result<Bytes, StoreError> {
+        self.key_ser
+            .serialize(&self.name, key)
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| self.err("a key serialized to null; store keys may not be null"))
+    }
+
+    /// A value's bytes (`None`: it serialized to null).
+    pub(crate) fn value_bytes(&self, value: &V) -> Result<Option<Bytes>, StoreError> {
+        self.value_ser
+            .serialize(&self.name, value)
+            .map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn key_of(&self, bytes: &[u8]) -> Result<K, StoreError> {
+        self.key_de
+            .deserialize(&self.name, Some(bytes))
+            .map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn value_of(&self, bytes: &[u8]) -> Result<V, StoreError> {
+        self.value_de
+            .deserialize(&self.name, Some(bytes))
+            .map_err(|e| self.err(e))
+    }
 }
 
 /// A typed view of a store for the record being processed (writes are stamped with its
@@ -78,6 +112,13 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
             handle,
             slot,
             timestamp,
+        }
+    }
+
+    fn kv(&mut self) -> Result<&mut dyn KeyValueStore, StoreError> {
+        match &mut self.slot.store {
+            StateStore::KeyValue(s) => Ok(s.as_mut()),
+            other => Err(other.wrong_kind("key-value")),
         }
     }
 
@@ -114,7 +155,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     pub fn get(&mut self, key: &K) -> Result<Option<V>, StoreError> {
         self.slot.ops.gets += 1;
         let k = self.key_bytes(key)?;
-        match self.slot.store.get(&k)? {
+        match self.kv()?.get(&k)? {
             None => Ok(None),
             Some(v) => self
                 .handle
@@ -135,9 +176,9 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
             .serialize(&self.handle.name, value)
             .map_err(|e| self.err(e))?;
         match &v {
-            Some(v) => self.slot.store.put(k.clone(), v.clone())?,
+            Some(v) => self.kv()?.put(k.clone(), v.clone())?,
             None => {
-                self.slot.store.delete(&k)?;
+                self.kv()?.delete(&k)?;
             }
         }
         self.log(k, v);
@@ -157,7 +198,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     pub fn delete(&mut self, key: &K) -> Result<Option<V>, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.key_bytes(key)?;
-        let old = self.slot.store.delete(&k)?;
+        let old = self.kv()?.delete(&k)?;
         self.log(k, None);
         match old {
             None => Ok(None),
@@ -175,8 +216,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
         self.slot.ops.ranges += 1;
         let from = from.map(|k| self.key_bytes(k)).transpose()?;
         let to = to.map(|k| self.key_bytes(k)).transpose()?;
-        self.slot
-            .store
+        self.kv()?
             .range(from.as_deref(), to.as_deref())?
             .iter()
             .map(|(k, v)| self.decode(k, v))
@@ -199,8 +239,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
             .map_err(|e| self.err(e))?
             .unwrap_or_default();
         self.slot.ops.ranges += 1;
-        self.slot
-            .store
+        self.kv()?
             .prefix_scan(&p)?
             .iter()
             .map(|(k, v)| self.decode(k, v))

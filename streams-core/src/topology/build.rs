@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::subtopology::{split, Subtopology};
-use super::{Instantiator, NodeDef, NodeKind, StoreBuilder};
+use super::{Instantiator, NodeDef, NodeKind, StoreBuilder, StoreInit};
 use crate::error::{StreamsError, TopologyError};
 use crate::processor::node::{ErasedNode, RawSource};
-use crate::state::ChangelogBuffer;
-use crate::state::StoreSlot;
+use crate::state::backend::SharedBackend;
+use crate::state::{ChangelogBuffer, StateStore, StoreError, StoreSlot};
 use crate::timestamp::TimestampExtractor;
 
 use std::cell::RefCell;
@@ -164,8 +164,34 @@ impl Topology {
     }
 
     /// A fresh instance of store `name` (for global stores, shared by the threads).
-    pub(crate) fn create_store(&self, name: &str) -> Option<Box<dyn crate::state::KeyValueStore>> {
-        self.stores.get(name).map(|b| (b.supplier)(name))
+    pub(crate) fn create_store(
+        &self,
+        name: &str,
+        backend: Option<&SharedBackend>,
+    ) -> Option<Result<StateStore, StoreError>> {
+        self.stores.get(name).map(|b| {
+            (b.supplier)(&StoreInit {
+                name,
+                backend: backend.filter(|_| b.persistent),
+            })
+        })
+    }
+
+    /// Whether any store of the topology is persistent (the application then needs
+    /// `state.dir`).
+    pub(crate) fn has_persistent_stores_anywhere(&self) -> bool {
+        self.stores.values().any(|b| b.persistent)
+    }
+
+    /// Whether any store of `subtopology` (global stores aside) is persistent: its tasks then
+    /// take a directory under `state.dir`.
+    pub(crate) fn has_persistent_stores(&self, subtopology: &Subtopology) -> bool {
+        let globals = self.global_store_names();
+        subtopology
+            .stores
+            .iter()
+            .filter(|n| !globals.contains(n))
+            .any(|n| self.stores.get(n).is_some_and(|b| b.persistent))
     }
 
     /// Create the nodes of one task of `subtopology`; `topics` are the concrete topics its
@@ -201,24 +227,33 @@ impl Topology {
         })
     }
 
-    /// Fresh stores of a task of `subtopology`, logged ones with a changelog buffer.
-    pub(crate) fn create_stores(&self, subtopology: &Subtopology) -> BTreeMap<String, StoreSlot> {
-        subtopology
-            .stores
-            .iter()
-            .filter(|name| !self.global_store_names().contains(name))
-            .filter_map(|name| {
-                let b = self.stores.get(name)?;
-                Some((
-                    name.clone(),
-                    StoreSlot {
-                        store: (b.supplier)(name),
-                        changelog: b.logging.then(ChangelogBuffer::default),
-                        ops: Default::default(),
-                    },
-                ))
-            })
-            .collect()
+    /// The stores of a task of `subtopology`, logged ones with a changelog buffer; persistent
+    /// ones open in `backend` (the task's redb file).
+    pub(crate) fn create_stores(
+        &self,
+        subtopology: &Subtopology,
+        backend: Option<&SharedBackend>,
+    ) -> Result<BTreeMap<String, StoreSlot>, StoreError> {
+        let globals = self.global_store_names();
+        let mut out = BTreeMap::new();
+        for name in subtopology.stores.iter().filter(|n| !globals.contains(n)) {
+            let Some(b) = self.stores.get(name) else {
+                continue;
+            };
+            let store = (b.supplier)(&StoreInit {
+                name,
+                backend: backend.filter(|_| b.persistent),
+            })?;
+            out.insert(
+                name.clone(),
+                StoreSlot {
+                    store,
+                    changelog: b.logging.then(ChangelogBuffer::default),
+                    ops: Default::default(),
+                },
+            );
+        }
+        Ok(out)
     }
 
     /// Which stores each node of `subtopology` may open.

@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kafka_wire::admin::{Admin, OffsetSpec};
-use kafka_wire::consumer::{Consumer, ConsumerRecords, Offset, OffsetReset};
+use kafka_wire::admin::Admin;
+use kafka_wire::consumer::{Consumer, ConsumerRecords};
 use kafka_wire::group::assignor::RangeAssignor;
 use kafka_wire::group::offsets::OffsetAndMetadata;
 use kafka_wire::group::Assignor;
@@ -33,11 +33,16 @@ use super::config::StreamsConfig;
 use super::handlers::ErrorHandling;
 use super::metrics::{StreamsMetrics, STATE, TASK, THREAD};
 use super::rebalance_listener::{CommitOnRevoke, RebalanceShared};
-use super::task::{Processed, StreamTask, TaskSettings};
+use super::restore::{StateRestoreListener, WrittenPositions};
+use super::task::{Processed, StreamTask};
 use crate::error::StreamsError;
 use crate::processor::OutgoingRecord;
+use crate::state::StateDirectory;
+
+mod task_lifecycle;
 use crate::topology::Topology;
 use crate::TaskId;
+use task_lifecycle::PendingTask;
 
 /// What one task did in one processing round: records, time, records dropped, and its
 /// records' end-to-end latency (count, sum, max in ms).
@@ -82,6 +87,10 @@ pub(crate) struct ThreadContext {
     /// Told the thread's active tasks whenever they change (for
     /// `KafkaStreams::local_thread_metadata`).
     pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>) + Send + Sync>,
+    /// `state.dir/<application.id>`: where tasks with persistent stores keep them.
+    pub state_directory: Option<StateDirectory>,
+    /// Told about every changelog restoration.
+    pub restore_listener: Option<Arc<dyn StateRestoreListener>>,
 }
 
 /// The running thread.
@@ -92,6 +101,8 @@ pub(crate) struct StreamThread {
     restore: Consumer,
     shared: Arc<RebalanceShared>,
     tasks: BTreeMap<TaskId, StreamTask>,
+    /// Tasks assigned here whose state directory another holder still has.
+    pending: BTreeMap<TaskId, PendingTask>,
     partition_task: BTreeMap<TopicPartition, TaskId>,
     paused: BTreeSet<TopicPartition>,
     /// Partitions moved by a source's reset policy during this poll's rebalance.
@@ -154,6 +165,7 @@ impl StreamThread {
             restore,
             shared,
             tasks: BTreeMap::new(),
+            pending: BTreeMap::new(),
             partition_task: BTreeMap::new(),
             paused: BTreeSet::new(),
             reset_now: BTreeSet::new(),
@@ -212,6 +224,9 @@ impl StreamThread {
                 started.elapsed(),
             );
             self.apply_rebalance()?;
+            if self.retry_pending()? {
+                self.report_tasks();
+            }
             if let Some(h) = &self.cx.assignor_handle {
                 let code = h.latest_error();
                 if code != crate::assignment::AssignmentErrorCode::None {
@@ -242,21 +257,22 @@ impl StreamThread {
             .iter()
             .filter_map(|tp| self.partition_task.get(tp).copied())
             .collect();
+        self.drop_pending(&revoked);
+        if !closing.is_empty() {
+            // Their stores' writes are committed with the changelog positions they reach
+            // before they go (a refused offset commit during the rebalance is only logged).
+            self.commit()?;
+        }
         for id in closing {
-            if let Some(mut task) = self.tasks.remove(&id) {
+            if let Some(task) = self.tasks.remove(&id) {
                 info!(task = %id, "closing task (revoked)");
-                task.close();
+                self.close_task(task, true);
                 self.cx.metrics.count(
                     THREAD,
                     "task-closed",
                     vec![("thread-id", self.cx.name.clone())],
                     1,
                 );
-                for tp in task.partitions() {
-                    self.partition_task.remove(&tp);
-                    self.paused.remove(&tp);
-                    self.shared.forget(&tp);
-                }
             }
         }
         self.set_state(ThreadState::PartitionsAssigned);
@@ -277,172 +293,21 @@ impl StreamThread {
                 .push(tp);
         }
         for (id, partitions) in by_task {
-            self.create_task(id, partitions)?;
+            if !self.pending.contains_key(&id) {
+                self.create_task(id, partitions)?;
+            }
         }
-        if let Some(h) = &self.cx.assignor_handle {
-            h.set_owned_tasks(self.tasks.keys().copied().collect(), Default::default());
-        }
-        (self.cx.on_tasks)(self.cx.index, self.tasks.keys().copied().collect());
+        self.report_tasks();
         self.set_state(ThreadState::Running);
         Ok(())
     }
 
-    fn subtopology_for(&self, app: &str, physical: &str) -> Option<u32> {
-        self.cx
-            .topology
-            .subtopologies()
-            .iter()
-            .find(|s| {
-                s.source_topics
-                    .iter()
-                    .any(|t| self.cx.topology.physical_topic(app, t) == physical)
-                    || (s.has_pattern_source
-                        && self
-                            .cx
-                            .topology
-                            .subtopology_of_topic(physical)
-                            .is_some_and(|x| x.id == s.id))
-            })
-            .map(|s| s.id)
-    }
-
-    /// A source's own reset policy (Kafka's `Consumed.withOffsetResetPolicy`) for partitions
-    /// the group has no committed offset for; the others follow `auto.offset.reset`.
-    fn apply_source_resets(&mut self, partitions: &[TopicPartition]) -> Result<(), StreamsError> {
-        let app = self.cx.config.application_id.clone();
-        let topology = self.cx.topology.clone();
-        let resets: Vec<(TopicPartition, OffsetReset)> = partitions
-            .iter()
-            .filter_map(|tp| {
-                let logical = topology
-                    .subtopologies()
-                    .iter()
-                    .flat_map(|s| s.source_topics.iter())
-                    .find(|t| topology.physical_topic(&app, t) == tp.topic)
-                    .cloned()
-                    .unwrap_or_else(|| tp.topic.clone());
-                topology.source_options(&logical).1.map(|r| (tp.clone(), r))
-            })
-            .collect();
-        if resets.is_empty() {
-            return Ok(());
+    /// Tell the assignor and the application which tasks run here.
+    fn report_tasks(&self) {
+        if let Some(h) = &self.cx.assignor_handle {
+            h.set_owned_tasks(self.tasks.keys().copied().collect(), Default::default());
         }
-        let tps: Vec<TopicPartition> = resets.iter().map(|(tp, _)| tp.clone()).collect();
-        let committed = self.cx.handle.block_on(self.consumer.committed(&tps))?;
-        for (tp, reset) in resets {
-            if committed.contains_key(&tp) {
-                continue;
-            }
-            let to = match reset {
-                OffsetReset::Earliest => Offset::Beginning,
-                OffsetReset::Latest => Offset::End,
-                OffsetReset::None => {
-                    return Err(StreamsError::Config(format!(
-                        "partition {tp} has no committed offset and its source's reset policy is none; commit an offset for it or give the source another policy"
-                    )))
-                }
-            };
-            self.consumer.seek(&tp, to)?;
-            // Records of it the same poll already returned are from the old position.
-            self.reset_now.insert(tp);
-        }
-        Ok(())
-    }
-
-    fn create_task(
-        &mut self,
-        id: TaskId,
-        partitions: Vec<TopicPartition>,
-    ) -> Result<(), StreamsError> {
-        self.apply_source_resets(&partitions)?;
-        let sub = self
-            .cx
-            .topology
-            .subtopologies()
-            .iter()
-            .find(|s| s.id == id.subtopology)
-            .cloned()
-            .ok_or_else(|| {
-                StreamsError::IllegalState(format!("task {id}: no sub-topology {}", id.subtopology))
-            })?;
-        let admin_client = self.cx.admin.client().clone();
-        let settings = TaskSettings {
-            global_stores: self.cx.global_stores.clone(),
-            application_id: Arc::from(self.cx.config.application_id.as_str()),
-            max_task_idle_ms: self.cx.config.max_task_idle_ms,
-            default_extractor: self.cx.config.timestamp_extractor.clone(),
-            deserialization: self.cx.config.deserialization_handler,
-            processing: self.cx.config.processing_handler,
-            dead_letter_topic: self.cx.config.dead_letter_topic.clone(),
-            partition_counts: Arc::new(move |t| {
-                admin_client
-                    .with_metadata(|m| m.partition_count(t))
-                    .and_then(|n| i32::try_from(n).ok())
-            }),
-        };
-        let mut task = StreamTask::new(id, &self.cx.topology, &sub, partitions.clone(), settings)?;
-        self.restore(&mut task)?;
-        task.initialize(self.wall_ms())?;
-        info!(task = %id, partitions = ?partitions, "task running");
-        self.cx
-            .metrics
-            .count(THREAD, "task-created", self.thread_tag(), 1);
-        for tp in partitions {
-            self.partition_task.insert(tp, id);
-        }
-        self.tasks.insert(id, task);
-        Ok(())
-    }
-
-    /// Rebuild the task's stores from their changelogs, from the start to the current end.
-    fn restore(&mut self, task: &mut StreamTask) -> Result<(), StreamsError> {
-        let changelogs = task.changelog_partitions();
-        if changelogs.is_empty() {
-            return Ok(());
-        }
-        let _span = info_span!("restore", task = %task.id).entered();
-        let specs: Vec<(TopicPartition, OffsetSpec)> = changelogs
-            .values()
-            .map(|tp| (tp.clone(), OffsetSpec::Latest))
-            .collect();
-        let ends = self
-            .cx
-            .handle
-            .block_on(self.cx.admin.list_offsets(&specs))?;
-        for (store, tp) in changelogs {
-            let end = ends.get(&tp).map_or(0, |o| o.offset);
-            if end <= 0 {
-                continue;
-            }
-            let started = Instant::now();
-            self.restore.assign([tp.clone()]);
-            self.restore.seek(&tp, Offset::Beginning)?;
-            let mut restored = 0u64;
-            loop {
-                let batch = self
-                    .cx
-                    .handle
-                    .block_on(self.restore.poll(Duration::from_millis(500)))?;
-                let mut done = false;
-                let mut records = Vec::with_capacity(batch.len());
-                for r in batch {
-                    if r.offset + 1 >= end {
-                        done = true;
-                    }
-                    if r.offset < end {
-                        records.push((r.key.unwrap_or_default(), r.value));
-                    }
-                }
-                restored += records.len() as u64;
-                task.restore(&store, records)?;
-                if done || self.restore.position(&tp).is_some_and(|p| p >= end) {
-                    break;
-                }
-            }
-            self.restore.assign(std::iter::empty::<TopicPartition>());
-            info!(store = %store, changelog = %tp, records = restored, ms = started.elapsed().as_millis() as u64, "restored");
-        }
-        Ok(())
+        (self.cx.on_tasks)(self.cx.index, self.tasks.keys().copied().collect());
     }
 
     fn route(&mut self, records: ConsumerRecords) -> Result<(), StreamsError> {
@@ -660,20 +525,32 @@ impl StreamThread {
         let deliveries = std::mem::take(&mut self.deliveries);
         let producer = self.producer.clone();
         let dlq = self.cx.config.dead_letter_topic.clone();
-        let failures = self.cx.handle.block_on(async move {
+        let (failures, written) = self.cx.handle.block_on(async move {
             producer.flush().await;
             let mut failures = Vec::new();
             let mut dead = Vec::new();
+            let mut written = WrittenPositions::new();
             for (d, copy) in deliveries {
-                if let Err(e) = d.await {
-                    if let (Some(topic), Some(record)) = (&dlq, copy) {
-                        dead.push(super::handlers::dead_letter_output(
-                            topic,
-                            record,
-                            &e.to_string(),
-                        ));
+                match d.await {
+                    Ok(md) => {
+                        if md.offset >= 0 && md.topic.ends_with("-changelog") {
+                            let next = written
+                                .entry(TopicPartition::new(md.topic, md.partition))
+                                .or_insert(0);
+                            *next = (*next).max(md.offset + 1);
+                        }
+                        continue;
                     }
-                    failures.push(e);
+                    Err(e) => {
+                        if let (Some(topic), Some(record)) = (&dlq, copy) {
+                            dead.push(super::handlers::dead_letter_output(
+                                topic,
+                                record,
+                                &e.to_string(),
+                            ));
+                        }
+                        failures.push(e);
+                    }
                 }
             }
             // The dead letters of records that could not be produced (KIP-1034).
@@ -687,7 +564,7 @@ impl StreamThread {
                     Err(e) => warn!(error = %e, "a dead letter could not be produced either"),
                 }
             }
-            failures
+            (failures, written)
         });
         if let Some(e) = failures.into_iter().next() {
             match self.cx.config.production_handler {
@@ -736,6 +613,11 @@ impl StreamThread {
                 Err(e) => return Err(e.into()),
             }
         }
+        // The stores' writes, with the changelog positions they reach, in one redb transaction
+        // per task: a restart restores only what comes after.
+        for task in self.tasks.values_mut() {
+            task.commit_state(&written)?;
+        }
         self.last_commit = Instant::now();
         self.cx
             .metrics
@@ -772,10 +654,10 @@ impl StreamThread {
 
     fn shutdown(mut self, clean: bool) -> Result<(), StreamsError> {
         let result = if clean { self.commit() } else { Ok(()) };
-        for task in self.tasks.values_mut() {
-            task.close();
+        let committed = clean && result.is_ok();
+        for (_, task) in std::mem::take(&mut self.tasks) {
+            self.close_task(task, committed);
         }
-        self.tasks.clear();
         (self.cx.on_tasks)(self.cx.index, BTreeSet::new());
         let handle = self.cx.handle.clone();
         if let Err(e) = handle.block_on(self.producer.close()) {

@@ -1,0 +1,248 @@
+//! Restoration: rebuild a task's stores from their changelogs, from the position committed
+//! with the store's data (persistent stores) or from the beginning (in-memory stores), to the
+//! changelog's end — Kafka Streams' `StoreChangelogReader`, run for one task at a time.
+//!
+//! Each poll's records go to the store as one batch and the position after them is committed
+//! with them in one backend transaction (durable at the end), so a restore interrupted by a
+//! crash resumes where it stopped. A position the changelog no longer has — below its log
+//! start (retention, compaction, `delete-records`) or past its end (the topic was recreated)
+//! — wipes the store and restores from the earliest offset; that is logged, with the reason.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_wire::admin::{Admin, OffsetSpec};
+use kafka_wire::consumer::{Consumer, Offset};
+use kafka_wire::protocol::ErrorCode;
+use kafka_wire::TopicPartition;
+use tokio::runtime::Handle;
+use tracing::{info, warn};
+
+use super::task::StreamTask;
+use crate::error::StreamsError;
+use crate::state::ChangelogRecord;
+
+/// Told about each changelog restoration (Kafka's `StateRestoreListener`); set with
+/// [`KafkaStreams::set_global_state_restore_listener`](crate::KafkaStreams::set_global_state_restore_listener).
+/// Called on the stream thread: keep it quick.
+pub trait StateRestoreListener: Send + Sync {
+    /// Restoration of `store` from `changelog` begins at `start` and runs to `end` (exclusive).
+    fn on_restore_start(&self, changelog: &TopicPartition, store: &str, start: i64, end: i64) {
+        let _ = (changelog, store, start, end);
+    }
+    /// A batch of `records` was applied; the next offset to read is `next_offset`.
+    fn on_batch_restored(
+        &self,
+        changelog: &TopicPartition,
+        store: &str,
+        next_offset: i64,
+        records: u64,
+    ) {
+        let _ = (changelog, store, next_offset, records);
+    }
+    /// Restoration of `store` ended after `total` records.
+    fn on_restore_end(&self, changelog: &TopicPartition, store: &str, total: u64) {
+        let _ = (changelog, store, total);
+    }
+}
+
+/// What one store's restoration did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreOutcome {
+    /// The store.
+    pub store: String,
+    /// Its changelog partition.
+    pub changelog: TopicPartition,
+    /// The offset restoration started at.
+    pub start: i64,
+    /// The changelog's end when it started.
+    pub end: i64,
+    /// Records applied.
+    pub restored: u64,
+    /// Why the store was wiped first, if it was.
+    pub wiped: Option<String>,
+    /// How long it took.
+    pub took: Duration,
+}
+
+/// Where a store's restoration starts, given its committed position and the changelog's
+/// offsets: `(start, reason to wipe first)`. Pure, for unit tests.
+pub(crate) fn restore_start(
+    committed: Option<i64>,
+    earliest: i64,
+    end: i64,
+) -> (i64, Option<String>) {
+    match committed {
+        None => (earliest, None),
+        Some(p) if p > end => (
+            earliest,
+            Some(format!(
+                "its committed changelog position {p} is past the changelog's end {end} (was the topic deleted and recreated?)"
+            )),
+        ),
+        Some(p) if p < earliest => (
+            earliest,
+            Some(format!(
+                "its committed changelog position {p} is below the changelog's log start {earliest} (records were removed by retention, compaction or delete-records)"
+            )),
+        ),
+        Some(p) => (p, None),
+    }
+}
+
+/// Restores tasks through the thread's restore consumer.
+pub(crate) struct ChangelogReader<'a> {
+    pub consumer: &'a mut Consumer,
+    pub admin: &'a Admin,
+    pub handle: &'a Handle,
+    pub listener: Option<Arc<dyn StateRestoreListener>>,
+}
+
+impl ChangelogReader<'_> {
+    /// Bring every logged store of `task` up to its changelog's end.
+    pub fn restore(&mut self, task: &mut StreamTask) -> Result<Vec<RestoreOutcome>, StreamsError> {
+        let changelogs = task.changelog_partitions();
+        if changelogs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut specs = Vec::new();
+        for tp in changelogs.values() {
+            specs.push((tp.clone(), OffsetSpec::Earliest));
+        }
+        let earliest = self.handle.block_on(self.admin.list_offsets(&specs))?;
+        let specs: Vec<_> = specs
+            .into_iter()
+            .map(|(tp, _)| (tp, OffsetSpec::Latest))
+            .collect();
+        let latest = self.handle.block_on(self.admin.list_offsets(&specs))?;
+        let mut outcomes = Vec::new();
+        for (store, tp) in changelogs {
+            let earliest = earliest.get(&tp).map_or(0, |o| o.offset.max(0));
+            let end = latest.get(&tp).map_or(0, |o| o.offset.max(0));
+            outcomes.push(self.restore_store(task, &store, &tp, earliest, end)?);
+        }
+        Ok(outcomes)
+    }
+
+    fn restore_store(
+        &mut self,
+        task: &mut StreamTask,
+        store: &str,
+        tp: &TopicPartition,
+        earliest: i64,
+        end: i64,
+    ) -> Result<RestoreOutcome, StreamsError> {
+        let started = Instant::now();
+        let (mut start, mut wiped) =
+            restore_start(task.changelog_position(store, tp), earliest, end);
+        if let Some(reason) = &wiped {
+            warn!(task = %task.id, store, changelog = %tp, "wiping the store and restoring it from offset {earliest}: {reason}");
+            task.wipe_store(store)?;
+        }
+        let mut restored = 0u64;
+        if start < end {
+            if let Some(l) = &self.listener {
+                l.on_restore_start(tp, store, start, end);
+            }
+            self.consumer.assign([tp.clone()]);
+            self.consumer.seek(tp, Offset::At(start))?;
+            loop {
+                let batch = match self
+                    .handle
+                    .block_on(self.consumer.poll(Duration::from_millis(500)))
+                {
+                    Ok(b) => b,
+                    // Truncated while we read (retention ran, delete-records): start over from
+                    // the new log start.
+                    Err(e) if e.code() == Some(ErrorCode::OFFSET_OUT_OF_RANGE) => {
+                        let specs = [(tp.clone(), OffsetSpec::Earliest)];
+                        let now_earliest = self
+                            .handle
+                            .block_on(self.admin.list_offsets(&specs))?
+                            .get(tp)
+                            .map_or(0, |o| o.offset.max(0));
+                        let reason = format!(
+                            "offset {start} went out of range while restoring (the changelog now starts at {now_earliest})"
+                        );
+                        warn!(task = %task.id, store, changelog = %tp, "wiping the store and restoring it again: {reason}");
+                        task.wipe_store(store)?;
+                        wiped = Some(reason);
+                        start = now_earliest;
+                        restored = 0;
+                        self.consumer.seek(tp, Offset::At(start))?;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut records = Vec::with_capacity(batch.len());
+                for r in batch {
+                    if r.offset >= end {
+                        continue;
+                    }
+                    records.push(ChangelogRecord {
+                        key: r.key.unwrap_or_default(),
+                        value: r.value,
+                        timestamp: r.timestamp,
+                    });
+                }
+                let position = self.consumer.position(tp).unwrap_or(start);
+                let next = position.min(end);
+                let n = records.len() as u64;
+                if n > 0 || next > start {
+                    task.restore(store, &records)?;
+                    task.restored_to(tp, next, next >= end)?;
+                    restored += n;
+                    if let Some(l) = &self.listener {
+                        l.on_batch_restored(tp, store, next, n);
+                    }
+                }
+                if next >= end {
+                    break;
+                }
+            }
+            self.consumer.assign(std::iter::empty::<TopicPartition>());
+            if let Some(l) = &self.listener {
+                l.on_restore_end(tp, store, restored);
+            }
+        } else if wiped.is_some() || task.changelog_position(store, tp) != Some(end) {
+            // Nothing to read: record the position so the next start knows.
+            task.restored_to(tp, end, true)?;
+        }
+        let took = started.elapsed();
+        info!(task = %task.id, store, changelog = %tp, from = start, to = end, records = restored,
+              ms = took.as_millis() as u64, wiped = wiped.is_some(), "restored");
+        Ok(RestoreOutcome {
+            store: store.to_owned(),
+            changelog: tp.clone(),
+            start,
+            end,
+            restored,
+            wiped,
+            took,
+        })
+    }
+}
+
+/// Per changelog partition, the offset after the last record the thread's producer wrote
+/// there: what a task commits with its stores' data.
+pub(crate) type WrittenPositions = BTreeMap<TopicPartition, i64>;
+
+#[cfg(test)]
+mod tests {
+    use super::restore_start;
+
+    #[test]
+    fn the_start_is_the_committed_position_unless_the_changelog_lost_it() {
+        assert_eq!(restore_start(None, 0, 100), (0, None));
+        assert_eq!(restore_start(None, 40, 100), (40, None));
+        assert_eq!(restore_start(Some(90), 0, 100), (90, None));
+        assert_eq!(restore_start(Some(100), 0, 100), (100, None));
+        let (start, why) = restore_start(Some(10), 40, 100);
+        assert_eq!(start, 40);
+        assert!(why.unwrap().contains("below the changelog's log start 40"));
+        let (start, why) = restore_start(Some(120), 0, 100);
+        assert_eq!(start, 0);
+        assert!(why.unwrap().contains("past the changelog's end 100"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Window, session, versioned and timestamped stores on both backends.
+
+use bytes::Bytes;
+
+use super::backend::{MemoryBackend, RedbBackend, SharedBackend};
+use super::*;
+
+fn backends(tag: &str) -> Vec<SharedBackend> {
+    let dir = std::env::temp_dir().join(format!("streams-stores-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    vec![
+        SharedBackend::new(Box::new(MemoryBackend::new())),
+        SharedBackend::new(Box::new(
+            RedbBackend::open(&dir.join("state.redb")).unwrap(),
+        )),
+    ]
+}
+
+fn starts(entries: &[WindowEntry]) -> Vec<(String, i64)> {
+    entries
+        .iter()
+        .map(|e| (String::from_utf8_lossy(&e.key).into_owned(), e.window_start))
+        .collect()
+}
+
+#[test]
+fn window_fetches_by_key_and_time_forward_and_backward() {
+    for backend in backends("window-fetch") {
+        let mut w = SegmentedWindowStore::new("w", backend, 600_000, 60_000, false).unwrap();
+        for (k, t) in [
+            ("a", 0),
+            ("a", 60_000),
+            ("b", 30_000),
+            ("ab", 10_000),
+            ("a", 120_000),
+        ] {
+            let logged = w.put(k.as_bytes(), Some(b"v"), t).unwrap().unwrap();
+            assert_eq!(
+                parse_windowed_changelog_key(&logged),
+                Some((k.as_bytes(), t, 0))
+            );
+        }
+        let e = w.fetch_range(b"a", 0, 60_000, false).unwrap();
+        assert_eq!(starts(&e), vec![("a".into(), 0), ("a".into(), 60_000)]);
+        let e = w.fetch_range(b"a", 0, i64::MAX, true).unwrap();
+        assert_eq!(
+            starts(&e),
+            vec![("a".into(), 120_000), ("a".into(), 60_000), ("a".into(), 0)]
+        );
+        let e = w
+            .fetch_keys(Some(b"a"), Some(b"ab"), 0, 59_999, false)
+            .unwrap();
+        assert_eq!(starts(&e), vec![("a".into(), 0), ("ab".into(), 10_000)]);
+        assert_eq!(w.all().unwrap().len(), 5);
+        assert_eq!(w.fetch(b"b", 30_000).unwrap(), Some(Bytes::from("v")));
+        w.put(b"b", None, 30_000).unwrap();
+        assert_eq!(w.fetch(b"b", 30_000).unwrap(), None);
+    }
+}
+
+#[test]
+fn window_retention_drops_whole_segments_and_their_keys() {
+    for backend in backends("window-retention") {
+        // Retention 2 min, segments of 1 min.
+        let mut w =
+            SegmentedWindowStore::new("w", backend.clone(), 120_000, 60_000, false).unwrap();
+        for t in (0..5).map(|m| m * 60_000) {
+            w.put(b"k", Some(b"v"), t).unwrap();
+        }
+        // Stream time 240 000: windows at or before 120 000 are expired; segments 0 and 1 are
+        // gone as tables.
+        let left = starts(&w.fetch_range(b"k", 0, i64::MAX, false).unwrap());
+        assert_eq!(left, vec![("k".into(), 180_000), ("k".into(), 240_000)]);
+        let tables = backend.lock().tables().unwrap();
+        assert!(!tables.contains(&"w.0".to_owned()), "{tables:?}");
+        assert!(!tables.contains(&"w.60000".to_owned()), "{tables:?}");
+        assert_eq!(w.segment_count(), 3);
+        // A write into an expired window is dropped (nothing to log).
+        assert_eq!(w.put(b"k", Some(b"late"), 0).unwrap(), None);
+        // Reopened on the same backend: segments and stream time are found again.
+        let mut again = SegmentedWindowStore::new("w", backend, 120_000, 60_000, false).unwrap();
+        assert_eq!(again.fetch(b"k", 120_000).unwrap(), None);
+        assert_eq!(again.fetch(b"k", 240_000).unwrap(), Some(Bytes::from("v")));
+    }
+}
+
+#[test]
+fn window_restore_reads_kafkas_windowed_changelog_keys() {
+    let mut w = SegmentedWindowStore::in_memory("w", 600_000, true).unwrap();
+    let records: Vec<ChangelogRecord> = [(5_000, 1), (5_000, 2)]
+        .iter()
+        .map(|(t, seq)| ChangelogRecord {
+            key: windowed_changelog_key(b"k", *t, *seq),
+            value: Some(Bytes::from(format!("v{seq}"))),
+            timestamp: *t,
+        })
+        .collect();
+    w.restore_batch(&records).unwrap();
+    // Duplicates are kept under their sequence numbers.
+    assert_eq!(w.fetch_range(b"k", 0, 10_000, false).unwrap().len(), 2);
+    let bad = ChangelogRecord {
+        key: Bytes::from_static(b"short"),
+        value: None,
+        timestamp: 0,
+    };
+    let e = w.restore_batch(&[bad]).unwrap_err();
+    assert!(e.detail.contains("not a windowed key"), "{e}");
+}
+
+#[test]
+fn sessions_are_found_by_key_and_overlap() {
+    for backend in backends("session") {
+        let mut s = SessionStore::new("s", backend, 600_000).unwrap();
+        s.put(b"k", 0, 10_000, Some(b"2")).unwrap();
+        s.put(b"k", 50_000, 55_000, Some(b"1")).unwrap();
+        s.put(b"other", 0, 10_000, Some(b"9")).unwrap();
+        let found = s.find_key_sessions(b"k", 5_000, 20_000).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].start, found[0].end), (0, 10_000));
+        assert_eq!(s.find_key_sessions(b"k", 0, i64::MAX).unwrap().len(), 2);
+        s.remove(b"k", 0, 10_000).unwrap();
+        assert_eq!(s.fetch_session(b"k", 0, 10_000).unwrap(), None);
+        let key = session_changelog_key(b"k", 50_000, 55_000);
+        assert_eq!(
+            parse_session_changelog_key(&key),
+            Some((&b"k"[..], 50_000, 55_000))
+        );
+    }
+}
+
+#[test]
+fn versioned_reads_as_of_a_time_within_the_history_retention() {
+    for backend in backends("versioned") {
+        let mut v = VersionedKeyValueStore::new("v", backend, 10_000);
+        v.put(b"k", Some(b"one"), 1_000).unwrap();
+        v.put(b"k", Some(b"two"), 5_000).unwrap();
+        v.put(b"k", None, 8_000).unwrap();
+        let at = |v: &mut VersionedKeyValueStore, t| v.get_as_of(b"k", t).unwrap().map(|r| r.value);
+        assert_eq!(at(&mut v, 999), None);
+        assert_eq!(at(&mut v, 4_999), Some(Bytes::from("one")));
+        assert_eq!(at(&mut v, 5_000), Some(Bytes::from("two")));
+        assert_eq!(
+            v.get_as_of(b"k", 6_000).unwrap().unwrap().valid_to,
+            Some(8_000)
+        );
+        assert_eq!(v.get(b"k").unwrap(), None);
+        // Stream time 30 000: reads before 20 000 are outside the history; writes too.
+        v.put(b"x", Some(b"late"), 30_000).unwrap();
+        assert_eq!(at(&mut v, 9_000), None);
+        assert!(!v.put(b"k", Some(b"old"), 19_999).unwrap());
+    }
+}
+
+#[test]
+fn timestamped_restore_prepends_the_changelog_timestamp() {
+    let mut store = StateStore::TimestampedKeyValue(Box::new(BackendKeyValueStore::in_memory("t")));
+    store
+        .restore_batch(&[ChangelogRecord {
+            key: Bytes::from("k"),
+            value: Some(Bytes::from("v")),
+            timestamp: 42,
+        }])
+        .unwrap();
+    let StateStore::TimestampedKeyValue(kv) = &store else {
+        unreachable!()
+    };
+    let mut want = 42i64.to_be_bytes().to_vec();
+    want.extend_from_slice(b"v");
+    assert_eq!(kv.get(b"k").unwrap(), Some(Bytes::from(want)));
+}

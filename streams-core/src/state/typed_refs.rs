@@ -1,0 +1,309 @@
+//! Typed views of timestamped key-value, window, session and versioned stores, for the
+//! record being processed (its timestamp stamps the changelog writes).
+
+use bytes::Bytes;
+
+use super::{ChangelogRecord, StateStore, StoreError, StoreHandle, StoreSlot};
+use super::{SessionStore, VersionedKeyValueStore, WindowStore};
+
+fn log(slot: &mut StoreSlot, key: Bytes, value: Option<Bytes>, timestamp: i64) {
+    if let Some(changelog) = &mut slot.changelog {
+        changelog.push(ChangelogRecord {
+            key,
+            value,
+            timestamp,
+        });
+    }
+}
+
+/// A value with its timestamp (Kafka's `ValueAndTimestamp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueAndTimestamp<V> {
+    /// The value.
+    pub value: V,
+    /// Its timestamp.
+    pub timestamp: i64,
+}
+
+/// A typed view of a timestamped key-value store.
+pub struct TimestampedKeyValueStoreRef<'a, K, V> {
+    pub(crate) handle: &'a StoreHandle<K, V>,
+    pub(crate) slot: &'a mut StoreSlot,
+    pub(crate) timestamp: i64,
+}
+
+impl<K: 'static, V: 'static> TimestampedKeyValueStoreRef<'_, K, V> {
+    fn store(&mut self) -> Result<&mut dyn super::KeyValueStore, StoreError> {
+        match &mut self.slot.store {
+            StateStore::TimestampedKeyValue(s) => Ok(s.as_mut()),
+            other => Err(other.wrong_kind("timestamped key-value")),
+        }
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<ValueAndTimestamp<V>, StoreError> {
+        let (ts, value) = bytes.split_first_chunk::<8>().ok_or_else(|| {
+            self.handle
+                .err("a stored value is shorter than its 8-byte timestamp")
+        })?;
+        Ok(ValueAndTimestamp {
+            value: self.handle.value_of(value)?,
+            timestamp: i64::from_be_bytes(*ts),
+        })
+    }
+
+    /// The value of `key` with its timestamp.
+    pub fn get(&mut self, key: &K) -> Result<Option<ValueAndTimestamp<V>>, StoreError> {
+        self.slot.ops.gets += 1;
+        let k = self.handle.key_bytes(key)?;
+        match self.store()?.get(&k)? {
+            None => Ok(None),
+            Some(v) => self.decode(&v).map(Some),
+        }
+    }
+
+    /// Set `key` to `value` stamped `timestamp` (`None`: delete).
+    pub fn put(&mut self, key: &K, value: Option<&V>, timestamp: i64) -> Result<(), StoreError> {
+        self.slot.ops.puts += 1;
+        let k = self.handle.key_bytes(key)?;
+        let v = match value {
+            Some(v) => self.handle.value_bytes(v)?,
+            None => None,
+        };
+        match &v {
+            Some(v) => {
+                let mut stored = Vec::with_capacity(8 + v.len());
+                stored.extend_from_slice(&timestamp.to_be_bytes());
+                stored.extend_from_slice(v);
+                self.store()?.put(k.clone(), Bytes::from(stored))?;
+            }
+            None => {
+                self.store()?.delete(&k)?;
+            }
+        }
+        log(self.slot, k, v, timestamp);
+        Ok(())
+    }
+
+    /// Every entry in key-byte order.
+    pub fn all(&mut self) -> Result<Vec<(K, ValueAndTimestamp<V>)>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let entries = self.store()?.range(None, None)?;
+        entries
+            .iter()
+            .map(|(k, v)| Ok((self.handle.key_of(k)?, self.decode(v)?)))
+            .collect()
+    }
+
+    /// The timestamp of the record being processed.
+    pub fn record_timestamp(&self) -> i64 {
+        self.timestamp
+    }
+}
+
+/// A typed view of a window store.
+pub struct WindowStoreRef<'a, K, V> {
+    pub(crate) handle: &'a StoreHandle<K, V>,
+    pub(crate) slot: &'a mut StoreSlot,
+    pub(crate) timestamp: i64,
+}
+
+/// A typed window: key, window start, value.
+pub type Windowed<K, V> = (K, i64, V);
+
+impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
+    fn store(&mut self) -> Result<&mut dyn WindowStore, StoreError> {
+        match &mut self.slot.store {
+            StateStore::Window(s) => Ok(s.as_mut()),
+            other => Err(other.wrong_kind("window")),
+        }
+    }
+
+    /// Put `value` (`None`: delete) for `key` in the window starting at `window_start`.
+    /// A window already past the retention is dropped, as in Kafka.
+    pub fn put(&mut self, key: &K, value: Option<&V>, window_start: i64) -> Result<(), StoreError> {
+        self.slot.ops.puts += 1;
+        let k = self.handle.key_bytes(key)?;
+        let v = match value {
+            Some(v) => self.handle.value_bytes(v)?,
+            None => None,
+        };
+        if let Some(changelog_key) = self.store()?.put(&k, v.as_deref(), window_start)? {
+            log(self.slot, changelog_key, v, self.timestamp);
+        }
+        Ok(())
+    }
+
+    /// The value of `key` in the window starting at `window_start`.
+    pub fn fetch(&mut self, key: &K, window_start: i64) -> Result<Option<V>, StoreError> {
+        self.slot.ops.gets += 1;
+        let k = self.handle.key_bytes(key)?;
+        match self.store()?.fetch(&k, window_start)? {
+            None => Ok(None),
+            Some(v) => self.handle.value_of(&v).map(Some),
+        }
+    }
+
+    fn typed(&self, entries: Vec<super::WindowEntry>) -> Result<Vec<Windowed<K, V>>, StoreError> {
+        entries
+            .iter()
+            .map(|e| {
+                Ok((
+                    self.handle.key_of(&e.key)?,
+                    e.window_start,
+                    self.handle.value_of(&e.value)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Windows of `key` starting in `[from, to]` (latest first when `backward`).
+    pub fn fetch_range(
+        &mut self,
+        key: &K,
+        from: i64,
+        to: i64,
+        backward: bool,
+    ) -> Result<Vec<Windowed<K, V>>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let k = self.handle.key_bytes(key)?;
+        let entries = self.store()?.fetch_range(&k, from, to, backward)?;
+        self.typed(entries)
+    }
+
+    /// Windows starting in `[from, to]` of every key.
+    pub fn fetch_all(
+        &mut self,
+        from: i64,
+        to: i64,
+        backward: bool,
+    ) -> Result<Vec<Windowed<K, V>>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let entries = self.store()?.fetch_keys(None, None, from, to, backward)?;
+        self.typed(entries)
+    }
+
+    /// Every live window.
+    pub fn all(&mut self) -> Result<Vec<Windowed<K, V>>, StoreError> {
+        self.fetch_all(i64::MIN, i64::MAX, false)
+    }
+}
+
+/// A typed session: key, start, end, aggregate.
+pub type Session<K, V> = (K, i64, i64, V);
+
+/// A typed view of a session store.
+pub struct SessionStoreRef<'a, K, V> {
+    pub(crate) handle: &'a StoreHandle<K, V>,
+    pub(crate) slot: &'a mut StoreSlot,
+    pub(crate) timestamp: i64,
+}
+
+impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
+    fn store(&mut self) -> Result<&mut SessionStore, StoreError> {
+        match &mut self.slot.store {
+            StateStore::Session(s) => Ok(s),
+            other => Err(other.wrong_kind("session")),
+        }
+    }
+
+    /// Put (`None`: remove) the session `[start, end]` of `key`.
+    pub fn put(
+        &mut self,
+        key: &K,
+        start: i64,
+        end: i64,
+        value: Option<&V>,
+    ) -> Result<(), StoreError> {
+        self.slot.ops.puts += 1;
+        let k = self.handle.key_bytes(key)?;
+        let v = match value {
+            Some(v) => self.handle.value_bytes(v)?,
+            None => None,
+        };
+        if let Some(changelog_key) = self.store()?.put(&k, start, end, v.as_deref())? {
+            log(self.slot, changelog_key, v, self.timestamp);
+        }
+        Ok(())
+    }
+
+    /// Remove the session `[start, end]` of `key`.
+    pub fn remove(&mut self, key: &K, start: i64, end: i64) -> Result<(), StoreError> {
+        self.put(key, start, end, None)
+    }
+
+    /// Sessions of `key` ending at or after `earliest_end` and starting at or before
+    /// `latest_start` (those a new record could merge with).
+    pub fn find_sessions(
+        &mut self,
+        key: &K,
+        earliest_end: i64,
+        latest_start: i64,
+    ) -> Result<Vec<Session<K, V>>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let k = self.handle.key_bytes(key)?;
+        let entries = self
+            .store()?
+            .find_key_sessions(&k, earliest_end, latest_start)?;
+        entries
+            .iter()
+            .map(|e| {
+                Ok((
+                    self.handle.key_of(&e.key)?,
+                    e.start,
+                    e.end,
+                    self.handle.value_of(&e.value)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// A typed view of a versioned key-value store.
+pub struct VersionedStoreRef<'a, K, V> {
+    pub(crate) handle: &'a StoreHandle<K, V>,
+    pub(crate) slot: &'a mut StoreSlot,
+}
+
+impl<K: 'static, V: 'static> VersionedStoreRef<'_, K, V> {
+    fn store(&mut self) -> Result<&mut VersionedKeyValueStore, StoreError> {
+        match &mut self.slot.store {
+            StateStore::Versioned(s) => Ok(s),
+            other => Err(other.wrong_kind("versioned key-value")),
+        }
+    }
+
+    /// Record `value` (`None`: a delete) for `key`, valid from `timestamp`. Returns `false`
+    /// when the timestamp is behind the history retention and the write was dropped.
+    pub fn put(&mut self, key: &K, value: Option<&V>, timestamp: i64) -> Result<bool, StoreError> {
+        self.slot.ops.puts += 1;
+        let k = self.handle.key_bytes(key)?;
+        let v = match value {
+            Some(v) => self.handle.value_bytes(v)?,
+            None => None,
+        };
+        let put = self.store()?.put(&k, v.as_deref(), timestamp)?;
+        if put {
+            log(self.slot, k, v, timestamp);
+        }
+        Ok(put)
+    }
+
+    /// The value of `key` valid at `as_of` (latest when `None`), with its timestamp.
+    pub fn get(
+        &mut self,
+        key: &K,
+        as_of: Option<i64>,
+    ) -> Result<Option<ValueAndTimestamp<V>>, StoreError> {
+        self.slot.ops.gets += 1;
+        let k = self.handle.key_bytes(key)?;
+        let record = self.store()?.get_as_of(&k, as_of.unwrap_or(i64::MAX))?;
+        record
+            .map(|r| {
+                Ok(ValueAndTimestamp {
+                    value: self.handle.value_of(&r.value)?,
+                    timestamp: r.timestamp,
+                })
+            })
+            .transpose()
+    }
+}
