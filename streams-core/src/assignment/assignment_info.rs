@@ -12,7 +12,7 @@
 //! | version | `i32` | 1 |
 //! | latest_supported_version | `i32` | the newest version the leader reads |
 //! | active_tasks | task map | each active task with the source partitions it reads (all of them are in the member's assigned partitions) |
-//! | standby_tasks | task map | each standby task with the changelog partitions it restores |
+//! | standby_tasks | task map | each standby (or warm-up) task with its source partitions, as Kafka sends them (the changelog partitions it restores follow from the topology: partition `p` of each changelog topic of the task's sub-topology) |
 //! | follow_up_rebalance_after_ms | `i64` | rejoin this many ms after the assignment arrived (probing, or after revocations); -1: none |
 //! | error_code | `i32` | [`AssignmentErrorCode`] |
 //! | partitions_by_host | `i32` count, then (string, partition array) | for interactive queries: each `application.server` endpoint and the partitions its instance holds active |
@@ -43,7 +43,9 @@ pub struct AssignmentInfo {
     pub latest_supported_version: i32,
     /// Active tasks and the source partitions each reads.
     pub active_tasks: BTreeMap<TaskId, Vec<TopicPartition>>,
-    /// Standby tasks and the changelog partitions each restores.
+    /// Standby tasks (warm-ups included) and each one's source partitions (as Kafka; the
+    /// changelog partitions to restore are partition `p` of each changelog topic of the
+    /// task's sub-topology). None of them is in the member's assigned partitions.
     pub standby_tasks: BTreeMap<TaskId, Vec<TopicPartition>>,
     /// Rejoin the group this long after the assignment arrived (probing rebalances, or at
     /// once after giving up tasks that move to another member).

@@ -1,7 +1,7 @@
 //! What each member tells the leader in its subscription's user data (Kafka's
 //! `SubscriptionInfo`), in our own versioned binary format.
 //!
-//! # Format, version 1
+//! # Format, version 2
 //!
 //! All integers big-endian. A string is an `i16` byte length (-1 for none) then UTF-8 bytes; a
 //! task is its sub-topology as `u32` then its partition as `i32`; an array is an `i32` count
@@ -9,7 +9,7 @@
 //!
 //! | field | type | meaning |
 //! |---|---|---|
-//! | version | `i32` | 1 |
+//! | version | `i32` | 2 |
 //! | latest_supported_version | `i32` | the newest version the sender reads |
 //! | process_id | 16 bytes | the sender's application instance (UUID) |
 //! | previous_active | task array | the active tasks the member owns now |
@@ -17,9 +17,16 @@
 //! | task_offset_sums | `i32` count (-1: none), then (task, `i64`) pairs | per task, the sum of its changelog offsets the member has locally (for lags) |
 //! | endpoint | string | `application.server` (`host:port`), or none |
 //! | error_code | `i32` | [`AssignmentErrorCode`] |
+//! | client_tags | `i32` count, then (key string, value string) pairs | since version 2: the instance's `client.tag.<key>` settings, for rack-aware standby placement (`rack.aware.assignment.tags`) |
 //!
-//! Later versions only append fields, so a newer version is read as version 1 and its extra
-//! bytes are ignored; version 0 or negative is an error.
+//! Later versions only append fields, so a newer version is read as ours and its extra bytes
+//! are ignored, and an older one lacks the fields appended since (version 1 has no client
+//! tags); version 0 or negative is an error.
+//!
+//! This is kafka-wire's own format, not Java's `SubscriptionInfoData` (whose version 11 added
+//! the same client tags as `[]ClientTag{key bytes, value bytes}`): kafka-wire and Java Kafka
+//! Streams instances cannot share an application group, so only our own versions need to
+//! interoperate.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,7 +38,7 @@ use super::error_code::AssignmentErrorCode;
 use crate::TaskId;
 
 /// The newest [`SubscriptionInfo`] version this release writes and reads.
-pub const SUBSCRIPTION_INFO_VERSION: i32 = 1;
+pub const SUBSCRIPTION_INFO_VERSION: i32 = 2;
 
 const WHAT: &str = "SubscriptionInfo";
 
@@ -56,6 +63,9 @@ pub struct SubscriptionInfo {
     pub endpoint: Option<String>,
     /// An error the member reports (e.g. a shutdown request).
     pub error_code: AssignmentErrorCode,
+    /// The instance's client tags (`client.tag.<key>` = value), for rack-aware standby
+    /// placement; empty when none are set or the sender writes version 1.
+    pub client_tags: BTreeMap<String, String>,
 }
 
 impl SubscriptionInfo {
@@ -70,6 +80,7 @@ impl SubscriptionInfo {
             task_offset_sums: None,
             endpoint: None,
             error_code: AssignmentErrorCode::None,
+            client_tags: BTreeMap::new(),
         }
     }
 
@@ -93,6 +104,11 @@ impl SubscriptionInfo {
         }
         w.nullable_string(self.endpoint.as_deref());
         w.i32(self.error_code.code());
+        w.count(self.client_tags.len());
+        for (key, value) in &self.client_tags {
+            w.string(key);
+            w.string(value);
+        }
         w.finish()
     }
 
@@ -122,6 +138,17 @@ impl SubscriptionInfo {
         };
         let endpoint = r.nullable_string("endpoint")?;
         let error_code = AssignmentErrorCode::from_code(r.i32("error_code")?);
+        let mut client_tags = BTreeMap::new();
+        if version >= 2 {
+            for _ in 0..r.count("client_tags", 2 + 2)? {
+                let key = r.string("client_tags")?;
+                let value = r.string("client_tags")?;
+                if client_tags.contains_key(&key) {
+                    return Err(r.invalid("client_tags", format!("tag {key:?} is listed twice")));
+                }
+                client_tags.insert(key, value);
+            }
+        }
         Ok(SubscriptionInfo {
             version,
             latest_supported_version,
@@ -131,6 +158,7 @@ impl SubscriptionInfo {
             task_offset_sums,
             endpoint,
             error_code,
+            client_tags,
         })
     }
 }
@@ -146,6 +174,7 @@ mod tests {
         s.previous_standby = [TaskId::new(1, 3)].into();
         s.task_offset_sums = Some([(TaskId::new(1, 3), 42)].into());
         s.endpoint = Some("host-a:8080".into());
+        s.client_tags = [("zone".to_string(), "eu-1a".to_string())].into();
         s
     }
 
@@ -176,6 +205,37 @@ mod tests {
         let s = SubscriptionInfo::decode(&bytes).expect("decodes");
         assert_eq!(s.version, SUBSCRIPTION_INFO_VERSION);
         assert_eq!(s.previous_active, sample().previous_active);
+    }
+
+    #[test]
+    fn a_version_one_subscription_is_read_without_client_tags() {
+        let mut s = sample();
+        s.client_tags.clear();
+        let mut bytes = s.encode().to_vec();
+        // Version 1 ends after the error code: drop the (empty) tag count and say version 1.
+        bytes.truncate(bytes.len() - 4);
+        bytes[3] = 1;
+        let read = SubscriptionInfo::decode(&bytes).expect("decodes");
+        assert_eq!(read.version, 1);
+        assert!(read.client_tags.is_empty());
+        assert_eq!(read.endpoint, s.endpoint);
+    }
+
+    #[test]
+    fn a_tag_listed_twice_is_refused() {
+        let mut s = sample();
+        s.client_tags.clear();
+        let mut bytes = s.encode().to_vec();
+        bytes.truncate(bytes.len() - 4);
+        let mut w = Writer::default();
+        w.i32(2);
+        for _ in 0..2 {
+            w.string("zone");
+            w.string("a");
+        }
+        bytes.extend_from_slice(&w.finish());
+        let err = SubscriptionInfo::decode(&bytes).expect_err("refused");
+        assert!(err.to_string().contains("client_tags"), "{err}");
     }
 
     #[test]
@@ -210,6 +270,7 @@ mod tests {
             sums in proptest::option::of(proptest::collection::btree_map(task(), any::<i64>(), 0..10)),
             endpoint in proptest::option::of("[a-z0-9.-]{0,20}:[0-9]{1,5}"),
             code in -1i32..6,
+            tags in proptest::collection::btree_map("[a-z]{1,20}", "[a-z0-9-]{0,30}", 0..5),
         ) {
             let s = SubscriptionInfo {
                 version: SUBSCRIPTION_INFO_VERSION,
@@ -220,6 +281,7 @@ mod tests {
                 task_offset_sums: sums,
                 endpoint,
                 error_code: AssignmentErrorCode::from_code(code),
+                client_tags: tags,
             };
             prop_assert_eq!(SubscriptionInfo::decode(&s.encode()), Ok(s));
         }

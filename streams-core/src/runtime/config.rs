@@ -3,6 +3,7 @@
 //! `admin.`, `main.consumer.`, `restore.consumer.`, `global.consumer.` for one of them).
 //! An unknown key is an error naming it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,10 @@ use kafka_wire::layered::{ConsumerRole, LayeredConfig};
 use kafka_wire::producer::ProducerConfig;
 
 use super::handlers::ErrorHandling;
+use crate::assignment::assignment_configs::{
+    AssignmentConfigs, DEFAULT_ACCEPTABLE_RECOVERY_LAG, DEFAULT_MAX_WARMUP_REPLICAS,
+    DEFAULT_NUM_STANDBY_REPLICAS, DEFAULT_PROBING_REBALANCE_INTERVAL,
+};
 use crate::error::StreamsError;
 use crate::timestamp::{
     FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, TimestampExtractor,
@@ -60,8 +65,26 @@ const OWN_KEYS: &[&str] = &[
     "internal.topics.setup",
     "topology.optimization",
     "num.standby.replicas",
+    "acceptable.recovery.lag",
+    "max.warmup.replicas",
+    "probing.rebalance.interval.ms",
+    "rack.aware.assignment.tags",
     "application.server",
 ];
+
+/// The prefix of client tags (`client.tag.<key>`), Kafka Streams' own keys too.
+pub const CLIENT_TAG_PREFIX: &str = "client.tag.";
+/// At most this many client tags and `rack.aware.assignment.tags` (Kafka's limit).
+const MAX_CLIENT_TAGS: usize = 5;
+/// The longest client tag key (Kafka's limit).
+const MAX_CLIENT_TAG_KEY_LENGTH: usize = 20;
+/// The longest client tag value (Kafka's limit).
+const MAX_CLIENT_TAG_VALUE_LENGTH: usize = 30;
+
+/// Whether `key` is one of Kafka Streams' own keys (not a client's).
+fn is_own_key(key: &str) -> bool {
+    OWN_KEYS.contains(&key) || key.starts_with(CLIENT_TAG_PREFIX)
+}
 
 /// The settings of a Kafka Streams application.
 #[derive(Clone)]
@@ -102,6 +125,22 @@ pub struct StreamsConfig {
     pub repartition_purge_interval: Duration,
     /// `internal.topics.setup`: `create` (default) or `must_exist`.
     pub internal_topics: InternalTopicsSetup,
+    /// `num.standby.replicas` (0): standby copies of each stateful task on other instances.
+    pub num_standby_replicas: u32,
+    /// `acceptable.recovery.lag` (10 000): the changelog records an instance may lack on a
+    /// task and still take it as active at once.
+    pub acceptable_recovery_lag: u64,
+    /// `max.warmup.replicas` (2, at least 1): warm-up replicas in the whole assignment.
+    pub max_warmup_replicas: u32,
+    /// `probing.rebalance.interval.ms` (600 000, at least 60 000): the delay of the probing
+    /// rebalance after warm-ups were placed.
+    pub probing_rebalance_interval: Duration,
+    /// `rack.aware.assignment.tags` (none; at most 5): the client tags standbys are spread
+    /// over; each needs a `client.tag.<key>`.
+    pub rack_aware_assignment_tags: Vec<String>,
+    /// `client.tag.<key>` = value (at most 5; keys up to 20 characters, values up to 30):
+    /// this instance's tags, sent to the group leader.
+    pub client_tags: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for StreamsConfig {
@@ -144,7 +183,50 @@ impl StreamsConfig {
             replication_factor: -1,
             repartition_purge_interval: Duration::from_secs(30),
             internal_topics: InternalTopicsSetup::Create,
+            num_standby_replicas: DEFAULT_NUM_STANDBY_REPLICAS,
+            acceptable_recovery_lag: DEFAULT_ACCEPTABLE_RECOVERY_LAG,
+            max_warmup_replicas: DEFAULT_MAX_WARMUP_REPLICAS,
+            probing_rebalance_interval: DEFAULT_PROBING_REBALANCE_INTERVAL,
+            rack_aware_assignment_tags: Vec::new(),
+            client_tags: BTreeMap::new(),
         }
+    }
+
+    /// The task assignor's settings.
+    pub fn assignment_configs(&self) -> AssignmentConfigs {
+        AssignmentConfigs {
+            num_standby_replicas: self.num_standby_replicas,
+            acceptable_recovery_lag: self.acceptable_recovery_lag,
+            max_warmup_replicas: self.max_warmup_replicas,
+            probing_rebalance_interval: self.probing_rebalance_interval,
+            rack_aware_assignment_tags: self.rack_aware_assignment_tags.clone(),
+        }
+    }
+
+    /// `client.tag.<tag>=value`.
+    fn set_client_tag(&mut self, key: &str, tag: &str, value: &str) -> Result<(), StreamsError> {
+        if tag.is_empty() {
+            return Err(bad(key, value, "a tag name after client.tag."));
+        }
+        if tag.chars().count() > MAX_CLIENT_TAG_KEY_LENGTH {
+            return Err(StreamsError::Config(format!(
+                "{key} is invalid: the tag name {tag:?} is longer than {MAX_CLIENT_TAG_KEY_LENGTH} characters"
+            )));
+        }
+        if value.chars().count() > MAX_CLIENT_TAG_VALUE_LENGTH {
+            return Err(bad(
+                key,
+                value,
+                &format!("a tag value of at most {MAX_CLIENT_TAG_VALUE_LENGTH} characters"),
+            ));
+        }
+        if !self.client_tags.contains_key(tag) && self.client_tags.len() >= MAX_CLIENT_TAGS {
+            return Err(StreamsError::Config(format!(
+                "{key} is invalid: at most {MAX_CLIENT_TAGS} client tags can be set with {CLIENT_TAG_PREFIX}"
+            )));
+        }
+        self.client_tags.insert(tag.to_owned(), value.to_owned());
+        Ok(())
     }
 
     /// Set a property: one of Kafka Streams' keys, or a client key (prefixed or not). Client
@@ -234,8 +316,49 @@ impl StreamsConfig {
                     _ => return Err(bad(key, value, "create or must_exist")),
                 }
             }
-            "topology.optimization" | "num.standby.replicas" | "application.server" => {}
-            _ => {}
+            "num.standby.replicas" => {
+                self.num_standby_replicas = value
+                    .parse()
+                    .map_err(|_| bad(key, value, "a replica count of 0 or more"))?
+            }
+            "acceptable.recovery.lag" => {
+                self.acceptable_recovery_lag = value
+                    .parse()
+                    .map_err(|_| bad(key, value, "a record count of 0 or more"))?
+            }
+            "max.warmup.replicas" => {
+                self.max_warmup_replicas = value
+                    .parse()
+                    .ok()
+                    .filter(|n: &u32| *n >= 1)
+                    .ok_or_else(|| bad(key, value, "a replica count of 1 or more"))?
+            }
+            "probing.rebalance.interval.ms" => {
+                self.probing_rebalance_interval = value
+                    .parse()
+                    .ok()
+                    .filter(|ms: &u64| *ms >= 60_000)
+                    .map(Duration::from_millis)
+                    .ok_or_else(|| bad(key, value, "milliseconds, at least 60000 (one minute)"))?
+            }
+            "rack.aware.assignment.tags" => {
+                let tags: Vec<String> = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if tags.len() > MAX_CLIENT_TAGS {
+                    return Err(bad(key, value, &format!("a list of at most {MAX_CLIENT_TAGS} client tag names")));
+                }
+                self.rack_aware_assignment_tags = tags;
+            }
+            "topology.optimization" | "application.server" => {}
+            _ => {
+                if let Some(tag) = key.strip_prefix(CLIENT_TAG_PREFIX) {
+                    self.set_client_tag(key, tag, value)?;
+                }
+            }
         }
         self.props.set(key, value);
         Ok(self)
@@ -243,15 +366,25 @@ impl StreamsConfig {
 
     /// Check every key: Kafka Streams' own, or one some client takes.
     pub fn validate(&self) -> Result<(), StreamsError> {
+        if let Some(tag) = self
+            .rack_aware_assignment_tags
+            .iter()
+            .find(|t| !self.client_tags.contains_key(*t))
+        {
+            return Err(StreamsError::Config(format!(
+                "rack.aware.assignment.tags={:?} is invalid: {tag} has no {CLIENT_TAG_PREFIX}{tag} setting (every listed tag needs this instance's value)",
+                self.rack_aware_assignment_tags.join(",")
+            )));
+        }
         self.props
-            .check(|k| OWN_KEYS.contains(&k))
+            .check(is_own_key)
             .map_err(|e| StreamsError::Config(e.to_string()))
     }
 
     fn own_filtered(&self) -> LayeredConfig {
         let mut clean = LayeredConfig::new();
         for (k, v) in self.props.entries() {
-            if !OWN_KEYS.contains(&k.as_str()) {
+            if !is_own_key(k) {
                 clean.set(k, v);
             }
         }
@@ -359,5 +492,59 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.deserialization_handler, ErrorHandling::LogAndContinue);
+    }
+
+    #[test]
+    fn assignment_settings_have_kafkas_defaults_and_reach_the_assignor() {
+        let mut c = StreamsConfig::new("app", "b:9092");
+        assert_eq!(c.assignment_configs(), AssignmentConfigs::default());
+        c.set("num.standby.replicas", "2").unwrap();
+        c.set("acceptable.recovery.lag", "500").unwrap();
+        c.set("max.warmup.replicas", "4").unwrap();
+        c.set("probing.rebalance.interval.ms", "120000").unwrap();
+        c.set("client.tag.zone", "eu-1a").unwrap();
+        c.set("client.tag.cluster", "k8s-1").unwrap();
+        c.set("rack.aware.assignment.tags", "zone, cluster")
+            .unwrap();
+        c.validate().unwrap();
+        let a = c.assignment_configs();
+        assert_eq!(a.num_standby_replicas, 2);
+        assert_eq!(a.acceptable_recovery_lag, 500);
+        assert_eq!(a.max_warmup_replicas, 4);
+        assert_eq!(a.probing_rebalance_interval, Duration::from_secs(120));
+        assert_eq!(a.rack_aware_assignment_tags, vec!["zone", "cluster"]);
+        assert_eq!(c.client_tags.get("zone").map(String::as_str), Some("eu-1a"));
+        // Client tags are Kafka Streams' keys, never passed to the clients.
+        assert!(c.own_filtered().get("client.tag.zone").is_none());
+    }
+
+    #[test]
+    fn bad_assignment_settings_name_the_key() {
+        let mut c = StreamsConfig::new("app", "b:9092");
+        for (key, value) in [
+            ("num.standby.replicas", "-1"),
+            ("acceptable.recovery.lag", "-5"),
+            ("max.warmup.replicas", "0"),
+            ("probing.rebalance.interval.ms", "59999"),
+            ("rack.aware.assignment.tags", "a,b,c,d,e,f"),
+            ("client.tag.a-very-long-tag-name-indeed", "x"),
+            (
+                "client.tag.zone",
+                "a-value-that-is-longer-than-thirty-characters",
+            ),
+            ("client.tag.", "x"),
+        ] {
+            let e = c.set(key, value).expect_err("refused");
+            assert!(e.to_string().contains(key), "{key}: {e}");
+        }
+        for i in 0..5 {
+            c.set(&format!("client.tag.t{i}"), "v").unwrap();
+        }
+        let e = c.set("client.tag.t5", "v").expect_err("a sixth tag");
+        assert!(e.to_string().contains("client.tag.t5"), "{e}");
+        c.set("rack.aware.assignment.tags", "zone").unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(e.to_string().contains("rack.aware.assignment.tags"), "{e}");
+        assert!(e.to_string().contains("client.tag.zone"), "{e}");
     }
 }

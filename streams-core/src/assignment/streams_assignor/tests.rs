@@ -361,3 +361,187 @@ fn a_member_asking_for_shutdown_shuts_every_member_down() {
         .values()
         .all(|a| info(a).error_code == AssignmentErrorCode::ShutdownRequested));
 }
+
+/// A member of process `process` (no owned partitions: eager) that ran `tasks` as active.
+fn member_running(id: &str, process: u8, tasks: &BTreeSet<TaskId>) -> MemberSubscription {
+    let mut m = member(id, process, &[]);
+    let mut info = SubscriptionInfo::new(Uuid([process; 16]));
+    info.previous_active = tasks.clone();
+    m.subscription.user_data = Some(info.encode());
+    m
+}
+
+/// End offsets a test sets as if the leader's `prepare` had fetched them.
+#[derive(Debug)]
+struct FakeEndOffsets;
+
+impl ChangelogEndOffsets for FakeEndOffsets {
+    fn end_offsets<'a>(
+        &'a self,
+        _context: &'a LeaderContext,
+        _changelog_topics: &'a [String],
+    ) -> BoxFuture<'a, Result<BTreeMap<TopicPartition, i64>, EndOffsetsError>> {
+        Box::pin(async { Ok(BTreeMap::new()) })
+    }
+}
+
+/// The assignor of the leader (process 1), with `fetched` as its `prepare` step's result.
+fn leader_with(
+    fetched: Result<BTreeMap<TopicPartition, i64>, EndOffsetsError>,
+    configs: AssignmentConfigs,
+) -> StreamsAssignor {
+    let a = StreamsAssignor::new(topology(), Uuid([1; 16]), AssignorHandle::new())
+        .with_configs(configs)
+        .with_changelog_end_offsets(Arc::new(FakeEndOffsets));
+    *a.fetched.lock().unwrap_or_else(PoisonError::into_inner) = Some(fetched);
+    a
+}
+
+fn all_tasks() -> BTreeSet<TaskId> {
+    plan_tasks(&topology(), &counts(4))
+        .expect("plans")
+        .tasks
+        .keys()
+        .copied()
+        .collect()
+}
+
+fn changelog_ends(end: i64) -> BTreeMap<TopicPartition, i64> {
+    (0..4)
+        .map(|p| (TopicPartition::new("app-s-changelog", p), end))
+        .collect()
+}
+
+#[test]
+fn end_offsets_are_fetched_only_with_a_source_and_state_stores() {
+    assert!(!assignor().needs_prepare());
+    let with = assignor().with_changelog_end_offsets(Arc::new(FakeEndOffsets));
+    assert!(with.needs_prepare());
+    let stateless = Arc::new(
+        TopologyInfo::new(
+            "app",
+            vec![SubtopologyInfo {
+                id: 0,
+                source_topics: strings(&["in"]),
+                ..Default::default()
+            }],
+        )
+        .expect("valid"),
+    );
+    let without_state = StreamsAssignor::new(stateless, Uuid::ZERO, AssignorHandle::new())
+        .with_changelog_end_offsets(Arc::new(FakeEndOffsets));
+    assert!(!without_state.needs_prepare());
+}
+
+#[test]
+fn a_new_instance_gets_a_warmup_and_the_leader_a_probing_rebalance() {
+    let members = [
+        member_running("a", 1, &all_tasks()),
+        member("b", 2, &[]),
+        member("c", 3, &[]),
+    ];
+    let leader = leader_with(Ok(changelog_ends(1_000_000)), AssignmentConfigs::default());
+    let result = leader.assign(&counts(4), &members).expect("assigns");
+    check(&result);
+    let (a, b, c) = (info(&result["a"]), info(&result["b"]), info(&result["c"]));
+    let stateful: BTreeSet<TaskId> = (0..4).map(|p| TaskId::new(1, p)).collect();
+    let a_stateful: BTreeSet<TaskId> = a.active_tasks.keys().copied().collect();
+    assert!(stateful.is_subset(&a_stateful), "{a:?}");
+    let warmups: BTreeMap<TaskId, Vec<TopicPartition>> = b
+        .standby_tasks
+        .iter()
+        .chain(&c.standby_tasks)
+        .map(|(t, p)| (*t, p.clone()))
+        .collect();
+    assert!(!warmups.is_empty());
+    for (task, partitions) in &warmups {
+        assert_eq!(
+            partitions,
+            &vec![TopicPartition::new("app-r-repartition", task.partition)],
+            "a standby lists its source partitions"
+        );
+    }
+    assert_eq!(
+        a.follow_up_rebalance_after,
+        Some(AssignmentConfigs::default().probing_rebalance_interval)
+    );
+    assert_eq!(b.follow_up_rebalance_after, None);
+    assert_eq!(c.follow_up_rebalance_after, None);
+
+    // The end offsets are used once: without a new fetch, every instance is caught up.
+    let again = leader.assign(&counts(4), &members).expect("assigns");
+    assert!(again.values().all(|a| info(a).standby_tasks.is_empty()));
+}
+
+#[test]
+fn failing_to_fetch_end_offsets_assigns_as_if_everyone_were_caught_up() {
+    let members = [
+        member_running("a", 1, &all_tasks()),
+        member("b", 2, &[]),
+        member("c", 3, &[]),
+    ];
+    let leader = leader_with(
+        Err(EndOffsetsError("broker unreachable".into())),
+        AssignmentConfigs::default(),
+    );
+    let result = leader
+        .assign(&counts(4), &members)
+        .expect("never fails for it");
+    check(&result);
+    for a in result.values() {
+        let i = info(a);
+        assert!(i.standby_tasks.is_empty());
+        assert_eq!(i.follow_up_rebalance_after, None);
+        assert!(!i.active_tasks.is_empty(), "balanced over the three: {i:?}");
+    }
+}
+
+#[test]
+fn standby_replicas_reach_the_members_never_beside_their_active() {
+    let configs = AssignmentConfigs {
+        num_standby_replicas: 1,
+        ..Default::default()
+    };
+    let a = StreamsAssignor::new(topology(), Uuid([1; 16]), AssignorHandle::new())
+        .with_configs(configs);
+    let members = [
+        member("a", 1, &[]),
+        member("b", 2, &[]),
+        member("b2", 2, &[]),
+    ];
+    let result = a.assign(&counts(4), &members).expect("assigns");
+    check(&result);
+    let by_process = |p: &str| if p == "a" { 1 } else { 2 };
+    let mut actives: BTreeMap<TaskId, u8> = BTreeMap::new();
+    for (m, a) in &result {
+        for t in info(a).active_tasks.keys() {
+            actives.insert(*t, by_process(m));
+        }
+    }
+    let mut standbys: BTreeMap<TaskId, u8> = BTreeMap::new();
+    for (m, a) in &result {
+        for (t, partitions) in info(a).standby_tasks {
+            assert_eq!(t.subtopology, 1, "only stateful tasks");
+            assert_ne!(actives[&t], by_process(m), "{t} standby beside its active");
+            assert_eq!(
+                partitions,
+                vec![TopicPartition::new("app-r-repartition", t.partition)]
+            );
+            assert!(standbys.insert(t, by_process(m)).is_none());
+        }
+    }
+    assert_eq!(standbys.len(), 4, "every stateful task has one standby");
+}
+
+#[test]
+fn client_tags_travel_in_the_subscription() {
+    let tags: BTreeMap<String, String> = [("zone".to_string(), "eu-1a".to_string())].into();
+    let a = assignor().with_client_tags(tags.clone());
+    let data = a.subscription_user_data(&[], &[], 1).expect("user data");
+    assert_eq!(
+        SubscriptionInfo::decode(&data)
+            .expect("decodes")
+            .client_tags,
+        tags
+    );
+}

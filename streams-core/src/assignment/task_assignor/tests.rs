@@ -23,7 +23,13 @@ fn fresh_clients(threads: &[usize]) -> BTreeMap<Uuid, ClientState> {
             let members = (0..*n)
                 .map(|t| (format!("c{c}-t{t}"), MemberState::default()))
                 .collect();
-            (pid(c as u8), ClientState { members })
+            (
+                pid(c as u8),
+                ClientState {
+                    members,
+                    ..Default::default()
+                },
+            )
         })
         .collect()
 }
@@ -318,7 +324,7 @@ fn a_moving_stateful_task_prefers_a_client_with_its_standby() {
         clients,
         tasks: [task].into(),
         stateful_tasks: [task].into(),
-        num_standby_replicas: 0,
+        ..Default::default()
     };
     let r = assign_tasks(&i);
     assert!(r[&pid(2)].active.contains(&task), "{r:?}");
@@ -335,7 +341,13 @@ fn the_same_input_gives_the_same_output_whatever_the_insertion_order() {
             .rev()
             .map(|(m, s)| (m.clone(), s.clone()))
             .collect();
-        backward.insert(*id, ClientState { members });
+        backward.insert(
+            *id,
+            ClientState {
+                members,
+                ..Default::default()
+            },
+        );
     }
     let a = assign_tasks(&input(forward, tasks(3, 7)));
     let b = assign_tasks(&input(backward, tasks(3, 7)));
@@ -347,12 +359,12 @@ fn the_same_input_gives_the_same_output_whatever_the_insertion_order() {
 }
 
 #[test]
-fn standbys_are_not_placed_yet() {
+fn without_standby_replicas_or_lags_there_are_no_standbys_and_no_probing() {
     let mut i = input(fresh_clients(&[1, 1]), tasks(1, 2));
     i.stateful_tasks = i.tasks.clone();
-    i.num_standby_replicas = 1;
-    let r = assign_tasks(&i);
-    assert!(r.values().all(|c| c.standby.is_empty()));
+    let r = compute_assignment(&i);
+    assert!(r.clients.values().all(|c| c.standby.is_empty()));
+    assert!(!r.probing_rebalance_needed);
 }
 
 /// A group: per client a thread count (1..=4), per task its previous owner (a member index
