@@ -534,18 +534,16 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         env.config.application_id, env.process_id
     );
     let assignor_handle = AssignorHandle::new();
-    // Standbys, warm-ups and rack tags come from the config. The leader's changelog
-    // end-offset lookup (`with_changelog_end_offsets(Arc::new(AdminChangelogEndOffsets))`)
-    // is left off until stream threads run standby tasks and report their offset sums:
-    // without them a warm-up never catches up, so a new instance would never take a
-    // stateful task; without lags every instance counts as caught up.
+    // Standbys, warm-ups and rack tags come from the config; the leader reads the
+    // changelogs' end offsets to weigh each instance's lag (KIP-441).
     let assignor = StreamsAssignor::new(
         env.topology_info.clone(),
         env.process_id,
         assignor_handle.clone(),
     )
     .with_configs(env.config.assignment_configs())
-    .with_client_tags(env.config.client_tags.clone());
+    .with_client_tags(env.config.client_tags.clone())
+    .with_changelog_end_offsets(Arc::new(crate::assignment::AdminChangelogEndOffsets));
     let shutdown = Arc::new(AtomicBool::new(false));
     let rejoin = Arc::new(AtomicBool::new(false));
     let shared = env.shared.clone();

@@ -8,6 +8,7 @@ pub mod metrics;
 pub(crate) mod partition_group;
 pub(crate) mod rebalance_listener;
 pub mod restore;
+pub(crate) mod standby;
 pub mod stream_thread;
 pub(crate) mod task;
 

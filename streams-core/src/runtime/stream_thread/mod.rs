@@ -39,6 +39,7 @@ use crate::error::StreamsError;
 use crate::processor::OutgoingRecord;
 use crate::state::StateDirectory;
 
+mod standbys;
 mod task_lifecycle;
 use crate::topology::Topology;
 use crate::TaskId;
@@ -103,6 +104,12 @@ pub(crate) struct StreamThread {
     tasks: BTreeMap<TaskId, StreamTask>,
     /// Tasks assigned here whose state directory another holder still has.
     pending: BTreeMap<TaskId, PendingTask>,
+    /// Standby (and warm-up) tasks.
+    standbys: BTreeMap<TaskId, super::standby::StandbyTask>,
+    /// Follows the standbys' changelogs (connected at the first standby).
+    standby_consumer: Option<Consumer>,
+    /// Changelog offset sums of task directories found on disk at start.
+    disk_offset_sums: BTreeMap<TaskId, i64>,
     partition_task: BTreeMap<TopicPartition, TaskId>,
     paused: BTreeSet<TopicPartition>,
     /// Partitions moved by a source's reset policy during this poll's rebalance.
@@ -158,7 +165,7 @@ impl StreamThread {
         consumer.subscribe_with(topics, vec![assignor])?;
         consumer.set_rebalance_listener(Arc::new(CommitOnRevoke::new(shared.clone())))?;
         let now = Instant::now();
-        Ok(StreamThread {
+        let mut thread = StreamThread {
             cx,
             consumer,
             producer,
@@ -166,6 +173,9 @@ impl StreamThread {
             shared,
             tasks: BTreeMap::new(),
             pending: BTreeMap::new(),
+            standbys: BTreeMap::new(),
+            standby_consumer: None,
+            disk_offset_sums: BTreeMap::new(),
             partition_task: BTreeMap::new(),
             paused: BTreeSet::new(),
             reset_now: BTreeSet::new(),
@@ -175,7 +185,10 @@ impl StreamThread {
             last_purge: now,
             epoch: now,
             wall_base_ms: system_ms(),
-        })
+        };
+        thread.read_disk_offset_sums();
+        thread.report_tasks();
+        Ok(thread)
     }
 
     fn thread_tag(&self) -> Vec<(&'static str, String)> {
@@ -241,6 +254,7 @@ impl StreamThread {
             }
             self.route(records)?;
             self.process()?;
+            self.poll_standbys()?;
             self.back_pressure();
         }
         Ok(())
@@ -297,15 +311,21 @@ impl StreamThread {
                 self.create_task(id, partitions)?;
             }
         }
+        self.update_standbys()?;
         self.report_tasks();
         self.set_state(ThreadState::Running);
         Ok(())
     }
 
-    /// Tell the assignor and the application which tasks run here.
+    /// Tell the assignor and the application which tasks run here, and how far this thread's
+    /// state of each task is.
     fn report_tasks(&self) {
         if let Some(h) = &self.cx.assignor_handle {
-            h.set_owned_tasks(self.tasks.keys().copied().collect(), Default::default());
+            h.set_owned_tasks(
+                self.tasks.keys().copied().collect(),
+                self.standbys.keys().copied().collect(),
+            );
+            h.set_task_offset_sums(Some(self.task_offset_sums()));
         }
         (self.cx.on_tasks)(self.cx.index, self.tasks.keys().copied().collect());
     }
@@ -618,6 +638,8 @@ impl StreamThread {
         for task in self.tasks.values_mut() {
             task.commit_state(&written)?;
         }
+        self.commit_standbys()?;
+        self.report_tasks();
         self.last_commit = Instant::now();
         self.cx
             .metrics
@@ -655,6 +677,12 @@ impl StreamThread {
     fn shutdown(mut self, clean: bool) -> Result<(), StreamsError> {
         let result = if clean { self.commit() } else { Ok(()) };
         let committed = clean && result.is_ok();
+        let ids: Vec<TaskId> = self.standbys.keys().copied().collect();
+        for id in ids {
+            if let Err(e) = self.close_standby(id) {
+                warn!(task = %id, error = %e, "closing a standby failed");
+            }
+        }
         for (_, task) in std::mem::take(&mut self.tasks) {
             self.close_task(task, committed);
         }

@@ -90,7 +90,7 @@ impl StreamThread {
 
     /// Lock the task's directory and open its redb file, when it has persistent stores.
     /// `Ok(None)`: no persistent stores; `Err(Locked)`: another holder has it.
-    fn open_state(&self, id: TaskId) -> Result<Option<TaskStateDir>, StreamsError> {
+    pub(super) fn open_state(&self, id: TaskId) -> Result<Option<TaskStateDir>, StreamsError> {
         let sub = self
             .cx
             .topology
@@ -130,6 +130,8 @@ impl StreamThread {
         id: TaskId,
         partitions: Vec<TopicPartition>,
     ) -> Result<(), StreamsError> {
+        // A standby of it hands its stores over: committed, then reopened as the active's.
+        self.close_standby(id)?;
         let state_dir = match self.open_state(id) {
             Ok(s) => s,
             Err(StreamsError::TaskDirectoryLocked(why)) => {

@@ -15,6 +15,15 @@ use redb::{
 
 use super::{offset_key, parse_offset_key, BackendError, Entries, StateBackend};
 
+/// One entry of a range over a byte table.
+type RangeItem<'a> = Result<
+    (
+        redb::AccessGuard<'a, &'static [u8]>,
+        redb::AccessGuard<'a, &'static [u8]>,
+    ),
+    redb::StorageError,
+>;
+
 /// The table of changelog positions (not a store's table).
 const OFFSETS: TableDefinition<&str, i64> = TableDefinition::new("__changelog_offsets");
 
@@ -183,10 +192,7 @@ impl StateBackend for RedbBackend {
             .and_then(|t| {
                 let it = t.range((from, to))?;
                 let mut out = Vec::new();
-                let take = |e: Result<
-                    (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
-                    redb::StorageError,
-                >| {
+                let take = |e: RangeItem<'_>| {
                     e.map(|(k, v)| {
                         (
                             Bytes::copy_from_slice(k.value()),

@@ -1,0 +1,158 @@
+//! Standby tasks (Kafka's `StandbyTask`): a copy of an active task's stores on another
+//! instance, kept current by reading their changelogs, so that a task moving here after a
+//! failure restores only the small lag. A warm-up replica (KIP-441) is a standby the assignor
+//! places to bring an instance up to date before it gets the active task.
+//!
+//! No processors run: the thread feeds it changelog records and commits its stores with the
+//! positions they reach, as restoration does. Standbys keep persistent stores only; a task
+//! whose stores are all in memory has nothing a standby could hand over, and gets none here.
+
+use std::collections::BTreeMap;
+
+use kafka_wire::consumer::ConsumerRecord;
+use kafka_wire::TopicPartition;
+
+use super::task::TaskStateDir;
+use crate::error::StreamsError;
+use crate::state::backend::BackendError;
+use crate::state::{ChangelogRecord, StoreError, StoreSlot};
+use crate::topology::{Subtopology, Topology};
+use crate::TaskId;
+
+fn store_err(e: StoreError) -> StreamsError {
+    StreamsError::Store {
+        store: e.store,
+        detail: e.detail,
+    }
+}
+
+fn backend_err(e: BackendError) -> StreamsError {
+    StreamsError::Store {
+        store: e.location,
+        detail: e.detail,
+    }
+}
+
+/// One standby task.
+#[derive(Debug)]
+pub(crate) struct StandbyTask {
+    pub id: TaskId,
+    stores: BTreeMap<String, StoreSlot>,
+    /// Changelog partition → the store it logs.
+    changelogs: BTreeMap<TopicPartition, String>,
+    state: TaskStateDir,
+    /// Next offset to read per changelog partition (applied; committed at the next commit).
+    positions: BTreeMap<TopicPartition, i64>,
+    dirty: bool,
+    /// Records applied since created.
+    pub applied: u64,
+}
+
+impl StandbyTask {
+    /// Open the stores of task `id` of `subtopology` in its locked directory.
+    pub fn new(
+        id: TaskId,
+        topology: &Topology,
+        subtopology: &Subtopology,
+        application_id: &str,
+        state: TaskStateDir,
+    ) -> Result<StandbyTask, StreamsError> {
+        let stores = topology
+            .create_stores(subtopology, Some(&state.backend))
+            .map_err(store_err)?;
+        let changelogs: BTreeMap<TopicPartition, String> = stores
+            .iter()
+            .filter(|(_, slot)| slot.store.persistent())
+            .filter_map(|(name, _)| {
+                topology
+                    .changelog_topic(application_id, name)
+                    .map(|t| (TopicPartition::new(t, id.partition), name.clone()))
+            })
+            .collect();
+        let committed = state.backend.lock().committed_offsets().clone();
+        let positions = changelogs
+            .keys()
+            .filter_map(|tp| committed.get(tp).map(|o| (tp.clone(), *o)))
+            .collect();
+        Ok(StandbyTask {
+            id,
+            stores,
+            changelogs,
+            state,
+            positions,
+            dirty: false,
+            applied: 0,
+        })
+    }
+
+    /// The changelog partitions it follows, each with the offset to read from (`None`: the
+    /// beginning).
+    pub fn changelog_positions(&self) -> Vec<(TopicPartition, Option<i64>)> {
+        self.changelogs
+            .keys()
+            .map(|tp| (tp.clone(), self.positions.get(tp).copied()))
+            .collect()
+    }
+
+    /// Apply records read from `changelog`.
+    pub fn apply(
+        &mut self,
+        changelog: &TopicPartition,
+        records: Vec<ConsumerRecord>,
+    ) -> Result<(), StreamsError> {
+        let Some(store) = self.changelogs.get(changelog) else {
+            return Ok(());
+        };
+        let Some(last) = records.last().map(|r| r.offset) else {
+            return Ok(());
+        };
+        let batch: Vec<ChangelogRecord> = records
+            .into_iter()
+            .map(|r| ChangelogRecord {
+                key: r.key.unwrap_or_default(),
+                value: r.value,
+                timestamp: r.timestamp,
+            })
+            .collect();
+        let slot = self.stores.get_mut(store).ok_or_else(|| {
+            StreamsError::IllegalState(format!("standby {}: no store {store}", self.id))
+        })?;
+        slot.store.restore_batch(&batch).map_err(store_err)?;
+        self.applied += batch.len() as u64;
+        self.positions.insert(changelog.clone(), last + 1);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// The changelog lost the position (retention, delete-records): empty the store and
+    /// start over from the earliest offset.
+    pub fn wipe(&mut self, changelog: &TopicPartition) -> Result<(), StreamsError> {
+        if let Some(store) = self.changelogs.get(changelog) {
+            if let Some(slot) = self.stores.get_mut(store) {
+                slot.store.wipe().map_err(store_err)?;
+            }
+        }
+        self.positions.remove(changelog);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Commit the stores with the positions reached (durably).
+    pub fn commit(&mut self) -> Result<(), StreamsError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        self.state
+            .backend
+            .lock()
+            .commit(&self.positions, true)
+            .map_err(backend_err)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// The sum of its changelog positions (the assignor's measure of how far it got).
+    pub fn offset_sum(&self) -> i64 {
+        self.positions.values().sum()
+    }
+}
