@@ -24,6 +24,12 @@ pub struct View {
     pub tasks_since: Option<Instant>,
     /// The process has closed its stdout (exited or killed).
     pub exited: bool,
+    /// Its standby (and warm-up) tasks.
+    pub standbys: BTreeSet<String>,
+    /// Restorations it finished: (store, changelog, records, ms).
+    pub restores: Vec<(String, String, u64, u64)>,
+    /// Every stdout line, in order.
+    pub lines: Vec<String>,
 }
 
 /// One running `streams_count` process.
@@ -87,7 +93,24 @@ impl Instance {
                     eprintln!("[instance {id}.{incarnation}] {line}");
                 }
                 let mut view = v.lock().unwrap();
-                if let Some(rest) = line.strip_prefix("state ") {
+                view.lines.push(line.clone());
+                if let Some(rest) = line.strip_prefix("standbys ") {
+                    view.standbys = rest
+                        .split(',')
+                        .filter(|t| !t.is_empty() && *t != "-")
+                        .map(str::to_owned)
+                        .collect();
+                } else if let Some(rest) = line.strip_prefix("restore-end ") {
+                    let f: Vec<&str> = rest.split(' ').collect();
+                    if let [store, changelog, records, ms] = f[..] {
+                        view.restores.push((
+                            store.to_owned(),
+                            changelog.to_owned(),
+                            records.parse().unwrap_or(0),
+                            ms.parse().unwrap_or(0),
+                        ));
+                    }
+                } else if let Some(rest) = line.strip_prefix("state ") {
                     if let Some((_, to)) = rest.split_once(" -> ") {
                         view.state = to.trim().to_owned();
                     }

@@ -5,28 +5,34 @@
 //! Processor "Count" (a count per key in the in-memory store "Counts", logged to
 //! `<APPLICATION_ID>-Counts-changelog`; every update forwards `(key, count)`) → Sink(OUTPUT,
 //! String key, i64 big-endian value). `commit.interval.ms=1000`, `session.timeout.ms=6000`,
-//! `heartbeat.interval.ms=1000`, then the optional `KEY=VALUE` settings.
+//! `heartbeat.interval.ms=1000`, then the optional `KEY=VALUE` settings. The pseudo-setting
+//! `app.store=persistent` makes "Counts" a persistent (redb) store under `state.dir`.
 //!
 //! stdout, one line each (the tests parse them):
 //! - `state <FROM> -> <TO>` on every state change of the application;
 //! - `tasks <ids>|<thread>:<ids> ...` whenever the active tasks of this instance change (after
 //!   each rebalance), `<ids>` comma-separated (`-` for none), e.g.
 //!   `tasks 0_0,0_3|StreamThread-1:0_0 StreamThread-2:0_3`;
+//! - `standbys <ids>` whenever the standby (and warm-up) tasks of this instance change;
+//! - `restore-start <store> <changelog> <start> <end>`, `restore-end <store> <changelog>
+//!   <records> <ms>` for every changelog restoration;
 //! - `closing <why>` and `closed <true|false>` when it stops.
 //!
 //! Runs until stdin closes or SIGTERM arrives, then closes the application (commit, leave the
 //! group) and exits 0; exits 3 if the application went to ERROR. `RUST_LOG` enables tracing on
 //! stderr.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::exit;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use kafka_wire::TopicPartition;
 
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::runtime::{KafkaStreams, State, StreamsConfig};
+use streams_core::runtime::{KafkaStreams, State, StateRestoreListener, StreamsConfig};
 use streams_core::serde::{I64Serde, StringSerde};
 use streams_core::state::StoreHandle;
 use streams_core::topology::{StoreBuilder, TopologyBuilder};
@@ -48,6 +54,31 @@ impl Processor<String, String, String, i64> for Count {
         store.put(&record.key, &count)?;
         ctx.forward(record.with_value(count))?;
         Ok(())
+    }
+}
+
+/// Prints every restoration (start and end, with its duration).
+#[derive(Default)]
+struct PrintRestores {
+    started: Mutex<BTreeMap<TopicPartition, Instant>>,
+}
+
+impl StateRestoreListener for PrintRestores {
+    fn on_restore_start(&self, changelog: &TopicPartition, store: &str, start: i64, end: i64) {
+        if let Ok(mut m) = self.started.lock() {
+            m.insert(changelog.clone(), Instant::now());
+        }
+        println!("restore-start {store} {changelog} {start} {end}");
+    }
+
+    fn on_restore_end(&self, changelog: &TopicPartition, store: &str, total: u64) {
+        let ms = self
+            .started
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(changelog))
+            .map_or(0, |t| t.elapsed().as_millis());
+        println!("restore-end {store} {changelog} {total} {ms}");
     }
 }
 
@@ -99,10 +130,22 @@ fn main() {
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
+    let mut persistent = false;
     for kv in &args[5..] {
         let (k, v) = kv
             .split_once('=')
             .unwrap_or_else(|| die("setting", format!("{kv:?} is not KEY=VALUE")));
+        if k == "app.store" {
+            persistent = match v {
+                "persistent" => true,
+                "memory" => false,
+                other => die(
+                    "app.store",
+                    format!("{other:?} is neither persistent nor memory"),
+                ),
+            };
+            continue;
+        }
         settings.push((k.to_owned(), v.to_owned()));
     }
     for (k, v) in &settings {
@@ -119,7 +162,12 @@ fn main() {
         let c = counts.clone();
         let count =
             builder.add_processor("Count", &[&source], move || Count { counts: c.clone() })?;
-        builder.add_state_store(StoreBuilder::in_memory_key_value(&counts), &["Count"])?;
+        let store = if persistent {
+            StoreBuilder::persistent_key_value(&counts)
+        } else {
+            StoreBuilder::in_memory_key_value(&counts)
+        };
+        builder.add_state_store(store, &["Count"])?;
         builder.add_sink("Sink", output, StringSerde, I64Serde, &[&count])?;
         Ok(builder.build()?)
     })()
@@ -127,6 +175,7 @@ fn main() {
 
     let (tx, rx) = mpsc::channel::<Event>();
     let mut streams = KafkaStreams::new(topology, config).unwrap_or_else(|e| die("new", e));
+    streams.set_global_state_restore_listener(PrintRestores::default());
     let events = tx.clone();
     streams.set_state_listener(move |from, to| {
         println!("state {from:?} -> {to:?}");
@@ -163,6 +212,7 @@ fn main() {
 
     streams.start().unwrap_or_else(|e| die("start", e));
     let mut last_tasks: Option<String> = None;
+    let mut last_standbys: Option<String> = None;
     let why = loop {
         let event = rx.recv_timeout(Duration::from_millis(100));
         let threads = streams.local_thread_metadata();
@@ -184,6 +234,15 @@ fn main() {
         if last_tasks.as_ref() != Some(&line) {
             println!("{line}");
             last_tasks = Some(line);
+        }
+        let standbys: BTreeSet<TaskId> = threads
+            .iter()
+            .flat_map(|t| t.standby_tasks.iter().copied())
+            .collect();
+        let line = format!("standbys {}", ids(&standbys));
+        if last_standbys.as_ref() != Some(&line) {
+            println!("{line}");
+            last_standbys = Some(line);
         }
         match event {
             Ok(Event::Stop(why)) => break why,

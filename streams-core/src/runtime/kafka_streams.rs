@@ -62,8 +62,7 @@ type StateListener = Arc<dyn Fn(State, State) + Send + Sync>;
 type ErrorHandler = Arc<dyn Fn(&StreamsError) -> UncaughtResponse + Send + Sync>;
 
 /// One stream thread of this instance and the tasks it runs (Kafka Streams'
-/// `ThreadMetadata`, as returned by `metadataForLocalThreads()`, without standby tasks and
-/// client ids).
+/// `ThreadMetadata`, as returned by `metadataForLocalThreads()`, without client ids).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadMetadata {
     /// The thread's name (`<application.id>-<process id>-StreamThread-<n>`).
@@ -72,13 +71,15 @@ pub struct ThreadMetadata {
     pub thread_state: ThreadState,
     /// The active tasks it owns after its last rebalance.
     pub active_tasks: BTreeSet<TaskId>,
+    /// The standby (and warm-up) tasks it keeps.
+    pub standby_tasks: BTreeSet<TaskId>,
 }
 
 struct Shared {
     state: Mutex<State>,
     threads: Mutex<BTreeMap<usize, ThreadState>>,
-    /// Active tasks per thread, as each thread last reported them.
-    tasks: Mutex<BTreeMap<usize, BTreeSet<TaskId>>>,
+    /// Active and standby tasks per thread, as each thread last reported them.
+    tasks: Mutex<BTreeMap<usize, (BTreeSet<TaskId>, BTreeSet<TaskId>)>>,
     listener: Mutex<Option<StateListener>>,
 }
 
@@ -263,7 +264,8 @@ impl KafkaStreams {
             .map(|(i, t)| ThreadMetadata {
                 thread_name: t.name.clone(),
                 thread_state: states.get(i).copied().unwrap_or(ThreadState::Starting),
-                active_tasks: tasks.get(i).cloned().unwrap_or_default(),
+                active_tasks: tasks.get(i).map(|t| t.0.clone()).unwrap_or_default(),
+                standby_tasks: tasks.get(i).map(|t| t.1.clone()).unwrap_or_default(),
             })
             .collect()
     }
@@ -566,12 +568,12 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         restore_listener: env.restore_listener.clone(),
         on_tasks: {
             let shared = env.shared.clone();
-            Arc::new(move |i, tasks| {
+            Arc::new(move |i, active, standby| {
                 shared
                     .tasks
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(i, tasks);
+                    .insert(i, (active, standby));
             })
         },
     };

@@ -85,9 +85,9 @@ pub(crate) struct ThreadContext {
     /// Set by the application to make this thread rejoin at once (to carry a shutdown
     /// request to the group leader).
     pub rejoin: Arc<std::sync::atomic::AtomicBool>,
-    /// Told the thread's active tasks whenever they change (for
+    /// Told the thread's active and standby tasks whenever they change (for
     /// `KafkaStreams::local_thread_metadata`).
-    pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>) + Send + Sync>,
+    pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>, BTreeSet<TaskId>) + Send + Sync>,
     /// `state.dir/<application.id>`: where tasks with persistent stores keep them.
     pub state_directory: Option<StateDirectory>,
     /// Told about every changelog restoration.
@@ -327,7 +327,11 @@ impl StreamThread {
             );
             h.set_task_offset_sums(Some(self.task_offset_sums()));
         }
-        (self.cx.on_tasks)(self.cx.index, self.tasks.keys().copied().collect());
+        (self.cx.on_tasks)(
+            self.cx.index,
+            self.tasks.keys().copied().collect(),
+            self.standbys.keys().copied().collect(),
+        );
     }
 
     fn route(&mut self, records: ConsumerRecords) -> Result<(), StreamsError> {
@@ -343,7 +347,17 @@ impl StreamThread {
             {
                 Some(task) => task.add_records(&tp, records)?,
                 None => {
-                    debug!(partition = %tp, count = records.len(), "records for a partition without a task dropped (revoked)")
+                    // A task waiting for its state directory reads them again once created.
+                    let first = records.first().map(|r| r.offset);
+                    if let (Some(p), Some(first)) = (
+                        self.pending
+                            .values_mut()
+                            .find(|p| p.partitions.contains(&tp)),
+                        first,
+                    ) {
+                        p.rewind.entry(tp.clone()).or_insert(first);
+                    }
+                    debug!(partition = %tp, count = records.len(), "records for a partition without a running task dropped")
                 }
             }
         }
@@ -686,7 +700,7 @@ impl StreamThread {
         for (_, task) in std::mem::take(&mut self.tasks) {
             self.close_task(task, committed);
         }
-        (self.cx.on_tasks)(self.cx.index, BTreeSet::new());
+        (self.cx.on_tasks)(self.cx.index, BTreeSet::new(), BTreeSet::new());
         let handle = self.cx.handle.clone();
         if let Err(e) = handle.block_on(self.producer.close()) {
             warn!(error = %e, "closing the producer failed");

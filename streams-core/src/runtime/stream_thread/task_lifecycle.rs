@@ -23,6 +23,9 @@ use crate::TaskId;
 pub(super) struct PendingTask {
     pub partitions: Vec<TopicPartition>,
     pub since: Instant,
+    /// Per partition, the first offset polled (and dropped) while the task waited: where to
+    /// resume once it is created.
+    pub rewind: std::collections::BTreeMap<TopicPartition, i64>,
 }
 
 impl StreamThread {
@@ -144,6 +147,7 @@ impl StreamThread {
                         PendingTask {
                             partitions,
                             since: Instant::now(),
+                            rewind: Default::default(),
                         },
                     );
                 }
@@ -152,22 +156,16 @@ impl StreamThread {
             Err(e) => return Err(e),
         };
         if let Some(p) = self.pending.remove(&id) {
-            // Records polled while it was pending were dropped: go back to the committed
-            // offsets, then resume.
-            let committed = self
-                .cx
-                .handle
-                .block_on(self.consumer.committed(&p.partitions))?;
-            for tp in &p.partitions {
-                if let Some(o) = committed.get(tp) {
-                    self.consumer.seek(tp, Offset::At(o.offset))?;
-                }
+            // Records polled while it was pending were dropped: go back to the first of them,
+            // then resume.
+            for (tp, offset) in &p.rewind {
+                self.consumer.seek(tp, Offset::At(*offset))?;
             }
             self.consumer.resume(&p.partitions);
             for tp in &p.partitions {
                 self.paused.remove(tp);
             }
-            info!(task = %id, waited_ms = p.since.elapsed().as_millis() as u64, "state directory free now; creating the task");
+            info!(task = %id, waited_ms = p.since.elapsed().as_millis() as u64, rewind = ?p.rewind, "state directory free now; creating the task");
         }
         self.apply_source_resets(&partitions)?;
         let sub = self
