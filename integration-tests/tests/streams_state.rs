@@ -505,3 +505,130 @@ fn a_new_instance_warms_up_before_it_gets_active_tasks() {
     s.assert_counts(61, "after the warm-up");
     let _ = std::fs::remove_dir_all(&s.dirs);
 }
+
+/// For each record: add one to its key's one-minute window, then forward how many windows of
+/// the key the store still returns.
+struct WindowCount {
+    store: streams_core::state::StoreHandle<String, i64>,
+}
+
+impl streams_core::processor::Processor<String, String, String, i64> for WindowCount {
+    fn process(
+        &mut self,
+        ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
+        record: streams_core::record::Record<String, String>,
+    ) -> Result<(), streams_core::error::BoxError> {
+        let start = record.timestamp - record.timestamp.rem_euclid(60_000);
+        let mut w = ctx.window_store(&self.store)?;
+        let n = w.fetch(&record.key, start)?.unwrap_or(0) + 1;
+        w.put(&record.key, Some(&n), start)?;
+        let live = w.fetch_range(&record.key, 0, i64::MAX, false)?.len() as i64;
+        ctx.forward(record.with_value(live))?;
+        Ok(())
+    }
+}
+
+#[test]
+fn window_retention_drops_old_segments_and_their_windows() {
+    use streams_core::runtime::{KafkaStreams, StreamsConfig};
+    use streams_core::serde::{I64Serde, StringSerde};
+    use streams_core::state::backend::{RedbBackend, StateBackend};
+    use streams_core::state::StoreHandle;
+    use streams_core::topology::{StoreBuilder, TopologyBuilder};
+
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(s) = Setup::new("streams_state") else {
+        return;
+    };
+    const RETENTION: i64 = 180_000;
+    let store = StoreHandle::new("Windows", StringSerde, I64Serde);
+    let mut b = TopologyBuilder::new();
+    let source = b
+        .add_source::<String, String>("Source", &[&s.input], StringSerde, StringSerde)
+        .unwrap();
+    let st = store.clone();
+    let p = b
+        .add_processor("WindowCount", &[&source], move || WindowCount {
+            store: st.clone(),
+        })
+        .unwrap();
+    b.add_state_store(
+        StoreBuilder::window(&store, true, RETENTION, false),
+        &["WindowCount"],
+    )
+    .unwrap();
+    b.add_sink("Sink", &s.output, StringSerde, I64Serde, &[&p])
+        .unwrap();
+    let topology = b.build().unwrap();
+    let mut config = StreamsConfig::new(&s.app, &s.bootstrap);
+    for (k, v) in [
+        ("commit.interval.ms", "200".to_owned()),
+        ("state.dir", s.state_dir("w").display().to_string()),
+    ] {
+        config.set(k, &v).unwrap();
+    }
+    // One record a minute for 10 minutes, all for key "k", on partition 0.
+    let base = (integration_tests::now_ms() - 20 * 60_000) / 60_000 * 60_000;
+    s.rt.block_on(async {
+        let producer = Producer::connect(ProducerConfig::new(&s.bootstrap))
+            .await
+            .unwrap();
+        for m in 0..10 {
+            let r = ProducerRecord::new(&s.input)
+                .partition(0)
+                .key("k")
+                .value(m.to_string())
+                .timestamp(base + m * 60_000 + 5_000);
+            producer.send(r).await.unwrap().await.unwrap();
+        }
+        producer.close().await.unwrap();
+    });
+    let mut streams = KafkaStreams::new(topology, config).unwrap();
+    streams.start().unwrap();
+    let start = Instant::now();
+    let records = loop {
+        let records = s.rt.block_on(integration_tests::streams_app::read_all(
+            &s.bootstrap,
+            &s.admin,
+            &s.output,
+            PARTITIONS,
+        ));
+        if records.len() >= 10 {
+            break records;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "only {} outputs",
+            records.len()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(streams.close(Duration::from_secs(30)));
+    let live: Vec<i64> = records
+        .iter()
+        .map(|r| i64::from_be_bytes(r.value.as_deref().unwrap().try_into().unwrap()))
+        .collect();
+    // Windows starting at or before stream time minus 3 minutes are gone.
+    assert_eq!(
+        live,
+        vec![1, 2, 3, 3, 3, 3, 3, 3, 3, 3],
+        "live windows after each record"
+    );
+    let db = s.state_dir("w").join(&s.app).join("0_0").join("state.redb");
+    let mut backend = RedbBackend::open(&db).unwrap();
+    let tables = backend.tables().unwrap();
+    let stream_time = base + 9 * 60_000;
+    let oldest_live_segment = (stream_time - RETENTION) / 90_000 * 90_000;
+    eprintln!(
+        "state: window store after 10 minutes with a 3-minute retention: live windows per record {live:?}; segment tables {tables:?} (segment interval 90 s; oldest live segment starts at {oldest_live_segment})"
+    );
+    assert!(!tables.is_empty() && tables.len() <= 3, "{tables:?}");
+    for t in &tables {
+        let seg: i64 = t.trim_start_matches("Windows.").parse().unwrap();
+        assert!(
+            seg >= oldest_live_segment,
+            "expired segment {t} still there: {tables:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&s.dirs);
+}
