@@ -26,6 +26,14 @@ use kafka_wire::TopicPartition;
 
 use bench::broker::{self, Broker};
 
+/// Wall-clock milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+mod restore;
 mod streams;
 mod txn;
 
@@ -644,6 +652,17 @@ async fn main() {
             let records = get(2).parse().unwrap_or(1_000_000);
             let threads = get(3).parse().unwrap_or(1);
             streams::run(&bootstrap, records, threads).await
+        }
+        "streams-restore" => {
+            let bootstrap = if get(1).is_empty() { "127.0.0.1:19092".into() } else { get(1) };
+            let records = get(2).parse().unwrap_or(1_000_000);
+            let rounds = get(3).parse().unwrap_or(1);
+            restore::run(&bootstrap, records, rounds).await
+        }
+        "streams-restore-child" => {
+            let bytes = get(4).parse().unwrap_or(0);
+            // The child runs its own runtime for KafkaStreams: leave this one.
+            tokio::task::block_in_place(|| restore::child(&get(1), &get(2), &get(3), bytes))
         }
         "produce-txn" => {
             let (client, bootstrap, topic) = (get(1), get(2), get(3));

@@ -632,3 +632,102 @@ fn window_retention_drops_old_segments_and_their_windows() {
     }
     let _ = std::fs::remove_dir_all(&s.dirs);
 }
+
+/// Puts every record into its store (a table read straight from its topic).
+struct Upsert {
+    store: streams_core::state::StoreHandle<String, String>,
+}
+
+impl streams_core::processor::Processor<String, String, (), ()> for Upsert {
+    fn process(
+        &mut self,
+        ctx: &mut streams_core::processor::ProcessorContext<'_, (), ()>,
+        record: streams_core::record::Record<String, String>,
+    ) -> Result<(), streams_core::error::BoxError> {
+        ctx.key_value_store(&self.store)?
+            .put(&record.key, &record.value)?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Default)]
+struct Restored(std::sync::Arc<Mutex<Vec<(String, u64)>>>);
+
+impl streams_core::runtime::StateRestoreListener for Restored {
+    fn on_restore_end(&self, changelog: &TopicPartition, _: &str, total: u64) {
+        self.0.lock().unwrap().push((changelog.to_string(), total));
+    }
+}
+
+#[test]
+fn a_source_topic_doubles_as_the_changelog() {
+    use streams_core::runtime::{KafkaStreams, StreamsConfig};
+    use streams_core::serde::StringSerde;
+    use streams_core::state::StoreHandle;
+    use streams_core::topology::{StoreBuilder, TopologyBuilder};
+
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(s) = Setup::new("streams_state") else {
+        return;
+    };
+    s.produce_rounds(2);
+    let run = |wipe: bool| -> Vec<(String, u64)> {
+        if wipe {
+            let _ = std::fs::remove_dir_all(s.state_dir("t"));
+        }
+        let store = StoreHandle::new("Table", StringSerde, StringSerde);
+        let mut b = TopologyBuilder::new();
+        let source = b
+            .add_source::<String, String>("Source", &[&s.input], StringSerde, StringSerde)
+            .unwrap();
+        let st = store.clone();
+        b.add_processor("Upsert", &[&source], move || Upsert { store: st.clone() })
+            .unwrap();
+        b.add_state_store(
+            StoreBuilder::persistent_key_value(&store).with_source_topic_changelog(&s.input),
+            &["Upsert"],
+        )
+        .unwrap();
+        let mut config = StreamsConfig::new(&s.app, &s.bootstrap);
+        config
+            .set("state.dir", &s.state_dir("t").display().to_string())
+            .unwrap();
+        config.set("commit.interval.ms", "200").unwrap();
+        let mut streams = KafkaStreams::new(b.build().unwrap(), config).unwrap();
+        let restored = Restored::default();
+        streams.set_global_state_restore_listener(restored.clone());
+        streams.start().unwrap();
+        let started = Instant::now();
+        while streams.state() != streams_core::runtime::State::Running {
+            assert!(started.elapsed() < Duration::from_secs(60), "never running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s.wait_caught_up("table");
+        assert!(streams.close(Duration::from_secs(30)));
+        let out = restored.0.lock().unwrap().clone();
+        out
+    };
+    let first = run(false);
+    let wiped = run(true);
+    let topics = s.rt.block_on(s.admin.list_topics()).unwrap();
+    let changelog = format!("{}-Table-changelog", s.app);
+    eprintln!(
+        "state: source topic as changelog: first run restored {first:?}; after wiping {wiped:?}; changelog topic created: {}",
+        topics.iter().any(|t| *t == changelog)
+    );
+    assert!(
+        first.is_empty(),
+        "nothing to restore on the first run: {first:?}"
+    );
+    let total: u64 = wiped.iter().map(|r| r.1).sum();
+    assert_eq!(
+        total,
+        (2 * KEYS) as u64,
+        "the wiped store is rebuilt from the source topic up to the committed offsets"
+    );
+    assert!(
+        !topics.iter().any(|t| *t == changelog),
+        "no changelog topic for a source-topic changelog"
+    );
+    let _ = std::fs::remove_dir_all(&s.dirs);
+}

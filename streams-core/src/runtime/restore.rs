@@ -2,9 +2,9 @@
 //! with the store's data (persistent stores) or from the beginning (in-memory stores), to the
 //! changelog's end — Kafka Streams' `StoreChangelogReader`, run for one task at a time.
 //!
-//! Each poll's records go to the store as one batch and the position after them is committed
-//! with them in one backend transaction (durable at the end), so a restore interrupted by a
-//! crash resumes where it stopped. A position the changelog no longer has — below its log
+//! Records go to the store in batches of up to 20 000, each committed durably with the
+//! position after it in one backend transaction, so a restore interrupted by a crash resumes
+//! where it stopped. A position the changelog no longer has — below its log
 //! start (retention, compaction, `delete-records`) or past its end (the topic was recreated)
 //! — wipes the store and restores from the earliest offset; that is logged, with the reason.
 
@@ -46,6 +46,9 @@ pub trait StateRestoreListener: Send + Sync {
         let _ = (changelog, store, total);
     }
 }
+
+/// Records applied to a store in one backend transaction while restoring.
+const RESTORE_BATCH: usize = 20_000;
 
 /// What one store's restoration did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +122,10 @@ impl ChangelogReader<'_> {
         let mut outcomes = Vec::new();
         for (store, tp) in changelogs {
             let earliest = earliest.get(&tp).map_or(0, |o| o.offset.max(0));
-            let end = latest.get(&tp).map_or(0, |o| o.offset.max(0));
+            let mut end = latest.get(&tp).map_or(0, |o| o.offset.max(0));
+            if let Some(limit) = task.restore_limit(&tp) {
+                end = end.min(limit.max(earliest));
+            }
             outcomes.push(self.restore_store(task, &store, &tp, earliest, end)?);
         }
         Ok(outcomes)
@@ -147,6 +153,8 @@ impl ChangelogReader<'_> {
             }
             self.consumer.assign([tp.clone()]);
             self.consumer.seek(tp, Offset::At(start))?;
+            let mut pending: Vec<ChangelogRecord> = Vec::new();
+            let mut applied_to = start;
             loop {
                 let batch = match self
                     .handle
@@ -170,28 +178,32 @@ impl ChangelogReader<'_> {
                         wiped = Some(reason);
                         start = now_earliest;
                         restored = 0;
+                        pending.clear();
+                        applied_to = start;
                         self.consumer.seek(tp, Offset::At(start))?;
                         continue;
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let mut records = Vec::with_capacity(batch.len());
                 for r in batch {
                     if r.offset >= end {
                         continue;
                     }
-                    records.push(ChangelogRecord {
+                    pending.push(ChangelogRecord {
                         key: r.key.unwrap_or_default(),
                         value: r.value,
                         timestamp: r.timestamp,
                     });
                 }
-                let position = self.consumer.position(tp).unwrap_or(start);
-                let next = position.min(end);
-                let n = records.len() as u64;
-                if n > 0 || next > start {
-                    task.restore(store, &records)?;
-                    task.restored_to(tp, next, next >= end)?;
+                let next = self.consumer.position(tp).unwrap_or(start).min(end);
+                // One backend transaction (committed durably) per RESTORE_BATCH records, not
+                // per poll: fewer fsyncs, and redb reuses the pages a durable commit frees.
+                if pending.len() >= RESTORE_BATCH || (next >= end && next > applied_to) {
+                    let n = pending.len() as u64;
+                    task.restore(store, &pending)?;
+                    task.restored_to(tp, next, true)?;
+                    pending.clear();
+                    applied_to = next;
                     restored += n;
                     if let Some(l) = &self.listener {
                         l.on_batch_restored(tp, store, next, n);

@@ -104,6 +104,11 @@ pub(crate) struct StreamTask {
     extractors: BTreeMap<String, Arc<dyn TimestampExtractor>>,
     /// Changelog topic of each logged store.
     changelogs: BTreeMap<String, String>,
+    /// Stores whose changelog is a source topic (physical name): restored up to the group's
+    /// committed offset, their position being what the task consumed.
+    source_changelogs: BTreeMap<String, String>,
+    /// Where restoring a source-topic changelog stops (the group's committed offset).
+    restore_limits: BTreeMap<TopicPartition, i64>,
     /// The task's directory and persistent backend, when it has persistent stores.
     state_dir: Option<TaskStateDir>,
     /// Next offset to commit per input partition.
@@ -179,6 +184,15 @@ impl StreamTask {
             .iter()
             .filter_map(|s| topology.changelog_topic(&app, s).map(|t| (s.clone(), t)))
             .collect();
+        let source_changelogs = subtopology
+            .stores
+            .iter()
+            .filter_map(|s| {
+                topology
+                    .source_changelog(s)
+                    .map(|t| (s.clone(), topology.physical_topic(&app, t)))
+            })
+            .collect();
         let extractors = logical
             .iter()
             .filter_map(|(physical, name)| {
@@ -198,6 +212,8 @@ impl StreamTask {
             logical,
             extractors,
             changelogs,
+            source_changelogs,
+            restore_limits: BTreeMap::new(),
             state_dir,
             consumed: BTreeMap::new(),
             commit_needed: false,
@@ -212,10 +228,12 @@ impl StreamTask {
         self.group.partitions().cloned().collect()
     }
 
-    /// The changelog partition of each logged store (the task's partition of its topic).
+    /// The changelog partition of each logged store (the task's partition of its topic), and
+    /// of each store whose changelog is a source topic.
     pub fn changelog_partitions(&self) -> BTreeMap<String, TopicPartition> {
         self.changelogs
             .iter()
+            .chain(self.source_changelogs.iter())
             .map(|(store, topic)| {
                 (
                     store.clone(),
@@ -263,6 +281,30 @@ impl StreamTask {
         backend.lock().committed_offsets().get(changelog).copied()
     }
 
+    /// The source-topic changelog partitions, whose restoration stops at the group's
+    /// committed offset.
+    pub fn source_changelog_partitions(&self) -> Vec<TopicPartition> {
+        self.source_changelogs
+            .values()
+            .map(|t| TopicPartition::new(t.clone(), self.id.partition))
+            .collect()
+    }
+
+    /// Set where restoring source-topic changelogs stops (committed offsets; a partition
+    /// without one restores nothing: its records are processed instead).
+    pub fn set_restore_limits(&mut self, limits: BTreeMap<TopicPartition, i64>) {
+        self.restore_limits = limits;
+    }
+
+    /// Where restoring `changelog` must stop, when not at its end.
+    pub fn restore_limit(&self, changelog: &TopicPartition) -> Option<i64> {
+        let source = self
+            .source_changelogs
+            .values()
+            .any(|t| *t == changelog.topic);
+        source.then(|| self.restore_limits.get(changelog).copied().unwrap_or(0))
+    }
+
     /// Delete `store`'s content (before restoring it from the beginning).
     pub fn wipe_store(&mut self, store: &str) -> Result<(), StreamsError> {
         self.slot(store)?.store.wipe().map_err(store_err)
@@ -293,11 +335,17 @@ impl StreamTask {
         let Some(state) = &self.state_dir else {
             return Ok(());
         };
-        let mine: BTreeMap<TopicPartition, i64> = self
+        let mut mine: BTreeMap<TopicPartition, i64> = self
             .changelog_partitions()
             .into_values()
             .filter_map(|tp| written.get(&tp).map(|o| (tp, *o)))
             .collect();
+        // A source topic doubling as a changelog: the store covers what the task consumed.
+        for tp in self.source_changelog_partitions() {
+            if let Some(o) = self.consumed.get(&tp) {
+                mine.insert(tp, *o);
+            }
+        }
         state
             .backend
             .lock()

@@ -432,6 +432,9 @@ impl WindowStore for SegmentedWindowStore {
     }
 
     fn restore_batch(&mut self, records: &[ChangelogRecord]) -> Result<(), StoreError> {
+        // Stream time after the batch decides what is expired; the writes of each segment go
+        // to its table in one call.
+        let mut parsed = Vec::with_capacity(records.len());
         for r in records {
             let (key, start, seq) = parse_windowed_changelog_key(&r.key).ok_or_else(|| {
                 self.err(format!(
@@ -439,12 +442,39 @@ impl WindowStore for SegmentedWindowStore {
                     r.key.len()
                 ))
             })?;
-            self.write(key, r.value.as_deref(), start, seq)?;
+            self.stream_time = self.stream_time.max(start);
             if self.retain_duplicates {
                 self.seqnum = self.seqnum.max(seq);
             }
+            parsed.push((key, start, seq, r.value.clone()));
         }
-        Ok(())
+        let min_live = self.segment_id(self.stream_time.saturating_sub(self.retention_ms));
+        let mut by_segment: std::collections::BTreeMap<i64, Vec<(Bytes, Option<Bytes>)>> =
+            std::collections::BTreeMap::new();
+        for (key, start, seq, value) in parsed {
+            let id = self.segment_id(start);
+            if id < min_live {
+                continue;
+            }
+            by_segment
+                .entry(id)
+                .or_default()
+                .push((Bytes::from(table_key(key, start, seq)), value));
+        }
+        for (id, writes) in by_segment {
+            let table = self.table(id);
+            self.backend
+                .lock()
+                .write_batch(&table, &writes)
+                .map_err(|e| StoreError {
+                    store: self.name.clone(),
+                    detail: e.to_string(),
+                })?;
+            if writes.iter().any(|(_, v)| v.is_some()) {
+                self.segments.insert(id);
+            }
+        }
+        self.drop_expired_segments()
     }
 
     fn approximate_num_entries(&self) -> u64 {

@@ -114,6 +114,11 @@ impl Topology {
             .map(|_| format!("{application_id}-{store}-changelog"))
     }
 
+    /// The source topic that doubles as `store`'s changelog, if any.
+    pub fn source_changelog(&self, store: &str) -> Option<&str> {
+        self.stores.get(store)?.source_changelog.as_deref()
+    }
+
     /// The extra topic configs of a store's changelog.
     pub fn changelog_config(&self, store: &str) -> BTreeMap<String, String> {
         self.stores

@@ -155,6 +155,8 @@ pub struct StoreBuilder {
     pub(crate) logging: bool,
     pub(crate) persistent: bool,
     pub(crate) changelog_config: BTreeMap<String, String>,
+    /// A source topic that doubles as the changelog (no changelog topic, no writes logged).
+    pub(crate) source_changelog: Option<String>,
     pub(crate) supplier: StoreSupplier,
 }
 
@@ -191,6 +193,7 @@ impl StoreBuilder {
             logging: true,
             persistent,
             changelog_config: BTreeMap::new(),
+            source_changelog: None,
             supplier: Arc::new(supplier),
         }
     }
@@ -310,6 +313,17 @@ impl StoreBuilder {
     /// Turn the changelog off (the store then starts empty whenever its task moves).
     pub fn with_logging_disabled(mut self) -> Self {
         self.logging = false;
+        self
+    }
+
+    /// Use source topic `topic` as the store's changelog (Kafka's `source.topic` optimization,
+    /// `topology.optimization=reuse.ktable.source.topics`): the store holds what its
+    /// processor derives from the topic's records, so no changelog topic is created and no
+    /// write is logged; restoration reads the source partition up to the group's committed
+    /// offset. The DSL sets it for a table read straight from a topic.
+    pub fn with_source_topic_changelog(mut self, topic: impl Into<String>) -> Self {
+        self.logging = false;
+        self.source_changelog = Some(topic.into());
         self
     }
 

@@ -201,6 +201,19 @@ impl StreamThread {
             settings,
             state_dir,
         )?;
+        let source_changelogs = task.source_changelog_partitions();
+        if !source_changelogs.is_empty() {
+            let committed = self
+                .cx
+                .handle
+                .block_on(self.consumer.committed(&source_changelogs))?;
+            task.set_restore_limits(
+                committed
+                    .into_iter()
+                    .map(|(tp, o)| (tp, o.offset))
+                    .collect(),
+            );
+        }
         let outcomes = ChangelogReader {
             consumer: &mut self.restore,
             admin: &self.cx.admin,
