@@ -713,7 +713,7 @@ fn a_source_topic_doubles_as_the_changelog() {
     let changelog = format!("{}-Table-changelog", s.app);
     eprintln!(
         "state: source topic as changelog: first run restored {first:?}; after wiping {wiped:?}; changelog topic created: {}",
-        topics.iter().any(|t| *t == changelog)
+        topics.contains(&changelog)
     );
     assert!(
         first.is_empty(),
@@ -726,7 +726,7 @@ fn a_source_topic_doubles_as_the_changelog() {
         "the wiped store is rebuilt from the source topic up to the committed offsets"
     );
     assert!(
-        !topics.iter().any(|t| *t == changelog),
+        !topics.contains(&changelog),
         "no changelog topic for a source-topic changelog"
     );
     let _ = std::fs::remove_dir_all(&s.dirs);

@@ -49,6 +49,8 @@ const OWN_KEYS: &[&str] = &[
     "num.stream.threads",
     "state.dir",
     "state.cleanup.delay.ms",
+    "statestore.cache.max.bytes",
+    "cache.max.bytes.buffering",
     "commit.interval.ms",
     "max.task.idle.ms",
     "poll.ms",
@@ -101,6 +103,9 @@ pub struct StreamsConfig {
     /// `state.cleanup.delay.ms` (600 000): how long a task's state directory stays after
     /// this instance stopped owning it.
     pub state_cleanup_delay: Duration,
+    /// `statestore.cache.max.bytes` (10 485 760; the older `cache.max.bytes.buffering` too):
+    /// the record caches' budget, divided among the stream threads.
+    pub cache_max_bytes: usize,
     /// `commit.interval.ms` (30 000; 100 under exactly-once).
     pub commit_interval: Duration,
     /// `max.task.idle.ms` (0; -1 never waits).
@@ -171,6 +176,7 @@ impl StreamsConfig {
             num_stream_threads: 1,
             state_dir: "/tmp/kafka-streams".into(),
             state_cleanup_delay: Duration::from_secs(600),
+            cache_max_bytes: 10 * 1024 * 1024,
             commit_interval: Duration::from_secs(30),
             max_task_idle_ms: 0,
             poll: Duration::from_millis(100),
@@ -256,6 +262,11 @@ impl StreamsConfig {
                     .ok_or_else(|| bad(key, value, "a thread count of 1 or more"))?
             }
             "state.dir" => self.state_dir = value.to_owned(),
+            "statestore.cache.max.bytes" | "cache.max.bytes.buffering" => {
+                self.cache_max_bytes = value
+                    .parse()
+                    .map_err(|_| bad(key, value, "a byte count of 0 or more"))?
+            }
             "state.cleanup.delay.ms" => {
                 self.state_cleanup_delay = Duration::from_millis(ms(value)?)
             }

@@ -138,6 +138,7 @@ pub(crate) fn start(
                         processing: config.processing_handler,
                         dead_letter_topic: None,
                         partition_counts: Arc::new(|_| None),
+                        cache_budget: None,
                         global_stores: g
                             .stores
                             .iter()

@@ -75,11 +75,14 @@ pub struct ThreadMetadata {
     pub standby_tasks: BTreeSet<TaskId>,
 }
 
+/// A thread's active and standby tasks.
+type ThreadTasks = (BTreeSet<TaskId>, BTreeSet<TaskId>);
+
 struct Shared {
     state: Mutex<State>,
     threads: Mutex<BTreeMap<usize, ThreadState>>,
     /// Active and standby tasks per thread, as each thread last reported them.
-    tasks: Mutex<BTreeMap<usize, (BTreeSet<TaskId>, BTreeSet<TaskId>)>>,
+    tasks: Mutex<BTreeMap<usize, ThreadTasks>>,
     listener: Mutex<Option<StateListener>>,
 }
 

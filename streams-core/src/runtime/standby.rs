@@ -58,7 +58,7 @@ impl StandbyTask {
         state: TaskStateDir,
     ) -> Result<StandbyTask, StreamsError> {
         let stores = topology
-            .create_stores(subtopology, Some(&state.backend))
+            .create_stores(subtopology, Some(&state.backend), None)
             .map_err(store_err)?;
         let changelogs: BTreeMap<TopicPartition, String> = stores
             .iter()

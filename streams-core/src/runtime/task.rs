@@ -70,6 +70,8 @@ pub(crate) struct TaskSettings {
     /// Global stores by name (read-only handles for stream tasks, writable for the global
     /// task).
     pub global_stores: BTreeMap<String, crate::state::SharedStore>,
+    /// The thread's record cache budget (`statestore.cache.max.bytes` / threads).
+    pub cache_budget: Option<Arc<crate::state::ThreadCacheBudget>>,
 }
 
 /// A task's hold on its state: the locked directory under `state.dir` and the redb backend
@@ -165,16 +167,19 @@ impl StreamTask {
             settings.partition_counts.clone(),
         );
         ctx.stores = topology
-            .create_stores(subtopology, state_dir.as_ref().map(|s| &s.backend))
+            .create_stores(
+                subtopology,
+                state_dir.as_ref().map(|s| &s.backend),
+                settings.cache_budget.as_ref(),
+            )
             .map_err(store_err)?;
         for (name, shared) in &settings.global_stores {
             ctx.stores.insert(
                 name.clone(),
-                crate::state::StoreSlot {
-                    store: crate::state::StateStore::KeyValue(Box::new(shared.clone())),
-                    changelog: None,
-                    ops: Default::default(),
-                },
+                crate::state::StoreSlot::new(
+                    crate::state::StateStore::KeyValue(Box::new(shared.clone())),
+                    false,
+                ),
             );
             ctx.global_stores.push(name.clone());
         }
@@ -588,6 +593,15 @@ impl StreamTask {
             .iter_mut()
             .map(|(name, slot)| (name.clone(), std::mem::take(&mut slot.ops)))
             .collect()
+    }
+
+    /// Write the record caches' dirty entries to their stores and changelogs (first step of a
+    /// commit; the changelog records then go out with `take_outgoing`).
+    pub fn flush_caches(&mut self) -> Result<(), StreamsError> {
+        for slot in self.ctx.stores.values_mut() {
+            slot.flush_cache().map_err(store_err)?;
+        }
+        Ok(())
     }
 
     /// Flush the stores (durability for persistent ones).

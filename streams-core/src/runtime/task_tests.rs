@@ -14,6 +14,7 @@ use crate::processor::{Processor, ProcessorContext, PunctuationType};
 use crate::record::Record;
 use crate::serde::{Deserializer, I64Serde, StringSerde};
 use crate::state::StoreHandle;
+use crate::state::ThreadCacheBudget;
 use crate::timestamp::FailOnInvalidTimestamp;
 use crate::topology::{StoreBuilder, TopologyBuilder};
 use crate::TaskId;
@@ -79,10 +80,16 @@ fn settings() -> TaskSettings {
         dead_letter_topic: None,
         partition_counts: Arc::new(|_| Some(1)),
         global_stores: Default::default(),
+        cache_budget: None,
     }
 }
 
 fn word_count_task() -> StreamTask {
+    word_count_task_with(None)
+}
+
+/// The word count task, its store cached against `budget` when given.
+fn word_count_task_with(budget: Option<Arc<ThreadCacheBudget>>) -> StreamTask {
     let store = StoreHandle::new("Counts", StringSerde, I64Serde);
     let mut b = TopologyBuilder::new();
     let source = b
@@ -105,8 +112,11 @@ fn word_count_task() -> StreamTask {
             store: s.clone(),
         })
         .unwrap();
-    b.add_state_store(StoreBuilder::in_memory_key_value(&store), &["Process"])
-        .unwrap();
+    let builder = match budget {
+        Some(_) => StoreBuilder::in_memory_key_value(&store).with_caching_enabled(),
+        None => StoreBuilder::in_memory_key_value(&store),
+    };
+    b.add_state_store(builder, &["Process"]).unwrap();
     b.add_sink("Sink", "output", StringSerde, StringSerde, &[&process])
         .unwrap();
     let topology = b.build().unwrap();
@@ -116,12 +126,52 @@ fn word_count_task() -> StreamTask {
         &topology,
         &sub,
         vec![TopicPartition::new("input", 0)],
-        settings(),
+        TaskSettings {
+            cache_budget: budget,
+            ..settings()
+        },
         None,
     )
     .unwrap();
     task.initialize(0).unwrap();
     task
+}
+
+#[test]
+fn a_cached_store_logs_each_key_once_per_commit_unless_the_budget_evicts() {
+    let tp = TopicPartition::new("input", 0);
+    let changelog_of = |out: &[crate::processor::OutgoingRecord]| -> Vec<(String, i64)> {
+        out.iter()
+            .filter(|o| o.topic == "app-Counts-changelog")
+            .map(|o| {
+                let k: String = StringSerde.deserialize("c", o.key.as_deref()).unwrap();
+                let v: i64 = I64Serde.deserialize("c", o.value.as_deref()).unwrap();
+                (k, v)
+            })
+            .collect()
+    };
+    let mut task = word_count_task_with(Some(ThreadCacheBudget::new(1 << 20)));
+    let records: Vec<ConsumerRecord> = (0..100).map(|i| record(i, 10 + i, "a b")).collect();
+    task.add_records(&tp, records).unwrap();
+    while task.process(0).unwrap() == Processed::Record {}
+    assert!(
+        changelog_of(&task.take_outgoing()).is_empty(),
+        "writes wait in the cache"
+    );
+    task.flush_caches().unwrap();
+    assert_eq!(
+        changelog_of(&task.take_outgoing()),
+        vec![("a".into(), 100), ("b".into(), 100)],
+        "one changelog record per key at commit"
+    );
+    // A budget of one entry: every new key evicts (and logs) the other.
+    let mut task = word_count_task_with(Some(ThreadCacheBudget::new(100)));
+    task.add_records(&tp, vec![record(0, 10, "a b a")]).unwrap();
+    while task.process(0).unwrap() == Processed::Record {}
+    assert_eq!(
+        changelog_of(&task.take_outgoing()),
+        vec![("a".into(), 1), ("b".into(), 1)]
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@
 //! ([`backend::StateBackend::commit`]), so a restart restores only the changelog's tail.
 
 pub mod backend;
+mod cache;
 mod key_value;
 mod memory;
 mod ordered_key;
@@ -25,6 +26,7 @@ mod typed_refs;
 mod versioned;
 mod window;
 
+pub use cache::{FlushedWrite, RecordCache, ThreadCacheBudget};
 pub use key_value::BackendKeyValueStore;
 pub use memory::InMemoryKeyValueStore;
 pub use session::{parse_session_changelog_key, session_changelog_key, SessionEntry, SessionStore};
@@ -276,6 +278,65 @@ pub struct StoreSlot {
     pub store: StateStore,
     /// Its changelog writes, when it is logged.
     pub changelog: Option<ChangelogBuffer>,
+    /// Its record cache, when caching is on (key-value stores).
+    pub cache: Option<RecordCache>,
     /// Operations since last read.
     pub ops: StoreOps,
+}
+
+impl StoreSlot {
+    /// A slot for `store`, logged or not, without a cache.
+    pub fn new(store: StateStore, logged: bool) -> Self {
+        StoreSlot {
+            store,
+            changelog: logged.then(ChangelogBuffer::default),
+            cache: None,
+            ops: StoreOps::default(),
+        }
+    }
+
+    /// Apply writes the cache let go of to the store, and log them (a timestamped store logs
+    /// the plain value, stamped with the stored timestamp).
+    pub fn apply_flushed(&mut self, writes: Vec<FlushedWrite>) -> Result<(), StoreError> {
+        for w in writes {
+            let logged = match &mut self.store {
+                StateStore::KeyValue(s) => {
+                    match &w.value {
+                        Some(v) => s.put(w.key.clone(), v.clone())?,
+                        None => {
+                            s.delete(&w.key)?;
+                        }
+                    }
+                    w.value
+                }
+                StateStore::TimestampedKeyValue(s) => {
+                    match &w.value {
+                        Some(v) => s.put(w.key.clone(), v.clone())?,
+                        None => {
+                            s.delete(&w.key)?;
+                        }
+                    }
+                    w.value.map(|v| v.slice(8.min(v.len())..))
+                }
+                other => return Err(other.wrong_kind("cached key-value")),
+            };
+            if let Some(changelog) = &mut self.changelog {
+                changelog.push(ChangelogRecord {
+                    key: w.key,
+                    value: logged,
+                    timestamp: w.timestamp,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Write every dirty cache entry to the store and its changelog (at commit).
+    pub fn flush_cache(&mut self) -> Result<(), StoreError> {
+        let writes = match &mut self.cache {
+            Some(c) => c.flush(),
+            None => return Ok(()),
+        };
+        self.apply_flushed(writes)
+    }
 }

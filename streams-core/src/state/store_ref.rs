@@ -151,11 +151,31 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
         Ok((key, value))
     }
 
+    /// The stored bytes of `key`, through the cache when there is one.
+    fn get_bytes(&mut self, k: &Bytes) -> Result<Option<Bytes>, StoreError> {
+        if let Some(cache) = &mut self.slot.cache {
+            if let Some(cached) = cache.get(k) {
+                return Ok(cached);
+            }
+        }
+        let v = self.kv()?.get(k)?;
+        if let (Some(cache), Some(v)) = (&mut self.slot.cache, &v) {
+            let evicted = cache.remember(k.clone(), v.clone());
+            self.slot.apply_flushed(evicted)?;
+        }
+        Ok(v)
+    }
+
+    /// Write dirty cache entries through before a scan reads the store.
+    fn flush_for_scan(&mut self) -> Result<(), StoreError> {
+        self.slot.flush_cache()
+    }
+
     /// The value of `key`.
     pub fn get(&mut self, key: &K) -> Result<Option<V>, StoreError> {
         self.slot.ops.gets += 1;
         let k = self.key_bytes(key)?;
-        match self.kv()?.get(&k)? {
+        match self.get_bytes(&k)? {
             None => Ok(None),
             Some(v) => self
                 .handle
@@ -175,6 +195,10 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
             .value_ser
             .serialize(&self.handle.name, value)
             .map_err(|e| self.err(e))?;
+        if let Some(cache) = &mut self.slot.cache {
+            let evicted = cache.put(k, v, self.timestamp);
+            return self.slot.apply_flushed(evicted);
+        }
         match &v {
             Some(v) => self.kv()?.put(k.clone(), v.clone())?,
             None => {
@@ -198,8 +222,18 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     pub fn delete(&mut self, key: &K) -> Result<Option<V>, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.key_bytes(key)?;
-        let old = self.kv()?.delete(&k)?;
-        self.log(k, None);
+        let old = if self.slot.cache.is_some() {
+            let old = self.get_bytes(&k)?;
+            if let Some(cache) = &mut self.slot.cache {
+                let evicted = cache.put(k.clone(), None, self.timestamp);
+                self.slot.apply_flushed(evicted)?;
+            }
+            old
+        } else {
+            let old = self.kv()?.delete(&k)?;
+            self.log(k, None);
+            old
+        };
         match old {
             None => Ok(None),
             Some(v) => self
@@ -214,6 +248,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
     /// Entries with `from <= key <= to` in the order of their key bytes.
     pub fn range(&mut self, from: Option<&K>, to: Option<&K>) -> Result<Vec<(K, V)>, StoreError> {
         self.slot.ops.ranges += 1;
+        self.flush_for_scan()?;
         let from = from.map(|k| self.key_bytes(k)).transpose()?;
         let to = to.map(|k| self.key_bytes(k)).transpose()?;
         self.kv()?
@@ -239,6 +274,7 @@ impl<'a, K: 'static, V: 'static> KeyValueStoreRef<'a, K, V> {
             .map_err(|e| self.err(e))?
             .unwrap_or_default();
         self.slot.ops.ranges += 1;
+        self.flush_for_scan()?;
         self.kv()?
             .prefix_scan(&p)?
             .iter()

@@ -9,7 +9,7 @@ use super::{Instantiator, NodeDef, NodeKind, StoreBuilder, StoreInit};
 use crate::error::{StreamsError, TopologyError};
 use crate::processor::node::{ErasedNode, RawSource};
 use crate::state::backend::SharedBackend;
-use crate::state::{ChangelogBuffer, StateStore, StoreError, StoreSlot};
+use crate::state::{RecordCache, StateStore, StoreError, StoreSlot, ThreadCacheBudget};
 use crate::timestamp::TimestampExtractor;
 
 use std::cell::RefCell;
@@ -233,11 +233,13 @@ impl Topology {
     }
 
     /// The stores of a task of `subtopology`, logged ones with a changelog buffer; persistent
-    /// ones open in `backend` (the task's redb file).
+    /// ones open in `backend` (the task's redb file); caching ones with a record cache
+    /// charged to `cache_budget` (none: caching off, as for standby tasks).
     pub(crate) fn create_stores(
         &self,
         subtopology: &Subtopology,
         backend: Option<&SharedBackend>,
+        cache_budget: Option<&Arc<ThreadCacheBudget>>,
     ) -> Result<BTreeMap<String, StoreSlot>, StoreError> {
         let globals = self.global_store_names();
         let mut out = BTreeMap::new();
@@ -249,14 +251,16 @@ impl Topology {
                 name,
                 backend: backend.filter(|_| b.persistent),
             })?;
-            out.insert(
-                name.clone(),
-                StoreSlot {
+            let caching = b.caching
+                && matches!(
                     store,
-                    changelog: b.logging.then(ChangelogBuffer::default),
-                    ops: Default::default(),
-                },
-            );
+                    StateStore::KeyValue(_) | StateStore::TimestampedKeyValue(_)
+                );
+            let mut slot = StoreSlot::new(store, b.logging);
+            slot.cache = cache_budget
+                .filter(|_| caching)
+                .map(|budget| RecordCache::new(budget.clone()));
+            out.insert(name.clone(), slot);
         }
         Ok(out)
     }

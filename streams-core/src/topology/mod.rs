@@ -157,6 +157,8 @@ pub struct StoreBuilder {
     pub(crate) changelog_config: BTreeMap<String, String>,
     /// A source topic that doubles as the changelog (no changelog topic, no writes logged).
     pub(crate) source_changelog: Option<String>,
+    /// Writes wait in the thread's record cache until commit or eviction.
+    pub(crate) caching: bool,
     pub(crate) supplier: StoreSupplier,
 }
 
@@ -194,6 +196,7 @@ impl StoreBuilder {
             persistent,
             changelog_config: BTreeMap::new(),
             source_changelog: None,
+            caching: false,
             supplier: Arc::new(supplier),
         }
     }
@@ -313,6 +316,15 @@ impl StoreBuilder {
     /// Turn the changelog off (the store then starts empty whenever its task moves).
     pub fn with_logging_disabled(mut self) -> Self {
         self.logging = false;
+        self
+    }
+
+    /// Put the record cache in front of the store (Kafka's `withCachingEnabled`, key-value
+    /// stores): repeated writes of a key between two commits reach the store and the
+    /// changelog once, at the commit or when the thread's `statestore.cache.max.bytes` budget
+    /// evicts them.
+    pub fn with_caching_enabled(mut self) -> Self {
+        self.caching = true;
         self
     }
 

@@ -66,6 +66,9 @@ pub enum ThreadState {
     Dead,
 }
 
+/// Told a thread's index, active tasks and standby tasks.
+pub(crate) type OnTasks = Arc<dyn Fn(usize, BTreeSet<TaskId>, BTreeSet<TaskId>) + Send + Sync>;
+
 /// Handed to the thread by the application: what to run and how to report.
 pub(crate) struct ThreadContext {
     pub index: usize,
@@ -87,7 +90,7 @@ pub(crate) struct ThreadContext {
     pub rejoin: Arc<std::sync::atomic::AtomicBool>,
     /// Told the thread's active and standby tasks whenever they change (for
     /// `KafkaStreams::local_thread_metadata`).
-    pub on_tasks: Arc<dyn Fn(usize, BTreeSet<TaskId>, BTreeSet<TaskId>) + Send + Sync>,
+    pub on_tasks: OnTasks,
     /// `state.dir/<application.id>`: where tasks with persistent stores keep them.
     pub state_directory: Option<StateDirectory>,
     /// Told about every changelog restoration.
@@ -110,6 +113,8 @@ pub(crate) struct StreamThread {
     standby_consumer: Option<Consumer>,
     /// Changelog offset sums of task directories found on disk at start.
     disk_offset_sums: BTreeMap<TaskId, i64>,
+    /// The record caches' budget of this thread (`statestore.cache.max.bytes` / threads).
+    cache_budget: Arc<crate::state::ThreadCacheBudget>,
     partition_task: BTreeMap<TopicPartition, TaskId>,
     paused: BTreeSet<TopicPartition>,
     /// Partitions moved by a source's reset policy during this poll's rebalance.
@@ -165,6 +170,9 @@ impl StreamThread {
         consumer.subscribe_with(topics, vec![assignor])?;
         consumer.set_rebalance_listener(Arc::new(CommitOnRevoke::new(shared.clone())))?;
         let now = Instant::now();
+        let cache_budget = crate::state::ThreadCacheBudget::new(
+            cx.config.cache_max_bytes / cx.config.num_stream_threads.max(1),
+        );
         let mut thread = StreamThread {
             cx,
             consumer,
@@ -176,6 +184,7 @@ impl StreamThread {
             standbys: BTreeMap::new(),
             standby_consumer: None,
             disk_offset_sums: BTreeMap::new(),
+            cache_budget,
             partition_task: BTreeMap::new(),
             paused: BTreeSet::new(),
             reset_now: BTreeSet::new(),
@@ -537,6 +546,13 @@ impl StreamThread {
     fn commit(&mut self) -> Result<(), StreamsError> {
         let _span = info_span!("commit", thread = %self.cx.name).entered();
         let started = Instant::now();
+        // The record caches' dirty entries go to their stores and changelogs first.
+        let mut cached = Vec::new();
+        for task in self.tasks.values_mut() {
+            task.flush_caches()?;
+            cached.extend(task.take_outgoing());
+        }
+        self.send(cached)?;
         let mut store_ops = Vec::new();
         for task in self.tasks.values_mut() {
             store_ops.push((task.id, task.take_store_ops()));

@@ -187,6 +187,7 @@ impl StreamThread {
             deserialization: self.cx.config.deserialization_handler,
             processing: self.cx.config.processing_handler,
             dead_letter_topic: self.cx.config.dead_letter_topic.clone(),
+            cache_budget: Some(self.cache_budget.clone()),
             partition_counts: Arc::new(move |t| {
                 admin_client
                     .with_metadata(|m| m.partition_count(t))

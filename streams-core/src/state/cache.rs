@@ -1,0 +1,277 @@
+//! The record cache (Kafka Streams' `ThreadCache` and caching stores): a key-value store's
+//! writes wait in memory, one entry per key, until the task commits or the thread's cache is
+//! full, and only then go to the store and its changelog. Repeated updates of a key between
+//! two commits cost one store write and one changelog record.
+//!
+//! Each caching store has its own entries; the byte budget (`statestore.cache.max.bytes`
+//! divided among the stream threads) is shared by every caching store of a thread. A write
+//! that takes the thread over budget evicts the least recently used entries of the store
+//! written to (as Kafka does), flushing the dirty ones.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// Bytes an entry is charged beyond its key and value (Kafka counts a similar overhead).
+const ENTRY_OVERHEAD: usize = 64;
+
+/// A stream thread's cache budget, shared by its caching stores.
+#[derive(Debug)]
+pub struct ThreadCacheBudget {
+    max_bytes: usize,
+    used: AtomicUsize,
+}
+
+impl ThreadCacheBudget {
+    /// A budget of `max_bytes` (0 turns caching off: every write goes through at once).
+    pub fn new(max_bytes: usize) -> Arc<Self> {
+        Arc::new(ThreadCacheBudget {
+            max_bytes,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// Bytes in use across the thread's caches.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn over(&self) -> bool {
+        self.used() > self.max_bytes
+    }
+}
+
+/// A cached entry: the latest value (`None`: deleted) and whether the store has it yet.
+#[derive(Debug, Clone)]
+struct Entry {
+    value: Option<Bytes>,
+    dirty: bool,
+    timestamp: i64,
+    /// Recency: larger is more recent.
+    used: u64,
+    /// Order in which it became dirty (flushes go in that order).
+    dirtied: u64,
+}
+
+/// A write the cache hands back to be applied to the store and logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlushedWrite {
+    /// The key.
+    pub key: Bytes,
+    /// The value (`None`: delete).
+    pub value: Option<Bytes>,
+    /// The timestamp of the record that last wrote it.
+    pub timestamp: i64,
+}
+
+/// One store's cache.
+#[derive(Debug)]
+pub struct RecordCache {
+    budget: Arc<ThreadCacheBudget>,
+    entries: HashMap<Bytes, Entry>,
+    /// Recency order: `used` → key.
+    lru: BTreeMap<u64, Bytes>,
+    clock: u64,
+    bytes: usize,
+}
+
+fn size(key: &Bytes, value: &Option<Bytes>) -> usize {
+    key.len() + value.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+}
+
+impl RecordCache {
+    /// An empty cache charging `budget`.
+    pub fn new(budget: Arc<ThreadCacheBudget>) -> Self {
+        RecordCache {
+            budget,
+            entries: HashMap::new(),
+            lru: BTreeMap::new(),
+            clock: 0,
+            bytes: 0,
+        }
+    }
+
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    /// The cached state of `key`: `Some(Some(v))` a value, `Some(None)` deleted, `None` not
+    /// cached (ask the store).
+    pub fn get(&mut self, key: &[u8]) -> Option<Option<Bytes>> {
+        let now = self.tick();
+        let e = self.entries.get_mut(key)?;
+        self.lru.remove(&e.used);
+        e.used = now;
+        let value = e.value.clone();
+        let k = Bytes::copy_from_slice(key);
+        self.lru.insert(now, k);
+        Some(value)
+    }
+
+    fn insert(&mut self, key: Bytes, value: Option<Bytes>, dirty: bool, timestamp: i64) {
+        let now = self.tick();
+        let add = size(&key, &value);
+        let dirtied = if dirty { now } else { 0 };
+        if let Some(old) = self.entries.insert(
+            key.clone(),
+            Entry {
+                value: value.clone(),
+                dirty,
+                timestamp,
+                used: now,
+                dirtied,
+            },
+        ) {
+            self.lru.remove(&old.used);
+            let sub = size(&key, &old.value);
+            self.bytes -= sub;
+            self.budget.used.fetch_sub(sub, Ordering::Relaxed);
+            if old.dirty && dirty {
+                // Keep its place in the flush order.
+                if let Some(e) = self.entries.get_mut(&key) {
+                    e.dirtied = old.dirtied;
+                }
+            }
+        }
+        self.lru.insert(now, key);
+        self.bytes += add;
+        self.budget.used.fetch_add(add, Ordering::Relaxed);
+    }
+
+    /// Record a write (`None`: a delete). Returns the dirty writes evicted to stay within the
+    /// thread's budget, oldest first: the caller applies and logs them now.
+    pub fn put(&mut self, key: Bytes, value: Option<Bytes>, timestamp: i64) -> Vec<FlushedWrite> {
+        self.insert(key, value, true, timestamp);
+        self.evict()
+    }
+
+    /// Remember a value read from the store (clean: nothing to flush).
+    pub fn remember(&mut self, key: Bytes, value: Bytes) -> Vec<FlushedWrite> {
+        self.insert(key, Some(value), false, -1);
+        self.evict()
+    }
+
+    fn evict(&mut self) -> Vec<FlushedWrite> {
+        let mut out = Vec::new();
+        while self.budget.over() {
+            let Some((_, key)) = self.lru.pop_first() else {
+                break;
+            };
+            if let Some(e) = self.entries.remove(&key) {
+                let sub = size(&key, &e.value);
+                self.bytes -= sub;
+                self.budget.used.fetch_sub(sub, Ordering::Relaxed);
+                if e.dirty {
+                    out.push(FlushedWrite {
+                        key,
+                        value: e.value,
+                        timestamp: e.timestamp,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Every dirty write, in the order they were first made dirty; entries stay cached, clean.
+    pub fn flush(&mut self) -> Vec<FlushedWrite> {
+        let mut dirty: Vec<(u64, Bytes)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.dirty)
+            .map(|(k, e)| (e.dirtied, k.clone()))
+            .collect();
+        dirty.sort();
+        dirty
+            .into_iter()
+            .filter_map(|(_, k)| {
+                let e = self.entries.get_mut(&k)?;
+                e.dirty = false;
+                Some(FlushedWrite {
+                    key: k,
+                    value: e.value.clone(),
+                    timestamp: e.timestamp,
+                })
+            })
+            .collect()
+    }
+
+    /// Bytes this cache holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Drop every entry (a store wiped, or a task closed after its flush).
+    pub fn clear(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::Relaxed);
+        self.bytes = 0;
+        self.entries.clear();
+        self.lru.clear();
+    }
+}
+
+impl Drop for RecordCache {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn repeated_writes_of_a_key_flush_once_in_first_write_order() {
+        let mut c = RecordCache::new(ThreadCacheBudget::new(1 << 20));
+        for i in 0..100 {
+            assert!(c.put(b("a"), Some(b(&i.to_string())), i).is_empty());
+        }
+        c.put(b("b"), None, 7);
+        c.put(b("a"), Some(b("last")), 100);
+        assert_eq!(c.get(b"a"), Some(Some(b("last"))));
+        assert_eq!(c.get(b"b"), Some(None));
+        assert_eq!(c.get(b"z"), None);
+        let flushed = c.flush();
+        assert_eq!(
+            flushed,
+            vec![
+                FlushedWrite {
+                    key: b("a"),
+                    value: Some(b("last")),
+                    timestamp: 100
+                },
+                FlushedWrite {
+                    key: b("b"),
+                    value: None,
+                    timestamp: 7
+                },
+            ]
+        );
+        assert!(c.flush().is_empty(), "a second flush has nothing dirty");
+    }
+
+    #[test]
+    fn the_thread_budget_evicts_the_least_recently_used_and_returns_the_dirty_ones() {
+        let budget = ThreadCacheBudget::new(3 * (ENTRY_OVERHEAD + 2));
+        let mut other = RecordCache::new(budget.clone());
+        other.remember(b("o"), b("1"));
+        let mut c = RecordCache::new(budget.clone());
+        c.put(b("a"), Some(b("1")), 1);
+        c.put(b("b"), Some(b("1")), 2);
+        c.get(b"a");
+        // Over budget: the store written to evicts its own least recently used entry ("b").
+        let evicted = c.put(b("c"), Some(b("1")), 3);
+        assert_eq!(evicted.len(), 1);
+        assert_eq!(evicted[0].key, b("b"));
+        assert_eq!(other.get(b"o"), Some(Some(b("1"))));
+        drop(c);
+        assert_eq!(budget.used(), ENTRY_OVERHEAD + 2);
+    }
+}
