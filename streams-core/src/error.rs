@@ -137,3 +137,21 @@ pub enum StreamsError {
         code: String,
     },
 }
+
+impl From<crate::state::StoreError> for StreamsError {
+    fn from(e: crate::state::StoreError) -> Self {
+        StreamsError::Store {
+            store: e.store,
+            detail: e.detail,
+        }
+    }
+}
+
+impl From<crate::state::backend::BackendError> for StreamsError {
+    fn from(e: crate::state::backend::BackendError) -> Self {
+        StreamsError::Store {
+            store: e.location,
+            detail: e.detail,
+        }
+    }
+}

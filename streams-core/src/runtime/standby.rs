@@ -14,24 +14,9 @@ use kafka_wire::TopicPartition;
 
 use super::task::TaskStateDir;
 use crate::error::StreamsError;
-use crate::state::backend::BackendError;
-use crate::state::{ChangelogRecord, StoreError, StoreSlot};
+use crate::state::{ChangelogRecord, StoreSlot};
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
-
-fn store_err(e: StoreError) -> StreamsError {
-    StreamsError::Store {
-        store: e.store,
-        detail: e.detail,
-    }
-}
-
-fn backend_err(e: BackendError) -> StreamsError {
-    StreamsError::Store {
-        store: e.location,
-        detail: e.detail,
-    }
-}
 
 /// One standby task.
 #[derive(Debug)]
@@ -59,7 +44,7 @@ impl StandbyTask {
     ) -> Result<StandbyTask, StreamsError> {
         let stores = topology
             .create_stores(subtopology, Some(&state.backend), None)
-            .map_err(store_err)?;
+            .map_err(StreamsError::from)?;
         let changelogs: BTreeMap<TopicPartition, String> = stores
             .iter()
             .filter(|(_, slot)| slot.store.persistent())
@@ -117,7 +102,9 @@ impl StandbyTask {
         let slot = self.stores.get_mut(store).ok_or_else(|| {
             StreamsError::IllegalState(format!("standby {}: no store {store}", self.id))
         })?;
-        slot.store.restore_batch(&batch).map_err(store_err)?;
+        slot.store
+            .restore_batch(&batch)
+            .map_err(StreamsError::from)?;
         self.applied += batch.len() as u64;
         self.positions.insert(changelog.clone(), last + 1);
         self.dirty = true;
@@ -129,7 +116,7 @@ impl StandbyTask {
     pub fn wipe(&mut self, changelog: &TopicPartition) -> Result<(), StreamsError> {
         if let Some(store) = self.changelogs.get(changelog) {
             if let Some(slot) = self.stores.get_mut(store) {
-                slot.store.wipe().map_err(store_err)?;
+                slot.store.wipe().map_err(StreamsError::from)?;
             }
         }
         self.positions.remove(changelog);
@@ -146,7 +133,7 @@ impl StandbyTask {
             .backend
             .lock()
             .commit(&self.positions, true)
-            .map_err(backend_err)?;
+            .map_err(StreamsError::from)?;
         self.dirty = false;
         Ok(())
     }

@@ -22,27 +22,13 @@ use crate::error::StreamsError;
 use crate::processor::task_context::TaskContext;
 use crate::processor::{OutgoingRecord, PartitionCounts};
 use crate::record::RecordMetadata;
-use crate::state::backend::{BackendError, SharedBackend};
-use crate::state::{ChangelogRecord, StoreError};
+use crate::state::backend::SharedBackend;
+use crate::state::ChangelogRecord;
 use crate::timestamp::TimestampExtractor;
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
 
 use crate::topology::build::TaskNodes;
-
-fn store_err(e: StoreError) -> StreamsError {
-    StreamsError::Store {
-        store: e.store,
-        detail: e.detail,
-    }
-}
-
-fn backend_err(e: BackendError) -> StreamsError {
-    StreamsError::Store {
-        store: e.location,
-        detail: e.detail,
-    }
-}
 
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +158,7 @@ impl StreamTask {
                 state_dir.as_ref().map(|s| &s.backend),
                 settings.cache_budget.as_ref(),
             )
-            .map_err(store_err)?;
+            .map_err(StreamsError::from)?;
         for (name, shared) in &settings.global_stores {
             ctx.stores.insert(
                 name.clone(),
@@ -268,7 +254,9 @@ impl StreamTask {
         self.state = TaskState::Restoring;
         let slot = self.slot(store)?;
         slot.ops.restored += records.len() as u64;
-        slot.store.restore_batch(records).map_err(store_err)
+        slot.store
+            .restore_batch(records)
+            .map_err(StreamsError::from)
     }
 
     /// Where restoring `store` from `changelog` resumes: the position committed with its
@@ -312,7 +300,7 @@ impl StreamTask {
 
     /// Delete `store`'s content (before restoring it from the beginning).
     pub fn wipe_store(&mut self, store: &str) -> Result<(), StreamsError> {
-        self.slot(store)?.store.wipe().map_err(store_err)
+        self.slot(store)?.store.wipe().map_err(StreamsError::from)
     }
 
     /// Restoration applied `changelog` up to `next_offset`: commit that with the data (to
@@ -328,7 +316,7 @@ impl StreamTask {
                 .backend
                 .lock()
                 .commit(&BTreeMap::from([(changelog.clone(), next_offset)]), durable)
-                .map_err(backend_err)?;
+                .map_err(StreamsError::from)?;
         }
         Ok(())
     }
@@ -355,13 +343,13 @@ impl StreamTask {
             .backend
             .lock()
             .commit(&mine, true)
-            .map_err(backend_err)
+            .map_err(StreamsError::from)
     }
 
     /// Drop the persistent stores' writes since the last commit (a task closed uncleanly).
     pub fn abort_state(&mut self) -> Result<(), StreamsError> {
         if let Some(state) = &self.state_dir {
-            state.backend.lock().abort().map_err(backend_err)?;
+            state.backend.lock().abort().map_err(StreamsError::from)?;
         }
         Ok(())
     }
@@ -599,7 +587,7 @@ impl StreamTask {
     /// commit; the changelog records then go out with `take_outgoing`).
     pub fn flush_caches(&mut self) -> Result<(), StreamsError> {
         for slot in self.ctx.stores.values_mut() {
-            slot.flush_cache().map_err(store_err)?;
+            slot.flush_cache().map_err(StreamsError::from)?;
         }
         Ok(())
     }
@@ -607,7 +595,7 @@ impl StreamTask {
     /// Flush the stores (durability for persistent ones).
     pub fn flush_stores(&mut self) -> Result<(), StreamsError> {
         for slot in self.ctx.stores.values_mut() {
-            slot.store.flush().map_err(store_err)?;
+            slot.store.flush().map_err(StreamsError::from)?;
         }
         Ok(())
     }

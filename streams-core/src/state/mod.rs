@@ -16,6 +16,7 @@ mod cache;
 mod key_value;
 mod memory;
 mod ordered_key;
+mod segments;
 mod session;
 mod shared;
 mod state_dir;

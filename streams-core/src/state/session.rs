@@ -4,13 +4,13 @@
 //! The changelog key is Kafka's session binary key: `key ‖ end (8 bytes) ‖ start (8 bytes)`,
 //! big-endian.
 
-use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::backend::{MemoryBackend, SharedBackend};
 use super::ordered_key::{encode, push_key, push_time, read_time, split_key};
+use super::segments::Segments;
 use super::window::default_segment_interval;
 use super::{ChangelogRecord, StoreError};
 
@@ -49,11 +49,9 @@ pub fn parse_session_changelog_key(bytes: &[u8]) -> Option<(&[u8], i64, i64)> {
 #[derive(Debug)]
 pub struct SessionStore {
     name: String,
-    backend: SharedBackend,
+    segments: Segments,
     persistent: bool,
     retention_ms: i64,
-    segment_interval: i64,
-    segments: BTreeSet<i64>,
     stream_time: i64,
 }
 
@@ -66,44 +64,20 @@ impl SessionStore {
         retention_ms: i64,
     ) -> Result<Self, StoreError> {
         let name = name.into();
-        let segment_interval = default_segment_interval(retention_ms);
-        let (persistent, tables) = {
-            let mut b = backend.lock();
-            let tables = b.tables().map_err(|e| StoreError {
-                store: name.clone(),
-                detail: e.to_string(),
-            })?;
-            (b.persistent(), tables)
-        };
-        let prefix = format!("{name}.");
-        let segments: BTreeSet<i64> = tables
-            .iter()
-            .filter_map(|t| t.strip_prefix(&prefix)?.parse::<i64>().ok())
-            .map(|s| s.div_euclid(segment_interval))
-            .collect();
-        let mut store = SessionStore {
-            name,
-            backend,
-            persistent,
-            retention_ms,
-            segment_interval,
-            segments,
-            stream_time: -1,
-        };
-        if let Some(&last) = store.segments.iter().next_back() {
-            let table = store.table(last);
-            let entries = store
-                .backend
-                .lock()
-                .range(&table, Bound::Unbounded, Bound::Unbounded, false)
-                .map_err(|e| store.err(e))?;
-            for (k, _) in entries {
-                if let Some((_, end, _)) = decode(&k) {
-                    store.stream_time = store.stream_time.max(end);
-                }
+        let segments = Segments::open(&name, backend, default_segment_interval(retention_ms))?;
+        let mut stream_time = -1;
+        for (k, _) in segments.newest_entries()? {
+            if let Some((_, end, _)) = decode(&k) {
+                stream_time = stream_time.max(end);
             }
         }
-        Ok(store)
+        Ok(SessionStore {
+            name,
+            persistent: segments.persistent(),
+            segments,
+            retention_ms,
+            stream_time,
+        })
     }
 
     /// An in-memory session store (Kafka's `Stores.inMemorySessionStore`).
@@ -122,20 +96,8 @@ impl SessionStore {
         }
     }
 
-    fn segment_id(&self, t: i64) -> i64 {
-        t.div_euclid(self.segment_interval)
-    }
-
-    fn table(&self, segment: i64) -> String {
-        format!(
-            "{}.{}",
-            self.name,
-            segment.saturating_mul(self.segment_interval)
-        )
-    }
-
     fn min_live_segment(&self) -> i64 {
-        self.segment_id(self.stream_time.saturating_sub(self.retention_ms))
+        self.segments.min_live(self.stream_time, self.retention_ms)
     }
 
     /// Put (or with `None` remove) the session `[start, end]` of `key`. Returns the
@@ -148,14 +110,14 @@ impl SessionStore {
         value: Option<&[u8]>,
     ) -> Result<Option<Bytes>, StoreError> {
         self.stream_time = self.stream_time.max(end);
-        let id = self.segment_id(end);
+        let id = self.segments.id(end);
         if id < self.min_live_segment() {
             return Ok(None);
         }
-        let table = self.table(id);
+        let table = self.segments.table(id);
         let k = encode(key, &[end, start]);
         {
-            let mut b = self.backend.lock();
+            let mut b = self.segments.backend().lock();
             match value {
                 Some(v) => b.put(&table, &k, v),
                 None => b.delete(&table, &k).map(|_| ()),
@@ -166,18 +128,10 @@ impl SessionStore {
             })?;
         }
         if value.is_some() {
-            self.segments.insert(id);
+            self.segments.created(id);
         }
         let min_live = self.min_live_segment();
-        let expired: Vec<i64> = self.segments.range(..min_live).copied().collect();
-        for id in expired {
-            let table = self.table(id);
-            self.backend
-                .lock()
-                .drop_table(&table)
-                .map_err(|e| self.err(e))?;
-            self.segments.remove(&id);
-        }
+        self.segments.drop_before(min_live)?;
         Ok(Some(session_changelog_key(key, start, end)))
     }
 
@@ -198,12 +152,13 @@ impl SessionStore {
         start: i64,
         end: i64,
     ) -> Result<Option<Bytes>, StoreError> {
-        let id = self.segment_id(end);
-        if !self.segments.contains(&id) {
+        let id = self.segments.id(end);
+        if !self.segments.contains(id) {
             return Ok(None);
         }
-        let table = self.table(id);
-        self.backend
+        let table = self.segments.table(id);
+        self.segments
+            .backend()
             .lock()
             .get(&table, &encode(key, &[end, start]))
             .map_err(|e| self.err(e))
@@ -237,11 +192,10 @@ impl SessionStore {
             push_time(&mut v, i64::MAX);
             v
         });
-        let ids: Vec<i64> = self
-            .segments
-            .range(self.segment_id(earliest_end).max(self.min_live_segment())..)
-            .copied()
-            .collect();
+        let ids = self.segments.ids_between(
+            self.segments.id(earliest_end).max(self.min_live_segment()),
+            i64::MAX,
+        );
         let mut out = Vec::new();
         let order: Box<dyn Iterator<Item = &i64>> = if backward {
             Box::new(ids.iter().rev())
@@ -252,9 +206,10 @@ impl SessionStore {
             let lo = lower.as_deref().map_or(Bound::Unbounded, Bound::Included);
             let hi = upper.as_deref().map_or(Bound::Unbounded, Bound::Included);
             let entries = self
-                .backend
+                .segments
+                .backend()
                 .lock()
-                .range(&self.table(*id), lo, hi, backward)
+                .range(&self.segments.table(*id), lo, hi, backward)
                 .map_err(|e| self.err(e))?;
             for (k, v) in entries {
                 let (key, end, start) = decode(&k)
@@ -303,11 +258,7 @@ impl SessionStore {
 
     /// Number of stored sessions.
     pub fn approximate_num_entries(&self) -> u64 {
-        let mut b = self.backend.lock();
-        self.segments
-            .iter()
-            .map(|id| b.len(&self.table(*id)).unwrap_or(0))
-            .sum()
+        self.segments.len()
     }
 
     /// Whether content survives a restart.
@@ -317,15 +268,7 @@ impl SessionStore {
 
     /// Delete everything.
     pub fn wipe(&mut self) -> Result<(), StoreError> {
-        let ids: Vec<i64> = self.segments.iter().copied().collect();
-        for id in ids {
-            let table = self.table(id);
-            self.backend
-                .lock()
-                .drop_table(&table)
-                .map_err(|e| self.err(e))?;
-        }
-        self.segments.clear();
+        self.segments.drop_all()?;
         self.stream_time = -1;
         Ok(())
     }

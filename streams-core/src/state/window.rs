@@ -6,13 +6,13 @@
 //! in table `<store>.<id * segment_interval>`; the changelog key is Kafka's windowed binary
 //! key, `key ‖ window_start (8 bytes, big-endian) ‖ sequence number (4 bytes)`.
 
-use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::backend::{MemoryBackend, SharedBackend};
 use super::ordered_key::{encode, push_key, push_time, read_time, split_key};
+use super::segments::Segments;
 use super::{ChangelogRecord, StoreError};
 
 /// One stored window: its key, start and value.
@@ -103,14 +103,11 @@ pub fn default_segment_interval(retention_ms: i64) -> i64 {
 #[derive(Debug)]
 pub struct SegmentedWindowStore {
     name: String,
-    backend: SharedBackend,
+    segments: Segments,
     persistent: bool,
     retention_ms: i64,
-    segment_interval: i64,
     retain_duplicates: bool,
     seqnum: i32,
-    /// Live segment ids.
-    segments: BTreeSet<i64>,
     /// The largest window start seen (Kafka's observed stream time); -1 before any.
     stream_time: i64,
 }
@@ -127,50 +124,22 @@ impl SegmentedWindowStore {
         retain_duplicates: bool,
     ) -> Result<Self, StoreError> {
         let name = name.into();
-        let err = |e: super::backend::BackendError| StoreError {
-            store: name.clone(),
-            detail: e.to_string(),
-        };
-        let (persistent, tables) = {
-            let mut b = backend.lock();
-            (b.persistent(), b.tables().map_err(err)?)
-        };
-        let prefix = format!("{name}.");
-        let segment_interval = segment_interval.max(1);
-        let segments: BTreeSet<i64> = tables
-            .iter()
-            .filter_map(|t| t.strip_prefix(&prefix)?.parse::<i64>().ok())
-            .map(|start| start.div_euclid(segment_interval))
-            .collect();
-        let mut store = SegmentedWindowStore {
-            name,
-            backend,
-            persistent,
-            retention_ms,
-            segment_interval,
-            retain_duplicates,
-            seqnum: 0,
-            segments,
-            stream_time: -1,
-        };
-        if let Some(&last) = store.segments.iter().next_back() {
-            let entries = store
-                .backend
-                .lock()
-                .range(
-                    &store.table(last),
-                    Bound::Unbounded,
-                    Bound::Unbounded,
-                    false,
-                )
-                .map_err(|e| store.err(e))?;
-            for (k, _) in entries {
-                if let Some((_, start, _)) = decode_table_key(&k) {
-                    store.stream_time = store.stream_time.max(start);
-                }
+        let segments = Segments::open(&name, backend, segment_interval)?;
+        let mut stream_time = -1;
+        for (k, _) in segments.newest_entries()? {
+            if let Some((_, start, _)) = decode_table_key(&k) {
+                stream_time = stream_time.max(start);
             }
         }
-        Ok(store)
+        Ok(SegmentedWindowStore {
+            name,
+            persistent: segments.persistent(),
+            segments,
+            retention_ms,
+            retain_duplicates,
+            seqnum: 0,
+            stream_time,
+        })
     }
 
     /// An in-memory window store (Kafka's `Stores.inMemoryWindowStore`).
@@ -195,18 +164,6 @@ impl SegmentedWindowStore {
         }
     }
 
-    fn segment_id(&self, t: i64) -> i64 {
-        t.div_euclid(self.segment_interval)
-    }
-
-    fn table(&self, segment: i64) -> String {
-        format!(
-            "{}.{}",
-            self.name,
-            segment.saturating_mul(self.segment_interval)
-        )
-    }
-
     /// The oldest window start still returned: anything at or before stream time minus the
     /// retention is expired.
     fn min_live_time(&self) -> i64 {
@@ -224,17 +181,8 @@ impl SegmentedWindowStore {
         if self.stream_time < 0 {
             return Ok(());
         }
-        let min_live = self.segment_id(self.stream_time.saturating_sub(self.retention_ms));
-        let expired: Vec<i64> = self.segments.range(..min_live).copied().collect();
-        for id in expired {
-            let table = self.table(id);
-            self.backend
-                .lock()
-                .drop_table(&table)
-                .map_err(|e| self.err(e))?;
-            self.segments.remove(&id);
-        }
-        Ok(())
+        let min_live = self.segments.min_live(self.stream_time, self.retention_ms);
+        self.segments.drop_before(min_live)
     }
 
     fn write(
@@ -245,16 +193,16 @@ impl SegmentedWindowStore {
         seqnum: i32,
     ) -> Result<bool, StoreError> {
         self.stream_time = self.stream_time.max(window_start);
-        let id = self.segment_id(window_start);
-        let min_live = self.segment_id(self.stream_time.saturating_sub(self.retention_ms));
+        let id = self.segments.id(window_start);
+        let min_live = self.segments.min_live(self.stream_time, self.retention_ms);
         if id < min_live {
             self.drop_expired_segments()?;
             return Ok(false);
         }
-        let table = self.table(id);
+        let table = self.segments.table(id);
         let k = table_key(key, window_start, seqnum);
         {
-            let mut b = self.backend.lock();
+            let mut b = self.segments.backend().lock();
             match value {
                 Some(v) => b.put(&table, &k, v),
                 None => b.delete(&table, &k).map(|_| ()),
@@ -265,7 +213,7 @@ impl SegmentedWindowStore {
             })?;
         }
         if value.is_some() {
-            self.segments.insert(id);
+            self.segments.created(id);
         }
         self.drop_expired_segments()?;
         Ok(true)
@@ -283,11 +231,9 @@ impl SegmentedWindowStore {
         if from > to {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = self
+        let ids = self
             .segments
-            .range(self.segment_id(from)..=self.segment_id(to))
-            .copied()
-            .collect();
+            .ids_between(self.segments.id(from), self.segments.id(to));
         let mut out = Vec::new();
         let order: Box<dyn Iterator<Item = &i64>> = if backward {
             Box::new(ids.iter().rev())
@@ -296,10 +242,11 @@ impl SegmentedWindowStore {
         };
         for id in order {
             let entries = self
-                .backend
+                .segments
+                .backend()
                 .lock()
                 .range(
-                    &self.table(*id),
+                    &self.segments.table(*id),
                     bound_ref(&lower),
                     bound_ref(&upper),
                     backward,
@@ -373,12 +320,13 @@ impl WindowStore for SegmentedWindowStore {
         if window_start < self.min_live_time() {
             return Ok(None);
         }
-        let id = self.segment_id(window_start);
-        if !self.segments.contains(&id) {
+        let id = self.segments.id(window_start);
+        if !self.segments.contains(id) {
             return Ok(None);
         }
-        let table = self.table(id);
-        self.backend
+        let table = self.segments.table(id);
+        self.segments
+            .backend()
             .lock()
             .get(&table, &table_key(key, window_start, 0))
             .map_err(|e| self.err(e))
@@ -448,11 +396,11 @@ impl WindowStore for SegmentedWindowStore {
             }
             parsed.push((key, start, seq, r.value.clone()));
         }
-        let min_live = self.segment_id(self.stream_time.saturating_sub(self.retention_ms));
+        let min_live = self.segments.min_live(self.stream_time, self.retention_ms);
         let mut by_segment: std::collections::BTreeMap<i64, Vec<(Bytes, Option<Bytes>)>> =
             std::collections::BTreeMap::new();
         for (key, start, seq, value) in parsed {
-            let id = self.segment_id(start);
+            let id = self.segments.id(start);
             if id < min_live {
                 continue;
             }
@@ -462,8 +410,9 @@ impl WindowStore for SegmentedWindowStore {
                 .push((Bytes::from(table_key(key, start, seq)), value));
         }
         for (id, writes) in by_segment {
-            let table = self.table(id);
-            self.backend
+            let table = self.segments.table(id);
+            self.segments
+                .backend()
                 .lock()
                 .write_batch(&table, &writes)
                 .map_err(|e| StoreError {
@@ -471,18 +420,14 @@ impl WindowStore for SegmentedWindowStore {
                     detail: e.to_string(),
                 })?;
             if writes.iter().any(|(_, v)| v.is_some()) {
-                self.segments.insert(id);
+                self.segments.created(id);
             }
         }
         self.drop_expired_segments()
     }
 
     fn approximate_num_entries(&self) -> u64 {
-        let mut b = self.backend.lock();
-        self.segments
-            .iter()
-            .map(|id| b.len(&self.table(*id)).unwrap_or(0))
-            .sum()
+        self.segments.len()
     }
 
     fn persistent(&self) -> bool {
@@ -490,20 +435,12 @@ impl WindowStore for SegmentedWindowStore {
     }
 
     fn wipe(&mut self) -> Result<(), StoreError> {
-        let ids: Vec<i64> = self.segments.iter().copied().collect();
-        for id in ids {
-            let table = self.table(id);
-            self.backend
-                .lock()
-                .drop_table(&table)
-                .map_err(|e| self.err(e))?;
-        }
-        self.segments.clear();
+        self.segments.drop_all()?;
         self.stream_time = -1;
         Ok(())
     }
 
     fn segment_count(&self) -> usize {
-        self.segments.len()
+        self.segments.count()
     }
 }

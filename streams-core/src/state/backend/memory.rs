@@ -31,14 +31,7 @@ pub(crate) fn btree_range(
     to: Bound<&[u8]>,
     reverse: bool,
 ) -> Entries {
-    let crossed = match (from, to) {
-        (Bound::Included(f), Bound::Included(t)) => f > t,
-        (Bound::Included(f) | Bound::Excluded(f), Bound::Excluded(t) | Bound::Included(t)) => {
-            f >= t
-        }
-        _ => false,
-    };
-    if crossed {
+    if super::bounds_crossed(from, to) {
         return Vec::new();
     }
     let it = map.range::<[u8], _>((from, to));

@@ -123,6 +123,17 @@ impl SharedBackend {
     }
 }
 
+/// Whether a range's bounds cross (nothing lies between them; `BTreeMap::range` would panic).
+pub(crate) fn bounds_crossed(from: Bound<&[u8]>, to: Bound<&[u8]>) -> bool {
+    match (from, to) {
+        (Bound::Included(f), Bound::Included(t)) => f > t,
+        (Bound::Included(f) | Bound::Excluded(f), Bound::Excluded(t) | Bound::Included(t)) => {
+            f >= t
+        }
+        _ => false,
+    }
+}
+
 /// The key under which a changelog partition's position is stored.
 pub(crate) fn offset_key(tp: &TopicPartition) -> String {
     format!("{}\u{0}{}", tp.topic, tp.partition)

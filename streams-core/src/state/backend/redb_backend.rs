@@ -175,14 +175,7 @@ impl StateBackend for RedbBackend {
         if !self.tables.contains(table) {
             return Ok(Vec::new());
         }
-        let crossed = match (from, to) {
-            (Bound::Included(f), Bound::Included(t)) => f > t,
-            (Bound::Included(f) | Bound::Excluded(f), Bound::Excluded(t) | Bound::Included(t)) => {
-                f >= t
-            }
-            _ => false,
-        };
-        if crossed {
+        if super::bounds_crossed(from, to) {
             return Ok(Vec::new());
         }
         let txn = open_txn(&self.db, &mut self.txn, &self.path)?;
