@@ -1,13 +1,14 @@
 //! Kafka Streams in Rust, on `kafka-wire`: topology and Processor API, tasks and stream
 //! threads, task assignment over the classic consumer-group protocol, state stores with
-//! changelog topics, at-least-once processing.
+//! changelog topics (persistent on redb or in memory), standby and warm-up replicas,
+//! at-least-once processing.
 //!
 //! Layers (imports only go down):
 //!
 //! | layer | modules | what |
 //! |---|---|---|
 //! | values | [`task_id`], [`serde`], [`record`] | task ids, serializers, records |
-//! | state | [`state`] | store traits and the in-memory store; never sees tasks or producers |
+//! | state | [`state`] | stores on a storage backend (redb or memory), the record cache, the state directory; never sees tasks or producers |
 //! | topology | [`processor`], [`topology`] | the Processor API and the topology builder |
 //! | assignment | [`assignment`] | the streams assignor: a pure function over members and tasks |
 //! | runtime | [`runtime`] | tasks, stream threads, the `KafkaStreams` application |
@@ -46,8 +47,11 @@
 //!
 //! Kafka's `WordCountProcessorDemo` ported is `examples/wordcount_processor.rs`.
 //!
-//! Persistent redb stores, standby replicas and exactly-once come in later work; the seams
-//! for them are the store trait, the commit step per task and the producer per thread.
+//! A persistent store is one line in the topology: `b.add_state_store(StoreBuilder::persistent_key_value(&handle), &["Count"])`
+//! keeps the store in a redb file under `state.dir/<application.id>/<task>/`, with the
+//! changelog position committed in the same transaction as the data (a restart restores only
+//! the changelog's tail). Exactly-once comes in later work; its seams are the backend's
+//! commit/abort and the producer per thread.
 
 pub mod assignment;
 pub mod error;

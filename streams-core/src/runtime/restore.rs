@@ -24,7 +24,7 @@ use crate::error::StreamsError;
 use crate::state::ChangelogRecord;
 
 /// Told about each changelog restoration (Kafka's `StateRestoreListener`); set with
-/// [`KafkaStreams::set_global_state_restore_listener`](crate::KafkaStreams::set_global_state_restore_listener).
+/// [`KafkaStreams::set_global_state_restore_listener`](crate::runtime::KafkaStreams::set_global_state_restore_listener).
 /// Called on the stream thread: keep it quick.
 pub trait StateRestoreListener: Send + Sync {
     /// Restoration of `store` from `changelog` begins at `start` and runs to `end` (exclusive).
