@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use super::node::{forward_to_children, Child, Punctuators};
+use super::node::{forward_to_children, Child, FlushListeners, Punctuators};
 use super::punctuation::{Cancellable, PunctuationType};
 use super::task_context::TaskContext;
 use crate::error::{BoxError, StreamsError};
 use crate::record::{Record, RecordMetadata};
 use crate::state::{
-    KeyValueStoreRef, SessionStoreRef, StoreHandle, StoreSlot, TimestampedKeyValueStoreRef,
-    VersionedStoreRef, WindowStoreRef,
+    CacheFlush, FlushedChange, KeyValueStoreRef, SessionStoreRef, StoreHandle, StoreSlot,
+    TimestampedKeyValueStoreRef, VersionedStoreRef, WindowStoreRef,
 };
 use crate::TaskId;
 
@@ -20,6 +20,7 @@ pub struct ProcessorContext<'a, K, V> {
     pub(crate) name: &'a str,
     pub(crate) children: &'a [Child<K, V>],
     pub(crate) punctuators: &'a mut Punctuators<K, V>,
+    pub(crate) flush_listeners: &'a mut FlushListeners<K, V>,
     pub(crate) task: &'a mut TaskContext,
 }
 
@@ -105,6 +106,50 @@ impl<K, V> ProcessorContext<'_, K, V> {
                     store: store.to_owned(),
                 })?;
         Ok((slot, timestamp))
+    }
+
+    /// Forward what the record cache of caching store `handle` flushes (at commit, or when the
+    /// thread's cache budget evicts it), as Kafka's KTable processors do with their flush
+    /// listener: `listener` gets this context, and each flushed key with its new value
+    /// (`None`: deleted), the value the store held before, and the write's timestamp (the
+    /// context's record timestamp is set to it). Call it from `init`.
+    pub fn on_cache_flush<SK: 'static, SV: 'static, F>(
+        &mut self,
+        handle: &StoreHandle<SK, SV>,
+        mut listener: F,
+    ) -> Result<(), StreamsError>
+    where
+        F: FnMut(&mut ProcessorContext<'_, K, V>, CacheFlush<SK, SV>) -> Result<(), BoxError>
+            + 'static,
+    {
+        let name = handle.name().to_owned();
+        let (slot, _) = self.connected_slot(&name)?;
+        if slot.cache.is_none() {
+            return Err(StreamsError::Store {
+                store: name,
+                detail: "it has no record cache to flush: build it with StoreBuilder::with_caching_enabled() (and a statestore.cache.max.bytes above 0)".into(),
+            });
+        }
+        slot.forwards_flushes = true;
+        let h = handle.clone();
+        self.flush_listeners.push((
+            name,
+            Some(Box::new(move |ctx, change: &FlushedChange| {
+                let key = h.key_of(&change.key)?;
+                let new = change.new.as_deref().map(|v| h.value_of(v)).transpose()?;
+                let old = change.old.as_deref().map(|v| h.value_of(v)).transpose()?;
+                listener(
+                    ctx,
+                    CacheFlush {
+                        key,
+                        new,
+                        old,
+                        timestamp: change.timestamp,
+                    },
+                )
+            })),
+        ));
+        Ok(())
     }
 
     /// Open a key-value store connected to this processor.

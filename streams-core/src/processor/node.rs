@@ -16,11 +16,16 @@ use super::Processor;
 use crate::error::{BoxError, StreamsError};
 use crate::record::{Record, RecordMetadata};
 use crate::serde::{Deserializer, Serializer};
+use crate::state::FlushedChange;
 
 /// A punctuator closure, taken out while it runs.
 pub(crate) type PunctuatorFn<K, V> =
     Box<dyn FnMut(&mut ProcessorContext<'_, K, V>, i64) -> Result<(), BoxError>>;
 pub(crate) type Punctuators<K, V> = Vec<(PunctuatorId, Option<PunctuatorFn<K, V>>)>;
+/// A cache flush listener (by store name), taken out while it runs.
+pub(crate) type FlushListenerFn<K, V> =
+    Box<dyn FnMut(&mut ProcessorContext<'_, K, V>, &FlushedChange) -> Result<(), BoxError>>;
+pub(crate) type FlushListeners<K, V> = Vec<(String, Option<FlushListenerFn<K, V>>)>;
 
 /// Lifecycle of any node, whatever its types.
 pub(crate) trait ErasedNode {
@@ -32,6 +37,17 @@ pub(crate) trait ErasedNode {
         time: i64,
     ) -> Result<(), StreamsError>;
     fn close(&mut self, task: &mut TaskContext);
+    /// Hand the node the flushed writes of `store`'s record cache (nodes without a listener
+    /// for it ignore them).
+    fn cache_flushed(
+        &mut self,
+        task: &mut TaskContext,
+        store: &str,
+        changes: &[FlushedChange],
+    ) -> Result<(), StreamsError> {
+        let _ = (task, store, changes);
+        Ok(())
+    }
 }
 
 /// A node that takes records of `K`/`V`.
@@ -102,6 +118,7 @@ pub(crate) struct ProcessorNode<P, KIn, VIn, KOut, VOut> {
     pub processor: P,
     pub children: Vec<Child<KOut, VOut>>,
     pub punctuators: Punctuators<KOut, VOut>,
+    pub flush_listeners: FlushListeners<KOut, VOut>,
     pub _types: PhantomData<fn(KIn, VIn)>,
 }
 
@@ -117,6 +134,7 @@ where
             name: &self.name,
             children: &self.children,
             punctuators: &mut self.punctuators,
+            flush_listeners: &mut self.flush_listeners,
             task,
         };
         self.processor
@@ -143,11 +161,48 @@ where
             name: &self.name,
             children: &self.children,
             punctuators: &mut self.punctuators,
+            flush_listeners: &mut self.flush_listeners,
             task,
         };
         let result = f(&mut ctx, time).map_err(|e| wrap(ctx.task, &self.name, e));
         (task.metadata, task.timestamp) = saved;
         if let Some(slot) = self.punctuators.iter_mut().find(|(i, _)| *i == id) {
+            slot.1 = Some(f);
+        }
+        result
+    }
+
+    fn cache_flushed(
+        &mut self,
+        task: &mut TaskContext,
+        store: &str,
+        changes: &[FlushedChange],
+    ) -> Result<(), StreamsError> {
+        let Some(pos) = self.flush_listeners.iter().position(|(s, _)| s == store) else {
+            return Ok(());
+        };
+        let Some(mut f) = self.flush_listeners[pos].1.take() else {
+            return Ok(()); // already running
+        };
+        let saved = (task.metadata.take(), task.timestamp);
+        let mut result = Ok(());
+        for change in changes {
+            task.timestamp = change.timestamp;
+            let mut ctx = ProcessorContext {
+                node: self.index,
+                name: &self.name,
+                children: &self.children,
+                punctuators: &mut self.punctuators,
+                flush_listeners: &mut self.flush_listeners,
+                task,
+            };
+            if let Err(e) = f(&mut ctx, change) {
+                result = Err(wrap(ctx.task, &self.name, e));
+                break;
+            }
+        }
+        (task.metadata, task.timestamp) = saved;
+        if let Some(slot) = self.flush_listeners.iter_mut().find(|(s, _)| s == store) {
             slot.1 = Some(f);
         }
         result
@@ -159,6 +214,7 @@ where
             name: &self.name,
             children: &self.children,
             punctuators: &mut self.punctuators,
+            flush_listeners: &mut self.flush_listeners,
             task,
         };
         self.processor.close(&mut ctx);
@@ -181,6 +237,7 @@ where
             name: &self.name,
             children: &self.children,
             punctuators: &mut self.punctuators,
+            flush_listeners: &mut self.flush_listeners,
             task,
         };
         self.processor

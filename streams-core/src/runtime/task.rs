@@ -453,6 +453,7 @@ impl StreamTask {
                 self.id, tp.topic
             ))),
         };
+        let result = result.and_then(|()| self.deliver_flushes());
         self.ctx.metadata = None;
         if let Err(e) = result {
             self.handle_failure(&record, e)?;
@@ -527,7 +528,31 @@ impl StreamTask {
                 fired += 1;
             }
         }
+        self.deliver_flushes()?;
         Ok(fired)
+    }
+
+    /// Hand flushed cache writes to the processors that forward them, until none are left
+    /// (forwarding may write and evict further).
+    fn deliver_flushes(&mut self) -> Result<(), StreamsError> {
+        loop {
+            let pending: Vec<(String, Vec<crate::state::FlushedChange>)> = self
+                .ctx
+                .stores
+                .iter_mut()
+                .filter(|(_, s)| !s.flushed.is_empty())
+                .map(|(n, s)| (n.clone(), std::mem::take(&mut s.flushed)))
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            for (store, changes) in pending {
+                for node in self.nodes.nodes.values() {
+                    node.borrow_mut()
+                        .cache_flushed(&mut self.ctx, &store, &changes)?;
+                }
+            }
+        }
     }
 
     /// Records the sinks and the changelogs want sent, in order (changelog writes of a record
@@ -589,7 +614,7 @@ impl StreamTask {
         for slot in self.ctx.stores.values_mut() {
             slot.flush_cache().map_err(StreamsError::from)?;
         }
-        Ok(())
+        self.deliver_flushes()
     }
 
     /// Flush the stores (durability for persistent ones).

@@ -265,3 +265,123 @@ fn a_negative_timestamp_fails_by_default() {
     let e = task.add_records(&tp, vec![record(0, -1, "x")]).unwrap_err();
     assert!(e.to_string().contains("default.timestamp.extractor"), "{e}");
 }
+
+/// A KTable-style count: writes go through the record cache, and the cache's flushes are what
+/// is forwarded, as `new (old)`.
+struct CachedCount {
+    store: StoreHandle<String, i64>,
+}
+
+impl Processor<Option<String>, String, String, String> for CachedCount {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), BoxError> {
+        ctx.on_cache_flush(&self.store, |ctx, flush| {
+            let text = format!(
+                "{} ({})",
+                flush.new.map_or("-".into(), |v| v.to_string()),
+                flush.old.map_or("-".into(), |v| v.to_string())
+            );
+            ctx.forward(Record::new(flush.key, text, flush.timestamp))?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, String>,
+        r: Record<Option<String>, String>,
+    ) -> Result<(), BoxError> {
+        let mut store = ctx.key_value_store(&self.store)?;
+        let n = store.get(&r.value)?.unwrap_or(0) + 1;
+        store.put(&r.value, &n)?;
+        Ok(())
+    }
+}
+
+fn cached_count_task(budget: usize) -> StreamTask {
+    let store = StoreHandle::new("Counts", StringSerde, I64Serde);
+    let mut b = TopologyBuilder::new();
+    let source = b
+        .add_source::<Option<String>, String>("Source", &["input"], StringSerde, StringSerde)
+        .unwrap();
+    let s = store.clone();
+    let count = b
+        .add_processor("Count", &[&source], move || CachedCount {
+            store: s.clone(),
+        })
+        .unwrap();
+    b.add_state_store(
+        StoreBuilder::in_memory_key_value(&store).with_caching_enabled(),
+        &["Count"],
+    )
+    .unwrap();
+    b.add_sink("Sink", "output", StringSerde, StringSerde, &[&count])
+        .unwrap();
+    let topology = b.build().unwrap();
+    let sub = topology.subtopologies()[0].clone();
+    let mut task = StreamTask::new(
+        TaskId::new(0, 0),
+        &topology,
+        &sub,
+        vec![TopicPartition::new("input", 0)],
+        TaskSettings {
+            cache_budget: Some(ThreadCacheBudget::new(budget)),
+            ..settings()
+        },
+        None,
+    )
+    .unwrap();
+    task.initialize(0).unwrap();
+    task
+}
+
+fn sink_of(out: &[crate::processor::OutgoingRecord]) -> Vec<(String, String, i64)> {
+    out.iter()
+        .filter(|o| o.topic == "output")
+        .map(|o| {
+            let k: String = StringSerde.deserialize("o", o.key.as_deref()).unwrap();
+            let v: String = StringSerde.deserialize("o", o.value.as_deref()).unwrap();
+            (k, v, o.timestamp)
+        })
+        .collect()
+}
+
+#[test]
+fn cache_flushes_are_forwarded_downstream_with_the_old_value() {
+    let tp = TopicPartition::new("input", 0);
+    let mut task = cached_count_task(1 << 20);
+    let records: Vec<ConsumerRecord> = (0..10)
+        .map(|i| record(i, 100 + i, if i % 2 == 0 { "a" } else { "b" }))
+        .collect();
+    task.add_records(&tp, records).unwrap();
+    while task.process(0).unwrap() == Processed::Record {}
+    assert!(
+        sink_of(&task.take_outgoing()).is_empty(),
+        "nothing before the flush"
+    );
+    task.flush_caches().unwrap();
+    assert_eq!(
+        sink_of(&task.take_outgoing()),
+        vec![
+            ("a".into(), "5 (-)".into(), 108),
+            ("b".into(), "5 (-)".into(), 109)
+        ],
+        "one record per key, stamped with its last write"
+    );
+    task.add_records(&tp, vec![record(10, 200, "a")]).unwrap();
+    while task.process(0).unwrap() == Processed::Record {}
+    task.flush_caches().unwrap();
+    assert_eq!(
+        sink_of(&task.take_outgoing()),
+        vec![("a".into(), "6 (5)".into(), 200)]
+    );
+    // With room for one entry, each new key evicts the other: forwarded while processing.
+    let mut task = cached_count_task(100);
+    task.add_records(&tp, vec![record(0, 1, "a"), record(1, 2, "b")])
+        .unwrap();
+    while task.process(0).unwrap() == Processed::Record {}
+    assert_eq!(
+        sink_of(&task.take_outgoing()),
+        vec![("a".into(), "1 (-)".into(), 1)]
+    );
+}

@@ -66,6 +66,34 @@ pub struct FlushedWrite {
     pub timestamp: i64,
 }
 
+/// A flushed write with the value it replaced, for a processor that forwards cache flushes
+/// (plain value bytes, without a timestamped store's timestamp prefix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlushedChange {
+    /// The key.
+    pub key: Bytes,
+    /// The new value (`None`: deleted).
+    pub new: Option<Bytes>,
+    /// The value the store held before.
+    pub old: Option<Bytes>,
+    /// The timestamp of the record that last wrote it.
+    pub timestamp: i64,
+}
+
+/// A cache flush as a processor's flush listener gets it (Kafka's `Change<V>` with its key and
+/// timestamp).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheFlush<K, V> {
+    /// The key.
+    pub key: K,
+    /// The new value (`None`: deleted).
+    pub new: Option<V>,
+    /// The value the store held before.
+    pub old: Option<V>,
+    /// The timestamp of the write.
+    pub timestamp: i64,
+}
+
 /// One store's cache.
 #[derive(Debug)]
 pub struct RecordCache {

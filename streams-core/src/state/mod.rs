@@ -27,7 +27,7 @@ mod typed_refs;
 mod versioned;
 mod window;
 
-pub use cache::{FlushedWrite, RecordCache, ThreadCacheBudget};
+pub use cache::{CacheFlush, FlushedChange, FlushedWrite, RecordCache, ThreadCacheBudget};
 pub use key_value::BackendKeyValueStore;
 pub use memory::InMemoryKeyValueStore;
 pub use session::{parse_session_changelog_key, session_changelog_key, SessionEntry, SessionStore};
@@ -281,6 +281,11 @@ pub struct StoreSlot {
     pub changelog: Option<ChangelogBuffer>,
     /// Its record cache, when caching is on (key-value stores).
     pub cache: Option<RecordCache>,
+    /// A processor forwards this store's cache flushes: flushed writes are kept, with the
+    /// values they replace, in `flushed` until the task hands them to it.
+    pub forwards_flushes: bool,
+    /// Flushed writes waiting for the processor that forwards them.
+    pub flushed: Vec<FlushedChange>,
     /// Operations since last read.
     pub ops: StoreOps,
 }
@@ -292,6 +297,8 @@ impl StoreSlot {
             store,
             changelog: logged.then(ChangelogBuffer::default),
             cache: None,
+            forwards_flushes: false,
+            flushed: Vec::new(),
             ops: StoreOps::default(),
         }
     }
@@ -300,6 +307,28 @@ impl StoreSlot {
     /// the plain value, stamped with the stored timestamp).
     pub fn apply_flushed(&mut self, writes: Vec<FlushedWrite>) -> Result<(), StoreError> {
         for w in writes {
+            let timestamped = matches!(self.store, StateStore::TimestampedKeyValue(_));
+            let plain = |v: Bytes| {
+                if timestamped {
+                    v.slice(8.min(v.len())..)
+                } else {
+                    v
+                }
+            };
+            if self.forwards_flushes {
+                let old = match &self.store {
+                    StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => {
+                        s.get(&w.key)?
+                    }
+                    _ => None,
+                };
+                self.flushed.push(FlushedChange {
+                    key: w.key.clone(),
+                    new: w.value.clone().map(plain),
+                    old: old.map(plain),
+                    timestamp: w.timestamp,
+                });
+            }
             let logged = match &mut self.store {
                 StateStore::KeyValue(s) => {
                     match &w.value {

@@ -512,6 +512,7 @@ impl TopologyBuilder {
                 processor: supplier(),
                 children,
                 punctuators: Vec::new(),
+                flush_listeners: Vec::new(),
                 _types: PhantomData::<fn(KIn, VIn)>,
             }));
             let typed: Rc<RefCell<dyn Node<KIn, VIn>>> = node.clone();
