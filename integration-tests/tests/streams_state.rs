@@ -376,11 +376,21 @@ fn a_locked_task_directory_is_never_opened_twice() {
 
 #[test]
 fn a_standby_takes_over_after_sigkill_restoring_only_its_lag() {
+    standby_takeover("persistent");
+}
+
+#[test]
+fn an_in_memory_standby_hands_its_store_over() {
+    standby_takeover("memory");
+}
+
+fn standby_takeover(store: &str) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let Some(s) = Setup::new("streams_state") else {
         return;
     };
-    let extra = ["num.standby.replicas=1"];
+    let store_setting = format!("app.store={store}");
+    let extra = ["num.standby.replicas=1", store_setting.as_str()];
     s.produce_rounds(40);
     let a = Instance::start(&s.spec("a", &extra), 0, 0);
     let b = Instance::start(&s.spec("b", &extra), 1, 0);
@@ -425,7 +435,7 @@ fn a_standby_takes_over_after_sigkill_restoring_only_its_lag() {
         view.restores[restores_before..].iter().collect();
     let lag: u64 = takeover_restores.iter().map(|r| r.2).sum();
     eprintln!(
-        "state: standby takeover: B runs {:?} {takeover:?} after SIGKILL of A (session.timeout.ms=6000); restored {takeover_restores:?}: lag {lag} records of a changelog of {}",
+        "state: standby takeover ({store} store): B runs {:?} {takeover:?} after SIGKILL of A (session.timeout.ms=6000); restored {takeover_restores:?}: lag {lag} records of a changelog of {}",
         view.tasks,
         s.changelog_records()
     );

@@ -145,8 +145,15 @@ pub(crate) fn start(
                             .filter_map(|s| writable.get(s).map(|w| (s.clone(), w.clone())))
                             .collect(),
                     };
-                    let mut task =
-                        StreamTask::new(TaskId::new(g.id, -1), &topology, g, mine, settings, None)?;
+                    let mut task = StreamTask::new(
+                        TaskId::new(g.id, -1),
+                        &topology,
+                        g,
+                        mine,
+                        settings,
+                        None,
+                        None,
+                    )?;
                     task.initialize(0)?;
                     tasks.push(task);
                 }

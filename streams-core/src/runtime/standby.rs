@@ -4,8 +4,9 @@
 //! places to bring an instance up to date before it gets the active task.
 //!
 //! No processors run: the thread feeds it changelog records and commits its stores with the
-//! positions they reach, as restoration does. Standbys keep persistent stores only; a task
-//! whose stores are all in memory has nothing a standby could hand over, and gets none here.
+//! positions they reach, as restoration does. In-memory stores are kept in memory, with their
+//! positions; when the task becomes active here the standby hands its stores over (persistent
+//! ones committed first), so only the tail past its positions is restored.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,14 @@ use crate::state::{ChangelogRecord, StoreSlot};
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
 
+/// What a standby hands to the active task that replaces it.
+#[derive(Debug)]
+pub(crate) struct StandbyState {
+    pub stores: BTreeMap<String, StoreSlot>,
+    pub positions: BTreeMap<TopicPartition, i64>,
+    pub state: Option<TaskStateDir>,
+}
+
 /// One standby task.
 #[derive(Debug)]
 pub(crate) struct StandbyTask {
@@ -25,7 +34,8 @@ pub(crate) struct StandbyTask {
     stores: BTreeMap<String, StoreSlot>,
     /// Changelog partition → the store it logs.
     changelogs: BTreeMap<TopicPartition, String>,
-    state: TaskStateDir,
+    /// The locked directory and redb backend, when the task has persistent stores.
+    state: Option<TaskStateDir>,
     /// Next offset to read per changelog partition (applied; committed at the next commit).
     positions: BTreeMap<TopicPartition, i64>,
     dirty: bool,
@@ -34,27 +44,30 @@ pub(crate) struct StandbyTask {
 }
 
 impl StandbyTask {
-    /// Open the stores of task `id` of `subtopology` in its locked directory.
+    /// Open the stores of task `id` of `subtopology`: persistent ones in its locked
+    /// directory, the others in memory.
     pub fn new(
         id: TaskId,
         topology: &Topology,
         subtopology: &Subtopology,
         application_id: &str,
-        state: TaskStateDir,
+        state: Option<TaskStateDir>,
     ) -> Result<StandbyTask, StreamsError> {
         let stores = topology
-            .create_stores(subtopology, Some(&state.backend), None)
+            .create_stores(subtopology, state.as_ref().map(|s| &s.backend), None)
             .map_err(StreamsError::from)?;
         let changelogs: BTreeMap<TopicPartition, String> = stores
-            .iter()
-            .filter(|(_, slot)| slot.store.persistent())
-            .filter_map(|(name, _)| {
+            .keys()
+            .filter_map(|name| {
                 topology
                     .changelog_topic(application_id, name)
                     .map(|t| (TopicPartition::new(t, id.partition), name.clone()))
             })
             .collect();
-        let committed = state.backend.lock().committed_offsets().clone();
+        let committed = state
+            .as_ref()
+            .map(|s| s.backend.lock().committed_offsets().clone())
+            .unwrap_or_default();
         let positions = changelogs
             .keys()
             .filter_map(|tp| committed.get(tp).map(|o| (tp.clone(), *o)))
@@ -124,18 +137,37 @@ impl StandbyTask {
         Ok(())
     }
 
-    /// Commit the stores with the positions reached (durably).
+    /// Commit the stores with the positions reached (durably; in memory there is nothing to
+    /// write).
     pub fn commit(&mut self) -> Result<(), StreamsError> {
         if !self.dirty {
             return Ok(());
         }
-        self.state
-            .backend
-            .lock()
-            .commit(&self.positions, true)
-            .map_err(StreamsError::from)?;
+        if let Some(state) = &self.state {
+            state
+                .backend
+                .lock()
+                .commit(&self.positions, true)
+                .map_err(StreamsError::from)?;
+        }
         self.dirty = false;
         Ok(())
+    }
+
+    /// Whether it follows any changelog (a task without logged stores needs no standby).
+    pub fn has_changelogs(&self) -> bool {
+        !self.changelogs.is_empty()
+    }
+
+    /// Commit, then give up the stores, their positions and the directory to the active task
+    /// taking over.
+    pub fn hand_over(mut self) -> Result<StandbyState, StreamsError> {
+        self.commit()?;
+        Ok(StandbyState {
+            stores: self.stores,
+            positions: self.positions,
+            state: self.state,
+        })
     }
 
     /// The sum of its changelog positions (the assignor's measure of how far it got).

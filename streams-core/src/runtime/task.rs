@@ -23,7 +23,7 @@ use crate::processor::task_context::TaskContext;
 use crate::processor::{OutgoingRecord, PartitionCounts};
 use crate::record::RecordMetadata;
 use crate::state::backend::SharedBackend;
-use crate::state::ChangelogRecord;
+use crate::state::{ChangelogRecord, StoreSlot};
 use crate::timestamp::TimestampExtractor;
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
@@ -97,6 +97,8 @@ pub(crate) struct StreamTask {
     source_changelogs: BTreeMap<String, String>,
     /// Where restoring a source-topic changelog stops (the group's committed offset).
     restore_limits: BTreeMap<TopicPartition, i64>,
+    /// Positions of in-memory stores handed over by a standby.
+    known_positions: BTreeMap<TopicPartition, i64>,
     /// The task's directory and persistent backend, when it has persistent stores.
     state_dir: Option<TaskStateDir>,
     /// Next offset to commit per input partition.
@@ -130,6 +132,7 @@ impl StreamTask {
         partitions: Vec<TopicPartition>,
         settings: TaskSettings,
         state_dir: Option<TaskStateDir>,
+        from_standby: Option<(BTreeMap<String, StoreSlot>, BTreeMap<TopicPartition, i64>)>,
     ) -> Result<StreamTask, StreamsError> {
         let app = settings.application_id.to_string();
         let mut logical = BTreeMap::new();
@@ -152,6 +155,10 @@ impl StreamTask {
             id,
             settings.partition_counts.clone(),
         );
+        let (known_positions, from_standby) = match from_standby {
+            Some((stores, positions)) => (positions, Some(stores)),
+            None => (BTreeMap::new(), None),
+        };
         ctx.stores = topology
             .create_stores(
                 subtopology,
@@ -159,6 +166,13 @@ impl StreamTask {
                 settings.cache_budget.as_ref(),
             )
             .map_err(StreamsError::from)?;
+        // A standby's stores replace the fresh ones (their caches are the fresh ones').
+        for (name, mut slot) in from_standby.into_iter().flatten() {
+            if let Some(fresh) = ctx.stores.get_mut(&name) {
+                slot.cache = fresh.cache.take();
+                *fresh = slot;
+            }
+        }
         for (name, shared) in &settings.global_stores {
             ctx.stores.insert(
                 name.clone(),
@@ -205,6 +219,7 @@ impl StreamTask {
             changelogs,
             source_changelogs,
             restore_limits: BTreeMap::new(),
+            known_positions,
             state_dir,
             consumed: BTreeMap::new(),
             commit_needed: false,
@@ -260,17 +275,19 @@ impl StreamTask {
     }
 
     /// Where restoring `store` from `changelog` resumes: the position committed with its
-    /// data, for a persistent store; `None` (the beginning) for an in-memory one.
+    /// data, for a persistent store; for an in-memory one the position a standby handed over,
+    /// else `None` (the beginning).
     pub fn changelog_position(&self, store: &str, changelog: &TopicPartition) -> Option<i64> {
         let persistent = self
             .ctx
             .stores
             .get(store)
             .is_some_and(|s| s.store.persistent());
-        let backend = &self.state_dir.as_ref()?.backend;
         if !persistent {
-            return None;
+            // In memory: known only when a standby handed the store over.
+            return self.known_positions.get(changelog).copied();
         }
+        let backend = &self.state_dir.as_ref()?.backend;
         backend.lock().committed_offsets().get(changelog).copied()
     }
 

@@ -131,6 +131,7 @@ fn word_count_task_with(budget: Option<Arc<ThreadCacheBudget>>) -> StreamTask {
             ..settings()
         },
         None,
+        None,
     )
     .unwrap();
     task.initialize(0).unwrap();
@@ -328,6 +329,7 @@ fn cached_count_task(budget: usize) -> StreamTask {
             cache_budget: Some(ThreadCacheBudget::new(budget)),
             ..settings()
         },
+        None,
         None,
     )
     .unwrap();

@@ -63,9 +63,7 @@ impl StreamThread {
                 continue;
             }
             let state = match self.open_state(id) {
-                Ok(Some(s)) => s,
-                // Stateless, or in-memory stores only: nothing a standby could hand over.
-                Ok(None) => continue,
+                Ok(s) => s,
                 Err(StreamsError::TaskDirectoryLocked(why)) => {
                     warn!(task = %id, "standby not opened now: {why}");
                     continue;
@@ -83,6 +81,9 @@ impl StreamThread {
                 continue;
             };
             let standby = StandbyTask::new(id, &self.cx.topology, &sub, &app, state)?;
+            if !standby.has_changelogs() {
+                continue;
+            }
             info!(task = %id, positions = ?standby.changelog_positions(), "standby opened");
             self.standbys.insert(id, standby);
         }

@@ -133,9 +133,16 @@ impl StreamThread {
         id: TaskId,
         partitions: Vec<TopicPartition>,
     ) -> Result<(), StreamsError> {
-        // A standby of it hands its stores over: committed, then reopened as the active's.
-        self.close_standby(id)?;
-        let state_dir = match self.open_state(id) {
+        // A standby of it hands its stores over (persistent ones committed), with its lock.
+        let handed = match self.standbys.remove(&id) {
+            Some(standby) => Some(standby.hand_over()?),
+            None => None,
+        };
+        let (state_dir, from_standby) = match handed {
+            Some(h) => (Ok(h.state), Some((h.stores, h.positions))),
+            None => (self.open_state(id), None),
+        };
+        let state_dir = match state_dir {
             Ok(s) => s,
             Err(StreamsError::TaskDirectoryLocked(why)) => {
                 if !self.pending.contains_key(&id) {
@@ -201,6 +208,7 @@ impl StreamThread {
             partitions.clone(),
             settings,
             state_dir,
+            from_standby,
         )?;
         let source_changelogs = task.source_changelog_partitions();
         if !source_changelogs.is_empty() {
