@@ -409,7 +409,12 @@ impl WindowStore for SegmentedWindowStore {
                 .or_default()
                 .push((Bytes::from(table_key(key, start, seq)), value));
         }
-        for (id, writes) in by_segment {
+        for (id, mut writes) in by_segment {
+            // In key order, the last write of a key winning: redb's B-tree pages fill up,
+            // where a changelog written newest-window-first would leave them half empty.
+            writes.reverse();
+            writes.sort_by(|a, b| a.0.cmp(&b.0));
+            writes.dedup_by(|later, earlier| later.0 == earlier.0);
             let table = self.segments.table(id);
             self.segments
                 .backend()
