@@ -363,7 +363,10 @@ async fn tansu_join_split_commit_and_leave() {
     produce(&bootstrap, &topic, 0, N).await;
     let a = Member::start(&bootstrap, &group, &topic, &[]).await;
     let b = Member::start(&bootstrap, &group, &topic, &[]).await;
-    let took = wait_split(&[&a, &b], Duration::from_secs(60)).await;
+    // tansu's split time depends on load: 3 s alone, 24–36 s while the other group tests run
+    // on Kafka beside it, and once over 60 s in a full `.ci/run` (2026-12-05). Why tansu takes
+    // that long is not known yet (docs/brokers.md); the test checks the outcome, not the time.
+    let took = wait_split(&[&a, &b], Duration::from_secs(180)).await;
     wait_records(&[&a, &b], N, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let seen_b = b.stop(true).await;
