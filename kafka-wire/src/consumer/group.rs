@@ -55,7 +55,7 @@ use crate::group::assignor::{
 };
 use crate::group::member::{GroupMember, JoinResult, MemberConfig};
 use crate::group::membership::MembershipConfig;
-use crate::group::offsets::{self, ConsumerGroupMetadata, OffsetAndMetadata};
+use crate::group::offsets::{self, ConsumerGroupMetadata};
 use crate::group::pattern::TopicPattern;
 use crate::TopicPartition;
 
@@ -66,16 +66,16 @@ pub use super::hooks::{Committer, ConsumerEvent, RebalanceListener};
 
 /// The consumer's group state (present once [`Consumer::subscribe`] was called).
 pub(super) struct GroupState {
-    member: Arc<GroupMember>,
+    pub(super) member: Arc<GroupMember>,
     committer: Committer,
     topics: Vec<String>,
     pending: VecDeque<ConsumerEvent>,
     /// Next offset per partition of the records handed to the application, with the last
     /// record's leader epoch (keyed by the records' shared topic name: no allocation per
     /// record).
-    delivered: HashMap<(Arc<str>, i32), (i64, Option<i32>)>,
+    pub(super) delivered: HashMap<(Arc<str>, i32), (i64, Option<i32>)>,
     /// What was last committed, to skip commits that change nothing.
-    committed: BTreeMap<TopicPartition, i64>,
+    pub(super) committed: BTreeMap<TopicPartition, i64>,
     /// `auto.commit.interval.ms` when `enable.auto.commit` (the member says when it is due).
     auto_commit: Option<Duration>,
     listener: Option<Arc<dyn RebalanceListener>>,
@@ -308,13 +308,13 @@ impl Consumer {
         })
     }
 
-    fn group_ref(&self) -> Result<&GroupState> {
+    pub(super) fn group_ref(&self) -> Result<&GroupState> {
         self.group.as_deref().ok_or_else(|| {
             Error::InvalidArgument("the consumer is not subscribed to a group".into())
         })
     }
 
-    fn group_mut(&mut self) -> Result<&mut GroupState> {
+    pub(super) fn group_mut(&mut self) -> Result<&mut GroupState> {
         self.group.as_deref_mut().ok_or_else(|| {
             Error::InvalidArgument("the consumer is not subscribed to a group".into())
         })
@@ -442,107 +442,6 @@ impl Consumer {
                 detail: e.to_string(),
             }
             .into()),
-        }
-    }
-
-    fn mark_delivered(&mut self, r: &ConsumerRecord) {
-        if let Some(g) = self.group.as_deref_mut() {
-            g.delivered.insert(
-                (r.topic.clone(), r.partition),
-                (r.offset + 1, r.leader_epoch),
-            );
-        }
-    }
-
-    /// The offsets of the records handed to the application for `partitions` (all if `None`)
-    /// that are not committed yet.
-    fn uncommitted(
-        &self,
-        partitions: Option<&[TopicPartition]>,
-    ) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
-        let Some(g) = self.group.as_deref() else {
-            return BTreeMap::new();
-        };
-        g.delivered
-            .iter()
-            .map(|((topic, partition), off)| (TopicPartition::new(&**topic, *partition), *off))
-            .filter(|(tp, _)| partitions.is_none_or(|ps| ps.contains(tp)))
-            .filter(|(tp, (off, _))| g.committed.get(tp) != Some(off))
-            .map(|(tp, (offset, leader_epoch))| {
-                let om = OffsetAndMetadata {
-                    offset,
-                    leader_epoch,
-                    metadata: None,
-                };
-                (tp, om)
-            })
-            .collect()
-    }
-
-    /// Commit the offsets of every record handed to the application so far (synchronously).
-    pub async fn commit_consumed(&mut self) -> Result<()> {
-        let offsets = self.uncommitted(None);
-        self.commit_and_remember(offsets).await
-    }
-
-    async fn commit_and_remember(
-        &mut self,
-        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
-    ) -> Result<()> {
-        self.commit_as(offsets, false).await
-    }
-
-    /// Commit through the member (which refuses during a rebalance and learns the outcome);
-    /// remember what was committed.
-    async fn commit_as(
-        &mut self,
-        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
-        auto: bool,
-    ) -> Result<()> {
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        let g = self.group_ref()?;
-        g.member.commit(&offsets, auto).await?;
-        let g = self.group_mut()?;
-        for (tp, om) in offsets {
-            g.committed.insert(tp, om.offset);
-        }
-        Ok(())
-    }
-
-    /// Commit explicit offsets (the next offset to read per partition) and wait for the result.
-    pub async fn commit(
-        &mut self,
-        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
-    ) -> Result<()> {
-        self.commit_and_remember(offsets.clone()).await
-    }
-
-    /// Commit explicit offsets in the background; the handle gives the result.
-    pub fn commit_async(
-        &self,
-        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
-    ) -> Result<tokio::task::JoinHandle<Result<()>>> {
-        let committer = self.committer()?;
-        Ok(tokio::spawn(
-            async move { committer.commit(&offsets).await },
-        ))
-    }
-
-    /// The group's committed offsets for `partitions`.
-    pub async fn committed(
-        &self,
-        partitions: &[TopicPartition],
-    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-        self.committer()?.committed(partitions).await
-    }
-
-    /// The member said auto commit is due: commit what was consumed.
-    async fn auto_commit_consumed(&mut self) {
-        let offsets = self.uncommitted(None);
-        if let Err(e) = self.commit_as(offsets, true).await {
-            warn!(error = %e, "auto commit failed; the member schedules the retry");
         }
     }
 

@@ -49,6 +49,7 @@ mod config;
 mod fetch;
 pub mod fetch_session;
 mod group;
+mod group_commit;
 mod hooks;
 mod prefetch;
 pub mod read_committed;
