@@ -92,6 +92,11 @@ impl StandbyTask {
             .collect()
     }
 
+    /// Whether it follows `changelog`.
+    pub fn follows(&self, changelog: &TopicPartition) -> bool {
+        self.changelogs.contains_key(changelog)
+    }
+
     /// Apply records read from `changelog`.
     pub fn apply(
         &mut self,

@@ -130,11 +130,13 @@ impl RecordCache {
     /// cached (ask the store).
     pub fn get(&mut self, key: &[u8]) -> Option<Option<Bytes>> {
         let now = self.tick();
+        let (k, _) = self.entries.get_key_value(key)?;
+        // The map's own key: a reference count, not a copy of the bytes.
+        let k = k.clone();
         let e = self.entries.get_mut(key)?;
         self.lru.remove(&e.used);
         e.used = now;
         let value = e.value.clone();
-        let k = Bytes::copy_from_slice(key);
         self.lru.insert(now, k);
         Some(value)
     }

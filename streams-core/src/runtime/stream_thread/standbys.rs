@@ -127,7 +127,11 @@ impl StreamThread {
         let Some(consumer) = &mut self.standby_consumer else {
             return Ok(());
         };
-        let records = match self.cx.handle.block_on(consumer.poll(Duration::ZERO)) {
+        let records = match self
+            .cx
+            .handle
+            .block_on(consumer.poll_records(Duration::ZERO))
+        {
             Ok(r) => r,
             Err(e) if e.code() == Some(ErrorCode::OFFSET_OUT_OF_RANGE) => {
                 // A changelog lost the standby's position: start those over.
@@ -145,19 +149,9 @@ impl StreamThread {
             }
             Err(e) => return Err(e.into()),
         };
-        let mut by_tp: BTreeMap<TopicPartition, Vec<_>> = BTreeMap::new();
-        for r in records {
-            by_tp
-                .entry(TopicPartition::new(r.topic.to_string(), r.partition))
-                .or_default()
-                .push(r);
-        }
-        for (tp, records) in by_tp {
-            if let Some(s) = self
-                .standbys
-                .values_mut()
-                .find(|s| s.changelog_positions().iter().any(|(t, _)| *t == tp))
-            {
+        // Per-partition batches as the consumer returns them: no regrouping per record.
+        for (tp, records) in records.into_batches() {
+            if let Some(s) = self.standbys.values_mut().find(|s| s.follows(&tp)) {
                 s.apply(&tp, records)?;
             }
         }
