@@ -28,8 +28,33 @@ use crate::timestamp::{
 pub enum ProcessingGuarantee {
     /// `at_least_once` (the default): offsets are committed after the output is acknowledged.
     AtLeastOnce,
-    /// `exactly_once_v2`.
+    /// `exactly_once_v2` (KIP-447): one transactional producer per stream thread; the output,
+    /// the changelog writes and the input offsets of every task of the thread commit in one
+    /// Kafka transaction; consumers read `read_committed`.
     ExactlyOnceV2,
+}
+
+/// Where an injected crash ends the process during an exactly-once commit
+/// (`__crash.point__`, for tests of the state's recovery; never set it in production).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// After the offsets joined the transaction, before EndTxn(commit).
+    BeforeEndTxn,
+    /// After the Kafka transaction committed, before the stores' redb transactions commit.
+    AfterEndTxn,
+    /// After both.
+    AfterStateCommit,
+}
+
+impl CrashPoint {
+    fn parse(value: &str) -> Option<CrashPoint> {
+        Some(match value {
+            "before_end_txn" => CrashPoint::BeforeEndTxn,
+            "after_end_txn" => CrashPoint::AfterEndTxn,
+            "after_state_commit" => CrashPoint::AfterStateCommit,
+            _ => return None,
+        })
+    }
 }
 
 /// How internal topics come to exist (`internal.topics.setup`, ours).
@@ -72,6 +97,9 @@ const OWN_KEYS: &[&str] = &[
     "probing.rebalance.interval.ms",
     "rack.aware.assignment.tags",
     "application.server",
+    "static.membership.enabled",
+    "__crash.point__",
+    "__crash.after.commits__",
 ];
 
 /// The prefix of client tags (`client.tag.<key>`), Kafka Streams' own keys too.
@@ -106,8 +134,22 @@ pub struct StreamsConfig {
     /// `statestore.cache.max.bytes` (10 485 760; the older `cache.max.bytes.buffering` too):
     /// the record caches' budget, divided among the stream threads.
     pub cache_max_bytes: usize,
-    /// `commit.interval.ms` (30 000; 100 under exactly-once).
+    /// `commit.interval.ms` (30 000; 100 under exactly-once unless set).
     pub commit_interval: Duration,
+    /// Whether `commit.interval.ms` was set (else it follows the guarantee's default).
+    commit_interval_set: bool,
+    /// `static.membership.enabled` (ours, `true`): each stream thread's consumer joins as a
+    /// static member, `group.instance.id = <application.id>-<process id>-<thread index>` (or
+    /// `<group.instance.id>-<thread index>` when that is set), with the process id kept in the
+    /// state directory, so a restarted instance takes its tasks back without a rebalance and
+    /// without waiting out `session.timeout.ms`. A clean close still leaves the group.
+    pub static_membership: bool,
+    /// `__crash.point__` (tests only): end the process at this point of an exactly-once
+    /// commit…
+    pub crash_point: Option<CrashPoint>,
+    /// …`__crash.after.commits__` (1): of the n-th commit (of any thread) that had something
+    /// to commit.
+    pub crash_after_commits: u64,
     /// `max.task.idle.ms` (0; -1 never waits).
     pub max_task_idle_ms: i64,
     /// `poll.ms` (100).
@@ -178,6 +220,10 @@ impl StreamsConfig {
             state_cleanup_delay: Duration::from_secs(600),
             cache_max_bytes: 10 * 1024 * 1024,
             commit_interval: Duration::from_secs(30),
+            commit_interval_set: false,
+            static_membership: true,
+            crash_point: None,
+            crash_after_commits: 1,
             max_task_idle_ms: 0,
             poll: Duration::from_millis(100),
             buffered_records_per_partition: 1000,
@@ -246,13 +292,34 @@ impl StreamsConfig {
             "processing.guarantee" => {
                 self.processing_guarantee = match value {
                     "at_least_once" => ProcessingGuarantee::AtLeastOnce,
-                    "exactly_once_v2" => {
-                        return Err(StreamsError::Config(
-                            "processing.guarantee=exactly_once_v2 is not available yet in this release; use at_least_once".into(),
-                        ))
+                    "exactly_once_v2" => ProcessingGuarantee::ExactlyOnceV2,
+                    "exactly_once" | "exactly_once_beta" => {
+                        return Err(bad(key, value, "at_least_once or exactly_once_v2 (exactly_once and exactly_once_beta were removed in Kafka Streams 4.0; exactly_once_v2 replaces both)"))
                     }
                     _ => return Err(bad(key, value, "at_least_once or exactly_once_v2")),
+                };
+                if !self.commit_interval_set {
+                    self.commit_interval = self.default_commit_interval();
                 }
+            }
+            "static.membership.enabled" => {
+                self.static_membership = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad(key, value, "true or false")),
+                }
+            }
+            "__crash.point__" => {
+                self.crash_point = Some(CrashPoint::parse(value).ok_or_else(|| {
+                    bad(key, value, "before_end_txn, after_end_txn or after_state_commit")
+                })?);
+            }
+            "__crash.after.commits__" => {
+                self.crash_after_commits = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad(key, value, "a commit count of 1 or more"))?;
             }
             "num.stream.threads" => {
                 self.num_stream_threads = value
@@ -270,7 +337,10 @@ impl StreamsConfig {
             "state.cleanup.delay.ms" => {
                 self.state_cleanup_delay = Duration::from_millis(ms(value)?)
             }
-            "commit.interval.ms" => self.commit_interval = Duration::from_millis(ms(value)?),
+            "commit.interval.ms" => {
+                self.commit_interval = Duration::from_millis(ms(value)?);
+                self.commit_interval_set = true;
+            }
             "max.task.idle.ms" => {
                 self.max_task_idle_ms = value
                     .parse()
@@ -402,10 +472,68 @@ impl StreamsConfig {
         clean
     }
 
-    /// The main consumer of stream thread `thread`: the application's group, offsets
-    /// committed by the runtime, `auto.offset.reset=earliest` unless set (Kafka Streams'
-    /// defaults).
-    pub fn main_consumer(&self, client_id: &str) -> Result<ConsumerConfig, StreamsError> {
+    /// Whether `processing.guarantee` is `exactly_once_v2`.
+    pub fn is_exactly_once(&self) -> bool {
+        self.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2
+    }
+
+    /// `commit.interval.ms` when not set: 30 s, or 100 ms under exactly-once (Kafka's).
+    fn default_commit_interval(&self) -> Duration {
+        if self.is_exactly_once() {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(30)
+        }
+    }
+
+    /// Under exactly-once every consumer reads `read_committed` (Kafka Streams overrides a
+    /// user's `isolation.level` the same way, with a warning).
+    fn force_read_committed(&self, props: &mut LayeredConfig, prefix: &str) {
+        if !self.is_exactly_once() {
+            return;
+        }
+        for key in ["isolation.level", "consumer.isolation.level"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(std::iter::once(format!("{prefix}isolation.level")))
+        {
+            if props.get(&key).is_some_and(|v| v != "read_committed") {
+                tracing::warn!(
+                    key,
+                    "processing.guarantee=exactly_once_v2 reads read_committed; the setting is overridden"
+                );
+            }
+        }
+        props.set(&format!("{prefix}isolation.level"), "read_committed");
+    }
+
+    /// The `group.instance.id` of stream thread `index` (1-based) of process `process_id`,
+    /// when static membership is on: `<group.instance.id>-<index>` if the user set one (as
+    /// Kafka Streams does), else `<application.id>-<process id>-<index>`.
+    pub fn group_instance_id(&self, process_id: &str, index: usize) -> Option<String> {
+        let user = self
+            .props
+            .get("main.consumer.group.instance.id")
+            .or_else(|| self.props.get("consumer.group.instance.id"))
+            .or_else(|| self.props.get("group.instance.id"))
+            .filter(|v| !v.is_empty());
+        match user {
+            Some(id) => Some(format!("{id}-{index}")),
+            None if self.static_membership => {
+                Some(format!("{}-{process_id}-{index}", self.application_id))
+            }
+            None => None,
+        }
+    }
+
+    /// The main consumer of a stream thread: the application's group, offsets committed by
+    /// the runtime, `auto.offset.reset=earliest` unless set (Kafka Streams' defaults),
+    /// `read_committed` under exactly-once, and the thread's static member id if any.
+    pub fn main_consumer(
+        &self,
+        client_id: &str,
+        group_instance_id: Option<&str>,
+    ) -> Result<ConsumerConfig, StreamsError> {
         let mut props = self.own_filtered();
         if props.get("auto.offset.reset").is_none()
             && props.get("consumer.auto.offset.reset").is_none()
@@ -415,6 +543,11 @@ impl StreamsConfig {
         props.set("main.consumer.group.id", &self.application_id);
         props.set("main.consumer.enable.auto.commit", "false");
         props.set("main.consumer.client.id", client_id);
+        props.set(
+            "main.consumer.group.instance.id",
+            group_instance_id.unwrap_or(""),
+        );
+        self.force_read_committed(&mut props, "main.consumer.");
         props
             .consumer(ConsumerRole::Main)
             .map_err(|e| StreamsError::Config(e.to_string()))
@@ -425,10 +558,12 @@ impl StreamsConfig {
         let mut props = self.own_filtered();
         props.set("restore.consumer.client.id", client_id);
         props.set("restore.consumer.enable.auto.commit", "false");
+        props.set("restore.consumer.group.instance.id", "");
         // A changelog position below the log start (retention, delete-records) must surface as
         // OFFSET_OUT_OF_RANGE: the restore then wipes the store and starts from the earliest
         // offset, instead of silently skipping to the end.
         props.set("restore.consumer.auto.offset.reset", "none");
+        self.force_read_committed(&mut props, "restore.consumer.");
         props
             .consumer(ConsumerRole::Restore)
             .map_err(|e| StreamsError::Config(e.to_string()))
@@ -439,15 +574,33 @@ impl StreamsConfig {
         let mut props = self.own_filtered();
         props.set("global.consumer.client.id", client_id);
         props.set("global.consumer.enable.auto.commit", "false");
+        props.set("global.consumer.group.instance.id", "");
+        self.force_read_committed(&mut props, "global.consumer.");
         props
             .consumer(ConsumerRole::Global)
             .map_err(|e| StreamsError::Config(e.to_string()))
     }
 
-    /// The producer of stream thread `thread`.
-    pub fn producer(&self, client_id: &str) -> Result<ProducerConfig, StreamsError> {
+    /// The producer of a stream thread; under exactly-once transactional with
+    /// `transactional_id` (`<application.id>-<process id>-<thread index>`), and
+    /// `transaction.timeout.ms` 10 000 unless set (Kafka Streams' default: a crashed
+    /// instance's open transaction blocks read_committed readers for at most that long).
+    pub fn producer(
+        &self,
+        client_id: &str,
+        transactional_id: Option<&str>,
+    ) -> Result<ProducerConfig, StreamsError> {
         let mut props = self.own_filtered();
         props.set("producer.client.id", client_id);
+        if let (true, Some(id)) = (self.is_exactly_once(), transactional_id) {
+            props.set("producer.transactional.id", id);
+            props.set("producer.enable.idempotence", "true");
+            if props.get("transaction.timeout.ms").is_none()
+                && props.get("producer.transaction.timeout.ms").is_none()
+            {
+                props.set("producer.transaction.timeout.ms", "10000");
+            }
+        }
         props
             .producer()
             .map_err(|e| StreamsError::Config(e.to_string()))
@@ -478,13 +631,65 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.num_stream_threads, 2);
         assert_eq!(c.commit_interval, Duration::from_secs(1));
-        let main = c.main_consumer("app-1-StreamThread-1-consumer").unwrap();
+        let main = c
+            .main_consumer("app-1-StreamThread-1-consumer", None)
+            .unwrap();
         assert_eq!(main.max_poll_records, 50);
         assert_eq!(c.restore_consumer("r").unwrap().max_poll_records, 2000);
-        assert_eq!(c.producer("p").unwrap().linger.as_millis(), 20);
+        assert_eq!(c.producer("p", None).unwrap().linger.as_millis(), 20);
         c.set("no.such.key", "1").unwrap();
         let e = c.validate().unwrap_err();
         assert!(e.to_string().contains("no.such.key"), "{e}");
+    }
+
+    #[test]
+    fn exactly_once_makes_every_consumer_read_committed_and_the_producer_transactional() {
+        let mut c = StreamsConfig::new("app", "b:9092");
+        assert_eq!(c.commit_interval, Duration::from_secs(30));
+        c.set("isolation.level", "read_uncommitted").unwrap();
+        c.set("processing.guarantee", "exactly_once_v2").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.commit_interval, Duration::from_millis(100));
+        for consumer in [
+            c.main_consumer("m", Some("app-p-1")).unwrap(),
+            c.restore_consumer("r").unwrap(),
+            c.global_consumer("g").unwrap(),
+        ] {
+            assert_eq!(
+                consumer.isolation_level,
+                kafka_wire::consumer::IsolationLevel::ReadCommitted
+            );
+        }
+        let p = c.producer("p", Some("app-p-1")).unwrap();
+        assert_eq!(p.transactional_id.as_deref(), Some("app-p-1"));
+        assert_eq!(p.transaction_timeout, Duration::from_secs(10));
+        // A commit interval set by the user stays, whatever order the keys come in.
+        let mut c = StreamsConfig::new("app", "b:9092");
+        c.set("commit.interval.ms", "250").unwrap();
+        c.set("processing.guarantee", "exactly_once_v2").unwrap();
+        assert_eq!(c.commit_interval, Duration::from_millis(250));
+        // At-least-once: no transactions, the consumers keep their isolation level.
+        let c = StreamsConfig::new("app", "b:9092");
+        assert_eq!(c.producer("p", Some("x")).unwrap().transactional_id, None);
+    }
+
+    #[test]
+    fn static_membership_is_on_by_default_and_follows_a_user_instance_id() {
+        let mut c = StreamsConfig::new("app", "b:9092");
+        assert_eq!(
+            c.group_instance_id("0f8f-uuid", 2).as_deref(),
+            Some("app-0f8f-uuid-2")
+        );
+        let main = c.main_consumer("m", Some("app-0f8f-uuid-2")).unwrap();
+        assert_eq!(main.group_instance_id.as_deref(), Some("app-0f8f-uuid-2"));
+        // The restore consumer never joins the group.
+        assert_eq!(c.restore_consumer("r").unwrap().group_instance_id, None);
+        c.set("group.instance.id", "pod-7").unwrap();
+        assert_eq!(c.group_instance_id("u", 1).as_deref(), Some("pod-7-1"));
+        let mut c = StreamsConfig::new("app", "b:9092");
+        c.set("static.membership.enabled", "false").unwrap();
+        assert_eq!(c.group_instance_id("u", 1), None);
+        assert!(c.set("static.membership.enabled", "maybe").is_err());
     }
 
     #[test]
@@ -492,11 +697,8 @@ mod tests {
         let mut c = StreamsConfig::new("app", "b:9092");
         let e = c.set("num.stream.threads", "0").err().unwrap();
         assert!(e.to_string().contains("num.stream.threads"), "{e}");
-        let e = c
-            .set("processing.guarantee", "exactly_once_v2")
-            .err()
-            .unwrap();
-        assert!(e.to_string().contains("at_least_once"), "{e}");
+        let e = c.set("processing.guarantee", "exactly_once").err().unwrap();
+        assert!(e.to_string().contains("exactly_once_v2"), "{e}");
         c.set(
             "default.deserialization.exception.handler",
             "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler",

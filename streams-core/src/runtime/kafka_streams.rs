@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::protocol::Uuid;
 use tokio::runtime::{Handle, Runtime};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::config::{InternalTopicsSetup, StreamsConfig};
 use super::metrics::{MetricValue, StreamsMetrics};
@@ -23,7 +23,7 @@ use super::restore::StateRestoreListener;
 use super::stream_thread::{StreamThread, ThreadContext, ThreadState};
 use crate::assignment::{plan_tasks, AssignorHandle, StreamsAssignor, TopologyInfo};
 use crate::error::StreamsError;
-use crate::state::StateDirectory;
+use crate::state::{ProcessIdentity, StateDirectory};
 use crate::topology::Topology;
 use crate::TaskId;
 
@@ -146,6 +146,8 @@ pub struct KafkaStreams {
     runtime: Option<Runtime>,
     handle: Handle,
     process_id: Uuid,
+    /// The process id kept in the state directory (and its lock).
+    identity: Arc<ProcessIdentity>,
     env: Option<Arc<ThreadEnv>>,
     global: Option<super::global_thread::GlobalThread>,
     metrics: Arc<StreamsMetrics>,
@@ -181,8 +183,7 @@ impl KafkaStreams {
                 (Some(rt), h)
             }
         };
-        let mut id = [0u8; 16];
-        rand::Rng::fill(&mut rand::rng(), &mut id);
+        let identity = Arc::new(claim_process_id(&topology, &config)?);
         Ok(KafkaStreams {
             topology,
             config,
@@ -195,7 +196,8 @@ impl KafkaStreams {
             on_error: Arc::new(|_| UncaughtResponse::ShutdownClient),
             runtime,
             handle,
-            process_id: Uuid(id),
+            process_id: Uuid(identity.bytes()),
+            identity,
             env: None,
             global: None,
             metrics: Arc::new(StreamsMetrics::new()),
@@ -307,6 +309,7 @@ impl KafkaStreams {
             handle: self.handle.clone(),
             admin,
             process_id: self.process_id,
+            identity: self.identity.clone(),
             shared: self.shared.clone(),
             on_error: self.on_error.clone(),
             threads: Mutex::new(BTreeMap::new()),
@@ -494,6 +497,7 @@ struct ThreadEnv {
     handle: Handle,
     admin: Admin,
     process_id: Uuid,
+    identity: Arc<ProcessIdentity>,
     shared: Arc<Shared>,
     on_error: ErrorHandler,
     threads: Mutex<BTreeMap<usize, RunningThread>>,
@@ -529,6 +533,27 @@ fn spawn_state_cleaner(
             }
         })
         .map_err(|e| StreamsError::IllegalState(format!("cannot start the state cleaner: {e}")))
+}
+
+/// The process id of `state.dir/<application.id>` (Kafka Streams keeps it there), or a fresh
+/// one when the directory cannot be used and nothing needs it (no persistent stores).
+fn claim_process_id(
+    topology: &Topology,
+    config: &StreamsConfig,
+) -> Result<ProcessIdentity, StreamsError> {
+    let claimed = StateDirectory::new(
+        std::path::Path::new(&config.state_dir),
+        &config.application_id,
+    )
+    .and_then(|dir| dir.claim_process_id());
+    match claimed {
+        Ok(identity) => Ok(identity),
+        Err(e) if !topology.has_persistent_stores_anywhere() => {
+            warn!(error = %e, "no usable state directory: running with a fresh process id (a restart will not resume static group membership)");
+            Ok(ProcessIdentity::ephemeral())
+        }
+        Err(e) => Err(StreamsError::Config(e.to_string())),
+    }
 }
 
 /// Start a stream thread of `env`; returns its name.
@@ -569,6 +594,7 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
         global_stores: env.global_stores.clone(),
         state_directory: env.state_directory.clone(),
         restore_listener: env.restore_listener.clone(),
+        process_uuid: env.identity.to_uuid_string(),
         on_tasks: {
             let shared = env.shared.clone();
             Arc::new(move |i, active, standby| {

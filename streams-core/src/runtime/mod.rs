@@ -1,6 +1,7 @@
 //! The runtime: tasks, stream threads and the application object.
 
 pub mod config;
+pub(crate) mod eos;
 pub(crate) mod global_thread;
 pub(crate) mod handlers;
 pub mod kafka_streams;
@@ -12,7 +13,7 @@ pub(crate) mod standby;
 pub mod stream_thread;
 pub(crate) mod task;
 
-pub use config::{InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
+pub use config::{CrashPoint, InternalTopicsSetup, ProcessingGuarantee, StreamsConfig};
 pub use handlers::ErrorHandling;
 pub use kafka_streams::{KafkaStreams, State, ThreadMetadata, UncaughtResponse};
 pub use metrics::{MetricValue, StreamsMetrics};

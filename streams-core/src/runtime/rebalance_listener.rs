@@ -1,7 +1,8 @@
 //! The stream thread's rebalance hooks (Kafka Streams' `StreamsRebalanceListener`): before
 //! partitions are revoked, the output of every processed record is acknowledged and their
-//! processed offsets are committed; what changed is left for the thread to apply after its
-//! poll.
+//! processed offsets are committed (at-least-once; under exactly-once the thread commits its
+//! transaction right after the poll, before it rejoins); what changed is left for the thread
+//! to apply after its poll.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,17 +31,20 @@ pub(crate) struct RebalanceShared {
     producer: Producer,
     /// A rebalance completed (possibly assigning nothing) since the thread last looked.
     rebalanced: AtomicBool,
+    /// Exactly-once: offsets are committed only in the thread's transaction, never here.
+    exactly_once: bool,
 }
 
 impl RebalanceShared {
     /// The state of a thread whose output goes through `producer`.
-    pub fn new(producer: Producer) -> Self {
+    pub fn new(producer: Producer, exactly_once: bool) -> Self {
         RebalanceShared {
             processed: Mutex::default(),
             revoked: Mutex::default(),
             assigned: Mutex::default(),
             producer,
             rebalanced: AtomicBool::new(false),
+            exactly_once,
         }
     }
 
@@ -80,6 +84,14 @@ impl RebalanceListener for CommitOnRevoke {
         partitions: &'a [TopicPartition],
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            if self.0.exactly_once {
+                // The thread commits its transaction (offsets included) when it applies the
+                // revocation, before this member rejoins: under the cooperative protocol
+                // nobody else gets the partitions until then; under the eager one the join
+                // waits for the next poll.
+                lock(&self.0.revoked).extend_from_slice(partitions);
+                return;
+            }
             // Every output of a processed record is acknowledged first.
             self.0.producer.flush().await;
             let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = {

@@ -45,6 +45,12 @@ pub trait StateRestoreListener: Send + Sync {
     fn on_restore_end(&self, changelog: &TopicPartition, store: &str, total: u64) {
         let _ = (changelog, store, total);
     }
+    /// `store` of `task` was emptied before restoring it from the changelog's start, for
+    /// `reason` (ours; Kafka has no such callback). Under exactly-once this happens only when
+    /// the changelog lost the committed position (retention, compaction, a recreated topic).
+    fn on_store_wiped(&self, task: crate::TaskId, store: &str, reason: &str) {
+        let _ = (task, store, reason);
+    }
 }
 
 /// Records applied to a store in one backend transaction while restoring.
@@ -97,6 +103,9 @@ pub(crate) fn restore_start(
 /// Restores tasks through the thread's restore consumer.
 pub(crate) struct ChangelogReader<'a> {
     pub consumer: &'a mut Consumer,
+    /// Exactly-once: restore up to the last stable offset (the restore consumer reads
+    /// `read_committed`), not the high watermark.
+    pub read_committed: bool,
     pub admin: &'a Admin,
     pub handle: &'a Handle,
     pub listener: Option<Arc<dyn StateRestoreListener>>,
@@ -118,7 +127,16 @@ impl ChangelogReader<'_> {
             .into_iter()
             .map(|(tp, _)| (tp, OffsetSpec::Latest))
             .collect();
-        let latest = self.handle.block_on(self.admin.list_offsets(&specs))?;
+        let options = kafka_wire::admin::ListOffsetsOptions {
+            isolation_level: if self.read_committed {
+                kafka_wire::consumer::IsolationLevel::ReadCommitted
+            } else {
+                kafka_wire::consumer::IsolationLevel::ReadUncommitted
+            },
+        };
+        let latest = self
+            .handle
+            .block_on(self.admin.list_offsets_with(&specs, options))?;
         let mut outcomes = Vec::new();
         for (store, tp) in changelogs {
             let earliest = earliest.get(&tp).map_or(0, |o| o.offset.max(0));
@@ -145,6 +163,9 @@ impl ChangelogReader<'_> {
         if let Some(reason) = &wiped {
             warn!(task = %task.id, store, changelog = %tp, "wiping the store and restoring it from offset {earliest}: {reason}");
             task.wipe_store(store)?;
+            if let Some(l) = &self.listener {
+                l.on_store_wiped(task.id, store, reason);
+            }
         }
         let mut restored = 0u64;
         if start < end {
@@ -175,6 +196,9 @@ impl ChangelogReader<'_> {
                         );
                         warn!(task = %task.id, store, changelog = %tp, "wiping the store and restoring it again: {reason}");
                         task.wipe_store(store)?;
+                        if let Some(l) = &self.listener {
+                            l.on_store_wiped(task.id, store, &reason);
+                        }
                         wiped = Some(reason);
                         start = now_earliest;
                         restored = 0;

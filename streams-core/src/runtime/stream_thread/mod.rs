@@ -13,6 +13,10 @@
 //! At-least-once: offsets are committed only after the producer acknowledged every record the
 //! processed input led to (sink output and changelog writes). Offsets of partitions being
 //! revoked are committed in the revoke hook, after a producer flush, before the partitions go.
+//!
+//! Exactly-once (`exactly_once_v2`, `exactly_once.rs`): the producer is transactional; output,
+//! changelog records and input offsets commit in one Kafka transaction, then the stores' redb
+//! transactions commit (see [`crate::runtime::eos`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -39,11 +43,22 @@ use crate::error::StreamsError;
 use crate::processor::OutgoingRecord;
 use crate::state::StateDirectory;
 
+mod exactly_once;
 mod standbys;
 mod task_lifecycle;
 use crate::topology::Topology;
 use crate::TaskId;
 use task_lifecycle::PendingTask;
+
+/// The producer configuration of the thread `cx` describes (transactional under
+/// exactly-once).
+fn thread_producer_config(
+    cx: &ThreadContext,
+) -> Result<kafka_wire::producer::ProducerConfig, StreamsError> {
+    let id = exactly_once::transactional_id(&cx.config.application_id, &cx.process_uuid, cx.index);
+    cx.config
+        .producer(&format!("{}-producer", cx.name), Some(&id))
+}
 
 /// What one task did in one processing round: records, time, records dropped, and its
 /// records' end-to-end latency (count, sum, max in ms).
@@ -95,6 +110,9 @@ pub(crate) struct ThreadContext {
     pub state_directory: Option<StateDirectory>,
     /// Told about every changelog restoration.
     pub restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    /// The process id in Java's UUID form: part of the thread's `transactional.id` and
+    /// `group.instance.id`.
+    pub process_uuid: String,
 }
 
 /// The running thread.
@@ -128,6 +146,12 @@ pub(crate) struct StreamThread {
     last_purge: Instant,
     epoch: Instant,
     wall_base_ms: i64,
+    /// `processing.guarantee=exactly_once_v2`.
+    eos: bool,
+    /// Exactly-once: a transaction is open (begun at the first send after a commit).
+    txn_open: bool,
+    /// An injected crash (`__crash.point__`, tests only).
+    crash: crate::runtime::eos::CrashPlan,
 }
 
 fn system_ms() -> i64 {
@@ -140,18 +164,31 @@ fn system_ms() -> i64 {
 impl StreamThread {
     /// Connect the thread's clients and subscribe.
     pub fn create(cx: ThreadContext) -> Result<StreamThread, StreamsError> {
-        let consumer_cfg = cx.config.main_consumer(&format!("{}-consumer", cx.name))?;
-        let producer_cfg = cx.config.producer(&format!("{}-producer", cx.name))?;
+        let instance = cx.config.group_instance_id(&cx.process_uuid, cx.index);
+        let consumer_cfg = cx
+            .config
+            .main_consumer(&format!("{}-consumer", cx.name), instance.as_deref())?;
+        let producer_cfg = thread_producer_config(&cx)?;
         let restore_cfg = cx
             .config
             .restore_consumer(&format!("{}-restore-consumer", cx.name))?;
+        let eos = cx.config.is_exactly_once();
         let (mut consumer, producer, restore) = cx.handle.block_on(async {
+            // The producer first: under exactly-once its init_transactions aborts what a
+            // crashed predecessor with the same transactional.id left open, before this
+            // thread reads anything.
+            let p = if eos {
+                exactly_once::connect_transactional(producer_cfg).await?
+            } else {
+                Producer::connect(producer_cfg).await?
+            };
             let c = Consumer::connect(consumer_cfg).await?;
-            let p = Producer::connect(producer_cfg).await?;
             let r = Consumer::connect(restore_cfg).await?;
             Ok::<_, kafka_wire::Error>((c, p, r))
         })?;
-        let shared = Arc::new(RebalanceShared::new(producer.clone()));
+        info!(thread = %cx.name, group_instance_id = instance.as_deref().unwrap_or("-"),
+              guarantee = ?cx.config.processing_guarantee, "stream thread connected");
+        let shared = Arc::new(RebalanceShared::new(producer.clone(), eos));
         let app = cx.config.application_id.clone();
         let topics: Vec<String> = cx
             .topology
@@ -172,6 +209,10 @@ impl StreamThread {
         let now = Instant::now();
         let cache_budget = crate::state::ThreadCacheBudget::new(
             cx.config.cache_max_bytes / cx.config.num_stream_threads.max(1),
+        );
+        let crash = crate::runtime::eos::CrashPlan::new(
+            cx.config.crash_point,
+            cx.config.crash_after_commits,
         );
         let mut thread = StreamThread {
             cx,
@@ -194,10 +235,18 @@ impl StreamThread {
             last_purge: now,
             epoch: now,
             wall_base_ms: system_ms(),
+            eos,
+            txn_open: false,
+            crash,
         };
         thread.read_disk_offset_sums();
         thread.report_tasks();
         Ok(thread)
+    }
+
+    /// The configuration of this thread's producer (transactional under exactly-once).
+    fn producer_config(&self) -> Result<kafka_wire::producer::ProducerConfig, StreamsError> {
+        thread_producer_config(&self.cx)
     }
 
     fn thread_tag(&self) -> Vec<(&'static str, String)> {
@@ -233,6 +282,21 @@ impl StreamThread {
         use std::sync::atomic::Ordering;
         self.set_state(ThreadState::Starting);
         while !self.cx.shutdown.load(Ordering::Relaxed) {
+            match self.run_once() {
+                Ok(()) => {}
+                // Exactly-once: an aborted transaction or a fenced producer sends the tasks
+                // back to their last commit; the thread goes on.
+                Err(e) if self.eos => self.recover_transaction(e)?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// One poll and what follows it: rebalance changes, processing, punctuation, commits.
+    fn run_once(&mut self) -> Result<(), StreamsError> {
+        use std::sync::atomic::Ordering;
+        {
             let started = Instant::now();
             let records = self
                 .cx
@@ -281,15 +345,31 @@ impl StreamThread {
             .filter_map(|tp| self.partition_task.get(tp).copied())
             .collect();
         self.drop_pending(&revoked);
+        let mut clean = true;
         if !closing.is_empty() {
             // Their stores' writes are committed with the changelog positions they reach
             // before they go (a refused offset commit during the rebalance is only logged).
-            self.commit()?;
+            match self.commit() {
+                Ok(()) => {}
+                // Exactly-once: a commit refused now (the partitions were lost, the group
+                // moved on) aborts the transaction; the revoked tasks close dirty, the others
+                // go back to their last commit.
+                Err(e) if self.eos => {
+                    clean = false;
+                    for id in &closing {
+                        if let Some(task) = self.tasks.remove(id) {
+                            self.close_task(task, false);
+                        }
+                    }
+                    self.recover_transaction(e)?;
+                }
+                Err(e) => return Err(e),
+            }
         }
         for id in closing {
             if let Some(task) = self.tasks.remove(&id) {
                 info!(task = %id, "closing task (revoked)");
-                self.close_task(task, true);
+                self.close_task(task, clean);
                 self.cx.metrics.count(
                     THREAD,
                     "task-closed",
@@ -491,6 +571,7 @@ impl StreamThread {
         if outgoing.is_empty() {
             return Ok(());
         }
+        self.ensure_transaction()?;
         let producer = self.producer.clone();
         let keep = self.cx.config.dead_letter_topic.is_some();
         let sent = self.cx.handle.block_on(async move {
@@ -541,8 +622,10 @@ impl StreamThread {
         }
     }
 
-    /// At-least-once commit: wait for every record sent so far, then commit the processed
-    /// offsets, then purge consumed repartition records.
+    /// Commit every task: flush the record caches, then (at-least-once) wait for every record
+    /// sent so far and commit the processed offsets, or (exactly-once) commit the transaction
+    /// with the offsets in it; then commit each task's stores with the changelog positions
+    /// they reach, and purge consumed repartition records.
     fn commit(&mut self) -> Result<(), StreamsError> {
         let _span = info_span!("commit", thread = %self.cx.name).entered();
         let started = Instant::now();
@@ -553,6 +636,48 @@ impl StreamThread {
             cached.extend(task.take_outgoing());
         }
         self.send(cached)?;
+        self.record_store_metrics();
+        let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = self
+            .tasks
+            .values()
+            .filter(|t| t.commit_needed())
+            .flat_map(|t| t.offsets_to_commit())
+            .map(|(tp, o)| (tp, OffsetAndMetadata::new(o)))
+            .collect();
+        let (written, commit_no) = if self.eos {
+            self.commit_transaction(&offsets)?
+        } else {
+            (self.commit_at_least_once(&offsets)?, 0)
+        };
+        // The stores' writes, with the changelog positions they reach, in one redb transaction
+        // per task: a restart restores only what comes after.
+        for task in self.tasks.values_mut() {
+            task.flush_stores()?;
+            task.commit_state(&written)?;
+        }
+        if self.crash.crashes_at(
+            crate::runtime::config::CrashPoint::AfterStateCommit,
+            commit_no,
+        ) {
+            crate::runtime::eos::CrashPlan::crash_now(
+                crate::runtime::config::CrashPoint::AfterStateCommit,
+            );
+        }
+        self.commit_standbys()?;
+        self.report_tasks();
+        self.last_commit = Instant::now();
+        self.cx
+            .metrics
+            .timed(THREAD, "commit", self.thread_tag(), 1, started.elapsed());
+        if self.last_purge.elapsed() >= self.cx.config.repartition_purge_interval {
+            self.purge_repartition(&offsets);
+            self.last_purge = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// The stores' operation counts since the last commit, as metrics.
+    fn record_store_metrics(&mut self) {
         let mut store_ops = Vec::new();
         for task in self.tasks.values_mut() {
             store_ops.push((task.id, task.take_store_ops()));
@@ -572,10 +697,16 @@ impl StreamThread {
                 self.cx.metrics.count(STATE, "restore", tags, o.restored);
             }
         }
+    }
+
+    /// Wait for every record sent since the last commit: the failures, and per changelog
+    /// partition the offset after the last record written. Failed records go to the
+    /// dead-letter topic when one is set.
+    fn settle_deliveries(&mut self) -> (Vec<kafka_wire::Error>, WrittenPositions) {
         let deliveries = std::mem::take(&mut self.deliveries);
         let producer = self.producer.clone();
         let dlq = self.cx.config.dead_letter_topic.clone();
-        let (failures, written) = self.cx.handle.block_on(async move {
+        self.cx.handle.block_on(async move {
             producer.flush().await;
             let mut failures = Vec::new();
             let mut dead = Vec::new();
@@ -615,7 +746,15 @@ impl StreamThread {
                 }
             }
             (failures, written)
-        });
+        })
+    }
+
+    /// At-least-once: wait for every record sent, then commit `offsets` through the group.
+    fn commit_at_least_once(
+        &mut self,
+        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+    ) -> Result<WrittenPositions, StreamsError> {
+        let (failures, written) = self.settle_deliveries();
         if let Some(e) = failures.into_iter().next() {
             match self.cx.config.production_handler {
                 ErrorHandling::LogAndFail => return Err(StreamsError::Kafka(e)),
@@ -624,18 +763,8 @@ impl StreamThread {
                 }
             }
         }
-        for task in self.tasks.values_mut() {
-            task.flush_stores()?;
-        }
-        let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = self
-            .tasks
-            .values()
-            .filter(|t| t.commit_needed())
-            .flat_map(|t| t.offsets_to_commit())
-            .map(|(tp, o)| (tp, OffsetAndMetadata::new(o)))
-            .collect();
         if !offsets.is_empty() {
-            match self.cx.handle.block_on(self.consumer.commit(&offsets)) {
+            match self.cx.handle.block_on(self.consumer.commit(offsets)) {
                 Ok(()) => {
                     for task in self.tasks.values_mut() {
                         task.committed();
@@ -663,22 +792,7 @@ impl StreamThread {
                 Err(e) => return Err(e.into()),
             }
         }
-        // The stores' writes, with the changelog positions they reach, in one redb transaction
-        // per task: a restart restores only what comes after.
-        for task in self.tasks.values_mut() {
-            task.commit_state(&written)?;
-        }
-        self.commit_standbys()?;
-        self.report_tasks();
-        self.last_commit = Instant::now();
-        self.cx
-            .metrics
-            .timed(THREAD, "commit", self.thread_tag(), 1, started.elapsed());
-        if self.last_purge.elapsed() >= self.cx.config.repartition_purge_interval {
-            self.purge_repartition(&offsets);
-            self.last_purge = Instant::now();
-        }
-        Ok(())
+        Ok(written)
     }
 
     /// Delete records of internal topics below the committed offsets (Kafka Streams purges
@@ -707,6 +821,9 @@ impl StreamThread {
     fn shutdown(mut self, clean: bool) -> Result<(), StreamsError> {
         let result = if clean { self.commit() } else { Ok(()) };
         let committed = clean && result.is_ok();
+        if self.eos && !committed {
+            self.abort_open_transaction();
+        }
         let ids: Vec<TaskId> = self.standbys.keys().copied().collect();
         for id in ids {
             if let Err(e) = self.close_standby(id) {

@@ -225,6 +225,7 @@ impl StreamThread {
         }
         let outcomes = ChangelogReader {
             consumer: &mut self.restore,
+            read_committed: self.eos,
             admin: &self.cx.admin,
             handle: &self.cx.handle,
             listener: self.cx.restore_listener.clone(),
