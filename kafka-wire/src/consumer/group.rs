@@ -677,7 +677,18 @@ impl Consumer {
     /// Leave the group cleanly: commit what was consumed (auto commit), revoke (hooks run),
     /// and send LeaveGroup so the partitions move at once (static members keep their
     /// partitions until `session.timeout.ms`).
-    pub async fn close(mut self) -> Result<()> {
+    pub async fn close(self) -> Result<()> {
+        self.close_with(false).await
+    }
+
+    /// Close and leave the group even as a static member (`group.instance.id` set): its
+    /// partitions are reassigned at once instead of waiting for it until the session times
+    /// out (Java's `close(CloseOptions)` with `LEAVE_GROUP`).
+    pub async fn close_leaving_group(self) -> Result<()> {
+        self.close_with(true).await
+    }
+
+    async fn close_with(mut self, leave: bool) -> Result<()> {
         let Some(g) = self.group.as_deref_mut() else {
             return Ok(());
         };
@@ -691,7 +702,7 @@ impl Consumer {
             self.revoke(owned).await;
         }
         let g = self.group_ref()?;
-        g.member.leave("the consumer is being closed").await
+        g.member.leave("the consumer is being closed", leave).await
     }
 }
 

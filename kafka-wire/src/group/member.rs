@@ -343,11 +343,12 @@ impl GroupMember {
         result
     }
 
-    /// Leave the group (LeaveGroup; static members only stop heartbeating, KIP-345).
-    pub async fn leave(&self, reason: &str) -> Result<()> {
+    /// Leave the group (LeaveGroup; static members only stop heartbeating, KIP-345, unless
+    /// `force`).
+    pub async fn leave(&self, reason: &str, force: bool) -> Result<()> {
         // The background task stops; the core's last requests are carried out here.
         self.driver.abort();
-        self.shared.core().leave(reason);
+        self.shared.core().leave(reason, force);
         loop {
             let next = self.shared.core().poll_request(Instant::now());
             let Some(out) = next else { break };

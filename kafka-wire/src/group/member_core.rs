@@ -283,16 +283,17 @@ impl MemberCore {
         }
     }
 
-    /// Leave the group (LeaveGroup; static members only stop, KIP-345). The core stops
-    /// everything else; [`Event::Left`] reports the outcome.
-    pub fn leave(&mut self, reason: &str) {
+    /// Leave the group (LeaveGroup; static members only stop, KIP-345, unless `force`: then
+    /// they leave too, as Java's `CloseOptions` `LEAVE_GROUP`). The core stops everything
+    /// else; [`Event::Left`] reports the outcome.
+    pub fn leave(&mut self, reason: &str, force: bool) {
         self.closed = true;
         self.rebalance = Rebalance::Idle;
         self.heartbeat_due = false;
         for t in Timer::ALL {
             self.timers.stop(t);
         }
-        match self.membership.leave_request(reason, false) {
+        match self.membership.leave_request(reason, force) {
             Some(request) => {
                 self.leave = Leave::Pending {
                     request,

@@ -179,7 +179,9 @@ impl ChangelogReader<'_> {
             loop {
                 let batch = match self
                     .handle
-                    .block_on(self.consumer.poll(Duration::from_millis(500)))
+                    // Short: the last fetch may hold only a transaction marker, which moves the
+                    // position to the end without returning a record.
+                    .block_on(self.consumer.poll(Duration::from_millis(50)))
                 {
                     Ok(b) => b,
                     // Truncated while we read (retention ran, delete-records): start over from

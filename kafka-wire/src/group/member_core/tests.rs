@@ -776,14 +776,14 @@ fn a_join_that_outlives_the_rebalance_timeout_is_retried_on_a_rediscovered_coord
 fn leave_sends_leave_group_and_reports_the_outcome() {
     let mut h = Harness::range();
     h.join_stable(&[tp(0)]);
-    h.core.leave("closing");
+    h.core.leave("closing", false);
     assert_eq!(h.exchange(), ["LeaveGroup"]);
     assert!(matches!(h.events().as_slice(), [Event::Left(Ok(()))]));
     assert_eq!(h.core.poll_timeout(), None);
     // A static member only stops (KIP-345).
     let mut h = Harness::new(Arc::new(RangeAssignor), Some("i-1"));
     h.join_stable(&[tp(0)]);
-    h.core.leave("closing");
+    h.core.leave("closing", false);
     assert!(h.exchange().is_empty());
     assert!(matches!(h.events().as_slice(), [Event::Left(Ok(()))]));
 }

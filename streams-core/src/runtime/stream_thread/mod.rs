@@ -838,7 +838,9 @@ impl StreamThread {
         if let Err(e) = handle.block_on(self.producer.close()) {
             warn!(error = %e, "closing the producer failed");
         }
-        if let Err(e) = handle.block_on(self.consumer.close()) {
+        // Closing leaves the group even as a static member, so the tasks move at once (only a
+        // crashed process keeps its membership, for its restart).
+        if let Err(e) = handle.block_on(self.consumer.close_leaving_group()) {
             warn!(error = %e, "leaving the group failed");
         }
         result

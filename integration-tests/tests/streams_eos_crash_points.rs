@@ -1,0 +1,240 @@
+//! Exactly-once state after a crash at each point of the commit, on Apache Kafka, without a
+//! wipe (`streams_core::runtime::eos` explains the ordering).
+//!
+//! For each injected crash point — after the offsets joined the transaction but before
+//! EndTxn, after EndTxn but before the redb commit, and after both — one `streams_count`
+//! instance (one stream thread, a 2-partition input, the persistent redb store "Counts",
+//! `processing.guarantee=exactly_once_v2`) counts 20 000 records already in the input and
+//! aborts its own process (`std::process::abort`, no destructor, no goodbye) at the third
+//! commit that has something to commit. 2 000 more records are written; the instance is
+//! started again on the same `state.dir` (same process id, so the same `transactional.id` and
+//! static members) and runs until its output holds one record per input record.
+//!
+//! Checks, per crash point: the process really died at that point; the output read with
+//! `read_committed` holds, for every key, exactly the counts 1, 2, …, n in order (no duplicate,
+//! no gap), n being the key's number of input records; no store was wiped; and the restart
+//! restored from the position redb had committed, not from the changelog's start (after a crash
+//! before the redb commit it restores exactly the last transaction's changelog records).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use integration_tests::streams_app::{read_all_committed, AppSpec, Instance};
+use integration_tests::{create_ready_topic, unique_topic, Broker};
+use kafka_wire::admin::{Admin, NewTopic};
+use kafka_wire::config::ClientConfig;
+use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
+
+const PARTITIONS: i32 = 2;
+const FIRST: usize = 20_000;
+const SECOND: usize = 2_000;
+const KEYS: usize = 20;
+
+async fn produce(bootstrap: &str, topic: &str, from: usize, n: usize) {
+    let mut config = ProducerConfig::new(bootstrap);
+    config.set("linger.ms", "5").unwrap();
+    let producer = Producer::connect(config).await.unwrap();
+    let mut pending = Vec::with_capacity(n);
+    for i in from..from + n {
+        let record = ProducerRecord::new(topic)
+            .key(format!("k{}", i % KEYS))
+            .value(format!("v{i}"));
+        pending.push(producer.send(record).await.unwrap());
+    }
+    for d in pending {
+        d.await.unwrap();
+    }
+    producer.close().await.unwrap();
+}
+
+/// Per key, its output counts in offset order.
+fn counts_per_key(records: &[kafka_wire::consumer::ConsumerRecord]) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in records {
+        let key = String::from_utf8(r.key.as_deref().unwrap_or_default().to_vec()).unwrap();
+        let value: [u8; 8] = r.value.as_deref().unwrap_or_default().try_into().unwrap();
+        out.entry(key).or_default().push(i64::from_be_bytes(value));
+    }
+    out
+}
+
+fn run_point(bootstrap: &str, rt: &tokio::runtime::Runtime, admin: &Admin, point: &str) -> String {
+    let input = unique_topic("eos-crash-in");
+    let output = unique_topic("eos-crash-out");
+    let app = unique_topic("eos-crash-app");
+    let state_dir = std::env::temp_dir().join(format!("{app}-state"));
+    rt.block_on(async {
+        create_ready_topic(admin, NewTopic::new(&input, PARTITIONS, 1)).await;
+        create_ready_topic(admin, NewTopic::new(&output, PARTITIONS, 1)).await;
+        produce(bootstrap, &input, 0, FIRST).await;
+    });
+    let base = vec![
+        "processing.guarantee=exactly_once_v2".to_owned(),
+        "commit.interval.ms=100".to_owned(),
+        "app.store=persistent".to_owned(),
+        format!("state.dir={}", state_dir.display()),
+        // Small polls: the 20 000 records take several commits.
+        "consumer.max.poll.records=500".to_owned(),
+    ];
+    let mut spec = AppSpec {
+        binary: env!("CARGO_BIN_EXE_streams_count").into(),
+        bootstrap: bootstrap.to_owned(),
+        application_id: app.clone(),
+        input: input.clone(),
+        output: output.clone(),
+        threads: 1,
+        settings: base.clone(),
+        echo: false,
+        log_dir: None,
+        env: vec![("RUST_LOG".into(), "warn".into())],
+    };
+    spec.settings.push(format!("__crash.point__={point}"));
+    spec.settings.push("__crash.after.commits__=3".to_owned());
+
+    // First run: it must die by its own hand at the point.
+    let mut first = Instance::start(&spec, 0, 0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(code) = first.exited() {
+            break code;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{point}: the instance did not crash within 60 s: {:?}",
+            first.view().lines
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let crashed_view = first.view();
+    // SIGABRT: no exit code.
+    assert_eq!(
+        status, -1,
+        "{point}: the instance exited with {status} instead of aborting"
+    );
+    let wipes_first = crashed_view
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("wipe "))
+        .count();
+
+    rt.block_on(produce(bootstrap, &input, FIRST, SECOND));
+
+    // Second run: same state.dir, no crash.
+    spec.settings = base;
+    let second = Instance::start(&spec, 0, 1);
+    let total = FIRST + SECOND;
+    let records = rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let ends =
+                integration_tests::streams_app::end_offsets(admin, &output, PARTITIONS).await;
+            // Each record's output plus transaction markers; read once enough is there.
+            if ends.values().sum::<i64>() >= total as i64 {
+                let records = read_all_committed(
+                    bootstrap,
+                    admin,
+                    &output,
+                    PARTITIONS,
+                    Duration::from_secs(30),
+                )
+                .await;
+                if records.len() >= total || Instant::now() > deadline {
+                    break records;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{point}: the output did not reach {total} records within 90 s"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let (code, view) = second.stop_with_view(Duration::from_secs(30));
+    assert_eq!(
+        code,
+        Some(0),
+        "{point}: the restarted instance did not stop cleanly"
+    );
+    let per_key = counts_per_key(&records);
+    let mut duplicates = 0;
+    let mut gaps = 0;
+    for (key, counts) in &per_key {
+        let mut last = 0;
+        for c in counts {
+            if *c <= last {
+                duplicates += 1;
+            } else if *c > last + 1 {
+                gaps += 1;
+            }
+            last = last.max(*c);
+        }
+        let expected = (total / KEYS) as i64;
+        assert_eq!(last, expected, "{point}: {key}'s final count");
+    }
+    let wipes = wipes_first + view.lines.iter().filter(|l| l.starts_with("wipe ")).count();
+    let restored: Vec<String> = view
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("restore-start ") || l.starts_with("restore-end "))
+        .cloned()
+        .collect();
+    let line = format!(
+        "crash point {point}: crashed at commit 3 (exit by SIGABRT); inputs {total}; outputs {} (read_committed); keys {} with final count {} each; duplicates {duplicates}; gaps {gaps}; wipes {wipes}; restart restored {restored:?}",
+        records.len(),
+        per_key.len(),
+        total / KEYS,
+    );
+    eprintln!("{line}");
+    assert_eq!(per_key.len(), KEYS, "{point}: keys in the output");
+    assert_eq!(records.len(), total, "{point}: one output per input");
+    assert_eq!((duplicates, gaps, wipes), (0, 0, 0), "{point}");
+    // Restoration started where redb had committed (a start above 0), never from the
+    // changelog's beginning after a wipe.
+    for l in restored.iter().filter(|l| l.starts_with("restore-start ")) {
+        let start: i64 = l.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert!(
+            start > 0,
+            "{point}: restored from the changelog's start: {l}"
+        );
+    }
+    // Crashed after EndTxn but before the redb commit: the last transaction's changelog
+    // records are restored; at the other points there is nothing committed past redb.
+    let restored_records: u64 = restored
+        .iter()
+        .filter(|l| l.starts_with("restore-end "))
+        .map(|l| l.split_whitespace().nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    if point == "after_end_txn" {
+        assert!(
+            restored_records > 0,
+            "{point}: the committed transaction was not restored"
+        );
+    } else {
+        assert_eq!(restored_records, 0, "{point}: restored {restored:?}");
+    }
+    let _ = std::fs::remove_dir_all(&state_dir);
+    line
+}
+
+#[test]
+fn each_crash_point_recovers_the_committed_state_without_a_wipe() {
+    let Some(bootstrap) = Broker::Kafka.bootstrap("streams_eos_crash_points") else {
+        return;
+    };
+    integration_tests::init_logging();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = rt
+        .block_on(Admin::connect(ClientConfig::new(&bootstrap)))
+        .unwrap();
+    let mut lines = Vec::new();
+    for point in ["before_end_txn", "after_end_txn", "after_state_commit"] {
+        lines.push(run_point(&bootstrap, &rt, &admin, point));
+    }
+    for l in lines {
+        println!("{l}");
+    }
+}
