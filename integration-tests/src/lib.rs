@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 pub mod group_member;
 pub mod streams_app;
+pub mod streams_kill;
 
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::cluster::Client;

@@ -2,13 +2,15 @@
 //! start, kill and stop, what it reports on stdout, and readers for its output.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use kafka_wire::admin::{Admin, OffsetSpec};
-use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
+use kafka_wire::admin::{Admin, ListOffsetsOptions, OffsetSpec};
+use kafka_wire::consumer::{Consumer, ConsumerConfig, IsolationLevel, Offset};
 use kafka_wire::TopicPartition;
 
 /// What one instance last reported.
@@ -41,6 +43,7 @@ pub struct Instance {
     child: Child,
     stdin: Option<ChildStdin>,
     view: Arc<Mutex<View>>,
+    reader: Option<JoinHandle<()>>,
 }
 
 /// How to start an instance.
@@ -62,11 +65,30 @@ pub struct AppSpec {
     pub settings: Vec<String>,
     /// Echo every stdout line of the instances to stderr.
     pub echo: bool,
+    /// When set, each incarnation's stderr goes to `<dir>/instance-<id>.<incarnation>.stderr`
+    /// (instead of the test's stderr) and its stdout lines are copied to
+    /// `<dir>/instance-<id>.<incarnation>.stdout`.
+    pub log_dir: Option<PathBuf>,
+    /// Extra environment of the process (`RUST_LOG`, …).
+    pub env: Vec<(String, String)>,
 }
 
 impl Instance {
     /// Start instance `id` (incarnation `incarnation`).
     pub fn start(spec: &AppSpec, id: usize, incarnation: usize) -> Instance {
+        let (stderr, mut copy) = match &spec.log_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+                let file = |ext: &str| {
+                    let path = dir.join(format!("instance-{id}.{incarnation}.{ext}"));
+                    std::fs::File::create(&path)
+                        .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()))
+                };
+                (Stdio::from(file("stderr")), Some(file("stdout")))
+            }
+            None => (Stdio::inherit(), None),
+        };
         let mut child = Command::new(&spec.binary)
             .args([
                 &spec.bootstrap,
@@ -76,9 +98,10 @@ impl Instance {
                 &spec.threads.to_string(),
             ])
             .args(&spec.settings)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", spec.binary));
         let stdout = child.stdout.take().expect("piped");
@@ -86,11 +109,14 @@ impl Instance {
         let view = Arc::new(Mutex::new(View::default()));
         let v = view.clone();
         let echo = spec.echo;
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if echo {
                     eprintln!("[instance {id}.{incarnation}] {line}");
+                }
+                if let Some(f) = copy.as_mut() {
+                    let _ = writeln!(f, "{line}");
                 }
                 let mut view = v.lock().unwrap();
                 view.lines.push(line.clone());
@@ -133,6 +159,7 @@ impl Instance {
             child,
             stdin,
             view,
+            reader: Some(reader),
         }
     }
 
@@ -146,17 +173,32 @@ impl Instance {
         self.child.id()
     }
 
-    /// SIGKILL and reap.
-    pub fn kill(mut self) {
+    /// SIGKILL and reap; returns everything it reported (read to the end of its stdout).
+    pub fn kill(mut self) -> View {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.final_view()
     }
 
     /// Graceful stop by closing stdin (the application closes: commit, leave the group);
     /// returns its exit status (SIGKILL after `within`).
-    pub fn stop(mut self, within: Duration) -> Option<i32> {
+    pub fn stop(self, within: Duration) -> Option<i32> {
+        self.stop_with_view(within).0
+    }
+
+    /// [`Instance::stop`], also returning everything it reported.
+    pub fn stop_with_view(mut self, within: Duration) -> (Option<i32>, View) {
         drop(self.stdin.take());
-        self.wait(within)
+        let code = self.wait(within);
+        (code, self.final_view())
+    }
+
+    /// The view once the process is gone and its stdout was read to the end.
+    fn final_view(&mut self) -> View {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.view()
     }
 
     /// Graceful stop by SIGTERM; as [`Instance::stop`].
@@ -322,7 +364,80 @@ pub async fn read_all(
     partitions: i32,
 ) -> Vec<kafka_wire::consumer::ConsumerRecord> {
     let ends = end_offsets(admin, topic, partitions).await;
-    let mut reader = Consumer::connect(ConsumerConfig::new(bootstrap))
+    read_to(
+        bootstrap,
+        topic,
+        partitions,
+        &ends,
+        IsolationLevel::ReadUncommitted,
+    )
+    .await
+}
+
+/// Every committed record of `topic`, read with `isolation.level=read_committed` from the
+/// beginning to the high watermark, once no transaction is open on any partition (the last
+/// stable offset equals the high watermark; panics if that takes over `within`). In offset order
+/// per partition; aborted records and transaction markers are not in it.
+pub async fn read_all_committed(
+    bootstrap: &str,
+    admin: &Admin,
+    topic: &str,
+    partitions: i32,
+    within: Duration,
+) -> Vec<kafka_wire::consumer::ConsumerRecord> {
+    let start = Instant::now();
+    let ends = loop {
+        let high = end_offsets(admin, topic, partitions).await;
+        let stable = stable_offsets(admin, topic, partitions).await;
+        if high == stable {
+            break high;
+        }
+        assert!(
+            start.elapsed() < within,
+            "{topic}: transactions still open after {within:?}: last stable offsets {stable:?}, high watermarks {high:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    read_to(
+        bootstrap,
+        topic,
+        partitions,
+        &ends,
+        IsolationLevel::ReadCommitted,
+    )
+    .await
+}
+
+/// The last stable offsets (`read_committed` end offsets) of every partition of `topic`.
+pub async fn stable_offsets(admin: &Admin, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+    let specs: Vec<(TopicPartition, OffsetSpec)> = (0..partitions)
+        .map(|p| (TopicPartition::new(topic, p), OffsetSpec::Latest))
+        .collect();
+    let options = ListOffsetsOptions {
+        isolation_level: IsolationLevel::ReadCommitted,
+    };
+    admin
+        .list_offsets_with(&specs, options)
+        .await
+        .unwrap_or_else(|e| panic!("stable offsets of {topic}: {e}"))
+        .into_iter()
+        .map(|(tp, o)| (tp.partition, o.offset))
+        .collect()
+}
+
+/// Every record of `topic` below `ends` (per partition), read under `isolation`.
+async fn read_to(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    ends: &BTreeMap<i32, i64>,
+    isolation: IsolationLevel,
+) -> Vec<kafka_wire::consumer::ConsumerRecord> {
+    let mut config = ConsumerConfig::new(bootstrap);
+    if isolation == IsolationLevel::ReadCommitted {
+        config.set("isolation.level", "read_committed").unwrap();
+    }
+    let mut reader = Consumer::connect(config)
         .await
         .unwrap_or_else(|e| panic!("reader: {e}"));
     let tps: Vec<TopicPartition> = (0..partitions)

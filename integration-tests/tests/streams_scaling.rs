@@ -78,6 +78,8 @@ fn scale_out_and_graceful_scale_in_count_every_record_once() {
         threads: 1,
         settings: Vec::new(),
         echo: true,
+        log_dir: None,
+        env: Vec::new(),
     };
 
     // Records flow from before the first instance starts until after the last change.

@@ -95,6 +95,8 @@ impl Setup {
             threads: 1,
             settings,
             echo: std::env::var_os("STREAMS_STATE_ECHO").is_some(),
+            log_dir: None,
+            env: Vec::new(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! `streams_count BOOTSTRAP APPLICATION_ID INPUT OUTPUT NUM_THREADS [KEY=VALUE ...]`
 //!
-//! A stateful streams application, the process `tests/streams_kill_loop.rs` and
-//! `tests/streams_scaling.rs` start, kill and stop: Source(INPUT, String keys and values) →
+//! A stateful streams application, the process `tests/streams_kill_loop*.rs` (through
+//! `src/streams_kill.rs`), `tests/streams_scaling.rs` and others start, kill and stop: Source(INPUT, String keys and values) →
 //! Processor "Count" (a count per key in the in-memory store "Counts", logged to
 //! `<APPLICATION_ID>-Counts-changelog`; every update forwards `(key, count)`) → Sink(OUTPUT,
 //! String key, i64 big-endian value). `commit.interval.ms=1000`, `session.timeout.ms=6000`,
@@ -16,6 +16,8 @@
 //! - `standbys <ids>` whenever the standby (and warm-up) tasks of this instance change;
 //! - `restore-start <store> <changelog> <start> <end>`, `restore-end <store> <changelog>
 //!   <records> <ms>` for every changelog restoration;
+//! - `wipe <task> <store> <reason>` when a store is emptied to be restored from its changelog's
+//!   start (`StateRestoreListener::on_store_wiped`);
 //! - `closing <why>` and `closed <true|false>` when it stops.
 //!
 //! Runs until stdin closes or SIGTERM arrives, then closes the application (commit, leave the
@@ -79,6 +81,10 @@ impl StateRestoreListener for PrintRestores {
             .and_then(|mut m| m.remove(changelog))
             .map_or(0, |t| t.elapsed().as_millis());
         println!("restore-end {store} {changelog} {total} {ms}");
+    }
+
+    fn on_store_wiped(&self, task: TaskId, store: &str, reason: &str) {
+        println!("wipe {task} {store} {reason}");
     }
 }
 
