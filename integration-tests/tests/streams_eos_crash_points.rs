@@ -15,6 +15,12 @@
 //! no gap), n being the key's number of input records; no store was wiped; and the restart
 //! restored from the position redb had committed, not from the changelog's start (after a crash
 //! before the redb commit it restores exactly the last transaction's changelog records).
+//!
+//! A second test fences the running application's producer five times (another producer
+//! initializes the stream thread's `transactional.id`, `<application.id>-<process id>-1`, read
+//! from the state directory): each time the thread's transaction fails as fenced, its tasks go
+//! back to their last commit (closed dirty, created again) and it goes on with a new producer,
+//! without the application leaving RUNNING; the output again holds exactly 1..n per key.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -214,6 +220,139 @@ fn run_point(bootstrap: &str, rt: &tokio::runtime::Runtime, admin: &Admin, point
     }
     let _ = std::fs::remove_dir_all(&state_dir);
     line
+}
+
+/// Fence the thread's producer `times` times while records flow; the application must recover
+/// each time without an error and end with exact counts.
+#[test]
+fn a_fenced_producer_sends_the_tasks_back_to_their_last_commit_and_the_app_goes_on() {
+    let Some(bootstrap) = Broker::Kafka.bootstrap("streams_eos_crash_points") else {
+        return;
+    };
+    integration_tests::init_logging();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = rt
+        .block_on(Admin::connect(ClientConfig::new(&bootstrap)))
+        .unwrap();
+    let input = unique_topic("eos-fence-in");
+    let output = unique_topic("eos-fence-out");
+    let app = unique_topic("eos-fence-app");
+    let state_dir = std::env::temp_dir().join(format!("{app}-state"));
+    rt.block_on(async {
+        create_ready_topic(&admin, NewTopic::new(&input, PARTITIONS, 1)).await;
+        create_ready_topic(&admin, NewTopic::new(&output, PARTITIONS, 1)).await;
+    });
+    let spec = AppSpec {
+        binary: env!("CARGO_BIN_EXE_streams_count").into(),
+        bootstrap: bootstrap.clone(),
+        application_id: app.clone(),
+        input: input.clone(),
+        output: output.clone(),
+        threads: 1,
+        settings: vec![
+            "processing.guarantee=exactly_once_v2".to_owned(),
+            "commit.interval.ms=100".to_owned(),
+            "app.store=persistent".to_owned(),
+            format!("state.dir={}", state_dir.display()),
+        ],
+        echo: false,
+        log_dir: None,
+        env: vec![(
+            "RUST_LOG".into(),
+            std::env::var("FENCE_LOG")
+                .unwrap_or_else(|_| "warn".into())
+                .into(),
+        )],
+    };
+    let instance = Instance::start(&spec, 0, 0);
+    let metadata = state_dir.join(&app).join(streams_core::state::PROCESS_FILE);
+    let started = Instant::now();
+    let process_id = loop {
+        if let Ok(text) = std::fs::read_to_string(&metadata) {
+            break text
+                .split('"')
+                .nth(3)
+                .expect("processId in the metadata file")
+                .to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no {}",
+            metadata.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let transactional_id = format!("{app}-{process_id}-1");
+    const BATCH: usize = 2_000;
+    const FENCES: usize = 5;
+    let mut written = 0;
+    for _ in 0..FENCES {
+        rt.block_on(produce(&bootstrap, &input, written, BATCH));
+        written += BATCH;
+        std::thread::sleep(Duration::from_millis(300));
+        rt.block_on(async {
+            let mut config = ProducerConfig::new(&bootstrap);
+            config.set("transactional.id", &transactional_id).unwrap();
+            let fencer = Producer::connect(config).await.unwrap();
+            fencer.init_transactions().await.unwrap();
+            fencer.close().await.unwrap();
+        });
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    rt.block_on(produce(&bootstrap, &input, written, BATCH));
+    written += BATCH;
+    let records = rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let records = read_all_committed(
+                &bootstrap,
+                &admin,
+                &output,
+                PARTITIONS,
+                Duration::from_secs(30),
+            )
+            .await;
+            if records.len() >= written || Instant::now() > deadline {
+                break records;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+    let (code, view) = instance.stop_with_view(Duration::from_secs(30));
+    let per_key = counts_per_key(&records);
+    let (mut duplicates, mut gaps) = (0, 0);
+    for counts in per_key.values() {
+        let mut last = 0;
+        for c in counts {
+            if *c <= last {
+                duplicates += 1;
+            } else if *c > last + 1 {
+                gaps += 1;
+            }
+            last = last.max(*c);
+        }
+    }
+    let errors = view.lines.iter().filter(|l| l.contains("-> Error")).count();
+    let finals: Vec<i64> = per_key.values().filter_map(|c| c.last().copied()).collect();
+    let line = format!(
+        "fenced {FENCES} times: inputs {written}; outputs {} (read_committed); final counts {finals:?} (expected {} each); duplicates {duplicates}; gaps {gaps}; application errors {errors}; clean stop {code:?}",
+        records.len(),
+        written / KEYS
+    );
+    println!("{line}");
+    assert_eq!(errors, 0, "{line}");
+    assert_eq!(code, Some(0), "{line}");
+    assert_eq!(records.len(), written, "{line}");
+    assert_eq!((duplicates, gaps), (0, 0), "{line}");
+    assert!(
+        finals.iter().all(|c| *c == (written / KEYS) as i64),
+        "{line}"
+    );
+    let _ = std::fs::remove_dir_all(&state_dir);
 }
 
 #[test]

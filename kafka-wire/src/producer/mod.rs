@@ -330,9 +330,19 @@ impl Producer {
         shared.core().end_flush();
     }
 
-    /// Flush, then stop the sender. Later sends fail.
+    /// Flush, then stop the sender. Later sends fail. A transactional producer whose
+    /// transaction can no longer commit (fenced, abortable error) never sends its queued
+    /// records: they fail at once instead of waiting out `delivery.timeout.ms`; records on the
+    /// wire are still answered.
     pub async fn close(&self) -> Result<()> {
-        self.flush().await;
+        self.wait_delivered(|core| {
+            if core.transaction_failed() {
+                core.abort_unsent();
+                return core.all_delivered();
+            }
+            false
+        })
+        .await;
         self.shared.core().close();
         self.shared.wake.notify_one();
         Ok(())
