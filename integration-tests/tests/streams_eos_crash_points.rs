@@ -81,6 +81,9 @@ fn run_point(bootstrap: &str, rt: &tokio::runtime::Runtime, admin: &Admin, point
         format!("state.dir={}", state_dir.display()),
         // Small polls: the 20 000 records take several commits.
         "consumer.max.poll.records=500".to_owned(),
+        // Every redb commit durable, so each crash point shows its own outcome (with the
+        // default, commits between fsyncs are replayed from the changelog too).
+        "statestore.fsync.interval.ms=0".to_owned(),
     ];
     let mut spec = AppSpec {
         binary: env!("CARGO_BIN_EXE_streams_count").into(),

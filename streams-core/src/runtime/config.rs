@@ -98,6 +98,7 @@ const OWN_KEYS: &[&str] = &[
     "rack.aware.assignment.tags",
     "application.server",
     "static.membership.enabled",
+    "statestore.fsync.interval.ms",
     "__crash.point__",
     "__crash.after.commits__",
 ];
@@ -144,6 +145,12 @@ pub struct StreamsConfig {
     /// state directory, so a restarted instance takes its tasks back without a rebalance and
     /// without waiting out `session.timeout.ms`. A clean close still leaves the group.
     pub static_membership: bool,
+    /// `statestore.fsync.interval.ms` (ours, 1 000): under exactly-once, a task's redb commits
+    /// are made durable (fsync) at most this often; the commits between are atomic but not
+    /// durable, so a crash returns the stores to the last durable commit with its changelog
+    /// positions and restoration replays the rest (never a wrong state, only a longer
+    /// restore). 0 fsyncs at every commit. Under at-least-once every commit is durable.
+    pub fsync_interval: Duration,
     /// `__crash.point__` (tests only): end the process at this point of an exactly-once
     /// commit…
     pub crash_point: Option<CrashPoint>,
@@ -222,6 +229,7 @@ impl StreamsConfig {
             commit_interval: Duration::from_secs(30),
             commit_interval_set: false,
             static_membership: true,
+            fsync_interval: Duration::from_secs(1),
             crash_point: None,
             crash_after_commits: 1,
             max_task_idle_ms: 0,
@@ -301,6 +309,9 @@ impl StreamsConfig {
                 if !self.commit_interval_set {
                     self.commit_interval = self.default_commit_interval();
                 }
+            }
+            "statestore.fsync.interval.ms" => {
+                self.fsync_interval = Duration::from_millis(ms(value)?)
             }
             "static.membership.enabled" => {
                 self.static_membership = match value {

@@ -36,6 +36,12 @@
 //!   input resumes at `T1`'s offsets.
 //! - **After both**: redb holds `P1`, Kafka `T1`; restoration finds nothing to read.
 //!
+//! - **A crash after commits that were not fsynced**: redb commits are atomic but made
+//!   durable only every `statestore.fsync.interval.ms` (1 s; 0 = every commit). A crash
+//!   returns redb to its last durable commit — its data *and* its changelog positions `Pd`
+//!   together — and restoration replays every committed transaction from `Pd`: the same state,
+//!   read from a little further back.
+//!
 //! Nothing is deleted in any case: a store is wiped only when its changelog no longer holds
 //! the committed position (retention, compaction, a recreated topic), which is logged and
 //! reported to [`StateRestoreListener::on_store_wiped`](super::StateRestoreListener::on_store_wiped).

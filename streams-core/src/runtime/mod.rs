@@ -1,7 +1,7 @@
 //! The runtime: tasks, stream threads and the application object.
 
 pub mod config;
-pub(crate) mod eos;
+pub mod eos;
 pub(crate) mod global_thread;
 pub(crate) mod handlers;
 pub mod kafka_streams;

@@ -101,6 +101,8 @@ pub(crate) struct StreamTask {
     known_positions: BTreeMap<TopicPartition, i64>,
     /// The task's directory and persistent backend, when it has persistent stores.
     state_dir: Option<TaskStateDir>,
+    /// When its stores were last committed durably (fsync).
+    last_durable: std::time::Instant,
     /// Next offset to commit per input partition.
     consumed: BTreeMap<TopicPartition, i64>,
     /// Offsets consumed since the last commit.
@@ -221,6 +223,7 @@ impl StreamTask {
             restore_limits: BTreeMap::new(),
             known_positions,
             state_dir,
+            last_durable: std::time::Instant::now(),
             consumed: BTreeMap::new(),
             commit_needed: false,
             dropped_records: 0,
@@ -341,7 +344,20 @@ impl StreamTask {
     /// Commit the persistent stores' writes since the last commit, with the changelog
     /// positions they reach (`written`: the thread's producer's positions per changelog
     /// partition; this task takes its own), durably.
-    pub fn commit_state(&mut self, written: &WrittenPositions) -> Result<(), StreamsError> {
+    ///
+    /// The redb commit is durable (fsync) when the last durable one is `durable_every` old or
+    /// older, else it is only atomic: a crash then returns the stores to the last durable
+    /// commit *with its changelog positions*, and restoration replays the rest from the
+    /// changelog — never a wrong state, only a longer restore.
+    pub fn commit_state(
+        &mut self,
+        written: &WrittenPositions,
+        durable_every: std::time::Duration,
+    ) -> Result<(), StreamsError> {
+        let durable = self.last_durable.elapsed() >= durable_every;
+        if durable {
+            self.last_durable = std::time::Instant::now();
+        }
         let Some(state) = &self.state_dir else {
             return Ok(());
         };
@@ -359,7 +375,7 @@ impl StreamTask {
         state
             .backend
             .lock()
-            .commit(&mine, true)
+            .commit(&mine, durable)
             .map_err(StreamsError::from)
     }
 

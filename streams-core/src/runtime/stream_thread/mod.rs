@@ -349,7 +349,7 @@ impl StreamThread {
         if !closing.is_empty() {
             // Their stores' writes are committed with the changelog positions they reach
             // before they go (a refused offset commit during the rebalance is only logged).
-            match self.commit() {
+            match self.commit_with(true) {
                 Ok(()) => {}
                 // Exactly-once: a commit refused now (the partitions were lost, the group
                 // moved on) aborts the transaction; the revoked tasks close dirty, the others
@@ -627,6 +627,14 @@ impl StreamThread {
     /// with the offsets in it; then commit each task's stores with the changelog positions
     /// they reach, and purge consumed repartition records.
     fn commit(&mut self) -> Result<(), StreamsError> {
+        self.commit_with(false)
+    }
+
+    /// [`StreamThread::commit`]; `durable`: every task's stores are committed durably (its
+    /// tasks are about to close). Otherwise a task's stores are fsynced at most once per
+    /// `statestore.fsync.interval.ms` under exactly-once (which commits every 100 ms by
+    /// default), at every commit under at-least-once.
+    fn commit_with(&mut self, durable: bool) -> Result<(), StreamsError> {
         let _span = info_span!("commit", thread = %self.cx.name).entered();
         let started = Instant::now();
         // The record caches' dirty entries go to their stores and changelogs first.
@@ -651,9 +659,14 @@ impl StreamThread {
         };
         // The stores' writes, with the changelog positions they reach, in one redb transaction
         // per task: a restart restores only what comes after.
+        let durable_every = if durable || !self.eos {
+            Duration::ZERO
+        } else {
+            self.cx.config.fsync_interval
+        };
         for task in self.tasks.values_mut() {
             task.flush_stores()?;
-            task.commit_state(&written)?;
+            task.commit_state(&written, durable_every)?;
         }
         if self.crash.crashes_at(
             crate::runtime::config::CrashPoint::AfterStateCommit,
@@ -819,7 +832,11 @@ impl StreamThread {
     }
 
     fn shutdown(mut self, clean: bool) -> Result<(), StreamsError> {
-        let result = if clean { self.commit() } else { Ok(()) };
+        let result = if clean {
+            self.commit_with(true)
+        } else {
+            Ok(())
+        };
         let committed = clean && result.is_ok();
         if self.eos && !committed {
             self.abort_open_transaction();
