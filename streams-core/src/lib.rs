@@ -1,7 +1,7 @@
 //! Kafka Streams in Rust, on `kafka-wire`: topology and Processor API, tasks and stream
 //! threads, task assignment over the classic consumer-group protocol, state stores with
 //! changelog topics (persistent on redb or in memory), standby and warm-up replicas,
-//! at-least-once processing.
+//! at-least-once and exactly-once (`exactly_once_v2`) processing.
 //!
 //! Layers (imports only go down):
 //!
@@ -50,8 +50,17 @@
 //! A persistent store is one line in the topology: `b.add_state_store(StoreBuilder::persistent_key_value(&handle), &["Count"])`
 //! keeps the store in a redb file under `state.dir/<application.id>/<task>/`, with the
 //! changelog position committed in the same transaction as the data (a restart restores only
-//! the changelog's tail). Exactly-once comes in later work; its seams are the backend's
-//! commit/abort and the producer per thread.
+//! the changelog's tail).
+//!
+//! Exactly-once is one setting: `config.set("processing.guarantee", "exactly_once_v2")`. Each
+//! stream thread then writes its output, its changelog records and its input offsets in one
+//! Kafka transaction, and commits its stores' redb transactions only after the Kafka one, so
+//! after a crash at any point (or an aborted transaction, or a fenced producer) every store is
+//! back at the last committed transaction **without being wiped** — see [`runtime::eos`] for
+//! the ordering and why it holds. A restarted instance (same `state.dir`) rejoins as the same
+//! static members (`group.instance.id` from the process id kept in the state directory;
+//! `static.membership.enabled=false` turns it off), so it takes its tasks back without waiting
+//! out `session.timeout.ms`.
 
 pub mod assignment;
 pub mod error;
