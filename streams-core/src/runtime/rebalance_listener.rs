@@ -24,8 +24,11 @@ pub(crate) struct RebalanceShared {
     /// Next offset to commit per partition, as processed so far (only what was processed and
     /// handed to the producer).
     processed: Mutex<BTreeMap<TopicPartition, i64>>,
-    /// Partitions revoked (or lost) since the thread last looked.
+    /// Partitions revoked since the thread last looked.
     revoked: Mutex<Vec<TopicPartition>>,
+    /// Partitions lost (the member was fenced or expired) since the thread last looked: they
+    /// may belong to another member already, so nothing of them is committed.
+    lost: Mutex<Vec<TopicPartition>>,
     /// Partitions assigned since the thread last looked.
     assigned: Mutex<Vec<TopicPartition>>,
     producer: Producer,
@@ -41,6 +44,7 @@ impl RebalanceShared {
         RebalanceShared {
             processed: Mutex::default(),
             revoked: Mutex::default(),
+            lost: Mutex::default(),
             assigned: Mutex::default(),
             producer,
             rebalanced: AtomicBool::new(false),
@@ -58,13 +62,37 @@ impl RebalanceShared {
         lock(&self.processed).remove(tp);
     }
 
-    /// Partitions revoked and assigned since the last call, and whether a rebalance completed.
-    pub fn take_changes(&self) -> (Vec<TopicPartition>, Vec<TopicPartition>, bool) {
-        (
-            std::mem::take(&mut *lock(&self.revoked)),
-            std::mem::take(&mut *lock(&self.assigned)),
-            self.rebalanced.swap(false, Ordering::Relaxed),
-        )
+    /// What changed since the last call.
+    pub fn take_changes(&self) -> RebalanceChanges {
+        RebalanceChanges {
+            revoked: std::mem::take(&mut *lock(&self.revoked)),
+            lost: std::mem::take(&mut *lock(&self.lost)),
+            assigned: std::mem::take(&mut *lock(&self.assigned)),
+            rebalanced: self.rebalanced.swap(false, Ordering::Relaxed),
+        }
+    }
+}
+
+/// The partitions a rebalance moved, as the stream thread applies them.
+#[derive(Debug, Default)]
+pub(crate) struct RebalanceChanges {
+    /// Revoked: their tasks commit, then close.
+    pub revoked: Vec<TopicPartition>,
+    /// Lost: their tasks close dirty, nothing of them is committed.
+    pub lost: Vec<TopicPartition>,
+    /// Assigned: their tasks are created.
+    pub assigned: Vec<TopicPartition>,
+    /// A rebalance completed (possibly moving nothing).
+    pub rebalanced: bool,
+}
+
+impl RebalanceChanges {
+    /// Nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.revoked.is_empty()
+            && self.lost.is_empty()
+            && self.assigned.is_empty()
+            && !self.rebalanced
     }
 }
 
@@ -133,7 +161,7 @@ impl RebalanceListener for CommitOnRevoke {
         partitions: &'a [TopicPartition],
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            lock(&self.0.revoked).extend_from_slice(partitions);
+            lock(&self.0.lost).extend_from_slice(partitions);
         })
     }
 }

@@ -105,8 +105,13 @@ impl StreamThread {
         }
         warn!(thread = %self.cx.name, error = %error, ?recovery,
             "the transaction failed: its tasks go back to the last commit (closed dirty, created again)");
+        self.abort_and_revive(recovery == TxnRecovery::NewProducerAndRevive)
+    }
+
+    /// Abort the open transaction (or, if `renew` or the abort fails, replace the producer),
+    /// then close every task dirty and create it again from its last commit.
+    pub(super) fn abort_and_revive(&mut self, mut renew: bool) -> Result<(), StreamsError> {
         self.deliveries.clear();
-        let mut renew = recovery == TxnRecovery::NewProducerAndRevive;
         if self.txn_open && !renew {
             let producer = self.producer.clone();
             if let Err(e) = self

@@ -334,12 +334,16 @@ impl StreamThread {
     }
 
     fn apply_rebalance(&mut self) -> Result<(), StreamsError> {
-        let (revoked, assigned, rebalanced) = self.shared.take_changes();
-        if revoked.is_empty() && assigned.is_empty() && !rebalanced {
+        let changes = self.shared.take_changes();
+        if changes.is_empty() {
             return Ok(());
         }
+        let revoked = changes.revoked;
         let _span = info_span!("rebalance", thread = %self.cx.name).entered();
         self.set_state(ThreadState::PartitionsRevoked);
+        if !changes.lost.is_empty() {
+            self.close_lost(&changes.lost)?;
+        }
         let closing: BTreeSet<TaskId> = revoked
             .iter()
             .filter_map(|tp| self.partition_task.get(tp).copied())

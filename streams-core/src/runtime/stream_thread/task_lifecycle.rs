@@ -278,6 +278,28 @@ impl StreamThread {
             .retain(|_, p| !p.partitions.iter().any(|tp| revoked.contains(tp)));
     }
 
+    /// The member lost `lost` (fenced, or its session expired): they may be another member's
+    /// already, so their tasks close dirty and nothing of them is committed (Kafka Streams'
+    /// `handleLostAll`). Under exactly-once the thread's open transaction holds their work
+    /// too: it is aborted and the thread's other tasks go back to their last commit.
+    pub(super) fn close_lost(&mut self, lost: &[TopicPartition]) -> Result<(), StreamsError> {
+        self.drop_pending(lost);
+        let ids: std::collections::BTreeSet<TaskId> = lost
+            .iter()
+            .filter_map(|tp| self.partition_task.get(tp).copied())
+            .collect();
+        for id in &ids {
+            if let Some(task) = self.tasks.remove(id) {
+                warn!(task = %id, "closing task dirty (its partitions were lost)");
+                self.close_task(task, false);
+            }
+        }
+        if self.eos && self.txn_open {
+            self.abort_and_revive(false)?;
+        }
+        Ok(())
+    }
+
     /// Close a task: commit its stores if `clean`, else drop their uncommitted writes; its
     /// directory lock goes with it.
     pub(super) fn close_task(&mut self, mut task: StreamTask, clean: bool) {
