@@ -5,8 +5,9 @@
 //! written, and meanwhile broker nodes SIGKILLed one at a time and started again
 //! (`scripts/broker stop-node kafka3 N` / `start-node`).
 //!
-//! Exactly-once: final counts equal the true ones, each key's committed output is 1, 2, …, n,
-//! no store wiped. At-least-once: no key below its true count.
+//! Exactly-once (3 broker kills): final counts equal the true ones, each key's committed output
+//! is 1, 2, …, n, no store wiped. At-least-once (2 broker kills; `#[ignore]`d to keep
+//! `scripts/test` short, run it with `--ignored`): no key below its true count.
 
 use integration_tests::streams_kill::{Guarantee, KillLoop};
 use integration_tests::Broker;
@@ -28,6 +29,7 @@ fn exactly_once_with_instances_and_brokers_killed() {
 }
 
 #[test]
+#[ignore = "about 80 s more for scripts/test; run with --ignored"]
 fn at_least_once_with_instances_and_brokers_killed() {
     let kl = KillLoop {
         broker_kills: 2,
