@@ -10,6 +10,9 @@
 //!
 //! `bench txn [bootstrap] [rounds] [scale]`: the cost of transactions (see `txn.rs`), alone.
 //!
+//! `bench streams-throughput [bootstrap] [options]`: our streams runtime against Java Kafka
+//! Streams and Quix Streams on WordCount and a stateful count (see `throughput.rs`).
+//!
 //! With `KAFKA_WIRE_BENCH_BEFORE=<path of a bench binary built from an earlier commit>`, `run`
 //! adds the client `kw-before`: that binary's kafka-wire, interleaved with today's in the same
 //! rounds, so a change is measured before and after on the same broker in the same run.
@@ -35,6 +38,7 @@ pub(crate) fn now_ms() -> i64 {
 
 mod restore;
 mod streams;
+mod throughput;
 mod txn;
 
 const CLIENTS: [&str; 4] = ["kafka-wire", "rdkafka", "rskafka", "java"];
@@ -659,6 +663,11 @@ async fn main() {
             let rounds = get(3).parse().unwrap_or(1);
             restore::run(&bootstrap, records, rounds).await
         }
+        "streams-throughput" => throughput::run(&args[1..]).await,
+        "streams-throughput-child" => {
+            // The child runs its own runtime for KafkaStreams: leave this one.
+            tokio::task::block_in_place(|| throughput::child(&args[1..]))
+        }
         "streams-restore-child" => {
             let bytes = get(4).parse().unwrap_or(0);
             // The child runs its own runtime for KafkaStreams: leave this one.
@@ -697,7 +706,7 @@ async fn main() {
             }
             println!("elapsed {:.3}", start.elapsed().as_secs_f64());
         }
-        _ => eprintln!("usage: bench run|txn [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed> | bench produce-txn <client> <bootstrap> <topic> <count> <size> <interval ms> <transactional.id>"),
+        _ => eprintln!("usage: bench run|txn [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed> | bench streams-throughput [bootstrap] [--quick] [options] | bench produce-txn <client> <bootstrap> <topic> <count> <size> <interval ms> <transactional.id>"),
     }
 }
 
