@@ -53,6 +53,11 @@ pub trait StateRestoreListener: Send + Sync {
     }
 }
 
+/// How long an exactly-once restoration waits for another producer's transaction on a
+/// changelog to be decided (Kafka Streams' producers abort theirs after 10 s; other producers'
+/// default `transaction.timeout.ms` is 60 s).
+const OPEN_TRANSACTION_WAIT: Duration = Duration::from_secs(120);
+
 /// Records applied to a store in one backend transaction while restoring.
 const RESTORE_BATCH: usize = 20_000;
 
@@ -127,16 +132,12 @@ impl ChangelogReader<'_> {
             .into_iter()
             .map(|(tp, _)| (tp, OffsetSpec::Latest))
             .collect();
-        let options = kafka_wire::admin::ListOffsetsOptions {
-            isolation_level: if self.read_committed {
-                kafka_wire::consumer::IsolationLevel::ReadCommitted
-            } else {
-                kafka_wire::consumer::IsolationLevel::ReadUncommitted
-            },
+        let latest = self.handle.block_on(self.admin.list_offsets(&specs))?;
+        let latest = if self.read_committed {
+            self.wait_for_decided(task.id, latest)?
+        } else {
+            latest
         };
-        let latest = self
-            .handle
-            .block_on(self.admin.list_offsets_with(&specs, options))?;
         let mut outcomes = Vec::new();
         for (store, tp) in changelogs {
             let earliest = earliest.get(&tp).map_or(0, |o| o.offset.max(0));
@@ -147,6 +148,59 @@ impl ChangelogReader<'_> {
             outcomes.push(self.restore_store(task, &store, &tp, earliest, end)?);
         }
         Ok(outcomes)
+    }
+
+    /// Exactly-once: the end to restore to is the high watermark, once every transaction
+    /// below it is decided. Only a task's owner writes its changelog, so a transaction open
+    /// there now is a crashed or fenced previous owner's, which its coordinator aborts within
+    /// that producer's `transaction.timeout.ms` (at once if its instance restarts). Until
+    /// then the last stable offset stays at its first record — possibly below transactions the
+    /// next owner committed after it — and a `read_committed` restore that stopped there would
+    /// miss them. So wait for the last stable offset to reach the high watermark seen now.
+    fn wait_for_decided(
+        &self,
+        task: crate::TaskId,
+        high: std::collections::BTreeMap<TopicPartition, kafka_wire::admin::ListedOffset>,
+    ) -> Result<
+        std::collections::BTreeMap<TopicPartition, kafka_wire::admin::ListedOffset>,
+        StreamsError,
+    > {
+        let options = kafka_wire::admin::ListOffsetsOptions {
+            isolation_level: kafka_wire::consumer::IsolationLevel::ReadCommitted,
+        };
+        let started = Instant::now();
+        let mut warned: Option<Instant> = None;
+        loop {
+            let specs: Vec<_> = high
+                .keys()
+                .map(|tp| (tp.clone(), OffsetSpec::Latest))
+                .collect();
+            let stable = self
+                .handle
+                .block_on(self.admin.list_offsets_with(&specs, options))?;
+            let open: Vec<(&TopicPartition, i64, i64)> = high
+                .iter()
+                .filter_map(|(tp, h)| {
+                    let lso = stable.get(tp).map_or(0, |o| o.offset);
+                    (lso < h.offset).then_some((tp, lso, h.offset))
+                })
+                .collect();
+            let Some((tp, lso, hw)) = open.first().copied() else {
+                return Ok(stable);
+            };
+            if started.elapsed() >= OPEN_TRANSACTION_WAIT {
+                return Err(StreamsError::IllegalState(format!(
+                    "task {task}: changelog {tp} has had a transaction open for over {} s (its last stable offset {lso} stays below the high watermark {hw}); it belongs to another producer, a crashed or zombie instance of this application, and until its coordinator aborts it (after that producer's transaction.timeout.ms) the store cannot be restored to its committed state",
+                    OPEN_TRANSACTION_WAIT.as_secs()
+                )));
+            }
+            if warned.is_none_or(|w| w.elapsed() >= Duration::from_secs(5)) {
+                warn!(task = %task, changelog = %tp, last_stable = lso, high_watermark = hw,
+                    "another producer's transaction is open on the changelog; waiting for it to be decided before restoring");
+                warned = Some(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn restore_store(
