@@ -522,19 +522,28 @@ impl StreamsConfig {
     /// when static membership is on: `<group.instance.id>-<index>` if the user set one (as
     /// Kafka Streams does), else `<application.id>-<process id>-<index>`.
     pub fn group_instance_id(&self, process_id: &str, index: usize) -> Option<String> {
-        let user = self
-            .props
-            .get("main.consumer.group.instance.id")
-            .or_else(|| self.props.get("consumer.group.instance.id"))
-            .or_else(|| self.props.get("group.instance.id"))
-            .filter(|v| !v.is_empty());
-        match user {
+        match self.user_group_instance_id() {
             Some(id) => Some(format!("{id}-{index}")),
             None if self.static_membership => {
                 Some(format!("{}-{process_id}-{index}", self.application_id))
             }
             None => None,
         }
+    }
+
+    /// A `group.instance.id` the user set (for the main consumer or every consumer).
+    fn user_group_instance_id(&self) -> Option<&str> {
+        self.props
+            .get("main.consumer.group.instance.id")
+            .or_else(|| self.props.get("consumer.group.instance.id"))
+            .or_else(|| self.props.get("group.instance.id"))
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether the stream threads' `group.instance.id`s are derived from the process id (static
+    /// membership on, none set by the user).
+    pub fn derives_group_instance_id(&self) -> bool {
+        self.static_membership && self.user_group_instance_id().is_none()
     }
 
     /// The main consumer of a stream thread: the application's group, offsets committed by
@@ -697,6 +706,7 @@ mod tests {
         assert_eq!(c.restore_consumer("r").unwrap().group_instance_id, None);
         c.set("group.instance.id", "pod-7").unwrap();
         assert_eq!(c.group_instance_id("u", 1).as_deref(), Some("pod-7-1"));
+        assert!(!c.derives_group_instance_id());
         let mut c = StreamsConfig::new("app", "b:9092");
         c.set("static.membership.enabled", "false").unwrap();
         assert_eq!(c.group_instance_id("u", 1), None);

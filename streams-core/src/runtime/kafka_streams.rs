@@ -556,6 +556,13 @@ fn claim_process_id(
     }
 }
 
+/// Whether `e` is the fencing of a `group.instance.id` this runtime derived itself (static
+/// membership on, no user-set `group.instance.id`).
+fn own_instance_id_fenced(config: &StreamsConfig, e: &StreamsError) -> bool {
+    let fenced = matches!(e, StreamsError::Kafka(k) if k.code() == Some(kafka_wire::protocol::ErrorCode::FENCED_INSTANCE_ID));
+    fenced && config.derives_group_instance_id()
+}
+
 /// Start a stream thread of `env`; returns its name.
 fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
     let index = env.next_index.fetch_add(1, Ordering::Relaxed);
@@ -634,7 +641,18 @@ fn spawn_thread(env: &Arc<ThreadEnv>) -> Result<String, StreamsError> {
                 env.shared.set(State::Error);
                 return;
             }
-            match (env.on_error)(&e) {
+            // A static member id we derived (from this instance's own process id) was fenced:
+            // no other live instance has it (the process id is locked in the state
+            // directory), so it is the coordinator's doing — e.g. a member id it reverted when
+            // persisting the join failed while a broker was down. The thread is replaced: the
+            // new one joins under the next thread index, as a new static member.
+            let response = if own_instance_id_fenced(&env.config, &e) {
+                warn!(error = %e, "this thread's static membership was fenced by the coordinator; replacing the thread");
+                UncaughtResponse::ReplaceThread
+            } else {
+                (env.on_error)(&e)
+            };
+            match response {
                 UncaughtResponse::ReplaceThread => match spawn_thread(&env) {
                     Ok(n) => info!(thread = %n, "replaced the failed stream thread"),
                     Err(e) => error!(error = %e, "could not replace the failed stream thread"),
