@@ -146,6 +146,8 @@ struct Options {
     /// Profile one extra run of ours (wordcount, first shape, at-least-once) into this file.
     perf: Option<PathBuf>,
     timeout: Duration,
+    /// Java's `-Xmx` (`default`: none, the JVM's default heap, a quarter of RAM).
+    java_xmx: String,
 }
 
 fn parse_list<T>(arg: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
@@ -176,6 +178,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         store: "persistent".into(),
         perf: None,
         timeout: Duration::from_secs(300),
+        java_xmx: "256m".into(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -233,6 +236,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 o.store = v.clone();
             }
             "--perf" => o.perf = Some(PathBuf::from(v)),
+            "--java-xmx" => o.java_xmx = v.clone(),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -242,7 +246,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-const USAGE: &str = "usage: bench streams-throughput [bootstrap=127.0.0.1:19092] [--quick (1 round, 50k lines)] [--rounds 2] [--lines 200000] [--sides ours,java,quix] [--topologies wordcount,count] [--shapes 1p1t,4p2t] [--guarantees alos,eos] [--store persistent|memory] [--perf FILE] [--timeout-s 300]";
+const USAGE: &str = "usage: bench streams-throughput [bootstrap=127.0.0.1:19092] [--quick (1 round, 50k lines)] [--rounds 2] [--lines 200000] [--sides ours,java,quix] [--topologies wordcount,count] [--shapes 1p1t,4p2t] [--guarantees alos,eos] [--store persistent|memory] [--perf FILE] [--timeout-s 300] [--java-xmx 256m|default]";
 
 // ---- the input ----------------------------------------------------------------------------
 
@@ -684,7 +688,22 @@ struct Measure {
     cpu: Option<f64>,
     rss_mb: Option<f64>,
     broker_cpu: Option<f64>,
+    /// CPU seconds the rest of the machine used meanwhile (every CPU's busy time from
+    /// `/proc/stat`, less the application, the broker and this benchmark): how quiet it was.
+    other_cpu: Option<f64>,
     out_records: u64,
+}
+
+/// Busy clock ticks of all CPUs so far (`/proc/stat`: user, nice, system, irq, softirq, steal).
+fn machine_busy_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+    let f: Vec<u64> = cpu
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    Some(f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)? + f.get(7).unwrap_or(&0))
 }
 
 fn peak_rss_kb(pid: u32) -> Option<u64> {
@@ -739,7 +758,19 @@ fn commands(o: &Options, peers: &Peers, spec: &RunSpec<'_>, output: &str) -> Vec
     let threads = spec.shape.threads;
     match spec.side {
         Side::Ours => {
-            let mut c = Command::new(std::env::current_exe().expect("current exe"));
+            let exe = std::env::current_exe().expect("current exe");
+            // Diagnostics only: BENCH_OURS_WRAP="heaptrack -o /tmp/ht" runs ours under a tool
+            // (its CPU and RSS are then the tool's process').
+            let wrap = std::env::var("BENCH_OURS_WRAP").unwrap_or_default();
+            let mut words = wrap.split_whitespace();
+            let mut c = match words.next() {
+                Some(tool) => {
+                    let mut c = Command::new(tool);
+                    c.args(words).arg(&exe);
+                    c
+                }
+                None => Command::new(&exe),
+            };
             c.arg("streams-throughput-child").args([
                 spec.topo.name(),
                 &o.bootstrap,
@@ -756,8 +787,10 @@ fn commands(o: &Options, peers: &Peers, spec: &RunSpec<'_>, output: &str) -> Vec
         }
         Side::Java => {
             let mut c = Command::new("java");
+            if o.java_xmx != "default" {
+                c.arg(format!("-Xmx{}", o.java_xmx));
+            }
             c.args([
-                "-Xmx256m",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp",
                 peers.java_classpath.as_deref().expect("java classpath"),
@@ -899,6 +932,8 @@ async fn run_one(
     let log = spec.work_dir.join(&spec.app);
     let mut children = Vec::new();
     let broker_before = broker.ticks();
+    let machine_before = machine_busy_ticks();
+    let self_before = crate::broker::cpu_ticks(std::process::id());
     let started = Instant::now();
     for (i, mut cmd) in commands(o, peers, spec, &output).into_iter().enumerate() {
         let out = std::fs::File::create(log.with_extension(format!("{i}.out")))
@@ -944,6 +979,17 @@ async fn run_one(
                 .sum();
             let rss: Option<u64> = children.iter().map(|c| peak_rss_kb(c.id())).sum();
             let broker_after = broker.ticks();
+            let machine = machine_busy_ticks()
+                .zip(machine_before)
+                .map(|(a, b)| a.saturating_sub(b));
+            let own = crate::broker::cpu_ticks(std::process::id())
+                .zip(self_before)
+                .map(|(a, b)| a.saturating_sub(b));
+            let broker_used = broker_after
+                .zip(broker_before)
+                .map(|(a, b)| a.saturating_sub(b));
+            let other = (|| Some(machine?.saturating_sub(cpu? + own? + broker_used?)))()
+                .map(|t| t as f64 / broker.ticks_per_second);
             let p = progress.lock().expect("progress");
             let since = |t: Instant| t.saturating_duration_since(started).as_secs_f64();
             let startup = *first_commit.lock().expect("first commit");
@@ -954,6 +1000,7 @@ async fn run_one(
                 cpu: cpu.map(|t| t as f64 / broker.ticks_per_second),
                 rss_mb: rss.map(|kb| kb as f64 / 1024.0),
                 broker_cpu: broker.seconds(broker_before, broker_after),
+                other_cpu: other,
                 out_records: p.records,
             });
         }
@@ -1042,7 +1089,7 @@ type Key = (Topo, Shape, Guarantee);
 
 fn print_header() {
     println!(
-        "{:<5} {:>5} {:>8} {:>8} {:>8} {:>10} {:>11} {:>10} {:>7} {:>8} {:>13} {:>9}",
+        "{:<5} {:>5} {:>8} {:>8} {:>8} {:>10} {:>11} {:>10} {:>7} {:>8} {:>13} {:>9} {:>8}",
         "side",
         "round",
         "wall s",
@@ -1054,14 +1101,15 @@ fn print_header() {
         "CPU s",
         "RSS MB",
         "broker CPU s",
-        "out recs"
+        "out recs",
+        "other s"
     );
 }
 
 fn print_row(side: &str, round: &str, m: &Measure, lines: usize, words: usize, threads: usize) {
     let rate = lines as f64 / m.wall;
     println!(
-        "{:<5} {:>5} {:>8.2} {:>8} {:>8} {:>10.0} {:>11.0} {:>10.0} {:>7} {:>8} {:>13} {:>9}",
+        "{:<5} {:>5} {:>8.2} {:>8} {:>8} {:>10.0} {:>11.0} {:>10.0} {:>7} {:>8} {:>13} {:>9} {:>8}",
         side,
         round,
         m.wall,
@@ -1074,7 +1122,8 @@ fn print_row(side: &str, round: &str, m: &Measure, lines: usize, words: usize, t
         fmt(m.rss_mb, 0),
         m.broker_cpu
             .map_or("n/a".into(), |b| format!("{b:.2} ({:.2}c)", b / m.wall)),
-        m.out_records
+        m.out_records,
+        fmt(m.other_cpu, 2)
     );
 }
 
@@ -1130,6 +1179,7 @@ fn print_config(
             cpu: median_of(&ok, |m| m.cpu),
             rss_mb: median_of(&ok, |m| m.rss_mb),
             broker_cpu: median_of(&ok, |m| m.broker_cpu),
+            other_cpu: median_of(&ok, |m| m.other_cpu),
             out_records: ok[ok.len() / 2].out_records,
         };
         print_row(side.name(), "med", &med, lines, words, shape.threads);
@@ -1277,15 +1327,25 @@ pub(crate) async fn run(args: &[String]) {
     std::fs::create_dir_all(&work_dir).expect("work dir");
     let started = Instant::now();
     println!(
-        "streams-throughput: {} rounds, {} lines x {WORDS_PER_LINE} words (w0..w{}), keys k0..k{}; commit.interval.ms {COMMIT_MS}, statestore.cache.max.bytes {CACHE_BYTES}, our store {}; Java -Xmx256m; {}; {} cores; logs of failed runs in {}",
+        "streams-throughput: {} rounds, {} lines x {WORDS_PER_LINE} words (w0..w{}), keys k0..k{}; commit.interval.ms {COMMIT_MS}, statestore.cache.max.bytes {CACHE_BYTES}, our store {}; Java -Xmx{}; {}; {} cores; logs of failed runs in {}",
         o.rounds,
         o.lines,
         VOCABULARY - 1,
         KEYS - 1,
         o.store,
+        o.java_xmx,
         broker.describe(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         work_dir.display()
+    );
+    println!(
+        "columns: wall = spawn to the last correct count read (read_committed); start = spawn to the group's first committed offset; 1st out = to the first output record; lines/s and words/s = input / wall; CPU s and RSS MB = the application's user+sys seconds and peak RSS (VmHWM) when done (Quix 4p2t: 2 processes, summed); broker CPU s (cores busy); out recs = output records read; other s = CPU seconds of everything else on the machine meanwhile. Load average at start: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let input = generate(o.lines);
     let word_counts = Arc::new(input.word_counts.clone());
