@@ -408,10 +408,20 @@ impl Consumer {
         if self.buffer.bytes() >= max_bytes.max(1) {
             return;
         }
+        // Partitions left out because a full fetch of theirs is still buffered: the
+        // application drains them soon and wants more at once, but only one round can be in
+        // flight. A long poll (`fetch.max.wait.ms`) for the others, which may have nothing new,
+        // would keep them waiting that long; so this round asks the broker not to wait.
+        let mut left_out = false;
         let fetchable: Vec<(TopicPartition, fetch::FetchPosition)> = self
             .partitions
             .iter()
-            .filter(|(tp, s)| !s.paused && self.buffer.partition_bytes(tp) < partition_max.max(1))
+            .filter(|(_, s)| !s.paused)
+            .filter(|(tp, s)| {
+                let full = self.buffer.partition_bytes(tp) >= partition_max.max(1);
+                left_out |= full && s.position.is_some();
+                !full
+            })
             .filter_map(|(tp, s)| {
                 let offset = s.position?;
                 let position = fetch::FetchPosition {
@@ -430,7 +440,11 @@ impl Consumer {
             self.config.clone(),
             fetchable,
             std::mem::take(&mut self.sessions),
-            self.config.fetch_max_wait,
+            if left_out {
+                Duration::ZERO
+            } else {
+                self.config.fetch_max_wait
+            },
         ));
     }
 
