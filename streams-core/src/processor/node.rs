@@ -294,6 +294,7 @@ impl<K: 'static, V: 'static> Node<K, V> for SinkNode<K, V> {
             SinkTopic::Fixed(t) => t.clone(),
             SinkTopic::Extractor(f) => f(&record, task.metadata.as_ref()),
         };
+        let topic = task.physical_topic(topic);
         let serde_err = |source| StreamsError::Serde {
             task: task.task_id,
             source,

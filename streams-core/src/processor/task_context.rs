@@ -57,6 +57,9 @@ pub(crate) struct TaskContext {
     pub outgoing: Vec<OutgoingRecord>,
     pub commit_requested: bool,
     pub partition_counts: PartitionCounts,
+    /// The topology's internal topics (repartition topics declared with
+    /// `add_internal_topic`): a sink writing to one writes to `<application.id>-<topic>`.
+    pub internal_topics: Arc<[String]>,
 }
 
 impl std::fmt::Debug for TaskContext {
@@ -90,6 +93,17 @@ impl TaskContext {
             outgoing: Vec::new(),
             commit_requested: false,
             partition_counts,
+            internal_topics: Arc::from(Vec::new()),
+        }
+    }
+
+    /// The topic a sink's `topic` names on the cluster: `<application.id>-<topic>` for an
+    /// internal topic, else itself.
+    pub fn physical_topic(&self, topic: String) -> String {
+        if self.internal_topics.contains(&topic) {
+            format!("{}-{topic}", self.application_id)
+        } else {
+            topic
         }
     }
 

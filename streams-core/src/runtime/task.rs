@@ -157,6 +157,7 @@ impl StreamTask {
             id,
             settings.partition_counts.clone(),
         );
+        ctx.internal_topics = topology.internal_topics().into();
         let (known_positions, from_standby) = match from_standby {
             Some((stores, positions)) => (positions, Some(stores)),
             None => (BTreeMap::new(), None),

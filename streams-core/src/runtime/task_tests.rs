@@ -387,3 +387,52 @@ fn cache_flushes_are_forwarded_downstream_with_the_old_value() {
         vec![("a".into(), "1 (-)".into(), 1)]
     );
 }
+
+/// A sink to a topic declared with `add_internal_topic` writes to `<application.id>-<topic>`,
+/// the topic the other sub-topology's source reads; other sinks keep their names.
+#[test]
+fn a_sink_to_an_internal_topic_writes_to_its_prefixed_name() {
+    let mut b = TopologyBuilder::new();
+    let source = b
+        .add_source::<Option<String>, String>("Source", &["input"], StringSerde, StringSerde)
+        .unwrap();
+    b.add_internal_topic("rekeyed-repartition");
+    b.add_sink(
+        "ToRepartition",
+        "rekeyed-repartition",
+        StringSerde,
+        StringSerde,
+        &[&source],
+    )
+    .unwrap();
+    b.add_sink("ToOutput", "output", StringSerde, StringSerde, &[&source])
+        .unwrap();
+    let again = b
+        .add_source::<Option<String>, String>(
+            "FromRepartition",
+            &["rekeyed-repartition"],
+            StringSerde,
+            StringSerde,
+        )
+        .unwrap();
+    b.add_sink("Out2", "output2", StringSerde, StringSerde, &[&again])
+        .unwrap();
+    let topology = b.build().unwrap();
+    let sub = topology.subtopologies()[0].clone();
+    let tp = TopicPartition::new("input", 0);
+    let mut task = StreamTask::new(
+        TaskId::new(sub.id, 0),
+        &topology,
+        &sub,
+        vec![tp.clone()],
+        settings(),
+        None,
+        None,
+    )
+    .unwrap();
+    task.initialize(0).unwrap();
+    task.add_records(&tp, vec![record(0, 10, "hello")]).unwrap();
+    while let Ok(Processed::Record) = task.process(0) {}
+    let topics: Vec<String> = task.take_outgoing().into_iter().map(|o| o.topic).collect();
+    assert_eq!(topics, vec!["app-rekeyed-repartition", "output"]);
+}

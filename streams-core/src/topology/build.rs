@@ -92,6 +92,12 @@ impl Topology {
         self.nodes.get(index).map(|n| n.name.as_str())
     }
 
+    /// The internal (repartition) topics, as named in the topology (without the
+    /// `<application.id>-` prefix).
+    pub fn internal_topics(&self) -> Vec<String> {
+        self.internal_topics.clone()
+    }
+
     /// Whether `topic` (as named in the topology) is internal.
     pub fn is_internal_topic(&self, topic: &str) -> bool {
         self.internal_topics.iter().any(|t| t == topic)
