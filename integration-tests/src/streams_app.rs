@@ -486,3 +486,32 @@ pub async fn last_counts(
     }
     (last, records.len())
 }
+
+/// Write records `from..from + n` to `topic`, record `i` keyed `k{i % keys}` with value `v{i}`
+/// (the `streams_count` input), and wait until each is acknowledged.
+pub async fn produce_keyed(bootstrap: &str, topic: &str, from: usize, n: usize, keys: usize) {
+    let mut config = kafka_wire::producer::ProducerConfig::new(bootstrap);
+    config.set("linger.ms", "5").expect("linger.ms");
+    let producer = kafka_wire::producer::Producer::connect(config)
+        .await
+        .unwrap_or_else(|e| panic!("producer: {e}"));
+    let mut pending = Vec::with_capacity(n);
+    for i in from..from + n {
+        let record = kafka_wire::producer::ProducerRecord::new(topic)
+            .key(format!("k{}", i % keys))
+            .value(format!("v{i}"));
+        pending.push(
+            producer
+                .send(record)
+                .await
+                .unwrap_or_else(|e| panic!("send to {topic}: {e}")),
+        );
+    }
+    for d in pending {
+        d.await.unwrap_or_else(|e| panic!("write to {topic}: {e}"));
+    }
+    producer
+        .close()
+        .await
+        .unwrap_or_else(|e| panic!("close: {e}"));
+}

@@ -29,7 +29,7 @@ use integration_tests::streams_app::{read_all_committed, AppSpec, Instance};
 use integration_tests::{create_ready_topic, unique_topic, Broker};
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
-use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_wire::producer::{Producer, ProducerConfig};
 
 const PARTITIONS: i32 = 2;
 const FIRST: usize = 20_000;
@@ -37,20 +37,7 @@ const SECOND: usize = 2_000;
 const KEYS: usize = 20;
 
 async fn produce(bootstrap: &str, topic: &str, from: usize, n: usize) {
-    let mut config = ProducerConfig::new(bootstrap);
-    config.set("linger.ms", "5").unwrap();
-    let producer = Producer::connect(config).await.unwrap();
-    let mut pending = Vec::with_capacity(n);
-    for i in from..from + n {
-        let record = ProducerRecord::new(topic)
-            .key(format!("k{}", i % KEYS))
-            .value(format!("v{i}"));
-        pending.push(producer.send(record).await.unwrap());
-    }
-    for d in pending {
-        d.await.unwrap();
-    }
-    producer.close().await.unwrap();
+    integration_tests::streams_app::produce_keyed(bootstrap, topic, from, n, KEYS).await
 }
 
 /// Per key, its output counts in offset order.

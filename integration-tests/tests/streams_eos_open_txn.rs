@@ -39,20 +39,7 @@ use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 const KEYS: usize = 10;
 
 async fn produce(bootstrap: &str, topic: &str, from: usize, n: usize) {
-    let producer = Producer::connect(ProducerConfig::new(bootstrap))
-        .await
-        .unwrap();
-    let mut pending = Vec::with_capacity(n);
-    for i in from..from + n {
-        let record = ProducerRecord::new(topic)
-            .key(format!("k{}", i % KEYS))
-            .value(format!("v{i}"));
-        pending.push(producer.send(record).await.unwrap());
-    }
-    for d in pending {
-        d.await.unwrap();
-    }
-    producer.close().await.unwrap();
+    integration_tests::streams_app::produce_keyed(bootstrap, topic, from, n, KEYS).await
 }
 
 fn wait_caught_up(rt: &tokio::runtime::Runtime, admin: &Admin, spec: &AppSpec, what: &str) {
