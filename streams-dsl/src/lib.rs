@@ -1,6 +1,113 @@
-//! The Kafka Streams DSL in Rust: KStream, KTable and GlobalKTable, serdes, stateless
-//! operations, aggregations, windows, joins, suppression, and a broker-less
-//! TopologyTestDriver.
+//! The Kafka Streams DSL in Rust: [`StreamsBuilder`], [`KStream`], [`KTable`] and
+//! [`GlobalKTable`], written into streams-core's Processor API topology
+//! ([`streams_core::topology::TopologyBuilder`]) and run by
+//! [`streams_core::runtime::KafkaStreams`].
 //!
-//! **Not implemented yet.** A placeholder: the DSL will only build plans and write them into
-//! streams-core's topology builder, never touching runtime types.
+//! Streams and tables are typed: `KStream<K, V>` only connects to operations taking `K`
+//! and `V`, and closures get `&K`, `&V` or owned values, never casts. Nodes, stores and
+//! repartition topics are named exactly as Kafka Streams 4.4 names them (one index shared
+//! by processors and stores: `KSTREAM-SOURCE-0000000000`, `KSTREAM-MAPVALUES-0000000001`,
+//! `KSTREAM-AGGREGATE-STATE-STORE-0000000002`, `<store>-repartition`, …) unless a
+//! [`Named`] (or the name of [`Consumed`], [`Produced`], [`Grouped`], [`Materialized`],
+//! [`Repartitioned`]) is given, so `topology.describe()` prints what Java prints for the same
+//! program and internal topics keep Java's names. DSL calls never fail; an invalid program
+//! (a type without a serde, a name used twice, a sink writing to a topic the topology reads)
+//! is a [`DslError`] from [`StreamsBuilder::build`] that names the node and the fix.
+//!
+//! The shortest program, Kafka's `WordCountDemo`:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use streams_core::runtime::{KafkaStreams, StreamsConfig};
+//! use streams_dsl::{Grouped, Materialized, StreamsBuilder};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let builder = StreamsBuilder::new();
+//! builder
+//!     .stream::<Option<String>, String>("streams-plaintext-input")
+//!     .flat_map_values(|line| {
+//!         line.to_lowercase()
+//!             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+//!             .filter(|w| !w.is_empty())
+//!             .map(str::to_owned)
+//!             .collect::<Vec<_>>()
+//!     })
+//!     .group_by_with(|_, word| word.clone(), Grouped::default())
+//!     .count_with(Default::default(), Materialized::as_("counts-store"))
+//!     .to_stream()
+//!     .to("streams-wordcount-output");
+//! let topology = builder.build()?;
+//! println!("{}", topology.describe());
+//!
+//! let config = StreamsConfig::new("streams-wordcount", "localhost:9092");
+//! let mut streams = KafkaStreams::new(topology, config)?;
+//! streams.start()?;
+//! std::thread::sleep(Duration::from_secs(60));
+//! streams.close(Duration::from_secs(10));
+//! # Ok(()) }
+//! ```
+//!
+//! Serdes: without a serde the builder takes the default for the type — Kafka's built-in
+//! serdes for `String`, `Bytes`, `i32`, `i64`, `f32`, `f64`, `Uuid` and their `Option`s
+//! ([`serdes::SerdeRegistry`]); [`StreamsBuilder::default_serde`] adds a type
+//! ([`serdes::JsonSerde`] for `serde` types), and every option type takes explicit serdes.
+//! A null key or value needs an `Option` type: `stream::<Option<String>, String>` reads
+//! records without keys.
+//!
+//! # Kafka Streams' DSL and this crate
+//!
+//! | Kafka Streams | here |
+//! |---|---|
+//! | `new StreamsBuilder()` / `build()` | [`StreamsBuilder::new`] / [`StreamsBuilder::build`] → [`Topology`](streams_core::topology::Topology) |
+//! | `stream(topic)`, `stream(topics, Consumed)`, `stream(Pattern)` | [`StreamsBuilder::stream`], [`stream_with`](StreamsBuilder::stream_with), [`stream_pattern`](StreamsBuilder::stream_pattern) |
+//! | `table(topic[, Consumed, Materialized])` | [`StreamsBuilder::table`], [`table_with`](StreamsBuilder::table_with) |
+//! | `globalTable(topic, Consumed, Materialized)` | [`StreamsBuilder::global_table`] |
+//! | `addStateStore(StoreBuilder)` | [`StreamsBuilder::add_state_store`] |
+//! | `default.key.serde` / `default.value.serde` | [`StreamsBuilder::default_serde`] (by type) |
+//! | `filter`, `filterNot` | [`KStream::filter`], [`KStream::filter_not`] |
+//! | `map`, `mapValues` | [`KStream::map`], [`KStream::map_values`], [`KStream::map_values_with_key`] |
+//! | `flatMap`, `flatMapValues` | [`KStream::flat_map`], [`KStream::flat_map_values`], [`KStream::flat_map_values_with_key`] |
+//! | `selectKey` | [`KStream::select_key`] |
+//! | `peek`, `foreach`, `print(Printed)` | [`KStream::peek`], [`KStream::foreach`], [`KStream::print`] |
+//! | `merge` | [`KStream::merge`] |
+//! | `split()` / `branch` / `defaultBranch` / `noDefaultBranch` | [`KStream::split`], [`BranchedKStream::branch`], [`default_branch`](BranchedKStream::default_branch), [`no_default_branch`](BranchedKStream::no_default_branch) |
+//! | `repartition([Repartitioned])` | [`KStream::repartition`], [`repartition_with`](KStream::repartition_with) |
+//! | `to(topic[, Produced])`, `to(TopicNameExtractor[, Produced])` | [`KStream::to`], [`to_with`](KStream::to_with), [`to_extractor`](KStream::to_extractor) |
+//! | `toTable([Named, Materialized])` | [`KStream::to_table`], [`to_table_with`](KStream::to_table_with) |
+//! | `process`, `processValues` | [`KStream::process`], [`KStream::process_values`] |
+//! | `groupByKey([Grouped])`, `groupBy(mapper[, Grouped])` | [`KStream::group_by_key`], [`group_by_key_with`](KStream::group_by_key_with), [`KStream::group_by`], [`group_by_with`](KStream::group_by_with) |
+//! | `KGroupedStream.count/reduce/aggregate` | [`KGroupedStream::count`], [`reduce`](KGroupedStream::reduce), [`aggregate`](KGroupedStream::aggregate) (and `_with` for `Named`/`Materialized`) |
+//! | `KTable.toStream()` | [`KTable::to_stream`] (deletions are `None`) |
+//! | `KTable.queryableStoreName()` | [`KTable::queryable_store_name`], [`GlobalKTable::queryable_store_name`] |
+//! | any method's `Named` overload | `*_named` (or `*_with`) |
+//! | `Named.as`, `Consumed.as`, `Materialized.as`, … | [`Named::as_`], [`Consumed::as_`], [`Materialized::as_`], … (`as` is a Rust keyword) |
+//! | `Serdes.String()`, `Long()`, `Integer()`, `Float()`, `Double()`, `Bytes()`, `UUID()`, `Void()` | [`serdes::StringSerde`], [`serdes::I64Serde`], [`serdes::I32Serde`], [`serdes::F32Serde`], [`serdes::F64Serde`], [`serdes::BytesSerde`], [`serdes::UuidSerde`], [`serdes::UnitSerde`] |
+//!
+//! Not yet: windowed aggregations, joins, KTable operations (filter, mapValues, groupBy,
+//! joins, suppress) and Kafka's old/new value pairs between table nodes, cogroup, the
+//! topology optimizations (`topology.optimization=all`), and a broker-less test driver.
+
+pub mod error;
+pub mod options;
+pub mod serdes;
+
+mod builder;
+mod global_ktable;
+mod grouped_stream;
+mod kstream;
+mod ktable;
+mod names;
+mod plan;
+mod processors;
+mod store;
+
+pub use builder::StreamsBuilder;
+pub use error::{DslError, SerdeRole};
+pub use global_ktable::GlobalKTable;
+pub use grouped_stream::KGroupedStream;
+pub use kstream::{BranchedKStream, KStream};
+pub use ktable::KTable;
+pub use options::{
+    Branched, Consumed, Grouped, Materialized, Named, Printable, Printed, Produced, Repartitioned,
+    StoreType,
+};

@@ -1,0 +1,265 @@
+//! [`StreamsBuilder`]: where a DSL program starts and how it becomes a [`Topology`].
+
+use std::marker::PhantomData;
+
+use streams_core::serde::Serde;
+use streams_core::topology::{StoreBuilder, Topology};
+
+use crate::error::DslError;
+use crate::global_ktable::GlobalKTable;
+use crate::kstream::KStream;
+use crate::ktable::KTable;
+use crate::names;
+use crate::options::{Consumed, Materialized};
+use crate::plan::{push, Build, Plan, PlanRef};
+use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
+use crate::serdes::OptionSerde;
+use crate::store::kv_store_builder;
+
+const CONSUMED_FIX: &str = "Consumed::with(key_serde, value_serde)";
+
+/// Builds a topology with the DSL (Kafka's `StreamsBuilder`): sources from
+/// [`stream`](Self::stream), [`table`](Self::table) and
+/// [`global_table`](Self::global_table), operations on the streams and tables they return,
+/// then [`build`](Self::build).
+pub struct StreamsBuilder {
+    plan: PlanRef,
+}
+
+impl Default for StreamsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for StreamsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsBuilder")
+            .field("steps", &self.plan.borrow().steps.len())
+            .finish()
+    }
+}
+
+impl StreamsBuilder {
+    /// An empty program, with Kafka's built-in serdes as the defaults for their types
+    /// ([`crate::serdes::SerdeRegistry::new`]).
+    pub fn new() -> Self {
+        StreamsBuilder { plan: Plan::new() }
+    }
+
+    /// Use `serde` for `T` wherever no serde is given (Kafka's `default.key.serde` and
+    /// `default.value.serde`, by type). Register `Option<T>` too (with
+    /// [`OptionSerde`]) where `T` can be null.
+    pub fn default_serde<T: 'static>(&self, serde: impl Serde<T>) -> &Self {
+        self.plan.borrow_mut().serdes.insert::<T>(serde);
+        self
+    }
+
+    /// A stream of `topic`'s records, with the default serdes of `K` and `V` (Kafka's
+    /// `stream(topic)`). Keys that may be null need `K = Option<_>`.
+    pub fn stream<K: Clone + 'static, V: Clone + 'static>(&self, topic: &str) -> KStream<K, V> {
+        self.stream_with(&[topic], Consumed::default())
+    }
+
+    /// A stream of the records of `topics`, read as `consumed` says.
+    pub fn stream_with<K: Clone + 'static, V: Clone + 'static>(
+        &self,
+        topics: &[&str],
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
+        let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+        self.add_stream_source(topics, None, consumed)
+    }
+
+    /// A stream of every topic matching `pattern` (Java regex syntax, whole name), also
+    /// topics created later (Kafka's `stream(Pattern)`).
+    pub fn stream_pattern<K: Clone + 'static, V: Clone + 'static>(
+        &self,
+        pattern: &str,
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
+        self.add_stream_source(Vec::new(), Some(pattern.to_owned()), consumed)
+    }
+
+    fn add_stream_source<K: Clone + 'static, V: Clone + 'static>(
+        &self,
+        topics: Vec<String>,
+        pattern: Option<String>,
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
+        let name = match consumed.name.clone() {
+            Some(n) => n,
+            None => self.plan.borrow_mut().names.processor(names::SOURCE),
+        };
+        let (key, value) = (consumed.key_serde.clone(), consumed.value_serde.clone());
+        let node = name.clone();
+        push(&self.plan, move |b| {
+            let (ks, vs) = b.serdes(consumed.key_serde, consumed.value_serde, &node, CONSUMED_FIX)?;
+            let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+            let h = b.tb.add_source_with::<K, V>(
+                &node,
+                &refs,
+                pattern.as_deref(),
+                ks,
+                vs,
+                consumed.reset,
+                consumed.extractor,
+            )?;
+            b.put(&node, h);
+            for t in topics {
+                b.sources.push((t, node.clone()));
+            }
+            Ok(())
+        });
+        KStream {
+            plan: self.plan.clone(),
+            name,
+            key_serde: key,
+            value_serde: value,
+            repartition_required: false,
+        }
+    }
+
+    /// `topic` as a table, a null value deleting its key (Kafka's `table(topic)`). Not
+    /// materialized unless [`table_with`](Self::table_with) names a store.
+    pub fn table<K: Clone + 'static, V: Clone + 'static>(&self, topic: &str) -> KTable<K, V> {
+        self.table_with(topic, Consumed::default(), Materialized::default())
+    }
+
+    /// `topic` as a table, read as `consumed` says, in the store `materialized` describes.
+    /// Source `KSTREAM-SOURCE-<i>` (or `<name>-source`) and processor `KTABLE-SOURCE-<i>`
+    /// (or `<name>`); a named store uses the topic as its changelog, as Kafka does with
+    /// `topology.optimization=reuse.ktable.source.topics`.
+    pub fn table_with<K: Clone + 'static, V: Clone + 'static>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        let store_name = self.store_name(topic, &materialized);
+        let (source, processor) = self.table_node_names(&consumed);
+        let key = consumed.key_serde.clone().or_else(|| materialized.key_serde.clone());
+        let value = consumed
+            .value_serde
+            .clone()
+            .or_else(|| materialized.value_serde.clone());
+        let queryable = materialized.name.clone();
+        let result_store = queryable.clone();
+        let (node, topic) = (processor.clone(), topic.to_owned());
+        let (k, v) = (key.clone(), value.clone());
+        push(&self.plan, move |b| {
+            let (ks, vs) = b.serdes(k, v, &source, CONSUMED_FIX)?;
+            let h = b.tb.add_source_with::<K, Option<V>>(
+                &source,
+                &[&topic],
+                None,
+                ks.clone(),
+                OptionSerde::of(vs.clone()),
+                consumed.reset,
+                consumed.extractor,
+            )?;
+            b.sources.push((topic.clone(), source.clone()));
+            let store = queryable.as_ref().map(|_| {
+                let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                let caching = materialized.caching;
+                (builder.with_source_topic_changelog(topic.clone()), TableStore { handle, caching })
+            });
+            let table_store = store.as_ref().map(|(_, s)| s.clone());
+            let p = b
+                .tb
+                .add_processor::<K, Option<V>, K, Option<V>, _, _>(&node, &[&h], move || {
+                    TableSource {
+                        store: table_store.clone(),
+                    }
+                })?;
+            b.put(&node, p);
+            if let Some((builder, _)) = store {
+                b.tb.add_state_store(builder, &[&node])?;
+            }
+            Ok(())
+        });
+        KTable::new(self.plan.clone(), processor, key, value, result_store)
+    }
+
+    /// `topic` as a global table: every instance reads all its partitions into a global
+    /// store (Kafka's `globalTable`).
+    pub fn global_table<K: Clone + 'static, V: Clone + 'static>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: Materialized<K, V>,
+    ) -> GlobalKTable<K, V> {
+        let store_name = self.store_name(topic, &materialized);
+        let (source, processor) = self.table_node_names(&consumed);
+        let key = consumed.key_serde.or_else(|| materialized.key_serde.clone());
+        let value = consumed.value_serde.or_else(|| materialized.value_serde.clone());
+        let (topic, store) = (topic.to_owned(), store_name.clone());
+        push(&self.plan, move |b| {
+            let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
+            let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
+            b.tb.add_global_store::<K, Option<V>, _, _>(
+                builder,
+                &source,
+                &topic,
+                ks,
+                OptionSerde::of(vs),
+                &processor,
+                move || GlobalTableSource {
+                    handle: handle.clone(),
+                },
+            )?;
+            b.sources.push((topic, source));
+            Ok(())
+        });
+        GlobalKTable {
+            store_name,
+            _types: PhantomData,
+        }
+    }
+
+    /// The store of a table read from `topic`: the given name, else `<topic>-STATE-STORE-<i>`
+    /// (drawn first, as Kafka's `StreamsBuilder` does).
+    fn store_name<K, V>(&self, topic: &str, materialized: &Materialized<K, V>) -> String {
+        match &materialized.name {
+            Some(n) => n.clone(),
+            None => self.plan.borrow_mut().names.store(&format!("{topic}-")),
+        }
+    }
+
+    /// A table's source and processor names: `<name>-source` and `<name>`, else generated.
+    fn table_node_names<K, V>(&self, consumed: &Consumed<K, V>) -> (String, String) {
+        let mut p = self.plan.borrow_mut();
+        match &consumed.name {
+            Some(n) => (format!("{n}{}", names::TABLE_SOURCE_SUFFIX), n.clone()),
+            None => (
+                p.names.processor(names::SOURCE),
+                p.names.processor(names::KTABLE_SOURCE),
+            ),
+        }
+    }
+
+    /// Add a store for processors of `process`/`process_values` to use by name (Kafka's
+    /// `addStateStore`).
+    pub fn add_state_store(&self, store: StoreBuilder) -> &Self {
+        self.plan.borrow_mut().stores.push(store);
+        self
+    }
+
+    /// The topology (Kafka's `build()`), or the first reason it is invalid, naming the node.
+    pub fn build(self) -> Result<Topology, DslError> {
+        let (steps, stores) = {
+            let mut p = self.plan.borrow_mut();
+            (std::mem::take(&mut p.steps), std::mem::take(&mut p.stores))
+        };
+        let plan = self.plan.borrow();
+        let mut b = Build::new(&plan.serdes);
+        for store in stores {
+            b.tb.add_state_store(store, &[])?;
+        }
+        for step in steps {
+            step(&mut b)?;
+        }
+        b.check_loops()?;
+        Ok(b.tb.build()?)
+    }
+}

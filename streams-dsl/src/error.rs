@@ -1,0 +1,96 @@
+//! [`DslError`]: why a DSL program is not a valid topology, found by
+//! [`crate::StreamsBuilder::build`], each naming the node at fault and the fix.
+
+use streams_core::error::TopologyError;
+
+/// What a serde was missing for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SerdeRole {
+    /// The record keys.
+    Key,
+    /// The record values.
+    Value,
+}
+
+impl std::fmt::Display for SerdeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SerdeRole::Key => "key",
+            SerdeRole::Value => "value",
+        })
+    }
+}
+
+/// A DSL program that cannot become a topology.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DslError {
+    /// A node reads, writes or stores a type that has no serde.
+    #[error("{node:?} needs a {role} serde for {type_name} and has none: pass one ({fix}) or register a default for the type with StreamsBuilder::default_serde::<{type_name}>(..)")]
+    MissingSerde {
+        /// The source, sink, store or repartition topic's node.
+        node: String,
+        /// Key or value.
+        role: SerdeRole,
+        /// The Rust type.
+        type_name: &'static str,
+        /// Where the serde can be given (`Consumed::with`, `Produced::with`, …).
+        fix: &'static str,
+    },
+    /// Two processors, sources or sinks with one name.
+    #[error("two nodes are named {0:?}: give one of them another name with Named::as_(..) (or the name option of Consumed/Produced/Grouped/Repartitioned)")]
+    DuplicateNode(String),
+    /// Two stores with one name.
+    #[error("two state stores are named {0:?}: give one of them another name with Materialized::as_(..)")]
+    DuplicateStore(String),
+    /// A sink writes to a topic that the same topology reads.
+    #[error("sink {sink:?} writes to topic {topic:?}, which source {source_node:?} of this topology reads: use repartition() for a topic Kafka Streams manages, or mark the loop as intended with Produced::with_repartition_intent()")]
+    SinkToSourceTopic {
+        /// The sink.
+        sink: String,
+        /// The topic.
+        topic: String,
+        /// The source reading it.
+        source_node: String,
+    },
+    /// A branch of `split()` named twice.
+    #[error("split {split:?} has two branches named {branch:?}: give each Branched::as_(..) its own name")]
+    DuplicateBranch {
+        /// The split processor.
+        split: String,
+        /// The branch's full name.
+        branch: String,
+    },
+    /// A store named in `process(..)` that no `add_state_store` added.
+    #[error("processor {processor:?} uses state store {store:?}, which was never added: add it with StreamsBuilder::add_state_store before build()")]
+    UnknownStore {
+        /// The processor.
+        processor: String,
+        /// The store.
+        store: String,
+    },
+    /// Any other invalid topology, as streams-core's builder reports it.
+    #[error(transparent)]
+    Topology(TopologyError),
+    /// A DSL object built by another `StreamsBuilder`, or a bug in this crate.
+    #[error("internal error at {node:?}: {detail}")]
+    Internal {
+        /// The node.
+        node: String,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+impl From<TopologyError> for DslError {
+    fn from(e: TopologyError) -> Self {
+        match e {
+            TopologyError::DuplicateNode(n) => DslError::DuplicateNode(n),
+            TopologyError::DuplicateStore(s) => DslError::DuplicateStore(s),
+            TopologyError::UnknownStore { processor, store } => {
+                DslError::UnknownStore { processor, store }
+            }
+            other => DslError::Topology(other),
+        }
+    }
+}

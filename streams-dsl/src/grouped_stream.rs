@@ -1,0 +1,163 @@
+//! [`KGroupedStream`]: a grouped stream and its aggregations, `count`, `reduce` and
+//! `aggregate` (Kafka's `KGroupedStream`).
+
+use std::sync::Arc;
+
+use crate::ktable::KTable;
+use crate::kstream::KStream;
+use crate::names;
+use crate::options::{Materialized, Named};
+use crate::plan::{processor_name, push, PlanRef};
+use crate::processors::aggregate::{self, Aggregate, Step};
+use crate::serdes::{DynSerde, I64Serde};
+use crate::store::kv_store_builder;
+
+const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
+
+/// Records grouped by key, ready to aggregate (Kafka's `KGroupedStream`). Each aggregation
+/// keeps its results in a key-value store (persistent, logged to
+/// `<application.id>-<store>-changelog`, cached) and is a [`KTable`] of them. A grouping
+/// after a key change repartitions first, through `<store or Grouped name>-repartition`.
+pub struct KGroupedStream<K, V> {
+    pub(crate) plan: PlanRef,
+    pub(crate) name: String,
+    pub(crate) key_serde: Option<DynSerde<K>>,
+    pub(crate) value_serde: Option<DynSerde<V>>,
+    /// `Grouped`'s name: names the repartition topic.
+    pub(crate) repartition_name: Option<String>,
+    pub(crate) repartition_required: bool,
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
+    /// The number of records of each key (Kafka's `count()`), in a store named
+    /// `KSTREAM-AGGREGATE-STATE-STORE-<index>`.
+    pub fn count(&self) -> KTable<K, i64> {
+        self.do_count(Named::empty(), Materialized::default())
+    }
+
+    /// [`count`](Self::count) with a processor name and a store.
+    pub fn count_with(&self, named: Named, materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        // Kafka draws an extra store name here when none is given (kept for compatibility).
+        if materialized.name.is_none() {
+            self.plan.borrow_mut().names.store(names::AGGREGATE);
+        }
+        self.do_count(named, materialized)
+    }
+
+    fn do_count(&self, named: Named, mut materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        if materialized.value_serde.is_none() {
+            materialized.value_serde = Some(DynSerde::new(I64Serde));
+        }
+        self.do_aggregate(names::AGGREGATE, named, materialized, aggregate::count())
+    }
+
+    /// Combine each key's values with `reducer(aggregate, value)`, starting from its first
+    /// value (Kafka's `reduce`).
+    pub fn reduce(&self, reducer: impl Fn(V, V) -> V + Send + Sync + 'static) -> KTable<K, V> {
+        self.reduce_with(reducer, Named::empty(), Materialized::default())
+    }
+
+    /// [`reduce`](Self::reduce) with a processor name and a store.
+    pub fn reduce_with(
+        &self,
+        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+        named: Named,
+        mut materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        if materialized.value_serde.is_none() {
+            materialized.value_serde = self.value_serde.clone();
+        }
+        self.do_aggregate(names::REDUCE, named, materialized, aggregate::reduce(reducer))
+    }
+
+    /// Fold each key's values with `aggregator(key, value, aggregate)`, starting from
+    /// `initializer()` (Kafka's `aggregate`). The aggregate's serde is the default for `VA`
+    /// unless [`aggregate_with`](Self::aggregate_with) gives one.
+    pub fn aggregate<VA: Clone + 'static>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+    ) -> KTable<K, VA> {
+        self.aggregate_with(initializer, aggregator, Named::empty(), Materialized::default())
+    }
+
+    /// [`aggregate`](Self::aggregate) with a processor name and a store.
+    pub fn aggregate_with<VA: Clone + 'static>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        named: Named,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA> {
+        let step = aggregate::aggregate(initializer, aggregator);
+        self.do_aggregate(names::AGGREGATE, named, materialized, step)
+    }
+
+    /// Kafka's `MaterializedInternal` (the store name, drawn first), the processor name, the
+    /// repartition topic when required (`GroupedStreamAggregateBuilder.build`), then the
+    /// aggregation with its store.
+    fn do_aggregate<VA: Clone + 'static>(
+        &self,
+        prefix: &str,
+        named: Named,
+        mut materialized: Materialized<K, VA>,
+        step: Step<K, V, VA>,
+    ) -> KTable<K, VA> {
+        let store_name = match &materialized.name {
+            Some(n) => n.clone(),
+            None => self.plan.borrow_mut().names.store(prefix),
+        };
+        if materialized.key_serde.is_none() {
+            materialized.key_serde = self.key_serde.clone();
+        }
+        let name = processor_name(&self.plan, named.name, prefix);
+        let parent = if self.repartition_required {
+            let topic_prefix = self
+                .repartition_name
+                .clone()
+                .unwrap_or_else(|| store_name.clone());
+            let stream = KStream::<K, V> {
+                plan: self.plan.clone(),
+                name: self.name.clone(),
+                key_serde: self.key_serde.clone(),
+                value_serde: self.value_serde.clone(),
+                repartition_required: true,
+            };
+            stream.repartition_nodes(
+                &topic_prefix,
+                self.key_serde.clone(),
+                self.value_serde.clone(),
+                None,
+            )
+        } else {
+            self.name.clone()
+        };
+        let (key, value) = (materialized.key_serde.clone(), materialized.value_serde.clone());
+        let queryable = materialized.name.clone();
+        let node = name.clone();
+        let store = store_name.clone();
+        push(&self.plan, move |b| {
+            let (ks, vs) = b.serdes(
+                materialized.key_serde.clone(),
+                materialized.value_serde.clone(),
+                &store,
+                MATERIALIZED_FIX,
+            )?;
+            let (builder, handle) = kv_store_builder(&store, ks, vs, &materialized);
+            let caching = materialized.caching;
+            let step = Arc::clone(&step);
+            let p = b.handle::<K, V>(&parent)?;
+            let h = b
+                .tb
+                .add_processor::<K, V, K, Option<VA>, _, _>(&node, &[&p], move || Aggregate {
+                    store: handle.clone(),
+                    step: step.clone(),
+                    caching,
+                })?;
+            b.put(&node, h);
+            b.tb.add_state_store(builder, &[&node])?;
+            Ok(())
+        });
+        KTable::new(self.plan.clone(), name, key, value, queryable)
+    }
+}

@@ -1,0 +1,105 @@
+//! [`KTable`]: a changelog stream, the latest value of each key (Kafka's `KTable`).
+
+use crate::kstream::KStream;
+use crate::names;
+use crate::options::Named;
+use crate::plan::{processor_name, PlanRef};
+use crate::processors::ops::MapValues;
+use crate::serdes::{DynSerde, OptionSerde};
+
+/// The latest value of each key (Kafka's `KTable`), from [`crate::StreamsBuilder::table`],
+/// [`KStream::to_table`] or an aggregation. Its node forwards each update as the key's new
+/// value, `None` for a deletion (a tombstone).
+///
+/// Not yet: Kafka's old/new value pairs (`Change`) between table operations, table
+/// operations themselves (filter, mapValues, joins, groupBy) and suppression.
+pub struct KTable<K, V> {
+    pub(crate) plan: PlanRef,
+    pub(crate) name: String,
+    pub(crate) key_serde: Option<DynSerde<K>>,
+    pub(crate) value_serde: Option<DynSerde<V>>,
+    pub(crate) queryable_store_name: Option<String>,
+}
+
+impl<K, V> Clone for KTable<K, V> {
+    fn clone(&self) -> Self {
+        KTable {
+            plan: self.plan.clone(),
+            name: self.name.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+            queryable_store_name: self.queryable_store_name.clone(),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for KTable<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KTable")
+            .field("name", &self.name)
+            .field("queryable_store_name", &self.queryable_store_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
+    pub(crate) fn new(
+        plan: PlanRef,
+        name: String,
+        key_serde: Option<DynSerde<K>>,
+        value_serde: Option<DynSerde<V>>,
+        queryable_store_name: Option<String>,
+    ) -> Self {
+        KTable {
+            plan,
+            name,
+            key_serde,
+            value_serde,
+            queryable_store_name,
+        }
+    }
+
+    /// The node whose updates this table is.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The store's name when it was given with `Materialized::as_` (Kafka's
+    /// `queryableStoreName`).
+    pub fn queryable_store_name(&self) -> Option<&str> {
+        self.queryable_store_name.as_deref()
+    }
+
+    /// The table's updates as a stream (Kafka's `toStream`): deletions are `None` values,
+    /// written as tombstones by `to`.
+    pub fn to_stream(&self) -> KStream<K, Option<V>> {
+        self.to_stream_named(Named::empty())
+    }
+
+    /// [`to_stream`](Self::to_stream) with a processor name.
+    pub fn to_stream_named(&self, named: Named) -> KStream<K, Option<V>> {
+        let name = processor_name(&self.plan, named.name, names::KTABLE_TO_STREAM);
+        let stream = self.as_update_stream();
+        stream.add_op::<K, Option<V>, _>(&name, MapValues(|_: &K, v: Option<V>| v));
+        stream.derive(
+            name,
+            self.key_serde.clone(),
+            self.value_serde.clone().map(|s| DynSerde::new(OptionSerde::of(s))),
+            false,
+        )
+    }
+
+    /// The table's node as a stream of `Option<V>` updates (for operations on it).
+    fn as_update_stream(&self) -> KStream<K, Option<V>> {
+        KStream {
+            plan: self.plan.clone(),
+            name: self.name.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self
+                .value_serde
+                .clone()
+                .map(|s| DynSerde::new(OptionSerde::of(s))),
+            repartition_required: false,
+        }
+    }
+}

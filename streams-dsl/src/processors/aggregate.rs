@@ -1,0 +1,118 @@
+//! The aggregation processor of `count`, `reduce` and `aggregate` on a grouped stream
+//! (Kafka's `KStreamAggregate` and `KStreamReduce`): the running value of each key in a
+//! key-value store; updates are forwarded as the table's new values, through the record
+//! cache when the store has one (once per key per commit), else at once.
+
+use std::sync::Arc;
+
+use streams_core::error::BoxError;
+use streams_core::processor::{Processor, ProcessorContext};
+use streams_core::record::Record;
+use streams_core::state::StoreHandle;
+
+/// How a key's aggregate changes with one value: `None` is the aggregate before the key's
+/// first value.
+pub(crate) type Step<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
+
+/// The aggregation of one grouped stream.
+pub(crate) struct Aggregate<K, V, VA> {
+    pub store: StoreHandle<K, VA>,
+    pub step: Step<K, V, VA>,
+    /// The store has a record cache: forward what it flushes.
+    pub caching: bool,
+}
+
+impl<K, V, VA> Processor<K, V, K, Option<VA>> for Aggregate<K, V, VA>
+where
+    K: Clone + 'static,
+    V: 'static,
+    VA: Clone + 'static,
+{
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Option<VA>>) -> Result<(), BoxError> {
+        if self.caching {
+            ctx.on_cache_flush(&self.store, |ctx, flush| {
+                if flush.new.is_some() {
+                    ctx.forward(Record::new(flush.key, flush.new, flush.timestamp))?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, K, Option<VA>>,
+        record: Record<K, V>,
+    ) -> Result<(), BoxError> {
+        let mut store = ctx.key_value_store(&self.store)?;
+        let old = store.get(&record.key)?;
+        let new = (self.step)(&record.key, record.value, old);
+        store.put(&record.key, &new)?;
+        if !self.caching {
+            let Record {
+                key,
+                timestamp,
+                headers,
+                ..
+            } = record;
+            ctx.forward(Record {
+                key,
+                value: Some(new),
+                timestamp,
+                headers,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// `count`'s step.
+pub(crate) fn count<K, V>() -> Step<K, V, i64> {
+    Arc::new(|_, _, old| old.unwrap_or(0) + 1)
+}
+
+/// `reduce`'s step: the first value as it is, then `reducer(aggregate, value)`.
+pub(crate) fn reduce<K, V: 'static>(
+    reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+) -> Step<K, V, V> {
+    Arc::new(move |_, v, old| match old {
+        Some(agg) => reducer(agg, v),
+        None => v,
+    })
+}
+
+/// `aggregate`'s step: `aggregator(key, value, aggregate)` from `initializer()`.
+pub(crate) fn aggregate<K, V, VA: 'static>(
+    initializer: impl Fn() -> VA + Send + Sync + 'static,
+    aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+) -> Step<K, V, VA> {
+    Arc::new(move |k, v, old| aggregator(k, v, old.unwrap_or_else(&initializer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold<V: Clone, VA: Clone>(step: &Step<String, V, VA>, values: &[V]) -> Vec<VA> {
+        let mut agg = None;
+        let mut out = Vec::new();
+        for v in values {
+            let n = step(&"k".to_owned(), v.clone(), agg.take());
+            out.push(n.clone());
+            agg = Some(n);
+        }
+        out
+    }
+
+    #[test]
+    fn count_reduce_and_aggregate_fold_as_kafka_does() {
+        assert_eq!(fold(&count::<String, String>(), &["a".into(), "b".into()]), vec![1, 2]);
+        assert_eq!(fold(&reduce::<String, i64>(|a, b| a.max(b)), &[3, 1, 7]), vec![3, 3, 7]);
+        let concat = aggregate::<String, String, String>(String::new, |_, v, agg| agg + &v);
+        assert_eq!(
+            fold(&concat, &["a".into(), "b".into()]),
+            vec!["a".to_owned(), "ab".to_owned()]
+        );
+    }
+}

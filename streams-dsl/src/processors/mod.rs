@@ -1,0 +1,7 @@
+//! The processors the DSL writes into the topology: stateless record operations
+//! ([`ops`]), `split()`'s router ([`branch`]) and the aggregations ([`aggregate`]).
+
+pub(crate) mod aggregate;
+pub(crate) mod branch;
+pub(crate) mod ops;
+pub(crate) mod table_source;

@@ -1,0 +1,107 @@
+//! The processor that turns a stream of updates into a table (Kafka's `KTableSource`, used by
+//! `StreamsBuilder::table` and `KStream::to_table`): with a store, each update is written
+//! (`None` deletes) and forwarded through the record cache, else forwarded at once.
+
+use streams_core::error::BoxError;
+use streams_core::processor::{Processor, ProcessorContext};
+use streams_core::record::Record;
+use streams_core::state::StoreHandle;
+
+/// The table's store, when it is materialized.
+pub(crate) struct TableStore<K, V> {
+    pub handle: StoreHandle<K, V>,
+    pub caching: bool,
+}
+
+impl<K, V> Clone for TableStore<K, V> {
+    fn clone(&self) -> Self {
+        TableStore {
+            handle: self.handle.clone(),
+            caching: self.caching,
+        }
+    }
+}
+
+/// Updates `VIn` (a value, or `Option<V>` with tombstones) into a table of `V`.
+pub(crate) struct TableSource<K, V> {
+    pub store: Option<TableStore<K, V>>,
+}
+
+impl<K, V, VIn> Processor<K, VIn, K, Option<V>> for TableSource<K, V>
+where
+    K: Clone + 'static,
+    V: Clone + 'static,
+    VIn: Into<Option<V>> + 'static,
+{
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Option<V>>) -> Result<(), BoxError> {
+        if let Some(TableStore {
+            handle,
+            caching: true,
+        }) = &self.store
+        {
+            ctx.on_cache_flush(handle, |ctx, flush| {
+                // A delete of a key the table never had changes nothing (Kafka forwards a
+                // tombstone only when there was an old value).
+                if flush.new.is_some() || flush.old.is_some() {
+                    ctx.forward(Record::new(flush.key, flush.new, flush.timestamp))?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, K, Option<V>>,
+        record: Record<K, VIn>,
+    ) -> Result<(), BoxError> {
+        let value: Option<V> = record.value.into();
+        let record = Record {
+            key: record.key,
+            value,
+            timestamp: record.timestamp,
+            headers: record.headers,
+        };
+        match &self.store {
+            None => ctx.forward(record)?,
+            Some(s) => {
+                let mut store = ctx.key_value_store(&s.handle)?;
+                let had = match &record.value {
+                    Some(v) => {
+                        store.put(&record.key, v)?;
+                        true
+                    }
+                    None => store.delete(&record.key)?.is_some(),
+                };
+                if !s.caching && (had || record.value.is_some()) {
+                    ctx.forward(record)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A global table's store updater (Kafka's `KTableSource` under a global store): writes each
+/// update into the store, forwards nothing.
+pub(crate) struct GlobalTableSource<K, V> {
+    pub handle: StoreHandle<K, V>,
+}
+
+impl<K: 'static, V: 'static> Processor<K, Option<V>, (), ()> for GlobalTableSource<K, V> {
+    fn process(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, (), ()>,
+        record: Record<K, Option<V>>,
+    ) -> Result<(), BoxError> {
+        let mut store = ctx.key_value_store(&self.handle)?;
+        match &record.value {
+            Some(v) => store.put(&record.key, v)?,
+            None => {
+                store.delete(&record.key)?;
+            }
+        }
+        Ok(())
+    }
+}
