@@ -94,7 +94,12 @@ impl StreamsBuilder {
         let (key, value) = (consumed.key_serde.clone(), consumed.value_serde.clone());
         let node = name.clone();
         push(&self.plan, move |b| {
-            let (ks, vs) = b.serdes(consumed.key_serde, consumed.value_serde, &node, CONSUMED_FIX)?;
+            let (ks, vs) = b.serdes(
+                consumed.key_serde,
+                consumed.value_serde,
+                &node,
+                CONSUMED_FIX,
+            )?;
             let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
             let h = b.tb.add_source_with::<K, V>(
                 &node,
@@ -138,7 +143,10 @@ impl StreamsBuilder {
     ) -> KTable<K, V> {
         let store_name = self.store_name(topic, &materialized);
         let (source, processor) = self.table_node_names(&consumed);
-        let key = consumed.key_serde.clone().or_else(|| materialized.key_serde.clone());
+        let key = consumed
+            .key_serde
+            .clone()
+            .or_else(|| materialized.key_serde.clone());
         let value = consumed
             .value_serde
             .clone()
@@ -162,12 +170,14 @@ impl StreamsBuilder {
             let store = queryable.as_ref().map(|_| {
                 let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
                 let caching = materialized.caching;
-                (builder.with_source_topic_changelog(topic.clone()), TableStore { handle, caching })
+                (
+                    builder.with_source_topic_changelog(topic.clone()),
+                    TableStore { handle, caching },
+                )
             });
             let table_store = store.as_ref().map(|(_, s)| s.clone());
-            let p = b
-                .tb
-                .add_processor::<K, Option<V>, K, Option<V>, _, _>(&node, &[&h], move || {
+            let p =
+                b.tb.add_processor::<K, Option<V>, K, Option<V>, _, _>(&node, &[&h], move || {
                     TableSource {
                         store: table_store.clone(),
                     }
@@ -191,8 +201,12 @@ impl StreamsBuilder {
     ) -> GlobalKTable<K, V> {
         let store_name = self.store_name(topic, &materialized);
         let (source, processor) = self.table_node_names(&consumed);
-        let key = consumed.key_serde.or_else(|| materialized.key_serde.clone());
-        let value = consumed.value_serde.or_else(|| materialized.value_serde.clone());
+        let key = consumed
+            .key_serde
+            .or_else(|| materialized.key_serde.clone());
+        let value = consumed
+            .value_serde
+            .or_else(|| materialized.value_serde.clone());
         let (topic, store) = (topic.to_owned(), store_name.clone());
         push(&self.plan, move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;

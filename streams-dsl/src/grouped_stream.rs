@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::ktable::KTable;
 use crate::kstream::KStream;
+use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, PlanRef};
@@ -67,7 +67,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         if materialized.value_serde.is_none() {
             materialized.value_serde = self.value_serde.clone();
         }
-        self.do_aggregate(names::REDUCE, named, materialized, aggregate::reduce(reducer))
+        self.do_aggregate(
+            names::REDUCE,
+            named,
+            materialized,
+            aggregate::reduce(reducer),
+        )
     }
 
     /// Fold each key's values with `aggregator(key, value, aggregate)`, starting from
@@ -78,7 +83,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         initializer: impl Fn() -> VA + Send + Sync + 'static,
         aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
     ) -> KTable<K, VA> {
-        self.aggregate_with(initializer, aggregator, Named::empty(), Materialized::default())
+        self.aggregate_with(
+            initializer,
+            aggregator,
+            Named::empty(),
+            Materialized::default(),
+        )
     }
 
     /// [`aggregate`](Self::aggregate) with a processor name and a store.
@@ -132,7 +142,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         } else {
             self.name.clone()
         };
-        let (key, value) = (materialized.key_serde.clone(), materialized.value_serde.clone());
+        let (key, value) = (
+            materialized.key_serde.clone(),
+            materialized.value_serde.clone(),
+        );
         let queryable = materialized.name.clone();
         let node = name.clone();
         let store = store_name.clone();
@@ -147,9 +160,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             let caching = materialized.caching;
             let step = Arc::clone(&step);
             let p = b.handle::<K, V>(&parent)?;
-            let h = b
-                .tb
-                .add_processor::<K, V, K, Option<VA>, _, _>(&node, &[&p], move || Aggregate {
+            let h =
+                b.tb.add_processor::<K, V, K, Option<VA>, _, _>(&node, &[&p], move || Aggregate {
                     store: handle.clone(),
                     step: step.clone(),
                     caching,

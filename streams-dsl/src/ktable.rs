@@ -84,7 +84,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         stream.derive(
             name,
             self.key_serde.clone(),
-            self.value_serde.clone().map(|s| DynSerde::new(OptionSerde::of(s))),
+            self.value_serde
+                .clone()
+                .map(|s| DynSerde::new(OptionSerde::of(s))),
             false,
         )
     }

@@ -92,7 +92,10 @@ mod tests {
         let mut g = NameGenerator::default();
         assert_eq!(g.processor(SOURCE), "KSTREAM-SOURCE-0000000000");
         assert_eq!(g.processor(MAP_VALUES), "KSTREAM-MAPVALUES-0000000001");
-        assert_eq!(g.store(AGGREGATE), "KSTREAM-AGGREGATE-STATE-STORE-0000000002");
+        assert_eq!(
+            g.store(AGGREGATE),
+            "KSTREAM-AGGREGATE-STATE-STORE-0000000002"
+        );
         assert!(is_generated("KSTREAM-AGGREGATE-STATE-STORE-0000000002"));
         assert!(is_generated("KSTREAM-REPARTITION-0000000012"));
         assert!(!is_generated("counts-store"));

@@ -48,7 +48,10 @@ pub(crate) fn processor_name(plan: &PlanRef, named: Option<String>, prefix: &str
 }
 
 /// Queue `step`.
-pub(crate) fn push(plan: &PlanRef, step: impl FnOnce(&mut Build<'_>) -> Result<(), DslError> + 'static) {
+pub(crate) fn push(
+    plan: &PlanRef,
+    step: impl FnOnce(&mut Build<'_>) -> Result<(), DslError> + 'static,
+) {
     plan.borrow_mut().steps.push(Box::new(step));
 }
 

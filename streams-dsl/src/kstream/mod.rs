@@ -89,9 +89,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let op = Arc::new(op);
         push(&self.plan, move |b| {
             let p = b.handle::<K, V>(&parent)?;
-            let h = b
-                .tb
-                .add_processor::<K, V, K2, V2, _, _>(&name, &[&p], move || {
+            let h =
+                b.tb.add_processor::<K, V, K2, V2, _, _>(&name, &[&p], move || {
                     OpProcessor(op.clone())
                 })?;
             b.put(&name, h);
@@ -192,7 +191,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         named: Named,
     ) -> KStream<K, V2> {
         let name = self.op::<K, V2, _>(named, names::MAP_VALUES, MapValues(mapper));
-        self.derive(name, self.key_serde.clone(), None, self.repartition_required)
+        self.derive(
+            name,
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        )
     }
 
     /// Zero or more records for each record (Kafka's `flatMap`).
@@ -248,7 +252,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     {
         let op = FlatMapValues(mapper, PhantomData);
         let name = self.op::<K, V2, _>(named, names::FLAT_MAP_VALUES, op);
-        self.derive(name, self.key_serde.clone(), None, self.repartition_required)
+        self.derive(
+            name,
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        )
     }
 
     /// A new key for each record (Kafka's `selectKey`); grouping after it repartitions.
@@ -275,7 +284,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     }
 
     /// [`peek`](Self::peek) with a processor name.
-    pub fn peek_named(&self, action: impl Fn(&K, &V) + Send + Sync + 'static, named: Named) -> Self {
+    pub fn peek_named(
+        &self,
+        action: impl Fn(&K, &V) + Send + Sync + 'static,
+        named: Named,
+    ) -> Self {
         let name = self.op::<K, V, _>(named, names::PEEK, Peek(action));
         self.derive(
             name,
@@ -299,9 +312,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         push(&self.plan, move |b| {
             let a = b.handle::<K, V>(&parents[0])?;
             let c = b.handle::<K, V>(&parents[1])?;
-            let h = b
-                .tb
-                .add_processor::<K, V, K, V, _, _>(&node, &[&a, &c], || {
+            let h =
+                b.tb.add_processor::<K, V, K, V, _, _>(&node, &[&a, &c], || {
                     OpProcessor(Arc::new(PassThrough))
                 })?;
             b.put(&node, h);

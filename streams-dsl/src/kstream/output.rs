@@ -33,7 +33,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let (ks, vs) = b.serdes(key, value, &name, PRODUCED_FIX)?;
             let p = b.handle::<K, V>(&parent)?;
             match partitioner {
-                Some(part) => b.tb.add_sink_partitioned(&name, &topic, ks, vs, part, &[&p])?,
+                Some(part) => {
+                    b.tb.add_sink_partitioned(&name, &topic, ks, vs, part, &[&p])?
+                }
                 None => b.tb.add_sink(&name, &topic, ks, vs, &[&p])?,
             }
             b.sinks.push(SinkUse {
@@ -60,8 +62,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         push(&self.plan, move |b| {
             let (ks, vs) = b.serdes(key, value, &name, PRODUCED_FIX)?;
             let p = b.handle::<K, V>(&parent)?;
-            b.tb
-                .add_sink_with(&name, Arc::new(extractor), ks, vs, partitioner, &[&p])?;
+            b.tb.add_sink_with(&name, Arc::new(extractor), ks, vs, partitioner, &[&p])?;
             Ok(())
         });
     }
@@ -151,7 +152,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     {
         let name = processor_name(&self.plan, named.name, names::PROCESS_VALUES);
         self.add_processor::<K, VOut, P>(&name, supplier, stores);
-        self.derive(name, self.key_serde.clone(), None, self.repartition_required)
+        self.derive(
+            name,
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        )
     }
 
     fn add_processor<KOut, VOut, P>(
@@ -169,9 +175,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let stores: Vec<String> = stores.iter().map(|s| (*s).to_owned()).collect();
         push(&self.plan, move |b| {
             let p = b.handle::<K, V>(&parent)?;
-            let h = b
-                .tb
-                .add_processor::<K, V, KOut, VOut, P, _>(&name, &[&p], supplier)?;
+            let h =
+                b.tb.add_processor::<K, V, KOut, VOut, P, _>(&name, &[&p], supplier)?;
             b.put(&name, h);
             let stores: Vec<&str> = stores.iter().map(String::as_str).collect();
             b.tb.connect_processor_and_state_stores(&name, &stores)?;

@@ -58,22 +58,17 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let (ks, vs) = b.serdes(key_serde, value_serde, &sink, REPARTITION_FIX)?;
             b.tb.add_internal_topic(&topic);
             let p = b.handle::<K, V>(&parent)?;
-            let f = b
-                .tb
-                .add_processor::<K, V, K, V, _, _>(&filter, &[&p], || {
-                    OpProcessor(Arc::new(PassThrough))
-                })?;
+            let f = b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], || {
+                OpProcessor(Arc::new(PassThrough))
+            })?;
             b.put(&filter, f);
             match partitioner {
-                Some(part) => b.tb.add_sink_partitioned(
-                    &sink,
-                    &topic,
-                    ks.clone(),
-                    vs.clone(),
-                    part,
-                    &[&f],
-                )?,
-                None => b.tb.add_sink(&sink, &topic, ks.clone(), vs.clone(), &[&f])?,
+                Some(part) => {
+                    b.tb.add_sink_partitioned(&sink, &topic, ks.clone(), vs.clone(), part, &[&f])?
+                }
+                None => {
+                    b.tb.add_sink(&sink, &topic, ks.clone(), vs.clone(), &[&f])?
+                }
             }
             let s = b.tb.add_source_with::<K, V>(
                 &source,
@@ -101,7 +96,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     pub fn repartition_with(&self, repartitioned: Repartitioned<K, V>) -> Self {
         let name = processor_name(&self.plan, repartitioned.name, names::REPARTITION);
         let key = repartitioned.key_serde.or_else(|| self.key_serde.clone());
-        let value = repartitioned.value_serde.or_else(|| self.value_serde.clone());
+        let value = repartitioned
+            .value_serde
+            .or_else(|| self.value_serde.clone());
         let source =
             self.repartition_nodes(&name, key.clone(), value.clone(), repartitioned.partitioner);
         self.derive(source, key, value, false)
@@ -122,7 +119,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             Some(n) => n.clone(),
             None => self.plan.borrow_mut().names.store(names::TO_TABLE),
         };
-        let key = materialized.key_serde.clone().or_else(|| self.key_serde.clone());
+        let key = materialized
+            .key_serde
+            .clone()
+            .or_else(|| self.key_serde.clone());
         let value = materialized
             .value_serde
             .clone()
@@ -137,9 +137,20 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         push(&self.plan, move |b| {
             let store = match &queryable {
                 Some(_) => {
-                    let (ks, vs) = b.serdes(k, v, &store_name, "Materialized::with(key_serde, value_serde)")?;
+                    let (ks, vs) = b.serdes(
+                        k,
+                        v,
+                        &store_name,
+                        "Materialized::with(key_serde, value_serde)",
+                    )?;
                     let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
-                    Some((builder, TableStore { handle, caching: materialized.caching }))
+                    Some((
+                        builder,
+                        TableStore {
+                            handle,
+                            caching: materialized.caching,
+                        },
+                    ))
                 }
                 None => None,
             };

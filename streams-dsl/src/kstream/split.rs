@@ -37,9 +37,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let predicates: Arc<[Predicate<K, V>]> = Arc::from(routes.predicates.clone());
             let children: Arc<[String]> = Arc::from(routes.children.clone());
             let p = b.handle::<K, V>(&parent)?;
-            let h = b
-                .tb
-                .add_processor::<K, V, K, V, _, _>(&node, &[&p], move || Branch {
+            let h =
+                b.tb.add_processor::<K, V, K, V, _, _>(&node, &[&p], move || Branch {
                     predicates: predicates.clone(),
                     children: children.clone(),
                 })?;
@@ -142,11 +141,9 @@ impl<K: Clone + 'static, V: Clone + 'static> BranchedKStream<K, V> {
         let (parent, node) = (self.name.clone(), child.clone());
         push(&self.source.plan, move |b| {
             let p = b.handle::<K, V>(&parent)?;
-            let h = b
-                .tb
-                .add_processor::<K, V, K, V, _, _>(&node, &[&p], || {
-                    OpProcessor(Arc::new(PassThrough))
-                })?;
+            let h = b.tb.add_processor::<K, V, K, V, _, _>(&node, &[&p], || {
+                OpProcessor(Arc::new(PassThrough))
+            })?;
             b.put(&node, h);
             Ok(())
         });

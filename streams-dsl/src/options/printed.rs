@@ -21,7 +21,21 @@ macro_rules! display_printable {
         }
     )*};
 }
-display_printable!(String, str, bool, char, i8, i16, i32, i64, u8, u16, u32, u64, uuid::Uuid);
+display_printable!(
+    String,
+    str,
+    bool,
+    char,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    uuid::Uuid
+);
 
 macro_rules! float_printable {
     ($($t:ty),*) => {$(
@@ -81,7 +95,7 @@ impl PrintTarget {
     }
 }
 
-type Mapper<K, V> = Arc<dyn Fn(&K, &V) -> String + Send + Sync>;
+pub(crate) type Mapper<K, V> = Arc<dyn Fn(&K, &V) -> String + Send + Sync>;
 
 /// Where `print()` writes, with what label and text (Kafka's `Printed`): each record is one
 /// line `[<label>]: <key>, <value>`; the label defaults to the name of the stream printed.

@@ -107,8 +107,14 @@ mod tests {
 
     #[test]
     fn count_reduce_and_aggregate_fold_as_kafka_does() {
-        assert_eq!(fold(&count::<String, String>(), &["a".into(), "b".into()]), vec![1, 2]);
-        assert_eq!(fold(&reduce::<String, i64>(|a, b| a.max(b)), &[3, 1, 7]), vec![3, 3, 7]);
+        assert_eq!(
+            fold(&count::<String, String>(), &["a".into(), "b".into()]),
+            vec![1, 2]
+        );
+        assert_eq!(
+            fold(&reduce::<String, i64>(|a, b| a.max(b)), &[3, 1, 7]),
+            vec![3, 3, 7]
+        );
         let concat = aggregate::<String, String, String>(String::new, |_, v, agg| agg + &v);
         assert_eq!(
             fold(&concat, &["a".into(), "b".into()]),

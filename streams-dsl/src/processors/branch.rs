@@ -22,7 +22,9 @@ impl<K, V> Branch<K, V> {
         self.predicates
             .iter()
             .position(|p| p(key, value))
-            .or_else(|| (self.children.len() > self.predicates.len()).then_some(self.predicates.len()))
+            .or_else(|| {
+                (self.children.len() > self.predicates.len()).then_some(self.predicates.len())
+            })
     }
 }
 
@@ -67,6 +69,10 @@ mod tests {
         assert_eq!(r.route(&k, &-5), Some(0), "both match: the first wins");
         assert_eq!(r.route(&k, &5), Some(1));
         assert_eq!(r.route(&k, &50), Some(2), "the default branch");
-        assert_eq!(router(false).route(&k, &50), None, "dropped without a default");
+        assert_eq!(
+            router(false).route(&k, &50),
+            None,
+            "dropped without a default"
+        );
     }
 }

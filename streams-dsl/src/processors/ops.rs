@@ -9,7 +9,7 @@ use streams_core::error::{BoxError, StreamsError};
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 
-use crate::options::printed::PrintTarget;
+use crate::options::printed::{Mapper, PrintTarget};
 
 /// One stateless operation (Kafka's `KStreamFilter`, `KStreamMap`, …).
 pub(crate) trait RecordOp<KIn, VIn, KOut, VOut>: Send + Sync + 'static {
@@ -242,7 +242,7 @@ impl<K: 'static, V: 'static> RecordOp<K, V, K, V> for PassThrough {
 /// `print`: one line `[<label>]: <mapper(key, value)>` per record.
 pub(crate) struct Print<K, V> {
     pub label: String,
-    pub mapper: Arc<dyn Fn(&K, &V) -> String + Send + Sync>,
+    pub mapper: Mapper<K, V>,
     pub target: PrintTarget,
 }
 

@@ -87,8 +87,14 @@ mod tests {
     #[test]
     fn built_in_types_and_their_options_have_defaults() -> Result<(), SerdeError> {
         let r = SerdeRegistry::new();
-        let s = r.get::<i64>().ok_or("i64").map_err(|e| SerdeError::new("t", "t", e))?;
-        assert_eq!(s.serialize("t", &1)?.as_deref(), Some(&[0, 0, 0, 0, 0, 0, 0, 1][..]));
+        let s = r
+            .get::<i64>()
+            .ok_or("i64")
+            .map_err(|e| SerdeError::new("t", "t", e))?;
+        assert_eq!(
+            s.serialize("t", &1)?.as_deref(),
+            Some(&[0, 0, 0, 0, 0, 0, 0, 1][..])
+        );
         let o = r
             .get::<Option<String>>()
             .ok_or("Option<String>")

@@ -27,8 +27,9 @@ impl Deserializer<Uuid> for UuidSerde {
         })?;
         let text = std::str::from_utf8(data)
             .map_err(|e| SerdeError::new("UuidSerde", topic, format!("not UTF-8: {e}")))?;
-        Uuid::parse_str(text)
-            .map_err(|e| SerdeError::new("UuidSerde", topic, format!("{text:?} is not a UUID: {e}")))
+        Uuid::parse_str(text).map_err(|e| {
+            SerdeError::new("UuidSerde", topic, format!("{text:?} is not a UUID: {e}"))
+        })
     }
 }
 
