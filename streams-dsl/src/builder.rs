@@ -133,8 +133,8 @@ impl StreamsBuilder {
 
     /// `topic` as a table, read as `consumed` says, in the store `materialized` describes.
     /// Source `KSTREAM-SOURCE-<i>` (or `<name>-source`) and processor `KTABLE-SOURCE-<i>`
-    /// (or `<name>`); a named store uses the topic as its changelog, as Kafka does with
-    /// `topology.optimization=reuse.ktable.source.topics`.
+    /// (or `<name>`); a named store is logged to `<application.id>-<store>-changelog`, as
+    /// Kafka does without `topology.optimization=reuse.ktable.source.topics`.
     pub fn table_with<K: Clone + 'static, V: Clone + 'static>(
         &self,
         topic: &str,
@@ -170,10 +170,7 @@ impl StreamsBuilder {
             let store = queryable.as_ref().map(|_| {
                 let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
                 let caching = materialized.caching;
-                (
-                    builder.with_source_topic_changelog(topic.clone()),
-                    TableStore { handle, caching },
-                )
+                (builder, TableStore { handle, caching })
             });
             let table_store = store.as_ref().map(|(_, s)| s.clone());
             let p =

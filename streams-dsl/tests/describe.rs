@@ -297,7 +297,11 @@ fn tables_draw_the_store_name_first_and_materialize_only_when_named() -> Result 
         text.contains("Processor: Users (stores: [users-store])"),
         "{text}"
     );
-    assert_eq!(topology.source_changelog("users-store"), Some("users"));
+    assert_eq!(topology.source_changelog("users-store"), None);
+    assert_eq!(
+        topology.changelog_topic("app", "users-store").as_deref(),
+        Some("app-users-store-changelog")
+    );
     Ok(())
 }
 
