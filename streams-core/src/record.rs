@@ -64,8 +64,8 @@ impl<K, V> Record<K, V> {
 /// punctuator runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
-    /// The topic it was read from.
-    pub topic: String,
+    /// The topic it was read from (shared with the consumed record: no copy per record).
+    pub topic: std::sync::Arc<str>,
     /// Its partition.
     pub partition: i32,
     /// Its offset.

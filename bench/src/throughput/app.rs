@@ -37,7 +37,8 @@ pub(super) struct Count {
 
 impl<V: 'static> Processor<String, V, String, i64> for Count {
     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), BoxError> {
-        ctx.on_cache_flush(&self.store, |ctx, flush| {
+        // Kafka's count() sends no old values unless a downstream operation asks for them.
+        ctx.on_cache_flush_with(&self.store, false, |ctx, flush| {
             if let Some(n) = flush.new {
                 ctx.forward(Record::new(flush.key, n, flush.timestamp))?;
             }

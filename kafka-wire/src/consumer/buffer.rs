@@ -96,7 +96,7 @@ impl ConsumerRecords {
             match out
                 .batches
                 .iter_mut()
-                .find(|(tp, _)| *tp.topic == *r.topic && tp.partition == r.partition)
+                .rfind(|(tp, _)| tp.partition == r.partition && *tp.topic == *r.topic)
             {
                 Some((_, v)) => v.push(r),
                 None => out
@@ -260,8 +260,18 @@ impl FetchBuffer {
         returnable: impl Fn(&TopicPartition) -> bool,
     ) -> Vec<ConsumerRecord> {
         let mut out = Vec::with_capacity(max.min(self.len));
-        self.drain_into(max, returnable, |_, records| out.extend(records));
+        self.drain_append(max, returnable, &mut out);
         out
+    }
+
+    /// [`FetchBuffer::drain_flat`] appending to `out`.
+    pub fn drain_append(
+        &mut self,
+        max: usize,
+        returnable: impl Fn(&TopicPartition) -> bool,
+        out: &mut Vec<ConsumerRecord>,
+    ) {
+        self.drain_into(max, returnable, |_, records| out.extend(records));
     }
 
     fn drain_into(

@@ -649,11 +649,13 @@ impl Consumer {
                 .max(Duration::from_millis(1));
             match self.try_next_event(wait).await? {
                 Some(ConsumerEvent::Record(r)) => {
+                    // The group's checks of this step hold for everything buffered now: the
+                    // rest of the poll comes straight from the buffer, and the poll returns
+                    // without waiting for more (as Java's does).
                     out.push(r);
-                    if out.len() >= self.config.max_poll_records {
-                        return Ok(out);
-                    }
-                    continue;
+                    let more = self.config.max_poll_records.saturating_sub(1);
+                    self.drain_buffered(more, &mut out);
+                    return Ok(out);
                 }
                 Some(_) => continue,
                 None => {}

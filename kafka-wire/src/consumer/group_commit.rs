@@ -21,6 +21,19 @@ impl Consumer {
         }
     }
 
+    /// Mark `records` (handed to the application in this order) delivered: the last record of
+    /// each run of one partition is what counts.
+    pub(super) fn mark_all_delivered(&mut self, records: &[ConsumerRecord]) {
+        for (i, r) in records.iter().enumerate() {
+            let last_of_run = records.get(i + 1).is_none_or(|next| {
+                next.partition != r.partition || !std::sync::Arc::ptr_eq(&next.topic, &r.topic)
+            });
+            if last_of_run {
+                self.mark_delivered(r);
+            }
+        }
+    }
+
     /// The offsets of the records handed to the application for `partitions` (all if `None`)
     /// that are not committed yet.
     pub(super) fn uncommitted(

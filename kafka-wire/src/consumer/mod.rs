@@ -357,6 +357,22 @@ impl Consumer {
         Some(r)
     }
 
+    /// Up to `max` more buffered records of unpaused partitions appended to `out`, marked
+    /// delivered (group mode).
+    pub(super) fn drain_buffered(&mut self, max: usize, out: &mut Vec<ConsumerRecord>) {
+        if max == 0 {
+            return;
+        }
+        let start = out.len();
+        let partitions = &self.partitions;
+        self.buffer
+            .drain_append(max, |tp| partitions.get(tp).is_some_and(|s| !s.paused), out);
+        self.mark_all_delivered(&out[start..]);
+        if self.in_flight.is_none() {
+            self.prefetch();
+        }
+    }
+
     /// Resolve pending resets, then wait up to `wait` for the round in flight (starting one if
     /// none is). Cancel-safe: a round still running stays in flight.
     async fn fill(&mut self, wait: Duration) -> Result<()> {

@@ -116,6 +116,13 @@ impl DeliveryFuture {
 }
 
 impl DeliveryFuture {
+    /// Whether this record and `other` went into the same batch: they are written or fail
+    /// together, and the one appended later has the higher offset. A caller keeping futures
+    /// only to learn outcomes and last offsets needs one per batch.
+    pub fn same_batch(&self, other: &DeliveryFuture) -> bool {
+        Arc::ptr_eq(&self.batch, &other.batch)
+    }
+
     /// A future that has already failed with `err`.
     pub(crate) fn failed(tp: TopicPartition, err: Error) -> Self {
         let batch = BatchResult::new(tp);

@@ -31,6 +31,7 @@ mod delivery;
 pub mod idempotence;
 pub mod partitioner;
 mod record;
+mod send_all;
 mod sender;
 pub mod transaction_manager;
 mod transactions;

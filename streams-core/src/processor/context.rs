@@ -116,6 +116,23 @@ impl<K, V> ProcessorContext<'_, K, V> {
     pub fn on_cache_flush<SK: 'static, SV: 'static, F>(
         &mut self,
         handle: &StoreHandle<SK, SV>,
+        listener: F,
+    ) -> Result<(), StreamsError>
+    where
+        F: FnMut(&mut ProcessorContext<'_, K, V>, CacheFlush<SK, SV>) -> Result<(), BoxError>
+            + 'static,
+    {
+        self.on_cache_flush_with(handle, true, listener)
+    }
+
+    /// [`ProcessorContext::on_cache_flush`], choosing whether the listener gets the values
+    /// the flushed writes replace (Kafka's `sendOldValues`). Without them (`false`,
+    /// [`CacheFlush::old`] is always `None`) a flush does not read each key from the store
+    /// first: a KTable whose downstream never subtracts (Kafka's default) flushes faster.
+    pub fn on_cache_flush_with<SK: 'static, SV: 'static, F>(
+        &mut self,
+        handle: &StoreHandle<SK, SV>,
+        send_old_values: bool,
         mut listener: F,
     ) -> Result<(), StreamsError>
     where
@@ -131,6 +148,7 @@ impl<K, V> ProcessorContext<'_, K, V> {
             });
         }
         slot.forwards_flushes = true;
+        slot.sends_old_values |= send_old_values;
         let h = handle.clone();
         self.flush_listeners.push((
             name,

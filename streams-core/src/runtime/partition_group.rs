@@ -6,7 +6,7 @@
 //! `max.task.idle.ms` (KIP-353) for them before processing the others, so a join does not race
 //! ahead of a slower input; `-1` never waits. Stream time is the highest timestamp processed.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use kafka_wire::consumer::ConsumerRecord;
 use kafka_wire::TopicPartition;
@@ -36,10 +36,11 @@ pub(crate) enum Readiness {
     WaitUntil(i64),
 }
 
-/// The partitions of one task.
+/// The partitions of one task, in `TopicPartition` order (a task has a handful: a list is
+/// faster than a map). A partition's position in it is its queue index.
 #[derive(Debug)]
 pub(crate) struct PartitionGroup {
-    queues: BTreeMap<TopicPartition, RecordQueue>,
+    queues: Vec<(TopicPartition, RecordQueue)>,
     max_task_idle_ms: i64,
     /// When the group first had an empty partition while others had records.
     idle_since: Option<i64>,
@@ -51,19 +52,22 @@ impl PartitionGroup {
         partitions: impl IntoIterator<Item = TopicPartition>,
         max_task_idle_ms: i64,
     ) -> Self {
+        let mut queues: Vec<(TopicPartition, RecordQueue)> = partitions
+            .into_iter()
+            .map(|tp| {
+                (
+                    tp,
+                    RecordQueue {
+                        records: VecDeque::new(),
+                        partition_time: -1,
+                    },
+                )
+            })
+            .collect();
+        queues.sort_by(|a, b| a.0.cmp(&b.0));
+        queues.dedup_by(|a, b| a.0 == b.0);
         PartitionGroup {
-            queues: partitions
-                .into_iter()
-                .map(|tp| {
-                    (
-                        tp,
-                        RecordQueue {
-                            records: VecDeque::new(),
-                            partition_time: -1,
-                        },
-                    )
-                })
-                .collect(),
+            queues,
             max_task_idle_ms,
             idle_since: None,
             stream_time: -1,
@@ -71,17 +75,32 @@ impl PartitionGroup {
     }
 
     pub fn partitions(&self) -> impl Iterator<Item = &TopicPartition> {
-        self.queues.keys()
+        self.queues.iter().map(|(tp, _)| tp)
+    }
+
+    /// The queue index of `tp`, if it is this task's.
+    pub fn index_of(&self, tp: &TopicPartition) -> Option<usize> {
+        self.queues.iter().position(|(t, _)| t == tp)
+    }
+
+    /// The partition of queue `index`.
+    #[cfg(test)]
+    pub fn partition(&self, index: usize) -> Option<&TopicPartition> {
+        self.queues.get(index).map(|(tp, _)| tp)
+    }
+
+    fn queue(&self, tp: &TopicPartition) -> Option<&RecordQueue> {
+        self.queues.iter().find(|(t, _)| t == tp).map(|(_, q)| q)
     }
 
     /// The partition's current time (highest timestamp added), for extractors.
     pub fn partition_time(&self, tp: &TopicPartition) -> i64 {
-        self.queues.get(tp).map_or(-1, |q| q.partition_time)
+        self.queue(tp).map_or(-1, |q| q.partition_time)
     }
 
     /// Queue a record; returns false if the partition is not this task's.
     pub fn add(&mut self, tp: &TopicPartition, record: StampedRecord) -> bool {
-        let Some(q) = self.queues.get_mut(tp) else {
+        let Some((_, q)) = self.queues.iter_mut().find(|(t, _)| t == tp) else {
             return false;
         };
         q.partition_time = q.partition_time.max(record.timestamp);
@@ -91,21 +110,21 @@ impl PartitionGroup {
 
     /// Records queued for `tp`.
     pub fn buffered(&self, tp: &TopicPartition) -> usize {
-        self.queues.get(tp).map_or(0, |q| q.records.len())
+        self.queue(tp).map_or(0, |q| q.records.len())
     }
 
     /// Records queued in all partitions.
     #[allow(dead_code)] // for the metrics and the thread's idle decisions
     pub fn total_buffered(&self) -> usize {
-        self.queues.values().map(|q| q.records.len()).sum()
+        self.queues.iter().map(|(_, q)| q.records.len()).sum()
     }
 
     /// Whether the task can process at `now` (ms).
     pub fn readiness(&mut self, now: i64) -> Readiness {
         let empty = self
             .queues
-            .values()
-            .filter(|q| q.records.is_empty())
+            .iter()
+            .filter(|(_, q)| q.records.is_empty())
             .count();
         if empty == self.queues.len() {
             self.idle_since = None;
@@ -124,18 +143,19 @@ impl PartitionGroup {
         }
     }
 
-    /// The next record: the head with the lowest timestamp (ties: the first partition). Stream
-    /// time advances to its timestamp if higher.
-    pub fn next(&mut self) -> Option<(TopicPartition, StampedRecord)> {
-        let tp = self
+    /// The next record with its queue index: the head with the lowest timestamp (ties: the
+    /// first partition). Stream time advances to its timestamp if higher.
+    pub fn next(&mut self) -> Option<(usize, StampedRecord)> {
+        let index = self
             .queues
             .iter()
-            .filter_map(|(tp, q)| q.records.front().map(|r| (r.timestamp, tp)))
+            .enumerate()
+            .filter_map(|(i, (_, q))| q.records.front().map(|r| (r.timestamp, i)))
             .min_by_key(|(ts, _)| *ts)
-            .map(|(_, tp)| tp.clone())?;
-        let record = self.queues.get_mut(&tp)?.records.pop_front()?;
+            .map(|(_, i)| i)?;
+        let record = self.queues.get_mut(index)?.1.records.pop_front()?;
         self.stream_time = self.stream_time.max(record.timestamp);
-        Some((tp, record))
+        Some((index, record))
     }
 
     /// The highest timestamp processed (-1 before the first record).
@@ -145,7 +165,7 @@ impl PartitionGroup {
 
     /// Drop every queued record (the task closes or is revived).
     pub fn clear(&mut self) {
-        for q in self.queues.values_mut() {
+        for (_, q) in &mut self.queues {
             q.records.clear();
         }
         self.idle_since = None;
@@ -182,9 +202,14 @@ mod tests {
         g.add(&a, rec(&a, 0, 30));
         g.add(&a, rec(&a, 1, 10)); // out of order within a: still after offset 0
         g.add(&b, rec(&b, 0, 20));
-        let order: Vec<(String, i64)> = std::iter::from_fn(|| g.next())
-            .map(|(tp, r)| (tp.topic, r.record.offset))
-            .collect();
+        let mut order: Vec<(String, i64)> = Vec::new();
+        while let Some((i, r)) = g.next() {
+            let topic = g
+                .partition(i)
+                .map(|tp| tp.topic.clone())
+                .unwrap_or_default();
+            order.push((topic, r.record.offset));
+        }
         assert_eq!(
             order,
             vec![("b".into(), 0), ("a".into(), 0), ("a".into(), 1)]

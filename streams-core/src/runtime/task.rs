@@ -87,8 +87,6 @@ pub(crate) struct StreamTask {
     ctx: TaskContext,
     group: PartitionGroup,
     settings: TaskSettings,
-    /// Physical topic → topic as named in the topology.
-    logical: BTreeMap<String, String>,
     extractors: BTreeMap<String, Arc<dyn TimestampExtractor>>,
     /// Changelog topic of each logged store.
     changelogs: BTreeMap<String, String>,
@@ -103,8 +101,11 @@ pub(crate) struct StreamTask {
     state_dir: Option<TaskStateDir>,
     /// When its stores were last committed durably (fsync).
     last_durable: std::time::Instant,
-    /// Next offset to commit per input partition.
-    consumed: BTreeMap<TopicPartition, i64>,
+    /// Next offset to commit per input partition, by queue index of `group` (-1: nothing
+    /// consumed yet).
+    consumed: Vec<i64>,
+    /// The source node reading each queue of `group`, by queue index.
+    queue_sources: Vec<Option<usize>>,
     /// Offsets consumed since the last commit.
     commit_needed: bool,
     /// Records dropped by handlers or invalid timestamps.
@@ -210,14 +211,23 @@ impl StreamTask {
                     .map(|e| (physical.clone(), e))
             })
             .collect();
+        let group = PartitionGroup::new(partitions, settings.max_task_idle_ms);
+        let queue_sources: Vec<Option<usize>> = group
+            .partitions()
+            .map(|tp| {
+                let name = logical.get(&tp.topic).unwrap_or(&tp.topic);
+                nodes.sources.get(name).copied()
+            })
+            .collect();
         Ok(StreamTask {
             id,
             state: TaskState::Created,
             nodes,
             ctx,
-            group: PartitionGroup::new(partitions, settings.max_task_idle_ms),
+            consumed: vec![-1; queue_sources.len()],
+            queue_sources,
+            group,
             settings,
-            logical,
             extractors,
             changelogs,
             source_changelogs,
@@ -225,7 +235,6 @@ impl StreamTask {
             known_positions,
             state_dir,
             last_durable: std::time::Instant::now(),
-            consumed: BTreeMap::new(),
             commit_needed: false,
             dropped_records: 0,
             processed_records: 0,
@@ -369,8 +378,8 @@ impl StreamTask {
             .collect();
         // A source topic doubling as a changelog: the store covers what the task consumed.
         for tp in self.source_changelog_partitions() {
-            if let Some(o) = self.consumed.get(&tp) {
-                mine.insert(tp, *o);
+            if let Some(o) = self.consumed_of(&tp) {
+                mine.insert(tp, o);
             }
         }
         state
@@ -427,7 +436,13 @@ impl StreamTask {
                 warn!(task = %self.id, topic = %record.topic, partition = record.partition, offset = record.offset, timestamp,
                     "skipping a record with an invalid timestamp");
                 self.dropped_records += 1;
-                self.consumed.insert(tp.clone(), record.offset + 1);
+                if let Some(c) = self
+                    .group
+                    .index_of(tp)
+                    .and_then(|i| self.consumed.get_mut(i))
+                {
+                    *c = record.offset + 1;
+                }
                 self.commit_needed = true;
                 continue;
             }
@@ -457,7 +472,7 @@ impl StreamTask {
             Readiness::WaitUntil(t) => return Ok(Processed::Idle(Some(t))),
             Readiness::Ready => {}
         }
-        let Some((tp, stamped)) = self.group.next() else {
+        let Some((queue, stamped)) = self.group.next() else {
             return Ok(Processed::Idle(None));
         };
         let StampedRecord { record, timestamp } = stamped;
@@ -470,21 +485,21 @@ impl StreamTask {
         self.ctx.stream_time = self.group.stream_time();
         self.ctx.timestamp = timestamp;
         self.ctx.metadata = Some(RecordMetadata {
-            topic: record.topic.to_string(),
+            topic: record.topic.clone(),
             partition: record.partition,
             offset: record.offset,
         });
-        let logical = self.logical.get(&tp.topic).unwrap_or(&tp.topic);
         let result = match self
-            .nodes
-            .sources
-            .get(logical)
-            .and_then(|i| self.nodes.source_nodes.get_mut(i))
+            .queue_sources
+            .get(queue)
+            .copied()
+            .flatten()
+            .and_then(|i| self.nodes.source_nodes.get_mut(&i))
         {
             Some(source) => source.process_raw(&mut self.ctx, &record, timestamp),
             None => Err(StreamsError::IllegalState(format!(
                 "task {}: no source reads topic {}",
-                self.id, tp.topic
+                self.id, record.topic
             ))),
         };
         let result = result.and_then(|()| self.deliver_flushes());
@@ -493,7 +508,9 @@ impl StreamTask {
             self.handle_failure(&record, e)?;
         }
         self.processed_records += 1;
-        self.consumed.insert(tp, record.offset + 1);
+        if let Some(c) = self.consumed.get_mut(queue) {
+            *c = record.offset + 1;
+        }
         self.commit_needed = true;
         Ok(Processed::Record)
     }
@@ -624,7 +641,18 @@ impl StreamTask {
 
     /// The offsets to commit: the next offset of each partition the task processed from.
     pub fn offsets_to_commit(&self) -> BTreeMap<TopicPartition, i64> {
-        self.consumed.clone()
+        self.group
+            .partitions()
+            .zip(&self.consumed)
+            .filter(|(_, o)| **o >= 0)
+            .map(|(tp, o)| (tp.clone(), *o))
+            .collect()
+    }
+
+    /// The next offset to commit of input partition `tp`, if the task consumed from it.
+    fn consumed_of(&self, tp: &TopicPartition) -> Option<i64> {
+        let o = *self.consumed.get(self.group.index_of(tp)?)?;
+        (o >= 0).then_some(o)
     }
 
     /// The offsets were committed.

@@ -8,7 +8,7 @@
 //! that takes the thread over budget evicts the least recently used entries of the store
 //! written to (as Kafka does), flushing the dirty ones.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -46,10 +46,11 @@ impl ThreadCacheBudget {
 /// A cached entry: the latest value (`None`: deleted) and whether the store has it yet.
 #[derive(Debug, Clone)]
 struct Entry {
+    key: Bytes,
     value: Option<Bytes>,
     dirty: bool,
     timestamp: i64,
-    /// Recency: larger is more recent.
+    /// Recency: the tick of the last touch (larger is more recent); 0 while the slot is free.
     used: u64,
     /// Order in which it became dirty (flushes go in that order).
     dirtied: u64,
@@ -95,12 +96,20 @@ pub struct CacheFlush<K, V> {
 }
 
 /// One store's cache.
+///
+/// Entries live in a slab (`slots`), found by key through `index`. Recency is a log of
+/// `(tick, slot)` pairs appended on every touch; a pair whose tick is not its slot's latest is
+/// stale and skipped when evicting, and the log is compacted once stale pairs outnumber the
+/// entries. A get or put is therefore one hash lookup and one append, not an ordered-map
+/// update.
 #[derive(Debug)]
 pub struct RecordCache {
     budget: Arc<ThreadCacheBudget>,
-    entries: HashMap<Bytes, Entry>,
-    /// Recency order: `used` → key.
-    lru: BTreeMap<u64, Bytes>,
+    index: HashMap<Bytes, u32>,
+    slots: Vec<Entry>,
+    free: Vec<u32>,
+    /// Recency log, oldest first: `(tick, slot)`.
+    lru: VecDeque<(u64, u32)>,
     clock: u64,
     bytes: usize,
 }
@@ -114,59 +123,80 @@ impl RecordCache {
     pub fn new(budget: Arc<ThreadCacheBudget>) -> Self {
         RecordCache {
             budget,
-            entries: HashMap::new(),
-            lru: BTreeMap::new(),
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            lru: VecDeque::new(),
             clock: 0,
             bytes: 0,
         }
     }
 
-    fn tick(&mut self) -> u64 {
+    fn touch(&mut self, slot: u32) {
         self.clock += 1;
-        self.clock
+        let now = self.clock;
+        if let Some(e) = self.slots.get_mut(slot as usize) {
+            e.used = now;
+        }
+        self.lru.push_back((now, slot));
+        if self.lru.len() > 2 * self.index.len() + 64 {
+            let slots = &self.slots;
+            self.lru
+                .retain(|(tick, s)| slots.get(*s as usize).is_some_and(|e| e.used == *tick));
+        }
     }
 
     /// The cached state of `key`: `Some(Some(v))` a value, `Some(None)` deleted, `None` not
     /// cached (ask the store).
     pub fn get(&mut self, key: &[u8]) -> Option<Option<Bytes>> {
-        let now = self.tick();
-        let (k, _) = self.entries.get_key_value(key)?;
-        // The map's own key: a reference count, not a copy of the bytes.
-        let k = k.clone();
-        let e = self.entries.get_mut(key)?;
-        self.lru.remove(&e.used);
-        e.used = now;
-        let value = e.value.clone();
-        self.lru.insert(now, k);
-        Some(value)
+        let slot = *self.index.get(key)?;
+        self.touch(slot);
+        self.slots.get(slot as usize).map(|e| e.value.clone())
     }
 
     fn insert(&mut self, key: Bytes, value: Option<Bytes>, dirty: bool, timestamp: i64) {
-        let now = self.tick();
+        self.clock += 1;
         let add = size(&key, &value);
-        let dirtied = if dirty { now } else { 0 };
-        if let Some(old) = self.entries.insert(
-            key.clone(),
-            Entry {
-                value: value.clone(),
+        if let Some(&slot) = self.index.get(&key) {
+            if let Some(e) = self.slots.get_mut(slot as usize) {
+                let sub = size(&e.key, &e.value);
+                self.bytes -= sub;
+                self.budget.used.fetch_sub(sub, Ordering::Relaxed);
+                // A key dirty already keeps its place in the flush order.
+                if dirty && !e.dirty {
+                    e.dirtied = self.clock;
+                }
+                e.dirty |= dirty;
+                if dirty {
+                    e.timestamp = timestamp;
+                }
+                e.value = value;
+            }
+            self.touch(slot);
+        } else {
+            let entry = Entry {
+                key: key.clone(),
+                value,
                 dirty,
                 timestamp,
-                used: now,
-                dirtied,
-            },
-        ) {
-            self.lru.remove(&old.used);
-            let sub = size(&key, &old.value);
-            self.bytes -= sub;
-            self.budget.used.fetch_sub(sub, Ordering::Relaxed);
-            if old.dirty && dirty {
-                // Keep its place in the flush order.
-                if let Some(e) = self.entries.get_mut(&key) {
-                    e.dirtied = old.dirtied;
+                used: 0,
+                dirtied: if dirty { self.clock } else { 0 },
+            };
+            let slot = match self.free.pop() {
+                Some(s) => {
+                    if let Some(e) = self.slots.get_mut(s as usize) {
+                        *e = entry;
+                    }
+                    s
                 }
-            }
+                None => {
+                    self.slots.push(entry);
+                    u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+                }
+            };
+            self.index.insert(key, slot);
+            self.touch(slot);
         }
-        self.lru.insert(now, key);
         self.bytes += add;
         self.budget.used.fetch_add(add, Ordering::Relaxed);
     }
@@ -180,6 +210,9 @@ impl RecordCache {
 
     /// Remember a value read from the store (clean: nothing to flush).
     pub fn remember(&mut self, key: Bytes, value: Bytes) -> Vec<FlushedWrite> {
+        if self.index.contains_key(&key) {
+            return Vec::new();
+        }
         self.insert(key, Some(value), false, -1);
         self.evict()
     }
@@ -187,20 +220,31 @@ impl RecordCache {
     fn evict(&mut self) -> Vec<FlushedWrite> {
         let mut out = Vec::new();
         while self.budget.over() {
-            let Some((_, key)) = self.lru.pop_first() else {
+            let Some((tick, slot)) = self.lru.pop_front() else {
                 break;
             };
-            if let Some(e) = self.entries.remove(&key) {
-                let sub = size(&key, &e.value);
-                self.bytes -= sub;
-                self.budget.used.fetch_sub(sub, Ordering::Relaxed);
-                if e.dirty {
-                    out.push(FlushedWrite {
-                        key,
-                        value: e.value,
-                        timestamp: e.timestamp,
-                    });
-                }
+            let Some(e) = self.slots.get_mut(slot as usize) else {
+                continue;
+            };
+            if e.used != tick {
+                continue; // touched again later: a stale pair
+            }
+            e.used = 0;
+            let key = std::mem::take(&mut e.key);
+            let value = e.value.take();
+            let (dirty, timestamp) = (e.dirty, e.timestamp);
+            e.dirty = false;
+            self.index.remove(&key);
+            self.free.push(slot);
+            let sub = size(&key, &value);
+            self.bytes -= sub;
+            self.budget.used.fetch_sub(sub, Ordering::Relaxed);
+            if dirty {
+                out.push(FlushedWrite {
+                    key,
+                    value,
+                    timestamp,
+                });
             }
         }
         out
@@ -208,20 +252,22 @@ impl RecordCache {
 
     /// Every dirty write, in the order they were first made dirty; entries stay cached, clean.
     pub fn flush(&mut self) -> Vec<FlushedWrite> {
-        let mut dirty: Vec<(u64, Bytes)> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| e.dirty)
-            .map(|(k, e)| (e.dirtied, k.clone()))
+        let mut dirty: Vec<(u64, u32)> = self
+            .index
+            .values()
+            .filter_map(|&s| {
+                let e = self.slots.get(s as usize)?;
+                e.dirty.then_some((e.dirtied, s))
+            })
             .collect();
-        dirty.sort();
+        dirty.sort_unstable();
         dirty
             .into_iter()
-            .filter_map(|(_, k)| {
-                let e = self.entries.get_mut(&k)?;
+            .filter_map(|(_, s)| {
+                let e = self.slots.get_mut(s as usize)?;
                 e.dirty = false;
                 Some(FlushedWrite {
-                    key: k,
+                    key: e.key.clone(),
                     value: e.value.clone(),
                     timestamp: e.timestamp,
                 })
@@ -238,7 +284,9 @@ impl RecordCache {
     pub fn clear(&mut self) {
         self.budget.used.fetch_sub(self.bytes, Ordering::Relaxed);
         self.bytes = 0;
-        self.entries.clear();
+        self.index.clear();
+        self.slots.clear();
+        self.free.clear();
         self.lru.clear();
     }
 }
@@ -303,5 +351,33 @@ mod tests {
         assert_eq!(other.get(b"o"), Some(Some(b("1"))));
         drop(c);
         assert_eq!(budget.used(), ENTRY_OVERHEAD + 2);
+    }
+
+    #[test]
+    fn the_recency_log_stays_bounded_and_evicts_in_lru_order() {
+        let budget = ThreadCacheBudget::new(3 * (ENTRY_OVERHEAD + 2));
+        let mut c = RecordCache::new(budget);
+        c.put(b("a"), Some(b("1")), 1);
+        c.put(b("b"), Some(b("1")), 2);
+        c.put(b("c"), Some(b("1")), 3);
+        for _ in 0..10_000 {
+            c.get(b"a");
+            c.get(b"b");
+        }
+        assert!(c.lru.len() <= 2 * c.index.len() + 64 + 1, "{}", c.lru.len());
+        // "c" is the least recently used, then "a".
+        let evicted = c.put(b("d"), Some(b("1")), 4);
+        assert_eq!(
+            evicted.iter().map(|w| w.key.clone()).collect::<Vec<_>>(),
+            vec![b("c")]
+        );
+        let evicted = c.put(b("e"), Some(b("1")), 5);
+        assert_eq!(
+            evicted.iter().map(|w| w.key.clone()).collect::<Vec<_>>(),
+            vec![b("a")]
+        );
+        // A freed slot is reused; the flush keeps first-dirtied order.
+        let flushed: Vec<Bytes> = c.flush().into_iter().map(|w| w.key).collect();
+        assert_eq!(flushed, vec![b("b"), b("d"), b("e")]);
     }
 }

@@ -286,6 +286,9 @@ pub struct StoreSlot {
     /// A processor forwards this store's cache flushes: flushed writes are kept, with the
     /// values they replace, in `flushed` until the task hands them to it.
     pub forwards_flushes: bool,
+    /// A flush listener wants the values flushed writes replace (Kafka's `sendOldValues`):
+    /// each flushed key is then read from the store before it is overwritten.
+    pub sends_old_values: bool,
     /// Flushed writes waiting for the processor that forwards them.
     pub flushed: Vec<FlushedChange>,
     /// Operations since last read.
@@ -300,6 +303,7 @@ impl StoreSlot {
             changelog: logged.then(ChangelogBuffer::default),
             cache: None,
             forwards_flushes: false,
+            sends_old_values: false,
             flushed: Vec::new(),
             ops: StoreOps::default(),
         }
@@ -319,7 +323,9 @@ impl StoreSlot {
             };
             if self.forwards_flushes {
                 let old = match &self.store {
-                    StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => {
+                    StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s)
+                        if self.sends_old_values =>
+                    {
                         s.get(&w.key)?
                     }
                     _ => None,

@@ -135,7 +135,7 @@ impl StreamThread {
                         if let (Some(topic), Some(record)) = (&dlq, copy) {
                             dead.push(crate::runtime::handlers::dead_letter_output(
                                 topic,
-                                record,
+                                *record,
                                 &e.to_string(),
                             ));
                         }

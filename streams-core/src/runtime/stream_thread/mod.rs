@@ -48,6 +48,10 @@ use crate::topology::Topology;
 use crate::TaskId;
 use task_lifecycle::PendingTask;
 
+/// How many of the latest kept deliveries a new one is matched against for its batch (a
+/// round's records go to a few partitions: the changelogs, repartition and output topics).
+const RECENT_BATCHES: usize = 8;
+
 /// The producer configuration of the thread `cx` describes (transactional under
 /// exactly-once).
 fn thread_producer_config(
@@ -137,7 +141,7 @@ pub(crate) struct StreamThread {
     reset_now: BTreeSet<TopicPartition>,
     /// Records sent since the last commit; each with its copy when a dead-letter topic is
     /// set (to send there if it fails).
-    deliveries: Vec<(DeliveryFuture, Option<OutgoingRecord>)>,
+    deliveries: Vec<(DeliveryFuture, Option<Box<OutgoingRecord>>)>,
     last_commit: Instant,
     /// Records each task may process per round (Kafka Streams' `numIterations`).
     iterations: usize,
@@ -295,6 +299,10 @@ impl StreamThread {
     fn run_once(&mut self) -> Result<(), StreamsError> {
         use std::sync::atomic::Ordering;
         {
+            // What the tasks processed, for the revoke hook that may run inside this poll.
+            for task in self.tasks.values() {
+                self.shared.processed(task.offsets_to_commit());
+            }
             let started = Instant::now();
             let records = self
                 .cx
@@ -491,9 +499,6 @@ impl StreamThread {
             }
             self.record_process_metrics(per_task);
             self.send(outgoing)?;
-            for task in self.tasks.values() {
-                self.shared.processed(task.offsets_to_commit());
-            }
             let punctuated = self.punctuate()?;
             let committed = self.maybe_commit()?;
             if processed == 0 {
@@ -576,24 +581,50 @@ impl StreamThread {
         self.ensure_transaction()?;
         let producer = self.producer.clone();
         let keep = self.cx.config.dead_letter_topic.is_some();
-        let sent = self.cx.handle.block_on(async move {
-            let mut deliveries = Vec::with_capacity(outgoing.len());
-            for o in outgoing {
-                let copy = keep.then(|| o.clone());
-                let record = ProducerRecord {
-                    topic: o.topic,
-                    partition: o.partition,
-                    key: o.key,
-                    value: o.value,
-                    headers: o.headers,
-                    timestamp: Some(o.timestamp),
-                };
-                deliveries.push((producer.send(record).await?, copy));
+        let copies: Vec<OutgoingRecord> = if keep { outgoing.clone() } else { Vec::new() };
+        let records: Vec<ProducerRecord> = outgoing
+            .into_iter()
+            .map(|o| ProducerRecord {
+                topic: o.topic,
+                partition: o.partition,
+                key: o.key,
+                value: o.value,
+                headers: o.headers,
+                timestamp: Some(o.timestamp),
+            })
+            .collect();
+        let sent = self
+            .cx
+            .handle
+            .block_on(async move { producer.send_all(records).await })?;
+        if keep {
+            // A dead-letter queue needs each record back if it fails.
+            self.deliveries.extend(
+                sent.into_iter()
+                    .zip(copies)
+                    .map(|(d, c)| (d, Some(Box::new(c)))),
+            );
+        } else {
+            for d in sent {
+                self.remember_delivery(d);
             }
-            Ok::<_, kafka_wire::Error>(deliveries)
-        })?;
-        self.deliveries.extend(sent);
+        }
         Ok(())
+    }
+
+    /// Keep `d` until the commit waits for it — one future per batch: a later record of a
+    /// recent batch replaces the earlier one (same outcome, higher offset).
+    fn remember_delivery(&mut self, d: DeliveryFuture) {
+        let recent = self.deliveries.len().saturating_sub(RECENT_BATCHES);
+        if let Some(slot) = self.deliveries[recent..]
+            .iter_mut()
+            .rev()
+            .find(|(earlier, copy)| copy.is_none() && earlier.same_batch(&d))
+        {
+            slot.0 = d;
+        } else {
+            self.deliveries.push((d, None));
+        }
     }
 
     /// Pause partitions whose task buffer is full; resume them once it drained.
