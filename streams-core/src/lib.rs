@@ -70,6 +70,7 @@ pub mod runtime;
 pub mod serde;
 pub mod state;
 pub mod task_id;
+pub mod testing;
 pub mod timestamp;
 pub mod topology;
 

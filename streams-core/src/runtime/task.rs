@@ -262,7 +262,11 @@ impl StreamTask {
             .collect()
     }
 
-    fn slot(&mut self, store: &str) -> Result<&mut crate::state::StoreSlot, StreamsError> {
+    /// The task's slot of `store` (also the test driver's direct store access).
+    pub(crate) fn slot(
+        &mut self,
+        store: &str,
+    ) -> Result<&mut crate::state::StoreSlot, StreamsError> {
         let id = self.id;
         self.ctx
             .stores

@@ -51,6 +51,9 @@ pub struct StoreBuilder {
     /// Writes wait in the thread's record cache until commit or eviction.
     pub(crate) caching: bool,
     pub(crate) supplier: StoreSupplier,
+    /// The `StoreHandle<K, V>` of a plain key-value store, type-erased: the test driver's
+    /// typed store access finds the store's serdes here.
+    pub(crate) handle: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for StoreBuilder {
@@ -89,7 +92,14 @@ impl StoreBuilder {
             source_changelog: None,
             caching: false,
             supplier: Arc::new(supplier),
+            handle: None,
         }
+    }
+
+    /// Keep `handle` (a plain key-value store's serdes) for typed access from outside a task.
+    fn with_handle<K: 'static, V: 'static>(mut self, handle: &StoreHandle<K, V>) -> Self {
+        self.handle = Some(Arc::new(handle.clone()));
+        self
     }
 
     /// An in-memory key-value store for `handle`, logged to its changelog topic
@@ -101,6 +111,7 @@ impl StoreBuilder {
                 init.name,
             ))))
         })
+        .with_handle(handle)
     }
 
     /// A persistent key-value store for `handle` in the task's redb file under `state.dir`
@@ -113,6 +124,7 @@ impl StoreBuilder {
                 init.backend_or_memory(),
             ))))
         })
+        .with_handle(handle)
     }
 
     /// A timestamped key-value store (Kafka's `Stores.timestampedKeyValueStoreBuilder`),
