@@ -12,6 +12,7 @@
 //! | topology | [`processor`], [`topology`] | the Processor API and the topology builder |
 //! | assignment | [`assignment`] | the streams assignor: a pure function over members and tasks |
 //! | runtime | [`runtime`] | tasks, stream threads, the `KafkaStreams` application |
+//! | testing | [`testing`] | the broker-less `TopologyTestDriver` (Kafka's `kafka-streams-test-utils`), on the runtime's tasks |
 //!
 //! The shortest working program: upper-case every value of `input` into `output`.
 //!

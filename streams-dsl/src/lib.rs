@@ -83,9 +83,14 @@
 //! | `Named.as`, `Consumed.as`, `Materialized.as`, … | [`Named::as_`], [`Consumed::as_`], [`Materialized::as_`], … (`as` is a Rust keyword) |
 //! | `Serdes.String()`, `Long()`, `Integer()`, `Float()`, `Double()`, `Bytes()`, `UUID()`, `Void()` | [`serdes::StringSerde`], [`serdes::I64Serde`], [`serdes::I32Serde`], [`serdes::F32Serde`], [`serdes::F64Serde`], [`serdes::BytesSerde`], [`serdes::UuidSerde`], [`serdes::UnitSerde`] |
 //!
+//! Programs are tested without a broker by streams-core's
+//! [`TopologyTestDriver`](streams_core::testing::TopologyTestDriver) (Kafka's
+//! `kafka-streams-test-utils`): `tests/driver_*.rs` run the operations and Kafka's
+//! `WordCountDemo` through it.
+//!
 //! Not yet: windowed aggregations, joins, KTable operations (filter, mapValues, groupBy,
 //! joins, suppress) and Kafka's old/new value pairs between table nodes, cogroup, the
-//! topology optimizations (`topology.optimization=all`), and a broker-less test driver.
+//! topology optimizations (`topology.optimization=all`).
 
 pub mod error;
 pub mod options;
