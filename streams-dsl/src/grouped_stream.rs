@@ -10,7 +10,7 @@ use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, PlanRef};
 use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
-use crate::store::kv_store_builder;
+use crate::store::timestamped_kv_store_builder;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
 
@@ -156,7 +156,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                 &store,
                 MATERIALIZED_FIX,
             )?;
-            let (builder, handle) = kv_store_builder(&store, ks, vs, &materialized);
+            let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
             let caching = materialized.caching;
             let step = Arc::clone(&step);
             let p = b.handle::<K, V>(&parent)?;

@@ -244,3 +244,54 @@ fn a_persistent_store_on_disk_counts_the_same() -> Result {
     assert!(store.get(&s("k")).is_err(), "closed");
     Ok(())
 }
+
+/// An aggregate is stamped with the latest timestamp of its records (Kafka's
+/// `max(record, aggregate)`): a record arriving out of order does not move it back. The
+/// store keeps the timestamp, and the changelog is stamped with it too.
+#[test]
+fn an_out_of_order_record_keeps_the_aggregate_timestamp() -> Result {
+    for cached in [true, false] {
+        let builder = StreamsBuilder::new();
+        let m = Materialized::as_("latest");
+        let m = if cached { m } else { m.with_caching_disabled() };
+        builder
+            .stream::<String, i64>("in")
+            .group_by_key()
+            .reduce_with(|a, b| a + b, Named::empty(), m)
+            .to_stream()
+            .to("out");
+        let driver = TopologyTestDriver::new(builder.build()?, [("application.id", "ooo")], 0)?;
+        let mut input = driver.create_input_topic("in", StringSerde, I64Serde)?;
+        let out = driver.create_output_topic::<String, i64>("out", StringSerde, I64Serde);
+        input.pipe_input_with_timestamp(s("k"), 1, 50)?;
+        input.pipe_input_with_timestamp(s("k"), 2, 20)?;
+        input.pipe_input_with_timestamp(s("j"), 5, 10)?;
+        input.pipe_input_with_timestamp(s("k"), 3, 60)?;
+        assert_eq!(
+            out.read_records_to_list()?,
+            vec![
+                TestRecord::at(s("k"), 1, 50),
+                TestRecord::at(s("k"), 3, 50),
+                TestRecord::at(s("j"), 5, 10),
+                TestRecord::at(s("k"), 6, 60),
+            ],
+            "cached: {cached}"
+        );
+        let store = driver.get_key_value_store::<String, i64>("latest")?;
+        let k = store.get_with_timestamp(&s("k"))?.ok_or("no k")?;
+        assert_eq!((k.value, k.timestamp), (6, 60));
+        assert_eq!(store.all()?, vec![(s("j"), 5), (s("k"), 6)]);
+        let changelog = driver.create_output_topic::<String, i64>(
+            "ooo-latest-changelog",
+            StringSerde,
+            I64Serde,
+        );
+        let stamps: Vec<Option<i64>> = changelog
+            .read_records_to_list()?
+            .into_iter()
+            .map(|r| r.timestamp)
+            .collect();
+        assert_eq!(stamps, vec![Some(50), Some(50), Some(10), Some(60)]);
+    }
+    Ok(())
+}

@@ -51,11 +51,24 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStoreRef<'_, K, V> {
         })
     }
 
+    /// The stored bytes (timestamp ‖ value) of `key`, through the cache when there is one.
+    fn get_bytes(&mut self, k: &Bytes) -> Result<Option<Bytes>, StoreError> {
+        if let Some(cached) = self.slot.cache.as_mut().and_then(|c| c.get(k)) {
+            return Ok(cached);
+        }
+        let v = self.store()?.get(k)?;
+        if let (Some(cache), Some(v)) = (&mut self.slot.cache, &v) {
+            let evicted = cache.remember(k.clone(), v.clone());
+            self.slot.apply_flushed(evicted)?;
+        }
+        Ok(v)
+    }
+
     /// The value of `key` with its timestamp.
     pub fn get(&mut self, key: &K) -> Result<Option<ValueAndTimestamp<V>>, StoreError> {
         self.slot.ops.gets += 1;
         let k = self.handle.key_bytes(key)?;
-        match self.store()?.get(&k)? {
+        match self.get_bytes(&k)? {
             None => Ok(None),
             Some(v) => self.decode(&v).map(Some),
         }
@@ -69,6 +82,18 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStoreRef<'_, K, V> {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
+        if let Some(cache) = &mut self.slot.cache {
+            // Cached: the write reaches the store and the changelog at the next flush, or
+            // when the budget evicts it, stamped `timestamp`.
+            let stored = v.as_ref().map(|v| {
+                let mut stored = Vec::with_capacity(8 + v.len());
+                stored.extend_from_slice(&timestamp.to_be_bytes());
+                stored.extend_from_slice(v);
+                Bytes::from(stored)
+            });
+            let evicted = cache.put(k, stored, timestamp);
+            return self.slot.apply_flushed(evicted);
+        }
         match &v {
             Some(v) => {
                 let mut stored = Vec::with_capacity(8 + v.len());
@@ -87,6 +112,8 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStoreRef<'_, K, V> {
     /// Every entry in key-byte order.
     pub fn all(&mut self) -> Result<Vec<(K, ValueAndTimestamp<V>)>, StoreError> {
         self.slot.ops.ranges += 1;
+        // Dirty cache entries go to the store before it is scanned.
+        self.slot.flush_cache()?;
         let entries = self.store()?.range(None, None)?;
         entries
             .iter()

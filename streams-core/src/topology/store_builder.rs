@@ -138,6 +138,7 @@ impl StoreBuilder {
                 BackendKeyValueStore::new(init.name, init.backend_or_memory()),
             )))
         })
+        .with_handle(handle)
     }
 
     /// A window store keeping windows for `retention_ms` (Kafka's

@@ -1,7 +1,8 @@
 //! The aggregation processor of `count`, `reduce` and `aggregate` on a grouped stream
-//! (Kafka's `KStreamAggregate` and `KStreamReduce`): the running value of each key in a
-//! key-value store; updates are forwarded as the table's new values, through the record
-//! cache when the store has one (once per key per commit), else at once.
+//! (Kafka's `KStreamAggregate` and `KStreamReduce`): the running value of each key with its
+//! timestamp (the latest of its records') in a timestamped key-value store; updates are
+//! forwarded as the table's new values stamped with that timestamp, through the record cache
+//! when the store has one (once per key per commit), else at once.
 
 use std::sync::Arc;
 
@@ -45,17 +46,17 @@ where
         ctx: &mut ProcessorContext<'_, K, Option<VA>>,
         record: Record<K, V>,
     ) -> Result<(), BoxError> {
-        let mut store = ctx.key_value_store(&self.store)?;
-        let old = store.get(&record.key)?;
+        let mut store = ctx.timestamped_key_value_store(&self.store)?;
+        // The aggregate's timestamp is the latest of its records' (Kafka's
+        // `max(record.timestamp, old timestamp)`), also when a record comes out of order.
+        let (old, timestamp) = match store.get(&record.key)? {
+            Some(old) => (Some(old.value), record.timestamp.max(old.timestamp)),
+            None => (None, record.timestamp),
+        };
         let new = (self.step)(&record.key, record.value, old);
-        store.put(&record.key, &new)?;
+        store.put(&record.key, Some(&new), timestamp)?;
         if !self.caching {
-            let Record {
-                key,
-                timestamp,
-                headers,
-                ..
-            } = record;
+            let Record { key, headers, .. } = record;
             ctx.forward(Record {
                 key,
                 value: Some(new),
