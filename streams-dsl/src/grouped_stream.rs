@@ -149,6 +149,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         let queryable = materialized.name.clone();
         let node = name.clone();
         let store = store_name.clone();
+        let grouped_value_serde = self.value_serde.clone();
         push(&self.plan, move |b| {
             let (ks, vs) = b.serdes(
                 materialized.key_serde.clone(),
@@ -156,6 +157,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                 &store,
                 MATERIALIZED_FIX,
             )?;
+            let value_serde = b.optional_serde(grouped_value_serde);
+            let key_serde = ks.clone();
             let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
             let caching = materialized.caching;
             let step = Arc::clone(&step);
@@ -165,6 +168,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                     store: handle.clone(),
                     step: step.clone(),
                     caching,
+                    key_serde: key_serde.clone(),
+                    value_serde: value_serde.clone(),
                 })?;
             b.put(&node, h);
             b.tb.add_state_store(builder, &[&node])?;

@@ -118,6 +118,11 @@ impl<'a> Build<'a> {
             })
     }
 
+    /// `explicit`, else the default serde of `T`, if any.
+    pub fn optional_serde<T: 'static>(&self, explicit: Option<DynSerde<T>>) -> Option<DynSerde<T>> {
+        explicit.or_else(|| self.serdes.get::<T>())
+    }
+
     /// Key and value serdes for `node`.
     pub fn serdes<K: 'static, V: 'static>(
         &self,

@@ -10,7 +10,7 @@ use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
 use crate::plan::{processor_name, push};
-use crate::processors::ops::{OpProcessor, PassThrough};
+use crate::processors::ops::{NotNullKey, OpProcessor};
 use crate::processors::table_source::{TableSource, TableStore};
 use crate::serdes::DynSerde;
 use crate::store::kv_store_builder;
@@ -58,9 +58,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let (ks, vs) = b.serdes(key_serde, value_serde, &sink, REPARTITION_FIX)?;
             b.tb.add_internal_topic(&topic);
             let p = b.handle::<K, V>(&parent)?;
-            let f = b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], || {
-                OpProcessor(Arc::new(PassThrough))
-            })?;
+            let not_null = Arc::new(NotNullKey(ks.clone()));
+            let f =
+                b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], move || {
+                    OpProcessor(not_null.clone())
+                })?;
             b.put(&filter, f);
             match partitioner {
                 Some(part) => {

@@ -11,6 +11,9 @@ use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::state::StoreHandle;
 
+use crate::processors::ops::is_null;
+use crate::serdes::DynSerde;
+
 /// How a key's aggregate changes with one value: `None` is the aggregate before the key's
 /// first value.
 pub(crate) type Step<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
@@ -21,6 +24,10 @@ pub(crate) struct Aggregate<K, V, VA> {
     pub step: Step<K, V, VA>,
     /// The store has a record cache: forward what it flushes.
     pub caching: bool,
+    /// Tells a null key (a record Kafka skips).
+    pub key_serde: DynSerde<K>,
+    /// Tells a null value, when the value type has a serde (else no value is taken for null).
+    pub value_serde: Option<DynSerde<V>>,
 }
 
 impl<K, V, VA> Processor<K, V, K, Option<VA>> for Aggregate<K, V, VA>
@@ -46,6 +53,16 @@ where
         ctx: &mut ProcessorContext<'_, K, Option<VA>>,
         record: Record<K, V>,
     ) -> Result<(), BoxError> {
+        // A null key or value is skipped, as Kafka's aggregations skip it ("Skipping record
+        // due to null key or value").
+        if is_null(&self.key_serde, &record.key)
+            || self
+                .value_serde
+                .as_ref()
+                .is_some_and(|s| is_null(s, &record.value))
+        {
+            return Ok(());
+        }
         let mut store = ctx.timestamped_key_value_store(&self.store)?;
         // The aggregate's timestamp is the latest of its records' (Kafka's
         // `max(record.timestamp, old timestamp)`), also when a record comes out of order.

@@ -9,7 +9,10 @@ use streams_core::error::{BoxError, StreamsError};
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 
+use streams_core::serde::Serializer;
+
 use crate::options::printed::{Mapper, PrintTarget};
+use crate::serdes::DynSerde;
 
 /// One stateless operation (Kafka's `KStreamFilter`, `KStreamMap`, …).
 pub(crate) trait RecordOp<KIn, VIn, KOut, VOut>: Send + Sync + 'static {
@@ -226,7 +229,7 @@ where
     }
 }
 
-/// Forwards every record (`merge`, branches, the repartition topic's filter).
+/// Forwards every record (`merge`, branches).
 pub(crate) struct PassThrough;
 
 impl<K: 'static, V: 'static> RecordOp<K, V, K, V> for PassThrough {
@@ -235,6 +238,27 @@ impl<K: 'static, V: 'static> RecordOp<K, V, K, V> for PassThrough {
         E: FnMut(Record<K, V>) -> Result<(), StreamsError>,
     {
         emit(r)?;
+        Ok(())
+    }
+}
+
+/// Whether `value` is Kafka's null: its serde writes no bytes for it (`None` of an `Option`).
+pub(crate) fn is_null<T: 'static>(serde: &DynSerde<T>, value: &T) -> bool {
+    matches!(Serializer::serialize(serde, "", value), Ok(None))
+}
+
+/// The filter before a repartition topic (Kafka's `(k, v) -> k != null`): a record whose key
+/// is null has no partition to go to and is dropped.
+pub(crate) struct NotNullKey<K>(pub DynSerde<K>);
+
+impl<K: 'static, V: 'static> RecordOp<K, V, K, V> for NotNullKey<K> {
+    fn apply<E>(&self, r: Record<K, V>, emit: &mut E) -> Result<(), BoxError>
+    where
+        E: FnMut(Record<K, V>) -> Result<(), StreamsError>,
+    {
+        if !is_null(&self.0, &r.key) {
+            emit(r)?;
+        }
         Ok(())
     }
 }
