@@ -328,7 +328,8 @@ pub(super) async fn run_one(
     let _ = watcher.await;
     cleanup(admin, &spec.app, &output).await;
     let _ = std::fs::remove_dir_all(spec.work_dir.join(format!("{}-state", spec.app)));
-    if result.is_ok() {
+    // Diagnostics: BENCH_KEEP_LOGS=1 keeps the logs of runs that succeeded too.
+    if result.is_ok() && std::env::var_os("BENCH_KEEP_LOGS").is_none() {
         for i in 0..children.len() {
             let _ = std::fs::remove_file(log.with_extension(format!("{i}.out")));
             let _ = std::fs::remove_file(log.with_extension(format!("{i}.err")));

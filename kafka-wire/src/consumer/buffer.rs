@@ -30,10 +30,62 @@ pub fn record_bytes(r: &ConsumerRecord) -> usize {
         + RECORD_OVERHEAD
 }
 
+/// A partition's buffered records as its fetches delivered them: the decoded lists
+/// themselves, taken from the front. A record moves once, from its fetch's list to the caller;
+/// a list's memory goes as soon as its last record is taken.
+#[derive(Debug, Default)]
+struct Chunks {
+    chunks: VecDeque<std::vec::IntoIter<ConsumerRecord>>,
+    len: usize,
+}
+
+impl Chunks {
+    fn push(&mut self, records: Vec<ConsumerRecord>) {
+        if !records.is_empty() {
+            self.len += records.len();
+            self.chunks.push_back(records.into_iter());
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn front(&self) -> Option<&ConsumerRecord> {
+        self.chunks.iter().find_map(|c| c.as_slice().first())
+    }
+
+    fn pop_front(&mut self) -> Option<ConsumerRecord> {
+        loop {
+            let chunk = self.chunks.front_mut()?;
+            match chunk.next() {
+                Some(r) => {
+                    self.len -= 1;
+                    if chunk.len() == 0 {
+                        self.chunks.pop_front();
+                    }
+                    return Some(r);
+                }
+                None => {
+                    self.chunks.pop_front();
+                }
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &ConsumerRecord> {
+        self.chunks.iter().flat_map(|c| c.as_slice().iter())
+    }
+}
+
 #[derive(Debug)]
 struct PartitionQueue {
     tp: TopicPartition,
-    records: VecDeque<ConsumerRecord>,
+    records: Chunks,
     bytes: usize,
 }
 
@@ -146,7 +198,7 @@ impl FetchBuffer {
             None => {
                 self.queues.push(PartitionQueue {
                     tp: tp.clone(),
-                    records: VecDeque::new(),
+                    records: Chunks::default(),
                     bytes: 0,
                 });
                 self.queues.len() - 1
@@ -154,7 +206,7 @@ impl FetchBuffer {
         };
         let q = &mut self.queues[i];
         self.len += records.len();
-        q.records.extend(records);
+        q.records.push(records);
         q.bytes += bytes;
         self.bytes += bytes;
     }
@@ -278,7 +330,7 @@ impl FetchBuffer {
         &mut self,
         max: usize,
         returnable: impl Fn(&TopicPartition) -> bool,
-        mut emit: impl FnMut(&TopicPartition, std::collections::vec_deque::Drain<'_, ConsumerRecord>),
+        mut emit: impl FnMut(&TopicPartition, &mut dyn Iterator<Item = ConsumerRecord>),
     ) {
         let n = self.queues.len();
         if n == 0 {
@@ -299,7 +351,11 @@ impl FetchBuffer {
                 self.bytes -= bytes;
                 self.len -= take;
                 left -= take;
-                emit(&q.tp, q.records.drain(..take));
+                let records = &mut q.records;
+                emit(
+                    &q.tp,
+                    &mut std::iter::from_fn(|| records.pop_front()).take(take),
+                );
             }
             eligible.retain(|&i| !self.queues[i].records.is_empty());
         }

@@ -6,10 +6,10 @@
 //! asks for it.)
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
-use crate::cluster::retry::RetryPolicy;
+use crate::cluster::retry::{RetryDecision, RetryPolicy};
 use crate::error::{ClientError, Error, Result};
 use crate::group::{ConsumerGroupMetadata, OffsetAndMetadata};
 use crate::protocol::messages::add_offsets_to_txn_request::AddOffsetsToTxnRequest;
@@ -102,10 +102,18 @@ where
         Instant::now(),
     );
     let coordinator = txn(shared, operation).ok();
+    let mut completing_attempts = 0u32;
     loop {
+        let mut completing = false;
         let (err, retriable) = match attempt().await {
             Ok(Ok(v)) => return Ok(v),
             Ok(Err(code)) => match classify(code) {
+                TxnErrorClass::Retry | TxnErrorClass::FindCoordinator
+                    if previous_transaction_completing(code) =>
+                {
+                    completing = true;
+                    (Error::kafka(operation, "transaction", code, None), true)
+                }
                 TxnErrorClass::Retry | TxnErrorClass::FindCoordinator => {
                     (Error::kafka(operation, "transaction", code, None), true)
                 }
@@ -121,11 +129,23 @@ where
             }
         };
         tracing::debug!(operation, error = %err, "transactional request failed");
-        shared
-            .client
-            .back_off(policy.decide(err, retriable, Instant::now()), coordinator)
-            .await?;
+        let mut decision = policy.decide(err, retriable, Instant::now());
+        if let (true, RetryDecision::Retry { wait, .. }) = (completing, &mut decision) {
+            *wait = (*wait)
+                .min(Duration::from_millis(5).saturating_mul(1 << completing_attempts.min(10)));
+            completing_attempts += 1;
+        }
+        shared.client.back_off(decision, coordinator).await?;
     }
+}
+
+/// Whether `code` says the previous transaction is still being completed (its markers are
+/// being written): CONCURRENT_TRANSACTIONS, or COORDINATOR_LOAD_IN_PROGRESS, which group
+/// coordinators answer in its place to TxnOffsetCommit versions before KIP-890. That takes
+/// milliseconds, so the retry waits 5 ms, doubling per attempt up to `retry.backoff.ms`, not
+/// the whole `retry.backoff.ms` at once.
+fn previous_transaction_completing(code: ErrorCode) -> bool {
+    code == ErrorCode::CONCURRENT_TRANSACTIONS || code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
 }
 
 /// InitProducerId for the `transactional.id`: a new epoch (fencing older instances), or, with

@@ -56,6 +56,7 @@
 //! records skipped). The application keeps running; no store is wiped.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use kafka_wire::protocol::ErrorCode;
 use kafka_wire::TransactionErrorKind;
@@ -146,8 +147,50 @@ impl CrashPlan {
     }
 }
 
+/// How long a caught-up thread under exactly-once polls before it commits early.
+pub(crate) const IDLE_POLL: Duration = Duration::from_millis(5);
+
+/// Under exactly-once, output becomes visible to `read_committed` readers only when its
+/// transaction commits. Kafka Streams commits every `commit.interval.ms` whatever happens, so
+/// the last records before a pause wait up to a full interval. Ours commits as soon as the
+/// thread has caught up — its tasks hold no buffered input and a short poll
+/// ([`IDLE_POLL`]) brought nothing — provided a tenth of the interval has passed since the
+/// last commit (so a trickle of records cannot turn into a transaction per record).
+pub(crate) fn commit_when_idle(
+    uncommitted: bool,
+    buffered: usize,
+    polled: usize,
+    since_last_commit: Duration,
+    commit_interval: Duration,
+) -> bool {
+    uncommitted && buffered == 0 && polled == 0 && since_last_commit >= commit_interval / 10
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_caught_up_thread_commits_early_but_not_per_record() {
+        let ms = Duration::from_millis;
+        let interval = ms(100);
+        assert!(commit_when_idle(true, 0, 0, ms(10), interval));
+        assert!(
+            !commit_when_idle(false, 0, 0, ms(50), interval),
+            "nothing to commit"
+        );
+        assert!(
+            !commit_when_idle(true, 3, 0, ms(50), interval),
+            "input still buffered"
+        );
+        assert!(
+            !commit_when_idle(true, 0, 7, ms(50), interval),
+            "the poll brought records"
+        );
+        assert!(
+            !commit_when_idle(true, 0, 0, ms(9), interval),
+            "too soon after the last"
+        );
+    }
+
     use super::*;
     use kafka_wire::Error;
 

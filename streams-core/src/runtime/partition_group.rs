@@ -114,7 +114,6 @@ impl PartitionGroup {
     }
 
     /// Records queued in all partitions.
-    #[allow(dead_code)] // for the metrics and the thread's idle decisions
     pub fn total_buffered(&self) -> usize {
         self.queues.iter().map(|(_, q)| q.records.len()).sum()
     }

@@ -461,7 +461,6 @@ impl StreamTask {
     }
 
     /// Records queued in all the task's partitions.
-    #[allow(dead_code)] // for the metrics and the thread's idle decisions
     pub fn total_buffered(&self) -> usize {
         self.group.total_buffered()
     }

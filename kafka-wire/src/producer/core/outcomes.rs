@@ -3,7 +3,7 @@
 //! sequence order, bump the epoch, or fail.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Event, ProducerCore, RequestId, Sent};
 use crate::error::{ClientError, Error, TransactionErrorKind};
@@ -258,10 +258,30 @@ impl ProducerCore {
                 tracing::debug!(tp = %batch.tp, error = %err, attempt = batch.attempts + 1, "retrying batch");
                 batch.last_error = Some(err);
                 batch.attempts += 1;
-                batch.retry_at = Some(now + self.config.client.retry_backoff);
+                batch.retry_at = Some(now + self.retry_backoff_for(code, batch.attempts - 1));
                 self.accumulator.requeue(batch);
             }
             BatchOutcome::Fail(_) => self.fail_batch(batch, Some(code), err),
+        }
+    }
+
+    /// How long a batch that failed with `code` waits before attempt `attempts + 1`.
+    ///
+    /// A transactional batch refused with CONCURRENT_TRANSACTIONS — or NOT_ENOUGH_REPLICAS,
+    /// which brokers answer in its place to Produce versions before it existed (KIP-890) — was
+    /// sent while the coordinator still writes the previous transaction's markers, which takes
+    /// milliseconds. It retries after 5 ms, doubling per attempt up to `retry.backoff.ms`,
+    /// rather than stalling the new transaction for the whole `retry.backoff.ms` (Java's
+    /// producer shortens the same wait for AddPartitionsToTxn to 20 ms).
+    pub(super) fn retry_backoff_for(&self, code: ErrorCode, attempts: u32) -> Duration {
+        let full = self.config.client.retry_backoff;
+        let completing =
+            code == ErrorCode::CONCURRENT_TRANSACTIONS || code == ErrorCode::NOT_ENOUGH_REPLICAS;
+        if self.is_transactional() && completing {
+            let short = Duration::from_millis(5).saturating_mul(1 << attempts.min(10));
+            short.min(full)
+        } else {
+            full
         }
     }
 

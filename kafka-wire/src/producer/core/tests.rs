@@ -385,3 +385,29 @@ impl Harness {
         self.answer_next();
     }
 }
+
+#[test]
+fn a_transaction_still_completing_is_retried_after_milliseconds_not_retry_backoff() {
+    let ms = Duration::from_millis;
+    let h = transactional();
+    for code in [
+        ErrorCode::CONCURRENT_TRANSACTIONS,
+        ErrorCode::NOT_ENOUGH_REPLICAS,
+    ] {
+        assert_eq!(h.core.retry_backoff_for(code, 0), ms(5));
+        assert_eq!(h.core.retry_backoff_for(code, 2), ms(20));
+        assert_eq!(h.core.retry_backoff_for(code, 30), BACKOFF, "capped");
+    }
+    assert_eq!(
+        h.core.retry_backoff_for(ErrorCode::REQUEST_TIMED_OUT, 0),
+        BACKOFF
+    );
+    let plain = idempotent();
+    assert_eq!(
+        plain
+            .core
+            .retry_backoff_for(ErrorCode::NOT_ENOUGH_REPLICAS, 0),
+        BACKOFF,
+        "outside a transaction NOT_ENOUGH_REPLICAS means what it says"
+    );
+}

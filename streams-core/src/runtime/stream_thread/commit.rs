@@ -48,6 +48,7 @@ impl StreamThread {
             .flat_map(|t| t.offsets_to_commit())
             .map(|(tp, o)| (tp, OffsetAndMetadata::new(o)))
             .collect();
+        let flushed_at = started.elapsed();
         let (written, commit_no) = if self.eos {
             self.commit_transaction(&offsets)?
         } else {
@@ -75,6 +76,12 @@ impl StreamThread {
         self.commit_standbys()?;
         self.report_tasks();
         self.last_commit = Instant::now();
+        debug!(
+            took_ms = started.elapsed().as_secs_f64() * 1e3,
+            caches_ms = flushed_at.as_secs_f64() * 1e3,
+            partitions = offsets.len(),
+            "committed"
+        );
         self.cx
             .metrics
             .timed(THREAD, "commit", self.thread_tag(), 1, started.elapsed());

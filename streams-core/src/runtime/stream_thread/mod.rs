@@ -303,11 +303,22 @@ impl StreamThread {
             for task in self.tasks.values() {
                 self.shared.processed(task.offsets_to_commit());
             }
+            // Exactly-once and caught up with uncommitted work: a short poll, and a commit
+            // if it brings nothing (see `eos::commit_when_idle`).
+            let idle = self.eos
+                && self.tasks.values().any(|t| t.commit_needed())
+                && self.tasks.values().all(|t| t.total_buffered() == 0);
+            let timeout = if idle {
+                self.cx.config.poll.min(crate::runtime::eos::IDLE_POLL)
+            } else {
+                self.cx.config.poll
+            };
             let started = Instant::now();
             let records = self
                 .cx
                 .handle
-                .block_on(self.consumer.poll_records(self.cx.config.poll))?;
+                .block_on(self.consumer.poll_records(timeout))?;
+            let polled = records.len();
             self.cx.metrics.timed(
                 THREAD,
                 "poll",
@@ -333,6 +344,17 @@ impl StreamThread {
             }
             self.route(records)?;
             self.process()?;
+            if idle
+                && crate::runtime::eos::commit_when_idle(
+                    self.tasks.values().any(|t| t.commit_needed()),
+                    self.tasks.values().map(|t| t.total_buffered()).sum(),
+                    polled,
+                    self.last_commit.elapsed(),
+                    self.cx.config.commit_interval,
+                )
+            {
+                self.commit()?;
+            }
             self.poll_standbys()?;
             self.back_pressure();
         }
