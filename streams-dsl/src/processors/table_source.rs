@@ -40,8 +40,8 @@ where
         }) = &self.store
         {
             ctx.on_cache_flush(handle, |ctx, flush| {
-                // A delete of a key the table never had changes nothing (Kafka forwards a
-                // tombstone only when there was an old value).
+                // A delete of a key the table never had changes nothing (Kafka's caching
+                // store forwards a flush only when there is a new or an old value).
                 if flush.new.is_some() || flush.old.is_some() {
                     ctx.forward(Record::new(flush.key, flush.new, flush.timestamp))?;
                 }
@@ -67,14 +67,15 @@ where
             None => ctx.forward(record)?,
             Some(s) => {
                 let mut store = ctx.key_value_store(&s.handle)?;
-                let had = match &record.value {
-                    Some(v) => {
-                        store.put(&record.key, v)?;
-                        true
+                match &record.value {
+                    Some(v) => store.put(&record.key, v)?,
+                    None => {
+                        store.delete(&record.key)?;
                     }
-                    None => store.delete(&record.key)?.is_some(),
-                };
-                if !s.caching && (had || record.value.is_some()) {
+                }
+                // Uncached, every update goes on, a tombstone of an unknown key too (Kafka's
+                // `TimestampedTupleForwarder` without a cache); cached, the flush decides.
+                if !s.caching {
                     ctx.forward(record)?;
                 }
             }
