@@ -227,8 +227,8 @@ impl DriverCore {
             }
             task.punctuate_stream_time()
                 .map_err(TestDriverError::streams(during))?;
-            let mut out = task.take_outgoing();
-            out.extend(self.commit(during)?);
+            let out = task.take_outgoing();
+            let out = self.commit(out, during)?;
             self.capture_and_route(out)?;
         }
     }
@@ -243,9 +243,14 @@ impl DriverCore {
     }
 
     /// Commit every task as the runtime does: record caches flushed (their forwards
-    /// emitted), stores committed, offsets marked committed. Returns what the flushes produced.
-    fn commit(&mut self, during: &str) -> Result<Vec<OutgoingRecord>, TestDriverError> {
-        let mut out = Vec::new();
+    /// emitted), stores committed with the changelog positions they reach, offsets marked
+    /// committed. Returns `out` (produced before the commit, not captured yet) followed by
+    /// what the flushes produced.
+    fn commit(
+        &mut self,
+        mut out: Vec<OutgoingRecord>,
+        during: &str,
+    ) -> Result<Vec<OutgoingRecord>, TestDriverError> {
         for task in self.tasks.values_mut() {
             task.flush_caches()
                 .map_err(TestDriverError::streams(during))?;
@@ -317,7 +322,7 @@ impl DriverCore {
                 .map_err(TestDriverError::streams(during))?;
             out.extend(task.take_outgoing());
         }
-        out.extend(self.commit(during)?);
+        let out = self.commit(out, during)?;
         self.capture_and_route(out)?;
         self.drain_all()
     }
@@ -377,7 +382,7 @@ impl DriverCore {
         if self.closed {
             return Ok(());
         }
-        let out = self.commit("closing")?;
+        let out = self.commit(Vec::new(), "closing")?;
         self.capture_and_route(out)?;
         for task in self.tasks.values_mut().chain(self.globals.iter_mut()) {
             task.close();
