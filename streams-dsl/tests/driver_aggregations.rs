@@ -295,3 +295,25 @@ fn an_out_of_order_record_keeps_the_aggregate_timestamp() -> Result {
     }
     Ok(())
 }
+
+/// With `statestore.cache.max.bytes=0` every write is evicted at once: the same updates.
+#[test]
+fn a_zero_cache_budget_forwards_every_update_at_once() -> Result {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>("in")
+        .group_by_key()
+        .count()
+        .to_stream()
+        .to("out");
+    let props = [("application.id", "z"), ("statestore.cache.max.bytes", "0")];
+    let driver = TopologyTestDriver::new(builder.build()?, props, 0)?;
+    let mut input = driver.create_input_topic::<String, String>("in", StringSerde, StringSerde)?;
+    let out = driver.create_output_topic::<String, i64>("out", StringSerde, I64Serde);
+    input.pipe_key_value_list([(s("a"), s("1")), (s("a"), s("2")), (s("b"), s("3"))])?;
+    assert_eq!(
+        out.read_key_values_to_list()?,
+        vec![(s("a"), 1), (s("a"), 2), (s("b"), 1)]
+    );
+    Ok(())
+}
