@@ -167,6 +167,7 @@ impl StreamsBuilder {
                 consumed.extractor,
             )?;
             b.sources.push((topic.clone(), source.clone()));
+            let key_serde = ks.clone();
             let store = queryable.as_ref().map(|_| {
                 let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
                 let caching = materialized.caching;
@@ -177,6 +178,7 @@ impl StreamsBuilder {
                 b.tb.add_processor::<K, Option<V>, K, Option<V>, _, _>(&node, &[&h], move || {
                     TableSource {
                         store: table_store.clone(),
+                        key_serde: Some(key_serde.clone()),
                     }
                 })?;
             b.put(&node, p);
@@ -208,6 +210,7 @@ impl StreamsBuilder {
         push(&self.plan, move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
             let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
+            let key_serde = ks.clone();
             b.tb.add_global_store::<K, Option<V>, _, _>(
                 builder,
                 &source,
@@ -217,6 +220,7 @@ impl StreamsBuilder {
                 &processor,
                 move || GlobalTableSource {
                     handle: handle.clone(),
+                    key_serde: key_serde.clone(),
                 },
             )?;
             b.sources.push((topic, source));

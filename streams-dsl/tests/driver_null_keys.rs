@@ -1,10 +1,10 @@
-//! Records with a null key or value through the `TopologyTestDriver`: aggregations skip them, as
-//! Kafka's `KStreamAggregate`/`KStreamReduce` do, and a repartition drops them (Kafka's
-//! repartition filter keeps `key != null`).
+//! Records with a null key or value through the `TopologyTestDriver`: aggregations and
+//! tables skip them, as Kafka's `KStreamAggregate`, `KStreamReduce` and `KTableSource` do, and
+//! a repartition drops them (Kafka's repartition filter keeps `key != null`).
 
 use streams_core::testing::{TestRecord, TopologyTestDriver};
 use streams_dsl::serdes::{I64Serde, StringSerde};
-use streams_dsl::StreamsBuilder;
+use streams_dsl::{Consumed, Materialized, StreamsBuilder};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -97,5 +97,50 @@ fn a_null_value_is_skipped_by_an_aggregation_too() -> Result {
         out.read_records_to_list()?,
         vec![TestRecord::at(s("k"), 1, 1), TestRecord::at(s("k"), 2, 3)]
     );
+    Ok(())
+}
+
+#[test]
+fn tables_skip_null_keys() -> Result {
+    let builder = StreamsBuilder::new();
+    builder
+        .table_with::<Option<String>, String>(
+            "updates",
+            Consumed::default(),
+            Materialized::as_("table-store"),
+        )
+        .to_stream()
+        .to("table-out");
+    builder.global_table::<Option<String>, String>(
+        "global-updates",
+        Consumed::default(),
+        Materialized::as_("global-store"),
+    );
+    let driver = TopologyTestDriver::new(builder.build()?, [("application.id", "tn")], 0)?;
+    let mut table = driver.create_input_topic::<Option<String>, Option<String>>(
+        "updates",
+        StringSerde,
+        StringSerde,
+    )?;
+    let mut global = driver.create_input_topic::<Option<String>, Option<String>>(
+        "global-updates",
+        StringSerde,
+        StringSerde,
+    )?;
+    let out = driver.create_output_topic::<Option<String>, Option<String>>(
+        "table-out",
+        StringSerde,
+        StringSerde,
+    );
+    table.pipe_input_with_timestamp(None, Some(s("dropped")), 1)?;
+    table.pipe_input_with_timestamp(Some(s("k")), Some(s("kept")), 2)?;
+    global.pipe_input(None, Some(s("dropped")))?;
+    global.pipe_input(Some(s("g")), Some(s("kept")))?;
+    assert_eq!(
+        out.read_records_to_list()?,
+        vec![TestRecord::at(Some(s("k")), Some(s("kept")), 2)]
+    );
+    let store = driver.get_key_value_store::<Option<String>, String>("global-store")?;
+    assert_eq!(store.all()?, vec![(Some(s("g")), s("kept"))]);
     Ok(())
 }

@@ -137,6 +137,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let node = name.clone();
         let (k, v) = (key.clone(), value.clone());
         push(&self.plan, move |b| {
+            let key_serde = b.optional_serde(k.clone());
             let store = match &queryable {
                 Some(_) => {
                     let (ks, vs) = b.serdes(
@@ -162,6 +163,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 .tb
                 .add_processor::<K, V, K, Option<V>, _, _>(&node, &[&p], move || TableSource {
                     store: table_store.clone(),
+                    key_serde: key_serde.clone(),
                 })?;
             b.put(&node, h);
             if let Some((builder, _)) = store {

@@ -7,6 +7,9 @@ use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::state::StoreHandle;
 
+use crate::processors::ops::is_null;
+use crate::serdes::DynSerde;
+
 /// The table's store, when it is materialized.
 pub(crate) struct TableStore<K, V> {
     pub handle: StoreHandle<K, V>,
@@ -25,6 +28,9 @@ impl<K, V> Clone for TableStore<K, V> {
 /// Updates `VIn` (a value, or `Option<V>` with tombstones) into a table of `V`.
 pub(crate) struct TableSource<K, V> {
     pub store: Option<TableStore<K, V>>,
+    /// Tells a null key: Kafka's `KTableSource` skips such records ("Skipping record due to
+    /// null key"). `None`: the key type has no serde, no key is taken for null.
+    pub key_serde: Option<DynSerde<K>>,
 }
 
 impl<K, V, VIn> Processor<K, VIn, K, Option<V>> for TableSource<K, V>
@@ -56,6 +62,13 @@ where
         ctx: &mut ProcessorContext<'_, K, Option<V>>,
         record: Record<K, VIn>,
     ) -> Result<(), BoxError> {
+        if self
+            .key_serde
+            .as_ref()
+            .is_some_and(|s| is_null(s, &record.key))
+        {
+            return Ok(());
+        }
         let value: Option<V> = record.value.into();
         let record = Record {
             key: record.key,
@@ -88,6 +101,8 @@ where
 /// update into the store, forwards nothing.
 pub(crate) struct GlobalTableSource<K, V> {
     pub handle: StoreHandle<K, V>,
+    /// Tells a null key (skipped, as Kafka's `KTableSource` does).
+    pub key_serde: DynSerde<K>,
 }
 
 impl<K: 'static, V: 'static> Processor<K, Option<V>, (), ()> for GlobalTableSource<K, V> {
@@ -96,6 +111,9 @@ impl<K: 'static, V: 'static> Processor<K, Option<V>, (), ()> for GlobalTableSour
         ctx: &mut ProcessorContext<'_, (), ()>,
         record: Record<K, Option<V>>,
     ) -> Result<(), BoxError> {
+        if is_null(&self.key_serde, &record.key) {
+            return Ok(());
+        }
         let mut store = ctx.key_value_store(&self.handle)?;
         match &record.value {
             Some(v) => store.put(&record.key, v)?,
