@@ -311,3 +311,50 @@ fn failures_name_the_topic_and_a_closed_driver_refuses_input() -> Result {
     ));
     Ok(())
 }
+
+/// This process's temporary state directories of on-disk drivers.
+fn temp_state_dirs() -> usize {
+    let prefix = format!("streams-test-driver-{}-", std::process::id());
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_on_disk_driver_keeps_persistent_stores_in_a_temp_dir_removed_on_drop() -> Result {
+    let store = StoreHandle::new("counts", StringSerde, I64Serde);
+    let mut b = TopologyBuilder::new();
+    let source = b.add_source::<String, String>("Source", &["input"], StringSerde, StringSerde)?;
+    let st = store.clone();
+    b.add_processor("Count", &[&source], move || PeriodicCount {
+        store: st.clone(),
+        every: Duration::from_secs(3600),
+        kind: PunctuationType::WallClockTime,
+    })?;
+    b.add_state_store(StoreBuilder::persistent_key_value(&store), &["Count"])?;
+    let before = temp_state_dirs();
+    let driver = TopologyTestDriver::new_on_disk(b.build()?, [("application.id", "disk")], 0)?;
+    assert_eq!(temp_state_dirs(), before + 1);
+    let mut input = driver.create_input_topic("input", StringSerde, StringSerde)?;
+    input.pipe_input(s("a"), s("x"))?;
+    input.pipe_input(s("a"), s("y"))?;
+    let counts = driver.get_key_value_store::<String, i64>("counts")?;
+    assert_eq!(counts.get(&s("a"))?, Some(2));
+    // Written from the test: read back, and logged to the changelog.
+    counts.put(&s("b"), &7)?;
+    assert_eq!(counts.all()?, vec![(s("a"), 2), (s("b"), 7)]);
+    input.pipe_input(s("a"), s("z"))?;
+    let changelog = driver.changelog_topic("counts").ok_or("not logged")?;
+    let logged = driver.create_output_topic::<String, i64>(&changelog, StringSerde, I64Serde);
+    assert_eq!(
+        logged.read_key_values_to_list()?,
+        vec![(s("a"), 1), (s("a"), 2), (s("b"), 7), (s("a"), 3)]
+    );
+    drop((driver, input, counts, logged));
+    assert_eq!(temp_state_dirs(), before, "removed with the driver");
+    Ok(())
+}
