@@ -42,7 +42,10 @@
 //! - an input topic made without a start time starts at the driver's wall-clock time (Java's
 //!   reads the system clock), and an unset `application.id` is
 //!   [`DEFAULT_APPLICATION_ID`] (Java's has a random suffix);
-//! - pattern sources read nothing (their topics are not known when the tasks are made).
+//! - pattern sources read nothing (their topics are not known when the tasks are made);
+//! - stores are opened as key-value stores only ([`TopologyTestDriver::get_key_value_store`],
+//!   timestamped ones seen through their plain values): no window, session or versioned store
+//!   accessors, no `getAllStateStores`.
 
 mod core;
 mod driver;
