@@ -434,7 +434,10 @@ impl Consumer {
             .iter()
             .filter(|(_, s)| !s.paused)
             .filter(|(tp, s)| {
-                let full = self.buffer.partition_bytes(tp) >= partition_max.max(1);
+                // Double buffering: the next fetch of a partition goes out while a whole
+                // fetch of it is still buffered, so a fast application never waits a round
+                // trip for its next records (left out only with two fetches' worth).
+                let full = self.buffer.partition_bytes(tp) >= 2 * partition_max.max(1);
                 left_out |= full && s.position.is_some();
                 !full
             })

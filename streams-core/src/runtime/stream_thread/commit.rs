@@ -79,6 +79,7 @@ impl StreamThread {
         debug!(
             took_ms = started.elapsed().as_secs_f64() * 1e3,
             caches_ms = flushed_at.as_secs_f64() * 1e3,
+            polled_ms = std::mem::take(&mut self.polled_for).as_secs_f64() * 1e3,
             partitions = offsets.len(),
             "committed"
         );

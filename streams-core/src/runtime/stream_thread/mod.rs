@@ -143,6 +143,8 @@ pub(crate) struct StreamThread {
     /// set (to send there if it fails).
     deliveries: Vec<(DeliveryFuture, Option<Box<OutgoingRecord>>)>,
     last_commit: Instant,
+    /// Time spent waiting in `poll` since the last commit (logged with the commit).
+    polled_for: Duration,
     /// Records each task may process per round (Kafka Streams' `numIterations`).
     iterations: usize,
     last_purge: Instant,
@@ -233,6 +235,7 @@ impl StreamThread {
             reset_now: BTreeSet::new(),
             deliveries: Vec::new(),
             last_commit: now,
+            polled_for: Duration::ZERO,
             iterations: 1,
             last_purge: now,
             epoch: now,
@@ -319,6 +322,7 @@ impl StreamThread {
                 .handle
                 .block_on(self.consumer.poll_records(timeout))?;
             let polled = records.len();
+            self.polled_for += started.elapsed();
             self.cx.metrics.timed(
                 THREAD,
                 "poll",
