@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use streams_core::serde::Serde;
 use streams_core::topology::{StoreBuilder, Topology};
 
+use crate::change::{Change, TableNode};
 use crate::error::DslError;
 use crate::global_ktable::GlobalKTable;
 use crate::kstream::KStream;
@@ -152,7 +153,8 @@ impl StreamsBuilder {
             .clone()
             .or_else(|| materialized.value_serde.clone());
         let queryable = materialized.name.clone();
-        let result_store = queryable.clone();
+        let table_node = TableNode::source(queryable.is_some());
+        let built = table_node.clone();
         let (node, topic) = (processor.clone(), topic.to_owned());
         let (k, v) = (key.clone(), value.clone());
         push(&self.plan, move |b| {
@@ -168,16 +170,20 @@ impl StreamsBuilder {
             )?;
             b.sources.push((topic.clone(), source.clone()));
             let key_serde = ks.clone();
-            let store = queryable.as_ref().map(|_| {
+            // Materialized when named, or when a downstream node needs old values (Kafka's
+            // `KTableSource.materialize()`, in the store name drawn above).
+            let store = built.is_materialized().then(|| {
                 let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
                 let caching = materialized.caching;
                 (builder, TableStore { handle, caching })
             });
             let table_store = store.as_ref().map(|(_, s)| s.clone());
+            let send_old_values = built.sends_old_values();
             let p =
-                b.tb.add_processor::<K, Option<V>, K, Option<V>, _, _>(&node, &[&h], move || {
+                b.tb.add_processor::<K, Option<V>, K, Change<V>, _, _>(&node, &[&h], move || {
                     TableSource {
                         store: table_store.clone(),
+                        send_old_values,
                         key_serde: Some(key_serde.clone()),
                     }
                 })?;
@@ -187,7 +193,14 @@ impl StreamsBuilder {
             }
             Ok(())
         });
-        KTable::new(self.plan.clone(), processor, key, value, result_store)
+        KTable::new(
+            self.plan.clone(),
+            processor,
+            key,
+            value,
+            queryable,
+            table_node,
+        )
     }
 
     /// `topic` as a global table: every instance reads all its partitions into a global

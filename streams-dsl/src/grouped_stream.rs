@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::change::{Change, TableNode};
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -150,6 +151,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         let node = name.clone();
         let store = store_name.clone();
         let grouped_value_serde = self.value_serde.clone();
+        let table_node = TableNode::stateful();
+        let built = table_node.clone();
         push(&self.plan, move |b| {
             let (ks, vs) = b.serdes(
                 materialized.key_serde.clone(),
@@ -161,13 +164,15 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             let key_serde = ks.clone();
             let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
             let caching = materialized.caching;
+            let send_old_values = built.sends_old_values();
             let step = Arc::clone(&step);
             let p = b.handle::<K, V>(&parent)?;
             let h =
-                b.tb.add_processor::<K, V, K, Option<VA>, _, _>(&node, &[&p], move || Aggregate {
+                b.tb.add_processor::<K, V, K, Change<VA>, _, _>(&node, &[&p], move || Aggregate {
                     store: handle.clone(),
                     step: step.clone(),
                     caching,
+                    send_old_values,
                     key_serde: key_serde.clone(),
                     value_serde: value_serde.clone(),
                 })?;
@@ -175,6 +180,6 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             b.tb.add_state_store(builder, &[&node])?;
             Ok(())
         });
-        KTable::new(self.plan.clone(), name, key, value, queryable)
+        KTable::new(self.plan.clone(), name, key, value, queryable, table_node)
     }
 }

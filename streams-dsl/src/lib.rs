@@ -78,6 +78,11 @@
 //! | `groupByKey([Grouped])`, `groupBy(mapper[, Grouped])` | [`KStream::group_by_key`], [`group_by_key_with`](KStream::group_by_key_with), [`KStream::group_by`], [`group_by_with`](KStream::group_by_with) |
 //! | `KGroupedStream.count/reduce/aggregate` | [`KGroupedStream::count`], [`reduce`](KGroupedStream::reduce), [`aggregate`](KGroupedStream::aggregate) (and `_with` for `Named`/`Materialized`) |
 //! | `KTable.toStream()` | [`KTable::to_stream`] (deletions are `None`) |
+//! | `KTable.filter`, `filterNot` (`Named`, `Materialized`) | [`KTable::filter`], [`filter_named`](KTable::filter_named), [`filter_with`](KTable::filter_with), [`KTable::filter_not`], [`filter_not_named`](KTable::filter_not_named), [`filter_not_with`](KTable::filter_not_with) |
+//! | `KTable.mapValues` (`ValueMapper`, `ValueMapperWithKey`, `Named`, `Materialized`) | [`KTable::map_values`], [`map_values_with_key`](KTable::map_values_with_key), [`map_values_with`](KTable::map_values_with) |
+//! | `KTable.groupBy(selector[, Grouped])` | [`KTable::group_by`], [`group_by_with`](KTable::group_by_with) (the selector returns a `(key, value)` tuple) |
+//! | `KGroupedTable.count/reduce/aggregate` (adder and subtractor) | [`KGroupedTable::count`], [`reduce`](KGroupedTable::reduce), [`aggregate`](KGroupedTable::aggregate) (and `_with` for `Named`/`Materialized`) |
+//! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
 //! | `KTable.queryableStoreName()` | [`KTable::queryable_store_name`], [`GlobalKTable::queryable_store_name`] |
 //! | any method's `Named` overload | `*_named` (or `*_with`) |
 //! | `Named.as`, `Consumed.as`, `Materialized.as`, … | [`Named::as_`], [`Consumed::as_`], [`Materialized::as_`], … (`as` is a Rust keyword) |
@@ -88,17 +93,19 @@
 //! `kafka-streams-test-utils`): `tests/driver_*.rs` run the operations and Kafka's
 //! `WordCountDemo` through it.
 //!
-//! Not yet: windowed aggregations, joins, KTable operations (filter, mapValues, groupBy,
-//! joins, suppress) and Kafka's old/new value pairs between table nodes, cogroup, the
-//! topology optimizations (`topology.optimization=all`).
+//! Not yet: windowed aggregations, joins (and the value getters they read tables through),
+//! `KTable.transformValues`, `suppress`, `cogroup`, the topology optimizations
+//! (`topology.optimization=all`).
 
 pub mod error;
 pub mod options;
 pub mod serdes;
 
 mod builder;
+mod change;
 mod global_ktable;
 mod grouped_stream;
+mod grouped_table;
 mod kstream;
 mod ktable;
 mod names;
@@ -110,6 +117,7 @@ pub use builder::StreamsBuilder;
 pub use error::{DslError, SerdeRole};
 pub use global_ktable::GlobalKTable;
 pub use grouped_stream::KGroupedStream;
+pub use grouped_table::KGroupedTable;
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::KTable;
 pub use options::{

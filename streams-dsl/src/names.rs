@@ -43,6 +43,16 @@ pub(crate) const REDUCE: &str = "KSTREAM-REDUCE-";
 pub(crate) const KTABLE_SOURCE: &str = "KTABLE-SOURCE-";
 /// `KTABLE-TOSTREAM-`.
 pub(crate) const KTABLE_TO_STREAM: &str = "KTABLE-TOSTREAM-";
+/// `KTABLE-FILTER-` (a table's filter and filterNot).
+pub(crate) const KTABLE_FILTER: &str = "KTABLE-FILTER-";
+/// `KTABLE-MAPVALUES-`.
+pub(crate) const KTABLE_MAP_VALUES: &str = "KTABLE-MAPVALUES-";
+/// `KTABLE-SELECT-` (a table's groupBy).
+pub(crate) const KTABLE_SELECT: &str = "KTABLE-SELECT-";
+/// `KTABLE-AGGREGATE-` (a grouped table's aggregate and count; also its stores' prefix).
+pub(crate) const KTABLE_AGGREGATE: &str = "KTABLE-AGGREGATE-";
+/// `KTABLE-REDUCE-`.
+pub(crate) const KTABLE_REDUCE: &str = "KTABLE-REDUCE-";
 /// What a store name adds after its prefix (`KTableImpl.STATE_STORE_NAME`).
 pub(crate) const STATE_STORE: &str = "STATE-STORE-";
 /// The suffix of repartition topics.

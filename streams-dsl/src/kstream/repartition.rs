@@ -6,6 +6,7 @@ use std::sync::Arc;
 use streams_core::timestamp::FailOnInvalidTimestamp;
 
 use super::KStream;
+use crate::change::{Change, TableNode};
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
@@ -116,7 +117,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     pub fn to_table_with(&self, named: Named, materialized: Materialized<K, V>) -> KTable<K, V> {
         let name = processor_name(&self.plan, named.name, names::TO_TABLE);
         let queryable = materialized.name.clone();
-        let result_store = queryable.clone();
+        let table_node = TableNode::source(queryable.is_some());
+        let built = table_node.clone();
         let store_name = match &materialized.name {
             Some(n) => n.clone(),
             None => self.plan.borrow_mut().names.store(names::TO_TABLE),
@@ -138,8 +140,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let (k, v) = (key.clone(), value.clone());
         push(&self.plan, move |b| {
             let key_serde = b.optional_serde(k.clone());
-            let store = match &queryable {
-                Some(_) => {
+            let store = match built.is_materialized() {
+                true => {
                     let (ks, vs) = b.serdes(
                         k,
                         v,
@@ -155,14 +157,16 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                         },
                     ))
                 }
-                None => None,
+                false => None,
             };
             let p = b.handle::<K, V>(&parent)?;
             let table_store = store.as_ref().map(|(_, s)| s.clone());
+            let send_old_values = built.sends_old_values();
             let h = b
                 .tb
-                .add_processor::<K, V, K, Option<V>, _, _>(&node, &[&p], move || TableSource {
+                .add_processor::<K, V, K, Change<V>, _, _>(&node, &[&p], move || TableSource {
                     store: table_store.clone(),
+                    send_old_values,
                     key_serde: key_serde.clone(),
                 })?;
             b.put(&node, h);
@@ -171,6 +175,6 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             }
             Ok(())
         });
-        KTable::new(self.plan.clone(), name, key, value, result_store)
+        KTable::new(self.plan.clone(), name, key, value, queryable, table_node)
     }
 }

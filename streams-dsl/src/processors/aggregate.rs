@@ -11,6 +11,7 @@ use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::state::StoreHandle;
 
+use crate::change::Change;
 use crate::processors::ops::is_null;
 use crate::serdes::DynSerde;
 
@@ -24,23 +25,27 @@ pub(crate) struct Aggregate<K, V, VA> {
     pub step: Step<K, V, VA>,
     /// The store has a record cache: forward what it flushes.
     pub caching: bool,
+    /// Forward the aggregate each update replaces (a downstream table node asked for it).
+    pub send_old_values: bool,
     /// Tells a null key (a record Kafka skips).
     pub key_serde: DynSerde<K>,
     /// Tells a null value, when the value type has a serde (else no value is taken for null).
     pub value_serde: Option<DynSerde<V>>,
 }
 
-impl<K, V, VA> Processor<K, V, K, Option<VA>> for Aggregate<K, V, VA>
+impl<K, V, VA> Processor<K, V, K, Change<VA>> for Aggregate<K, V, VA>
 where
     K: Clone + 'static,
     V: 'static,
     VA: Clone + 'static,
 {
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Option<VA>>) -> Result<(), BoxError> {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), BoxError> {
         if self.caching {
-            ctx.on_cache_flush(&self.store, |ctx, flush| {
+            let send_old = self.send_old_values;
+            ctx.on_cache_flush_with(&self.store, send_old, |ctx, flush| {
                 if flush.new.is_some() {
-                    ctx.forward(Record::new(flush.key, flush.new, flush.timestamp))?;
+                    let change = Change::new(flush.new, flush.old);
+                    ctx.forward(Record::new(flush.key, change, flush.timestamp))?;
                 }
                 Ok(())
             })?;
@@ -50,7 +55,7 @@ where
 
     fn process(
         &mut self,
-        ctx: &mut ProcessorContext<'_, K, Option<VA>>,
+        ctx: &mut ProcessorContext<'_, K, Change<VA>>,
         record: Record<K, V>,
     ) -> Result<(), BoxError> {
         // A null key or value is skipped, as Kafka's aggregations skip it ("Skipping record
@@ -70,13 +75,18 @@ where
             Some(old) => (Some(old.value), record.timestamp.max(old.timestamp)),
             None => (None, record.timestamp),
         };
+        let old_sent = if self.send_old_values {
+            old.clone()
+        } else {
+            None
+        };
         let new = (self.step)(&record.key, record.value, old);
         store.put(&record.key, Some(&new), timestamp)?;
         if !self.caching {
             let Record { key, headers, .. } = record;
             ctx.forward(Record {
                 key,
-                value: Some(new),
+                value: Change::new(Some(new), old_sent),
                 timestamp,
                 headers,
             })?;

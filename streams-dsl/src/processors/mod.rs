@@ -4,4 +4,6 @@
 pub(crate) mod aggregate;
 pub(crate) mod branch;
 pub(crate) mod ops;
+pub(crate) mod table_aggregate;
+pub(crate) mod table_ops;
 pub(crate) mod table_source;

@@ -7,6 +7,7 @@ use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::state::StoreHandle;
 
+use crate::change::Change;
 use crate::processors::ops::is_null;
 use crate::serdes::DynSerde;
 
@@ -25,31 +26,38 @@ impl<K, V> Clone for TableStore<K, V> {
     }
 }
 
-/// Updates `VIn` (a value, or `Option<V>` with tombstones) into a table of `V`.
+/// Updates `VIn` (a value, or `Option<V>` with tombstones) into a table of `V`, forwarded as
+/// [`Change`]s: the old value too when a downstream node asked for it (then the table is
+/// materialized: Kafka's `KTableSource` with `sendOldValues`).
 pub(crate) struct TableSource<K, V> {
     pub store: Option<TableStore<K, V>>,
+    /// Forward the value each update replaces.
+    pub send_old_values: bool,
     /// Tells a null key: Kafka's `KTableSource` skips such records ("Skipping record due to
     /// null key"). `None`: the key type has no serde, no key is taken for null.
     pub key_serde: Option<DynSerde<K>>,
 }
 
-impl<K, V, VIn> Processor<K, VIn, K, Option<V>> for TableSource<K, V>
+impl<K, V, VIn> Processor<K, VIn, K, Change<V>> for TableSource<K, V>
 where
     K: Clone + 'static,
     V: Clone + 'static,
     VIn: Into<Option<V>> + 'static,
 {
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Option<V>>) -> Result<(), BoxError> {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<(), BoxError> {
         if let Some(TableStore {
             handle,
             caching: true,
         }) = &self.store
         {
-            ctx.on_cache_flush(handle, |ctx, flush| {
+            let send_old = self.send_old_values;
+            ctx.on_cache_flush(handle, move |ctx, flush| {
                 // A delete of a key the table never had changes nothing (Kafka's caching
                 // store forwards a flush only when there is a new or an old value).
                 if flush.new.is_some() || flush.old.is_some() {
-                    ctx.forward(Record::new(flush.key, flush.new, flush.timestamp))?;
+                    let old = if send_old { flush.old } else { None };
+                    let change = Change::new(flush.new, old);
+                    ctx.forward(Record::new(flush.key, change, flush.timestamp))?;
                 }
                 Ok(())
             })?;
@@ -59,7 +67,7 @@ where
 
     fn process(
         &mut self,
-        ctx: &mut ProcessorContext<'_, K, Option<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<V>>,
         record: Record<K, VIn>,
     ) -> Result<(), BoxError> {
         if self
@@ -70,26 +78,42 @@ where
             return Ok(());
         }
         let value: Option<V> = record.value.into();
-        let record = Record {
-            key: record.key,
-            value,
-            timestamp: record.timestamp,
-            headers: record.headers,
-        };
+        let Record {
+            key,
+            timestamp,
+            headers,
+            ..
+        } = record;
         match &self.store {
-            None => ctx.forward(record)?,
+            None => ctx.forward(Record {
+                key,
+                value: Change::new(value, None),
+                timestamp,
+                headers,
+            })?,
             Some(s) => {
                 let mut store = ctx.key_value_store(&s.handle)?;
-                match &record.value {
-                    Some(v) => store.put(&record.key, v)?,
-                    None => {
-                        store.delete(&record.key)?;
+                let old = match &value {
+                    Some(v) if self.send_old_values => {
+                        let old = store.get(&key)?;
+                        store.put(&key, v)?;
+                        old
                     }
-                }
+                    Some(v) => {
+                        store.put(&key, v)?;
+                        None
+                    }
+                    None => store.delete(&key)?.filter(|_| self.send_old_values),
+                };
                 // Uncached, every update goes on, a tombstone of an unknown key too (Kafka's
                 // `TimestampedTupleForwarder` without a cache); cached, the flush decides.
                 if !s.caching {
-                    ctx.forward(record)?;
+                    ctx.forward(Record {
+                        key,
+                        value: Change::new(value, old),
+                        timestamp,
+                        headers,
+                    })?;
                 }
             }
         }

@@ -1,5 +1,10 @@
-//! [`KTable`]: a changelog stream, the latest value of each key (Kafka's `KTable`).
+//! [`KTable`]: a changelog stream, the latest value of each key (Kafka's `KTable`), and
+//! `to_stream`; its operations are in [`ops`] (filter, mapValues) and [`group`] (groupBy).
 
+mod group;
+mod ops;
+
+use crate::change::{Change, TableNodeRef};
 use crate::kstream::KStream;
 use crate::names;
 use crate::options::Named;
@@ -8,17 +13,21 @@ use crate::processors::ops::MapValues;
 use crate::serdes::{DynSerde, OptionSerde};
 
 /// The latest value of each key (Kafka's `KTable`), from [`crate::StreamsBuilder::table`],
-/// [`KStream::to_table`] or an aggregation. Its node forwards each update as the key's new
-/// value, `None` for a deletion (a tombstone).
+/// [`KStream::to_table`], an aggregation or a table operation. Its node forwards each update
+/// to the next table node as Kafka's `Change`: the key's new value (`None` for a deletion)
+/// and, only when a downstream node needs it (a grouping's subtractor), the value it
+/// replaces; a table source is then materialized in its generated store, as Kafka does.
+/// A filter or mapValues without a store computes its old values from its parent's.
 ///
-/// Not yet: Kafka's old/new value pairs (`Change`) between table operations, table
-/// operations themselves (filter, mapValues, joins, groupBy) and suppression.
+/// Not yet: joins, suppression, transformValues and value getters (what joins read).
 pub struct KTable<K, V> {
     pub(crate) plan: PlanRef,
     pub(crate) name: String,
     pub(crate) key_serde: Option<DynSerde<K>>,
     pub(crate) value_serde: Option<DynSerde<V>>,
     pub(crate) queryable_store_name: Option<String>,
+    /// Whether the node keeps a store and sends old values, shared with its build step.
+    pub(crate) node: TableNodeRef,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -29,6 +38,7 @@ impl<K, V> Clone for KTable<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
             queryable_store_name: self.queryable_store_name.clone(),
+            node: self.node.clone(),
         }
     }
 }
@@ -49,6 +59,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         key_serde: Option<DynSerde<K>>,
         value_serde: Option<DynSerde<V>>,
         queryable_store_name: Option<String>,
+        node: TableNodeRef,
     ) -> Self {
         KTable {
             plan,
@@ -56,6 +67,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             key_serde,
             value_serde,
             queryable_store_name,
+            node,
         }
     }
 
@@ -79,8 +91,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
     /// [`to_stream`](Self::to_stream) with a processor name.
     pub fn to_stream_named(&self, named: Named) -> KStream<K, Option<V>> {
         let name = processor_name(&self.plan, named.name, names::KTABLE_TO_STREAM);
-        let stream = self.as_update_stream();
-        stream.add_op::<K, Option<V>, _>(&name, MapValues(|_: &K, v: Option<V>| v));
+        let stream = self.as_change_stream();
+        stream.add_op::<K, Option<V>, _>(&name, MapValues(|_: &K, c: Change<V>| c.new));
         stream.derive(
             name,
             self.key_serde.clone(),
@@ -91,16 +103,13 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         )
     }
 
-    /// The table's node as a stream of `Option<V>` updates (for operations on it).
-    fn as_update_stream(&self) -> KStream<K, Option<V>> {
+    /// The table's node as a stream of its changes (for operations on it).
+    pub(crate) fn as_change_stream(&self) -> KStream<K, Change<V>> {
         KStream {
             plan: self.plan.clone(),
             name: self.name.clone(),
             key_serde: self.key_serde.clone(),
-            value_serde: self
-                .value_serde
-                .clone()
-                .map(|s| DynSerde::new(OptionSerde::of(s))),
+            value_serde: None,
             repartition_required: false,
         }
     }

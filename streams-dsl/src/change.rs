@@ -1,0 +1,251 @@
+//! [`Change`]: what a table node forwards to the next (Kafka's `Change<V>`), the key's new
+//! value and, when a downstream node asked for it, the value it replaces; and
+//! [`ChangeSerde`], how a grouped table's repartition topic carries one (Kafka's
+//! `ChangedSerializer`/`ChangedDeserializer`).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use streams_core::serde::{Deserializer, SerdeError, Serializer};
+
+use crate::serdes::DynSerde;
+
+/// One update of a table's key: the new value (`None`: deleted) and the old one (`None`:
+/// there was none, or old values are not sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Change<V> {
+    pub new: Option<V>,
+    pub old: Option<V>,
+}
+
+impl<V> Change<V> {
+    /// `new` replacing `old`.
+    pub fn new(new: Option<V>, old: Option<V>) -> Self {
+        Change { new, old }
+    }
+}
+
+/// Kafka's wire format of a `Change` on a repartition topic: `{old}{0}`, `{new}{1}`, or
+/// `{zigzag varint len(new)}{new}{old}{2}`. A change with neither value is refused, as Kafka
+/// refuses it.
+pub(crate) struct ChangeSerde<V> {
+    pub inner: DynSerde<V>,
+}
+
+impl<V> Clone for ChangeSerde<V> {
+    fn clone(&self) -> Self {
+        ChangeSerde {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+const NAME: &str = "ChangeSerde";
+
+impl<V: 'static> Serializer<Change<V>> for ChangeSerde<V> {
+    fn serialize(&self, topic: &str, value: &Change<V>) -> Result<Option<Bytes>, SerdeError> {
+        let ser = |v: &Option<V>| -> Result<Option<Bytes>, SerdeError> {
+            match v {
+                Some(v) => self.inner.serialize(topic, v),
+                None => Ok(None),
+            }
+        };
+        let (new, old) = (ser(&value.new)?, ser(&value.old)?);
+        let mut buf = BytesMut::new();
+        match (new, old) {
+            (Some(n), Some(o)) => {
+                let len = i32::try_from(n.len())
+                    .map_err(|_| SerdeError::new(NAME, topic, "new value too long"))?;
+                put_zigzag_varint(&mut buf, len);
+                buf.put_slice(&n);
+                buf.put_slice(&o);
+                buf.put_u8(2);
+            }
+            (Some(n), None) => {
+                buf.put_slice(&n);
+                buf.put_u8(1);
+            }
+            (None, Some(o)) => {
+                buf.put_slice(&o);
+                buf.put_u8(0);
+            }
+            (None, None) => {
+                return Err(SerdeError::new(
+                    NAME,
+                    topic,
+                    "both old and new values are null, which is not allowed",
+                ))
+            }
+        }
+        Ok(Some(buf.freeze()))
+    }
+}
+
+impl<V: 'static> Deserializer<Change<V>> for ChangeSerde<V> {
+    fn deserialize(&self, topic: &str, data: Option<&[u8]>) -> Result<Change<V>, SerdeError> {
+        let err = |d: &str| SerdeError::new(NAME, topic, d.to_owned());
+        let data = data.ok_or_else(|| err("a change cannot be null"))?;
+        let (flag, body) = data.split_last().ok_or_else(|| err("empty change"))?;
+        let de = |b: &[u8]| self.inner.deserialize(topic, Some(b)).map(Some);
+        match *flag {
+            0 => Ok(Change::new(None, de(body)?)),
+            1 => Ok(Change::new(de(body)?, None)),
+            2 => {
+                let (len, rest) = read_zigzag_varint(body).ok_or_else(|| err("bad varint"))?;
+                let len = usize::try_from(len).map_err(|_| err("negative length"))?;
+                if len > rest.len() {
+                    return Err(err("new value length beyond the data"));
+                }
+                let (n, o) = rest.split_at(len);
+                Ok(Change::new(de(n)?, de(o)?))
+            }
+            f => Err(err(&format!("unknown encoding flag {f}"))),
+        }
+    }
+}
+
+fn put_zigzag_varint(buf: &mut BytesMut, v: i32) {
+    let mut z = ((v << 1) ^ (v >> 31)) as u32;
+    while z & !0x7f != 0 {
+        buf.put_u8(((z & 0x7f) | 0x80) as u8);
+        z >>= 7;
+    }
+    buf.put_u8(z as u8);
+}
+
+fn read_zigzag_varint(data: &[u8]) -> Option<(i32, &[u8])> {
+    let mut z: u32 = 0;
+    for (i, b) in data.iter().enumerate().take(5) {
+        z |= u32::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            let v = ((z >> 1) as i32) ^ -((z & 1) as i32);
+            return Some((v, &data[i + 1..]));
+        }
+    }
+    None
+}
+
+/// What a table node tells its parent about old values (Kafka's
+/// `enableSendingOldValues(forceMaterialization)`), decided while the program is written and
+/// read when the topology is built.
+pub(crate) struct TableNode {
+    kind: TableKind,
+    /// A downstream node needs the old values.
+    send_old_values: Cell<bool>,
+    /// The node keeps a store (a source table may be materialized on demand).
+    materialized: Cell<bool>,
+}
+
+enum TableKind {
+    /// A table source (`table`, `to_table`): materialized on demand in its drawn store.
+    Source,
+    /// Keeps its own store (aggregations, a materialized filter or mapValues).
+    Stateful,
+    /// Computes its old values from its parent's (an unmaterialized filter or mapValues).
+    Derived(Rc<TableNode>),
+}
+
+/// A table node shared by its [`crate::KTable`]s and its build step.
+pub(crate) type TableNodeRef = Rc<TableNode>;
+
+impl TableNode {
+    /// A table source, materialized when a store was named.
+    pub fn source(materialized: bool) -> TableNodeRef {
+        Self::make(TableKind::Source, materialized)
+    }
+
+    /// A node with its own store.
+    pub fn stateful() -> TableNodeRef {
+        Self::make(TableKind::Stateful, true)
+    }
+
+    /// A node without a store, computing from `parent`'s changes.
+    pub fn derived(parent: TableNodeRef) -> TableNodeRef {
+        Self::make(TableKind::Derived(parent), false)
+    }
+
+    fn make(kind: TableKind, materialized: bool) -> TableNodeRef {
+        Rc::new(TableNode {
+            kind,
+            send_old_values: Cell::new(false),
+            materialized: Cell::new(materialized),
+        })
+    }
+
+    /// Ask the node to send old values; `force` materializes an unmaterialized source (what
+    /// a grouping needs). Whether the node will send them.
+    pub fn enable_sending_old_values(&self, force: bool) -> bool {
+        if self.send_old_values.get() {
+            return true;
+        }
+        let ok = match &self.kind {
+            TableKind::Source => {
+                if force {
+                    self.materialized.set(true);
+                }
+                self.materialized.get()
+            }
+            TableKind::Stateful => true,
+            TableKind::Derived(parent) => parent.enable_sending_old_values(force),
+        };
+        self.send_old_values.set(ok);
+        ok
+    }
+
+    /// Whether the node sends old values (final once the program is written).
+    pub fn sends_old_values(&self) -> bool {
+        self.send_old_values.get()
+    }
+
+    /// Whether the node keeps a store (final once the program is written).
+    pub fn is_materialized(&self) -> bool {
+        self.materialized.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use streams_core::serde::StringSerde;
+
+    fn serde() -> ChangeSerde<String> {
+        ChangeSerde {
+            inner: DynSerde::new(StringSerde),
+        }
+    }
+
+    #[test]
+    fn changes_are_written_as_kafka_writes_them() -> Result<(), SerdeError> {
+        let s = serde();
+        let c = |n: Option<&str>, o: Option<&str>| {
+            Change::new(n.map(str::to_owned), o.map(str::to_owned))
+        };
+        let cases = [
+            (c(Some("ab"), None), &b"ab\x01"[..]),
+            (c(None, Some("xy")), &b"xy\x00"[..]),
+            (c(Some("ab"), Some("xyz")), &b"\x04abxyz\x02"[..]),
+        ];
+        for (change, bytes) in cases {
+            let b = s.serialize("t", &change)?;
+            assert_eq!(b.as_deref(), Some(bytes));
+            assert_eq!(s.deserialize("t", Some(bytes))?, change);
+        }
+        assert!(s.serialize("t", &c(None, None)).is_err());
+        assert!(s.deserialize("t", Some(b"\x09")).is_err());
+        assert!(s.deserialize("t", Some(b"\x7fab\x02")).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn old_values_are_sent_only_where_asked_and_possible() {
+        let source = TableNode::source(false);
+        let filter = TableNode::derived(source.clone());
+        assert!(!filter.enable_sending_old_values(false));
+        assert!(!source.is_materialized());
+        assert!(filter.enable_sending_old_values(true));
+        assert!(source.is_materialized() && source.sends_old_values());
+        let agg = TableNode::stateful();
+        assert!(agg.enable_sending_old_values(false));
+    }
+}
