@@ -104,6 +104,29 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         self.do_aggregate(names::AGGREGATE, named, materialized, step)
     }
 
+    /// The node an aggregation of these records reads: the source of the repartition topic
+    /// `<Grouped name or store_name>-repartition` when the key changed (its nodes queued and
+    /// named now, as Kafka's `createRepartitionedSource`), else the grouped node.
+    pub(crate) fn aggregation_parent(&self, store_name: &str) -> String {
+        if !self.repartition_required {
+            return self.name.clone();
+        }
+        let topic_prefix = self.repartition_name.as_deref().unwrap_or(store_name);
+        let stream = KStream::<K, V> {
+            plan: self.plan.clone(),
+            name: self.name.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+            repartition_required: true,
+        };
+        stream.repartition_nodes(
+            topic_prefix,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            None,
+        )
+    }
+
     /// Kafka's `MaterializedInternal` (the store name, drawn first), the processor name, the
     /// repartition topic when required (`GroupedStreamAggregateBuilder.build`), then the
     /// aggregation with its store.
@@ -122,27 +145,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             materialized.key_serde = self.key_serde.clone();
         }
         let name = processor_name(&self.plan, named.name, prefix);
-        let parent = if self.repartition_required {
-            let topic_prefix = self
-                .repartition_name
-                .clone()
-                .unwrap_or_else(|| store_name.clone());
-            let stream = KStream::<K, V> {
-                plan: self.plan.clone(),
-                name: self.name.clone(),
-                key_serde: self.key_serde.clone(),
-                value_serde: self.value_serde.clone(),
-                repartition_required: true,
-            };
-            stream.repartition_nodes(
-                &topic_prefix,
-                self.key_serde.clone(),
-                self.value_serde.clone(),
-                None,
-            )
-        } else {
-            self.name.clone()
-        };
+        let parent = self.aggregation_parent(&store_name);
         let (key, value) = (
             materialized.key_serde.clone(),
             materialized.value_serde.clone(),
@@ -172,6 +175,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                     store: handle.clone(),
                     step: step.clone(),
                     caching,
+                    forward_flushes: true,
                     send_old_values,
                     key_serde: key_serde.clone(),
                     value_serde: value_serde.clone(),

@@ -82,6 +82,7 @@
 //! | `KTable.mapValues` (`ValueMapper`, `ValueMapperWithKey`, `Named`, `Materialized`) | [`KTable::map_values`], [`map_values_with_key`](KTable::map_values_with_key), [`map_values_with`](KTable::map_values_with) |
 //! | `KTable.groupBy(selector[, Grouped])` | [`KTable::group_by`], [`group_by_with`](KTable::group_by_with) (the selector returns a `(key, value)` tuple) |
 //! | `KGroupedTable.count/reduce/aggregate` (adder and subtractor) | [`KGroupedTable::count`], [`reduce`](KGroupedTable::reduce), [`aggregate`](KGroupedTable::aggregate) (and `_with` for `Named`/`Materialized`) |
+//! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) (not windowed) |
 //! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
 //! | `KTable.queryableStoreName()` | [`KTable::queryable_store_name`], [`GlobalKTable::queryable_store_name`] |
 //! | any method's `Named` overload | `*_named` (or `*_with`) |
@@ -94,7 +95,7 @@
 //! `WordCountDemo` through it.
 //!
 //! Not yet: windowed aggregations, joins (and the value getters they read tables through),
-//! `KTable.transformValues`, `suppress`, `cogroup`, the topology optimizations
+//! `KTable.transformValues`, `suppress`, windowed cogroups, the topology optimizations
 //! (`topology.optimization=all`).
 
 pub mod error;
@@ -103,6 +104,7 @@ pub mod serdes;
 
 mod builder;
 mod change;
+mod cogrouped_stream;
 mod global_ktable;
 mod grouped_stream;
 mod grouped_table;
@@ -114,6 +116,7 @@ mod processors;
 mod store;
 
 pub use builder::StreamsBuilder;
+pub use cogrouped_stream::CogroupedKStream;
 pub use error::{DslError, SerdeRole};
 pub use global_ktable::GlobalKTable;
 pub use grouped_stream::KGroupedStream;

@@ -25,6 +25,9 @@ pub(crate) struct Aggregate<K, V, VA> {
     pub step: Step<K, V, VA>,
     /// The store has a record cache: forward what it flushes.
     pub caching: bool,
+    /// Forward the cache's flushes (of a store several processors share, as a cogroup's,
+    /// only one of them does).
+    pub forward_flushes: bool,
     /// Forward the aggregate each update replaces (a downstream table node asked for it).
     pub send_old_values: bool,
     /// Tells a null key (a record Kafka skips).
@@ -40,7 +43,7 @@ where
     VA: Clone + 'static,
 {
     fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), BoxError> {
-        if self.caching {
+        if self.caching && self.forward_flushes {
             let send_old = self.send_old_values;
             ctx.on_cache_flush_with(&self.store, send_old, |ctx, flush| {
                 if flush.new.is_some() {
