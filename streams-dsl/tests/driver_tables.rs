@@ -128,3 +128,37 @@ fn a_global_table_is_filled_as_its_topic_is_piped() -> Result {
     );
     Ok(())
 }
+
+/// `statestore.cache.max.bytes=0` turns caching off on every store, as Kafka's
+/// `rewriteTopology` does: a materialized table then forwards a tombstone of a key it never
+/// had, as an uncached one does (Java's driver prints `plum null` here too).
+#[test]
+fn a_zero_byte_cache_makes_a_materialized_table_uncached() -> Result {
+    let builder = StreamsBuilder::new();
+    builder
+        .table_with::<String, String>("price-updates", Consumed::default(), Materialized::as_("p"))
+        .to_stream()
+        .to("prices-out");
+    let props = [("application.id", "t"), ("statestore.cache.max.bytes", "0")];
+    let driver = TopologyTestDriver::new(builder.build()?, props, 0)?;
+    let mut input = driver.create_input_topic::<String, Option<String>>(
+        "price-updates",
+        StringSerde,
+        StringSerde,
+    )?;
+    let out = driver.create_output_topic::<String, Option<String>>(
+        "prices-out",
+        StringSerde,
+        StringSerde,
+    );
+    input.pipe_input_with_timestamp(s("apple"), Some(s("1.00")), 1)?;
+    input.pipe_input_with_timestamp(s("plum"), None, 2)?;
+    assert_eq!(
+        out.read_records_to_list()?,
+        vec![
+            TestRecord::at(s("apple"), Some(s("1.00")), 1),
+            TestRecord::at(s("plum"), None, 2),
+        ]
+    );
+    Ok(())
+}

@@ -8,8 +8,8 @@ use super::task_context::TaskContext;
 use crate::error::{BoxError, StreamsError};
 use crate::record::{Record, RecordMetadata};
 use crate::state::{
-    CacheFlush, FlushedChange, KeyValueStoreRef, SessionStoreRef, StoreHandle, StoreSlot,
-    TimestampedKeyValueStoreRef, VersionedStoreRef, WindowStoreRef,
+    CacheFlush, FlushedChange, KeyValueStoreRef, RecordCache, SessionStoreRef, StoreHandle,
+    StoreSlot, TimestampedKeyValueStoreRef, VersionedStoreRef, WindowStoreRef,
 };
 use crate::TaskId;
 
@@ -106,6 +106,15 @@ impl<K, V> ProcessorContext<'_, K, V> {
                     store: store.to_owned(),
                 })?;
         Ok((slot, timestamp))
+    }
+
+    /// Whether store `handle` caches writes (Kafka's `WrappedStateStore.setFlushListener`
+    /// result): it was built with caching and `statestore.cache.max.bytes` is above 0. Kafka
+    /// turns caching off on every store when the cache has 0 bytes, so a KTable processor then
+    /// forwards each update itself, as without a cache. An unconnected store: `false`.
+    pub fn caches<SK: 'static, SV: 'static>(&mut self, handle: &StoreHandle<SK, SV>) -> bool {
+        self.connected_slot(handle.name())
+            .is_ok_and(|(slot, _)| slot.cache.as_ref().is_some_and(RecordCache::enabled))
     }
 
     /// Forward what the record cache of caching store `handle` flushes (at commit, or when the

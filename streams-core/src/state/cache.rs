@@ -33,6 +33,13 @@ impl ThreadCacheBudget {
         })
     }
 
+    /// Whether the budget holds anything: 0 bytes (`statestore.cache.max.bytes=0`) turns
+    /// caching off, as Kafka's `InternalTopologyBuilder.rewriteTopology` disables caching on
+    /// every store then.
+    pub fn enabled(&self) -> bool {
+        self.max_bytes > 0
+    }
+
     /// Bytes in use across the thread's caches.
     pub fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
@@ -130,6 +137,11 @@ impl RecordCache {
             clock: 0,
             bytes: 0,
         }
+    }
+
+    /// Whether this cache holds writes back at all (its thread's budget is above 0 bytes).
+    pub fn enabled(&self) -> bool {
+        self.budget.enabled()
     }
 
     fn touch(&mut self, slot: u32) {

@@ -45,6 +45,11 @@ where
     VIn: Into<Option<V>> + 'static,
 {
     fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<(), BoxError> {
+        // With `statestore.cache.max.bytes=0` Kafka builds no caching store at all
+        // (`rewriteTopology`): every update goes on, a delete of an unknown key too.
+        if let Some(s) = &mut self.store {
+            s.caching &= ctx.caches(&s.handle);
+        }
         if let Some(TableStore {
             handle,
             caching: true,
