@@ -1,6 +1,8 @@
 //! [`KGroupedTable`]: a regrouped table and its aggregations, `count`, `reduce` and
 //! `aggregate`, each with an adder and a subtractor (Kafka's `KGroupedTable`).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use streams_core::timestamp::FailOnInvalidTimestamp;
@@ -33,6 +35,9 @@ pub struct KGroupedTable<K, V> {
     pub(crate) value_serde: Option<DynSerde<V>>,
     /// `Grouped`'s name: names the repartition topic.
     pub(crate) repartition_name: Option<String>,
+    /// The repartition topic's source once an aggregation wrote it: with a `Grouped` name,
+    /// later aggregations read the same topic (Kafka reuses its repartition node then).
+    pub(crate) repartition_source: Rc<RefCell<Option<String>>>,
 }
 
 impl<K, V> std::fmt::Debug for KGroupedTable<K, V> {
@@ -172,22 +177,38 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
         let built = table_node.clone();
         let (select, node, store) = (self.name.clone(), name.clone(), store_name);
         let (gk, gv) = (self.key_serde.clone(), self.value_serde.clone());
+        let shared = self.repartition_name.is_some();
+        let existing = if shared {
+            self.repartition_source.borrow().clone()
+        } else {
+            None
+        };
+        if shared && existing.is_none() {
+            *self.repartition_source.borrow_mut() = Some(source.clone());
+        }
         push(&self.plan, move |b| {
-            let (rks, rvs) = b.serdes(gk, gv, &sink, GROUPED_FIX)?;
-            let change_serde = ChangeSerde { inner: rvs };
-            b.tb.add_internal_topic(&topic);
-            let p = b.handle::<K, Change<V>>(&select)?;
-            b.tb.add_sink(&sink, &topic, rks.clone(), change_serde.clone(), &[&p])?;
-            let s = b.tb.add_source_with::<K, Change<V>>(
-                &source,
-                &[&topic],
-                None,
-                rks,
-                change_serde,
-                None,
-                Some(Arc::new(FailOnInvalidTimestamp)),
-            )?;
-            b.put(&source, s);
+            let source = match existing {
+                Some(s) => s,
+                None => {
+                    let (rks, rvs) = b.serdes(gk, gv, &sink, GROUPED_FIX)?;
+                    let change_serde = ChangeSerde { inner: rvs };
+                    b.tb.add_internal_topic(&topic);
+                    let p = b.handle::<K, Change<V>>(&select)?;
+                    b.tb.add_sink(&sink, &topic, rks.clone(), change_serde.clone(), &[&p])?;
+                    let s = b.tb.add_source_with::<K, Change<V>>(
+                        &source,
+                        &[&topic],
+                        None,
+                        rks,
+                        change_serde,
+                        None,
+                        Some(Arc::new(FailOnInvalidTimestamp)),
+                    )?;
+                    b.put(&source, s);
+                    source
+                }
+            };
+            let s = b.handle::<K, Change<V>>(&source)?;
             let (ks, vs) = b.serdes(
                 materialized.key_serde.clone(),
                 materialized.value_serde.clone(),

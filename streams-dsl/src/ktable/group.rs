@@ -64,6 +64,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             key_serde: grouped.key_serde,
             value_serde: grouped.value_serde,
             repartition_name: grouped.name,
+            repartition_source: Default::default(),
         }
     }
 }
