@@ -1,0 +1,264 @@
+// Java's reference output for integration-tests/tests/dsl_ttd_java.rs: builds one of a fixed
+// set of DSL topologies with Kafka Streams 4.4.0, feeds a fixed input through Java's
+// TopologyTestDriver (kafka-streams-test-utils 4.4.0) and prints every record of the output
+// topics, one line each: topic \t key \t value \t timestamp (null as "null", numbers in
+// decimal). Pseudo-topics in parentheses report what peek/foreach saw.
+//
+// Usage: java -cp <jars> TtdReference <topology>...   (a "_nocache" suffix sets
+// statestore.cache.max.bytes=0; otherwise Kafka's default cache is on)
+//
+// The feed (FEED) and the topologies must stay identical to the Rust test's.
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.BuiltInDslStoreSuppliers;
+import org.apache.kafka.streams.test.TestRecord;
+
+public class TtdReference {
+    record In(String topic, String key, String value, long ts) {}
+
+    /** The input, piped in this order (records of topics a topology does not read skipped). */
+    static final List<In> FEED = List.of(
+            new In("input", "a", "apple", 100),
+            new In("input", "b", "banana", 50),
+            new In("input", "a", "avocado", 200),
+            new In("input2", "x", "xigua", 175),
+            new In("input", "c", "cherry", 150),
+            new In("input", "b", null, 300),
+            new In("input", "d", "date", 250),
+            new In("input2", "y", "yam", 60),
+            new In("input", "a", "apricot", 400),
+            new In("input", "e", null, 120),
+            new In("input", "c", "coconut", 90),
+            new In("input", "d", "durian", 250));
+
+    /** Runs each named topology in turn, its lines after a "== name" line. */
+    public static void main(String[] args) {
+        for (String name : args) {
+            System.out.println("== " + name);
+            run(name);
+        }
+        System.out.flush();
+    }
+
+    static void run(String name) {
+        boolean nocache = name.endsWith("_nocache");
+        String base = nocache ? name.substring(0, name.length() - "_nocache".length()) : name;
+        Serde<String> str = Serdes.String();
+        Serde<Long> lng = Serdes.Long();
+        StreamsBuilder b = new StreamsBuilder();
+        // Output topic -> whether its values are longs; read in this order.
+        Map<String, Boolean> outputs = new LinkedHashMap<>();
+        Set<String> reads = Set.of("input");
+        AtomicLong peeked = new AtomicLong();
+        AtomicLong foreached = new AtomicLong();
+        List<String> counters = new ArrayList<>();
+        switch (base) {
+            case "filter" -> {
+                KStream<String, String> s = b.stream("input");
+                s.filter((k, v) -> v != null && v.length() > 5).to("out-filter");
+                s.filterNot((k, v) -> v != null && v.length() > 5).to("out-filter-not");
+                outputs.put("out-filter", false);
+                outputs.put("out-filter-not", false);
+            }
+            case "map" -> {
+                KStream<String, String> s = b.stream("input");
+                s.mapValues(v -> v == null ? null : v.toUpperCase()).to("out-map-values");
+                s.map((k, v) -> KeyValue.pair(v == null ? "none" : v.substring(0, 2), k + "=" + v))
+                        .to("out-map");
+                outputs.put("out-map-values", false);
+                outputs.put("out-map", false);
+            }
+            case "flat_map" -> {
+                KStream<String, String> s = b.stream("input");
+                s.flatMapValues(v -> v == null ? List.<String>of() : List.of(v, String.valueOf(v.length())))
+                        .to("out-flat-map-values");
+                s.flatMap((k, v) -> v == null
+                                ? List.of(KeyValue.pair(k, "gone"))
+                                : List.of(KeyValue.pair(k + "1", v), KeyValue.pair(k + "2", v.substring(1))))
+                        .to("out-flat-map");
+                outputs.put("out-flat-map-values", false);
+                outputs.put("out-flat-map", false);
+            }
+            case "select_key_peek" -> {
+                KStream<String, String> s = b.<String, String>stream("input")
+                        .peek((k, v) -> peeked.incrementAndGet())
+                        .selectKey((k, v) -> v == null ? "none" : v.substring(0, 1));
+                s.foreach((k, v) -> foreached.incrementAndGet());
+                s.to("out-select-key");
+                outputs.put("out-select-key", false);
+                counters.add("peek");
+                counters.add("foreach");
+            }
+            case "merge" -> {
+                reads = Set.of("input", "input2");
+                b.<String, String>stream("input").merge(b.stream("input2")).to("out-merge");
+                outputs.put("out-merge", false);
+            }
+            case "split" -> {
+                Map<String, KStream<String, String>> branches = b.<String, String>stream("input")
+                        .split(Named.as("s-"))
+                        .branch((k, v) -> v == null, Branched.as("nulls"))
+                        .branch((k, v) -> v.length() < 6, Branched.as("short"))
+                        .defaultBranch(Branched.as("long"));
+                branches.get("s-nulls").to("out-nulls");
+                branches.get("s-short").to("out-short");
+                branches.get("s-long").to("out-long");
+                outputs.put("out-nulls", false);
+                outputs.put("out-short", false);
+                outputs.put("out-long", false);
+            }
+            case "repartition" -> {
+                b.<String, String>stream("input")
+                        .selectKey((k, v) -> v == null ? "none" : v.substring(0, 1))
+                        .repartition(Repartitioned.as("rp"))
+                        .to("out-repartition");
+                outputs.put("out-repartition", false);
+            }
+            case "to_table" -> {
+                b.<String, String>stream("input")
+                        .toTable(Materialized.as("tt-store"))
+                        .toStream()
+                        .to("out-to-table");
+                outputs.put("out-to-table", false);
+            }
+            case "table" -> {
+                b.<String, String>table("input").toStream().to("out-table");
+                outputs.put("out-table", false);
+            }
+            case "table_mat" -> {
+                b.<String, String>table("input", Materialized.as("tbl-store")).toStream().to("out-table");
+                outputs.put("out-table", false);
+            }
+            case "count" -> {
+                b.<String, String>stream("input").groupByKey().count().toStream().to("out-count", Produced.with(str, lng));
+                outputs.put("out-count", true);
+            }
+            case "group_by_reduce" -> {
+                b.<String, String>stream("input")
+                        .groupBy((k, v) -> v == null ? "none" : v.substring(0, 1), Grouped.as("by-letter"))
+                        .reduce((a, v) -> a + "|" + v)
+                        .toStream()
+                        .to("out-reduce");
+                outputs.put("out-reduce", false);
+            }
+            case "group_by_aggregate" -> {
+                b.<String, String>stream("input")
+                        .groupBy((k, v) -> v == null ? "none" : String.valueOf(v.length() % 3))
+                        .aggregate(() -> 0L, (k, v, agg) -> agg + v.length(),
+                                Materialized.with(str, lng))
+                        .toStream()
+                        .to("out-aggregate", Produced.with(str, lng));
+                outputs.put("out-aggregate", true);
+            }
+            case "process" -> {
+                b.<String, String>stream("input")
+                        .process(() -> new Processor<String, String, String, String>() {
+                            private ProcessorContext<String, String> ctx;
+
+                            @Override
+                            public void init(ProcessorContext<String, String> context) {
+                                ctx = context;
+                            }
+
+                            @Override
+                            public void process(Record<String, String> r) {
+                                if (r.value() == null) {
+                                    return;
+                                }
+                                ctx.forward(r.withKey(r.key() + "!").withTimestamp(r.timestamp() + 1));
+                                if (r.value().length() > 5) {
+                                    ctx.forward(r.withKey(r.value()).withValue(r.key()));
+                                }
+                            }
+                        })
+                        .to("out-process");
+                outputs.put("out-process", false);
+            }
+            case "process_values" -> {
+                b.<String, String>stream("input")
+                        .processValues(() -> new FixedKeyProcessor<String, String, String>() {
+                            private FixedKeyProcessorContext<String, String> ctx;
+
+                            @Override
+                            public void init(FixedKeyProcessorContext<String, String> context) {
+                                ctx = context;
+                            }
+
+                            @Override
+                            public void process(FixedKeyRecord<String, String> r) {
+                                String v = r.value() == null ? "<null>" : r.value().toUpperCase();
+                                ctx.forward(r.withValue(v).withTimestamp(r.timestamp() * 2));
+                            }
+                        })
+                        .to("out-process-values");
+                outputs.put("out-process-values", false);
+            }
+            default -> throw new IllegalArgumentException("unknown topology " + name);
+        }
+
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "ttd");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "dummy:1234");
+        p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        // In-memory stores: no RocksDB jar needed (ours keeps the driver's stores in memory too).
+        p.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
+                BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
+        if (nocache) {
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        }
+        try (TopologyTestDriver d = new TopologyTestDriver(b.build(), p)) {
+            Map<String, TestInputTopic<String, String>> inputs = new HashMap<>();
+            for (In r : FEED) {
+                if (!reads.contains(r.topic())) {
+                    continue;
+                }
+                inputs.computeIfAbsent(r.topic(), t -> d.createInputTopic(t, str.serializer(), str.serializer()))
+                        .pipeInput(r.key(), r.value(), r.ts());
+            }
+            for (Map.Entry<String, Boolean> o : outputs.entrySet()) {
+                Deserializer<?> values = o.getValue() ? lng.deserializer() : str.deserializer();
+                @SuppressWarnings("unchecked")
+                TestOutputTopic<String, Object> topic =
+                        d.createOutputTopic(o.getKey(), str.deserializer(), (Deserializer<Object>) values);
+                for (TestRecord<String, Object> r : topic.readRecordsToList()) {
+                    System.out.println(o.getKey() + "\t" + r.key() + "\t" + r.value() + "\t" + r.timestamp());
+                }
+            }
+        }
+        for (String c : counters) {
+            long n = c.equals("peek") ? peeked.get() : foreached.get();
+            System.out.println("(" + c + ")\tnull\t" + n + "\t0");
+        }
+    }
+}

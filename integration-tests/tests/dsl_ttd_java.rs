@@ -1,0 +1,528 @@
+//! Our DSL and `TopologyTestDriver` against Java's, record for record: each topology below is
+//! built twice, with streams-dsl here and with Kafka Streams 4.4.0 in
+//! `integration-tests/peers/TtdReference.java`, the same input (out-of-order timestamps, null
+//! values, a tombstone of a key never seen) is piped through each language's
+//! `TopologyTestDriver`, and every record of the output topics (key, value, timestamp, topic by
+//! topic in a fixed order) must be the same. A `_nocache` suffix runs the topology with
+//! `statestore.cache.max.bytes=0`; without it Kafka's default cache is on, and both drivers
+//! commit (flush the cache) after each piped record.
+//!
+//! No broker. Java needs a JDK and the jars `scripts/test` downloads into
+//! `KAFKA_WIRE_STREAMS_LIBS` (default `~/.cache/kafka-wire-testbed/kafka-streams-4.4.0/libs`):
+//! kafka-streams, kafka-streams-test-utils, kafka-clients 4.4.0 and slf4j-api. Without them
+//! the test fails, naming the command that installs them.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use integration_tests::repo_root;
+use streams_core::error::BoxError;
+use streams_core::processor::ProcessorContext;
+use streams_core::record::Record;
+use streams_core::testing::TopologyTestDriver;
+use streams_dsl::serdes::{I64Serde, OptionSerde, StringSerde};
+use streams_dsl::{
+    Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned, StreamsBuilder,
+};
+
+/// The input, piped in this order: (topic, key, value, timestamp). A topology skips the
+/// records of topics it does not read. Same as `FEED` in `TtdReference.java`.
+const FEED: &[(&str, &str, Option<&str>, i64)] = &[
+    ("input", "a", Some("apple"), 100),
+    ("input", "b", Some("banana"), 50),
+    ("input", "a", Some("avocado"), 200),
+    ("input2", "x", Some("xigua"), 175),
+    ("input", "c", Some("cherry"), 150),
+    ("input", "b", None, 300),
+    ("input", "d", Some("date"), 250),
+    ("input2", "y", Some("yam"), 60),
+    ("input", "a", Some("apricot"), 400),
+    ("input", "e", None, 120),
+    ("input", "c", Some("coconut"), 90),
+    ("input", "d", Some("durian"), 250),
+];
+
+/// The topologies compared, by the names both programs know them by.
+const TOPOLOGIES: &[&str] = &[
+    "filter",
+    "map",
+    "flat_map",
+    "select_key_peek",
+    "merge",
+    "split",
+    "repartition",
+    "to_table",
+    "to_table_nocache",
+    "table",
+    "table_mat",
+    "table_mat_nocache",
+    "count",
+    "count_nocache",
+    "group_by_reduce",
+    "group_by_reduce_nocache",
+    "group_by_aggregate",
+    "group_by_aggregate_nocache",
+    "process",
+    "process_values",
+];
+
+/// An output topic's value type.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Long,
+}
+
+/// One topology, built: what it reads, the output topics to render, and the counters of
+/// `peek`/`foreach` calls reported as pseudo-topics.
+struct Case {
+    builder: StreamsBuilder,
+    reads: Vec<&'static str>,
+    outputs: Vec<(&'static str, Kind)>,
+    counters: Vec<(&'static str, Arc<AtomicU64>)>,
+}
+
+type Val = Option<String>;
+
+fn first(v: &Val, n: usize) -> String {
+    v.as_deref()
+        .map_or_else(|| "none".to_owned(), |v| v[..n].to_owned())
+}
+
+/// The serde of a table of nullable values as a stream (`Option<Option<String>>`): the
+/// registry of default serdes has none for it.
+fn nested() -> Produced<String, Option<Val>> {
+    Produced::with(StringSerde, OptionSerde::new(OptionSerde::new(StringSerde)))
+}
+
+/// Builds `base` (a name without its `_nocache` suffix) as `TtdReference.java` does.
+fn build(base: &str) -> Case {
+    let b = StreamsBuilder::new();
+    let mut reads = vec!["input"];
+    let mut counters = Vec::new();
+    let outputs: Vec<(&str, Kind)> = match base {
+        "filter" => {
+            let s = b.stream::<String, Val>("input");
+            let long = |_: &String, v: &Val| v.as_ref().is_some_and(|v| v.len() > 5);
+            s.filter(long).to("out-filter");
+            s.filter_not(long).to("out-filter-not");
+            vec![("out-filter", Kind::Str), ("out-filter-not", Kind::Str)]
+        }
+        "map" => {
+            let s = b.stream::<String, Val>("input");
+            s.map_values(|v: Val| v.map(|v| v.to_uppercase()))
+                .to("out-map-values");
+            s.map(|k, v| {
+                let key = first(&v, 2);
+                (key, format!("{k}={}", v.as_deref().unwrap_or("null")))
+            })
+            .to("out-map");
+            vec![("out-map-values", Kind::Str), ("out-map", Kind::Str)]
+        }
+        "flat_map" => {
+            let s = b.stream::<String, Val>("input");
+            s.flat_map_values(|v: Val| match v {
+                None => vec![],
+                Some(v) => {
+                    let n = v.len().to_string();
+                    vec![v, n]
+                }
+            })
+            .to("out-flat-map-values");
+            s.flat_map(|k, v| match v {
+                None => vec![(k, "gone".to_owned())],
+                Some(v) => vec![
+                    (format!("{k}1"), v.clone()),
+                    (format!("{k}2"), v[1..].to_owned()),
+                ],
+            })
+            .to("out-flat-map");
+            vec![
+                ("out-flat-map-values", Kind::Str),
+                ("out-flat-map", Kind::Str),
+            ]
+        }
+        "select_key_peek" => {
+            let (peeked, foreached) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+            let (p, f) = (peeked.clone(), foreached.clone());
+            let s = b
+                .stream::<String, Val>("input")
+                .peek(move |_, _| {
+                    p.fetch_add(1, Ordering::Relaxed);
+                })
+                .select_key(|_, v| first(v, 1));
+            s.foreach(move |_, _| {
+                f.fetch_add(1, Ordering::Relaxed);
+            });
+            s.to("out-select-key");
+            counters = vec![("peek", peeked), ("foreach", foreached)];
+            vec![("out-select-key", Kind::Str)]
+        }
+        "merge" => {
+            reads = vec!["input", "input2"];
+            b.stream::<String, Val>("input")
+                .merge(&b.stream::<String, Val>("input2"))
+                .to("out-merge");
+            vec![("out-merge", Kind::Str)]
+        }
+        "split" => {
+            let branches = b
+                .stream::<String, Val>("input")
+                .split_named(Named::as_("s-"))
+                .branch_with(|_, v| v.is_none(), Branched::as_("nulls"))
+                .branch_with(
+                    |_, v| v.as_ref().is_some_and(|v| v.len() < 6),
+                    Branched::as_("short"),
+                )
+                .default_branch_with(Branched::as_("long"));
+            for (branch, topic) in [
+                ("s-nulls", "out-nulls"),
+                ("s-short", "out-short"),
+                ("s-long", "out-long"),
+            ] {
+                branches[branch].to(topic);
+            }
+            vec![
+                ("out-nulls", Kind::Str),
+                ("out-short", Kind::Str),
+                ("out-long", Kind::Str),
+            ]
+        }
+        "repartition" => {
+            b.stream::<String, Val>("input")
+                .select_key(|_, v| first(v, 1))
+                .repartition_with(Repartitioned::as_("rp"))
+                .to("out-repartition");
+            vec![("out-repartition", Kind::Str)]
+        }
+        "to_table" => {
+            b.stream::<String, Val>("input")
+                .to_table_with(Named::empty(), Materialized::as_("tt-store"))
+                .to_stream()
+                .to_with("out-to-table", nested());
+            vec![("out-to-table", Kind::Str)]
+        }
+        "table" => {
+            b.table::<String, String>("input")
+                .to_stream()
+                .to("out-table");
+            vec![("out-table", Kind::Str)]
+        }
+        "table_mat" => {
+            b.table_with::<String, String>(
+                "input",
+                Consumed::default(),
+                Materialized::as_("tbl-store"),
+            )
+            .to_stream()
+            .to("out-table");
+            vec![("out-table", Kind::Str)]
+        }
+        "count" => {
+            b.stream::<String, Val>("input")
+                .group_by_key()
+                .count()
+                .to_stream()
+                .to("out-count");
+            vec![("out-count", Kind::Long)]
+        }
+        "group_by_reduce" => {
+            b.stream::<String, Val>("input")
+                .group_by_with(|_, v| first(v, 1), Grouped::as_("by-letter"))
+                .reduce(|a, v| {
+                    Some(format!(
+                        "{}|{}",
+                        a.unwrap_or_default(),
+                        v.unwrap_or_default()
+                    ))
+                })
+                .to_stream()
+                .to_with("out-reduce", nested());
+            vec![("out-reduce", Kind::Str)]
+        }
+        "group_by_aggregate" => {
+            b.stream::<String, Val>("input")
+                .group_by(|_, v| {
+                    v.as_ref()
+                        .map_or_else(|| "none".to_owned(), |v| (v.len() % 3).to_string())
+                })
+                .aggregate(|| 0i64, |_, v, agg| agg + v.map_or(0, |v| v.len() as i64))
+                .to_stream()
+                .to("out-aggregate");
+            vec![("out-aggregate", Kind::Long)]
+        }
+        "process" => {
+            b.stream::<String, Val>("input")
+                .process(
+                    || {
+                        |ctx: &mut ProcessorContext<'_, String, Val>,
+                         r: Record<String, Val>|
+                         -> Result<(), BoxError> {
+                            let Some(v) = r.value.clone() else {
+                                return Ok(());
+                            };
+                            let ts = r.timestamp;
+                            ctx.forward(
+                                r.clone()
+                                    .with_key(format!("{}!", r.key))
+                                    .with_timestamp(ts + 1),
+                            )?;
+                            if v.len() > 5 {
+                                ctx.forward(r.clone().with_key(v).with_value(Some(r.key)))?;
+                            }
+                            Ok(())
+                        }
+                    },
+                    &[],
+                )
+                .to("out-process");
+            vec![("out-process", Kind::Str)]
+        }
+        "process_values" => {
+            b.stream::<String, Val>("input")
+                .process_values(
+                    || {
+                        |ctx: &mut ProcessorContext<'_, String, Val>,
+                         r: Record<String, Val>|
+                         -> Result<(), BoxError> {
+                            let v = r
+                                .value
+                                .as_deref()
+                                .map_or_else(|| "<null>".to_owned(), str::to_uppercase);
+                            let ts = r.timestamp;
+                            ctx.forward(r.with_value(Some(v)).with_timestamp(ts * 2))?;
+                            Ok(())
+                        }
+                    },
+                    &[],
+                )
+                .to("out-process-values");
+            vec![("out-process-values", Kind::Str)]
+        }
+        other => panic!("unknown topology {other}"),
+    };
+    Case {
+        builder: b,
+        reads,
+        outputs,
+        counters,
+    }
+}
+
+/// One output line, as `TtdReference.java` prints it (`null` for what is missing).
+fn render(topic: &str, key: Option<String>, value: Option<String>, ts: Option<i64>) -> String {
+    let null = || "null".to_owned();
+    format!(
+        "{topic}\t{}\t{}\t{}",
+        key.unwrap_or_else(null),
+        value.unwrap_or_else(null),
+        ts.map_or_else(null, |t| t.to_string())
+    )
+}
+
+/// Our lines for topology `name`.
+fn run_ours(name: &str) -> Result<Vec<String>, String> {
+    let nocache = name.ends_with("_nocache");
+    let case = build(name.trim_end_matches("_nocache"));
+    let topology = case.builder.build().map_err(|e| e.to_string())?;
+    let mut props = vec![("application.id", "ttd")];
+    if nocache {
+        props.push(("statestore.cache.max.bytes", "0"));
+    }
+    let driver = TopologyTestDriver::new(topology, props, 0).map_err(|e| e.to_string())?;
+    let mut inputs = std::collections::BTreeMap::new();
+    for &(topic, key, value, ts) in FEED {
+        if !case.reads.contains(&topic) {
+            continue;
+        }
+        if !inputs.contains_key(topic) {
+            let t = driver
+                .create_input_topic::<String, Val>(topic, StringSerde, StringSerde)
+                .map_err(|e| e.to_string())?;
+            inputs.insert(topic, t);
+        }
+        let input = inputs.get_mut(topic).expect("just inserted");
+        input
+            .pipe_input_with_timestamp(key.to_owned(), value.map(str::to_owned), ts)
+            .map_err(|e| format!("piping {key}={value:?}@{ts} into {topic}: {e}"))?;
+    }
+    let mut lines = Vec::new();
+    for (topic, kind) in case.outputs {
+        match kind {
+            Kind::Str => {
+                let out = driver.create_output_topic::<Option<String>, Val>(
+                    topic,
+                    StringSerde,
+                    StringSerde,
+                );
+                for r in out.read_records_to_list().map_err(|e| e.to_string())? {
+                    lines.push(render(topic, r.key, r.value, r.timestamp));
+                }
+            }
+            Kind::Long => {
+                let out = driver.create_output_topic::<Option<String>, Option<i64>>(
+                    topic,
+                    StringSerde,
+                    I64Serde,
+                );
+                for r in out.read_records_to_list().map_err(|e| e.to_string())? {
+                    lines.push(render(
+                        topic,
+                        r.key,
+                        r.value.map(|v| v.to_string()),
+                        r.timestamp,
+                    ));
+                }
+            }
+        }
+    }
+    drop(driver);
+    for (name, n) in case.counters {
+        lines.push(format!("({name})\tnull\t{}\t0", n.load(Ordering::Relaxed)));
+    }
+    Ok(lines)
+}
+
+/// The jars Java's side needs, or how to get them.
+fn java_classpath() -> Result<String, String> {
+    let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let cache = std::env::var("KAFKA_WIRE_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| {
+                    std::env::var("XDG_CACHE_HOME")
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|_| {
+                            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
+                        })
+                        .join("kafka-wire-testbed")
+                });
+            cache.join("kafka-streams-4.4.0/libs")
+        });
+    let install = format!(
+        "install a JDK (apt-get install openjdk-17-jdk-headless maven) and run, for each of \
+         org.apache.kafka:kafka-streams:4.4.0 org.apache.kafka:kafka-streams-test-utils:4.4.0 \
+         org.apache.kafka:kafka-clients:4.4.0 org.slf4j:slf4j-api:1.7.36: \
+         mvn -q -B dependency:copy -Dartifact=<artifact> -DoutputDirectory={} \
+         (scripts/test does this)",
+        libs.display()
+    );
+    let mut jars = Vec::new();
+    for jar in [
+        "kafka-streams-4.4.0.jar",
+        "kafka-streams-test-utils-4.4.0.jar",
+        "kafka-clients-4.4.0.jar",
+        "slf4j-api-1.7.36.jar",
+    ] {
+        let path = libs.join(jar);
+        if !path.is_file() {
+            return Err(format!("{} is missing: {install}", path.display()));
+        }
+        jars.push(path.display().to_string());
+    }
+    for tool in ["javac", "java"] {
+        if !Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Err(format!("no `{tool}` on PATH: {install}"));
+        }
+    }
+    Ok(jars.join(":"))
+}
+
+/// Java's lines per topology: `TtdReference.java` compiled into a temp dir and run once with
+/// every name.
+fn run_java(names: &[&str]) -> Vec<Vec<String>> {
+    let cp = java_classpath().unwrap_or_else(|e| panic!("Java's side cannot run: {e}"));
+    let classes = std::env::temp_dir().join(format!("dsl-ttd-java-{}", std::process::id()));
+    std::fs::create_dir_all(&classes).unwrap();
+    let source = repo_root().join("integration-tests/peers/TtdReference.java");
+    let javac = Command::new("javac")
+        .args(["-d", &classes.display().to_string(), "-cp", &cp])
+        .arg(&source)
+        .output()
+        .expect("javac");
+    assert!(
+        javac.status.success(),
+        "javac {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&javac.stderr)
+    );
+    let java = Command::new("java")
+        .args([
+            "-cp",
+            &format!("{}:{cp}", classes.display()),
+            "TtdReference",
+        ])
+        .args(names)
+        .output()
+        .expect("java");
+    let _ = std::fs::remove_dir_all(&classes);
+    let stdout = String::from_utf8_lossy(&java.stdout);
+    assert!(
+        java.status.success(),
+        "java TtdReference failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&java.stderr)
+    );
+    let mut per: Vec<Vec<String>> = Vec::new();
+    for line in stdout.lines() {
+        match line.strip_prefix("== ") {
+            Some(name) => {
+                assert_eq!(name, names[per.len()], "Java's output is out of order");
+                per.push(Vec::new());
+            }
+            None => per
+                .last_mut()
+                .expect("a line before the first header")
+                .push(line.to_owned()),
+        }
+    }
+    assert_eq!(
+        per.len(),
+        names.len(),
+        "Java printed {} topologies:\n{stdout}",
+        per.len()
+    );
+    per
+}
+
+/// Every topology is run and tabled; the first that differs fails the test with both outputs.
+#[test]
+fn dsl_topologies_match_javas_topology_test_driver() {
+    let java = run_java(TOPOLOGIES);
+    println!("{:<28} | {:>7} | result", "topology", "records");
+    println!("{:-<28}-+-{:->7}-+-------", "", "");
+    let mut first_difference = None;
+    for (name, java) in TOPOLOGIES.iter().zip(java) {
+        let ours = run_ours(name).unwrap_or_else(|e| vec![format!("ERROR: {e}")]);
+        let ok = ours == java;
+        println!(
+            "{name:<28} | {:>7} | {}",
+            java.len(),
+            if ok { "same" } else { "DIFFERENT" }
+        );
+        if !ok {
+            // Every difference is shown; the first fails the test.
+            eprintln!(
+                "--- {name}, Java:\n{}\n--- {name}, ours:\n{}",
+                java.join("\n"),
+                ours.join("\n")
+            );
+            first_difference.get_or_insert((name, java, ours));
+        }
+    }
+    if let Some((name, java, ours)) = first_difference {
+        panic!(
+            "{name}: our output differs from Java's\n--- Java ({} lines):\n{}\n--- ours ({} lines):\n{}",
+            java.len(),
+            java.join("\n"),
+            ours.len(),
+            ours.join("\n")
+        );
+    }
+}
