@@ -328,3 +328,76 @@ fn group_by_aggregate_after_a_filter_sees_rows_leave() -> Result {
     );
     Ok(())
 }
+
+/// A materialized, uncached filter forwards every update as Kafka's
+/// `TimestampedTupleForwarder` does without a cache: a rejected key it never held is a
+/// tombstone too (no old values are asked for), and its store holds the filtered rows.
+#[test]
+fn an_uncached_materialized_filter_forwards_every_update() -> Result {
+    let builder = StreamsBuilder::new();
+    builder
+        .table::<String, i64>("stock")
+        .filter_with(
+            |_, n| *n > 0,
+            Named::as_("in-stock"),
+            Materialized::as_("in-stock-store").with_caching_disabled(),
+        )
+        .to_stream()
+        .to("in-stock-out");
+    let driver = TopologyTestDriver::new(builder.build()?, [("application.id", "st")], 0)?;
+    let mut input =
+        driver.create_input_topic::<String, Option<i64>>("stock", StringSerde, I64Serde)?;
+    let out =
+        driver.create_output_topic::<String, Option<i64>>("in-stock-out", StringSerde, I64Serde);
+    input.pipe_input_with_timestamp(s("nut"), Some(0), 1)?;
+    input.pipe_input_with_timestamp(s("bolt"), Some(4), 2)?;
+    input.pipe_input_with_timestamp(s("bolt"), Some(0), 3)?;
+    assert_eq!(
+        out.read_records_to_list()?,
+        vec![
+            TestRecord::at(s("nut"), None, 1),
+            TestRecord::at(s("bolt"), Some(4), 2),
+            TestRecord::at(s("bolt"), None, 3),
+        ]
+    );
+    let store = driver.get_key_value_store::<String, i64>("in-stock-store")?;
+    assert_eq!(store.all()?, vec![]);
+    Ok(())
+}
+
+/// `to_table` then `group_by`: the stream's table is materialized for the old values in
+/// its generated `KSTREAM-TOTABLE-STATE-STORE-` store, so a key's new value replaces its
+/// old one in the sums.
+#[test]
+fn a_to_table_grouping_materializes_the_table_for_old_values() -> Result {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, i64>("readings")
+        .to_table()
+        .group_by_with(
+            |sensor, v| (sensor.split('-').next().unwrap_or("").to_owned(), *v),
+            Grouped::with(StringSerde, I64Serde),
+        )
+        .reduce(|a, b| a + b, |a, b| a - b)
+        .to_stream()
+        .to("room-totals");
+    let driver = TopologyTestDriver::new(builder.build()?, [("application.id", "rt")], 0)?;
+    let mut input = driver.create_input_topic::<String, i64>("readings", StringSerde, I64Serde)?;
+    let out =
+        driver.create_output_topic::<String, Option<i64>>("room-totals", StringSerde, I64Serde);
+    input.pipe_input_with_timestamp(s("kitchen-1"), 3, 1)?;
+    input.pipe_input_with_timestamp(s("kitchen-2"), 4, 2)?;
+    input.pipe_input_with_timestamp(s("kitchen-1"), 10, 3)?;
+    assert_eq!(
+        out.read_records_to_list()?,
+        vec![
+            TestRecord::at(s("kitchen"), Some(3), 1),
+            TestRecord::at(s("kitchen"), Some(7), 2),
+            TestRecord::at(s("kitchen"), Some(14), 3),
+        ]
+    );
+    assert!(driver
+        .produced_topic_names()
+        .contains("rt-KSTREAM-TOTABLE-STATE-STORE-0000000002-changelog"));
+    Ok(())
+}
