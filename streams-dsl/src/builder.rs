@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use streams_core::serde::Serde;
 use streams_core::topology::{StoreBuilder, Topology};
 
-use crate::change::{Change, TableNode};
+use crate::change::Change;
 use crate::error::DslError;
 use crate::global_ktable::GlobalKTable;
 use crate::kstream::KStream;
@@ -16,6 +16,7 @@ use crate::plan::{push, Build, Plan, PlanRef};
 use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
 use crate::serdes::OptionSerde;
 use crate::store::kv_store_builder;
+use crate::table_node::TableNode;
 
 const CONSUMED_FIX: &str = "Consumed::with(key_serde, value_serde)";
 

@@ -1,10 +1,8 @@
 //! [`Change`]: what a table node forwards to the next (Kafka's `Change<V>`), the key's new
 //! value and, when a downstream node asked for it, the value it replaces; and
 //! [`ChangeSerde`], how a grouped table's repartition topic carries one (Kafka's
-//! `ChangedSerializer`/`ChangedDeserializer`).
-
-use std::cell::Cell;
-use std::rc::Rc;
+//! `ChangedSerializer`/`ChangedDeserializer`). Which nodes send old values is
+//! [`crate::table_node`]'s concern.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use streams_core::serde::{Deserializer, SerdeError, Serializer};
@@ -126,84 +124,6 @@ fn read_zigzag_varint(data: &[u8]) -> Option<(i32, &[u8])> {
     None
 }
 
-/// What a table node tells its parent about old values (Kafka's
-/// `enableSendingOldValues(forceMaterialization)`), decided while the program is written and
-/// read when the topology is built.
-pub(crate) struct TableNode {
-    kind: TableKind,
-    /// A downstream node needs the old values.
-    send_old_values: Cell<bool>,
-    /// The node keeps a store (a source table may be materialized on demand).
-    materialized: Cell<bool>,
-}
-
-enum TableKind {
-    /// A table source (`table`, `to_table`): materialized on demand in its drawn store.
-    Source,
-    /// Keeps its own store (aggregations, a materialized filter or mapValues).
-    Stateful,
-    /// Computes its old values from its parent's (an unmaterialized filter or mapValues).
-    Derived(Rc<TableNode>),
-}
-
-/// A table node shared by its [`crate::KTable`]s and its build step.
-pub(crate) type TableNodeRef = Rc<TableNode>;
-
-impl TableNode {
-    /// A table source, materialized when a store was named.
-    pub fn source(materialized: bool) -> TableNodeRef {
-        Self::make(TableKind::Source, materialized)
-    }
-
-    /// A node with its own store.
-    pub fn stateful() -> TableNodeRef {
-        Self::make(TableKind::Stateful, true)
-    }
-
-    /// A node without a store, computing from `parent`'s changes.
-    pub fn derived(parent: TableNodeRef) -> TableNodeRef {
-        Self::make(TableKind::Derived(parent), false)
-    }
-
-    fn make(kind: TableKind, materialized: bool) -> TableNodeRef {
-        Rc::new(TableNode {
-            kind,
-            send_old_values: Cell::new(false),
-            materialized: Cell::new(materialized),
-        })
-    }
-
-    /// Ask the node to send old values; `force` materializes an unmaterialized source (what
-    /// a grouping needs). Whether the node will send them.
-    pub fn enable_sending_old_values(&self, force: bool) -> bool {
-        if self.send_old_values.get() {
-            return true;
-        }
-        let ok = match &self.kind {
-            TableKind::Source => {
-                if force {
-                    self.materialized.set(true);
-                }
-                self.materialized.get()
-            }
-            TableKind::Stateful => true,
-            TableKind::Derived(parent) => parent.enable_sending_old_values(force),
-        };
-        self.send_old_values.set(ok);
-        ok
-    }
-
-    /// Whether the node sends old values (final once the program is written).
-    pub fn sends_old_values(&self) -> bool {
-        self.send_old_values.get()
-    }
-
-    /// Whether the node keeps a store (final once the program is written).
-    pub fn is_materialized(&self) -> bool {
-        self.materialized.get()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,17 +155,5 @@ mod tests {
         assert!(s.deserialize("t", Some(b"\x09")).is_err());
         assert!(s.deserialize("t", Some(b"\x7fab\x02")).is_err());
         Ok(())
-    }
-
-    #[test]
-    fn old_values_are_sent_only_where_asked_and_possible() {
-        let source = TableNode::source(false);
-        let filter = TableNode::derived(source.clone());
-        assert!(!filter.enable_sending_old_values(false));
-        assert!(!source.is_materialized());
-        assert!(filter.enable_sending_old_values(true));
-        assert!(source.is_materialized() && source.sends_old_values());
-        let agg = TableNode::stateful();
-        assert!(agg.enable_sending_old_values(false));
     }
 }

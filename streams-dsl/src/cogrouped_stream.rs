@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use streams_core::state::StoreHandle;
 
-use crate::change::{Change, TableNode};
+use crate::change::Change;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
 use crate::ktable::KTable;
@@ -16,6 +16,7 @@ use crate::processors::aggregate::{Aggregate, Step};
 use crate::processors::ops::{OpProcessor, PassThrough};
 use crate::serdes::DynSerde;
 use crate::store::timestamped_kv_store_builder;
+use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
 /// `COGROUPKSTREAM-AGGREGATE-` (the per-stream aggregations and the store).

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::change::{Change, TableNode};
+use crate::change::Change;
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -12,6 +12,7 @@ use crate::plan::{processor_name, push, PlanRef};
 use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
 use crate::store::timestamped_kv_store_builder;
+use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use streams_core::timestamp::FailOnInvalidTimestamp;
 
-use crate::change::{Change, ChangeSerde, TableNode};
+use crate::change::{Change, ChangeSerde};
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named};
@@ -16,6 +16,7 @@ use crate::processors::aggregate::{self, Step};
 use crate::processors::table_aggregate::{self as table_agg, Subtract, TableAggregate};
 use crate::serdes::{DynSerde, I64Serde};
 use crate::store::timestamped_kv_store_builder;
+use crate::table_node::TableNode;
 
 const GROUPED_FIX: &str = "Grouped::with(key_serde, value_serde) on group_by";
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";

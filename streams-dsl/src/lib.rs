@@ -114,6 +114,7 @@ mod names;
 mod plan;
 mod processors;
 mod store;
+mod table_node;
 
 pub use builder::StreamsBuilder;
 pub use cogrouped_stream::CogroupedKStream;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use streams_core::timestamp::FailOnInvalidTimestamp;
 
 use super::KStream;
-use crate::change::{Change, TableNode};
+use crate::change::Change;
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
@@ -15,6 +15,7 @@ use crate::processors::ops::{NotNullKey, OpProcessor};
 use crate::processors::table_source::{TableSource, TableStore};
 use crate::serdes::DynSerde;
 use crate::store::kv_store_builder;
+use crate::table_node::TableNode;
 
 const REPARTITION_FIX: &str = "Repartitioned::with / Grouped::with(key_serde, value_serde)";
 

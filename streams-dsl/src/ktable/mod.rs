@@ -4,13 +4,14 @@
 mod group;
 mod ops;
 
-use crate::change::{Change, TableNodeRef};
+use crate::change::Change;
 use crate::kstream::KStream;
 use crate::names;
 use crate::options::Named;
 use crate::plan::{processor_name, PlanRef};
 use crate::processors::ops::MapValues;
 use crate::serdes::{DynSerde, OptionSerde};
+use crate::table_node::TableNodeRef;
 
 /// The latest value of each key (Kafka's `KTable`), from [`crate::StreamsBuilder::table`],
 /// [`KStream::to_table`], an aggregation or a table operation. Its node forwards each update

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::KTable;
-use crate::change::{Change, TableNode};
+use crate::change::Change;
 use crate::names;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push};
@@ -12,6 +12,7 @@ use crate::processors::table_ops::{TableMap, ValueFn};
 use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
 use crate::store::timestamped_kv_store_builder;
+use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde)";
 
