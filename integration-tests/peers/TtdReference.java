@@ -59,7 +59,11 @@ public class TtdReference {
             new In("input", "a", "apricot", 400),
             new In("input", "e", null, 120),
             new In("input", "c", "coconut", 90),
-            new In("input", "d", "durian", 250));
+            new In("input", "d", "durian", 250),
+            new In("input3", null, "nokey", 130),
+            new In("input3", "k", "kiwi", 140),
+            new In("input3", null, null, 160),
+            new In("input3", "k", "kumquat", 110));
 
     /** Runs each named topology in turn, its lines after a "== name" line. */
     public static void main(String[] args) {
@@ -158,6 +162,40 @@ public class TtdReference {
             case "table_mat" -> {
                 b.<String, String>table("input", Materialized.as("tbl-store")).toStream().to("out-table");
                 outputs.put("out-table", false);
+            }
+            case "table_filter_map_values" -> {
+                b.<String, String>table("input")
+                        .filter((k, v) -> v.length() > 4)
+                        .mapValues(v -> v.toUpperCase())
+                        .toStream()
+                        .to("out-table-ops");
+                outputs.put("out-table-ops", false);
+            }
+            case "table_group_by_count" -> {
+                b.<String, String>table("input")
+                        .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), v))
+                        .count()
+                        .toStream()
+                        .to("out-table-count", Produced.with(str, lng));
+                outputs.put("out-table-count", true);
+            }
+            case "table_group_by_reduce" -> {
+                b.<String, String>table("input")
+                        .groupBy((k, v) -> KeyValue.pair(String.valueOf(v.length() % 2), v))
+                        .reduce((agg, v) -> agg + "+" + v, (agg, v) -> agg + "-" + v)
+                        .toStream()
+                        .to("out-table-reduce");
+                outputs.put("out-table-reduce", false);
+            }
+            case "null_key" -> {
+                reads = Set.of("input3");
+                KStream<String, String> s = b.stream("input3");
+                s.mapValues(v -> v == null ? null : v.toUpperCase()).to("out-null-key-map");
+                s.groupByKey().count().toStream().to("out-null-key-count", Produced.with(str, lng));
+                s.toTable(Materialized.as("nk-store")).toStream().to("out-null-key-table");
+                outputs.put("out-null-key-map", false);
+                outputs.put("out-null-key-count", true);
+                outputs.put("out-null-key-table", false);
             }
             case "count" -> {
                 b.<String, String>stream("input").groupByKey().count().toStream().to("out-count", Produced.with(str, lng));

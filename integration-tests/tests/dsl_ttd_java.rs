@@ -1,11 +1,18 @@
 //! Our DSL and `TopologyTestDriver` against Java's, record for record: each topology below is
 //! built twice, with streams-dsl here and with Kafka Streams 4.4.0 in
 //! `integration-tests/peers/TtdReference.java`, the same input (out-of-order timestamps, null
-//! values, a tombstone of a key never seen) is piped through each language's
+//! values, null keys, a tombstone of a key never seen) is piped through each language's
 //! `TopologyTestDriver`, and every record of the output topics (key, value, timestamp, topic by
 //! topic in a fixed order) must be the same. A `_nocache` suffix runs the topology with
 //! `statestore.cache.max.bytes=0`; without it Kafka's default cache is on, and both drivers
 //! commit (flush the cache) after each piped record.
+//!
+//! Covered: KStream filter/filterNot, map/mapValues, flatMap/flatMapValues, selectKey with
+//! peek and foreach (their call counts compared too), merge, split, repartition, toTable;
+//! table (unmaterialized, materialized), KTable filter/mapValues, KTable groupBy count and
+//! reduce (adder and subtractor); groupByKey count, groupBy reduce/aggregate (through the
+//! repartition topic); process/processValues; null keys through stateless and stateful
+//! nodes. Both drivers keep stores in memory (Java: `dsl.store.suppliers.class` in-memory).
 //!
 //! No broker. Java needs a JDK and the jars `scripts/test` downloads into
 //! `KAFKA_WIRE_STREAMS_LIBS` (default `~/.cache/kafka-wire-testbed/kafka-streams-4.4.0/libs`):
@@ -29,19 +36,23 @@ use streams_dsl::{
 
 /// The input, piped in this order: (topic, key, value, timestamp). A topology skips the
 /// records of topics it does not read. Same as `FEED` in `TtdReference.java`.
-const FEED: &[(&str, &str, Option<&str>, i64)] = &[
-    ("input", "a", Some("apple"), 100),
-    ("input", "b", Some("banana"), 50),
-    ("input", "a", Some("avocado"), 200),
-    ("input2", "x", Some("xigua"), 175),
-    ("input", "c", Some("cherry"), 150),
-    ("input", "b", None, 300),
-    ("input", "d", Some("date"), 250),
-    ("input2", "y", Some("yam"), 60),
-    ("input", "a", Some("apricot"), 400),
-    ("input", "e", None, 120),
-    ("input", "c", Some("coconut"), 90),
-    ("input", "d", Some("durian"), 250),
+const FEED: &[(&str, Option<&str>, Option<&str>, i64)] = &[
+    ("input", Some("a"), Some("apple"), 100),
+    ("input", Some("b"), Some("banana"), 50),
+    ("input", Some("a"), Some("avocado"), 200),
+    ("input2", Some("x"), Some("xigua"), 175),
+    ("input", Some("c"), Some("cherry"), 150),
+    ("input", Some("b"), None, 300),
+    ("input", Some("d"), Some("date"), 250),
+    ("input2", Some("y"), Some("yam"), 60),
+    ("input", Some("a"), Some("apricot"), 400),
+    ("input", Some("e"), None, 120),
+    ("input", Some("c"), Some("coconut"), 90),
+    ("input", Some("d"), Some("durian"), 250),
+    ("input3", None, Some("nokey"), 130),
+    ("input3", Some("k"), Some("kiwi"), 140),
+    ("input3", None, None, 160),
+    ("input3", Some("k"), Some("kumquat"), 110),
 ];
 
 /// The topologies compared, by the names both programs know them by.
@@ -58,6 +69,14 @@ const TOPOLOGIES: &[&str] = &[
     "table",
     "table_mat",
     "table_mat_nocache",
+    "table_filter_map_values",
+    "table_filter_map_values_nocache",
+    "table_group_by_count",
+    "table_group_by_count_nocache",
+    "table_group_by_reduce",
+    "table_group_by_reduce_nocache",
+    "null_key",
+    "null_key_nocache",
     "count",
     "count_nocache",
     "group_by_reduce",
@@ -220,6 +239,51 @@ fn build(base: &str) -> Case {
             .to("out-table");
             vec![("out-table", Kind::Str)]
         }
+        "table_filter_map_values" => {
+            b.table::<String, String>("input")
+                .filter(|_, v| v.len() > 4)
+                .map_values(|v| v.to_uppercase())
+                .to_stream()
+                .to("out-table-ops");
+            vec![("out-table-ops", Kind::Str)]
+        }
+        "table_group_by_count" => {
+            b.table::<String, String>("input")
+                .group_by(|_, v| (v[..1].to_owned(), v.clone()))
+                .count()
+                .to_stream()
+                .to("out-table-count");
+            vec![("out-table-count", Kind::Long)]
+        }
+        "table_group_by_reduce" => {
+            b.table::<String, String>("input")
+                .group_by(|_, v| ((v.len() % 2).to_string(), v.clone()))
+                .reduce(|agg, v| format!("{agg}+{v}"), |agg, v| format!("{agg}-{v}"))
+                .to_stream()
+                .to("out-table-reduce");
+            vec![("out-table-reduce", Kind::Str)]
+        }
+        "null_key" => {
+            reads = vec!["input3"];
+            let s = b.stream::<Option<String>, Val>("input3");
+            s.map_values(|v: Val| v.map(|v| v.to_uppercase()))
+                .to("out-null-key-map");
+            s.group_by_key()
+                .count()
+                .to_stream()
+                .to("out-null-key-count");
+            s.to_table_with(Named::empty(), Materialized::as_("nk-store"))
+                .to_stream()
+                .to_with(
+                    "out-null-key-table",
+                    Produced::with(StringSerde, OptionSerde::new(OptionSerde::new(StringSerde))),
+                );
+            vec![
+                ("out-null-key-map", Kind::Str),
+                ("out-null-key-count", Kind::Long),
+                ("out-null-key-table", Kind::Str),
+            ]
+        }
         "count" => {
             b.stream::<String, Val>("input")
                 .group_by_key()
@@ -339,14 +403,14 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         }
         if !inputs.contains_key(topic) {
             let t = driver
-                .create_input_topic::<String, Val>(topic, StringSerde, StringSerde)
+                .create_input_topic::<Option<String>, Val>(topic, StringSerde, StringSerde)
                 .map_err(|e| e.to_string())?;
             inputs.insert(topic, t);
         }
         let input = inputs.get_mut(topic).expect("just inserted");
         input
-            .pipe_input_with_timestamp(key.to_owned(), value.map(str::to_owned), ts)
-            .map_err(|e| format!("piping {key}={value:?}@{ts} into {topic}: {e}"))?;
+            .pipe_input_with_timestamp(key.map(str::to_owned), value.map(str::to_owned), ts)
+            .map_err(|e| format!("piping {key:?}={value:?}@{ts} into {topic}: {e}"))?;
     }
     let mut lines = Vec::new();
     for (topic, kind) in case.outputs {
@@ -495,14 +559,14 @@ fn run_java(names: &[&str]) -> Vec<Vec<String>> {
 #[test]
 fn dsl_topologies_match_javas_topology_test_driver() {
     let java = run_java(TOPOLOGIES);
-    println!("{:<28} | {:>7} | result", "topology", "records");
-    println!("{:-<28}-+-{:->7}-+-------", "", "");
+    println!("{:<32} | {:>7} | result", "topology", "records");
+    println!("{:-<32}-+-{:->7}-+-------", "", "");
     let mut first_difference = None;
     for (name, java) in TOPOLOGIES.iter().zip(java) {
         let ours = run_ours(name).unwrap_or_else(|e| vec![format!("ERROR: {e}")]);
         let ok = ours == java;
         println!(
-            "{name:<28} | {:>7} | {}",
+            "{name:<32} | {:>7} | {}",
             java.len(),
             if ok { "same" } else { "DIFFERENT" }
         );
