@@ -99,3 +99,39 @@ fn a_cogrouped_table_sends_old_values_to_a_grouping() -> Result {
     );
     Ok(())
 }
+
+/// Kafka's names for a cogroup: the store first, each stream's aggregation, then the merge
+/// node the table is; with `Named`, `<name>-cogroup-agg-<n>` and `<name>-cogroup-merge`.
+#[test]
+fn cogroup_nodes_are_named_as_kafka_names_them() -> Result {
+    for named in [None, Some("act")] {
+        let builder = StreamsBuilder::new();
+        let a = builder.stream::<String, String>("a").group_by_key();
+        let b = builder.stream::<String, String>("b").group_by_key();
+        let cogrouped = a.cogroup(|_, _, n: i64| n + 1).cogroup(&b, |_, _, n| n + 2);
+        let table = match named {
+            None => cogrouped.aggregate(|| 0),
+            Some(n) => cogrouped.aggregate_with(|| 0, Named::as_(n), Materialized::default()),
+        };
+        table.to_stream().to("out");
+        let described = builder.build()?.describe().to_string();
+        let expected: &[&str] = match named {
+            None => &[
+                "Processor: COGROUPKSTREAM-AGGREGATE-0000000003 (stores: [COGROUPKSTREAM-AGGREGATE-STATE-STORE-0000000002])",
+                "Processor: COGROUPKSTREAM-AGGREGATE-0000000004 (stores: [COGROUPKSTREAM-AGGREGATE-STATE-STORE-0000000002])",
+                "Processor: COGROUPKSTREAM-MERGE-0000000005 (stores: [])",
+                "Processor: KTABLE-TOSTREAM-0000000006 (stores: [])",
+            ],
+            Some(_) => &[
+                "Processor: act-cogroup-agg-0 (stores: [COGROUPKSTREAM-AGGREGATE-STATE-STORE-0000000002])",
+                "Processor: act-cogroup-agg-1 (stores: [COGROUPKSTREAM-AGGREGATE-STATE-STORE-0000000002])",
+                "Processor: act-cogroup-merge (stores: [])",
+                "Processor: KTABLE-TOSTREAM-0000000003 (stores: [])",
+            ],
+        };
+        for line in expected {
+            assert!(described.contains(line), "{line} missing in\n{described}");
+        }
+    }
+    Ok(())
+}
