@@ -29,6 +29,7 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
@@ -196,6 +197,17 @@ public class TtdReference {
                 outputs.put("out-null-key-map", false);
                 outputs.put("out-null-key-count", true);
                 outputs.put("out-null-key-table", false);
+            }
+            case "cogroup" -> {
+                reads = Set.of("input", "input2");
+                KGroupedStream<String, String> g1 = b.<String, String>stream("input").groupByKey();
+                KGroupedStream<String, String> g2 = b.<String, String>stream("input2").groupBy((k, v) -> "a");
+                g1.<Long>cogroup((k, v, agg) -> agg + v.length())
+                        .cogroup(g2, (k, v, agg) -> agg + 1000)
+                        .aggregate(() -> 0L, Materialized.with(str, lng))
+                        .toStream()
+                        .to("out-cogroup", Produced.with(str, lng));
+                outputs.put("out-cogroup", true);
             }
             case "count" -> {
                 b.<String, String>stream("input").groupByKey().count().toStream().to("out-count", Produced.with(str, lng));

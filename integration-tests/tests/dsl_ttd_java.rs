@@ -11,8 +11,9 @@
 //! peek and foreach (their call counts compared too), merge, split, repartition, toTable;
 //! table (unmaterialized, materialized), KTable filter/mapValues, KTable groupBy count and
 //! reduce (adder and subtractor); groupByKey count, groupBy reduce/aggregate (through the
-//! repartition topic); process/processValues; null keys through stateless and stateful
-//! nodes. Both drivers keep stores in memory (Java: `dsl.store.suppliers.class` in-memory).
+//! repartition topic), cogroup of two streams (one regrouped); process/processValues; null
+//! keys through stateless and stateful nodes. Both drivers keep stores in memory (Java:
+//! `dsl.store.suppliers.class` in-memory).
 //!
 //! No broker. Java needs a JDK and the jars `scripts/test` downloads into
 //! `KAFKA_WIRE_STREAMS_LIBS` (default `~/.cache/kafka-wire-testbed/kafka-streams-4.4.0/libs`):
@@ -77,6 +78,8 @@ const TOPOLOGIES: &[&str] = &[
     "table_group_by_reduce_nocache",
     "null_key",
     "null_key_nocache",
+    "cogroup",
+    "cogroup_nocache",
     "count",
     "count_nocache",
     "group_by_reduce",
@@ -283,6 +286,19 @@ fn build(base: &str) -> Case {
                 ("out-null-key-count", Kind::Long),
                 ("out-null-key-table", Kind::Str),
             ]
+        }
+        "cogroup" => {
+            reads = vec!["input", "input2"];
+            let g1 = b.stream::<String, Val>("input").group_by_key();
+            let g2 = b
+                .stream::<String, Val>("input2")
+                .group_by(|_, _| "a".to_owned());
+            g1.cogroup(|_, v: Val, agg: i64| agg + v.map_or(0, |v| v.len() as i64))
+                .cogroup(&g2, |_, _, agg| agg + 1000)
+                .aggregate(|| 0)
+                .to_stream()
+                .to("out-cogroup");
+            vec![("out-cogroup", Kind::Long)]
         }
         "count" => {
             b.stream::<String, Val>("input")
