@@ -241,19 +241,26 @@ impl Peer {
     }
 }
 
+/// The testbed cache where `scripts/test` installs brokers and jars: `$KAFKA_WIRE_CACHE`, else
+/// `$XDG_CACHE_HOME/kafka-wire-testbed`, else `~/.cache/kafka-wire-testbed`.
+pub fn testbed_cache() -> PathBuf {
+    std::env::var("KAFKA_WIRE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::env::var("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| {
+                    PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
+                })
+                .join("kafka-wire-testbed")
+        })
+}
+
 /// The Apache Kafka 4.4.0 jars (`scripts/test` sets `KAFKA_WIRE_KAFKA_LIBS`).
 pub fn kafka_libs() -> PathBuf {
     match std::env::var("KAFKA_WIRE_KAFKA_LIBS") {
         Ok(p) => PathBuf::from(p),
-        Err(_) => {
-            let cache = std::env::var("KAFKA_WIRE_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| {
-                    PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                        .join(".cache/kafka-wire-testbed")
-                });
-            cache.join("kafka-4.4.0/libs")
-        }
+        Err(_) => testbed_cache().join("kafka-4.4.0/libs"),
     }
 }
 

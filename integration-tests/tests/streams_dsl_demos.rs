@@ -132,27 +132,16 @@ struct Run {
     stdout: Vec<String>,
 }
 
-fn cache() -> PathBuf {
-    std::env::var("KAFKA_WIRE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::env::var("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| {
-                    PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
-                })
-                .join("kafka-wire-testbed")
-        })
-}
-
 /// The Java classpath (examples jar, Kafka Streams 4.4.0, compiled `DemoTwins`), or why not.
 fn java_classpath(dir: &Path) -> Result<String, String> {
     let examples = std::env::var("KAFKA_WIRE_STREAMS_EXAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| cache().join("kafka-streams-examples-4.3.1"));
+        .unwrap_or_else(|_| {
+            integration_tests::testbed_cache().join("kafka-streams-examples-4.3.1")
+        });
     let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| cache().join("kafka-streams-4.4.0/libs"));
+        .unwrap_or_else(|_| integration_tests::testbed_cache().join("kafka-streams-4.4.0/libs"));
     for jar in [
         examples.join("kafka-streams-examples-4.3.1.jar"),
         libs.join("kafka-streams-4.4.0.jar"),
@@ -600,23 +589,12 @@ async fn each_demo_writes_what_javas_writes() {
     }
 }
 
-/// Java's `line.to_lowercase().split("\\W+")` words (for the expected counts).
+/// Java's `line.toLowerCase().split("\\W+")` words (for the expected counts).
 fn words(line: &str) -> Vec<String> {
-    let line = line.to_lowercase();
-    let separator = |c: char| !(c.is_ascii_alphanumeric() || c == '_');
-    if !line.contains(separator) {
-        return vec![line];
-    }
-    let mut pieces = line.split(separator);
-    let first = pieces.next().unwrap_or_default();
-    let mut out: Vec<String> = std::iter::once(first)
-        .chain(pieces.filter(|p| !p.is_empty()))
+    streams_core::java_text::split_non_word(&line.to_lowercase())
+        .into_iter()
         .map(str::to_owned)
-        .collect();
-    if out.len() == 1 && out[0].is_empty() {
-        out.clear();
-    }
-    out
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -411,16 +411,7 @@ fn measure(bootstrap: &str, app: &App) -> Measured {
 /// The Java classpath (compiled `WordCountEos` + the Kafka Streams 4.4.0 jars + slf4j-simple),
 /// or why not.
 fn java_classpath() -> Result<String, String> {
-    let cache = std::env::var("KAFKA_WIRE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::env::var("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| {
-                    PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
-                })
-                .join("kafka-wire-testbed")
-        });
+    let cache = integration_tests::testbed_cache();
     let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
         .map(PathBuf::from)
         .unwrap_or_else(|_| cache.join("kafka-streams-4.4.0/libs"));

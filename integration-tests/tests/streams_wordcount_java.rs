@@ -81,16 +81,7 @@ struct Run {
 }
 
 fn java_jars() -> Result<(PathBuf, PathBuf), String> {
-    let cache = std::env::var("KAFKA_WIRE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::env::var("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| {
-                    PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
-                })
-                .join("kafka-wire-testbed")
-        });
+    let cache = integration_tests::testbed_cache();
     let examples = std::env::var("KAFKA_WIRE_STREAMS_EXAMPLES")
         .map(PathBuf::from)
         .unwrap_or_else(|_| cache.join("kafka-streams-examples-4.3.1"));

@@ -38,6 +38,7 @@
 use std::time::Duration;
 
 use streams_core::error::BoxError;
+use streams_core::java_text::split_non_word;
 use streams_core::processor::{Processor, ProcessorContext, PunctuationType};
 use streams_core::record::Record;
 use streams_core::runtime::{KafkaStreams, StreamsConfig};
@@ -48,25 +49,6 @@ use streams_core::topology::{StoreBuilder, TopologyBuilder};
 /// Counts words and forwards every count once per second of stream time.
 struct WordCountProcessor {
     counts: StoreHandle<String, i32>,
-}
-
-/// The pieces of `line` as Java's `line.split("\\W+")` returns them.
-fn split_non_word(line: &str) -> Vec<&str> {
-    let separator = |c: char| !(c.is_ascii_alphanumeric() || c == '_');
-    if !line.contains(separator) {
-        return vec![line]; // no match: the whole line, even when empty
-    }
-    let mut pieces = line.split(separator);
-    let first = pieces.next().unwrap_or_default();
-    // A run of separators is one match: the empty pieces inside it are not words.
-    let mut words: Vec<&str> = std::iter::once(first)
-        .chain(pieces.filter(|p| !p.is_empty()))
-        .collect();
-    // Trailing empty pieces are removed (only the leading one can be empty here).
-    if words.len() == 1 && words[0].is_empty() {
-        words.clear();
-    }
-    words
 }
 
 impl Processor<Option<String>, String, String, String> for WordCountProcessor {

@@ -65,6 +65,7 @@
 
 pub mod assignment;
 pub mod error;
+pub mod java_text;
 pub mod processor;
 pub mod record;
 pub mod runtime;

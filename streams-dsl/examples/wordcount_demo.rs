@@ -19,6 +19,7 @@ use kafka_wire::config::ClientConfig;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
+use streams_core::java_text::split_non_word;
 use streams_core::runtime::{KafkaStreams, StreamsConfig};
 use streams_core::serde::{I64Serde, StringSerde};
 use streams_dsl::{Produced, StreamsBuilder};
@@ -52,23 +53,12 @@ fn main() {
     }
 }
 
-/// Java's `split("\\W+")` on the lower-cased line (as `examples/wordcount.rs`).
+/// Java's `split("\\W+")` words of the lower-cased line (as `examples/wordcount.rs`).
 fn words(line: &str) -> Vec<String> {
-    let line = line.to_lowercase();
-    let separator = |c: char| !(c.is_ascii_alphanumeric() || c == '_');
-    if !line.contains(separator) {
-        return vec![line];
-    }
-    let mut pieces = line.split(separator);
-    let first = pieces.next().unwrap_or_default();
-    let mut out: Vec<String> = std::iter::once(first)
-        .chain(pieces.filter(|p| !p.is_empty()))
+    split_non_word(&line.to_lowercase())
+        .into_iter()
         .map(str::to_owned)
-        .collect();
-    if out.len() == 1 && out[0].is_empty() {
-        out.clear();
-    }
-    out
+        .collect()
 }
 
 fn run(bootstrap: &str, rt: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {

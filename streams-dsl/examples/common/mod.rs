@@ -1,5 +1,5 @@
 //! What Kafka's demos ported here share: the command line, the configuration every demo
-//! gets, Java's `split("\\W+")`, and a clean close on SIGINT or SIGTERM (the Java demos'
+//! gets, Java's `split("\\W+")` as owned words, and a clean close on SIGINT or SIGTERM (the Java demos'
 //! shutdown hook).
 //!
 //! Command line: `BOOTSTRAP [at_least_once|exactly_once_v2]` — the bootstrap servers, then
@@ -91,23 +91,10 @@ pub fn run_until_signal(topology: Topology, config: StreamsConfig) -> Result<(),
     Ok(())
 }
 
-/// The pieces of `line` as Java's `line.split("\\W+")` returns them: split on runs of
-/// characters other than ASCII letters, digits and `_`; a leading separator leaves an empty
-/// first piece, trailing empty pieces are dropped, and a line without any separator (even an
-/// empty one) is one piece.
+/// Java's `split("\\W+")` pieces of `line`, owned.
 pub fn split_non_word(line: &str) -> Vec<String> {
-    let separator = |c: char| !(c.is_ascii_alphanumeric() || c == '_');
-    if !line.contains(separator) {
-        return vec![line.to_owned()];
-    }
-    let mut pieces = line.split(separator);
-    let first = pieces.next().unwrap_or_default();
-    let mut words: Vec<String> = std::iter::once(first)
-        .chain(pieces.filter(|p| !p.is_empty()))
+    streams_core::java_text::split_non_word(line)
+        .into_iter()
         .map(str::to_owned)
-        .collect();
-    if words.len() == 1 && words[0].is_empty() {
-        words.clear();
-    }
-    words
+        .collect()
 }
