@@ -61,8 +61,15 @@ fn stream_time_and_wall_clock_punctuation_fire_as_kafka_streams_specifies() {
     let output = unique_topic("punct-out");
     rt.block_on(async {
         let admin = Admin::connect(ClientConfig::new(&bootstrap)).await.unwrap();
-        create_ready_topic(&admin, NewTopic::new(&input, 1, 1)).await;
-        create_ready_topic(&admin, NewTopic::new(&output, 1, 1)).await;
+        // The records carry 1970 timestamps: without retention.ms=-1 the broker's retention
+        // check (every 5 min) may delete them before the application reads them.
+        for topic in [&input, &output] {
+            create_ready_topic(
+                &admin,
+                NewTopic::new(topic, 1, 1).config("retention.ms", "-1"),
+            )
+            .await;
+        }
         // One batch, so the application fetches all five records at once.
         let producer = Producer::connect(ProducerConfig::new(&bootstrap))
             .await
