@@ -56,7 +56,19 @@ impl RedbBackend {
     /// Open (or create) the database at `path` and read its committed changelog positions.
     pub fn open(path: &Path) -> Result<Self, BackendError> {
         let at = path.display().to_string();
-        let db = Database::create(path).map_err(|e| BackendError::new(&at, e))?;
+        let db = match Database::create(path) {
+            Ok(db) => db,
+            // A SIGKILL while redb created the file leaves it without its header: it never
+            // held a commit, so nothing is lost by starting it again (the store restores from
+            // its changelog's beginning, as after a wipe).
+            Err(e) if e.to_string().contains("magic number") => {
+                tracing::warn!(path = %at, error = %e,
+                    "the store's file was left unfinished by a crash while it was being created; starting it empty (restored from its changelog)");
+                std::fs::remove_file(path).map_err(|e| BackendError::new(&at, e))?;
+                Database::create(path).map_err(|e| BackendError::new(&at, e))?
+            }
+            Err(e) => return Err(BackendError::new(&at, e)),
+        };
         let mut backend = RedbBackend {
             path: path.to_owned(),
             db,
@@ -332,5 +344,23 @@ impl StateBackend for RedbBackend {
 
     fn disk_bytes(&self) -> u64 {
         std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_left_without_its_header_by_a_crash_is_started_again() {
+        let dir = std::env::temp_dir().join(format!("redb-unfinished-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.redb");
+        std::fs::write(&path, [0u8; 100]).unwrap();
+        let backend = RedbBackend::open(&path).expect("an unfinished file is replaced");
+        assert!(backend.offsets.is_empty());
+        drop(backend);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
