@@ -13,6 +13,7 @@
 //! ```
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use crate::error::{ClientError, Error, TransactionErrorKind};
 use crate::protocol::ErrorCode;
@@ -81,6 +82,17 @@ pub enum TxnErrorClass {
     Abortable,
     /// The producer must be closed.
     Fatal,
+}
+
+/// How long to wait before attempt `attempt + 1` (0-based) of a request the broker refused
+/// because the previous transaction is still being completed (its markers are being
+/// written, which takes milliseconds): 5 ms, doubling per attempt, never more than `full`
+/// (`retry.backoff.ms`). Java's producer shortens the same wait for AddPartitionsToTxn to
+/// 20 ms; waiting the whole `retry.backoff.ms` stalls every commit that races the last one.
+pub fn completing_backoff(attempt: u32, full: Duration) -> Duration {
+    Duration::from_millis(5)
+        .saturating_mul(1 << attempt.min(10))
+        .min(full)
 }
 
 /// Classify an error code from AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn or
@@ -422,6 +434,14 @@ impl TransactionManager {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_completing_transaction_is_retried_after_milliseconds_up_to_retry_backoff() {
+        let ms = Duration::from_millis;
+        assert_eq!(completing_backoff(0, ms(100)), ms(5));
+        assert_eq!(completing_backoff(2, ms(100)), ms(20));
+        assert_eq!(completing_backoff(30, ms(100)), ms(100));
+    }
+
     use super::*;
 
     fn tp(p: i32) -> TopicPartition {

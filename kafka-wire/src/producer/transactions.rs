@@ -6,7 +6,7 @@
 //! asks for it.)
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cluster::coordinator::{Coordinator, CoordinatorType};
 use crate::cluster::retry::{RetryDecision, RetryPolicy};
@@ -24,7 +24,9 @@ use crate::topic_partition::group_by_topic;
 use crate::TopicPartition;
 
 use super::idempotence::ProducerIdAndEpoch;
-use super::transaction_manager::{classify, EndAction, TxnErrorClass, TxnState};
+use super::transaction_manager::{
+    classify, completing_backoff, EndAction, TxnErrorClass, TxnState,
+};
 use super::{Producer, Shared};
 
 /// Transaction version 1 request versions (the next ones mean transaction version 2, KIP-890).
@@ -108,13 +110,8 @@ where
         let (err, retriable) = match attempt().await {
             Ok(Ok(v)) => return Ok(v),
             Ok(Err(code)) => match classify(code) {
-                TxnErrorClass::Retry | TxnErrorClass::FindCoordinator
-                    if previous_transaction_completing(code) =>
-                {
-                    completing = true;
-                    (Error::kafka(operation, "transaction", code, None), true)
-                }
                 TxnErrorClass::Retry | TxnErrorClass::FindCoordinator => {
+                    completing = previous_transaction_completing(code);
                     (Error::kafka(operation, "transaction", code, None), true)
                 }
                 _ => {
@@ -131,8 +128,7 @@ where
         tracing::debug!(operation, error = %err, "transactional request failed");
         let mut decision = policy.decide(err, retriable, Instant::now());
         if let (true, RetryDecision::Retry { wait, .. }) = (completing, &mut decision) {
-            *wait = (*wait)
-                .min(Duration::from_millis(5).saturating_mul(1 << completing_attempts.min(10)));
+            *wait = completing_backoff(completing_attempts, *wait);
             completing_attempts += 1;
         }
         shared.client.back_off(decision, coordinator).await?;
@@ -141,9 +137,8 @@ where
 
 /// Whether `code` says the previous transaction is still being completed (its markers are
 /// being written): CONCURRENT_TRANSACTIONS, or COORDINATOR_LOAD_IN_PROGRESS, which group
-/// coordinators answer in its place to TxnOffsetCommit versions before KIP-890. That takes
-/// milliseconds, so the retry waits 5 ms, doubling per attempt up to `retry.backoff.ms`, not
-/// the whole `retry.backoff.ms` at once.
+/// coordinators answer in its place to TxnOffsetCommit versions before KIP-890: retried after
+/// [`completing_backoff`].
 fn previous_transaction_completing(code: ErrorCode) -> bool {
     code == ErrorCode::CONCURRENT_TRANSACTIONS || code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
 }

@@ -269,17 +269,14 @@ impl ProducerCore {
     ///
     /// A transactional batch refused with CONCURRENT_TRANSACTIONS — or NOT_ENOUGH_REPLICAS,
     /// which brokers answer in its place to Produce versions before it existed (KIP-890) — was
-    /// sent while the coordinator still writes the previous transaction's markers, which takes
-    /// milliseconds. It retries after 5 ms, doubling per attempt up to `retry.backoff.ms`,
-    /// rather than stalling the new transaction for the whole `retry.backoff.ms` (Java's
-    /// producer shortens the same wait for AddPartitionsToTxn to 20 ms).
+    /// sent while the coordinator still writes the previous transaction's markers: it retries
+    /// after [`completing_backoff`](crate::producer::transaction_manager::completing_backoff).
     pub(super) fn retry_backoff_for(&self, code: ErrorCode, attempts: u32) -> Duration {
         let full = self.config.client.retry_backoff;
         let completing =
             code == ErrorCode::CONCURRENT_TRANSACTIONS || code == ErrorCode::NOT_ENOUGH_REPLICAS;
         if self.is_transactional() && completing {
-            let short = Duration::from_millis(5).saturating_mul(1 << attempts.min(10));
-            short.min(full)
+            crate::producer::transaction_manager::completing_backoff(attempts, full)
         } else {
             full
         }
