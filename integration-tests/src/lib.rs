@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 pub mod group_member;
+pub mod java_demos;
 pub mod streams_app;
 pub mod streams_kill;
 

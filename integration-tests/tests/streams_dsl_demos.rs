@@ -30,12 +30,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use integration_tests::java_demos::{
+    end_offset, sigterm_and_wait, stopped_cleanly, streams_jars, text,
+};
 use integration_tests::streams_app::{read_all, read_all_committed, stable_offsets};
 use integration_tests::{repo_root, Broker};
-use kafka_wire::admin::{Admin, NewTopic, OffsetSpec};
+use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_wire::TopicPartition;
 
 const INPUT: &str = "streams-plaintext-input";
 
@@ -134,26 +136,7 @@ struct Run {
 
 /// The Java classpath (examples jar, Kafka Streams 4.4.0, compiled `DemoTwins`), or why not.
 fn java_classpath(dir: &Path) -> Result<String, String> {
-    let examples = std::env::var("KAFKA_WIRE_STREAMS_EXAMPLES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            integration_tests::testbed_cache().join("kafka-streams-examples-4.3.1")
-        });
-    let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| integration_tests::testbed_cache().join("kafka-streams-4.4.0/libs"));
-    for jar in [
-        examples.join("kafka-streams-examples-4.3.1.jar"),
-        libs.join("kafka-streams-4.4.0.jar"),
-        libs.join("kafka-clients-4.4.0.jar"),
-    ] {
-        if !jar.is_file() {
-            return Err(format!(
-                "{} is missing (scripts/test downloads it)",
-                jar.display()
-            ));
-        }
-    }
+    let (examples, libs) = streams_jars()?;
     let jars = format!("{}/*:{}/*", examples.display(), libs.display());
     let classes = dir.join("classes");
     std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
@@ -281,23 +264,6 @@ async fn produce(bootstrap: &str, lines: &[(i64, String)]) {
     producer.close().await.unwrap();
 }
 
-async fn end_offset(admin: &Admin, topic: &str) -> i64 {
-    let tp = TopicPartition::new(topic, 0);
-    admin
-        .list_offsets(&[(tp.clone(), OffsetSpec::Latest)])
-        .await
-        .ok()
-        .and_then(|m| m.get(&tp).map(|o| o.offset))
-        .unwrap_or(0)
-}
-
-fn text(b: Option<&[u8]>) -> String {
-    match b {
-        None => "<null>".into(),
-        Some(b) => String::from_utf8_lossy(b).into_owned(),
-    }
-}
-
 fn long(b: Option<&[u8]>) -> String {
     match b.and_then(|b| <[u8; 8]>::try_from(b).ok()) {
         Some(b) => i64::from_be_bytes(b).to_string(),
@@ -363,26 +329,8 @@ async fn wait_quiet(
 
 /// SIGTERM `child` and wait until it exited (the JVM exits 143 after its shutdown hook).
 async fn terminate(name: &str, child: &mut Child) {
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{name} did not stop within 30 s of SIGTERM");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(
-        status.success() || status.code() == Some(143),
-        "{name} exited with {status}"
-    );
+    let status = sigterm_and_wait(name, child).await;
+    assert!(stopped_cleanly(status), "{name} exited with {status}");
 }
 
 /// Run `child` (an application of `demo`) until its output is quiet, stop it, read what it

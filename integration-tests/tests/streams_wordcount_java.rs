@@ -31,8 +31,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use integration_tests::java_demos::{
+    end_offset, sigterm_and_wait, stopped_cleanly, streams_jars, text,
+};
 use integration_tests::{repo_root, Broker};
-use kafka_wire::admin::{Admin, NewTopic, OffsetSpec};
+use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
@@ -81,27 +84,9 @@ struct Run {
 }
 
 fn java_jars() -> Result<(PathBuf, PathBuf), String> {
-    let cache = integration_tests::testbed_cache();
-    let examples = std::env::var("KAFKA_WIRE_STREAMS_EXAMPLES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| cache.join("kafka-streams-examples-4.3.1"));
-    let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| cache.join("kafka-streams-4.4.0/libs"));
-    for jar in [
-        examples.join("kafka-streams-examples-4.3.1.jar"),
-        libs.join("kafka-streams-4.4.0.jar"),
-        libs.join("kafka-clients-4.4.0.jar"),
-    ] {
-        if !jar.is_file() {
-            return Err(format!(
-                "{} is missing (scripts/test downloads it)",
-                jar.display()
-            ));
-        }
-    }
+    let jars = streams_jars()?;
     match Command::new("java").arg("-version").output() {
-        Ok(o) if o.status.success() => Ok((examples, libs)),
+        Ok(o) if o.status.success() => Ok(jars),
         _ => Err("no `java` on PATH".into()),
     }
 }
@@ -176,16 +161,6 @@ async fn reset(bootstrap: &str) {
     producer.close().await.unwrap();
 }
 
-async fn end_offset(admin: &Admin, topic: &str) -> i64 {
-    let tp = TopicPartition::new(topic, 0);
-    admin
-        .list_offsets(&[(tp.clone(), OffsetSpec::Latest)])
-        .await
-        .ok()
-        .and_then(|m| m.get(&tp).map(|o| o.offset))
-        .unwrap_or(0)
-}
-
 /// Every record of partition 0 of `topic`.
 async fn read_all(bootstrap: &str, topic: &str) -> Vec<kafka_wire::consumer::ConsumerRecord> {
     let admin = Admin::connect(ClientConfig::new(bootstrap)).await.unwrap();
@@ -204,13 +179,6 @@ async fn read_all(bootstrap: &str, topic: &str) -> Vec<kafka_wire::consumer::Con
     }
     let _ = consumer.close().await;
     records
-}
-
-fn text(b: Option<&[u8]>) -> String {
-    match b {
-        None => "<null>".into(),
-        Some(b) => String::from_utf8_lossy(b).into_owned(),
-    }
 }
 
 /// Run the application `child` until its output stopped growing, stop it with SIGTERM, and read
@@ -255,28 +223,11 @@ async fn run(bootstrap: &str, name: &str, mut child: Child) -> Run {
         "{name}: {last} output records after {:.1} s; stopping it with SIGTERM",
         started.elapsed().as_secs_f64()
     );
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{name} did not stop within 30 s of SIGTERM");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = sigterm_and_wait(name, &mut child).await;
     let stdout = lines.join().unwrap();
     let stderr = errors.join().unwrap_or_default();
-    // The JVM exits with 128 + SIGTERM once its shutdown hook (which closes the demo's
-    // KafkaStreams) returned; ours returns from main after closing, with 0.
     assert!(
-        status.success() || status.code() == Some(143),
+        stopped_cleanly(status),
         "{name} exited with {status}:\n{stderr}"
     );
     let output = read_all(bootstrap, OUTPUT)

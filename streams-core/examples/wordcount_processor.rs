@@ -281,15 +281,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splits_as_javas_split_on_non_word_runs() {
-        assert_eq!(split_non_word("hello world"), ["hello", "world"]);
-        assert_eq!(split_non_word("  a,,b  "), ["", "a", "b"]);
-        assert_eq!(split_non_word(""), [""]);
-        assert_eq!(split_non_word("!?"), [] as [&str; 0]);
-        assert_eq!(split_non_word("grüße_2x"), ["gr", "e_2x"]);
-    }
-
-    #[test]
     fn reads_java_properties() {
         let p = parse_properties(
             "# c\n! c\n  bootstrap.servers = a:1,\\\n   b:2\napplication.id:x\nk\\=y v\\u0041\nempty\n",

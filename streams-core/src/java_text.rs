@@ -45,5 +45,7 @@ mod tests {
         assert_eq!(split_non_word("snake_case 42"), ["snake_case", "42"]);
         assert_eq!(split_non_word("Grüße"), ["Gr", "e"]);
         assert_eq!(split_non_word("word"), ["word"]);
+        assert_eq!(split_non_word("  a,,b  "), ["", "a", "b"]);
+        assert_eq!(split_non_word("grüße_2x"), ["gr", "e_2x"]);
     }
 }

@@ -11,6 +11,8 @@
 //! update read back with `read_committed` (so only committed results show). Closes the
 //! application, deletes the topics and its group, and exits.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,6 @@ use kafka_wire::config::ClientConfig;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
-use streams_core::java_text::split_non_word;
 use streams_core::runtime::{KafkaStreams, StreamsConfig};
 use streams_core::serde::{I64Serde, StringSerde};
 use streams_dsl::{Produced, StreamsBuilder};
@@ -55,10 +56,7 @@ fn main() {
 
 /// Java's `split("\\W+")` words of the lower-cased line (as `examples/wordcount.rs`).
 fn words(line: &str) -> Vec<String> {
-    split_non_word(&line.to_lowercase())
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
+    common::split_non_word(&line.to_lowercase())
 }
 
 fn run(bootstrap: &str, rt: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
