@@ -35,6 +35,14 @@ impl SerdeError {
 pub trait Serializer<T>: Send + Sync + 'static {
     /// Serialize `value` for `topic`.
     fn serialize(&self, topic: &str, value: &T) -> Result<Option<Bytes>, SerdeError>;
+
+    /// Whether `value` is Kafka's null for this serializer (what [`Serializer::serialize`]
+    /// turns into `None`), for the operations that skip null keys or values. The default
+    /// serializes `value` to find out, as a user's serializer may map any value to null; the
+    /// built-in serdes answer without serializing (no allocation per record).
+    fn is_null(&self, value: &T) -> bool {
+        matches!(self.serialize("", value), Ok(None))
+    }
 }
 
 /// Turns the bytes read from `topic` (`None`: Kafka's null) into a `T`.
@@ -69,6 +77,10 @@ macro_rules! nullable {
                     None => Ok(None),
                 }
             }
+
+            fn is_null(&self, value: &Option<$t>) -> bool {
+                value.is_none()
+            }
         }
         impl Deserializer<Option<$t>> for $serde {
             fn deserialize(
@@ -93,6 +105,10 @@ impl Serializer<String> for StringSerde {
     fn serialize(&self, _topic: &str, value: &String) -> Result<Option<Bytes>, SerdeError> {
         Ok(Some(Bytes::copy_from_slice(value.as_bytes())))
     }
+
+    fn is_null(&self, _value: &String) -> bool {
+        false
+    }
 }
 
 impl Deserializer<String> for StringSerde {
@@ -111,6 +127,10 @@ pub struct BytesSerde;
 impl Serializer<Bytes> for BytesSerde {
     fn serialize(&self, _topic: &str, value: &Bytes) -> Result<Option<Bytes>, SerdeError> {
         Ok(Some(value.clone()))
+    }
+
+    fn is_null(&self, _value: &Bytes) -> bool {
+        false
     }
 }
 
@@ -131,6 +151,10 @@ macro_rules! big_endian {
         impl Serializer<$t> for $serde {
             fn serialize(&self, _topic: &str, value: &$t) -> Result<Option<Bytes>, SerdeError> {
                 Ok(Some(Bytes::copy_from_slice(&value.to_be_bytes())))
+            }
+
+            fn is_null(&self, _value: &$t) -> bool {
+                false
             }
         }
 
@@ -188,6 +212,10 @@ impl Serializer<()> for UnitSerde {
     fn serialize(&self, _topic: &str, _value: &()) -> Result<Option<Bytes>, SerdeError> {
         Ok(None)
     }
+
+    fn is_null(&self, _value: &()) -> bool {
+        true
+    }
 }
 
 impl Deserializer<()> for UnitSerde {
@@ -198,6 +226,21 @@ impl Deserializer<()> for UnitSerde {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn is_null_answers_what_serialize_would_without_serializing() {
+        fn agrees<T, S: Serializer<T>>(s: &S, v: &T) {
+            assert_eq!(s.is_null(v), matches!(s.serialize("t", v), Ok(None)));
+        }
+        agrees(&StringSerde, &"x".to_owned());
+        agrees(&StringSerde, &Some("x".to_owned()));
+        agrees::<Option<String>, _>(&StringSerde, &None);
+        agrees(&I64Serde, &7);
+        agrees::<Option<i64>, _>(&I64Serde, &None);
+        agrees(&BytesSerde, &Bytes::new());
+        agrees(&UnitSerde, &());
+        assert!(Serializer::<Option<i32>>::is_null(&I32Serde, &None));
+    }
     use super::*;
 
     #[test]

@@ -242,9 +242,10 @@ impl<K: 'static, V: 'static> RecordOp<K, V, K, V> for PassThrough {
     }
 }
 
-/// Whether `value` is Kafka's null: its serde writes no bytes for it (`None` of an `Option`).
+/// Whether `value` is Kafka's null: its serde writes no bytes for it (`None` of an `Option`),
+/// asked without serializing it ([`Serializer::is_null`]).
 pub(crate) fn is_null<T: 'static>(serde: &DynSerde<T>, value: &T) -> bool {
-    matches!(Serializer::serialize(serde, "", value), Ok(None))
+    Serializer::is_null(serde, value)
 }
 
 /// The filter before a repartition topic (Kafka's `(k, v) -> k != null`): a record whose key

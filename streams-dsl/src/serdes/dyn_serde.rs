@@ -9,6 +9,7 @@ use streams_core::serde::{Deserializer, Serde, SerdeError, Serializer};
 trait ErasedSerde<T>: Send + Sync + 'static {
     fn ser(&self, topic: &str, value: &T) -> Result<Option<Bytes>, SerdeError>;
     fn de(&self, topic: &str, data: Option<&[u8]>) -> Result<T, SerdeError>;
+    fn null(&self, value: &T) -> bool;
 }
 
 impl<T, S: Serde<T>> ErasedSerde<T> for S {
@@ -17,6 +18,9 @@ impl<T, S: Serde<T>> ErasedSerde<T> for S {
     }
     fn de(&self, topic: &str, data: Option<&[u8]>) -> Result<T, SerdeError> {
         self.deserialize(topic, data)
+    }
+    fn null(&self, value: &T) -> bool {
+        self.is_null(value)
     }
 }
 
@@ -60,6 +64,10 @@ impl<T: 'static> DynSerde<T> {
 impl<T: 'static> Serializer<T> for DynSerde<T> {
     fn serialize(&self, topic: &str, value: &T) -> Result<Option<Bytes>, SerdeError> {
         self.inner.ser(topic, value)
+    }
+
+    fn is_null(&self, value: &T) -> bool {
+        self.inner.null(value)
     }
 }
 

@@ -46,6 +46,10 @@ impl<T: Serialize + 'static> Serializer<T> for JsonSerde<T> {
             .map(|v| Some(Bytes::from(v)))
             .map_err(|e| SerdeError::new("JsonSerde", topic, e.to_string()))
     }
+
+    fn is_null(&self, _value: &T) -> bool {
+        false // a JSON value is never Kafka's null (JSON's null is the 4 bytes `null`)
+    }
 }
 
 impl<T: DeserializeOwned + 'static> Deserializer<T> for JsonSerde<T> {

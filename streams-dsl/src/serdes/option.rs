@@ -41,6 +41,10 @@ impl<T: 'static> Serializer<Option<T>> for OptionSerde<T> {
             None => Ok(None),
         }
     }
+
+    fn is_null(&self, value: &Option<T>) -> bool {
+        value.as_ref().is_none_or(|v| self.inner.is_null(v))
+    }
 }
 
 impl<T: 'static> Deserializer<Option<T>> for OptionSerde<T> {

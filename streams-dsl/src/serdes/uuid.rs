@@ -14,6 +14,10 @@ impl Serializer<Uuid> for UuidSerde {
     fn serialize(&self, _topic: &str, value: &Uuid) -> Result<Option<Bytes>, SerdeError> {
         Ok(Some(Bytes::from(value.hyphenated().to_string())))
     }
+
+    fn is_null(&self, _value: &Uuid) -> bool {
+        false
+    }
 }
 
 impl Deserializer<Uuid> for UuidSerde {
@@ -39,6 +43,10 @@ impl Serializer<Option<Uuid>> for UuidSerde {
             Some(v) => Serializer::<Uuid>::serialize(self, topic, v),
             None => Ok(None),
         }
+    }
+
+    fn is_null(&self, value: &Option<Uuid>) -> bool {
+        value.is_none()
     }
 }
 
