@@ -52,23 +52,33 @@ impl std::fmt::Debug for RedbBackend {
     }
 }
 
+/// The first bytes of every redb file (redb's `MAGICNUMBER`), written when it is created.
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+/// Whether `path` exists but does not start with redb's header: a creation cut short.
+fn unfinished(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false; // absent (or unreadable: Database::create reports it)
+    };
+    let mut head = [0u8; REDB_MAGIC.len()];
+    file.read_exact(&mut head)
+        .map_or(true, |()| head != REDB_MAGIC)
+}
+
 impl RedbBackend {
     /// Open (or create) the database at `path` and read its committed changelog positions.
     pub fn open(path: &Path) -> Result<Self, BackendError> {
         let at = path.display().to_string();
-        let db = match Database::create(path) {
-            Ok(db) => db,
-            // A SIGKILL while redb created the file leaves it without its header: it never
-            // held a commit, so nothing is lost by starting it again (the store restores from
-            // its changelog's beginning, as after a wipe).
-            Err(e) if e.to_string().contains("magic number") => {
-                tracing::warn!(path = %at, error = %e,
-                    "the store's file was left unfinished by a crash while it was being created; starting it empty (restored from its changelog)");
-                std::fs::remove_file(path).map_err(|e| BackendError::new(&at, e))?;
-                Database::create(path).map_err(|e| BackendError::new(&at, e))?
-            }
-            Err(e) => return Err(BackendError::new(&at, e)),
-        };
+        // A SIGKILL while redb created the file leaves it without its header: it never held a
+        // commit, so nothing is lost by starting it again (the store restores from its
+        // changelog's beginning, as after a wipe).
+        if unfinished(path) {
+            tracing::warn!(path = %at,
+                "the store's file was left unfinished by a crash while it was being created; starting it empty (restored from its changelog)");
+            std::fs::remove_file(path).map_err(|e| BackendError::new(&at, e))?;
+        }
+        let db = Database::create(path).map_err(|e| BackendError::new(&at, e))?;
         let mut backend = RedbBackend {
             path: path.to_owned(),
             db,
