@@ -72,13 +72,13 @@ pub(super) fn counts_store(handle: &StoreHandle<String, i64>, persistent: bool) 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Repartition {
     /// `TopologyBuilder::add_internal_topic("counts-repartition")`: the runtime creates
-    /// `<app>-counts-repartition` and purges it. Today (streams-core at 395fba7) a sink to an
-    /// internal topic writes to the topic as named, without the `<application.id>-` prefix
-    /// (`processor/node.rs`, `SinkNode::process`), so the records never reach the source.
+    /// `<app>-counts-repartition` and purges it (`BENCH_INTERNAL_REPARTITION=1`).
     Internal,
-    /// The workaround: `<app>-counts-rekeyed` as an ordinary topic, created by the child before
-    /// it starts the application (Java's repartition-topic configs, as many partitions as the
-    /// input), named as such by the sink and the source. (Not `…-repartition`: the assignor
+    /// `<app>-counts-rekeyed` as an ordinary topic, created by the child before it starts the
+    /// application (Java's repartition-topic configs, as many partitions as the input), named
+    /// as such by the sink and the source. The default: it was the workaround while a sink to
+    /// an internal topic missed the `<application.id>-` prefix (fixed in ea83a6f), and every
+    /// figure in docs/benchmarks.md was measured with it. (Not `…-repartition`: the assignor
     /// takes every `<app>-…-repartition` topic for an internal one and wants its writer.)
     External(String),
 }
