@@ -26,11 +26,13 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
@@ -75,9 +77,17 @@ public class TtdReference {
         System.out.flush();
     }
 
+    /** The first letter of a value, "none" for a null one: the new key of the "opt_" cases. */
+    static final class Initial {
+        static final KeyValueMapper<String, String, String> KEY =
+                (k, v) -> v == null ? "none" : v.substring(0, 1);
+    }
+
     static void run(String name) {
-        boolean nocache = name.endsWith("_nocache");
-        String base = nocache ? name.substring(0, name.length() - "_nocache".length()) : name;
+        boolean optimize = name.endsWith("_opt");
+        String unopt = optimize ? name.substring(0, name.length() - "_opt".length()) : name;
+        boolean nocache = unopt.endsWith("_nocache");
+        String base = nocache ? unopt.substring(0, unopt.length() - "_nocache".length()) : unopt;
         Serde<String> str = Serdes.String();
         Serde<Long> lng = Serdes.Long();
         StreamsBuilder b = new StreamsBuilder();
@@ -273,6 +283,68 @@ public class TtdReference {
                         .to("out-process-values");
                 outputs.put("out-process-values", false);
             }
+            // Built with topology.optimization=all (the "_opt" suffix): repartition topics
+            // after one key change merged.
+            case "opt_filter_peek" -> {
+                KStream<String, String> m = b.<String, String>stream("input").selectKey(Initial.KEY);
+                m.filter((k, v) -> v != null).groupByKey().count().toStream()
+                        .to("out-opt-count", Produced.with(str, lng));
+                m.peek((k, v) -> peeked.incrementAndGet()).groupByKey()
+                        .reduce((a, v) -> a + "|" + v).toStream().to("out-opt-reduce");
+                outputs.put("out-opt-count", true);
+                outputs.put("out-opt-reduce", false);
+                counters.add("peek");
+            }
+            case "opt_to_table" -> {
+                KStream<String, String> m = b.<String, String>stream("input").selectKey(Initial.KEY);
+                m.toTable(Materialized.as("opt-tt-store")).toStream().to("out-opt-table");
+                m.groupByKey().count().toStream().to("out-opt-count", Produced.with(str, lng));
+                outputs.put("out-opt-table", false);
+                outputs.put("out-opt-count", true);
+            }
+            case "opt_merge" -> {
+                reads = Set.of("input", "input2");
+                KStream<String, String> x = b.<String, String>stream("input").selectKey(Initial.KEY);
+                KStream<String, String> y = b.<String, String>stream("input2")
+                        .map((k, v) -> KeyValue.pair(Initial.KEY.apply(k, v), v));
+                x.merge(y).groupByKey().count().toStream().to("out-opt-count", Produced.with(str, lng));
+                outputs.put("out-opt-count", true);
+            }
+            case "opt_value_changing" -> {
+                KStream<String, String> m = b.<String, String>stream("input").selectKey(Initial.KEY);
+                m.mapValues(v -> v == null ? null : v.toUpperCase()).groupByKey()
+                        .reduce((a, v) -> a + "|" + v).toStream().to("out-opt-reduce");
+                m.groupByKey().count().toStream().to("out-opt-count", Produced.with(str, lng));
+                outputs.put("out-opt-reduce", false);
+                outputs.put("out-opt-count", true);
+            }
+            case "opt_named" -> {
+                KStream<String, String> m = b.<String, String>stream("input").selectKey(Initial.KEY);
+                m.groupByKey(Grouped.as("first")).count(Materialized.as("first-store")).toStream()
+                        .to("out-opt-count", Produced.with(str, lng));
+                m.groupByKey(Grouped.as("second")).count().toStream()
+                        .to("out-opt-count2", Produced.with(str, lng));
+                outputs.put("out-opt-count", true);
+                outputs.put("out-opt-count2", true);
+            }
+            case "opt_repartition" -> {
+                KStream<String, String> m = b.<String, String>stream("input").selectKey(Initial.KEY);
+                m.repartition().groupByKey().count().toStream().to("out-opt-count", Produced.with(str, lng));
+                m.groupByKey().count().toStream().to("out-opt-count2", Produced.with(str, lng));
+                outputs.put("out-opt-count", true);
+                outputs.put("out-opt-count2", true);
+            }
+            case "opt_cogroup" -> {
+                KStream<String, String> m = b.<String, String>stream("input").selectKey(Initial.KEY);
+                KGroupedStream<String, String> g1 = m.groupByKey();
+                KGroupedStream<String, String> g2 = m.filter((k, v) -> v != null).groupByKey();
+                g1.<Long>cogroup((k, v, agg) -> agg + (v == null ? 0 : v.length()))
+                        .cogroup(g2, (k, v, agg) -> agg + 1000)
+                        .aggregate(() -> 0L, Materialized.with(str, lng))
+                        .toStream()
+                        .to("out-opt-cogroup", Produced.with(str, lng));
+                outputs.put("out-opt-cogroup", true);
+            }
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }
 
@@ -287,7 +359,19 @@ public class TtdReference {
         if (nocache) {
             p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         }
-        try (TopologyTestDriver d = new TopologyTestDriver(b.build(), p)) {
+        if (optimize) {
+            p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
+        }
+        // Java applies topology.optimization only when the properties are given to build().
+        Topology topology = optimize ? b.build(p) : b.build();
+        if (optimize) {
+            for (String line : topology.describe().toString().split("\n")) {
+                if (!line.isBlank()) {
+                    System.out.println("(describe)\t" + line.stripTrailing());
+                }
+            }
+        }
+        try (TopologyTestDriver d = new TopologyTestDriver(topology, p)) {
             Map<String, TestInputTopic<String, String>> inputs = new HashMap<>();
             for (In r : FEED) {
                 if (!reads.contains(r.topic())) {

@@ -30,6 +30,7 @@ use streams_core::error::BoxError;
 use streams_core::processor::ProcessorContext;
 use streams_core::record::Record;
 use streams_core::testing::TopologyTestDriver;
+use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{I64Serde, OptionSerde, StringSerde};
 use streams_dsl::{
     Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned, StreamsBuilder,
@@ -88,6 +89,20 @@ const TOPOLOGIES: &[&str] = &[
     "group_by_aggregate_nocache",
     "process",
     "process_values",
+    "opt_filter_peek_opt",
+    "opt_to_table_opt",
+    "opt_merge_opt",
+    "opt_value_changing_opt",
+    "opt_named_opt",
+    "opt_repartition_opt",
+    "opt_cogroup_opt",
+    "group_by_reduce_opt",
+    "group_by_aggregate_nocache_opt",
+    "to_table_opt",
+    "table_mat_opt",
+    "cogroup_opt",
+    "table_group_by_count_opt",
+    "null_key_opt",
 ];
 
 /// An output topic's value type.
@@ -381,6 +396,85 @@ fn build(base: &str) -> Case {
                 .to("out-process-values");
             vec![("out-process-values", Kind::Str)]
         }
+        // Built with topology.optimization=all (the `_opt` suffix): repartition topics
+        // after one key change merged.
+        "opt_filter_peek" => {
+            let m = b.stream::<String, Val>("input").select_key(initial);
+            m.filter(|_, v| v.is_some())
+                .group_by_key()
+                .count()
+                .to_stream()
+                .to("out-opt-count");
+            let n = counter(&mut counters, "peek");
+            m.peek(move |_, _| {
+                n.fetch_add(1, Ordering::Relaxed);
+            })
+            .group_by_key()
+            .reduce(join_values)
+            .to_stream()
+            .to_with("out-opt-reduce", nested());
+            vec![("out-opt-count", Kind::Long), ("out-opt-reduce", Kind::Str)]
+        }
+        "opt_to_table" => {
+            let m = b.stream::<String, Val>("input").select_key(initial);
+            m.to_table_with(Named::empty(), Materialized::as_("opt-tt-store"))
+                .to_stream()
+                .to_with("out-opt-table", nested());
+            m.group_by_key().count().to_stream().to("out-opt-count");
+            vec![("out-opt-table", Kind::Str), ("out-opt-count", Kind::Long)]
+        }
+        "opt_merge" => {
+            reads = vec!["input", "input2"];
+            let x = b.stream::<String, Val>("input").select_key(initial);
+            let y = b
+                .stream::<String, Val>("input2")
+                .map(|k, v| (initial(&k, &v), v));
+            x.merge(&y).group_by_key().count().to_stream().to("out-opt-count");
+            vec![("out-opt-count", Kind::Long)]
+        }
+        "opt_value_changing" => {
+            let m = b.stream::<String, Val>("input").select_key(initial);
+            m.map_values(|v: Val| v.map(|v| v.to_uppercase()))
+                .group_by_key()
+                .reduce(join_values)
+                .to_stream()
+                .to_with("out-opt-reduce", nested());
+            m.group_by_key().count().to_stream().to("out-opt-count");
+            vec![("out-opt-reduce", Kind::Str), ("out-opt-count", Kind::Long)]
+        }
+        "opt_named" => {
+            let m = b.stream::<String, Val>("input").select_key(initial);
+            m.group_by_key_with(Grouped::as_("first"))
+                .count_with(Named::empty(), Materialized::as_("first-store"))
+                .to_stream()
+                .to("out-opt-count");
+            m.group_by_key_with(Grouped::as_("second"))
+                .count()
+                .to_stream()
+                .to("out-opt-count2");
+            vec![("out-opt-count", Kind::Long), ("out-opt-count2", Kind::Long)]
+        }
+        "opt_repartition" => {
+            let m = b.stream::<String, Val>("input").select_key(initial);
+            m.repartition()
+                .group_by_key()
+                .count()
+                .to_stream()
+                .to("out-opt-count");
+            m.group_by_key().count().to_stream().to("out-opt-count2");
+            vec![("out-opt-count", Kind::Long), ("out-opt-count2", Kind::Long)]
+        }
+        "opt_cogroup" => {
+            let m = b.stream::<String, Val>("input").select_key(initial);
+            let g1 = m.group_by_key();
+            let g2 = m.filter(|_, v| v.is_some()).group_by_key();
+            g1.cogroup(|_, v: Val, agg: i64| agg + v.map_or(0, |v| v.len() as i64))
+                .cogroup(&g2, |_, _, agg| agg + 1000)
+                .aggregate(|| 0)
+                .to_stream()
+                .to("out-opt-cogroup");
+            vec![("out-opt-cogroup", Kind::Long)]
+        }
         other => panic!("unknown topology {other}"),
     };
     Case {
@@ -402,11 +496,45 @@ fn render(topic: &str, key: Option<String>, value: Option<String>, ts: Option<i6
     )
 }
 
-/// Our lines for topology `name`.
+/// The first letter of a value, "none" for a null one: the new key of the `opt_` cases.
+fn initial(_: &String, v: &Val) -> String {
+    first(v, 1)
+}
+
+/// Java's `(a, v) -> a + "|" + v` over nullable values (a reduce never sees a null one).
+fn join_values(a: Val, v: Val) -> Val {
+    Some(format!("{}|{}", a.unwrap_or_default(), v.unwrap_or_default()))
+}
+
+/// A new `peek`/`foreach` call counter, reported as `name`.
+fn counter(counters: &mut Vec<(&'static str, Arc<AtomicU64>)>, name: &'static str) -> Arc<AtomicU64> {
+    let n = Arc::new(AtomicU64::new(0));
+    counters.push((name, n.clone()));
+    n
+}
+
+/// Our lines for topology `name`: with an `_opt` suffix, built with
+/// `topology.optimization=all` and its `describe()` lines first, as Java prints them.
 fn run_ours(name: &str) -> Result<Vec<String>, String> {
+    let optimize = name.ends_with("_opt");
+    let name = name.trim_end_matches("_opt");
     let nocache = name.ends_with("_nocache");
     let case = build(name.trim_end_matches("_nocache"));
-    let topology = case.builder.build().map_err(|e| e.to_string())?;
+    let mut lines = Vec::new();
+    let topology = if optimize {
+        let t = case
+            .builder
+            .build_with_optimization(TopologyOptimization::ALL)
+            .map_err(|e| e.to_string())?;
+        for line in t.describe().to_string().lines() {
+            if !line.trim().is_empty() {
+                lines.push(format!("(describe)\t{}", line.trim_end()));
+            }
+        }
+        t
+    } else {
+        case.builder.build().map_err(|e| e.to_string())?
+    };
     let mut props = vec![("application.id", "ttd")];
     if nocache {
         props.push(("statestore.cache.max.bytes", "0"));
@@ -428,7 +556,6 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
             .pipe_input_with_timestamp(key.map(str::to_owned), value.map(str::to_owned), ts)
             .map_err(|e| format!("piping {key:?}={value:?}@{ts} into {topic}: {e}"))?;
     }
-    let mut lines = Vec::new();
     for (topic, kind) in case.outputs {
         match kind {
             Kind::Str => {

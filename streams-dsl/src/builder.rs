@@ -3,7 +3,10 @@
 use std::marker::PhantomData;
 
 use streams_core::serde::Serde;
-use streams_core::topology::{StoreBuilder, Topology};
+use std::collections::HashMap;
+
+use streams_core::runtime::StreamsConfig;
+use streams_core::topology::{StoreBuilder, Topology, TopologyOptimization};
 
 use crate::change::Change;
 use crate::error::DslError;
@@ -12,7 +15,8 @@ use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Consumed, Materialized};
-use crate::plan::{push, Build, Plan, PlanRef};
+use crate::optimize::{self, Role};
+use crate::plan::{processor_name, push, Build, MergedRepartition, NodeSpec, Plan, PlanNode, PlanRef, Step};
 use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
 use crate::serdes::OptionSerde;
 use crate::store::kv_store_builder;
@@ -37,7 +41,7 @@ impl Default for StreamsBuilder {
 impl std::fmt::Debug for StreamsBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamsBuilder")
-            .field("steps", &self.plan.borrow().steps.len())
+            .field("nodes", &self.plan.borrow().nodes.len())
             .finish()
     }
 }
@@ -89,13 +93,10 @@ impl StreamsBuilder {
         pattern: Option<String>,
         consumed: Consumed<K, V>,
     ) -> KStream<K, V> {
-        let name = match consumed.name.clone() {
-            Some(n) => n,
-            None => self.plan.borrow_mut().names.processor(names::SOURCE),
-        };
+        let name = processor_name(&self.plan, consumed.name.clone(), names::SOURCE);
         let (key, value) = (consumed.key_serde.clone(), consumed.value_serde.clone());
         let node = name.clone();
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[]), move |b| {
             let (ks, vs) = b.serdes(
                 consumed.key_serde,
                 consumed.value_serde,
@@ -135,8 +136,9 @@ impl StreamsBuilder {
 
     /// `topic` as a table, read as `consumed` says, in the store `materialized` describes.
     /// Source `KSTREAM-SOURCE-<i>` (or `<name>-source`) and processor `KTABLE-SOURCE-<i>`
-    /// (or `<name>`); a named store is logged to `<application.id>-<store>-changelog`, as
-    /// Kafka does without `topology.optimization=reuse.ktable.source.topics`.
+    /// (or `<name>`); a named store is logged to `<application.id>-<store>-changelog`, or,
+    /// built with `topology.optimization=reuse.ktable.source.topics` (or `all`), restored
+    /// from `topic` itself.
     pub fn table_with<K: Clone + 'static, V: Clone + 'static>(
         &self,
         topic: &str,
@@ -158,7 +160,7 @@ impl StreamsBuilder {
         let built = table_node.clone();
         let (node, topic) = (processor.clone(), topic.to_owned());
         let (k, v) = (key.clone(), value.clone());
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&node, &[]), move |b| {
             let (ks, vs) = b.serdes(k, v, &source, CONSUMED_FIX)?;
             let h = b.tb.add_source_with::<K, Option<V>>(
                 &source,
@@ -173,8 +175,13 @@ impl StreamsBuilder {
             let key_serde = ks.clone();
             // Materialized when named, or when a downstream node needs old values (Kafka's
             // `KTableSource.materialize()`, in the store name drawn above).
+            let reuse_source = b.optimization.reuse_ktable_source_topics;
             let store = built.is_materialized().then(|| {
-                let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                let (mut builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                // `reuse.ktable.source.topics`: the topic is the changelog.
+                if reuse_source {
+                    builder = builder.with_source_topic_changelog(&topic);
+                }
                 let caching = materialized.caching;
                 (builder, TableStore { handle, caching })
             });
@@ -221,7 +228,7 @@ impl StreamsBuilder {
             .value_serde
             .or_else(|| materialized.value_serde.clone());
         let (topic, store) = (topic.to_owned(), store_name.clone());
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&processor, &[]), move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
             let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
             let key_serde = ks.clone();
@@ -255,16 +262,16 @@ impl StreamsBuilder {
         }
     }
 
-    /// A table's source and processor names: `<name>-source` and `<name>`, else generated.
+    /// A table's source and processor names: `<name>-source` and `<name>`, else generated
+    /// (two indexes drawn either way, as Kafka does).
     fn table_node_names<K, V>(&self, consumed: &Consumed<K, V>) -> (String, String) {
-        let mut p = self.plan.borrow_mut();
-        match &consumed.name {
-            Some(n) => (format!("{n}{}", names::TABLE_SOURCE_SUFFIX), n.clone()),
-            None => (
-                p.names.processor(names::SOURCE),
-                p.names.processor(names::KTABLE_SOURCE),
-            ),
-        }
+        let named = consumed.name.clone();
+        let source = processor_name(
+            &self.plan,
+            named.as_ref().map(|n| format!("{n}{}", names::TABLE_SOURCE_SUFFIX)),
+            names::SOURCE,
+        );
+        (source, processor_name(&self.plan, named, names::KTABLE_SOURCE))
     }
 
     /// Add a store for processors of `process`/`process_values` to use by name (Kafka's
@@ -275,20 +282,151 @@ impl StreamsBuilder {
     }
 
     /// The topology (Kafka's `build()`), or the first reason it is invalid, naming the node.
+    /// No rewrite is applied: see [`build_with`](Self::build_with).
     pub fn build(self) -> Result<Topology, DslError> {
-        let (steps, stores) = {
+        self.build_with_optimization(TopologyOptimization::NONE)
+    }
+
+    /// The topology with the rewrites `config`'s `topology.optimization` asks for (Kafka's
+    /// `build(Properties)`): pass the configuration the application runs with, as in Java,
+    /// where a `topology.optimization` given only to `KafkaStreams` changes nothing.
+    pub fn build_with(self, config: &StreamsConfig) -> Result<Topology, DslError> {
+        self.build_with_optimization(config.topology_optimization)
+    }
+
+    /// The topology with the rewrites `optimization` names:
+    /// - `reuse.ktable.source.topics`: a materialized [`table`](Self::table) restores from
+    ///   its source topic; no `<store>-changelog` topic is created;
+    /// - `merge.repartition.topics`: the repartition topics that aggregations and
+    ///   `to_table` insert after one key-changing operation (`map`, `select_key`,
+    ///   `group_by`, …) become one, `<first one's name>-repartition`, right after that
+    ///   operation; the nodes between move below it (Kafka's rewrite, and its node names).
+    pub fn build_with_optimization(
+        self,
+        optimization: TopologyOptimization,
+    ) -> Result<Topology, DslError> {
+        let (nodes, stores) = {
             let mut p = self.plan.borrow_mut();
-            (std::mem::take(&mut p.steps), std::mem::take(&mut p.stores))
+            (std::mem::take(&mut p.nodes), std::mem::take(&mut p.stores))
         };
         let plan = self.plan.borrow();
-        let mut b = Build::new(&plan.serdes);
+        let mut b = Build::new(&plan.serdes, optimization);
         for store in stores {
             b.tb.add_state_store(store, &[])?;
         }
-        for step in steps {
+        for (step, remap) in order_steps(nodes, optimization.merge_repartition_topics)? {
+            b.remap = remap;
             step(&mut b)?;
         }
+        b.remap.clear();
         b.check_loops()?;
         Ok(b.tb.build()?)
     }
+}
+
+/// The steps in the order they are written, each with its parent renames: call order, or,
+/// when repartition topics are merged, without the merged-away repartitions and with each
+/// group's new repartition right after the node it follows (Kafka gives it that node's
+/// build priority).
+fn order_steps(
+    mut nodes: Vec<PlanNode>,
+    merge_repartitions: bool,
+) -> Result<Vec<(Step, HashMap<String, String>)>, DslError> {
+    if !merge_repartitions || !nodes.iter().any(|n| n.mergeable.is_some()) {
+        return Ok(nodes.into_iter().map(|n| (n.step, HashMap::new())).collect());
+    }
+    // Parents by index: the latest earlier node of that name.
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut parents = Vec::with_capacity(nodes.len());
+    for (i, n) in nodes.iter().enumerate() {
+        let resolved = n.parents.iter().zip(&n.parent_indexes);
+        parents.push(
+            resolved
+                .filter_map(|(p, at)| at.or_else(|| index.get(p).copied()))
+                .collect::<Vec<_>>(),
+        );
+        index.insert(n.name.clone(), i);
+    }
+    let roles: Vec<Role> = nodes.iter().map(|n| n.role).collect();
+    let rewrite = optimize::merge_repartition_topics(&roles, &parents);
+
+    // Each group's new repartition, written by its first repartition's types and named
+    // after its topic.
+    let mut merged: Vec<(usize, String, Step)> = Vec::new();
+    for group in &rewrite.groups {
+        let mut key_serde = None;
+        let mut value_serde = None;
+        for &r in &group.repartitions {
+            if let Some(m) = nodes[r].mergeable.as_mut() {
+                if key_serde.is_none() {
+                    key_serde = m.key_serde.take();
+                }
+                if value_serde.is_none() {
+                    value_serde = m.value_serde.take();
+                }
+            }
+        }
+        let first = group.repartitions[0];
+        let Some(m) = nodes[first].mergeable.take() else {
+            return Err(DslError::Internal {
+                node: nodes[first].name.clone(),
+                detail: "a merged repartition without its description".into(),
+            });
+        };
+        let source = format!("{}-source", m.topic);
+        let step = (m.write_merged)(MergedRepartition {
+            parent: nodes[group.key_changer].name.clone(),
+            topic: m.topic,
+            key_serde,
+            value_serde,
+        });
+        merged.push((group.key_changer, source, step));
+    }
+
+    let name_of = |i: usize| -> String {
+        match nodes.get(i) {
+            Some(n) => n.name.clone(),
+            None => merged[i - nodes.len()].1.clone(),
+        }
+    };
+    let mut renames = Vec::with_capacity(nodes.len());
+    for (i, n) in nodes.iter().enumerate() {
+        if rewrite.removed[i] {
+            renames.push(HashMap::new());
+            continue;
+        }
+        let before: Vec<String> = parents[i].iter().map(|&p| name_of(p)).collect();
+        let after: Vec<String> = rewrite.parents[i].iter().map(|&p| name_of(p)).collect();
+        let gone: Vec<&String> = before.iter().filter(|p| !after.contains(p)).collect();
+        let new: Vec<&String> = after.iter().filter(|p| !before.contains(p)).collect();
+        if gone.len() != new.len() {
+            return Err(DslError::UnmergeableRepartition {
+                node: n.name.clone(),
+                topic: gone.first().map_or_else(String::new, |g| (*g).clone()),
+                detail: format!("the node would read {new:?} instead of {gone:?}"),
+            });
+        }
+        renames.push(
+            gone.into_iter()
+                .cloned()
+                .zip(new.into_iter().cloned())
+                .collect::<HashMap<_, _>>(),
+        );
+    }
+
+    let mut merged: Vec<Option<(usize, String, Step)>> = merged.into_iter().map(Some).collect();
+    let mut steps = Vec::with_capacity(nodes.len() + merged.len());
+    for ((i, n), remap) in nodes.into_iter().enumerate().zip(renames) {
+        if !rewrite.removed[i] {
+            steps.push((n.step, remap));
+        }
+        for slot in merged.iter_mut() {
+            if slot.as_ref().is_some_and(|(kc, _, _)| *kc == i) {
+                if let Some((_, _, step)) = slot.take() {
+                    steps.push((step, HashMap::new()));
+                }
+            }
+        }
+    }
+    Ok(steps)
 }

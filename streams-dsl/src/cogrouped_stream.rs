@@ -1,17 +1,19 @@
 //! [`CogroupedKStream`]: several grouped streams aggregated into one table, each with its
 //! own aggregator (Kafka's `KGroupedStream.cogroup` and `CogroupedKStream`).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use streams_core::state::StoreHandle;
+use streams_core::topology::StoreBuilder;
 
 use crate::change::Change;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
 use crate::ktable::KTable;
 use crate::options::{Materialized, Named};
-use crate::plan::{push, Build, PlanRef};
+use crate::plan::{processor_name, push, Build, NodeSpec, PlanRef};
 use crate::processors::aggregate::{Aggregate, Step};
 use crate::processors::ops::{OpProcessor, PassThrough};
 use crate::serdes::DynSerde;
@@ -41,6 +43,13 @@ struct AggNode<K, VOut> {
     /// Only the first node forwards the shared store's cache flushes.
     forward_flushes: bool,
     send_old_values: bool,
+}
+
+/// The cogroup's store while the build writes it.
+struct SharedStore<K, VOut> {
+    builder: Option<StoreBuilder>,
+    handle: StoreHandle<K, VOut>,
+    key_serde: DynSerde<K>,
 }
 
 /// One cogrouped stream, its value type erased: how to find its parent (repartitioning
@@ -157,53 +166,89 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
         if materialized.key_serde.is_none() {
             materialized.key_serde = self.key_serde.clone();
         }
-        let parents: Vec<String> = self
+        // Each stream's parent, and the plan node it is when a repartition was just queued
+        // (two repartitions after one key change share their names until merged).
+        let parents: Vec<(String, Option<usize>)> = self
             .patterns
             .iter()
-            .map(|p| (p.parent)(&store_name))
-            .collect();
-        let nodes: Vec<String> = (0..self.patterns.len())
-            .map(|i| match &named.name {
-                Some(n) => format!("{n}-cogroup-agg-{i}"),
-                None => self.plan.borrow_mut().names.processor(COGROUP_AGGREGATE),
+            .map(|p| {
+                let before = self.plan.borrow().nodes.len();
+                let name = (p.parent)(&store_name);
+                let after = self.plan.borrow().nodes.len();
+                (name, (after > before).then(|| after - 1))
             })
             .collect();
-        let merge = match &named.name {
-            Some(n) => format!("{n}-cogroup-merge"),
-            None => self.plan.borrow_mut().names.processor(COGROUP_MERGE),
-        };
+        // An index drawn for each, named or not (Kafka's `suffixWithOrElseGet`).
+        let nodes: Vec<String> = (0..self.patterns.len())
+            .map(|i| {
+                let named = named.name.as_ref().map(|n| format!("{n}-cogroup-agg-{i}"));
+                processor_name(&self.plan, named, COGROUP_AGGREGATE)
+            })
+            .collect();
+        let named_merge = named.name.as_ref().map(|n| format!("{n}-cogroup-merge"));
+        let merge = processor_name(&self.plan, named_merge, COGROUP_MERGE);
         let (key, value) = (
             materialized.key_serde.clone(),
             materialized.value_serde.clone(),
         );
         let queryable = materialized.name.clone();
         let table_node = TableNode::stateful();
-        let built = table_node.clone();
-        let writes: Vec<WriteFn<K, VOut>> = self.patterns.iter().map(|p| p.write.clone()).collect();
         let init: Init<VOut> = Arc::new(initializer);
-        let merge_node = merge.clone();
-        push(&self.plan, move |b| {
-            let (ks, vs) = b.serdes(
-                materialized.key_serde.clone(),
-                materialized.value_serde.clone(),
-                &store_name,
-                MATERIALIZED_FIX,
-            )?;
-            let (builder, handle) =
-                timestamped_kv_store_builder(&store_name, ks.clone(), vs, &materialized);
-            let send_old_values = built.sends_old_values();
-            for (i, ((write, parent), name)) in writes.iter().zip(parents).zip(&nodes).enumerate() {
+        // The store, made by the first aggregation's step and added by the merge's.
+        let store: Rc<RefCell<Option<SharedStore<K, VOut>>>> = Rc::new(RefCell::new(None));
+        let materialized = Rc::new(materialized);
+        // One graph node per stream's aggregation (Kafka's), so the optimizer can move each.
+        for (i, ((pattern, (parent, index)), name)) in
+            self.patterns.iter().zip(&parents).zip(&nodes).enumerate()
+        {
+            let spec = NodeSpec::new(name, &[]).parent_at(parent, *index);
+            let (write, init, store) = (pattern.write.clone(), init.clone(), store.clone());
+            let (materialized, built) = (materialized.clone(), table_node.clone());
+            let (name, parent, store_name) = (name.clone(), parent.clone(), store_name.clone());
+            push(&self.plan, spec, move |b| {
+                if store.borrow().is_none() {
+                    let (ks, vs) = b.serdes(
+                        materialized.key_serde.clone(),
+                        materialized.value_serde.clone(),
+                        &store_name,
+                        MATERIALIZED_FIX,
+                    )?;
+                    let (builder, handle) =
+                        timestamped_kv_store_builder(&store_name, ks.clone(), vs, &materialized);
+                    *store.borrow_mut() = Some(SharedStore {
+                        builder: Some(builder),
+                        handle,
+                        key_serde: ks,
+                    });
+                }
+                let Some((handle, key_serde)) = store
+                    .borrow()
+                    .as_ref()
+                    .map(|s| (s.handle.clone(), s.key_serde.clone()))
+                else {
+                    return Err(DslError::Internal {
+                        node: name,
+                        detail: "the cogroup's store was not made".into(),
+                    });
+                };
                 let node = AggNode {
-                    name: name.clone(),
+                    name,
                     parent,
-                    store: handle.clone(),
-                    key_serde: ks.clone(),
+                    store: handle,
+                    key_serde,
                     caching: materialized.caching,
                     forward_flushes: i == 0,
-                    send_old_values,
+                    send_old_values: built.sends_old_values(),
                 };
-                write(b, node, init.clone())?;
-            }
+                write(b, node, init)
+            });
+        }
+        let spec = {
+            let refs: Vec<&str> = nodes.iter().map(String::as_str).collect();
+            NodeSpec::new(&merge, &refs)
+        };
+        let merge_node = merge.clone();
+        push(&self.plan, spec, move |b| {
             let handles = nodes
                 .iter()
                 .map(|n| b.handle::<K, Change<VOut>>(n))
@@ -216,8 +261,11 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                     || OpProcessor(Arc::new(PassThrough)),
                 )?;
             b.put(&merge_node, h);
-            let names: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            b.tb.add_state_store(builder, &names)?;
+            let builder = store.borrow_mut().as_mut().and_then(|s| s.builder.take());
+            if let Some(builder) = builder {
+                let names: Vec<&str> = nodes.iter().map(String::as_str).collect();
+                b.tb.add_state_store(builder, &names)?;
+            }
             Ok(())
         });
         KTable::new(self.plan.clone(), merge, key, value, queryable, table_node)

@@ -69,6 +69,17 @@ pub enum DslError {
         /// The store.
         store: String,
     },
+    /// `topology.optimization=merge.repartition.topics` (or `all`) cannot merge the
+    /// repartition topics after a node.
+    #[error("topology.optimization cannot merge repartition topic {topic:?} into the one after {node:?}: {detail}; build without merge.repartition.topics (topology.optimization=reuse.ktable.source.topics, or none)")]
+    UnmergeableRepartition {
+        /// The node the merged repartition would follow.
+        node: String,
+        /// The repartition topic.
+        topic: String,
+        /// Why.
+        detail: String,
+    },
     /// Any other invalid topology, as streams-core's builder reports it.
     #[error(transparent)]
     Topology(TopologyError),

@@ -8,7 +8,7 @@ use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named};
-use crate::plan::{processor_name, push, PlanRef};
+use crate::plan::{processor_name, push, NodeSpec, PlanRef};
 use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
 use crate::store::timestamped_kv_store_builder;
@@ -125,6 +125,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             self.key_serde.clone(),
             self.value_serde.clone(),
             None,
+            true,
         )
     }
 
@@ -157,7 +158,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         let grouped_value_serde = self.value_serde.clone();
         let table_node = TableNode::stateful();
         let built = table_node.clone();
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let (ks, vs) = b.serdes(
                 materialized.key_serde.clone(),
                 materialized.value_serde.clone(),

@@ -11,7 +11,7 @@ use crate::change::{Change, ChangeSerde};
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named};
-use crate::plan::{processor_name, push, PlanRef};
+use crate::plan::{processor_name, push, NodeSpec, PlanRef};
 use crate::processors::aggregate::{self, Step};
 use crate::processors::table_aggregate::{self as table_agg, Subtract, TableAggregate};
 use crate::serdes::{DynSerde, I64Serde};
@@ -153,16 +153,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
         if materialized.key_serde.is_none() {
             materialized.key_serde = self.key_serde.clone();
         }
-        let (sink, source) = match &named.name {
-            Some(n) => (format!("{n}-sink"), format!("{n}-source")),
-            None => {
-                let mut p = self.plan.borrow_mut();
-                (
-                    p.names.processor(names::SINK),
-                    p.names.processor(names::SOURCE),
-                )
-            }
-        };
+        let suffixed = |suffix: &str| named.name.as_ref().map(|n| format!("{n}{suffix}"));
+        let sink = processor_name(&self.plan, suffixed("-sink"), names::SINK);
+        let source = processor_name(&self.plan, suffixed("-source"), names::SOURCE);
         let name = processor_name(&self.plan, named.name, prefix);
         let topic = format!(
             "{}{}",
@@ -187,7 +180,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
         if shared && existing.is_none() {
             *self.repartition_source.borrow_mut() = Some(source.clone());
         }
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&select]), move |b| {
             let source = match existing {
                 Some(s) => s,
                 None => {

@@ -111,6 +111,7 @@ mod grouped_table;
 mod kstream;
 mod ktable;
 mod names;
+mod optimize;
 mod plan;
 mod processors;
 mod store;

@@ -1,26 +1,104 @@
 //! The plan a [`crate::StreamsBuilder`] records: every DSL call names its nodes at once
-//! (Kafka's shared index) and queues a step that writes them into streams-core's
-//! [`TopologyBuilder`] when the topology is built, in call order (Kafka's graph build
-//! order). Errors are collected there, so DSL calls stay infallible.
+//! (Kafka's shared index) and queues a graph node — its parents, its role for the optimizer
+//! and a step that writes it into streams-core's [`TopologyBuilder`] when the topology is
+//! built, in call order (Kafka's graph build order). Errors are collected there, so DSL
+//! calls stay infallible.
 
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use streams_core::topology::{NodeHandle, StoreBuilder, TopologyBuilder};
+use streams_core::topology::{NodeHandle, StoreBuilder, TopologyBuilder, TopologyOptimization};
 
 use crate::error::{DslError, SerdeRole};
 use crate::names::NameGenerator;
+pub(crate) use crate::optimize::Role;
 use crate::serdes::{DynSerde, SerdeRegistry};
 
 /// One queued write into the topology builder.
 pub(crate) type Step = Box<dyn FnOnce(&mut Build<'_>) -> Result<(), DslError>>;
 
+/// One node of the plan's graph (Kafka's `GraphNode`): the name its children read it by,
+/// the names it reads, what the optimizer needs to know of it, and the step writing it.
+pub(crate) struct PlanNode {
+    pub name: String,
+    pub parents: Vec<String>,
+    /// For each parent, the plan node it is when its name alone is ambiguous.
+    pub parent_indexes: Vec<Option<usize>>,
+    pub role: Role,
+    /// How to write the repartition that replaces this one and its group
+    /// (`merge.repartition.topics`); set on mergeable repartitions only.
+    pub mergeable: Option<Mergeable>,
+    pub step: Step,
+}
+
+/// A node as a DSL call declares it.
+pub(crate) struct NodeSpec {
+    name: String,
+    parents: Vec<String>,
+    parent_indexes: Vec<Option<usize>>,
+    role: Role,
+    mergeable: Option<Mergeable>,
+}
+
+impl NodeSpec {
+    /// Node `name` reading `parents`.
+    pub fn new(name: &str, parents: &[&str]) -> Self {
+        NodeSpec {
+            name: name.to_owned(),
+            parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            parent_indexes: vec![None; parents.len()],
+            role: Role::Plain,
+            mergeable: None,
+        }
+    }
+
+    /// Also reading `parent`, plan node `index` when given (two repartition topics after
+    /// one key change carry the same names until they are merged).
+    pub fn parent_at(mut self, parent: &str, index: Option<usize>) -> Self {
+        self.parents.push(parent.to_owned());
+        self.parent_indexes.push(index);
+        self
+    }
+
+    /// With the optimizer's `role`.
+    pub fn role(mut self, role: Role) -> Self {
+        self.role = role;
+        self
+    }
+
+    /// A repartition `merge.repartition.topics` may merge.
+    pub fn mergeable(mut self, mergeable: Mergeable) -> Self {
+        self.role = Role::Repartition;
+        self.mergeable = Some(mergeable);
+        self
+    }
+}
+
+/// A mergeable repartition: its topic and serdes (each `Option<DynSerde<_>>` of its record
+/// types, erased), and how to write the repartition replacing its group when it is the
+/// group's first (Kafka names the merged topic after the first).
+pub(crate) struct Mergeable {
+    pub topic: String,
+    pub key_serde: Option<Box<dyn Any>>,
+    pub value_serde: Option<Box<dyn Any>>,
+    pub write_merged: Box<dyn FnOnce(MergedRepartition) -> Step>,
+}
+
+/// The repartition replacing a group: after `parent`, on `topic`, with the first serdes
+/// the group's repartitions were given (else the defaults).
+pub(crate) struct MergedRepartition {
+    pub parent: String,
+    pub topic: String,
+    pub key_serde: Option<Box<dyn Any>>,
+    pub value_serde: Option<Box<dyn Any>>,
+}
+
 /// What the builder and every stream of it share.
 pub(crate) struct Plan {
     pub names: NameGenerator,
-    pub steps: Vec<Step>,
+    pub nodes: Vec<PlanNode>,
     pub stores: Vec<StoreBuilder>,
     pub serdes: SerdeRegistry,
 }
@@ -32,27 +110,49 @@ impl Plan {
     pub fn new() -> PlanRef {
         Rc::new(RefCell::new(Plan {
             names: NameGenerator::default(),
-            steps: Vec::new(),
+            nodes: Vec::new(),
             stores: Vec::new(),
             serdes: SerdeRegistry::new(),
         }))
     }
 }
 
-/// `named`, else a generated processor name with `prefix`.
+/// `named`, else a generated processor name with `prefix`; an index is drawn either way
+/// (Kafka's `orElseGenerateWithPrefix`, which burns one "to keep topology backward
+/// compatibility"), so the names after a named operation are Java's.
 pub(crate) fn processor_name(plan: &PlanRef, named: Option<String>, prefix: &str) -> String {
+    let generated = plan.borrow_mut().names.processor(prefix);
+    named.unwrap_or(generated)
+}
+
+/// `named`, else a generated processor name with `prefix`, drawing an index only then (the
+/// operations Kafka names without `orElseGenerateWithPrefix`: `repartition`, `process`,
+/// `processValues`).
+pub(crate) fn processor_name_or_draw(
+    plan: &PlanRef,
+    named: Option<String>,
+    prefix: &str,
+) -> String {
     match named {
         Some(n) => n,
         None => plan.borrow_mut().names.processor(prefix),
     }
 }
 
-/// Queue `step`.
+/// Queue `step`, writing `node`.
 pub(crate) fn push(
     plan: &PlanRef,
+    node: NodeSpec,
     step: impl FnOnce(&mut Build<'_>) -> Result<(), DslError> + 'static,
 ) {
-    plan.borrow_mut().steps.push(Box::new(step));
+    plan.borrow_mut().nodes.push(PlanNode {
+        name: node.name,
+        parents: node.parents,
+        parent_indexes: node.parent_indexes,
+        role: node.role,
+        mergeable: node.mergeable,
+        step: Box::new(step),
+    });
 }
 
 /// A fixed-topic sink, for the loop check.
@@ -70,21 +170,29 @@ pub(crate) struct Build<'a> {
     /// (topic, source node) of every source on named topics.
     pub sources: Vec<(String, String)>,
     pub sinks: Vec<SinkUse>,
+    /// The rewrites asked for (`topology.optimization`).
+    pub optimization: TopologyOptimization,
+    /// For the step being written: a parent it names → the node it reads after the
+    /// optimizer moved things.
+    pub remap: HashMap<String, String>,
 }
 
 impl<'a> Build<'a> {
-    pub fn new(serdes: &'a SerdeRegistry) -> Self {
+    pub fn new(serdes: &'a SerdeRegistry, optimization: TopologyOptimization) -> Self {
         Build {
             tb: TopologyBuilder::new(),
             handles: HashMap::new(),
             serdes,
             sources: Vec::new(),
             sinks: Vec::new(),
+            optimization,
+            remap: HashMap::new(),
         }
     }
 
     /// The typed handle of node `name` (written by an earlier step).
     pub fn handle<K: 'static, V: 'static>(&self, name: &str) -> Result<NodeHandle<K, V>, DslError> {
+        let name = self.remap.get(name).map_or(name, String::as_str);
         self.handles
             .get(name)
             .and_then(|h| h.downcast_ref::<NodeHandle<K, V>>())

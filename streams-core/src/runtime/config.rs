@@ -18,6 +18,7 @@ use crate::assignment::assignment_configs::{
     DEFAULT_NUM_STANDBY_REPLICAS, DEFAULT_PROBING_REBALANCE_INTERVAL,
 };
 use crate::error::StreamsError;
+use crate::topology::TopologyOptimization;
 use crate::timestamp::{
     FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, TimestampExtractor,
     UsePartitionTimeOnInvalidTimestamp, WallclockTimestampExtractor,
@@ -202,6 +203,9 @@ pub struct StreamsConfig {
     /// `client.tag.<key>` = value (at most 5; keys up to 20 characters, values up to 30):
     /// this instance's tags, sent to the group leader.
     pub client_tags: BTreeMap<String, String>,
+    /// `topology.optimization` (`none`): the rewrites the DSL applies when it builds a
+    /// topology with this configuration (`StreamsBuilder::build_with`).
+    pub topology_optimization: TopologyOptimization,
 }
 
 impl std::fmt::Debug for StreamsConfig {
@@ -256,6 +260,7 @@ impl StreamsConfig {
             probing_rebalance_interval: DEFAULT_PROBING_REBALANCE_INTERVAL,
             rack_aware_assignment_tags: Vec::new(),
             client_tags: BTreeMap::new(),
+            topology_optimization: TopologyOptimization::NONE,
         }
     }
 
@@ -452,7 +457,13 @@ impl StreamsConfig {
                 }
                 self.rack_aware_assignment_tags = tags;
             }
-            "topology.optimization" | "application.server" => {}
+            "topology.optimization" => {
+                self.topology_optimization =
+                    TopologyOptimization::parse(value).map_err(|e| {
+                        StreamsError::Config(format!("{key}={value:?} is invalid: {e}"))
+                    })?;
+            }
+            "application.server" => {}
             _ => {
                 if let Some(tag) = key.strip_prefix(CLIENT_TAG_PREFIX) {
                     self.set_client_tag(key, tag, value)?;

@@ -28,6 +28,7 @@
 pub(crate) mod build;
 mod describe;
 mod java_order;
+mod optimization;
 mod store_builder;
 mod subtopology;
 
@@ -36,6 +37,7 @@ pub use describe::{
     GlobalStoreDescription, NodeDescription, NodeDescriptionKind, SinkTarget, SourceTopics,
     SubtopologyDescription, TopologyDescription,
 };
+pub use optimization::TopologyOptimization;
 pub use store_builder::{StoreBuilder, StoreInit, StoreSupplier};
 pub use subtopology::Subtopology;
 

@@ -4,7 +4,7 @@ use super::KStream;
 use crate::grouped_stream::KGroupedStream;
 use crate::names;
 use crate::options::Grouped;
-use crate::plan::processor_name;
+use crate::plan::{processor_name, Role};
 use crate::processors::ops::SelectKey;
 
 impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
@@ -43,7 +43,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         grouped: Grouped<K2, V>,
     ) -> KGroupedStream<K2, V> {
         let name = processor_name(&self.plan, grouped.name.clone(), names::KEY_SELECT);
-        self.add_op::<K2, V, _>(&name, SelectKey(selector));
+        self.add_op::<K2, V, _>(&name, SelectKey(selector), Role::KeyChanging);
         KGroupedStream {
             plan: self.plan.clone(),
             name,

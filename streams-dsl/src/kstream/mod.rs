@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::names;
 use crate::options::Named;
-use crate::plan::{processor_name, push, PlanRef};
+use crate::plan::{processor_name, push, NodeSpec, PlanRef, Role};
 use crate::processors::ops::{
     Filter, FlatMap, FlatMapValues, Map, MapValues, OpProcessor, PassThrough, Peek, RecordOp,
     SelectKey,
@@ -77,17 +77,19 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         }
     }
 
-    /// Queue processor `name` running `op` on this stream's records.
-    pub(crate) fn add_op<K2, V2, O>(&self, name: &str, op: O)
+    /// Queue processor `name` running `op` on this stream's records; `role` tells the
+    /// optimizer whether it changes keys or values.
+    pub(crate) fn add_op<K2, V2, O>(&self, name: &str, op: O, role: Role)
     where
         K2: Clone + 'static,
         V2: Clone + 'static,
         O: RecordOp<K, V, K2, V2>,
     {
         let parent = self.name.clone();
+        let spec = NodeSpec::new(name, &[&parent]).role(role);
         let name = name.to_owned();
         let op = Arc::new(op);
-        push(&self.plan, move |b| {
+        push(&self.plan, spec, move |b| {
             let p = b.handle::<K, V>(&parent)?;
             let h =
                 b.tb.add_processor::<K, V, K2, V2, _, _>(&name, &[&p], move || {
@@ -98,14 +100,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         });
     }
 
-    fn op<K2, V2, O>(&self, named: Named, prefix: &str, op: O) -> String
+    fn op<K2, V2, O>(&self, named: Named, prefix: &str, op: O, role: Role) -> String
     where
         K2: Clone + 'static,
         V2: Clone + 'static,
         O: RecordOp<K, V, K2, V2>,
     {
         let name = processor_name(&self.plan, named.name, prefix);
-        self.add_op::<K2, V2, O>(&name, op);
+        self.add_op::<K2, V2, O>(&name, op, role);
         name
     }
 
@@ -124,7 +126,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             predicate,
             negate: false,
         };
-        let name = self.op::<K, V, _>(named, names::FILTER, op);
+        let name = self.op::<K, V, _>(named, names::FILTER, op, Role::Plain);
         self.derive(
             name,
             self.key_serde.clone(),
@@ -148,7 +150,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             predicate,
             negate: true,
         };
-        let name = self.op::<K, V, _>(named, names::FILTER, op);
+        let name = self.op::<K, V, _>(named, names::FILTER, op, Role::Plain);
         self.derive(
             name,
             self.key_serde.clone(),
@@ -171,7 +173,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         mapper: impl Fn(K, V) -> (K2, V2) + Send + Sync + 'static,
         named: Named,
     ) -> KStream<K2, V2> {
-        let name = self.op::<K2, V2, _>(named, names::MAP, Map(mapper));
+        let name = self.op::<K2, V2, _>(named, names::MAP, Map(mapper), Role::KeyChanging);
         self.derive(name, None, None, true)
     }
 
@@ -190,7 +192,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         mapper: impl Fn(&K, V) -> V2 + Send + Sync + 'static,
         named: Named,
     ) -> KStream<K, V2> {
-        let name = self.op::<K, V2, _>(named, names::MAP_VALUES, MapValues(mapper));
+        let name = self.op::<K, V2, _>(
+            named,
+            names::MAP_VALUES,
+            MapValues(mapper),
+            Role::ValueChanging,
+        );
         self.derive(
             name,
             self.key_serde.clone(),
@@ -223,7 +230,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         V2: Clone + 'static,
         I: IntoIterator<Item = (K2, V2)> + 'static,
     {
-        let name = self.op::<K2, V2, _>(named, names::FLAT_MAP, FlatMap(mapper, PhantomData));
+        let name = self.op::<K2, V2, _>(
+            named,
+            names::FLAT_MAP,
+            FlatMap(mapper, PhantomData),
+            Role::KeyChanging,
+        );
         self.derive(name, None, None, true)
     }
 
@@ -251,7 +263,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         I: IntoIterator<Item = V2> + 'static,
     {
         let op = FlatMapValues(mapper, PhantomData);
-        let name = self.op::<K, V2, _>(named, names::FLAT_MAP_VALUES, op);
+        let name = self.op::<K, V2, _>(named, names::FLAT_MAP_VALUES, op, Role::ValueChanging);
         self.derive(
             name,
             self.key_serde.clone(),
@@ -274,7 +286,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         mapper: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
         named: Named,
     ) -> KStream<K2, V> {
-        let name = self.op::<K2, V, _>(named, names::KEY_SELECT, SelectKey(mapper));
+        let name = self.op::<K2, V, _>(
+            named,
+            names::KEY_SELECT,
+            SelectKey(mapper),
+            Role::KeyChanging,
+        );
         self.derive(name, None, self.value_serde.clone(), true)
     }
 
@@ -289,7 +306,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         action: impl Fn(&K, &V) + Send + Sync + 'static,
         named: Named,
     ) -> Self {
-        let name = self.op::<K, V, _>(named, names::PEEK, Peek(action));
+        let name = self.op::<K, V, _>(named, names::PEEK, Peek(action), Role::Plain);
         self.derive(
             name,
             self.key_serde.clone(),
@@ -309,7 +326,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let name = processor_name(&self.plan, named.name, names::MERGE);
         let parents = [self.name.clone(), other.name.clone()];
         let node = name.clone();
-        push(&self.plan, move |b| {
+        let spec = NodeSpec::new(&name, &[&parents[0], &parents[1]]).role(Role::Merge);
+        push(&self.plan, spec, move |b| {
             let a = b.handle::<K, V>(&parents[0])?;
             let c = b.handle::<K, V>(&parents[1])?;
             let h =

@@ -9,7 +9,7 @@ use streams_core::record::{Record, RecordMetadata};
 use super::KStream;
 use crate::names;
 use crate::options::{Named, Printed, Produced};
-use crate::plan::{processor_name, push, SinkUse};
+use crate::plan::{processor_name, processor_name_or_draw, push, NodeSpec, Role, SinkUse};
 use crate::processors::ops::{Foreach, Print};
 
 const PRODUCED_FIX: &str = "Produced::with(key_serde, value_serde)";
@@ -29,7 +29,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let key = produced.key_serde.or_else(|| self.key_serde.clone());
         let value = produced.value_serde.or_else(|| self.value_serde.clone());
         let (partitioner, intended) = (produced.partitioner, produced.repartition_intent);
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let (ks, vs) = b.serdes(key, value, &name, PRODUCED_FIX)?;
             let p = b.handle::<K, V>(&parent)?;
             match partitioner {
@@ -59,7 +59,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let key = produced.key_serde.or_else(|| self.key_serde.clone());
         let value = produced.value_serde.or_else(|| self.value_serde.clone());
         let partitioner = produced.partitioner;
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let (ks, vs) = b.serdes(key, value, &name, PRODUCED_FIX)?;
             let p = b.handle::<K, V>(&parent)?;
             b.tb.add_sink_with(&name, Arc::new(extractor), ks, vs, partitioner, &[&p])?;
@@ -75,7 +75,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// [`foreach`](Self::foreach) with a processor name.
     pub fn foreach_named(&self, action: impl Fn(&K, &V) + Send + Sync + 'static, named: Named) {
         let name = processor_name(&self.plan, named.name, names::FOREACH);
-        self.add_op::<(), (), _>(&name, Foreach(action));
+        self.add_op::<(), (), _>(&name, Foreach(action), Role::Plain);
     }
 
     /// Print each record as `[<label>]: <key>, <value>` (Kafka's `print`); the label
@@ -87,7 +87,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             mapper: printed.mapper,
             target: printed.target,
         };
-        self.add_op::<(), (), _>(&name, op);
+        self.add_op::<(), (), _>(&name, op, Role::Plain);
     }
 
     /// Run a Processor API processor on each record (Kafka's `process`): `supplier` makes one
@@ -119,7 +119,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         VOut: Clone + 'static,
         P: Processor<K, V, KOut, VOut>,
     {
-        let name = processor_name(&self.plan, named.name, names::PROCESSOR);
+        let name = processor_name_or_draw(&self.plan, named.name, names::PROCESSOR);
         self.add_processor::<KOut, VOut, P>(&name, supplier, stores);
         self.derive(name, None, None, true)
     }
@@ -150,7 +150,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         VOut: Clone + 'static,
         P: Processor<K, V, K, VOut>,
     {
-        let name = processor_name(&self.plan, named.name, names::PROCESS_VALUES);
+        let name = processor_name_or_draw(&self.plan, named.name, names::PROCESS_VALUES);
         self.add_processor::<K, VOut, P>(&name, supplier, stores);
         self.derive(
             name,
@@ -173,7 +173,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let parent = self.name.clone();
         let name = name.to_owned();
         let stores: Vec<String> = stores.iter().map(|s| (*s).to_owned()).collect();
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let p = b.handle::<K, V>(&parent)?;
             let h =
                 b.tb.add_processor::<K, V, KOut, VOut, P, _>(&name, &[&p], supplier)?;

@@ -1,6 +1,7 @@
 //! Repartition topics (`repartition()`, and the ones grouping and `to_table` insert after a
 //! key change) and `to_table`.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use streams_core::timestamp::FailOnInvalidTimestamp;
@@ -10,7 +11,8 @@ use crate::change::Change;
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
-use crate::plan::{processor_name, push};
+use crate::error::DslError;
+use crate::plan::{processor_name, processor_name_or_draw, push, MergedRepartition, Mergeable, NodeSpec, Step};
 use crate::processors::ops::{NotNullKey, OpProcessor};
 use crate::processors::table_source::{TableSource, TableStore};
 use crate::serdes::DynSerde;
@@ -24,13 +26,15 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// their (new) key, as Kafka's `createRepartitionedSource` does: a pass-through filter,
     /// a sink and a source, named `<topic>-filter`/`-sink`/`-source`, or generated names when
     /// `prefix` is itself generated. Three names are always drawn from the index, as in Kafka.
-    /// Returns the source's name.
+    /// `mergeable`: one `topology.optimization=merge.repartition.topics` may merge (those of
+    /// aggregations and `to_table`; not `repartition()`'s). Returns the source's name.
     pub(crate) fn repartition_nodes(
         &self,
         prefix: &str,
         key_serde: Option<DynSerde<K>>,
         value_serde: Option<DynSerde<V>>,
         partitioner: Option<StreamPartitioner<K, V>>,
+        mergeable: bool,
     ) -> String {
         let topic = if prefix.ends_with(names::REPARTITION_TOPIC_SUFFIX) {
             prefix.to_owned()
@@ -45,48 +49,35 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 p.names.processor(names::SOURCE),
             )
         };
-        let (sink, filter, source) = if names::is_generated(prefix) {
-            (gen_sink, gen_filter, gen_source)
-        } else {
-            (
-                format!("{topic}-sink"),
-                format!("{topic}-filter"),
-                format!("{topic}-source"),
-            )
-        };
-        let parent = self.name.clone();
-        let source_name = source.clone();
-        push(&self.plan, move |b| {
-            let (ks, vs) = b.serdes(key_serde, value_serde, &sink, REPARTITION_FIX)?;
-            b.tb.add_internal_topic(&topic);
-            let p = b.handle::<K, V>(&parent)?;
-            let not_null = Arc::new(NotNullKey(ks.clone()));
-            let f =
-                b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], move || {
-                    OpProcessor(not_null.clone())
-                })?;
-            b.put(&filter, f);
-            match partitioner {
-                Some(part) => {
-                    b.tb.add_sink_partitioned(&sink, &topic, ks.clone(), vs.clone(), part, &[&f])?
-                }
-                None => {
-                    b.tb.add_sink(&sink, &topic, ks.clone(), vs.clone(), &[&f])?
-                }
+        let nodes = if names::is_generated(prefix) {
+            RepartitionNodes {
+                sink: gen_sink,
+                filter: gen_filter,
+                source: gen_source,
             }
-            let s = b.tb.add_source_with::<K, V>(
-                &source,
-                &[&topic],
-                None,
-                ks,
-                vs,
-                None,
-                Some(Arc::new(FailOnInvalidTimestamp)),
-            )?;
-            b.put(&source, s);
-            Ok(())
-        });
-        source_name
+        } else {
+            RepartitionNodes::named_after(&topic)
+        };
+        let source = nodes.source.clone();
+        let mut spec = NodeSpec::new(&source, &[&self.name]);
+        if mergeable {
+            spec = spec.mergeable(Mergeable {
+                topic: topic.clone(),
+                key_serde: key_serde.clone().map(|s| Box::new(s) as Box<dyn Any>),
+                value_serde: value_serde.clone().map(|s| Box::new(s) as Box<dyn Any>),
+                write_merged: Box::new(merged_repartition::<K, V>),
+            });
+        }
+        let step = repartition_step(
+            self.name.clone(),
+            topic,
+            nodes,
+            key_serde,
+            value_serde,
+            partitioner,
+        );
+        push(&self.plan, spec, step);
+        source
     }
 
     /// The same records through a new internal topic, partitioned by key (Kafka's
@@ -98,13 +89,18 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// [`repartition`](Self::repartition) with a name (the topic is
     /// `<application.id>-<name>-repartition`), serdes and a partitioner.
     pub fn repartition_with(&self, repartitioned: Repartitioned<K, V>) -> Self {
-        let name = processor_name(&self.plan, repartitioned.name, names::REPARTITION);
+        let name = processor_name_or_draw(&self.plan, repartitioned.name, names::REPARTITION);
         let key = repartitioned.key_serde.or_else(|| self.key_serde.clone());
         let value = repartitioned
             .value_serde
             .or_else(|| self.value_serde.clone());
-        let source =
-            self.repartition_nodes(&name, key.clone(), value.clone(), repartitioned.partitioner);
+        let source = self.repartition_nodes(
+            &name,
+            key.clone(),
+            value.clone(),
+            repartitioned.partitioner,
+            false,
+        );
         self.derive(source, key, value, false)
     }
 
@@ -133,13 +129,13 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             .clone()
             .or_else(|| self.value_serde.clone());
         let parent = if self.repartition_required {
-            self.repartition_nodes(&name, key.clone(), value.clone(), None)
+            self.repartition_nodes(&name, key.clone(), value.clone(), None, true)
         } else {
             self.name.clone()
         };
         let node = name.clone();
         let (k, v) = (key.clone(), value.clone());
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let key_serde = b.optional_serde(k.clone());
             let store = match built.is_materialized() {
                 true => {
@@ -178,4 +174,97 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         });
         KTable::new(self.plan.clone(), name, key, value, queryable, table_node)
     }
+}
+
+/// The three nodes of a repartition topic.
+struct RepartitionNodes {
+    sink: String,
+    filter: String,
+    source: String,
+}
+
+impl RepartitionNodes {
+    /// `<topic>-sink`, `<topic>-filter`, `<topic>-source`.
+    fn named_after(topic: &str) -> Self {
+        RepartitionNodes {
+            sink: format!("{topic}-sink"),
+            filter: format!("{topic}-filter"),
+            source: format!("{topic}-source"),
+        }
+    }
+}
+
+/// The step writing a repartition topic after `parent`.
+fn repartition_step<K: Clone + 'static, V: Clone + 'static>(
+    parent: String,
+    topic: String,
+    nodes: RepartitionNodes,
+    key_serde: Option<DynSerde<K>>,
+    value_serde: Option<DynSerde<V>>,
+    partitioner: Option<StreamPartitioner<K, V>>,
+) -> Step {
+    Box::new(move |b| {
+        let RepartitionNodes {
+            sink,
+            filter,
+            source,
+        } = nodes;
+        let (ks, vs) = b.serdes(key_serde, value_serde, &sink, REPARTITION_FIX)?;
+        b.tb.add_internal_topic(&topic);
+        let p = b.handle::<K, V>(&parent)?;
+        let not_null = Arc::new(NotNullKey(ks.clone()));
+        let f = b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], move || {
+            OpProcessor(not_null.clone())
+        })?;
+        b.put(&filter, f);
+        match partitioner {
+            Some(part) => {
+                b.tb.add_sink_partitioned(&sink, &topic, ks.clone(), vs.clone(), part, &[&f])?
+            }
+            None => b.tb.add_sink(&sink, &topic, ks.clone(), vs.clone(), &[&f])?,
+        }
+        let s = b.tb.add_source_with::<K, V>(
+            &source,
+            &[&topic],
+            None,
+            ks,
+            vs,
+            None,
+            Some(Arc::new(FailOnInvalidTimestamp)),
+        )?;
+        b.put(&source, s);
+        Ok(())
+    })
+}
+
+/// The step writing the repartition that replaces a merged group (Kafka's
+/// `createRepartitionNode`: named after the group's first topic, no partitioner), in the
+/// first repartition's record types.
+fn merged_repartition<K: Clone + 'static, V: Clone + 'static>(m: MergedRepartition) -> Step {
+    let unmergeable = |m: &MergedRepartition, detail: &str| DslError::UnmergeableRepartition {
+        node: m.parent.clone(),
+        topic: m.topic.clone(),
+        detail: detail.to_owned(),
+    };
+    let key = match m.key_serde.as_ref().map(|s| s.downcast_ref::<DynSerde<K>>()) {
+        None => Ok(None),
+        Some(Some(s)) => Ok(Some(s.clone())),
+        Some(None) => Err(unmergeable(&m, "the grouped keys are of different types")),
+    };
+    let value = match m.value_serde.as_ref().map(|s| s.downcast_ref::<DynSerde<V>>()) {
+        None => Ok(None),
+        Some(Some(s)) => Ok(Some(s.clone())),
+        Some(None) => Err(unmergeable(&m, "the grouped values are of different types")),
+    };
+    let types = unmergeable(
+        &m,
+        "its records are not of the grouped types (a process() between changes them)",
+    );
+    let nodes = RepartitionNodes::named_after(&m.topic);
+    Box::new(move |b| {
+        if b.handle::<K, V>(&m.parent).is_err() {
+            return Err(types);
+        }
+        repartition_step(m.parent, m.topic, nodes, key?, value?, None)(b)
+    })
 }

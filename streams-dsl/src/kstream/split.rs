@@ -9,7 +9,7 @@ use super::KStream;
 use crate::error::DslError;
 use crate::names;
 use crate::options::{Branched, Named};
-use crate::plan::{processor_name, push};
+use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::branch::{Branch, Predicate};
 use crate::processors::ops::{OpProcessor, PassThrough};
 
@@ -26,7 +26,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let name = processor_name(&self.plan, named.name, names::BRANCH);
         let routes = Rc::new(RefCell::new(Routes::default()));
         let (parent, node, r) = (self.name.clone(), name.clone(), routes.clone());
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let routes = r.borrow();
             if let Some(dup) = routes.duplicate.clone() {
                 return Err(DslError::DuplicateBranch {
@@ -139,7 +139,7 @@ impl<K: Clone + 'static, V: Clone + 'static> BranchedKStream<K, V> {
         // Kafka draws (and discards) an index for each branch.
         self.source.plan.borrow_mut().names.processor(&child);
         let (parent, node) = (self.name.clone(), child.clone());
-        push(&self.source.plan, move |b| {
+        push(&self.source.plan, NodeSpec::new(&child, &[&parent]), move |b| {
             let p = b.handle::<K, V>(&parent)?;
             let h = b.tb.add_processor::<K, V, K, V, _, _>(&node, &[&p], || {
                 OpProcessor(Arc::new(PassThrough))

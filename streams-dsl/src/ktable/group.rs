@@ -7,7 +7,7 @@ use crate::change::Change;
 use crate::grouped_table::KGroupedTable;
 use crate::names;
 use crate::options::Grouped;
-use crate::plan::{processor_name, push};
+use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::table_ops::{Selector, TableGroupBy};
 
 impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
@@ -41,7 +41,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         let selector: Selector<K, V, K2, V2> = Arc::new(selector);
         let (parent, node) = (self.name.clone(), name.clone());
         let (k, v) = (grouped.key_serde.clone(), grouped.value_serde.clone());
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let key_serde = b.optional_serde(k);
             let value_serde = b.optional_serde(v);
             let p = b.handle::<K, Change<V>>(&parent)?;

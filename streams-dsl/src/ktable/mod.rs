@@ -8,7 +8,7 @@ use crate::change::Change;
 use crate::kstream::KStream;
 use crate::names;
 use crate::options::Named;
-use crate::plan::{processor_name, PlanRef};
+use crate::plan::{processor_name, PlanRef, Role};
 use crate::processors::ops::MapValues;
 use crate::serdes::{DynSerde, OptionSerde};
 use crate::table_node::TableNodeRef;
@@ -93,7 +93,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
     pub fn to_stream_named(&self, named: Named) -> KStream<K, Option<V>> {
         let name = processor_name(&self.plan, named.name, names::KTABLE_TO_STREAM);
         let stream = self.as_change_stream();
-        stream.add_op::<K, Option<V>, _>(&name, MapValues(|_: &K, c: Change<V>| c.new));
+        stream.add_op::<K, Option<V>, _>(
+            &name,
+            MapValues(|_: &K, c: Change<V>| c.new),
+            Role::Plain,
+        );
         stream.derive(
             name,
             self.key_serde.clone(),

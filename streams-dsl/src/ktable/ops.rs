@@ -7,7 +7,7 @@ use super::KTable;
 use crate::change::Change;
 use crate::names;
 use crate::options::{Materialized, Named};
-use crate::plan::{processor_name, push};
+use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::table_ops::{TableMap, ValueFn};
 use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
@@ -170,7 +170,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         let built = node.clone();
         let (parent, node_name) = (self.name.clone(), name.clone());
         let (k, v) = (key.clone(), value.clone());
-        push(&self.plan, move |b| {
+        push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let store = match materialized {
                 Some(m) => {
                     let store = m.name.clone().unwrap_or_default();
