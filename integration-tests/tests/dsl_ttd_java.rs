@@ -5,7 +5,11 @@
 //! `TopologyTestDriver`, and every record of the output topics (key, value, timestamp, topic by
 //! topic in a fixed order) must be the same. A `_nocache` suffix runs the topology with
 //! `statestore.cache.max.bytes=0`; without it Kafka's default cache is on, and both drivers
-//! commit (flush the cache) after each piped record.
+//! commit (flush the cache) after each piped record. An `_opt` suffix builds the topology with
+//! `topology.optimization=all` (Java: `build(props)`), and `describe()` — every node, topic
+//! and store name after the repartition topics are merged — is compared line for line too;
+//! the `opt_` topologies put several groupings, a `to_table`, a merge, a value change, a
+//! `repartition()` and a cogroup after one key change.
 //!
 //! Covered: KStream filter/filterNot, map/mapValues, flatMap/flatMapValues, selectKey with
 //! peek and foreach (their call counts compared too), merge, split, repartition, toTable;
@@ -429,7 +433,11 @@ fn build(base: &str) -> Case {
             let y = b
                 .stream::<String, Val>("input2")
                 .map(|k, v| (initial(&k, &v), v));
-            x.merge(&y).group_by_key().count().to_stream().to("out-opt-count");
+            x.merge(&y)
+                .group_by_key()
+                .count()
+                .to_stream()
+                .to("out-opt-count");
             vec![("out-opt-count", Kind::Long)]
         }
         "opt_value_changing" => {
@@ -452,7 +460,10 @@ fn build(base: &str) -> Case {
                 .count()
                 .to_stream()
                 .to("out-opt-count2");
-            vec![("out-opt-count", Kind::Long), ("out-opt-count2", Kind::Long)]
+            vec![
+                ("out-opt-count", Kind::Long),
+                ("out-opt-count2", Kind::Long),
+            ]
         }
         "opt_repartition" => {
             let m = b.stream::<String, Val>("input").select_key(initial);
@@ -462,7 +473,10 @@ fn build(base: &str) -> Case {
                 .to_stream()
                 .to("out-opt-count");
             m.group_by_key().count().to_stream().to("out-opt-count2");
-            vec![("out-opt-count", Kind::Long), ("out-opt-count2", Kind::Long)]
+            vec![
+                ("out-opt-count", Kind::Long),
+                ("out-opt-count2", Kind::Long),
+            ]
         }
         "opt_cogroup" => {
             let m = b.stream::<String, Val>("input").select_key(initial);
@@ -503,11 +517,18 @@ fn initial(_: &String, v: &Val) -> String {
 
 /// Java's `(a, v) -> a + "|" + v` over nullable values (a reduce never sees a null one).
 fn join_values(a: Val, v: Val) -> Val {
-    Some(format!("{}|{}", a.unwrap_or_default(), v.unwrap_or_default()))
+    Some(format!(
+        "{}|{}",
+        a.unwrap_or_default(),
+        v.unwrap_or_default()
+    ))
 }
 
 /// A new `peek`/`foreach` call counter, reported as `name`.
-fn counter(counters: &mut Vec<(&'static str, Arc<AtomicU64>)>, name: &'static str) -> Arc<AtomicU64> {
+fn counter(
+    counters: &mut Vec<(&'static str, Arc<AtomicU64>)>,
+    name: &'static str,
+) -> Arc<AtomicU64> {
     let n = Arc::new(AtomicU64::new(0));
     counters.push((name, n.clone()));
     n

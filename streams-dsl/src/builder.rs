@@ -2,8 +2,8 @@
 
 use std::marker::PhantomData;
 
-use streams_core::serde::Serde;
 use std::collections::HashMap;
+use streams_core::serde::Serde;
 
 use streams_core::runtime::StreamsConfig;
 use streams_core::topology::{StoreBuilder, Topology, TopologyOptimization};
@@ -14,9 +14,11 @@ use crate::global_ktable::GlobalKTable;
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
-use crate::options::{Consumed, Materialized};
 use crate::optimize::{self, Role};
-use crate::plan::{processor_name, push, Build, MergedRepartition, NodeSpec, Plan, PlanNode, PlanRef, Step};
+use crate::options::{Consumed, Materialized};
+use crate::plan::{
+    processor_name, push, Build, MergedRepartition, NodeSpec, Plan, PlanNode, PlanRef, Step,
+};
 use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
 use crate::serdes::OptionSerde;
 use crate::store::kv_store_builder;
@@ -268,10 +270,15 @@ impl StreamsBuilder {
         let named = consumed.name.clone();
         let source = processor_name(
             &self.plan,
-            named.as_ref().map(|n| format!("{n}{}", names::TABLE_SOURCE_SUFFIX)),
+            named
+                .as_ref()
+                .map(|n| format!("{n}{}", names::TABLE_SOURCE_SUFFIX)),
             names::SOURCE,
         );
-        (source, processor_name(&self.plan, named, names::KTABLE_SOURCE))
+        (
+            source,
+            processor_name(&self.plan, named, names::KTABLE_SOURCE),
+        )
     }
 
     /// Add a store for processors of `process`/`process_values` to use by name (Kafka's
@@ -324,6 +331,9 @@ impl StreamsBuilder {
     }
 }
 
+/// For one step: a parent it names → the node it reads instead.
+type Renames = HashMap<String, String>;
+
 /// The steps in the order they are written, each with its parent renames: call order, or,
 /// when repartition topics are merged, without the merged-away repartitions and with each
 /// group's new repartition right after the node it follows (Kafka gives it that node's
@@ -331,9 +341,12 @@ impl StreamsBuilder {
 fn order_steps(
     mut nodes: Vec<PlanNode>,
     merge_repartitions: bool,
-) -> Result<Vec<(Step, HashMap<String, String>)>, DslError> {
+) -> Result<Vec<(Step, Renames)>, DslError> {
     if !merge_repartitions || !nodes.iter().any(|n| n.mergeable.is_some()) {
-        return Ok(nodes.into_iter().map(|n| (n.step, HashMap::new())).collect());
+        return Ok(nodes
+            .into_iter()
+            .map(|n| (n.step, HashMap::new()))
+            .collect());
     }
     // Parents by index: the latest earlier node of that name.
     let mut index: HashMap<String, usize> = HashMap::new();

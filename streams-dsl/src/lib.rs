@@ -59,6 +59,7 @@
 //! | Kafka Streams | here |
 //! |---|---|
 //! | `new StreamsBuilder()` / `build()` | [`StreamsBuilder::new`] / [`StreamsBuilder::build`] → [`Topology`](streams_core::topology::Topology) |
+//! | `build(props)` with `topology.optimization` (`all`, `reuse.ktable.source.topics`, `merge.repartition.topics`) | [`StreamsBuilder::build_with`] (a [`StreamsConfig`](streams_core::runtime::StreamsConfig)) / [`StreamsBuilder::build_with_optimization`] |
 //! | `stream(topic)`, `stream(topics, Consumed)`, `stream(Pattern)` | [`StreamsBuilder::stream`], [`stream_with`](StreamsBuilder::stream_with), [`stream_pattern`](StreamsBuilder::stream_pattern) |
 //! | `table(topic[, Consumed, Materialized])` | [`StreamsBuilder::table`], [`table_with`](StreamsBuilder::table_with) |
 //! | `globalTable(topic, Consumed, Materialized)` | [`StreamsBuilder::global_table`] |
@@ -94,9 +95,14 @@
 //! `kafka-streams-test-utils`): `tests/driver_*.rs` run the operations and Kafka's
 //! `WordCountDemo` through it.
 //!
+//! `topology.optimization` rewrites the topology as Kafka's does, with Java's node and
+//! topic names (compared with Java's `describe()` in the integration tests); where Kafka's
+//! rewrite throws (two groupings below one shared node after a key change) the repartition
+//! is merged through that node instead.
+//!
 //! Not yet: windowed aggregations, joins (and the value getters they read tables through),
-//! `KTable.transformValues`, `suppress`, windowed cogroups, the topology optimizations
-//! (`topology.optimization=all`).
+//! `KTable.transformValues`, `suppress`, windowed cogroups, `single.store.self.join` (it
+//! needs the joins).
 
 pub mod error;
 pub mod options;

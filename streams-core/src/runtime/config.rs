@@ -18,11 +18,11 @@ use crate::assignment::assignment_configs::{
     DEFAULT_NUM_STANDBY_REPLICAS, DEFAULT_PROBING_REBALANCE_INTERVAL,
 };
 use crate::error::StreamsError;
-use crate::topology::TopologyOptimization;
 use crate::timestamp::{
     FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, TimestampExtractor,
     UsePartitionTimeOnInvalidTimestamp, WallclockTimestampExtractor,
 };
+use crate::topology::TopologyOptimization;
 
 /// `processing.guarantee`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

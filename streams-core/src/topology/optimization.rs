@@ -52,7 +52,11 @@ impl TopologyOptimization {
              `{REUSE_KTABLE_SOURCE_TOPICS}`, `{MERGE_REPARTITION_TOPICS}`, \
              `{SINGLE_STORE_SELF_JOIN}`"
         );
-        if rules.len() > 1 && rules.iter().any(|r| *r == NO_OPTIMIZATION || *r == OPTIMIZE) {
+        if rules.len() > 1
+            && rules
+                .iter()
+                .any(|r| *r == NO_OPTIMIZATION || *r == OPTIMIZE)
+        {
             return Err(format!(
                 "`{NO_OPTIMIZATION}` and `{OPTIMIZE}` cannot be combined with other rules; expected {expected}"
             ));
@@ -113,8 +117,9 @@ mod tests {
             TopologyOptimization::parse("none"),
             Ok(TopologyOptimization::NONE)
         );
-        let two = TopologyOptimization::parse("merge.repartition.topics, reuse.ktable.source.topics")
-            .unwrap();
+        let two =
+            TopologyOptimization::parse("merge.repartition.topics, reuse.ktable.source.topics")
+                .unwrap();
         assert!(two.merge_repartition_topics && two.reuse_ktable_source_topics);
         assert!(!two.single_store_self_join);
         assert_eq!(

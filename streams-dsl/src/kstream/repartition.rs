@@ -8,11 +8,13 @@ use streams_core::timestamp::FailOnInvalidTimestamp;
 
 use super::KStream;
 use crate::change::Change;
+use crate::error::DslError;
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
-use crate::error::DslError;
-use crate::plan::{processor_name, processor_name_or_draw, push, MergedRepartition, Mergeable, NodeSpec, Step};
+use crate::plan::{
+    processor_name, processor_name_or_draw, push, Mergeable, MergedRepartition, NodeSpec, Step,
+};
 use crate::processors::ops::{NotNullKey, OpProcessor};
 use crate::processors::table_source::{TableSource, TableStore};
 use crate::serdes::DynSerde;
@@ -213,15 +215,18 @@ fn repartition_step<K: Clone + 'static, V: Clone + 'static>(
         b.tb.add_internal_topic(&topic);
         let p = b.handle::<K, V>(&parent)?;
         let not_null = Arc::new(NotNullKey(ks.clone()));
-        let f = b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], move || {
-            OpProcessor(not_null.clone())
-        })?;
+        let f =
+            b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], move || {
+                OpProcessor(not_null.clone())
+            })?;
         b.put(&filter, f);
         match partitioner {
             Some(part) => {
                 b.tb.add_sink_partitioned(&sink, &topic, ks.clone(), vs.clone(), part, &[&f])?
             }
-            None => b.tb.add_sink(&sink, &topic, ks.clone(), vs.clone(), &[&f])?,
+            None => {
+                b.tb.add_sink(&sink, &topic, ks.clone(), vs.clone(), &[&f])?
+            }
         }
         let s = b.tb.add_source_with::<K, V>(
             &source,
@@ -246,12 +251,20 @@ fn merged_repartition<K: Clone + 'static, V: Clone + 'static>(m: MergedRepartiti
         topic: m.topic.clone(),
         detail: detail.to_owned(),
     };
-    let key = match m.key_serde.as_ref().map(|s| s.downcast_ref::<DynSerde<K>>()) {
+    let key = match m
+        .key_serde
+        .as_ref()
+        .map(|s| s.downcast_ref::<DynSerde<K>>())
+    {
         None => Ok(None),
         Some(Some(s)) => Ok(Some(s.clone())),
         Some(None) => Err(unmergeable(&m, "the grouped keys are of different types")),
     };
-    let value = match m.value_serde.as_ref().map(|s| s.downcast_ref::<DynSerde<V>>()) {
+    let value = match m
+        .value_serde
+        .as_ref()
+        .map(|s| s.downcast_ref::<DynSerde<V>>())
+    {
         None => Ok(None),
         Some(Some(s)) => Ok(Some(s.clone())),
         Some(None) => Err(unmergeable(&m, "the grouped values are of different types")),

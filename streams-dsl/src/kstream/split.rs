@@ -139,14 +139,18 @@ impl<K: Clone + 'static, V: Clone + 'static> BranchedKStream<K, V> {
         // Kafka draws (and discards) an index for each branch.
         self.source.plan.borrow_mut().names.processor(&child);
         let (parent, node) = (self.name.clone(), child.clone());
-        push(&self.source.plan, NodeSpec::new(&child, &[&parent]), move |b| {
-            let p = b.handle::<K, V>(&parent)?;
-            let h = b.tb.add_processor::<K, V, K, V, _, _>(&node, &[&p], || {
-                OpProcessor(Arc::new(PassThrough))
-            })?;
-            b.put(&node, h);
-            Ok(())
-        });
+        push(
+            &self.source.plan,
+            NodeSpec::new(&child, &[&parent]),
+            move |b| {
+                let p = b.handle::<K, V>(&parent)?;
+                let h = b.tb.add_processor::<K, V, K, V, _, _>(&node, &[&p], || {
+                    OpProcessor(Arc::new(PassThrough))
+                })?;
+                b.put(&node, h);
+                Ok(())
+            },
+        );
         let stream = self.source.derive(
             child.clone(),
             self.source.key_serde.clone(),
