@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 pub mod group_member;
 pub mod java_demos;
+pub mod java_ttd;
 pub mod streams_app;
 pub mod streams_kill;
 

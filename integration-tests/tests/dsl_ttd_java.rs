@@ -24,12 +24,10 @@
 //! kafka-streams, kafka-streams-test-utils, kafka-clients 4.4.0 and slf4j-api. Without them
 //! the test fails, naming the command that installs them.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use integration_tests::repo_root;
+use integration_tests::java_ttd;
 use streams_core::error::BoxError;
 use streams_core::processor::ProcessorContext;
 use streams_core::record::Record;
@@ -613,135 +611,8 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
     Ok(lines)
 }
 
-/// The jars Java's side needs, or how to get them.
-fn java_classpath() -> Result<String, String> {
-    let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            let cache = integration_tests::testbed_cache();
-            cache.join("kafka-streams-4.4.0/libs")
-        });
-    let install = format!(
-        "install a JDK (apt-get install openjdk-17-jdk-headless maven) and run, for each of \
-         org.apache.kafka:kafka-streams:4.4.0 org.apache.kafka:kafka-streams-test-utils:4.4.0 \
-         org.apache.kafka:kafka-clients:4.4.0 org.slf4j:slf4j-api:1.7.36: \
-         mvn -q -B dependency:copy -Dartifact=<artifact> -DoutputDirectory={} \
-         (scripts/test does this)",
-        libs.display()
-    );
-    let mut jars = Vec::new();
-    for jar in [
-        "kafka-streams-4.4.0.jar",
-        "kafka-streams-test-utils-4.4.0.jar",
-        "kafka-clients-4.4.0.jar",
-        "slf4j-api-1.7.36.jar",
-    ] {
-        let path = libs.join(jar);
-        if !path.is_file() {
-            return Err(format!("{} is missing: {install}", path.display()));
-        }
-        jars.push(path.display().to_string());
-    }
-    for tool in ["javac", "java"] {
-        if !Command::new(tool)
-            .arg("-version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return Err(format!("no `{tool}` on PATH: {install}"));
-        }
-    }
-    Ok(jars.join(":"))
-}
-
-/// Java's lines per topology: `TtdReference.java` compiled into a temp dir and run once with
-/// every name.
-fn run_java(names: &[&str]) -> Vec<Vec<String>> {
-    let cp = java_classpath().unwrap_or_else(|e| panic!("Java's side cannot run: {e}"));
-    let classes = std::env::temp_dir().join(format!("dsl-ttd-java-{}", std::process::id()));
-    std::fs::create_dir_all(&classes).unwrap();
-    let source = repo_root().join("integration-tests/peers/TtdReference.java");
-    let javac = Command::new("javac")
-        .args(["-d", &classes.display().to_string(), "-cp", &cp])
-        .arg(&source)
-        .output()
-        .expect("javac");
-    assert!(
-        javac.status.success(),
-        "javac {}:\n{}",
-        source.display(),
-        String::from_utf8_lossy(&javac.stderr)
-    );
-    let java = Command::new("java")
-        .args([
-            "-cp",
-            &format!("{}:{cp}", classes.display()),
-            "TtdReference",
-        ])
-        .args(names)
-        .output()
-        .expect("java");
-    let _ = std::fs::remove_dir_all(&classes);
-    let stdout = String::from_utf8_lossy(&java.stdout);
-    assert!(
-        java.status.success(),
-        "java TtdReference failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&java.stderr)
-    );
-    let mut per: Vec<Vec<String>> = Vec::new();
-    for line in stdout.lines() {
-        match line.strip_prefix("== ") {
-            Some(name) => {
-                assert_eq!(name, names[per.len()], "Java's output is out of order");
-                per.push(Vec::new());
-            }
-            None => per
-                .last_mut()
-                .expect("a line before the first header")
-                .push(line.to_owned()),
-        }
-    }
-    assert_eq!(
-        per.len(),
-        names.len(),
-        "Java printed {} topologies:\n{stdout}",
-        per.len()
-    );
-    per
-}
-
 /// Every topology is run and tabled; the first that differs fails the test with both outputs.
 #[test]
 fn dsl_topologies_match_javas_topology_test_driver() {
-    let java = run_java(TOPOLOGIES);
-    println!("{:<32} | {:>7} | result", "topology", "records");
-    println!("{:-<32}-+-{:->7}-+-------", "", "");
-    let mut first_difference = None;
-    for (name, java) in TOPOLOGIES.iter().zip(java) {
-        let ours = run_ours(name).unwrap_or_else(|e| vec![format!("ERROR: {e}")]);
-        let ok = ours == java;
-        println!(
-            "{name:<32} | {:>7} | {}",
-            java.len(),
-            if ok { "same" } else { "DIFFERENT" }
-        );
-        if !ok {
-            // Every difference is shown; the first fails the test.
-            eprintln!(
-                "--- {name}, Java:\n{}\n--- {name}, ours:\n{}",
-                java.join("\n"),
-                ours.join("\n")
-            );
-            first_difference.get_or_insert((name, java, ours));
-        }
-    }
-    if let Some((name, java, ours)) = first_difference {
-        panic!(
-            "{name}: our output differs from Java's\n--- Java ({} lines):\n{}\n--- ours ({} lines):\n{}",
-            java.len(),
-            java.join("\n"),
-            ours.len(),
-            ours.join("\n")
-        );
-    }
+    java_ttd::compare("TtdReference", TOPOLOGIES, run_ours);
 }

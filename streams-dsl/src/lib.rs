@@ -122,6 +122,7 @@ mod plan;
 mod processors;
 mod store;
 mod table_node;
+mod windowed;
 
 pub use builder::StreamsBuilder;
 pub use cogrouped_stream::CogroupedKStream;
@@ -135,3 +136,4 @@ pub use options::{
     Branched, Consumed, Grouped, Materialized, Named, Printable, Printed, Produced, Repartitioned,
     StoreType,
 };
+pub use windowed::{Window, Windowed};

@@ -19,6 +19,7 @@ mod registry;
 mod uuid;
 
 pub use self::uuid::UuidSerde;
+pub use crate::windowed::{SessionWindowedSerde, TimeWindowedSerde};
 pub use dyn_serde::DynSerde;
 pub use json::JsonSerde;
 pub use option::OptionSerde;

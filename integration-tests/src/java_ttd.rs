@@ -1,0 +1,141 @@
+//! Running a Java program of `integration-tests/peers/` against Kafka Streams 4.4.0 and its
+//! `kafka-streams-test-utils`, for the tests that compare our DSL with Java's
+//! `TopologyTestDriver` (`tests/dsl_ttd_java*.rs`). The program takes topology names as
+//! arguments and prints, for each, a `== <name>` line and then its output lines.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::repo_root;
+
+/// The classpath of Kafka Streams 4.4.0 with its test utils, or how to install it.
+pub fn classpath() -> Result<String, String> {
+    let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| crate::testbed_cache().join("kafka-streams-4.4.0/libs"));
+    let install = format!(
+        "install a JDK (apt-get install openjdk-17-jdk-headless maven) and run, for each of \
+         org.apache.kafka:kafka-streams:4.4.0 org.apache.kafka:kafka-streams-test-utils:4.4.0 \
+         org.apache.kafka:kafka-clients:4.4.0 org.slf4j:slf4j-api:1.7.36: \
+         mvn -q -B dependency:copy -Dartifact=<artifact> -DoutputDirectory={} \
+         (scripts/test does this)",
+        libs.display()
+    );
+    let mut jars = Vec::new();
+    for jar in [
+        "kafka-streams-4.4.0.jar",
+        "kafka-streams-test-utils-4.4.0.jar",
+        "kafka-clients-4.4.0.jar",
+        "slf4j-api-1.7.36.jar",
+    ] {
+        let path = libs.join(jar);
+        if !path.is_file() {
+            return Err(format!("{} is missing: {install}", path.display()));
+        }
+        jars.push(path.display().to_string());
+    }
+    for tool in ["javac", "java"] {
+        if !Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Err(format!("no `{tool}` on PATH: {install}"));
+        }
+    }
+    Ok(jars.join(":"))
+}
+
+/// Compile `integration-tests/peers/<class>.java` into a temporary directory and run it once
+/// with every name; the lines it printed for each name, in order. Panics (the test fails)
+/// when Java cannot run or prints something else, with its output.
+pub fn run(class: &str, names: &[&str]) -> Vec<Vec<String>> {
+    let cp = classpath().unwrap_or_else(|e| panic!("Java's side cannot run: {e}"));
+    let classes =
+        std::env::temp_dir().join(format!("{}-{}", class.to_lowercase(), std::process::id()));
+    std::fs::create_dir_all(&classes)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", classes.display()));
+    let source = repo_root().join(format!("integration-tests/peers/{class}.java"));
+    let javac = Command::new("javac")
+        .args(["-d", &classes.display().to_string(), "-cp", &cp])
+        .arg(&source)
+        .output()
+        .unwrap_or_else(|e| panic!("running javac: {e}"));
+    assert!(
+        javac.status.success(),
+        "javac {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&javac.stderr)
+    );
+    let java = Command::new("java")
+        .args(["-cp", &format!("{}:{cp}", classes.display()), class])
+        .args(names)
+        .output()
+        .unwrap_or_else(|e| panic!("running java: {e}"));
+    let _ = std::fs::remove_dir_all(&classes);
+    let stdout = String::from_utf8_lossy(&java.stdout);
+    assert!(
+        java.status.success(),
+        "java {class} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&java.stderr)
+    );
+    let mut per: Vec<Vec<String>> = Vec::new();
+    for line in stdout.lines() {
+        match line.strip_prefix("== ") {
+            Some(name) => {
+                assert_eq!(
+                    Some(&name),
+                    names.get(per.len()),
+                    "{class}'s output is out of order"
+                );
+                per.push(Vec::new());
+            }
+            None => match per.last_mut() {
+                Some(lines) => lines.push(line.to_owned()),
+                None => panic!("{class} printed {line:?} before the first `== name` line"),
+            },
+        }
+    }
+    assert_eq!(
+        per.len(),
+        names.len(),
+        "{class} printed {} topologies:\n{stdout}",
+        per.len()
+    );
+    per
+}
+
+/// Table each topology's result (`same`/`DIFFERENT`) and fail on the first difference,
+/// showing both outputs; `ours` gives our lines for a name (an `Err` is shown as a line).
+pub fn compare(class: &str, names: &[&str], ours: impl Fn(&str) -> Result<Vec<String>, String>) {
+    let java = run(class, names);
+    println!("{:<36} | {:>7} | result", "topology", "records");
+    println!("{:-<36}-+-{:->7}-+-------", "", "");
+    let mut first_difference = None;
+    for (name, java) in names.iter().zip(java) {
+        let ours = ours(name).unwrap_or_else(|e| vec![format!("ERROR: {e}")]);
+        let ok = ours == java;
+        println!(
+            "{name:<36} | {:>7} | {}",
+            java.len(),
+            if ok { "same" } else { "DIFFERENT" }
+        );
+        if !ok {
+            eprintln!(
+                "--- {name}, Java:\n{}\n--- {name}, ours:\n{}",
+                java.join("\n"),
+                ours.join("\n")
+            );
+            first_difference.get_or_insert((name, java, ours));
+        }
+    }
+    if let Some((name, java, ours)) = first_difference {
+        panic!(
+            "{name}: our output differs from Java's\n--- Java ({} lines):\n{}\n--- ours ({} lines):\n{}",
+            java.len(),
+            java.join("\n"),
+            ours.len(),
+            ours.join("\n")
+        );
+    }
+}
