@@ -9,6 +9,7 @@
 //
 // The feed (FEED) and the topologies must stay identical to the Rust test's.
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -37,6 +38,7 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -344,6 +346,30 @@ public class TtdReference {
                         .toStream()
                         .to("out-opt-cogroup", Produced.with(str, lng));
                 outputs.put("out-opt-cogroup", true);
+            }
+            // suppress(untilTimeLimit): each key's latest count once stream time is 100 ms past
+            // its first held-back update; unbounded, at most 2 records (emit early), and on a
+            // table with deletions (tombstones are emitted by a time limit).
+            case "suppress_time" -> {
+                b.<String, String>stream("input").groupByKey().count()
+                        .suppress(Suppressed.untilTimeLimit(Duration.ofMillis(100),
+                                Suppressed.BufferConfig.unbounded()))
+                        .toStream().to("out-suppress", Produced.with(str, lng));
+                outputs.put("out-suppress", true);
+            }
+            case "suppress_max_records" -> {
+                b.<String, String>stream("input").groupByKey().count()
+                        .suppress(Suppressed.untilTimeLimit(Duration.ofMillis(1000),
+                                Suppressed.BufferConfig.maxRecords(2).emitEarlyWhenFull()).withName("held"))
+                        .toStream().to("out-suppress", Produced.with(str, lng));
+                outputs.put("out-suppress", true);
+            }
+            case "suppress_table" -> {
+                b.<String, String>table("input", Materialized.as("sup-src"))
+                        .suppress(Suppressed.untilTimeLimit(Duration.ofMillis(50),
+                                Suppressed.BufferConfig.maxBytes(10_000)))
+                        .toStream().to("out-suppress");
+                outputs.put("out-suppress", false);
             }
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }

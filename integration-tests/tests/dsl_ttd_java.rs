@@ -26,6 +26,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use integration_tests::java_ttd;
 use streams_core::error::BoxError;
@@ -35,7 +36,8 @@ use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{I64Serde, OptionSerde, StringSerde};
 use streams_dsl::{
-    Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned, StreamsBuilder,
+    Branched, Buffer, Consumed, Grouped, Materialized, Named, Produced, Repartitioned,
+    StreamsBuilder, Suppressed,
 };
 
 /// The input, piped in this order: (topic, key, value, timestamp). A topology skips the
@@ -105,6 +107,12 @@ const TOPOLOGIES: &[&str] = &[
     "cogroup_opt",
     "table_group_by_count_opt",
     "null_key_opt",
+    "suppress_time",
+    "suppress_time_nocache",
+    "suppress_max_records",
+    "suppress_max_records_nocache",
+    "suppress_table",
+    "suppress_table_opt",
 ];
 
 /// An output topic's value type.
@@ -486,6 +494,50 @@ fn build(base: &str) -> Case {
                 .to_stream()
                 .to("out-opt-cogroup");
             vec![("out-opt-cogroup", Kind::Long)]
+        }
+        // suppress(until_time_limit): each key's latest count once stream time is 100 ms
+        // past its first held-back update; unbounded, at most 2 records (emit early), and
+        // on a table with deletions.
+        "suppress_time" => {
+            b.stream::<String, Val>("input")
+                .group_by_key()
+                .count()
+                .suppress(Suppressed::until_time_limit(
+                    Duration::from_millis(100),
+                    Buffer::unbounded(),
+                ))
+                .to_stream()
+                .to("out-suppress");
+            vec![("out-suppress", Kind::Long)]
+        }
+        "suppress_max_records" => {
+            b.stream::<String, Val>("input")
+                .group_by_key()
+                .count()
+                .suppress(
+                    Suppressed::until_time_limit(
+                        Duration::from_millis(1000),
+                        Buffer::max_records(2).emit_early_when_full(),
+                    )
+                    .with_name("held"),
+                )
+                .to_stream()
+                .to("out-suppress");
+            vec![("out-suppress", Kind::Long)]
+        }
+        "suppress_table" => {
+            b.table_with::<String, String>(
+                "input",
+                Consumed::default(),
+                Materialized::as_("sup-src"),
+            )
+            .suppress(Suppressed::until_time_limit(
+                Duration::from_millis(50),
+                Buffer::max_bytes(10_000),
+            ))
+            .to_stream()
+            .to("out-suppress");
+            vec![("out-suppress", Kind::Str)]
         }
         other => panic!("unknown topology {other}"),
     };

@@ -1,6 +1,7 @@
 //! The record a processor sees and forwards, and where it came from.
 
-use kafka_wire::protocol::record_batch::Header;
+/// A record header (a key and a nullable value), as the client reads and writes it.
+pub use kafka_wire::protocol::record_batch::Header;
 
 /// A key, a value, a timestamp and headers (Kafka Streams' `api.Record`).
 ///

@@ -80,6 +80,13 @@ pub enum DslError {
         /// Why.
         detail: String,
     },
+    /// `suppress(Suppressed::until_window_closes(..))` on a table that is not a windowed
+    /// aggregation's.
+    #[error("suppress node {node:?}: until_window_closes needs a table made by a windowed aggregation (windowed_by(..).count/reduce/aggregate, or a filter/map_values of one); use Suppressed::until_time_limit for other tables")]
+    SuppressNotWindowed {
+        /// The suppress node.
+        node: String,
+    },
     /// Any other invalid topology, as streams-core's builder reports it.
     #[error(transparent)]
     Topology(TopologyError),

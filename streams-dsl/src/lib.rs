@@ -133,7 +133,7 @@ pub use grouped_table::KGroupedTable;
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::KTable;
 pub use options::{
-    Branched, Consumed, Grouped, Materialized, Named, Printable, Printed, Produced, Repartitioned,
-    StoreType,
+    Branched, Buffer, BufferFullStrategy, Consumed, EagerBufferConfig, Grouped, Materialized,
+    Named, Printable, Printed, Produced, Repartitioned, StoreType, StrictBufferConfig, Suppressed,
 };
 pub use windowed::{Window, Windowed};

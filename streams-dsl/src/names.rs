@@ -53,6 +53,8 @@ pub(crate) const KTABLE_SELECT: &str = "KTABLE-SELECT-";
 pub(crate) const KTABLE_AGGREGATE: &str = "KTABLE-AGGREGATE-";
 /// `KTABLE-REDUCE-`.
 pub(crate) const KTABLE_REDUCE: &str = "KTABLE-REDUCE-";
+/// `KTABLE-SUPPRESS-` (the suppress processor; also its buffer store's prefix).
+pub(crate) const KTABLE_SUPPRESS: &str = "KTABLE-SUPPRESS-";
 /// What a store name adds after its prefix (`KTableImpl.STATE_STORE_NAME`).
 pub(crate) const STATE_STORE: &str = "STATE-STORE-";
 /// The suffix of repartition topics.

@@ -13,6 +13,8 @@ pub(crate) struct TableNode {
     send_old_values: Cell<bool>,
     /// The node keeps a store (a source table may be materialized on demand).
     materialized: Cell<bool>,
+    /// A windowed aggregation's grace period (ms): what `until_window_closes` waits for.
+    window_grace: Cell<Option<i64>>,
 }
 
 enum TableKind {
@@ -48,6 +50,7 @@ impl TableNode {
             kind,
             send_old_values: Cell::new(false),
             materialized: Cell::new(materialized),
+            window_grace: Cell::new(None),
         })
     }
 
@@ -74,6 +77,23 @@ impl TableNode {
     /// Whether the node sends old values (final once the program is written).
     pub fn sends_old_values(&self) -> bool {
         self.send_old_values.get()
+    }
+
+    /// Mark the node a windowed aggregation's, with its windows' grace period (ms).
+    #[allow(dead_code)]
+    pub fn set_window_grace(&self, grace_ms: i64) {
+        self.window_grace.set(Some(grace_ms));
+    }
+
+    /// The grace period of the windowed aggregation this table comes from, through the
+    /// nodes derived from it (Kafka's `findAndVerifyWindowGrace`); `None` when it does not
+    /// come from one.
+    pub fn window_grace(&self) -> Option<i64> {
+        match (&self.kind, self.window_grace.get()) {
+            (_, Some(g)) => Some(g),
+            (TableKind::Derived(parent), None) => parent.window_grace(),
+            _ => None,
+        }
     }
 
     /// Whether the node keeps a store (final once the program is written).

@@ -3,6 +3,7 @@
 
 mod group;
 mod ops;
+mod suppress;
 
 use crate::change::Change;
 use crate::kstream::KStream;
@@ -20,7 +21,7 @@ use crate::table_node::TableNodeRef;
 /// replaces; a table source is then materialized in its generated store, as Kafka does.
 /// A filter or mapValues without a store computes its old values from its parent's.
 ///
-/// Not yet: joins, suppression, transformValues and value getters (what joins read).
+/// Not yet: joins, transformValues and value getters (what joins read).
 pub struct KTable<K, V> {
     pub(crate) plan: PlanRef,
     pub(crate) name: String,

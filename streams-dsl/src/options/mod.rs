@@ -11,6 +11,7 @@ mod named;
 pub(crate) mod printed;
 mod produced;
 mod repartitioned;
+mod suppressed;
 
 pub use branched::Branched;
 pub use consumed::Consumed;
@@ -20,6 +21,10 @@ pub use named::Named;
 pub use printed::{Printable, Printed};
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
+pub(crate) use suppressed::SuppressKind;
+pub use suppressed::{
+    Buffer, BufferFullStrategy, EagerBufferConfig, StrictBufferConfig, Suppressed,
+};
 
 use std::sync::Arc;
 

@@ -4,6 +4,8 @@
 pub(crate) mod aggregate;
 pub(crate) mod branch;
 pub(crate) mod ops;
+pub(crate) mod suppress;
+pub(crate) mod suppress_buffer;
 pub(crate) mod table_aggregate;
 pub(crate) mod table_ops;
 pub(crate) mod table_source;
