@@ -75,7 +75,7 @@ impl StreamThread {
         }
         self.commit_standbys()?;
         self.report_tasks();
-        self.last_commit = Instant::now();
+        self.decisions.committed(self.wall_ms());
         debug!(
             took_ms = started.elapsed().as_secs_f64() * 1e3,
             caches_ms = flushed_at.as_secs_f64() * 1e3,
@@ -86,9 +86,9 @@ impl StreamThread {
         self.cx
             .metrics
             .timed(THREAD, "commit", self.thread_tag(), 1, started.elapsed());
-        if self.last_purge.elapsed() >= self.cx.config.repartition_purge_interval {
+        if self.decisions.purge_due(self.wall_ms()) {
             self.purge_repartition(&offsets);
-            self.last_purge = Instant::now();
+            self.decisions.purged(self.wall_ms());
         }
         Ok(())
     }

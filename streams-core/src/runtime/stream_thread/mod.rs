@@ -41,11 +41,13 @@ use crate::processor::OutgoingRecord;
 use crate::state::StateDirectory;
 
 mod commit;
+mod decisions;
 mod exactly_once;
 mod standbys;
 mod task_lifecycle;
 use crate::topology::Topology;
 use crate::TaskId;
+use decisions::ThreadDecisions;
 use task_lifecycle::PendingTask;
 
 /// How many of the latest kept deliveries a new one is matched against for its batch (a
@@ -142,12 +144,10 @@ pub(crate) struct StreamThread {
     /// Records sent since the last commit; each with its copy when a dead-letter topic is
     /// set (to send there if it fails).
     deliveries: Vec<(DeliveryFuture, Option<Box<OutgoingRecord>>)>,
-    last_commit: Instant,
+    /// When to commit and purge, and the round size (plain state, read with `wall_ms`).
+    decisions: ThreadDecisions,
     /// Time spent waiting in `poll` since the last commit (logged with the commit).
     polled_for: Duration,
-    /// Records each task may process per round (Kafka Streams' `numIterations`).
-    iterations: usize,
-    last_purge: Instant,
     epoch: Instant,
     wall_base_ms: i64,
     /// `processing.guarantee=exactly_once_v2`.
@@ -211,6 +211,12 @@ impl StreamThread {
         consumer.subscribe_with(topics, vec![assignor])?;
         consumer.set_rebalance_listener(Arc::new(CommitOnRevoke::new(shared.clone())))?;
         let now = Instant::now();
+        let wall_base_ms = system_ms();
+        let decisions = ThreadDecisions::new(
+            wall_base_ms,
+            cx.config.commit_interval,
+            cx.config.repartition_purge_interval,
+        );
         let cache_budget = crate::state::ThreadCacheBudget::new(
             cx.config.cache_max_bytes / cx.config.num_stream_threads.max(1),
         );
@@ -234,12 +240,10 @@ impl StreamThread {
             paused: BTreeSet::new(),
             reset_now: BTreeSet::new(),
             deliveries: Vec::new(),
-            last_commit: now,
+            decisions,
             polled_for: Duration::ZERO,
-            iterations: 1,
-            last_purge: now,
             epoch: now,
-            wall_base_ms: system_ms(),
+            wall_base_ms,
             eos,
             txn_open: false,
             crash,
@@ -353,7 +357,7 @@ impl StreamThread {
                     self.tasks.values().any(|t| t.commit_needed()),
                     self.tasks.values().map(|t| t.total_buffered()).sum(),
                     polled,
-                    self.last_commit.elapsed(),
+                    self.decisions.since_commit(self.wall_ms()),
                     self.cx.config.commit_interval,
                 )
             {
@@ -492,9 +496,8 @@ impl StreamThread {
     /// Process what the last poll buffered, as Kafka Streams' `StreamThread.runOnce` does:
     /// rounds of up to `iterations` records per task, each round followed by the punctuation
     /// check (stream time, then wall-clock time) and the commit check, until a round processes
-    /// nothing. `iterations` starts at 1, grows by one after a round that neither punctuated nor
-    /// committed and halves after one that did; it carries over to the next poll. Which
-    /// records a stream-time punctuator sees therefore matches Java's.
+    /// nothing; the round size follows [`ThreadDecisions::after_round`]. Which records a
+    /// stream-time punctuator sees therefore matches Java's.
     fn process(&mut self) -> Result<(), StreamsError> {
         loop {
             let now = self.wall_ms();
@@ -505,7 +508,7 @@ impl StreamThread {
                 let started = Instant::now();
                 let dropped = task.dropped_records;
                 let mut n = 0u64;
-                for _ in 0..self.iterations {
+                for _ in 0..self.decisions.iterations() {
                     match task.process(now)? {
                         Processed::Record => n += 1,
                         Processed::Idle(_) => break,
@@ -527,13 +530,8 @@ impl StreamThread {
             self.send(outgoing)?;
             let punctuated = self.punctuate()?;
             let committed = self.maybe_commit()?;
-            if processed == 0 {
+            if !self.decisions.after_round(processed, punctuated, committed) {
                 return Ok(());
-            }
-            if punctuated > 0 || committed > 0 {
-                self.iterations = (self.iterations / 2).max(1);
-            } else {
-                self.iterations += 1;
             }
         }
     }
@@ -592,7 +590,7 @@ impl StreamThread {
     /// tasks that had something to commit.
     fn maybe_commit(&mut self) -> Result<usize, StreamsError> {
         let requested = self.tasks.values().any(|t| t.commit_requested());
-        if !requested && self.last_commit.elapsed() < self.cx.config.commit_interval {
+        if !self.decisions.commit_due(self.wall_ms(), requested) {
             return Ok(0);
         }
         let needed = self.tasks.values().filter(|t| t.commit_needed()).count();
