@@ -156,4 +156,28 @@ mod tests {
         assert!(s.deserialize("t", Some(b"\x7fab\x02")).is_err());
         Ok(())
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any bytes on a grouped table's repartition topic read as a change or an error,
+            /// never a panic.
+            #[test]
+            fn any_bytes_deserialize_without_panicking(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let _ = serde().deserialize("t", Some(&data));
+            }
+
+            /// Changes read back as written.
+            #[test]
+            fn changes_round_trip(new in proptest::option::of("\\PC{0,20}"), old in proptest::option::of("\\PC{0,20}")) {
+                prop_assume!(new.is_some() || old.is_some());
+                let c = Change::new(new, old);
+                let s = serde();
+                let bytes = s.serialize("t", &c).ok().flatten().unwrap_or_default();
+                prop_assert_eq!(s.deserialize("t", Some(&bytes)).ok(), Some(c));
+            }
+        }
+    }
 }

@@ -255,4 +255,31 @@ mod tests {
         assert_eq!(serde.deserialize("t", Some(&bytes)).unwrap(), w);
         assert!(serde.deserialize("t", Some(&[0; 15])).is_err());
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any bytes read as a windowed key give a key or an error, never a panic.
+            #[test]
+            fn any_bytes_deserialize_without_panicking(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let _ = TimeWindowedSerde::<String>::new(StringSerde, 1000).deserialize("t", Some(&data));
+                let _ = SessionWindowedSerde::<String>::new(StringSerde).deserialize("t", Some(&data));
+            }
+
+            /// Windowed keys read back as written.
+            #[test]
+            fn windowed_keys_round_trip(key in "\\PC{0,10}", start in any::<i64>(), end in any::<i64>()) {
+                let session = SessionWindowedSerde::new(StringSerde);
+                let w = Windowed::new(key.clone(), Window::new(start, end));
+                let bytes = session.serialize("t", &w).ok().flatten().unwrap_or_default();
+                prop_assert_eq!(session.deserialize("t", Some(&bytes)).ok(), Some(w));
+                let time = TimeWindowedSerde::new(StringSerde, 10);
+                let w = Windowed::new(key, Window::of_size(start, 10));
+                let bytes = time.serialize("t", &w).ok().flatten().unwrap_or_default();
+                prop_assert_eq!(time.deserialize("t", Some(&bytes)).ok(), Some(w));
+            }
+        }
+    }
 }

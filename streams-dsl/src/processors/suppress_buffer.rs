@@ -403,4 +403,43 @@ mod tests {
         huge.put_i32(i32::MAX);
         assert!(decode(&huge).is_err());
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = Option<Bytes>> {
+            proptest::option::of(
+                proptest::collection::vec(any::<u8>(), 0..40).prop_map(Bytes::from),
+            )
+        }
+
+        proptest! {
+            /// Whatever the changelog holds, reading it returns an error or a change, never
+            /// panics or allocates by a length it read.
+            #[test]
+            fn any_bytes_decode_without_panicking(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+                let _ = decode(&data);
+            }
+
+            /// Every change reads back as written.
+            #[test]
+            fn changes_round_trip(
+                time in any::<i64>(), ts in any::<i64>(), offset in any::<i64>(),
+                partition in any::<i32>(), topic in "[a-z.-]{0,12}",
+                prior in value(), old in value(), new in value(),
+                headers in proptest::collection::vec(("[a-z]{0,5}", value()), 0..3),
+            ) {
+                let change = BufferedChange {
+                    prior, old, new,
+                    context: BufferedContext {
+                        timestamp: ts, offset, topic, partition,
+                        headers: headers.into_iter().map(|(k, v)| Header { key: Bytes::from(k), value: v }).collect(),
+                    },
+                };
+                let bytes = encode(time, &change);
+                prop_assert_eq!(decode(&bytes), Ok((time, change)));
+            }
+        }
+    }
 }
