@@ -39,6 +39,7 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -370,6 +371,34 @@ public class TtdReference {
                                 Suppressed.BufferConfig.maxBytes(10_000)))
                         .toStream().to("out-suppress");
                 outputs.put("out-suppress", false);
+            }
+            // suppress(untilWindowCloses): each 100 ms window's final count once stream time
+            // passed its end plus the 50 ms grace; late records dropped. The windowed key is
+            // written as Java's Windowed.toString().
+            case "suppress_windows" -> {
+                b.<String, String>stream("input").groupByKey()
+                        .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(100), Duration.ofMillis(50)))
+                        // The windowed table's key serde must be given for suppress's buffer.
+                        .count(Materialized.with(str, lng))
+                        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+                        .toStream()
+                        .map((k, v) -> KeyValue.pair(k.toString(), v))
+                        .to("out-suppress-windows", Produced.with(str, lng));
+                outputs.put("out-suppress-windows", true);
+            }
+            case "suppress_windows_hopping" -> {
+                b.<String, String>stream("input")
+                        .groupBy((k, v) -> v == null ? "none" : v.substring(0, 1))
+                        .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(200), Duration.ofMillis(100))
+                                .advanceBy(Duration.ofMillis(50)))
+                        .reduce((a, v) -> a + "|" + v, Materialized.with(str, str))
+                        .filter((k, v) -> v.length() > 3)
+                        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.maxRecords(100).shutDownWhenFull())
+                                .withName("final"))
+                        .toStream()
+                        .map((k, v) -> KeyValue.pair(k.toString(), v))
+                        .to("out-suppress-windows");
+                outputs.put("out-suppress-windows", false);
             }
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }

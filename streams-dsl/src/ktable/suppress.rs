@@ -67,7 +67,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             };
             let handle: StoreHandle<Bytes, Bytes> =
                 StoreHandle::new(store_name.as_str(), BytesSerde, BytesSerde);
-            let mut store = StoreBuilder::in_memory_key_value(&handle);
+            // Behind the record cache, so the changelog gets each buffered key's state once
+            // per commit (Kafka logs its buffer's dirty keys at flush), not every update.
+            let mut store = StoreBuilder::in_memory_key_value(&handle).with_caching_enabled();
             let buffer = suppressed.buffer;
             if !buffer.logging {
                 store = store.with_logging_disabled();
