@@ -114,6 +114,7 @@ mod cogrouped_stream;
 mod global_ktable;
 mod grouped_stream;
 mod grouped_table;
+mod joins;
 mod kstream;
 mod ktable;
 mod names;
@@ -133,7 +134,7 @@ pub use grouped_table::KGroupedTable;
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::KTable;
 pub use options::{
-    Branched, Consumed, Grouped, Materialized, Named, Printable, Printed, Produced, Repartitioned,
-    StoreType,
+    Branched, Consumed, Grouped, JoinWindows, Joined, Materialized, Named, Printable, Printed,
+    Produced, Repartitioned, StoreType, StreamJoined,
 };
 pub use windowed::{Window, Windowed};

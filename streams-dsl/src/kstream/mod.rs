@@ -1,6 +1,7 @@
 //! [`KStream`]: a record stream, and its stateless operations (Kafka's `KStream`).
 
 mod group;
+mod join;
 mod output;
 mod repartition;
 mod split;

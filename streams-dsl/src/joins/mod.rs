@@ -1,0 +1,7 @@
+//! Joins: stream-stream (windowed, [`stream_stream`], its outer-join store in
+//! [`outer_store`]), stream-table and stream-global-table ([`stream_table`]) and
+//! table-table ([`table_table`]), and the value getters through which joins read tables
+//! ([`value_getter`]).
+
+pub(crate) mod outer_store;
+pub(crate) mod stream_stream;
