@@ -11,6 +11,7 @@ use streams_core::topology::{StoreBuilder, Topology, TopologyOptimization};
 use crate::change::Change;
 use crate::error::DslError;
 use crate::global_ktable::GlobalKTable;
+use crate::joins::value_getter::{KeyValueStoreGetter, TimestampedStoreGetter, ValueGetterRef};
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -21,8 +22,9 @@ use crate::plan::{
 };
 use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
 use crate::serdes::OptionSerde;
-use crate::store::kv_store_builder;
+use crate::store::{kv_store_builder, timestamped_kv_store_builder};
 use crate::table_node::TableNode;
+use std::sync::Arc;
 
 const CONSUMED_FIX: &str = "Consumed::with(key_serde, value_serde)";
 
@@ -179,7 +181,8 @@ impl StreamsBuilder {
             // `KTableSource.materialize()`, in the store name drawn above).
             let reuse_source = b.optimization.reuse_ktable_source_topics;
             let store = built.is_materialized().then(|| {
-                let (mut builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                let (mut builder, handle) =
+                    timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
                 // `reuse.ktable.source.topics`: the topic is the changelog.
                 if reuse_source {
                     builder = builder.with_source_topic_changelog(&topic);
@@ -198,6 +201,11 @@ impl StreamsBuilder {
                     }
                 })?;
             b.put(&node, p);
+            if let Some((_, s)) = &store {
+                let getter: ValueGetterRef<K, V> =
+                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
+                b.put_getter(&node, getter);
+            }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node])?;
             }
@@ -233,6 +241,8 @@ impl StreamsBuilder {
         push(&self.plan, NodeSpec::new(&processor, &[]), move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
             let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
+            let getter: ValueGetterRef<K, V> = Arc::new(KeyValueStoreGetter(handle.clone()));
+            b.put_getter(&format!("global:{store}"), getter);
             let key_serde = ks.clone();
             b.tb.add_global_store::<K, Option<V>, _, _>(
                 builder,

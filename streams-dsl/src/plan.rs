@@ -12,6 +12,7 @@ use std::rc::Rc;
 use streams_core::topology::{NodeHandle, StoreBuilder, TopologyBuilder, TopologyOptimization};
 
 use crate::error::{DslError, SerdeRole};
+use crate::joins::value_getter::ValueGetterRef;
 use crate::names::NameGenerator;
 pub(crate) use crate::optimize::Role;
 use crate::serdes::{DynSerde, SerdeRegistry};
@@ -175,6 +176,9 @@ pub(crate) struct Build<'a> {
     /// For the step being written: a parent it names → the node it reads after the
     /// optimizer moved things.
     pub remap: HashMap<String, String>,
+    /// The value getters of the table nodes written so far (what joins read), by node name
+    /// (a global table's by `global:<store>`).
+    getters: HashMap<String, Box<dyn Any>>,
 }
 
 impl<'a> Build<'a> {
@@ -187,7 +191,36 @@ impl<'a> Build<'a> {
             sinks: Vec::new(),
             optimization,
             remap: HashMap::new(),
+            getters: HashMap::new(),
         }
+    }
+
+    /// Remember table node `name`'s value getter.
+    pub fn put_getter<K: 'static, V: 'static>(&mut self, name: &str, getter: ValueGetterRef<K, V>) {
+        self.getters.insert(name.to_owned(), Box::new(getter));
+    }
+
+    /// Table node `name`'s value getter, if it has one.
+    pub fn getter<K: 'static, V: 'static>(&self, name: &str) -> Option<ValueGetterRef<K, V>> {
+        let name = self.remap.get(name).map_or(name, String::as_str);
+        self.getters
+            .get(name)
+            .and_then(|g| g.downcast_ref::<ValueGetterRef<K, V>>())
+            .cloned()
+    }
+
+    /// Table node `name`'s value getter, or an error naming the join that needs it.
+    pub fn required_getter<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+        join: &str,
+    ) -> Result<ValueGetterRef<K, V>, DslError> {
+        self.getter(name).ok_or_else(|| DslError::Internal {
+            node: join.to_owned(),
+            detail: format!(
+                "table {name:?} has no value getter (a table of another StreamsBuilder?)"
+            ),
+        })
     }
 
     /// The typed handle of node `name` (written by an earlier step).

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use streams_core::testing::TopologyTestDriver;
 use streams_dsl::serdes::StringSerde;
-use streams_dsl::{JoinWindows, KStream, StreamJoined, StreamsBuilder};
+use streams_dsl::{JoinWindows, KStream, KTable, StreamJoined, StreamsBuilder};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 type Val = Option<String>;
@@ -162,5 +162,140 @@ fn stream_stream_outer_join_emits_both_sides_once_their_window_closed() -> Resul
     let mut rows = INNER.to_vec();
     rows.extend([(40, "[E, null]"), (60, "[F, null]")]);
     assert_eq!(run(b)?, expect(&rows));
+    Ok(())
+}
+
+/// The guide's stream-table and table-table timeline: its first fifteen seconds.
+fn first_fifteen(builder: StreamsBuilder) -> Result<Vec<(i64, String)>> {
+    let driver = TopologyTestDriver::new(builder.build()?, [("application.id", "joins")], 0)?;
+    let mut left = driver.create_input_topic::<String, Val>("left", StringSerde, StringSerde)?;
+    let mut right = driver.create_input_topic::<String, Val>("right", StringSerde, StringSerde)?;
+    for &(ts, l, r) in TIMELINE.iter().filter(|(ts, _, _)| *ts <= 15) {
+        if let Some(v) = l {
+            left.pipe_input_with_timestamp("k".to_owned(), v.map(str::to_owned), ts * 1000)?;
+        }
+        if let Some(v) = r {
+            right.pipe_input_with_timestamp("k".to_owned(), v.map(str::to_owned), ts * 1000)?;
+        }
+    }
+    let out = driver.create_output_topic::<String, Val>("out", StringSerde, StringSerde);
+    Ok(out
+        .read_records_to_list()?
+        .into_iter()
+        .map(|r| {
+            let v = r.value.unwrap_or_else(|| "null".to_owned());
+            (r.timestamp.unwrap_or(-1) / 1000, v)
+        })
+        .collect())
+}
+
+/// Tables of non-null strings: a null value deletes the key.
+fn tables(b: &StreamsBuilder) -> (KTable<String, String>, KTable<String, String>) {
+    (b.table("left"), b.table("right"))
+}
+
+fn s(v: Option<&String>) -> Option<&String> {
+    v
+}
+
+#[test]
+fn stream_table_inner_join_is_the_guide_s_table() -> Result {
+    let b = StreamsBuilder::new();
+    let stream = b.stream::<String, Val>("left");
+    let table = b.table::<String, String>("right");
+    stream
+        .join_table(&table, |l: &Val, r: &String| {
+            Some(pair(l.as_ref(), Some(r)))
+        })
+        .to("out");
+    assert_eq!(first_fifteen(b)?, expect(&[(5, "[B, a]"), (15, "[D, d]")]));
+    Ok(())
+}
+
+#[test]
+fn stream_table_left_join_is_the_guide_s_table() -> Result {
+    let b = StreamsBuilder::new();
+    let stream = b.stream::<String, Val>("left");
+    let table = b.table::<String, String>("right");
+    stream
+        .left_join_table(&table, |l: &Val, r: Option<&String>| {
+            Some(pair(l.as_ref(), r))
+        })
+        .to("out");
+    let rows = [
+        (3, "[A, null]"),
+        (5, "[B, a]"),
+        (9, "[C, null]"),
+        (15, "[D, d]"),
+    ];
+    assert_eq!(first_fifteen(b)?, expect(&rows));
+    Ok(())
+}
+
+#[test]
+fn table_table_inner_join_is_the_guide_s_table() -> Result {
+    let b = StreamsBuilder::new();
+    let (l, r) = tables(&b);
+    l.join(&r, |a: &String, b: &String| pair(Some(a), Some(b)))
+        .to_stream()
+        .to("out");
+    let rows = [
+        (4, "[A, a]"),
+        (5, "[B, a]"),
+        (6, "[B, b]"),
+        (7, "null"),
+        (10, "[C, c]"),
+        (11, "null"),
+        (15, "[D, d]"),
+    ];
+    assert_eq!(first_fifteen(b)?, expect(&rows));
+    Ok(())
+}
+
+#[test]
+fn table_table_left_join_is_the_guide_s_table() -> Result {
+    let b = StreamsBuilder::new();
+    let (l, r) = tables(&b);
+    l.left_join(&r, |a: &String, b: Option<&String>| pair(Some(a), s(b)))
+        .to_stream()
+        .to("out");
+    let rows = [
+        (3, "[A, null]"),
+        (4, "[A, a]"),
+        (5, "[B, a]"),
+        (6, "[B, b]"),
+        (7, "null"),
+        (9, "[C, null]"),
+        (10, "[C, c]"),
+        (11, "[C, null]"),
+        (12, "null"),
+        (15, "[D, d]"),
+    ];
+    assert_eq!(first_fifteen(b)?, expect(&rows));
+    Ok(())
+}
+
+#[test]
+fn table_table_outer_join_is_the_guide_s_table() -> Result {
+    let b = StreamsBuilder::new();
+    let (l, r) = tables(&b);
+    l.outer_join(&r, |a: Option<&String>, b: Option<&String>| pair(a, b))
+        .to_stream()
+        .to("out");
+    let rows = [
+        (3, "[A, null]"),
+        (4, "[A, a]"),
+        (5, "[B, a]"),
+        (6, "[B, b]"),
+        (7, "[null, b]"),
+        (8, "null"),
+        (9, "[C, null]"),
+        (10, "[C, c]"),
+        (11, "[C, null]"),
+        (12, "null"),
+        (14, "[null, d]"),
+        (15, "[D, d]"),
+    ];
+    assert_eq!(first_fifteen(b)?, expect(&rows));
     Ok(())
 }

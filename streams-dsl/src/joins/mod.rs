@@ -5,3 +5,6 @@
 
 pub(crate) mod outer_store;
 pub(crate) mod stream_stream;
+pub(crate) mod stream_table;
+pub(crate) mod table_table;
+pub(crate) mod value_getter;

@@ -373,6 +373,7 @@ mod tests {
         assert!(t.take_emit_slot(100, 1000));
         assert!(!t.take_emit_slot(500, 1000));
         assert!(t.take_emit_slot(1100, 1000));
+        let mut t = TimeTracker::default();
         assert!(t.take_emit_slot(1100, 0));
         assert!(t.take_emit_slot(1100, 0));
     }

@@ -5,6 +5,7 @@ mod join;
 mod output;
 mod repartition;
 mod split;
+mod table_join;
 
 pub use split::BranchedKStream;
 

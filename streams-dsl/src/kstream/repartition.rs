@@ -9,6 +9,7 @@ use streams_core::timestamp::FailOnInvalidTimestamp;
 use super::KStream;
 use crate::change::Change;
 use crate::error::DslError;
+use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
@@ -18,7 +19,7 @@ use crate::plan::{
 use crate::processors::ops::{NotNullKey, OpProcessor};
 use crate::processors::table_source::{TableSource, TableStore};
 use crate::serdes::DynSerde;
-use crate::store::kv_store_builder;
+use crate::store::timestamped_kv_store_builder;
 use crate::table_node::TableNode;
 
 const REPARTITION_FIX: &str = "Repartitioned::with / Grouped::with(key_serde, value_serde)";
@@ -147,7 +148,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                         &store_name,
                         "Materialized::with(key_serde, value_serde)",
                     )?;
-                    let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                    let (builder, handle) =
+                        timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
                     Some((
                         builder,
                         TableStore {
@@ -169,6 +171,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     key_serde: key_serde.clone(),
                 })?;
             b.put(&node, h);
+            if let Some((_, s)) = &store {
+                let getter: ValueGetterRef<K, V> =
+                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
+                b.put_getter(&node, getter);
+            }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node])?;
             }
