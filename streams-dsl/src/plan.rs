@@ -195,6 +195,14 @@ impl<'a> Build<'a> {
         }
     }
 
+    /// The node `name` stands for in the step being written (after the optimizer's moves).
+    pub fn resolve(&self, name: &str) -> String {
+        self.remap
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    }
+
     /// Remember table node `name`'s value getter.
     pub fn put_getter<K: 'static, V: 'static>(&mut self, name: &str, getter: ValueGetterRef<K, V>) {
         self.getters.insert(name.to_owned(), Box::new(getter));

@@ -318,6 +318,13 @@ impl<K, V> ProcessorContext<'_, K, V> {
         self.task.wall_clock
     }
 
+    /// How often (wall-clock ms) a left/outer stream-stream join scans for records whose
+    /// window closed (Kafka's internal
+    /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`).
+    pub fn outer_join_emit_interval_ms(&self) -> i64 {
+        self.task.outer_join_emit_interval_ms
+    }
+
     /// This processor's name.
     pub fn processor_name(&self) -> &str {
         self.name

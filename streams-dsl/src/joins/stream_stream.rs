@@ -17,10 +17,6 @@ use crate::options::JoinWindows;
 use crate::processors::ops::is_null;
 use crate::serdes::DynSerde;
 
-/// Kafka's default `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`: how
-/// often (wall-clock) the outer-join store is scanned for records whose window closed.
-pub(crate) const DEFAULT_EMIT_INTERVAL_MS: i64 = 1000;
-
 /// The stream time both sides of one join share in a task, the earliest record waiting in
 /// the outer-join store and the next wall-clock time a scan may run (Kafka's `TimeTracker`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +147,6 @@ pub(crate) struct StreamJoinSide<K, VThis, VOther, VL, VR, VOut> {
     pub stored_joiner: StoredJoiner<K, VL, VR, VOut>,
     pub wrap: Arc<dyn Fn(VThis) -> LeftOrRight<VL, VR> + Send + Sync>,
     pub trackers: SharedTimeTrackers,
-    pub emit_interval_ms: i64,
     pub key_serde: Option<DynSerde<K>>,
     pub value_serde: Option<DynSerde<VThis>>,
 }
@@ -184,13 +179,14 @@ where
     ) -> Result<(), BoxError> {
         let task = ctx.task_id();
         let now = ctx.current_system_time();
+        let interval = ctx.outer_join_emit_interval_ms();
         let (_, join_after) = self.join_bounds();
         let grace = self.windows.grace_ms;
         let go = with_tracker(&self.trackers, task, |t| {
             if !t.scan_may_emit(join_after, grace) {
                 return false;
             }
-            if !t.take_emit_slot(now, self.emit_interval_ms) {
+            if !t.take_emit_slot(now, interval) {
                 return false;
             }
             t.min_time = i64::MAX;

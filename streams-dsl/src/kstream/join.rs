@@ -314,9 +314,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         }
 
         let spec = NodeSpec::new(&n.merge, &[&n.this_windowed, &n.other_windowed]);
-        let emit_interval_ms = sj.emit_interval_ms;
         let (k, v1, v2) = (key_serde.clone(), this_vs, other_vs);
-        let inputs = (this_input, other_input);
         let names = n.clone_names();
         push(&self.plan, spec, move |b| {
             let n = names;
@@ -370,7 +368,6 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     stored_joiner: st.clone(),
                     wrap: Arc::new(LeftOrRight::Left),
                     trackers: tr.clone(),
-                    emit_interval_ms,
                     key_serde: Some(kser.clone()),
                     value_serde: Some(vser.clone()),
                 },
@@ -391,7 +388,6 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     stored_joiner: st.clone(),
                     wrap: Arc::new(LeftOrRight::Right),
                     trackers: tr.clone(),
-                    emit_interval_ms,
                     key_serde: Some(kser.clone()),
                     value_serde: Some(vser.clone()),
                 },
@@ -418,7 +414,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 };
                 b.tb.add_state_store(store(kv), &[&n.join_this, &n.join_other])?;
             }
-            b.tb.copartition_sources(&[&inputs.0, &inputs.1]);
+            // The windowed nodes read the two inputs (wherever the optimizer moved them).
+            b.tb.copartition_sources(&[&n.this_windowed, &n.other_windowed]);
             Ok(())
         });
         let result_key = sj.key_serde.or(key_serde);

@@ -126,7 +126,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let stores = getter.store_names();
             let stores: Vec<&str> = stores.iter().map(String::as_str).collect();
             b.tb.connect_processor_and_state_stores(&node, &stores)?;
-            b.tb.copartition_sources(&[&input, &table_node]);
+            let (l, r) = (b.resolve(&input), b.resolve(&table_node));
+            b.tb.copartition_sources(&[&l, &r]);
             Ok(())
         });
         self.derive(name, key_serde, None, false)

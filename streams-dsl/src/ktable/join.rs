@@ -252,7 +252,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&merge_node])?;
             }
-            b.tb.copartition_sources(&[&left_table, &right_table]);
+            let (l, r) = (b.resolve(&left_table), b.resolve(&right_table));
+            b.tb.copartition_sources(&[&l, &r]);
             Ok(())
         });
         KTable::new(self.plan.clone(), merge, key, value, queryable, node)

@@ -19,7 +19,6 @@ pub struct StreamJoined<K, V1, V2> {
     pub(crate) store_type: StoreType,
     pub(crate) logging: bool,
     pub(crate) logging_config: BTreeMap<String, String>,
-    pub(crate) emit_interval_ms: i64,
 }
 
 impl<K, V1, V2> Default for StreamJoined<K, V1, V2> {
@@ -33,7 +32,6 @@ impl<K, V1, V2> Default for StreamJoined<K, V1, V2> {
             store_type: StoreType::default(),
             logging: true,
             logging_config: BTreeMap::new(),
-            emit_interval_ms: crate::joins::stream_stream::DEFAULT_EMIT_INTERVAL_MS,
         }
     }
 }
@@ -105,16 +103,6 @@ impl<K: 'static, V1: 'static, V2: 'static> StreamJoined<K, V1, V2> {
     /// No changelogs: the stores start empty whenever their task moves.
     pub fn with_logging_disabled(mut self) -> Self {
         self.logging = false;
-        self
-    }
-
-    /// How often (wall-clock) a left/outer join looks for records whose window closed
-    /// (Kafka's internal `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`,
-    /// default 1 s; a Java application sets it in its `StreamsConfig`). With the
-    /// `TopologyTestDriver`, whose wall clock only moves when told, 0 emits as soon as a
-    /// window closes.
-    pub fn with_outer_join_emit_interval(mut self, interval: std::time::Duration) -> Self {
-        self.emit_interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
         self
     }
 }
