@@ -300,3 +300,33 @@ fn table_table_outer_join_is_the_guide_s_table() -> Result {
     assert_eq!(first_fifteen(b)?, expect(&rows));
     Ok(())
 }
+
+/// A join's inputs must be co-partitioned: the topology tells the assignor (a repartition
+/// topic takes the table topic's partition count).
+#[test]
+fn joins_declare_their_inputs_co_partitioned() -> Result {
+    let b = StreamsBuilder::new();
+    let s = b
+        .stream::<String, Val>("left")
+        .select_key(|_, v: &Val| v.clone().unwrap_or_default());
+    let t = b.table::<String, String>("right");
+    s.join_table(&t, |l: &Val, r: &String| pair(l.as_ref(), Some(r)))
+        .to("out");
+    let (l, r) = (b.stream::<String, Val>("l2"), b.stream::<String, Val>("r2"));
+    l.join(
+        &r,
+        |a: &Val, b: &Val| pair(a.as_ref(), b.as_ref()),
+        windows(),
+    )
+    .to("out2");
+    let topology = b.build()?;
+    let group = |a: &str, b: &str| vec![a.to_owned(), b.to_owned()];
+    assert_eq!(
+        topology.copartition_groups(),
+        &[
+            group("KSTREAM-KEY-SELECT-0000000001-repartition", "right"),
+            group("l2", "r2"),
+        ]
+    );
+    Ok(())
+}

@@ -26,6 +26,8 @@
 //! ```
 
 pub(crate) mod build;
+#[cfg(test)]
+mod copartition_tests;
 mod describe;
 mod java_order;
 mod optimization;
