@@ -3,7 +3,8 @@
 //! `integration-tests/peers/TtdJoinsReference.java`, the same input is piped through each
 //! language's driver, and every record of the output topic (key, value, timestamp) must be
 //! the same. An `_opt` suffix builds with `topology.optimization=all` and compares
-//! `describe()` line for line first (node, store and repartition-topic names).
+//! `describe()` line for line first (node, store and repartition-topic names, and the stores a
+//! join reads through its value getters).
 //!
 //! Two inputs: `DOC`, the developer guide's join timeline (one key, values at seconds ×
 //! 1000, window 15 s with 5 s grace: the `doc_` cases are the guide's "Join semantics"
@@ -114,6 +115,10 @@ const TOPOLOGIES: &[&str] = &[
     "tt_outer",
     "tt_materialized_opt",
     "tt_chain",
+    "st_view_opt",
+    "global_opt",
+    "tt_chain_opt",
+    "doc_ss_outer_opt",
 ];
 
 type Key = Option<String>;
