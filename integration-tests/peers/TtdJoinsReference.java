@@ -187,6 +187,15 @@ public class TtdJoinsReference {
                 b.<String, String>stream("probe", Consumed.as("probe"))
                         .join(j, PAIR).to("out");
             }
+            case "tt_grouped" -> b.<String, String>table("left")
+                    .outerJoin(b.<String, String>table("right"), PAIR)
+                    .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.contains("null") ? "half" : "full", v))
+                    .reduce((a, v) -> a + "+" + v, (a, v) -> a + "-" + v)
+                    .toStream().to("out");
+            case "ss_self" -> {
+                KStream<String, String> s = b.stream("left");
+                s.join(s, PAIR, mixWindows()).to("out");
+            }
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }
         Properties p = new Properties();

@@ -14,7 +14,8 @@
 //! (also after a key change on both sides, and named with `StreamJoined`), stream-table
 //! inner/left (also after a key change, and through a filtered and mapped table, read by its
 //! value getter), stream-global-table inner/left, table-table inner/left/outer (also
-//! materialized, and a join result read by a stream join). A `_throttled` case sets Kafka's
+//! materialized, a join result read by a stream join, and one regrouped and reduced, which
+//! takes old values through the join) and a stream joined with itself. A `_throttled` case sets Kafka's
 //! internal `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__` to its
 //! application default, 1 s, which both drivers (their wall clocks standing still) honour:
 //! only the first scan for closed windows runs; otherwise drivers scan at every record, as
@@ -119,6 +120,9 @@ const TOPOLOGIES: &[&str] = &[
     "global_opt",
     "tt_chain_opt",
     "doc_ss_outer_opt",
+    "tt_grouped",
+    "tt_grouped_opt",
+    "ss_self",
 ];
 
 type Key = Option<String>;
@@ -349,6 +353,27 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             b.stream_with::<Key, Val>(&["probe"], Consumed::as_("probe"))
                 .join_table(&j, |p: &Val, j: &String| pair(p.as_ref(), Some(j)))
                 .to("out");
+        }
+        "tt_grouped" => {
+            let l = b.table::<Key, String>("left");
+            let r = b.table::<Key, String>("right");
+            l.outer_join(&r, |l: Option<&String>, r: Option<&String>| pair(l, r))
+                .group_by(|_, v: &String| {
+                    let half = if v.contains("null") { "half" } else { "full" };
+                    (half.to_owned(), v.clone())
+                })
+                .reduce(|a, v| format!("{a}+{v}"), |a, v| format!("{a}-{v}"))
+                .to_stream()
+                .to("out");
+        }
+        "ss_self" => {
+            let s = b.stream::<Key, Val>("left");
+            s.join(
+                &s,
+                |l: &Val, r: &Val| pair(l.as_ref(), r.as_ref()),
+                mix_windows(),
+            )
+            .to("out");
         }
         other => return Err(format!("unknown topology {other}")),
     }
