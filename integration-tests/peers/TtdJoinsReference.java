@@ -192,6 +192,18 @@ public class TtdJoinsReference {
                     .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.contains("null") ? "half" : "full", v))
                     .reduce((a, v) -> a + "+" + v, (a, v) -> a + "-" + v)
                     .toStream().to("out");
+            case "ss_self_left" -> {
+                KStream<String, String> s = b.stream("left");
+                s.leftJoin(s, PAIR, mixWindows()).to("out");
+            }
+            case "ss_self_asym" -> {
+                KStream<String, String> s = b.stream("left");
+                s.join(s, PAIR, mixWindows().before(Duration.ofSeconds(1)).after(Duration.ofSeconds(10))).to("out");
+            }
+            case "doc_ss_self" -> {
+                KStream<String, String> s = b.stream("left");
+                s.join(s, PAIR, docWindows().before(Duration.ofSeconds(4))).to("out");
+            }
             case "ss_self" -> {
                 KStream<String, String> s = b.stream("left");
                 s.join(s, PAIR, mixWindows()).to("out");

@@ -15,7 +15,9 @@
 //! inner/left (also after a key change, and through a filtered and mapped table, read by its
 //! value getter), stream-global-table inner/left, table-table inner/left/outer (also
 //! materialized, a join result read by a stream join, and one regrouped and reduced, which
-//! takes old values through the join) and a stream joined with itself. A `_throttled` case sets Kafka's
+//! takes old values through the join) and a stream joined with itself (with
+//! `single.store.self.join` too: one store, Kafka's self-join processor, which Kafka uses for
+//! a left self-join as well). A `_throttled` case sets Kafka's
 //! internal `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__` to its
 //! application default, 1 s, which both drivers (their wall clocks standing still) honour:
 //! only the first scan for closed windows runs; otherwise drivers scan at every record, as
@@ -123,6 +125,12 @@ const TOPOLOGIES: &[&str] = &[
     "tt_grouped",
     "tt_grouped_opt",
     "ss_self",
+    "ss_self_opt",
+    "ss_self_left_opt",
+    "ss_self_asym",
+    "ss_self_asym_opt",
+    "doc_ss_self",
+    "doc_ss_self_opt",
 ];
 
 type Key = Option<String>;
@@ -364,6 +372,29 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
                 })
                 .reduce(|a, v| format!("{a}+{v}"), |a, v| format!("{a}-{v}"))
                 .to_stream()
+                .to("out");
+        }
+        "ss_self_left" => {
+            let s = b.stream::<Key, Val>("left");
+            s.left_join(
+                &s,
+                |l: &Val, r: Option<&Val>| pair(l.as_ref(), r.and_then(Option::as_ref)),
+                mix_windows(),
+            )
+            .to("out");
+        }
+        "ss_self_asym" => {
+            let s = b.stream::<Key, Val>("left");
+            let w = mix_windows()
+                .before(Duration::from_secs(1))
+                .after(Duration::from_secs(10));
+            s.join(&s, |l: &Val, r: &Val| pair(l.as_ref(), r.as_ref()), w)
+                .to("out");
+        }
+        "doc_ss_self" => {
+            let s = b.stream::<Key, Val>("left");
+            let w = doc_windows().before(Duration::from_secs(4));
+            s.join(&s, |l: &Val, r: &Val| pair(l.as_ref(), r.as_ref()), w)
                 .to("out");
         }
         "ss_self" => {

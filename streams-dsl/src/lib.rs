@@ -108,12 +108,13 @@
 //!
 //! Joins are Kafka's, node and store names included (stream-stream windowed joins with the
 //! KIP-633 outer-join store, stream-table and stream-global-table lookups through the
-//! table's value getter, table-table joins of `Change`s); they are compared record for record
+//! table's value getter, table-table joins of `Change`s; `single.store.self.join` for a
+//! stream joined with itself); they are compared record for record
 //! with Java's `TopologyTestDriver` in the integration tests.
 //!
 //! Not yet: windowed aggregations, `KTable.transformValues`, `suppress`, windowed cogroups,
 //! foreign-key table joins, a grace period for stream-table joins on versioned tables,
-//! custom join store suppliers, `single.store.self.join`.
+//! custom join store suppliers.
 
 pub mod error;
 pub mod options;

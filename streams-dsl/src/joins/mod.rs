@@ -4,6 +4,7 @@
 //! ([`value_getter`]).
 
 pub(crate) mod outer_store;
+pub(crate) mod self_join;
 pub(crate) mod stream_stream;
 pub(crate) mod stream_table;
 pub(crate) mod table_table;

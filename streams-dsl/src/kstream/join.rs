@@ -12,8 +12,9 @@ use streams_core::topology::StoreBuilder;
 use super::KStream;
 use crate::error::SerdeRole;
 use crate::joins::outer_store::{LeftOrRight, LeftOrRightListSerde, OuterKeySerde};
+use crate::joins::self_join::SelfJoin;
 use crate::joins::stream_stream::{
-    JoinWindowProcessor, SharedTimeTrackers, SideJoiner, StoredJoiner, StreamJoinSide,
+    JoinWindowProcessor, SharedTimeTrackers, SideJoiner, StoredJoiner, StreamJoinSide, TimeTracker,
 };
 use crate::names;
 use crate::options::{JoinWindows, StoreType, StreamJoined};
@@ -278,6 +279,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         };
 
         // The windowed nodes: each keeps its side's records.
+        // A stream joined with itself (Kafka: the join node has a single parent).
+        let self_join = self.name == other.name && !self.repartition_required;
         for (input, windowed, store_name, is_this) in [
             (&this_input, &n.this_windowed, &n.this_store, true),
             (&other_input, &n.other_windowed, &n.other_store, false),
@@ -300,6 +303,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             } else {
                 let v = other_vs.clone();
                 push(&self.plan, NodeSpec::new(&node, &[&input]), move |b| {
+                    // `single.store.self.join`: the one windowed node serves both sides.
+                    if self_join && b.optimization.single_store_self_join {
+                        return Ok(());
+                    }
                     let ks = b.serde(k, &store_name, SerdeRole::Key, STREAM_JOINED_FIX)?;
                     let vs = b.serde(v, &store_name, SerdeRole::Value, STREAM_JOINED_FIX)?;
                     write_windowed::<K, V2>(
@@ -322,6 +329,24 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let vs1 = b.serde(v1, &n.this_store, SerdeRole::Value, STREAM_JOINED_FIX)?;
             let vs2 = b.serde(v2, &n.other_store, SerdeRole::Value, STREAM_JOINED_FIX)?;
             let this_store = StoreHandle::new(&n.this_store, ks.clone(), vs1.clone());
+            if self_join && b.optimization.single_store_self_join {
+                let p = b.handle::<K, V>(&n.this_windowed)?;
+                let (st, j) = (this_store.clone(), joiner.clone());
+                let (kser, vser) = (ks.clone(), vs1.clone());
+                let h =
+                    b.tb.add_processor::<K, V, K, VR, _, _>(&n.merge, &[&p], move || SelfJoin {
+                        store: st.clone(),
+                        windows,
+                        joiner: j.clone(),
+                        tracker: TimeTracker::default(),
+                        key_serde: Some(kser.clone()),
+                        value_serde: Some(vser.clone()),
+                    })?;
+                b.put(&n.merge, h);
+                let builder = StoreBuilder::window(&this_store, persistent, retention, true);
+                b.tb.add_state_store(store(builder), &[&n.this_windowed, &n.merge])?;
+                return Ok(());
+            }
             let other_store = StoreHandle::new(&n.other_store, ks.clone(), vs2.clone());
             let outer_handle = n.outer_store.as_ref().map(|name| {
                 StoreHandle::new(
