@@ -204,6 +204,18 @@ public class TtdJoinsReference {
                 KStream<String, String> s = b.stream("left");
                 s.join(s, PAIR, docWindows().before(Duration.ofSeconds(4))).to("out");
             }
+            case "st_to_table" -> {
+                KStream<String, String> s = b.stream("left");
+                KTable<String, String> t = b.<String, String>stream("right").toTable();
+                s.leftJoin(t, PAIR).to("out");
+            }
+            case "tt_views" -> {
+                KTable<String, String> l = b.<String, String>table("left")
+                        .filter((k, v) -> !v.startsWith("B"));
+                KTable<String, String> r = b.<String, String>table("right")
+                        .mapValues(v -> v + "!", Materialized.as("bang"));
+                l.outerJoin(r, PAIR).toStream().to("out");
+            }
             case "ss_self" -> {
                 KStream<String, String> s = b.stream("left");
                 s.join(s, PAIR, mixWindows()).to("out");

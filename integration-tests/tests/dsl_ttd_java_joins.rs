@@ -131,6 +131,10 @@ const TOPOLOGIES: &[&str] = &[
     "ss_self_asym_opt",
     "doc_ss_self",
     "doc_ss_self_opt",
+    "st_to_table",
+    "st_to_table_opt",
+    "tt_views",
+    "tt_views_opt",
 ];
 
 type Key = Option<String>;
@@ -395,6 +399,27 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             let s = b.stream::<Key, Val>("left");
             let w = doc_windows().before(Duration::from_secs(4));
             s.join(&s, |l: &Val, r: &Val| pair(l.as_ref(), r.as_ref()), w)
+                .to("out");
+        }
+        "st_to_table" => {
+            let s = b.stream::<Key, Val>("left");
+            let t = b.stream::<Key, Val>("right").to_table();
+            s.left_join_table(&t, |l: &Val, r: Option<&Val>| {
+                pair(l.as_ref(), r.and_then(Option::as_ref))
+            })
+            .to("out");
+        }
+        "tt_views" => {
+            let l = b
+                .table::<Key, String>("left")
+                .filter(|_, v: &String| !v.starts_with('B'));
+            let r = b.table::<Key, String>("right").map_values_with(
+                |_, v: String| format!("{v}!"),
+                Named::empty(),
+                Materialized::as_("bang"),
+            );
+            l.outer_join(&r, |l: Option<&String>, r: Option<&String>| pair(l, r))
+                .to_stream()
                 .to("out");
         }
         "ss_self" => {
