@@ -330,3 +330,42 @@ fn joins_declare_their_inputs_co_partitioned() -> Result {
     );
     Ok(())
 }
+
+/// A stream-stream join's stores are logged to `<application.id>-<store>-changelog` (window
+/// stores retained for size + grace + 1 day, as Kafka's windowed changelogs) unless
+/// `StreamJoined` disables logging; the outer-join store is logged as well.
+#[test]
+fn join_stores_are_logged_as_stream_joined_says() -> Result {
+    let b = StreamsBuilder::new();
+    let (l, r) = streams(&b);
+    l.left_join(
+        &r,
+        |a: &Val, b: Option<&Val>| pair(a.as_ref(), b.and_then(Option::as_ref)),
+        windows(),
+    )
+    .to("out");
+    let (l2, r2) = (b.stream::<String, Val>("l2"), b.stream::<String, Val>("r2"));
+    l2.join_with(
+        &r2,
+        |a: &Val, b: &Val| pair(a.as_ref(), b.as_ref()),
+        windows(),
+        StreamJoined::as_("quiet").with_logging_disabled(),
+    )
+    .to("out2");
+    let topology = b.build()?;
+    let changelog = |s: &str| topology.changelog_topic("app", s);
+    assert_eq!(
+        changelog("KSTREAM-JOINTHIS-0000000004-store").as_deref(),
+        Some("app-KSTREAM-JOINTHIS-0000000004-store-changelog")
+    );
+    assert!(changelog("KSTREAM-OUTEROTHER-0000000005-store").is_some());
+    assert!(changelog("KSTREAM-OUTERSHARED-0000000004-store").is_some());
+    let retention = topology.changelog_config("KSTREAM-JOINTHIS-0000000004-store");
+    assert_eq!(
+        retention.get("retention.ms").map(String::as_str),
+        Some("86435000")
+    );
+    assert_eq!(changelog("quiet-this-join-store"), None);
+    assert_eq!(changelog("quiet-other-join-store"), None);
+    Ok(())
+}
