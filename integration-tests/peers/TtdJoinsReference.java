@@ -216,6 +216,21 @@ public class TtdJoinsReference {
                         .mapValues(v -> v + "!", Materialized.as("bang"));
                 l.outerJoin(r, PAIR).toStream().to("out");
             }
+            case "null_keys_rekeyed" -> {
+                // A key change keeping null keys: they reach the left joins through the
+                // repartition topics (KIP-962); the inner join and the count drop them.
+                KStream<String, String> s = b.<String, String>stream("left").selectKey((k, v) -> k);
+                KTable<String, String> t = b.table("right");
+                s.leftJoin(t, PAIR).to("out");
+                s.join(t, PAIR).mapValues(v -> "inner " + v).to("out");
+                KStream<String, String> r = b.<String, String>stream("probe").selectKey((k, v) -> k);
+                s.leftJoin(r, PAIR, mixWindows()).mapValues(v -> "ss " + v).to("out");
+                s.groupByKey().count().toStream().mapValues(v -> "count " + v).to("out");
+            }
+            case "ss_self_rekeyed" -> {
+                KStream<String, String> s = b.<String, String>stream("left").selectKey((k, v) -> k);
+                s.join(s, PAIR, mixWindows()).to("out");
+            }
             case "ss_self" -> {
                 KStream<String, String> s = b.stream("left");
                 s.join(s, PAIR, mixWindows()).to("out");

@@ -9,7 +9,8 @@
 //! Two inputs: `DOC`, the developer guide's join timeline (one key, values at seconds ×
 //! 1000, window 15 s with 5 s grace: the `doc_` cases are the guide's "Join semantics"
 //! tables, stream-stream, stream-table and table-table, inner/left/outer), and `MIX`:
-//! several keys, out-of-order records, null keys (a left/outer join keeps them, KIP-962),
+//! several keys, out-of-order records, null keys (a left/outer join keeps them, KIP-962, also
+//! through the repartition topics before it, which drop them before other operations),
 //! null values, a global table and a late `probe` stream. Covered: every stream-stream join
 //! (also after a key change on both sides, and named with `StreamJoined`), stream-table
 //! inner/left (also after a key change, and through a filtered and mapped table, read by its
@@ -135,6 +136,10 @@ const TOPOLOGIES: &[&str] = &[
     "st_to_table_opt",
     "tt_views",
     "tt_views_opt",
+    "null_keys_rekeyed",
+    "null_keys_rekeyed_opt",
+    "ss_self_rekeyed",
+    "ss_self_rekeyed_opt",
 ];
 
 type Key = Option<String>;
@@ -421,6 +426,43 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             l.outer_join(&r, |l: Option<&String>, r: Option<&String>| pair(l, r))
                 .to_stream()
                 .to("out");
+        }
+        "null_keys_rekeyed" => {
+            let s = b
+                .stream::<Key, Val>("left")
+                .select_key(|k: &Key, _| k.clone());
+            let t = b.table::<Key, String>("right");
+            s.left_join_table(&t, |l: &Val, r: Option<&String>| pair(l.as_ref(), r))
+                .to("out");
+            s.join_table(&t, |l: &Val, r: &String| pair(l.as_ref(), Some(r)))
+                .map_values(|v| format!("inner {v}"))
+                .to("out");
+            let r = b
+                .stream::<Key, Val>("probe")
+                .select_key(|k: &Key, _| k.clone());
+            s.left_join(
+                &r,
+                |l: &Val, r: Option<&Val>| pair(l.as_ref(), r.and_then(Option::as_ref)),
+                mix_windows(),
+            )
+            .map_values(|v| format!("ss {v}"))
+            .to("out");
+            s.group_by_key()
+                .count()
+                .to_stream()
+                .map_values(|v: Option<i64>| format!("count {}", v.unwrap_or_default()))
+                .to("out");
+        }
+        "ss_self_rekeyed" => {
+            let s = b
+                .stream::<Key, Val>("left")
+                .select_key(|k: &Key, _| k.clone());
+            s.join(
+                &s,
+                |l: &Val, r: &Val| pair(l.as_ref(), r.as_ref()),
+                mix_windows(),
+            )
+            .to("out");
         }
         "ss_self" => {
             let s = b.stream::<Key, Val>("left");

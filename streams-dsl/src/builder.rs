@@ -129,6 +129,7 @@ impl StreamsBuilder {
             key_serde: key,
             value_serde: value,
             repartition_required: false,
+            join_repartition: Default::default(),
         }
     }
 
@@ -331,7 +332,8 @@ impl StreamsBuilder {
         for store in stores {
             b.tb.add_state_store(store, &[])?;
         }
-        for (step, remap) in order_steps(nodes, optimization.merge_repartition_topics)? {
+        b.pass_null_keys = crate::plan::upstream_of_relaxed_joins(&nodes);
+        for (step, remap) in order_steps(nodes, optimization.merge_repartition_topics, &mut b)? {
             b.remap = remap;
             step(&mut b)?;
         }
@@ -351,6 +353,7 @@ type Renames = HashMap<String, String>;
 fn order_steps(
     mut nodes: Vec<PlanNode>,
     merge_repartitions: bool,
+    b: &mut Build<'_>,
 ) -> Result<Vec<(Step, Renames)>, DslError> {
     if !merge_repartitions || !nodes.iter().any(|n| n.mergeable.is_some()) {
         return Ok(nodes
@@ -397,6 +400,14 @@ fn order_steps(
             });
         };
         let source = format!("{}-source", m.topic);
+        // The merged repartition feeds what each one it replaces fed.
+        if group
+            .repartitions
+            .iter()
+            .any(|&r| b.pass_null_keys.contains(&nodes[r].name))
+        {
+            b.pass_null_keys.insert(source.clone());
+        }
         let step = (m.write_merged)(MergedRepartition {
             parent: nodes[group.key_changer].name.clone(),
             topic: m.topic,

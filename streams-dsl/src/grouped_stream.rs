@@ -120,6 +120,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
             repartition_required: true,
+            join_repartition: Default::default(),
         };
         stream.repartition_nodes(
             topic_prefix,

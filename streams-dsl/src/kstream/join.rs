@@ -247,22 +247,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             .other_value_serde
             .clone()
             .or_else(|| other.value_serde.clone());
-        let this_input = if self.repartition_required {
-            let prefix = named
-                .as_ref()
-                .map_or_else(|| self.name.clone(), |n| format!("{n}-left"));
-            self.repartition_nodes(&prefix, key_serde.clone(), this_vs.clone(), None, true)
-        } else {
-            self.name.clone()
-        };
-        let other_input = if other.repartition_required {
-            let prefix = named
-                .as_ref()
-                .map_or_else(|| other.name.clone(), |n| format!("{n}-right"));
-            other.repartition_nodes(&prefix, key_serde.clone(), other_vs.clone(), None, true)
-        } else {
-            other.name.clone()
-        };
+        let this_prefix = named
+            .as_ref()
+            .map_or_else(|| self.name.clone(), |n| format!("{n}-left"));
+        let this_input = self.join_input(&this_prefix, key_serde.clone(), this_vs.clone());
+        let other_prefix = named
+            .as_ref()
+            .map_or_else(|| other.name.clone(), |n| format!("{n}-right"));
+        let other_input = other.join_input(&other_prefix, key_serde.clone(), other_vs.clone());
         let n = self.join_names(named.as_deref(), sj.store_name.as_deref(), outer);
 
         let persistent = matches!(sj.store_type, StoreType::Persistent);
@@ -279,8 +271,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         };
 
         // The windowed nodes: each keeps its side's records.
-        // A stream joined with itself (Kafka: the join node has a single parent).
-        let self_join = self.name == other.name && !self.repartition_required;
+        // A stream joined with itself (Kafka: the join node has a single parent; a re-keyed
+        // stream's two sides read one repartition).
+        let self_join = this_input == other_input;
         for (input, windowed, store_name, is_this) in [
             (&this_input, &n.this_windowed, &n.this_store, true),
             (&other_input, &n.other_windowed, &n.other_store, false),
@@ -320,7 +313,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             }
         }
 
-        let spec = NodeSpec::new(&n.merge, &[&n.this_windowed, &n.other_windowed]);
+        let mut spec = NodeSpec::new(&n.merge, &[&n.this_windowed, &n.other_windowed]);
+        if outer.left || outer.right {
+            spec = spec.relaxed_null_key_join();
+        }
         let (k, v1, v2) = (key_serde.clone(), this_vs, other_vs);
         let names = n.clone_names();
         push(&self.plan, spec, move |b| {

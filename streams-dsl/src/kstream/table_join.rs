@@ -94,18 +94,17 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             .value_serde
             .clone()
             .or_else(|| self.value_serde.clone());
-        let input = if self.repartition_required {
-            let prefix = joined.name.clone().unwrap_or_else(|| self.name.clone());
-            self.repartition_nodes(&prefix, key_serde.clone(), value_serde.clone(), None, true)
-        } else {
-            self.name.clone()
-        };
+        let prefix = joined.name.clone().unwrap_or_else(|| self.name.clone());
+        let input = self.join_input(&prefix, key_serde.clone(), value_serde.clone());
         table.node.materialize_for_getter();
         let prefix = if left { names::LEFT_JOIN } else { names::JOIN };
         let name = processor_name(&self.plan, joined.name.clone(), prefix);
         let (node, table_node) = (name.clone(), table.name.clone());
         let (ks, vs) = (key_serde.clone(), value_serde);
-        let spec = NodeSpec::new(&name, &[&input]).parent_at(&table_node, None);
+        let mut spec = NodeSpec::new(&name, &[&input]).parent_at(&table_node, None);
+        if left {
+            spec = spec.relaxed_null_key_join();
+        }
         push(&self.plan, spec, move |b| {
             let getter = b.required_getter::<K, VT>(&table_node, &node)?;
             let key_serde = b.optional_serde(ks);
@@ -228,7 +227,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let (node, input) = (name.clone(), self.name.clone());
         let global_key = format!("global:{}", global.store_name);
         let (ks, vs) = (self.key_serde.clone(), self.value_serde.clone());
-        push(&self.plan, NodeSpec::new(&name, &[&input]), move |b| {
+        let mut spec = NodeSpec::new(&name, &[&input]);
+        if left {
+            spec = spec.relaxed_null_key_join();
+        }
+        push(&self.plan, spec, move |b| {
             let getter = b.required_getter::<KG, VG>(&global_key, &node)?;
             let key_serde = b.optional_serde(ks);
             let value_serde = b.optional_serde(vs);

@@ -120,6 +120,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: None,
             repartition_required: false,
+            join_repartition: Default::default(),
         }
     }
 }
