@@ -33,6 +33,7 @@ import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
@@ -371,6 +372,15 @@ public class TtdReference {
                                 Suppressed.BufferConfig.maxBytes(10_000)))
                         .toStream().to("out-suppress");
                 outputs.put("out-suppress", false);
+            }
+            // A table left-joined with its own suppressed view: the join reads a held-back key
+            // through the suppress buffer (its value before the held-back updates).
+            case "suppress_join" -> {
+                KTable<String, String> t = b.table("input", Materialized.as("sj-src"));
+                KTable<String, String> held = t.suppress(Suppressed.untilTimeLimit(Duration.ofMillis(100),
+                        Suppressed.BufferConfig.unbounded()));
+                t.leftJoin(held, (a, c) -> a + "/" + c).toStream().to("out-suppress-join");
+                outputs.put("out-suppress-join", false);
             }
             // suppress(untilWindowCloses): each 100 ms window's final count once stream time
             // passed its end plus the 50 ms grace; late records dropped. The windowed key is

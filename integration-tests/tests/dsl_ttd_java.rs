@@ -113,6 +113,8 @@ const TOPOLOGIES: &[&str] = &[
     "suppress_max_records_nocache",
     "suppress_table",
     "suppress_table_opt",
+    "suppress_join",
+    "suppress_join_nocache",
 ];
 
 /// An output topic's value type.
@@ -538,6 +540,23 @@ fn build(base: &str) -> Case {
             .to_stream()
             .to("out-suppress");
             vec![("out-suppress", Kind::Str)]
+        }
+        "suppress_join" => {
+            let t = b.table_with::<String, String>(
+                "input",
+                Consumed::default(),
+                Materialized::as_("sj-src"),
+            );
+            let held = t.suppress(Suppressed::until_time_limit(
+                Duration::from_millis(100),
+                Buffer::unbounded(),
+            ));
+            t.left_join(&held, |a: &String, c: Option<&String>| {
+                format!("{a}/{}", c.map_or("null", String::as_str))
+            })
+            .to_stream()
+            .to("out-suppress-join");
+            vec![("out-suppress-join", Kind::Str)]
         }
         other => panic!("unknown topology {other}"),
     };

@@ -32,6 +32,9 @@ pub enum TopologyError {
         /// The store.
         store: String,
     },
+    /// A co-partition group names a node that was never added.
+    #[error("co-partitioned node {0:?} is not a node of the topology (copartition_sources takes the names of nodes added before build)")]
+    UnknownCopartitionSource(String),
     /// A topic read by two sources.
     #[error("topic {topic:?} is read by both {first:?} and {second:?}: a topic may be the source of one node only")]
     TopicSourcedTwice {

@@ -11,6 +11,7 @@ use streams_core::topology::{StoreBuilder, Topology, TopologyOptimization};
 use crate::change::Change;
 use crate::error::DslError;
 use crate::global_ktable::GlobalKTable;
+use crate::joins::value_getter::{KeyValueStoreGetter, TimestampedStoreGetter, ValueGetterRef};
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -21,8 +22,9 @@ use crate::plan::{
 };
 use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
 use crate::serdes::OptionSerde;
-use crate::store::kv_store_builder;
+use crate::store::{kv_store_builder, timestamped_kv_store_builder};
 use crate::table_node::TableNode;
+use std::sync::Arc;
 
 const CONSUMED_FIX: &str = "Consumed::with(key_serde, value_serde)";
 
@@ -127,6 +129,7 @@ impl StreamsBuilder {
             key_serde: key,
             value_serde: value,
             repartition_required: false,
+            join_repartition: Default::default(),
         }
     }
 
@@ -179,7 +182,8 @@ impl StreamsBuilder {
             // `KTableSource.materialize()`, in the store name drawn above).
             let reuse_source = b.optimization.reuse_ktable_source_topics;
             let store = built.is_materialized().then(|| {
-                let (mut builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                let (mut builder, handle) =
+                    timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
                 // `reuse.ktable.source.topics`: the topic is the changelog.
                 if reuse_source {
                     builder = builder.with_source_topic_changelog(&topic);
@@ -198,6 +202,11 @@ impl StreamsBuilder {
                     }
                 })?;
             b.put(&node, p);
+            if let Some((_, s)) = &store {
+                let getter: ValueGetterRef<K, V> =
+                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
+                b.put_getter(&node, getter);
+            }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node])?;
             }
@@ -233,6 +242,8 @@ impl StreamsBuilder {
         push(&self.plan, NodeSpec::new(&processor, &[]), move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
             let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
+            let getter: ValueGetterRef<K, V> = Arc::new(KeyValueStoreGetter(handle.clone()));
+            b.put_getter(&format!("global:{store}"), getter);
             let key_serde = ks.clone();
             b.tb.add_global_store::<K, Option<V>, _, _>(
                 builder,
@@ -321,7 +332,8 @@ impl StreamsBuilder {
         for store in stores {
             b.tb.add_state_store(store, &[])?;
         }
-        for (step, remap) in order_steps(nodes, optimization.merge_repartition_topics)? {
+        b.pass_null_keys = crate::plan::upstream_of_relaxed_joins(&nodes);
+        for (step, remap) in order_steps(nodes, optimization.merge_repartition_topics, &mut b)? {
             b.remap = remap;
             step(&mut b)?;
         }
@@ -341,6 +353,7 @@ type Renames = HashMap<String, String>;
 fn order_steps(
     mut nodes: Vec<PlanNode>,
     merge_repartitions: bool,
+    b: &mut Build<'_>,
 ) -> Result<Vec<(Step, Renames)>, DslError> {
     if !merge_repartitions || !nodes.iter().any(|n| n.mergeable.is_some()) {
         return Ok(nodes
@@ -387,6 +400,14 @@ fn order_steps(
             });
         };
         let source = format!("{}-source", m.topic);
+        // The merged repartition feeds what each one it replaces fed.
+        if group
+            .repartitions
+            .iter()
+            .any(|&r| b.pass_null_keys.contains(&nodes[r].name))
+        {
+            b.pass_null_keys.insert(source.clone());
+        }
         let step = (m.write_merged)(MergedRepartition {
             parent: nodes[group.key_changer].name.clone(),
             topic: m.topic,

@@ -11,6 +11,7 @@ use streams_core::topology::StoreBuilder;
 use crate::change::Change;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
+use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::ktable::KTable;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, Build, NodeSpec, PlanRef};
@@ -261,6 +262,10 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                     || OpProcessor(Arc::new(PassThrough)),
                 )?;
             b.put(&merge_node, h);
+            if let Some(handle) = store.borrow().as_ref().map(|s| s.handle.clone()) {
+                let getter: ValueGetterRef<K, VOut> = Arc::new(TimestampedStoreGetter(handle));
+                b.put_getter(&merge_node, getter);
+            }
             let builder = store.borrow_mut().as_mut().and_then(|s| s.builder.take());
             if let Some(builder) = builder {
                 let names: Vec<&str> = nodes.iter().map(String::as_str).collect();

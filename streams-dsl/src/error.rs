@@ -87,6 +87,12 @@ pub enum DslError {
         /// The suppress node.
         node: String,
     },
+    /// Join windows Kafka refuses (a negative interval or grace period).
+    #[error("invalid JoinWindows: {detail}; give before + after >= 0 and a grace period >= 0")]
+    InvalidJoinWindows {
+        /// What is wrong, in Kafka's words.
+        detail: String,
+    },
     /// Any other invalid topology, as streams-core's builder reports it.
     #[error(transparent)]
     Topology(TopologyError),

@@ -4,8 +4,9 @@ use std::marker::PhantomData;
 
 /// A table read from all partitions of its topic by every instance, into a global store
 /// that any processor may read (Kafka's `GlobalKTable`), from
-/// [`crate::StreamsBuilder::global_table`]. Stream-to-global-table joins come later; for now
-/// processors read it through the store name with the Processor API.
+/// [`crate::StreamsBuilder::global_table`]. Streams join it with
+/// [`crate::KStream::join_global`] and [`crate::KStream::left_join_global`]; processors read
+/// it through the store name with the Processor API.
 pub struct GlobalKTable<K, V> {
     pub(crate) store_name: String,
     pub(crate) _types: PhantomData<fn() -> (K, V)>,

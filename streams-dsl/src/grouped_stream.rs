@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::change::Change;
+use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -119,6 +120,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
             repartition_required: true,
+            join_repartition: Default::default(),
         };
         stream.repartition_nodes(
             topic_prefix,
@@ -168,6 +170,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             let value_serde = b.optional_serde(grouped_value_serde);
             let key_serde = ks.clone();
             let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
+            let getter: ValueGetterRef<K, VA> = Arc::new(TimestampedStoreGetter(handle.clone()));
             let caching = materialized.caching;
             let send_old_values = built.sends_old_values();
             let step = Arc::clone(&step);
@@ -183,6 +186,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                     value_serde: value_serde.clone(),
                 })?;
             b.put(&node, h);
+            b.put_getter(&node, getter);
             b.tb.add_state_store(builder, &[&node])?;
             Ok(())
         });

@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
+
 use streams_core::timestamp::FailOnInvalidTimestamp;
 
 use crate::change::{Change, ChangeSerde};
@@ -211,6 +213,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
             )?;
             let key_serde = ks.clone();
             let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
+            let getter: ValueGetterRef<K, VA> = Arc::new(TimestampedStoreGetter(handle.clone()));
             let caching = materialized.caching;
             let send_old_values = built.sends_old_values();
             let h =
@@ -225,6 +228,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
                     }
                 })?;
             b.put(&node, h);
+            b.put_getter(&node, getter);
             b.tb.add_state_store(builder, &[&node])?;
             Ok(())
         });

@@ -85,6 +85,12 @@
 //! | `KGroupedTable.count/reduce/aggregate` (adder and subtractor) | [`KGroupedTable::count`], [`reduce`](KGroupedTable::reduce), [`aggregate`](KGroupedTable::aggregate) (and `_with` for `Named`/`Materialized`) |
 //! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) (not windowed) |
 //! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
+//! | `JoinWindows.ofTimeDifferenceWithNoGrace/AndGrace`, `before`, `after` | [`JoinWindows`] |
+//! | `KStream.join/leftJoin/outerJoin(KStream, ValueJoiner[WithKey], JoinWindows[, StreamJoined])` | [`KStream::join`], [`left_join`](KStream::left_join), [`outer_join`](KStream::outer_join) (and `_with` for [`StreamJoined`], `_with_key` for a joiner reading the key); a missing side is `None` |
+//! | `KStream.join/leftJoin(KTable, ValueJoiner[WithKey][, Joined])` | [`KStream::join_table`], [`left_join_table`](KStream::left_join_table), [`join_table_with`](KStream::join_table_with), [`left_join_table_with`](KStream::left_join_table_with) |
+//! | `KStream.join/leftJoin(GlobalKTable, KeyValueMapper, ValueJoiner[WithKey][, Named])` | [`KStream::join_global`], [`left_join_global`](KStream::left_join_global) (and `_named`) |
+//! | `KTable.join/leftJoin/outerJoin(KTable, ValueJoiner[, Named, Materialized])` | [`KTable::join`], [`left_join`](KTable::left_join), [`outer_join`](KTable::outer_join) (and `_with`) |
+//! | `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__` | the same key in [`StreamsConfig`](streams_core::runtime::StreamsConfig) (0 in the `TopologyTestDriver`, as Java's) |
 //! | `KTable.queryableStoreName()` | [`KTable::queryable_store_name`], [`GlobalKTable::queryable_store_name`] |
 //! | any method's `Named` overload | `*_named` (or `*_with`) |
 //! | `Named.as`, `Consumed.as`, `Materialized.as`, … | [`Named::as_`], [`Consumed::as_`], [`Materialized::as_`], … (`as` is a Rust keyword) |
@@ -100,9 +106,15 @@
 //! rewrite throws (two groupings below one shared node after a key change) the repartition
 //! is merged through that node instead.
 //!
-//! Not yet: windowed aggregations, joins (and the value getters they read tables through),
-//! `KTable.transformValues`, `suppress`, windowed cogroups, `single.store.self.join` (it
-//! needs the joins).
+//! Joins are Kafka's, node and store names included (stream-stream windowed joins with the
+//! KIP-633 outer-join store, stream-table and stream-global-table lookups through the
+//! table's value getter, table-table joins of `Change`s; `single.store.self.join` for a
+//! stream joined with itself); they are compared record for record
+//! with Java's `TopologyTestDriver` in the integration tests.
+//!
+//! Not yet: windowed aggregations, `KTable.transformValues`, `suppress`, windowed cogroups,
+//! foreign-key table joins, a grace period for stream-table joins on versioned tables,
+//! custom join store suppliers.
 
 pub mod error;
 pub mod options;
@@ -114,6 +126,7 @@ mod cogrouped_stream;
 mod global_ktable;
 mod grouped_stream;
 mod grouped_table;
+mod joins;
 mod kstream;
 mod ktable;
 mod names;
@@ -133,7 +146,8 @@ pub use grouped_table::KGroupedTable;
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::KTable;
 pub use options::{
-    Branched, Buffer, BufferFullStrategy, Consumed, EagerBufferConfig, Grouped, Materialized,
-    Named, Printable, Printed, Produced, Repartitioned, StoreType, StrictBufferConfig, Suppressed,
+    Branched, Buffer, BufferFullStrategy, Consumed, EagerBufferConfig, Grouped, JoinWindows,
+    Joined, Materialized, Named, Printable, Printed, Produced, Repartitioned, StoreType,
+    StreamJoined, StrictBufferConfig, Suppressed,
 };
 pub use windowed::{Window, Windowed};

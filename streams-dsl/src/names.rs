@@ -39,6 +39,28 @@ pub(crate) const PROCESS_VALUES: &str = "KSTREAM-PROCESSVALUES-";
 pub(crate) const AGGREGATE: &str = "KSTREAM-AGGREGATE-";
 /// `KSTREAM-REDUCE-`.
 pub(crate) const REDUCE: &str = "KSTREAM-REDUCE-";
+/// `KSTREAM-WINDOWED-` (a stream-stream join's window-store writer).
+pub(crate) const WINDOWED: &str = "KSTREAM-WINDOWED-";
+/// `KSTREAM-JOINTHIS-`.
+pub(crate) const JOIN_THIS: &str = "KSTREAM-JOINTHIS-";
+/// `KSTREAM-JOINOTHER-`.
+pub(crate) const JOIN_OTHER: &str = "KSTREAM-JOINOTHER-";
+/// `KSTREAM-OUTERTHIS-`.
+pub(crate) const OUTER_THIS: &str = "KSTREAM-OUTERTHIS-";
+/// `KSTREAM-OUTEROTHER-`.
+pub(crate) const OUTER_OTHER: &str = "KSTREAM-OUTEROTHER-";
+/// `KSTREAM-OUTERSHARED-` (the outer-join store).
+pub(crate) const OUTER_SHARED: &str = "KSTREAM-OUTERSHARED-";
+/// `KSTREAM-JOIN-` (stream-table and stream-global-table joins).
+pub(crate) const JOIN: &str = "KSTREAM-JOIN-";
+/// `KSTREAM-LEFTJOIN-`.
+pub(crate) const LEFT_JOIN: &str = "KSTREAM-LEFTJOIN-";
+/// `KTABLE-JOINTHIS-`.
+pub(crate) const KTABLE_JOIN_THIS: &str = "KTABLE-JOINTHIS-";
+/// `KTABLE-JOINOTHER-`.
+pub(crate) const KTABLE_JOIN_OTHER: &str = "KTABLE-JOINOTHER-";
+/// `KTABLE-MERGE-`.
+pub(crate) const KTABLE_MERGE: &str = "KTABLE-MERGE-";
 /// `KTABLE-SOURCE-`.
 pub(crate) const KTABLE_SOURCE: &str = "KTABLE-SOURCE-";
 /// `KTABLE-TOSTREAM-`.

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use streams_core::topology::{NodeHandle, StoreBuilder, TopologyBuilder, TopologyOptimization};
 
 use crate::error::{DslError, SerdeRole};
+use crate::joins::value_getter::ValueGetterRef;
 use crate::names::NameGenerator;
 pub(crate) use crate::optimize::Role;
 use crate::serdes::{DynSerde, SerdeRegistry};
@@ -30,6 +31,9 @@ pub(crate) struct PlanNode {
     /// How to write the repartition that replaces this one and its group
     /// (`merge.repartition.topics`); set on mergeable repartitions only.
     pub mergeable: Option<Mergeable>,
+    /// A left/outer join that joins null-key records (KIP-962, Kafka's
+    /// `NULL_KEY_RELAXED_JOIN` label): repartition topics upstream keep such records.
+    pub relaxed_null_key_join: bool,
     pub step: Step,
 }
 
@@ -40,6 +44,7 @@ pub(crate) struct NodeSpec {
     parent_indexes: Vec<Option<usize>>,
     role: Role,
     mergeable: Option<Mergeable>,
+    relaxed_null_key_join: bool,
 }
 
 impl NodeSpec {
@@ -51,7 +56,14 @@ impl NodeSpec {
             parent_indexes: vec![None; parents.len()],
             role: Role::Plain,
             mergeable: None,
+            relaxed_null_key_join: false,
         }
+    }
+
+    /// A left/outer join joining null-key records (see [`PlanNode::relaxed_null_key_join`]).
+    pub fn relaxed_null_key_join(mut self) -> Self {
+        self.relaxed_null_key_join = true;
+        self
     }
 
     /// Also reading `parent`, plan node `index` when given (two repartition topics after
@@ -151,8 +163,37 @@ pub(crate) fn push(
         parent_indexes: node.parent_indexes,
         role: node.role,
         mergeable: node.mergeable,
+        relaxed_null_key_join: node.relaxed_null_key_join,
         step: Box::new(step),
     });
+}
+
+/// The nodes with a null-key-relaxed join downstream (Kafka's
+/// `NodesWithRelaxedNullKeyJoinDownstream`): every ancestor of such a join, by name.
+pub(crate) fn upstream_of_relaxed_joins(nodes: &[PlanNode]) -> std::collections::HashSet<String> {
+    let parents: HashMap<&str, Vec<&str>> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n.name.as_str(),
+                n.parents.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    let mut found = std::collections::HashSet::new();
+    let mut stack: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.relaxed_null_key_join)
+        .flat_map(|n| n.parents.iter().map(String::as_str))
+        .collect();
+    while let Some(name) = stack.pop() {
+        if found.insert(name.to_owned()) {
+            if let Some(ps) = parents.get(name) {
+                stack.extend(ps.iter().copied());
+            }
+        }
+    }
+    found
 }
 
 /// A fixed-topic sink, for the loop check.
@@ -175,6 +216,12 @@ pub(crate) struct Build<'a> {
     /// For the step being written: a parent it names → the node it reads after the
     /// optimizer moved things.
     pub remap: HashMap<String, String>,
+    /// Repartition sources whose filter passes null-key records: a left/outer join that
+    /// joins them is downstream (Kafka's `rewriteRepartitionNodes`); others drop them.
+    pub pass_null_keys: std::collections::HashSet<String>,
+    /// The value getters of the table nodes written so far (what joins read), by node name
+    /// (a global table's by `global:<store>`).
+    getters: HashMap<String, Box<dyn Any>>,
 }
 
 impl<'a> Build<'a> {
@@ -187,7 +234,45 @@ impl<'a> Build<'a> {
             sinks: Vec::new(),
             optimization,
             remap: HashMap::new(),
+            pass_null_keys: std::collections::HashSet::new(),
+            getters: HashMap::new(),
         }
+    }
+
+    /// The node `name` stands for in the step being written (after the optimizer's moves).
+    pub fn resolve(&self, name: &str) -> String {
+        self.remap
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    /// Remember table node `name`'s value getter.
+    pub fn put_getter<K: 'static, V: 'static>(&mut self, name: &str, getter: ValueGetterRef<K, V>) {
+        self.getters.insert(name.to_owned(), Box::new(getter));
+    }
+
+    /// Table node `name`'s value getter, if it has one.
+    pub fn getter<K: 'static, V: 'static>(&self, name: &str) -> Option<ValueGetterRef<K, V>> {
+        let name = self.remap.get(name).map_or(name, String::as_str);
+        self.getters
+            .get(name)
+            .and_then(|g| g.downcast_ref::<ValueGetterRef<K, V>>())
+            .cloned()
+    }
+
+    /// Table node `name`'s value getter, or an error naming the join that needs it.
+    pub fn required_getter<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+        join: &str,
+    ) -> Result<ValueGetterRef<K, V>, DslError> {
+        self.getter(name).ok_or_else(|| DslError::Internal {
+            node: join.to_owned(),
+            detail: format!(
+                "table {name:?} has no value getter (a table of another StreamsBuilder?)"
+            ),
+        })
     }
 
     /// The typed handle of node `name` (written by an earlier step).

@@ -24,6 +24,8 @@ enum TableKind {
     Stateful,
     /// Computes its old values from its parent's (an unmaterialized filter or mapValues).
     Derived(Rc<TableNode>),
+    /// An unmaterialized table-table join: old values and getters come from both sides.
+    Joined(Rc<TableNode>, Rc<TableNode>),
 }
 
 /// A table node shared by its [`crate::KTable`]s and its build step.
@@ -43,6 +45,11 @@ impl TableNode {
     /// A node without a store, computing from `parent`'s changes.
     pub fn derived(parent: TableNodeRef) -> TableNodeRef {
         Self::make(TableKind::Derived(parent), false)
+    }
+
+    /// An unmaterialized table-table join of `left` and `right`.
+    pub fn joined(left: TableNodeRef, right: TableNodeRef) -> TableNodeRef {
+        Self::make(TableKind::Joined(left, right), false)
     }
 
     fn make(kind: TableKind, materialized: bool) -> TableNodeRef {
@@ -69,9 +76,29 @@ impl TableNode {
             }
             TableKind::Stateful => true,
             TableKind::Derived(parent) => parent.enable_sending_old_values(force),
+            // Kafka's `KTableKTableJoinMerger`: both sides are materialized and send them.
+            TableKind::Joined(l, r) => {
+                l.enable_sending_old_values(true);
+                r.enable_sending_old_values(true);
+                true
+            }
         };
         self.send_old_values.set(ok);
         ok
+    }
+
+    /// A join will read the node's values (Kafka's `valueGetterSupplier()`): a source is
+    /// materialized in its drawn store; a node without a store reads its parent.
+    pub fn materialize_for_getter(&self) {
+        match &self.kind {
+            TableKind::Source => self.materialized.set(true),
+            TableKind::Stateful => {}
+            TableKind::Derived(parent) => parent.materialize_for_getter(),
+            TableKind::Joined(l, r) => {
+                l.materialize_for_getter();
+                r.materialize_for_getter();
+            }
+        }
     }
 
     /// Whether the node sends old values (final once the program is written).

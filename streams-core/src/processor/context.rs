@@ -79,33 +79,85 @@ impl<K: Clone + 'static, V: Clone + 'static> ProcessorContext<'_, K, V> {
     }
 }
 
+/// The slot of store `store` if node `node` (named `name`) is connected to it (or it is
+/// global), and the current record's timestamp.
+fn connected_slot<'t>(
+    task: &'t mut TaskContext,
+    node: usize,
+    name: &str,
+    store: &str,
+) -> Result<(&'t mut StoreSlot, i64), StreamsError> {
+    let connected = task
+        .node_stores
+        .get(&node)
+        .is_some_and(|s| s.iter().any(|n| n == store))
+        || task.global_stores.iter().any(|n| n == store);
+    let not_connected = || StreamsError::StoreNotConnected {
+        processor: name.to_owned(),
+        store: store.to_owned(),
+    };
+    if !connected {
+        return Err(not_connected());
+    }
+    let timestamp = task.timestamp;
+    let slot = task.stores.get_mut(store).ok_or_else(not_connected)?;
+    Ok((slot, timestamp))
+}
+
+/// A processor's stores, whatever the types it forwards (what a table's value getter reads
+/// through, Kafka's `KTableValueGetter.init(context)`).
+pub struct StoreAccess<'a> {
+    node: usize,
+    name: &'a str,
+    task: &'a mut TaskContext,
+}
+
+impl StoreAccess<'_> {
+    /// Open a key-value store connected to the processor.
+    pub fn key_value_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<KeyValueStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, timestamp) = connected_slot(self.task, self.node, self.name, handle.name())?;
+        Ok(KeyValueStoreRef::new(handle, slot, timestamp))
+    }
+
+    /// Open a timestamped key-value store connected to the processor.
+    pub fn timestamped_key_value_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<TimestampedKeyValueStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, timestamp) = connected_slot(self.task, self.node, self.name, handle.name())?;
+        Ok(TimestampedKeyValueStoreRef {
+            handle,
+            slot,
+            timestamp,
+        })
+    }
+
+    /// Open a versioned key-value store connected to the processor.
+    pub fn versioned_store<'s, SK: 'static, SV: 'static>(
+        &'s mut self,
+        handle: &'s StoreHandle<SK, SV>,
+    ) -> Result<VersionedStoreRef<'s, SK, SV>, StreamsError> {
+        let (slot, _) = connected_slot(self.task, self.node, self.name, handle.name())?;
+        Ok(VersionedStoreRef { handle, slot })
+    }
+}
+
 impl<K, V> ProcessorContext<'_, K, V> {
     /// The slot of a store connected to this processor, and the current record's timestamp.
     fn connected_slot(&mut self, store: &str) -> Result<(&mut StoreSlot, i64), StreamsError> {
-        let connected = self
-            .task
-            .node_stores
-            .get(&self.node)
-            .is_some_and(|s| s.iter().any(|n| n == store))
-            || self.task.global_stores.iter().any(|n| n == store);
-        let not_connected = || StreamsError::StoreNotConnected {
-            processor: self.name.to_owned(),
-            store: store.to_owned(),
-        };
-        if !connected {
-            return Err(not_connected());
+        connected_slot(self.task, self.node, self.name, store)
+    }
+
+    /// This processor's stores, apart from the types it forwards.
+    pub fn store_access(&mut self) -> StoreAccess<'_> {
+        StoreAccess {
+            node: self.node,
+            name: self.name,
+            task: self.task,
         }
-        let timestamp = self.task.timestamp;
-        let name = self.name;
-        let slot =
-            self.task
-                .stores
-                .get_mut(store)
-                .ok_or_else(|| StreamsError::StoreNotConnected {
-                    processor: name.to_owned(),
-                    store: store.to_owned(),
-                })?;
-        Ok((slot, timestamp))
     }
 
     /// Whether store `handle` caches writes (Kafka's `WrappedStateStore.setFlushListener`
@@ -264,6 +316,13 @@ impl<K, V> ProcessorContext<'_, K, V> {
     /// The wall-clock time the runtime last passed to the task, in ms.
     pub fn current_system_time(&self) -> i64 {
         self.task.wall_clock
+    }
+
+    /// How often (wall-clock ms) a left/outer stream-stream join scans for records whose
+    /// window closed (Kafka's internal
+    /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`).
+    pub fn outer_join_emit_interval_ms(&self) -> i64 {
+        self.task.outer_join_emit_interval_ms
     }
 
     /// This processor's name.

@@ -9,7 +9,7 @@ pub(crate) mod node;
 pub mod punctuation;
 pub(crate) mod task_context;
 
-pub use context::ProcessorContext;
+pub use context::{ProcessorContext, StoreAccess};
 pub use punctuation::{Cancellable, PunctuationType};
 pub use task_context::{OutgoingRecord, PartitionCounts};
 

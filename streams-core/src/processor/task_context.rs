@@ -60,6 +60,8 @@ pub(crate) struct TaskContext {
     /// The topology's internal topics (repartition topics declared with
     /// `add_internal_topic`): a sink writing to one writes to `<application.id>-<topic>`.
     pub internal_topics: Arc<[String]>,
+    /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`.
+    pub outer_join_emit_interval_ms: i64,
 }
 
 impl std::fmt::Debug for TaskContext {
@@ -94,6 +96,7 @@ impl TaskContext {
             commit_requested: false,
             partition_counts,
             internal_topics: Arc::from(Vec::new()),
+            outer_join_emit_interval_ms: 1000,
         }
     }
 

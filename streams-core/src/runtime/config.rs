@@ -167,6 +167,10 @@ pub struct StreamsConfig {
     pub crash_after_commits: u64,
     /// `max.task.idle.ms` (0; -1 never waits).
     pub max_task_idle_ms: i64,
+    /// Kafka's internal `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`
+    /// (1000): how often, in wall-clock ms, a left/outer stream-stream join looks for
+    /// records whose window closed. The `TopologyTestDriver` defaults it to 0, as Java's.
+    pub outer_join_emit_interval_ms: i64,
     /// `poll.ms` (100).
     pub poll: Duration,
     /// `buffered.records.per.partition` (1000): a partition is paused above it.
@@ -244,6 +248,7 @@ impl StreamsConfig {
             crash_point: None,
             crash_after_commits: 1,
             max_task_idle_ms: 0,
+            outer_join_emit_interval_ms: 1000,
             poll: Duration::from_millis(100),
             buffered_records_per_partition: 1000,
             deserialization_handler: ErrorHandling::LogAndFail,
@@ -363,6 +368,10 @@ impl StreamsConfig {
             "commit.interval.ms" => {
                 self.commit_interval = Duration::from_millis(ms(value)?);
                 self.commit_interval_set = true;
+            }
+            "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__" => {
+                self.outer_join_emit_interval_ms =
+                    i64::try_from(ms(value)?).map_err(|_| bad(key, value, "milliseconds"))?
             }
             "max.task.idle.ms" => {
                 self.max_task_idle_ms = value

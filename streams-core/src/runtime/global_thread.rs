@@ -131,6 +131,7 @@ pub(crate) fn start(
                         .cloned()
                         .collect();
                     let settings = TaskSettings {
+                        outer_join_emit_interval_ms: config.outer_join_emit_interval_ms,
                         application_id: Arc::from(config.application_id.as_str()),
                         max_task_idle_ms: -1,
                         default_extractor: config.timestamp_extractor.clone(),

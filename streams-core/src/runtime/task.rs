@@ -58,6 +58,8 @@ pub(crate) struct TaskSettings {
     pub global_stores: BTreeMap<String, crate::state::SharedStore>,
     /// The thread's record cache budget (`statestore.cache.max.bytes` / threads).
     pub cache_budget: Option<Arc<crate::state::ThreadCacheBudget>>,
+    /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`.
+    pub outer_join_emit_interval_ms: i64,
 }
 
 /// A task's hold on its state: the locked directory under `state.dir` and the redb backend
@@ -159,6 +161,7 @@ impl StreamTask {
             settings.partition_counts.clone(),
         );
         ctx.internal_topics = topology.internal_topics().into();
+        ctx.outer_join_emit_interval_ms = settings.outer_join_emit_interval_ms;
         let (known_positions, from_standby) = match from_standby {
             Some((stores, positions)) => (positions, Some(stores)),
             None => (BTreeMap::new(), None),
@@ -675,11 +678,22 @@ impl StreamTask {
 
     /// Write the record caches' dirty entries to their stores and changelogs (first step of a
     /// commit; the changelog records then go out with `take_outgoing`).
+    /// Delivering a flush may write into a downstream node's cache (a cached table joined or
+    /// mapped into another cached table): caches are flushed again until all are clean, as
+    /// Kafka's flush in topological order leaves them, at most once per store.
     pub fn flush_caches(&mut self) -> Result<(), StreamsError> {
-        for slot in self.ctx.stores.values_mut() {
-            slot.flush_cache().map_err(StreamsError::from)?;
+        for _ in 0..=self.ctx.stores.len() {
+            let mut flushed = false;
+            for slot in self.ctx.stores.values_mut() {
+                slot.flush_cache().map_err(StreamsError::from)?;
+                flushed |= !slot.flushed.is_empty();
+            }
+            if !flushed {
+                break;
+            }
+            self.deliver_flushes()?;
         }
-        self.deliver_flushes()
+        Ok(())
     }
 
     /// Flush the stores (durability for persistent ones).

@@ -72,6 +72,7 @@ fn record(offset: i64, ts: i64, value: &str) -> ConsumerRecord {
 
 fn settings() -> TaskSettings {
     TaskSettings {
+        outer_join_emit_interval_ms: 1000,
         application_id: Arc::from("app"),
         max_task_idle_ms: 0,
         default_extractor: Arc::new(FailOnInvalidTimestamp),

@@ -86,6 +86,7 @@ impl DriverCore {
         let (global_writable, globals, global_topics) = create_globals(&topology, config, now)?;
         let budget = ThreadCacheBudget::new(config.cache_max_bytes);
         let settings = TaskSettings {
+            outer_join_emit_interval_ms: config.outer_join_emit_interval_ms,
             application_id: Arc::from(app.as_str()),
             max_task_idle_ms: config.max_task_idle_ms,
             default_extractor: config.timestamp_extractor.clone(),
@@ -444,6 +445,7 @@ fn create_globals(
     let mut topics = BTreeMap::new();
     for g in topology.global_groups() {
         let settings = TaskSettings {
+            outer_join_emit_interval_ms: config.outer_join_emit_interval_ms,
             application_id: Arc::from(config.application_id.as_str()),
             max_task_idle_ms: -1,
             default_extractor: config.timestamp_extractor.clone(),

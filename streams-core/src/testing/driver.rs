@@ -60,6 +60,8 @@ where
     V: AsRef<str>,
 {
     let mut config = StreamsConfig::new(DEFAULT_APPLICATION_ID, "dummy-bootstrap-host:0");
+    // As Java's driver: outer joins emit as soon as a window closes, unless told otherwise.
+    config.outer_join_emit_interval_ms = 0;
     for (k, v) in props {
         config
             .set(k.as_ref(), v.as_ref())

@@ -23,6 +23,8 @@ pub struct Topology {
     pub(crate) internal_topics: Vec<String>,
     subtopologies: Vec<Subtopology>,
     global_groups: Vec<Subtopology>,
+    /// Groups of source topics (as named in the topology) that must be co-partitioned.
+    pub(crate) copartition_groups: Vec<Vec<String>>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -66,7 +68,14 @@ impl Topology {
             internal_topics,
             subtopologies,
             global_groups,
+            copartition_groups: Vec::new(),
         })
+    }
+
+    /// The groups of source topics (as named in the topology) that must have the same
+    /// number of partitions (joins' inputs).
+    pub fn copartition_groups(&self) -> &[Vec<String>] {
+        &self.copartition_groups
     }
 
     /// The sub-topologies that make tasks, by id.
@@ -310,7 +319,16 @@ impl Topology {
                     .iter()
                     .filter_map(|st| self.changelog_topic(application_id, st))
                     .collect(),
-                copartition_groups: Vec::new(),
+                copartition_groups: self
+                    .copartition_groups
+                    .iter()
+                    .filter(|g| g.iter().all(|t| s.source_topics.contains(t)))
+                    .map(|g| {
+                        g.iter()
+                            .map(|t| self.physical_topic(application_id, t))
+                            .collect()
+                    })
+                    .collect(),
             })
             .collect();
         crate::assignment::TopologyInfo::new(application_id, subtopologies)

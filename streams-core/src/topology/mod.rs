@@ -26,6 +26,8 @@
 //! ```
 
 pub(crate) mod build;
+#[cfg(test)]
+mod copartition_tests;
 mod describe;
 mod java_order;
 mod optimization;
@@ -124,6 +126,8 @@ pub struct TopologyBuilder {
     nodes: Vec<NodeDef>,
     stores: BTreeMap<String, StoreBuilder>,
     internal_topics: Vec<String>,
+    /// Groups of source nodes whose topics must be co-partitioned (joins).
+    copartition_sources: Vec<Vec<String>>,
 }
 
 impl TopologyBuilder {
@@ -511,9 +515,66 @@ impl TopologyBuilder {
         }
     }
 
+    /// Require the inputs of these nodes to be co-partitioned (Kafka's
+    /// `copartitionSources`, what joins declare): the source topics each node reads through
+    /// its sub-topology (its source ancestors) form one group, which the assignor gives one
+    /// partition count (a repartition topic among them takes the others' count), refusing
+    /// source topics of different counts. Unknown names are refused when the topology is
+    /// built.
+    pub fn copartition_sources(&mut self, nodes: &[&str]) {
+        let group: Vec<String> = nodes.iter().map(|s| (*s).to_owned()).collect();
+        if !self.copartition_sources.contains(&group) {
+            self.copartition_sources.push(group);
+        }
+    }
+
+    /// The source topics `node` reads within its sub-topology.
+    fn source_topics_of(&self, node: &str) -> Result<Vec<String>, TopologyError> {
+        let start = self
+            .nodes
+            .iter()
+            .position(|n| n.name == node)
+            .ok_or_else(|| TopologyError::UnknownCopartitionSource(node.to_owned()))?;
+        let mut topics = Vec::new();
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            match &self.nodes[i].kind {
+                NodeKind::Source { topics: t, .. } => {
+                    for topic in t {
+                        if !topics.contains(topic) {
+                            topics.push(topic.clone());
+                        }
+                    }
+                }
+                _ => stack.extend(self.nodes[i].parents.iter().copied()),
+            }
+        }
+        Ok(topics)
+    }
+
     /// The finished topology.
     pub fn build(self) -> Result<Topology, TopologyError> {
-        Topology::new(self.nodes, self.stores, self.internal_topics)
+        let mut groups: Vec<Vec<String>> = Vec::with_capacity(self.copartition_sources.len());
+        for group in &self.copartition_sources {
+            let mut topics = Vec::new();
+            for node in group {
+                for topic in self.source_topics_of(node)? {
+                    if !topics.contains(&topic) {
+                        topics.push(topic);
+                    }
+                }
+            }
+            if topics.len() > 1 && !groups.contains(&topics) {
+                groups.push(topics);
+            }
+        }
+        let mut t = Topology::new(self.nodes, self.stores, self.internal_topics)?;
+        t.copartition_groups = groups;
+        Ok(t)
     }
 }
 

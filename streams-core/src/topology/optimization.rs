@@ -23,7 +23,8 @@ pub struct TopologyOptimization {
     pub reuse_ktable_source_topics: bool,
     /// `merge.repartition.topics`.
     pub merge_repartition_topics: bool,
-    /// `single.store.self.join` (accepted; the joins that use it are not built yet).
+    /// `single.store.self.join`: a stream joined with itself keeps one window store and
+    /// one self-join processor.
     pub single_store_self_join: bool,
 }
 

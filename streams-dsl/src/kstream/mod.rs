@@ -1,9 +1,11 @@
 //! [`KStream`]: a record stream, and its stateless operations (Kafka's `KStream`).
 
 mod group;
+mod join;
 mod output;
 mod repartition;
 mod split;
+mod table_join;
 
 pub use split::BranchedKStream;
 
@@ -31,7 +33,13 @@ pub struct KStream<K, V> {
     /// A key-changing operation came before: grouping or joining needs a repartition topic
     /// (Kafka's `repartitionRequired`).
     pub(crate) repartition_required: bool,
+    /// The source of the repartition topic a join of this stream made, shared by its clones
+    /// (Kafka's `KStreamImpl.repartitionNode`: later unnamed joins read it again).
+    pub(crate) join_repartition: JoinRepartition,
 }
+
+/// See [`KStream::join_repartition`].
+pub(crate) type JoinRepartition = std::rc::Rc<std::cell::RefCell<Option<String>>>;
 
 impl<K, V> Clone for KStream<K, V> {
     fn clone(&self) -> Self {
@@ -41,6 +49,7 @@ impl<K, V> Clone for KStream<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
             repartition_required: self.repartition_required,
+            join_repartition: self.join_repartition.clone(),
         }
     }
 }
@@ -74,6 +83,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             key_serde,
             value_serde,
             repartition_required,
+            join_repartition: JoinRepartition::default(),
         }
     }
 

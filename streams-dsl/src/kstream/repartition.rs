@@ -9,16 +9,17 @@ use streams_core::timestamp::FailOnInvalidTimestamp;
 use super::KStream;
 use crate::change::Change;
 use crate::error::DslError;
+use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
 use crate::plan::{
     processor_name, processor_name_or_draw, push, Mergeable, MergedRepartition, NodeSpec, Step,
 };
-use crate::processors::ops::{NotNullKey, OpProcessor};
+use crate::processors::ops::{NotNullKey, OpProcessor, PassThrough};
 use crate::processors::table_source::{TableSource, TableStore};
 use crate::serdes::DynSerde;
-use crate::store::kv_store_builder;
+use crate::store::timestamped_kv_store_builder;
 use crate::table_node::TableNode;
 
 const REPARTITION_FIX: &str = "Repartitioned::with / Grouped::with(key_serde, value_serde)";
@@ -80,6 +81,37 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         );
         push(&self.plan, spec, step);
         source
+    }
+
+    /// The node a join reads this stream from (Kafka's `repartitionForJoin`): after a key
+    /// change, the source of `<repartition_name>-repartition`; three names are drawn either
+    /// way, and a join named after this stream's node (an unnamed one) reads the repartition
+    /// an earlier join of this stream made, as Kafka reuses it.
+    pub(crate) fn join_input(
+        &self,
+        repartition_name: &str,
+        key_serde: Option<DynSerde<K>>,
+        value_serde: Option<DynSerde<V>>,
+    ) -> String {
+        if !self.repartition_required {
+            return self.name.clone();
+        }
+        let existing = self.join_repartition.borrow().clone();
+        match existing {
+            Some(source) if repartition_name == self.name => {
+                let mut p = self.plan.borrow_mut();
+                for prefix in [names::SINK, names::FILTER, names::SOURCE] {
+                    p.names.processor(prefix);
+                }
+                source
+            }
+            _ => {
+                let source =
+                    self.repartition_nodes(repartition_name, key_serde, value_serde, None, true);
+                *self.join_repartition.borrow_mut() = Some(source.clone());
+                source
+            }
+        }
     }
 
     /// The same records through a new internal topic, partitioned by key (Kafka's
@@ -147,7 +179,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                         &store_name,
                         "Materialized::with(key_serde, value_serde)",
                     )?;
-                    let (builder, handle) = kv_store_builder(&store_name, ks, vs, &materialized);
+                    let (builder, handle) =
+                        timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
                     Some((
                         builder,
                         TableStore {
@@ -169,6 +202,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     key_serde: key_serde.clone(),
                 })?;
             b.put(&node, h);
+            if let Some((_, s)) = &store {
+                let getter: ValueGetterRef<K, V> =
+                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
+                b.put_getter(&node, getter);
+            }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node])?;
             }
@@ -214,11 +252,18 @@ fn repartition_step<K: Clone + 'static, V: Clone + 'static>(
         let (ks, vs) = b.serdes(key_serde, value_serde, &sink, REPARTITION_FIX)?;
         b.tb.add_internal_topic(&topic);
         let p = b.handle::<K, V>(&parent)?;
-        let not_null = Arc::new(NotNullKey(ks.clone()));
-        let f =
+        // Kafka's filter passes every record to a left/outer join downstream (which joins
+        // null keys, KIP-962) and drops null keys otherwise.
+        let f = if b.pass_null_keys.contains(&source) {
+            b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], || {
+                OpProcessor(Arc::new(PassThrough))
+            })?
+        } else {
+            let not_null = Arc::new(NotNullKey(ks.clone()));
             b.tb.add_processor::<K, V, K, V, _, _>(&filter, &[&p], move || {
                 OpProcessor(not_null.clone())
-            })?;
+            })?
+        };
         b.put(&filter, f);
         match partitioner {
             Some(part) => {

@@ -2,6 +2,7 @@
 //! `to_stream`; its operations are in [`ops`] (filter, mapValues) and [`group`] (groupBy).
 
 mod group;
+mod join;
 mod ops;
 mod suppress;
 
@@ -21,7 +22,10 @@ use crate::table_node::TableNodeRef;
 /// replaces; a table source is then materialized in its generated store, as Kafka does.
 /// A filter or mapValues without a store computes its old values from its parent's.
 ///
-/// Not yet: joins, transformValues and value getters (what joins read).
+/// Joins read a table through its value getter ([`crate::joins`]): a source table a join
+/// reads is materialized in its generated store, as in Kafka.
+///
+/// Not yet: transformValues, foreign-key joins.
 pub struct KTable<K, V> {
     pub(crate) plan: PlanRef,
     pub(crate) name: String,
@@ -117,6 +121,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: None,
             repartition_required: false,
+            join_repartition: Default::default(),
         }
     }
 }

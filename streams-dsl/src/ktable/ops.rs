@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::KTable;
 use crate::change::Change;
+use crate::joins::value_getter::{MappedGetter, TimestampedStoreGetter, ValueGetterRef};
 use crate::names;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, NodeSpec};
@@ -184,6 +185,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             let table_store = store.as_ref().map(|(_, s)| s.clone());
             let send_old_values = built.sends_old_values();
             let p = b.handle::<K, Change<V>>(&parent)?;
+            let f_getter = f.clone();
             let h = b.tb.add_processor::<K, Change<V>, K, Change<V2>, _, _>(
                 &node_name,
                 &[&p],
@@ -195,6 +197,18 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 },
             )?;
             b.put(&node_name, h);
+            let getter: Option<ValueGetterRef<K, V2>> = match &store {
+                Some((_, s)) => Some(Arc::new(TimestampedStoreGetter(s.handle.clone()))),
+                None => b.getter::<K, V>(&parent).map(|parent| {
+                    Arc::new(MappedGetter {
+                        parent,
+                        f: f_getter,
+                    }) as ValueGetterRef<K, V2>
+                }),
+            };
+            if let Some(g) = getter {
+                b.put_getter(&node_name, g);
+            }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node_name])?;
             }

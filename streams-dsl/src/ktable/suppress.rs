@@ -13,10 +13,11 @@ use streams_core::topology::StoreBuilder;
 use super::KTable;
 use crate::change::Change;
 use crate::error::DslError;
+use crate::joins::value_getter::ValueGetterRef;
 use crate::names;
 use crate::options::{SuppressKind, Suppressed};
 use crate::plan::{push, NodeSpec};
-use crate::processors::suppress::{BufferTime, Suppress, SuppressSpec};
+use crate::processors::suppress::{BufferTime, Suppress, SuppressGetter, SuppressSpec};
 use crate::table_node::TableNode;
 
 const SUPPRESS_FIX: &str =
@@ -88,13 +89,22 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 drop_tombstones,
             });
             let p = b.handle::<K, Change<V>>(&parent)?;
+            let processor_spec = spec.clone();
             let h = b.tb.add_processor::<K, Change<V>, K, Change<V>, _, _>(
                 &node_name,
                 &[&p],
-                move || Suppress::new(spec.clone()),
+                move || Suppress::new(processor_spec.clone()),
             )?;
             b.put(&node_name, h);
             b.tb.add_state_store(store, &[&node_name])?;
+            // Joins read the suppressed table through the buffer, then the parent.
+            if let Some(parent_getter) = b.getter::<K, V>(&parent) {
+                let getter: ValueGetterRef<K, V> = Arc::new(SuppressGetter {
+                    spec,
+                    parent: parent_getter,
+                });
+                b.put_getter(&node_name, getter);
+            }
             Ok(())
         });
         KTable::new(

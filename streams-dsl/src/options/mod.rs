@@ -1,11 +1,13 @@
 //! The option types of Kafka Streams' DSL: [`Named`], [`Consumed`], [`Produced`],
-//! [`Grouped`], [`Materialized`], [`Repartitioned`], [`Printed`] and [`Branched`]. Each
+//! [`Grouped`], [`JoinWindows`], [`StreamJoined`], [`Joined`], [`Materialized`], [`Repartitioned`], [`Printed`] and [`Branched`]. Each
 //! starts from a constructor named as in Kafka (`with`, `as_` for Java's `as`, …) and is
 //! refined with `with_*` methods.
 
 mod branched;
 mod consumed;
 mod grouped;
+mod join_windows;
+mod joined;
 mod materialized;
 mod named;
 pub(crate) mod printed;
@@ -16,6 +18,8 @@ mod suppressed;
 pub use branched::Branched;
 pub use consumed::Consumed;
 pub use grouped::Grouped;
+pub use join_windows::JoinWindows;
+pub use joined::{Joined, StreamJoined};
 pub use materialized::{Materialized, StoreType};
 pub use named::Named;
 pub use printed::{Printable, Printed};

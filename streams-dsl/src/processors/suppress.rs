@@ -211,3 +211,45 @@ where
         Ok(())
     }
 }
+
+/// A suppressed table's view (Kafka's `KTableSuppressProcessorSupplier.view()`): a key
+/// held back in the buffer reads as its value before the held-back updates (timestamp
+/// unknown, -1, as in Kafka); any other key reads through the parent.
+pub(crate) struct SuppressGetter<K, V> {
+    pub spec: Arc<SuppressSpec<K, V>>,
+    pub parent: crate::joins::value_getter::ValueGetterRef<K, V>,
+}
+
+impl<K: 'static, V: 'static> crate::joins::value_getter::ValueGetter<K, V>
+    for SuppressGetter<K, V>
+{
+    fn get(
+        &self,
+        stores: &mut streams_core::processor::StoreAccess<'_>,
+        key: &K,
+    ) -> Result<Option<streams_core::state::ValueAndTimestamp<V>>, BoxError> {
+        let spec = &self.spec;
+        let bytes = spec.key_serde.serialize("", key)?.unwrap_or_default();
+        let buffered = stores.key_value_store(&spec.store)?.get(&bytes)?;
+        let Some(buffered) = buffered else {
+            return self.parent.get(stores, key);
+        };
+        let (_, change) = decode(&buffered).map_err(|e| SuppressError::Corrupt {
+            node: spec.store.name().to_owned(),
+            detail: e.to_string(),
+        })?;
+        Ok(match change.prior {
+            Some(prior) => Some(streams_core::state::ValueAndTimestamp {
+                value: spec.value_serde.deserialize("", Some(&prior))?,
+                timestamp: -1,
+            }),
+            None => None,
+        })
+    }
+
+    fn store_names(&self) -> Vec<String> {
+        let mut names = vec![self.spec.store.name().to_owned()];
+        names.extend(self.parent.store_names());
+        names
+    }
+}

@@ -1,6 +1,7 @@
 //! The processor that turns a stream of updates into a table (Kafka's `KTableSource`, used by
-//! `StreamsBuilder::table` and `KStream::to_table`): with a store, each update is written
-//! (`None` deletes) and forwarded through the record cache, else forwarded at once.
+//! `StreamsBuilder::table` and `KStream::to_table`): with a store (timestamped, as Kafka's),
+//! each update is written (`None` deletes) and forwarded through the record cache, else
+//! forwarded at once.
 
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
@@ -97,19 +98,13 @@ where
                 headers,
             })?,
             Some(s) => {
-                let mut store = ctx.key_value_store(&s.handle)?;
-                let old = match &value {
-                    Some(v) if self.send_old_values => {
-                        let old = store.get(&key)?;
-                        store.put(&key, v)?;
-                        old
-                    }
-                    Some(v) => {
-                        store.put(&key, v)?;
-                        None
-                    }
-                    None => store.delete(&key)?.filter(|_| self.send_old_values),
+                let mut store = ctx.timestamped_key_value_store(&s.handle)?;
+                let old = if self.send_old_values {
+                    store.get(&key)?.map(|vt| vt.value)
+                } else {
+                    None
                 };
+                store.put(&key, value.as_ref(), timestamp)?;
                 // Uncached, every update goes on, a tombstone of an unknown key too (Kafka's
                 // `TimestampedTupleForwarder` without a cache); cached, the flush decides.
                 if !s.caching {

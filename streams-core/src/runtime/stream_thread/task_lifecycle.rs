@@ -187,6 +187,7 @@ impl StreamThread {
             })?;
         let admin_client = self.cx.admin.client().clone();
         let settings = TaskSettings {
+            outer_join_emit_interval_ms: self.cx.config.outer_join_emit_interval_ms,
             global_stores: self.cx.global_stores.clone(),
             application_id: Arc::from(self.cx.config.application_id.as_str()),
             max_task_idle_ms: self.cx.config.max_task_idle_ms,
