@@ -105,6 +105,18 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         self.do_aggregate(names::AGGREGATE, named, materialized, step)
     }
 
+    /// The same grouping, for a windowed or cogrouped view of it.
+    pub(crate) fn clone_grouping(&self) -> KGroupedStream<K, V> {
+        KGroupedStream {
+            plan: self.plan.clone(),
+            name: self.name.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+            repartition_name: self.repartition_name.clone(),
+            repartition_required: self.repartition_required,
+        }
+    }
+
     /// The node an aggregation of these records reads: the source of the repartition topic
     /// `<Grouped name or store_name>-repartition` when the key changed (its nodes queued and
     /// named now, as Kafka's `createRepartitionedSource`), else the grouped node.

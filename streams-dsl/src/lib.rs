@@ -122,7 +122,9 @@ mod plan;
 mod processors;
 mod store;
 mod table_node;
+mod time_windowed_stream;
 mod windowed;
+pub mod windows;
 
 pub use builder::StreamsBuilder;
 pub use cogrouped_stream::CogroupedKStream;
@@ -136,4 +138,6 @@ pub use options::{
     Branched, Consumed, Grouped, Materialized, Named, Printable, Printed, Produced, Repartitioned,
     StoreType,
 };
+pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
+pub use windows::{EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowsError};

@@ -1,10 +1,10 @@
 //! The key-value stores a [`Materialized`] describes, as streams-core [`StoreBuilder`]s.
 
-use streams_core::state::StoreHandle;
+use streams_core::state::{StoreHandle, ValueAndTimestamp};
 use streams_core::topology::StoreBuilder;
 
 use crate::options::{Materialized, StoreType};
-use crate::serdes::DynSerde;
+use crate::serdes::{DynSerde, ValueAndTimestampSerde};
 
 /// The store `name` with these serdes, kind, changelog and cache (Kafka's
 /// `KeyValueStoreMaterializer`: persistent, logged and cached unless told otherwise).
@@ -49,4 +49,29 @@ fn configure<MK, MV>(mut b: StoreBuilder, materialized: &Materialized<MK, MV>) -
         b = b.with_logging_config(materialized.logging_config.clone());
     }
     b
+}
+
+/// The timestamped window store `name` of a time-windowed aggregation (Kafka's
+/// `WindowStoreMaterializer` with `Stores.timestampedWindowStoreBuilder`): each window's
+/// aggregate kept with its timestamp for `retention_ms`, segments of half that (at least a
+/// minute), the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent
+/// and logged unless told otherwise. Window stores have no record cache here: every update is
+/// written (and forwarded) at once, as Kafka does with `statestore.cache.max.bytes=0`.
+pub(crate) fn timestamped_window_store_builder<K: 'static, V: 'static, MK, MV>(
+    name: &str,
+    key_serde: DynSerde<K>,
+    value_serde: DynSerde<V>,
+    retention_ms: i64,
+    materialized: &Materialized<MK, MV>,
+) -> (StoreBuilder, StoreHandle<K, ValueAndTimestamp<V>>) {
+    let value_serde = DynSerde::new(ValueAndTimestampSerde::new(value_serde));
+    let handle = StoreHandle::new(name, key_serde, value_serde);
+    let persistent = matches!(materialized.store_type, StoreType::Persistent);
+    let mut b = StoreBuilder::window(&handle, persistent, retention_ms, false);
+    if !materialized.logging {
+        b = b.with_logging_disabled();
+    } else if !materialized.logging_config.is_empty() {
+        b = b.with_logging_config(materialized.logging_config.clone());
+    }
+    (b, handle)
 }

@@ -236,6 +236,13 @@ impl<K, V> ProcessorContext<'_, K, V> {
         Ok(VersionedStoreRef { handle, slot })
     }
 
+    /// Count the current record as dropped (Kafka's task-level `dropped-records` sensor), as
+    /// a processor does when it skips a record it cannot use (a null key, a window already
+    /// closed).
+    pub fn record_dropped(&mut self) {
+        self.task.dropped_records += 1;
+    }
+
     /// Ask for a commit as soon as possible (Kafka Streams' `commit()`).
     pub fn commit(&mut self) {
         self.task.commit_requested = true;

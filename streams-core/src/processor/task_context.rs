@@ -60,6 +60,9 @@ pub(crate) struct TaskContext {
     /// The topology's internal topics (repartition topics declared with
     /// `add_internal_topic`): a sink writing to one writes to `<application.id>-<topic>`.
     pub internal_topics: Arc<[String]>,
+    /// Records processors skipped since the task last collected the count (Kafka's
+    /// `dropped-records` sensor: late records of windowed aggregations, null keys).
+    pub dropped_records: u64,
 }
 
 impl std::fmt::Debug for TaskContext {
@@ -94,6 +97,7 @@ impl TaskContext {
             commit_requested: false,
             partition_counts,
             internal_topics: Arc::from(Vec::new()),
+            dropped_records: 0,
         }
     }
 

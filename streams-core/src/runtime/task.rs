@@ -507,6 +507,7 @@ impl StreamTask {
         };
         let result = result.and_then(|()| self.deliver_flushes());
         self.ctx.metadata = None;
+        self.dropped_records += std::mem::take(&mut self.ctx.dropped_records);
         if let Err(e) = result {
             self.handle_failure(&record, e)?;
         }

@@ -7,3 +7,5 @@ pub(crate) mod ops;
 pub(crate) mod table_aggregate;
 pub(crate) mod table_ops;
 pub(crate) mod table_source;
+pub(crate) mod window_aggregate;
+pub(crate) mod window_emit;
