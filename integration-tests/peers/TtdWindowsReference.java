@@ -35,8 +35,9 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindowedDeserializer;
+import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.TimeWindowedDeserializer;
-import org.apache.kafka.streams.kstream.TimeWindowedSerializer;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
@@ -60,6 +61,7 @@ public class TtdWindowsReference {
             new In("a", "a5", 14000),
             new In("b", "b4", 25000),
             new In("a", "a6", 19999),
+            new In("a", "a7", 8200),
             new In("c", "c2", 40000));
 
     static final Duration TEN = Duration.ofSeconds(10);
@@ -84,6 +86,7 @@ public class TtdWindowsReference {
         // Output topic -> whether its values are longs.
         Map<String, Boolean> outputs = new LinkedHashMap<>();
         long size = TEN.toMillis();
+        boolean session = false;
         KStream<String, String> in = b.stream("win");
         KGroupedStream<String, String> byKey = in.groupByKey();
         switch (base) {
@@ -130,6 +133,15 @@ public class TtdWindowsReference {
                         .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), lng));
                 outputs.put("out", true);
             }
+            case "emit_final_retained" -> {
+                byKey.windowedBy(TimeWindows.ofSizeAndGrace(TEN, Duration.ofSeconds(2)))
+                        .emitStrategy(EmitStrategy.onWindowClose())
+                        .count(Materialized.<String, Long, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("final-counts")
+                                .withValueSerde(lng).withRetention(Duration.ofMinutes(1)))
+                        .toStream()
+                        .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), lng));
+                outputs.put("out", true);
+            }
             case "emit_final_hopping" -> {
                 byKey.windowedBy(TimeWindows.ofSizeAndGrace(TEN, FIVE).advanceBy(FIVE))
                         .emitStrategy(EmitStrategy.onWindowClose())
@@ -153,6 +165,70 @@ public class TtdWindowsReference {
                         .to("out2", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), str));
                 outputs.put("out", true);
                 outputs.put("out2", false);
+            }
+            case "session_count" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, TEN)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
+            }
+            case "session_count_short_grace" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, Duration.ofSeconds(1))).count()
+                        .toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
+            }
+            case "session_count_no_grace" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(FIVE)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
+            }
+            case "session_reduce" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, TEN))
+                        .reduce((agg, v) -> agg + "+" + v).toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), str));
+                outputs.put("out", false);
+            }
+            case "session_aggregate" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, TEN))
+                        .aggregate(() -> "<", (k, v, agg) -> agg + v, (k, a1, a2) -> a1 + "|" + a2,
+                                Named.as("sess-agg"),
+                                Materialized.<String, String, org.apache.kafka.streams.state.SessionStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("sess-store")
+                                        .withValueSerde(str))
+                        .toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), str));
+                outputs.put("out", false);
+            }
+            // With the default retention (gap + grace) a session has expired from the store by
+            // the time it closes: Kafka emits nothing. With a longer retention it does.
+            case "session_emit_final_retained" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, Duration.ofSeconds(1)))
+                        .emitStrategy(EmitStrategy.onWindowClose())
+                        .count(Materialized.<String, Long, org.apache.kafka.streams.state.SessionStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("final-sessions")
+                                .withValueSerde(lng).withRetention(Duration.ofMinutes(1)))
+                        .toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
+            }
+            case "session_emit_final" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, Duration.ofSeconds(1)))
+                        .emitStrategy(EmitStrategy.onWindowClose())
+                        .count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
+            }
+            case "session_rekey" -> {
+                session = true;
+                in.groupBy((k, v) -> v.substring(v.length() - 1))
+                        .windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, TEN)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
             }
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }
@@ -186,7 +262,9 @@ public class TtdWindowsReference {
             }
             for (Map.Entry<String, Boolean> o : outputs.entrySet()) {
                 Deserializer<?> values = o.getValue() ? lng.deserializer() : str.deserializer();
-                Deserializer<Windowed<String>> keys = new TimeWindowedDeserializer<>(str.deserializer(), size);
+                Deserializer<Windowed<String>> keys = session
+                        ? new SessionWindowedDeserializer<>(str.deserializer())
+                        : new TimeWindowedDeserializer<>(str.deserializer(), size);
                 @SuppressWarnings("unchecked")
                 TestOutputTopic<Windowed<String>, Object> topic =
                         d.createOutputTopic(o.getKey(), keys, (Deserializer<Object>) values);

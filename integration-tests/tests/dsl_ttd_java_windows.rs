@@ -15,7 +15,13 @@
 //! Covered: tumbling count (no grace, grace), hopping count (even and uneven advance),
 //! tumbling reduce, aggregate (`Named`, `Materialized` with a retention), emit-on-window-close
 //! (tumbling count, hopping reduce), a key change before a windowed count (repartition topic),
-//! two windowed aggregations after one key change (`_opt`: the repartition topics merged).
+//! two windowed aggregations after one key change (`_opt`: the repartition topics merged);
+//! session count (grace, no grace), reduce and aggregate (merger) with sessions merged by
+//! out-of-order records (tombstones of the merged sessions), a session count after a key
+//! change; emit-on-window-close of sessions and of time windows with the default retention
+//! (closed windows may have expired from the store already: Kafka then emits nothing for
+//! them) and with a longer one. `emit_final_retained` runs with the cache on too: emitted
+//! final results do not go through the cache.
 //!
 //! No broker. Java needs a JDK and the jars `scripts/test` downloads (see `dsl_ttd_java.rs`).
 
@@ -24,9 +30,12 @@ use std::time::Duration;
 use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
-use streams_dsl::serdes::{I64Serde, OptionSerde, StringSerde, TimeWindowedSerde};
+use streams_dsl::serdes::{
+    DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
+};
 use streams_dsl::{
-    EmitStrategy, Grouped, Materialized, Named, Produced, StreamsBuilder, TimeWindows, Windowed,
+    EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, StreamsBuilder,
+    TimeWindows, Windowed,
 };
 
 /// The input of topic `win`, piped in this order: (key, value, timestamp). Same as `FEED` in
@@ -44,6 +53,7 @@ const FEED: &[(Option<&str>, &str, i64)] = &[
     (Some("a"), "a5", 14000),
     (Some("b"), "b4", 25000),
     (Some("a"), "a6", 19999),
+    (Some("a"), "a7", 8200),
     (Some("c"), "c2", 40000),
 ];
 
@@ -57,10 +67,21 @@ const TOPOLOGIES: &[&str] = &[
     "tumbling_aggregate_nocache",
     "emit_final_nocache",
     "emit_final_hopping_nocache",
+    "emit_final_retained_nocache",
+    "emit_final_retained",
     "rekey_count_nocache",
     "rekey_count_nocache_opt",
     "rekey_two_windows_nocache",
     "rekey_two_windows_nocache_opt",
+    "session_count_nocache",
+    "session_count_short_grace_nocache",
+    "session_count_no_grace_nocache",
+    "session_reduce_nocache",
+    "session_aggregate_nocache",
+    "session_rekey_nocache",
+    "session_rekey_nocache_opt",
+    "session_emit_final_nocache",
+    "session_emit_final_retained_nocache",
 ];
 
 /// The window size of every topology (ms).
@@ -70,11 +91,13 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-/// An output topic's value type.
+/// An output topic's value type, and whether its keys are sessions.
 #[derive(Clone, Copy)]
 enum Kind {
     Str,
     Long,
+    SessionLong,
+    SessionStr,
 }
 
 type Key = Option<String>;
@@ -103,6 +126,25 @@ fn windowed_long_k() -> Produced<Windowed<Key>, Option<i64>> {
 fn windowed_str_k() -> Produced<Windowed<Key>, Option<String>> {
     Produced::with(
         TimeWindowedSerde::new(OptionSerde::new(StringSerde), SIZE),
+        OptionSerde::new(StringSerde),
+    )
+}
+
+/// Sessions with a 5 s gap and `grace` seconds of grace.
+fn sessions(grace: u64) -> Result<SessionWindows, String> {
+    SessionWindows::of_inactivity_gap_and_grace(secs(5), secs(grace)).map_err(|e| e.to_string())
+}
+
+fn session_long_k() -> Produced<Windowed<Key>, Option<i64>> {
+    Produced::with(
+        SessionWindowedSerde::new(OptionSerde::new(StringSerde)),
+        OptionSerde::new(I64Serde),
+    )
+}
+
+fn session_str_k() -> Produced<Windowed<Key>, Option<String>> {
+    Produced::with(
+        SessionWindowedSerde::new(OptionSerde::new(StringSerde)),
         OptionSerde::new(StringSerde),
     )
 }
@@ -196,6 +238,19 @@ fn build(base: &str) -> Result<Case, String> {
                 .to_with("out", windowed_long_k());
             vec![("out", Kind::Long)]
         }
+        "emit_final_retained" => {
+            let w = TimeWindows::of_size_and_grace(secs(10), secs(2)).map_err(err)?;
+            by_key
+                .windowed_by(w)
+                .emit_strategy(EmitStrategy::OnWindowClose)
+                .count_with(
+                    Named::empty(),
+                    Materialized::as_("final-counts").with_retention(secs(60)),
+                )
+                .to_stream()
+                .to_with("out", windowed_long_k());
+            vec![("out", Kind::Long)]
+        }
         "emit_final_hopping" => {
             by_key
                 .windowed_by(hopping)
@@ -227,6 +282,85 @@ fn build(base: &str) -> Result<Case, String> {
                 .to_stream()
                 .to_with("out2", windowed_str());
             vec![("out", Kind::Long), ("out2", Kind::Str)]
+        }
+        "session_count" => {
+            by_key
+                .windowed_by(sessions(10)?)
+                .count()
+                .to_stream()
+                .to_with("out", session_long_k());
+            vec![("out", Kind::SessionLong)]
+        }
+        "session_count_short_grace" => {
+            let w = SessionWindows::of_inactivity_gap_and_grace(secs(5), secs(1)).map_err(err)?;
+            by_key
+                .windowed_by(w)
+                .count()
+                .to_stream()
+                .to_with("out", session_long_k());
+            vec![("out", Kind::SessionLong)]
+        }
+        "session_count_no_grace" => {
+            let w = SessionWindows::of_inactivity_gap_with_no_grace(secs(5)).map_err(err)?;
+            by_key
+                .windowed_by(w)
+                .count()
+                .to_stream()
+                .to_with("out", session_long_k());
+            vec![("out", Kind::SessionLong)]
+        }
+        "session_reduce" => {
+            by_key
+                .windowed_by(sessions(10)?)
+                .reduce(|agg, v| format!("{agg}+{v}"))
+                .to_stream()
+                .to_with("out", session_str_k());
+            vec![("out", Kind::SessionStr)]
+        }
+        "session_aggregate" => {
+            by_key
+                .windowed_by(sessions(10)?)
+                .aggregate_with(
+                    || "<".to_owned(),
+                    |_, v, agg| agg + &v,
+                    |_, a1, a2| format!("{a1}|{a2}"),
+                    Named::as_("sess-agg"),
+                    Materialized::as_("sess-store").with_value_serde(StringSerde),
+                )
+                .to_stream()
+                .to_with("out", session_str_k());
+            vec![("out", Kind::SessionStr)]
+        }
+        "session_emit_final" | "session_emit_final_retained" => {
+            let w = SessionWindows::of_inactivity_gap_and_grace(secs(5), secs(1)).map_err(err)?;
+            let windowed = by_key
+                .windowed_by(w)
+                .emit_strategy(EmitStrategy::OnWindowClose);
+            let counts = if base == "session_emit_final" {
+                windowed.count()
+            } else {
+                windowed.count_with(
+                    Named::empty(),
+                    Materialized::as_("final-sessions").with_retention(secs(60)),
+                )
+            };
+            counts.to_stream().to_with("out", session_long_k());
+            vec![("out", Kind::SessionLong)]
+        }
+        "session_rekey" => {
+            input
+                .group_by(last_char)
+                .windowed_by(sessions(10)?)
+                .count()
+                .to_stream()
+                .to_with(
+                    "out",
+                    Produced::with(
+                        SessionWindowedSerde::new(StringSerde),
+                        OptionSerde::new(I64Serde),
+                    ),
+                );
+            vec![("out", Kind::SessionLong)]
         }
         other => return Err(format!("unknown topology {other}")),
     };
@@ -279,9 +413,14 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
             .map_err(|e| e.to_string())?;
     }
     for (topic, kind) in outputs {
-        let keys = TimeWindowedSerde::new(StringSerde, SIZE);
+        let keys: DynSerde<Windowed<String>> = match kind {
+            Kind::SessionLong | Kind::SessionStr => {
+                DynSerde::new(SessionWindowedSerde::new(StringSerde))
+            }
+            Kind::Str | Kind::Long => DynSerde::new(TimeWindowedSerde::new(StringSerde, SIZE)),
+        };
         match kind {
-            Kind::Str => {
+            Kind::Str | Kind::SessionStr => {
                 let out = driver.create_output_topic::<Windowed<String>, Option<String>>(
                     topic,
                     keys,
@@ -291,7 +430,7 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
                     lines.push(render(topic, &r.key, r.value, r.timestamp));
                 }
             }
-            Kind::Long => {
+            Kind::Long | Kind::SessionLong => {
                 let out = driver.create_output_topic::<Windowed<String>, Option<i64>>(
                     topic,
                     keys,

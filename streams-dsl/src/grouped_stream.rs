@@ -13,6 +13,7 @@ use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
 use crate::store::timestamped_kv_store_builder;
 use crate::table_node::TableNode;
+use crate::windows::WindowSpec;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
 
@@ -103,6 +104,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
     ) -> KTable<K, VA> {
         let step = aggregate::aggregate(initializer, aggregator);
         self.do_aggregate(names::AGGREGATE, named, materialized, step)
+    }
+
+    /// Aggregate per window (Kafka's `windowedBy`): [`TimeWindows`](crate::TimeWindows) give
+    /// a [`TimeWindowedKStream`](crate::TimeWindowedKStream),
+    /// [`SessionWindows`](crate::SessionWindows) a
+    /// [`SessionWindowedKStream`](crate::SessionWindowedKStream).
+    pub fn windowed_by<W: WindowSpec<K, V>>(&self, windows: W) -> W::Stream {
+        windows.windowed(self.clone_grouping())
     }
 
     /// The same grouping, for a windowed or cogrouped view of it.

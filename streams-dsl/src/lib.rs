@@ -120,6 +120,7 @@ mod names;
 mod optimize;
 mod plan;
 mod processors;
+mod session_windowed_stream;
 mod store;
 mod table_node;
 mod time_windowed_stream;
@@ -138,6 +139,9 @@ pub use options::{
     Branched, Consumed, Grouped, Materialized, Named, Printable, Printed, Produced, Repartitioned,
     StoreType,
 };
+pub use session_windowed_stream::SessionWindowedKStream;
 pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
-pub use windows::{EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowsError};
+pub use windows::{
+    EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec, WindowsError,
+};

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::change::Change;
-use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -13,15 +12,15 @@ use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::aggregate::{self, Step};
 use crate::processors::window_aggregate::{Initial, WindowAggregate};
 use crate::serdes::{DynSerde, I64Serde, TimeWindowedSerde};
-use crate::store::timestamped_window_store_builder;
+use crate::store::{timestamped_window_store_builder, windowed_retention_ms};
 use crate::table_node::TableNode;
 use crate::windowed::Windowed;
-use crate::windows::{millis, EmitStrategy, TimeWindows};
+use crate::windows::{EmitStrategy, TimeWindows, WindowSpec};
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
 
 /// Records grouped by key and windowed by [`TimeWindows`] (Kafka's `TimeWindowedKStream`,
-/// from [`KGroupedStream::windowed_by`]). Each aggregation keeps one aggregate per key and
+/// from [`KGroupedStream::windowed_by`] with [`TimeWindows`]). Each aggregation keeps one aggregate per key and
 /// window in a timestamped window store (persistent, logged to
 /// `<application.id>-<store>-changelog` with `cleanup.policy=compact,delete`) and is a
 /// [`KTable`] keyed by [`Windowed<K>`]; write it out with
@@ -36,12 +35,13 @@ pub struct TimeWindowedKStream<K, V> {
     emit: EmitStrategy,
 }
 
-impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
-    /// Aggregate per window of `windows` (Kafka's `windowedBy(Windows)`).
-    pub fn windowed_by(&self, windows: TimeWindows) -> TimeWindowedKStream<K, V> {
+impl<K: Clone + 'static, V: Clone + 'static> WindowSpec<K, V> for TimeWindows {
+    type Stream = TimeWindowedKStream<K, V>;
+
+    fn windowed(self, grouped: KGroupedStream<K, V>) -> TimeWindowedKStream<K, V> {
         TimeWindowedKStream {
-            grouped: self.clone_grouping(),
-            windows,
+            grouped,
+            windows: self,
             emit: EmitStrategy::default(),
         }
     }
@@ -185,7 +185,13 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         let table_node = TableNode::stateful();
         let built = table_node.clone();
         push(plan, NodeSpec::new(&name, &[&parent]), move |b| {
-            let retention_ms = retention_ms(&store, &node, &windows, &materialized)?;
+            let retention_ms = windowed_retention_ms(
+                &store,
+                &node,
+                windows.size_ms(),
+                windows.grace_ms(),
+                &materialized,
+            )?;
             let (ks, vs) = b.serdes(
                 materialized.key_serde.clone(),
                 materialized.value_serde.clone(),
@@ -220,31 +226,4 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         });
         KTable::new(plan.clone(), name, key, value, queryable, table_node)
     }
-}
-
-/// The window store's retention (Kafka's `WindowStoreMaterializer.retentionPeriod`):
-/// `Materialized::with_retention`, else size plus grace; never less than size plus grace.
-fn retention_ms<MK, MV>(
-    store: &str,
-    node: &str,
-    windows: &TimeWindows,
-    materialized: &Materialized<MK, MV>,
-) -> Result<i64, DslError> {
-    let floor = windows.size_ms().saturating_add(windows.grace_ms());
-    let retention = match materialized.retention {
-        Some(r) => millis("the store retention", r).map_err(|source| DslError::Windows {
-            node: node.to_owned(),
-            source,
-        })?,
-        None => floor,
-    };
-    if retention < floor {
-        return Err(DslError::RetentionTooShort {
-            store: store.to_owned(),
-            retention_ms: retention,
-            size_ms: windows.size_ms(),
-            grace_ms: windows.grace_ms(),
-        });
-    }
-    Ok(retention)
 }

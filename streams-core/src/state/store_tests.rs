@@ -169,3 +169,20 @@ fn timestamped_restore_prepends_the_changelog_timestamp() {
     want.extend_from_slice(b"v");
     assert_eq!(kv.get(b"k").unwrap(), Some(Bytes::from(want)));
 }
+
+#[test]
+fn a_session_ending_behind_the_retention_is_neither_found_nor_written() {
+    for backend in backends("session-expiry") {
+        // Retention 5 s: the segments are a minute long, yet a session that ended at or
+        // before stream time - 5 s is expired, as in Kafka's session stores.
+        let mut s = SessionStore::new("s", backend, 5_000).unwrap();
+        s.put(b"k", 0, 1_000, Some(b"1")).unwrap();
+        s.put(b"k", 6_000, 6_000, Some(b"2")).unwrap();
+        let found = s.find_key_sessions(b"k", 0, i64::MAX).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].end, 6_000);
+        // Ends at 1 000 <= 6 000 - 5 000: dropped.
+        assert_eq!(s.put(b"k", 500, 1_000, Some(b"3")).unwrap(), None);
+        assert!(s.put(b"k", 500, 1_001, Some(b"3")).unwrap().is_some());
+    }
+}

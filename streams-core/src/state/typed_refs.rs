@@ -146,18 +146,27 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
     }
 
     /// Put `value` (`None`: delete) for `key` in the window starting at `window_start`.
-    /// A window already past the retention is dropped, as in Kafka.
-    pub fn put(&mut self, key: &K, value: Option<&V>, window_start: i64) -> Result<(), StoreError> {
+    /// A window already past the retention is dropped, as in Kafka: `false` then (Kafka
+    /// counts such a write in the task's `dropped-records`).
+    pub fn put(
+        &mut self,
+        key: &K,
+        value: Option<&V>,
+        window_start: i64,
+    ) -> Result<bool, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.handle.key_bytes(key)?;
         let v = match value {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
-        if let Some(changelog_key) = self.store()?.put(&k, v.as_deref(), window_start)? {
-            log(self.slot, changelog_key, v, self.timestamp);
+        match self.store()?.put(&k, v.as_deref(), window_start)? {
+            Some(changelog_key) => {
+                log(self.slot, changelog_key, v, self.timestamp);
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        Ok(())
     }
 
     /// The value of `key` in the window starting at `window_start`.
@@ -233,29 +242,61 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
         }
     }
 
-    /// Put (`None`: remove) the session `[start, end]` of `key`.
+    /// Put (`None`: remove) the session `[start, end]` of `key`. A session that ended
+    /// behind the retention is dropped, as in Kafka: `false` then (Kafka counts such a write
+    /// in the task's `dropped-records`).
     pub fn put(
         &mut self,
         key: &K,
         start: i64,
         end: i64,
         value: Option<&V>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.handle.key_bytes(key)?;
         let v = match value {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
-        if let Some(changelog_key) = self.store()?.put(&k, start, end, v.as_deref())? {
-            log(self.slot, changelog_key, v, self.timestamp);
+        match self.store()?.put(&k, start, end, v.as_deref())? {
+            Some(changelog_key) => {
+                log(self.slot, changelog_key, v, self.timestamp);
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        Ok(())
     }
 
-    /// Remove the session `[start, end]` of `key`.
-    pub fn remove(&mut self, key: &K, start: i64, end: i64) -> Result<(), StoreError> {
+    /// Remove the session `[start, end]` of `key` (`false`: it ended behind the retention).
+    pub fn remove(&mut self, key: &K, start: i64, end: i64) -> Result<bool, StoreError> {
         self.put(key, start, end, None)
+    }
+
+    /// Sessions of every key ending in `[earliest_end, latest_end]` (those an
+    /// emit-on-window-close aggregation emits when they close), by end, then key bytes, then
+    /// start.
+    pub fn find_sessions_ending(
+        &mut self,
+        earliest_end: i64,
+        latest_end: i64,
+    ) -> Result<Vec<Session<K, V>>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let mut entries = self
+            .store()?
+            .find_sessions(None, None, earliest_end, i64::MAX, false)?;
+        entries.retain(|e| e.end <= latest_end);
+        entries.sort_by(|a, b| (a.end, &a.key, a.start).cmp(&(b.end, &b.key, b.start)));
+        entries
+            .iter()
+            .map(|e| {
+                Ok((
+                    self.handle.key_of(&e.key)?,
+                    e.start,
+                    e.end,
+                    self.handle.value_of(&e.value)?,
+                ))
+            })
+            .collect()
     }
 
     /// Sessions of `key` ending at or after `earliest_end` and starting at or before

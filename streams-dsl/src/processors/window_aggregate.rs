@@ -167,7 +167,16 @@ where
                 value: new,
                 timestamp: new_timestamp,
             };
-            store.put(&record.key, Some(&stored), start)?;
+            if !store.put(&record.key, Some(&stored), start)? {
+                // Behind the store's retention (only with a retention shorter than the
+                // window's life, which the DSL refuses): Kafka's store logs and counts it.
+                warn!(
+                    processor = ctx.processor_name(),
+                    store = self.store.name(),
+                    "Skipping record for expired segment."
+                );
+                ctx.record_dropped();
+            }
             if self.emit == EmitStrategy::OnWindowUpdate {
                 let mut out = Record::new(
                     Windowed::new(record.key.clone(), window),

@@ -54,6 +54,24 @@ pub(crate) fn millis(what: &'static str, duration: Duration) -> Result<i64, Wind
     i64::try_from(duration.as_millis()).map_err(|_| WindowsError::TooLong { what, duration })
 }
 
+/// A window specification a grouped stream can be windowed by
+/// ([`crate::KGroupedStream::windowed_by`]), as Java's `windowedBy` overloads: each gives its
+/// windowed stream type. Implemented by [`TimeWindows`] and [`SessionWindows`] only.
+pub trait WindowSpec<K, V>: sealed::Sealed {
+    /// The windowed stream the aggregations are called on.
+    type Stream;
+    /// `grouped`, windowed by `self`.
+    #[doc(hidden)]
+    fn windowed(self, grouped: crate::KGroupedStream<K, V>) -> Self::Stream;
+}
+
+mod sealed {
+    /// Only this crate's window specifications.
+    pub trait Sealed {}
+    impl Sealed for super::TimeWindows {}
+    impl Sealed for super::SessionWindows {}
+}
+
 /// When a windowed aggregation forwards its results (KIP-825, Kafka's `EmitStrategy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EmitStrategy {
