@@ -37,6 +37,7 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindowedDeserializer;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TimeWindowedDeserializer;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -165,6 +166,37 @@ public class TtdWindowsReference {
                         .to("out2", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), str));
                 outputs.put("out", true);
                 outputs.put("out2", false);
+            }
+            case "sliding_count" -> {
+                byKey.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(TEN, FIVE)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), lng));
+                outputs.put("out", true);
+            }
+            case "sliding_count_no_grace" -> {
+                byKey.windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(TEN)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), lng));
+                outputs.put("out", true);
+            }
+            case "sliding_reduce" -> {
+                byKey.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(TEN, FIVE))
+                        .reduce((agg, v) -> agg + "+" + v).toStream()
+                        .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), str));
+                outputs.put("out", false);
+            }
+            case "sliding_emit_final" -> {
+                byKey.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(TEN, Duration.ofSeconds(2)))
+                        .emitStrategy(EmitStrategy.onWindowClose())
+                        .count(Materialized.<String, Long, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("sliding-final")
+                                .withValueSerde(lng).withRetention(Duration.ofMinutes(1)))
+                        .toStream()
+                        .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), lng));
+                outputs.put("out", true);
+            }
+            case "sliding_rekey" -> {
+                in.groupBy((k, v) -> v.substring(v.length() - 1), Grouped.as("by-digit"))
+                        .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(TEN, FIVE)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), lng));
+                outputs.put("out", true);
             }
             case "session_count" -> {
                 session = true;

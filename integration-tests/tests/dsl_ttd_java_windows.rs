@@ -18,7 +18,9 @@
 //! two windowed aggregations after one key change (`_opt`: the repartition topics merged);
 //! session count (grace, no grace), reduce and aggregate (merger) with sessions merged by
 //! out-of-order records (tombstones of the merged sessions), a session count after a key
-//! change; emit-on-window-close of sessions and of time windows with the default retention
+//! change; sliding windows (KIP-450: count with and without grace, reduce, emit-on-window-close,
+//! after a named key change with `_opt`), records earlier than the time difference included;
+//! emit-on-window-close of sessions and of time windows with the default retention
 //! (closed windows may have expired from the store already: Kafka then emits nothing for
 //! them) and with a longer one. `emit_final_retained` runs with the cache on too: emitted
 //! final results do not go through the cache.
@@ -34,8 +36,8 @@ use streams_dsl::serdes::{
     DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
 };
 use streams_dsl::{
-    EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, StreamsBuilder,
-    TimeWindows, Windowed,
+    EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
+    StreamsBuilder, TimeWindows, Windowed,
 };
 
 /// The input of topic `win`, piped in this order: (key, value, timestamp). Same as `FEED` in
@@ -73,6 +75,11 @@ const TOPOLOGIES: &[&str] = &[
     "rekey_count_nocache_opt",
     "rekey_two_windows_nocache",
     "rekey_two_windows_nocache_opt",
+    "sliding_count_nocache",
+    "sliding_count_no_grace_nocache",
+    "sliding_reduce_nocache",
+    "sliding_emit_final_nocache",
+    "sliding_rekey_nocache_opt",
     "session_count_nocache",
     "session_count_short_grace_nocache",
     "session_count_no_grace_nocache",
@@ -282,6 +289,52 @@ fn build(base: &str) -> Result<Case, String> {
                 .to_stream()
                 .to_with("out2", windowed_str());
             vec![("out", Kind::Long), ("out2", Kind::Str)]
+        }
+        "sliding_count" | "sliding_count_no_grace" => {
+            let w = if base == "sliding_count" {
+                SlidingWindows::of_time_difference_and_grace(secs(10), secs(5))
+            } else {
+                SlidingWindows::of_time_difference_with_no_grace(secs(10))
+            }
+            .map_err(err)?;
+            by_key
+                .windowed_by(w)
+                .count()
+                .to_stream()
+                .to_with("out", windowed_long_k());
+            vec![("out", Kind::Long)]
+        }
+        "sliding_reduce" => {
+            let w = SlidingWindows::of_time_difference_and_grace(secs(10), secs(5)).map_err(err)?;
+            by_key
+                .windowed_by(w)
+                .reduce(|agg, v| format!("{agg}+{v}"))
+                .to_stream()
+                .to_with("out", windowed_str_k());
+            vec![("out", Kind::Str)]
+        }
+        "sliding_emit_final" => {
+            let w = SlidingWindows::of_time_difference_and_grace(secs(10), secs(2)).map_err(err)?;
+            by_key
+                .windowed_by(w)
+                .emit_strategy(EmitStrategy::OnWindowClose)
+                .count_with(
+                    Named::empty(),
+                    Materialized::as_("sliding-final").with_retention(secs(60)),
+                )
+                .to_stream()
+                .to_with("out", windowed_long_k());
+            vec![("out", Kind::Long)]
+        }
+        "sliding_rekey" => {
+            let w = SlidingWindows::of_time_difference_and_grace(secs(10), secs(5)).map_err(err)?;
+            input
+                .group_by_with(last_char, Grouped::as_("by-digit"))
+                .windowed_by(w)
+                .count()
+                .to_stream()
+                .to_with("out", windowed_long());
+            vec![("out", Kind::Long)]
         }
         "session_count" => {
             by_key

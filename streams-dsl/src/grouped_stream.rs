@@ -108,6 +108,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
 
     /// Aggregate per window (Kafka's `windowedBy`): [`TimeWindows`](crate::TimeWindows) give
     /// a [`TimeWindowedKStream`](crate::TimeWindowedKStream),
+    /// [`SlidingWindows`](crate::SlidingWindows) a
+    /// [`SlidingWindowedKStream`](crate::SlidingWindowedKStream),
     /// [`SessionWindows`](crate::SessionWindows) a
     /// [`SessionWindowedKStream`](crate::SessionWindowedKStream).
     pub fn windowed_by<W: WindowSpec<K, V>>(&self, windows: W) -> W::Stream {

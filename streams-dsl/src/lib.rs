@@ -83,6 +83,11 @@
 //! | `KTable.mapValues` (`ValueMapper`, `ValueMapperWithKey`, `Named`, `Materialized`) | [`KTable::map_values`], [`map_values_with_key`](KTable::map_values_with_key), [`map_values_with`](KTable::map_values_with) |
 //! | `KTable.groupBy(selector[, Grouped])` | [`KTable::group_by`], [`group_by_with`](KTable::group_by_with) (the selector returns a `(key, value)` tuple) |
 //! | `KGroupedTable.count/reduce/aggregate` (adder and subtractor) | [`KGroupedTable::count`], [`reduce`](KGroupedTable::reduce), [`aggregate`](KGroupedTable::aggregate) (and `_with` for `Named`/`Materialized`) |
+//! | `KGroupedStream.windowedBy(TimeWindows / SlidingWindows / SessionWindows)` | [`KGroupedStream::windowed_by`] → [`TimeWindowedKStream`], [`SlidingWindowedKStream`], [`SessionWindowedKStream`] |
+//! | `TimeWindows.ofSizeWithNoGrace/ofSizeAndGrace/advanceBy`, `SlidingWindows.ofTimeDifference…`, `SessionWindows.ofInactivityGap…` | [`TimeWindows`], [`SlidingWindows`], [`SessionWindows`] (invalid ones are a [`WindowsError`]) |
+//! | windowed `count/reduce/aggregate` (session: with a `Merger`), `emitStrategy(EmitStrategy.onWindowClose())` | `count`, `reduce`, `aggregate` (and `_with`) on each windowed stream, `emit_strategy(`[`EmitStrategy::OnWindowClose`]`)` |
+//! | `Materialized.withRetention` | [`Materialized::with_retention`] |
+//! | `Windowed<K>`, `WindowedSerdes.timeWindowedSerdeFrom/sessionWindowedSerdeFrom` | [`Windowed`], [`serdes::TimeWindowedSerde`], [`serdes::SessionWindowedSerde`] |
 //! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) (not windowed) |
 //! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
 //! | `KTable.queryableStoreName()` | [`KTable::queryable_store_name`], [`GlobalKTable::queryable_store_name`] |
@@ -100,9 +105,16 @@
 //! rewrite throws (two groupings below one shared node after a key change) the repartition
 //! is merged through that node instead.
 //!
-//! Not yet: windowed aggregations, joins (and the value getters they read tables through),
-//! `KTable.transformValues`, `suppress`, windowed cogroups, `single.store.self.join` (it
-//! needs the joins).
+//! Windowed aggregations behave as Kafka's (`KStreamWindowAggregate`,
+//! `KStreamSlidingWindowAggregate`, `KStreamSessionWindowAggregate`: grace, late records
+//! dropped and counted in `dropped-records`, emit-on-window-close), compared record for
+//! record with Java's driver in the integration tests. Their window and session stores have
+//! no record cache: every update is forwarded, as Kafka does with
+//! `statestore.cache.max.bytes=0`.
+//!
+//! Not yet: joins (and the value getters they read tables through), `KTable.transformValues`,
+//! `suppress`, windowed cogroups, record caches for window and session stores,
+//! `single.store.self.join` (it needs the joins).
 
 pub mod error;
 pub mod options;
@@ -121,6 +133,7 @@ mod optimize;
 mod plan;
 mod processors;
 mod session_windowed_stream;
+mod sliding_windowed_stream;
 mod store;
 mod table_node;
 mod time_windowed_stream;
@@ -140,6 +153,7 @@ pub use options::{
     StoreType,
 };
 pub use session_windowed_stream::SessionWindowedKStream;
+pub use sliding_windowed_stream::SlidingWindowedKStream;
 pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
 pub use windows::{

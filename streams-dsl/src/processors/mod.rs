@@ -6,6 +6,8 @@ pub(crate) mod branch;
 pub(crate) mod ops;
 pub(crate) mod session_aggregate;
 pub(crate) mod session_merge;
+pub(crate) mod sliding_aggregate;
+pub(crate) mod sliding_plan;
 pub(crate) mod table_aggregate;
 pub(crate) mod table_ops;
 pub(crate) mod table_source;

@@ -84,6 +84,54 @@ impl EmitFinalTracker {
     }
 }
 
+/// The bookkeeping of `EmitStrategy::OnWindowClose` for sliding windows (Kafka's
+/// `KStreamSlidingWindowAggregate` bounds): windows are `[start, start + d]`, inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SlidingEmitTracker {
+    /// The window close time at the last emission.
+    pub last_emit_close_time: i64,
+    next_time_to_emit: i64,
+    emit_interval_ms: i64,
+}
+
+impl SlidingEmitTracker {
+    /// A tracker that has emitted nothing, looking at most every `emit_interval_ms`.
+    pub(crate) fn new(emit_interval_ms: i64) -> Self {
+        SlidingEmitTracker {
+            last_emit_close_time: NO_TIMESTAMP,
+            next_time_to_emit: 0,
+            emit_interval_ms,
+        }
+    }
+
+    /// After a record, at wall-clock `now` and close time `close_time`: the window starts
+    /// `[lower, upper]` now final for time difference `d`, or `None`; a returned range
+    /// counts as emitted.
+    pub(crate) fn due(&mut self, d: i64, now: i64, close_time: i64) -> Option<(i64, i64)> {
+        if now < self.next_time_to_emit {
+            return None;
+        }
+        self.next_time_to_emit = now.saturating_add(self.emit_interval_ms);
+        let progressed =
+            self.last_emit_close_time == NO_TIMESTAMP || self.last_emit_close_time < close_time;
+        if !progressed {
+            return None;
+        }
+        // The window end is inclusive: the last closed window starts d + 1 before the close.
+        let upper = close_time.saturating_sub(d).saturating_sub(1);
+        if upper < 0 {
+            return None;
+        }
+        let lower = if self.last_emit_close_time == NO_TIMESTAMP {
+            0
+        } else {
+            self.last_emit_close_time.saturating_sub(d).max(0)
+        };
+        self.last_emit_close_time = close_time;
+        Some((lower, upper))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -118,6 +166,16 @@ mod tests {
         // 31: [10, 20) and [20, 30) closed.
         assert_eq!(t.due(&w, 0, 31), Some((1, 21)));
         Ok(())
+    }
+
+    #[test]
+    fn sliding_windows_are_final_once_their_inclusive_end_is_behind() {
+        let mut t = SlidingEmitTracker::new(0);
+        // d = 10: [0, 10] closes when the close time passes 10.
+        assert_eq!(t.due(10, 0, 10), None);
+        assert_eq!(t.due(10, 0, 11), Some((0, 0)));
+        assert_eq!(t.due(10, 0, 11), None);
+        assert_eq!(t.due(10, 0, 30), Some((1, 19)));
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub(crate) fn millis(what: &'static str, duration: Duration) -> Result<i64, Wind
 
 /// A window specification a grouped stream can be windowed by
 /// ([`crate::KGroupedStream::windowed_by`]), as Java's `windowedBy` overloads: each gives its
-/// windowed stream type. Implemented by [`TimeWindows`] and [`SessionWindows`] only.
+/// windowed stream type. Implemented by [`TimeWindows`], [`SlidingWindows`] and
+/// [`SessionWindows`] only.
 pub trait WindowSpec<K, V>: sealed::Sealed {
     /// The windowed stream the aggregations are called on.
     type Stream;
@@ -70,6 +71,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::TimeWindows {}
     impl Sealed for super::SessionWindows {}
+    impl Sealed for super::SlidingWindows {}
 }
 
 /// When a windowed aggregation forwards its results (KIP-825, Kafka's `EmitStrategy`).
