@@ -9,8 +9,12 @@
 //! must be the same. An `_opt` suffix builds with `topology.optimization=all` and compares
 //! `describe()` line for line too.
 //!
-//! All run with `statestore.cache.max.bytes=0` (`_nocache`): our window stores have no record
-//! cache, so every update is forwarded, as Java does without a cache.
+//! A `_nocache` suffix runs with `statestore.cache.max.bytes=0`; without it Kafka's default
+//! cache is on and both drivers commit (flush the caches) after each record. Time and sliding
+//! windows run both ways (with the cache, a closed window still in the cache is emitted on
+//! window close where the uncached store had expired it — Java does the same); session
+//! stores are not cached here yet, so sessions run `_nocache` only (Java's cached sessions
+//! drop the tombstone of a session re-put within one commit).
 //!
 //! Covered: tumbling count (no grace, grace), hopping count (even and uneven advance),
 //! tumbling reduce, aggregate (`Named`, `Materialized` with a retention), emit-on-window-close
@@ -80,6 +84,21 @@ const TOPOLOGIES: &[&str] = &[
     "sliding_reduce_nocache",
     "sliding_emit_final_nocache",
     "sliding_rekey_nocache_opt",
+    "tumbling_count",
+    "tumbling_count_grace",
+    "hopping_count",
+    "hopping_uneven_count",
+    "tumbling_reduce",
+    "tumbling_aggregate",
+    "emit_final",
+    "emit_final_hopping",
+    "rekey_count",
+    "rekey_two_windows_opt",
+    "sliding_count",
+    "sliding_count_no_grace",
+    "sliding_reduce",
+    "sliding_emit_final",
+    "sliding_rekey_opt",
     "session_count_nocache",
     "session_count_short_grace_nocache",
     "session_count_no_grace_nocache",

@@ -57,9 +57,8 @@ fn configure<MK, MV>(mut b: StoreBuilder, materialized: &Materialized<MK, MV>) -
 /// The timestamped window store `name` of a time-windowed aggregation (Kafka's
 /// `WindowStoreMaterializer` with `Stores.timestampedWindowStoreBuilder`): each window's
 /// aggregate kept with its timestamp for `retention_ms`, segments of half that (at least a
-/// minute), the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent
-/// and logged unless told otherwise. Window stores have no record cache here: every update is
-/// written (and forwarded) at once, as Kafka does with `statestore.cache.max.bytes=0`.
+/// minute), the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent,
+/// logged and cached unless told otherwise.
 pub(crate) fn timestamped_window_store_builder<K: 'static, V: 'static, MK, MV>(
     name: &str,
     key_serde: DynSerde<K>,
@@ -71,6 +70,9 @@ pub(crate) fn timestamped_window_store_builder<K: 'static, V: 'static, MK, MV>(
     let handle = StoreHandle::new(name, key_serde, value_serde);
     let persistent = matches!(materialized.store_type, StoreType::Persistent);
     let mut b = StoreBuilder::window(&handle, persistent, retention_ms, false);
+    if materialized.caching {
+        b = b.with_caching_enabled();
+    }
     if !materialized.logging {
         b = b.with_logging_disabled();
     } else if !materialized.logging_config.is_empty() {

@@ -1,8 +1,8 @@
 //! Time-windowed aggregations through the `TopologyTestDriver`, as Kafka's developer guide
 //! describes them: a record updates every window holding its timestamp; an out-of-order
 //! record within the grace period still updates its window; one after the grace period is
-//! dropped and counted in `dropped-records`. Window stores have no record cache here, so
-//! every update is forwarded.
+//! dropped and counted in `dropped-records`. The window stores are cached (Kafka's default)
+//! and the driver commits after each record, so each record's updates are forwarded once.
 
 use std::time::Duration;
 

@@ -42,8 +42,8 @@ pub use typed_refs::{
 };
 pub use versioned::{VersionedKeyValueStore, VersionedRecord};
 pub use window::{
-    default_segment_interval, parse_windowed_changelog_key, windowed_changelog_key,
-    SegmentedWindowStore, WindowEntry, WindowStore,
+    default_segment_interval, parse_windowed_changelog_key, split_window_cache_key,
+    window_cache_key, windowed_changelog_key, SegmentedWindowStore, WindowEntry, WindowStore,
 };
 
 use bytes::Bytes;
@@ -281,7 +281,7 @@ pub struct StoreSlot {
     pub store: StateStore,
     /// Its changelog writes, when it is logged.
     pub changelog: Option<ChangelogBuffer>,
-    /// Its record cache, when caching is on (key-value stores).
+    /// Its record cache, when caching is on (key-value and window stores).
     pub cache: Option<RecordCache>,
     /// A processor forwards this store's cache flushes: flushed writes are kept, with the
     /// values they replace, in `flushed` until the task hands them to it.
@@ -310,7 +310,8 @@ impl StoreSlot {
     }
 
     /// Apply writes the cache let go of to the store, and log them (a timestamped store logs
-    /// the plain value, stamped with the stored timestamp).
+    /// the plain value, stamped with the stored timestamp; a window store's cache key is
+    /// `key ‖ window start`, logged under Kafka's windowed changelog key).
     pub fn apply_flushed(&mut self, writes: Vec<FlushedWrite>) -> Result<(), StoreError> {
         for w in writes {
             let timestamped = matches!(self.store, StateStore::TimestampedKeyValue(_));
@@ -322,13 +323,19 @@ impl StoreSlot {
                 }
             };
             if self.forwards_flushes {
-                let old = match &self.store {
-                    StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s)
-                        if self.sends_old_values =>
-                    {
-                        s.get(&w.key)?
+                let old = if self.sends_old_values {
+                    match &mut self.store {
+                        StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => {
+                            s.get(&w.key)?
+                        }
+                        StateStore::Window(s) => match split_window_cache_key(&w.key) {
+                            Some((key, start)) => s.fetch(key, start)?,
+                            None => None,
+                        },
+                        _ => None,
                     }
-                    _ => None,
+                } else {
+                    None
                 };
                 self.flushed.push(FlushedChange {
                     key: w.key.clone(),
@@ -345,7 +352,7 @@ impl StoreSlot {
                             s.delete(&w.key)?;
                         }
                     }
-                    w.value
+                    Some((w.key, w.value))
                 }
                 StateStore::TimestampedKeyValue(s) => {
                     match &w.value {
@@ -354,14 +361,27 @@ impl StoreSlot {
                             s.delete(&w.key)?;
                         }
                     }
-                    w.value.map(|v| v.slice(8.min(v.len())..))
+                    Some((w.key, w.value.map(|v| v.slice(8.min(v.len())..))))
                 }
-                other => return Err(other.wrong_kind("cached key-value")),
+                StateStore::Window(s) => {
+                    let (key, start) =
+                        split_window_cache_key(&w.key).ok_or_else(|| StoreError {
+                            store: s.name().to_owned(),
+                            detail: format!(
+                                "a cached window key of {} bytes has no 8-byte window start",
+                                w.key.len()
+                            ),
+                        })?;
+                    // `None`: the window is behind the retention, the write dropped.
+                    s.put(key, w.value.as_deref(), start)?
+                        .map(|changelog_key| (changelog_key, w.value))
+                }
+                other => return Err(other.wrong_kind("cached key-value or window")),
             };
-            if let Some(changelog) = &mut self.changelog {
+            if let (Some(changelog), Some((key, value))) = (&mut self.changelog, logged) {
                 changelog.push(ChangelogRecord {
-                    key: w.key,
-                    value: logged,
+                    key,
+                    value,
                     timestamp: w.timestamp,
                 });
             }

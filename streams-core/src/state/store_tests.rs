@@ -186,3 +186,46 @@ fn a_session_ending_behind_the_retention_is_neither_found_nor_written() {
         assert!(s.put(b"k", 500, 1_001, Some(b"3")).unwrap().is_some());
     }
 }
+
+#[test]
+fn a_caching_window_store_holds_writes_until_flushed_and_reads_through_the_cache() {
+    use crate::serde::{I64Serde, StringSerde};
+    let store = SegmentedWindowStore::in_memory("w", 600_000, false).unwrap();
+    let mut slot = StoreSlot::new(StateStore::Window(Box::new(store)), true);
+    slot.cache = Some(RecordCache::new(ThreadCacheBudget::new(1 << 20)));
+    let handle = StoreHandle::new("w", StringSerde, I64Serde);
+    let k = "k".to_owned();
+    {
+        let mut w = WindowStoreRef {
+            handle: &handle,
+            slot: &mut slot,
+            timestamp: 7,
+        };
+        assert!(w.put(&k, Some(&1), 0).unwrap());
+        assert!(w.put(&k, Some(&2), 0).unwrap());
+        assert!(w.put(&k, Some(&3), 10).unwrap());
+        assert_eq!(w.fetch(&k, 0).unwrap(), Some(2));
+        assert_eq!(
+            w.fetch_range(&k, 0, 10, true).unwrap(),
+            vec![(k.clone(), 10, 3), (k.clone(), 0, 2)]
+        );
+        assert_eq!(w.fetch_all(0, 5, false).unwrap(), vec![(k.clone(), 0, 2)]);
+    }
+    // Nothing reached the store or its changelog yet.
+    match &mut slot.store {
+        StateStore::Window(s) => assert_eq!(s.fetch(b"k", 0).unwrap(), None),
+        other => panic!("not a window store: {other:?}"),
+    }
+    slot.flush_cache().unwrap();
+    let logged = slot.changelog.as_mut().unwrap().drain();
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert_eq!(
+        parse_windowed_changelog_key(&logged[0].key),
+        Some((&b"k"[..], 0, 0))
+    );
+    assert_eq!(logged[0].timestamp, 7);
+    match &mut slot.store {
+        StateStore::Window(s) => assert!(s.fetch(b"k", 10).unwrap().is_some()),
+        other => panic!("not a window store: {other:?}"),
+    }
+}

@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::{split_window_cache_key, window_cache_key};
 use super::{ChangelogRecord, StateStore, StoreError, StoreHandle, StoreSlot};
 use super::{SessionStore, VersionedKeyValueStore, WindowStore};
 
@@ -147,7 +148,9 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
 
     /// Put `value` (`None`: delete) for `key` in the window starting at `window_start`.
     /// A window already past the retention is dropped, as in Kafka: `false` then (Kafka
-    /// counts such a write in the task's `dropped-records`).
+    /// counts such a write in the task's `dropped-records`). With a record cache the write
+    /// waits in it (Kafka's `CachingWindowStore`) and reaches the store and its changelog at
+    /// the next flush: `true`.
     pub fn put(
         &mut self,
         key: &K,
@@ -160,6 +163,11 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
+        if let Some(cache) = &mut self.slot.cache {
+            let evicted = cache.put(window_cache_key(&k, window_start), v, self.timestamp);
+            self.slot.apply_flushed(evicted)?;
+            return Ok(true);
+        }
         match self.store()?.put(&k, v.as_deref(), window_start)? {
             Some(changelog_key) => {
                 log(self.slot, changelog_key, v, self.timestamp);
@@ -169,14 +177,20 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
         }
     }
 
-    /// The value of `key` in the window starting at `window_start`.
+    /// The value of `key` in the window starting at `window_start` (the cached one first).
     pub fn fetch(&mut self, key: &K, window_start: i64) -> Result<Option<V>, StoreError> {
         self.slot.ops.gets += 1;
         let k = self.handle.key_bytes(key)?;
-        match self.store()?.fetch(&k, window_start)? {
-            None => Ok(None),
-            Some(v) => self.handle.value_of(&v).map(Some),
-        }
+        let cached = self
+            .slot
+            .cache
+            .as_mut()
+            .and_then(|c| c.get(&window_cache_key(&k, window_start)));
+        let bytes = match cached {
+            Some(cached) => cached,
+            None => self.store()?.fetch(&k, window_start)?,
+        };
+        bytes.map(|v| self.handle.value_of(&v)).transpose()
     }
 
     fn typed(&self, entries: Vec<super::WindowEntry>) -> Result<Vec<Windowed<K, V>>, StoreError> {
@@ -192,6 +206,54 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
             .collect()
     }
 
+    /// `entries` from the store with the cached windows of `key` (every key when `None`)
+    /// starting in `[from, to]` laid over them, as Kafka's caching window store merges its
+    /// cache and store iterators; by key, then start.
+    fn with_cached(
+        &self,
+        entries: Vec<super::WindowEntry>,
+        key: Option<&[u8]>,
+        from: i64,
+        to: i64,
+    ) -> Vec<super::WindowEntry> {
+        let Some(cache) = &self.slot.cache else {
+            return entries;
+        };
+        let cached = cache.entries_where(|ck| {
+            split_window_cache_key(ck).is_some_and(|(k, start)| {
+                key.is_none_or(|want| want == k) && start >= from && start <= to
+            })
+        });
+        if cached.is_empty() {
+            return entries;
+        }
+        let mut merged: std::collections::BTreeMap<(Bytes, i64), Bytes> = entries
+            .into_iter()
+            .map(|e| ((e.key, e.window_start), e.value))
+            .collect();
+        for (ck, value) in cached {
+            if let Some((k, start)) = split_window_cache_key(&ck) {
+                let at = (Bytes::copy_from_slice(k), start);
+                match value {
+                    Some(v) => {
+                        merged.insert(at, v);
+                    }
+                    None => {
+                        merged.remove(&at);
+                    }
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((key, window_start), value)| super::WindowEntry {
+                key,
+                window_start,
+                value,
+            })
+            .collect()
+    }
+
     /// Windows of `key` starting in `[from, to]` (latest first when `backward`).
     pub fn fetch_range(
         &mut self,
@@ -202,7 +264,11 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
     ) -> Result<Vec<Windowed<K, V>>, StoreError> {
         self.slot.ops.ranges += 1;
         let k = self.handle.key_bytes(key)?;
-        let entries = self.store()?.fetch_range(&k, from, to, backward)?;
+        let entries = self.store()?.fetch_range(&k, from, to, false)?;
+        let mut entries = self.with_cached(entries, Some(&k), from, to);
+        if backward {
+            entries.reverse();
+        }
         self.typed(entries)
     }
 
@@ -215,6 +281,15 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
     ) -> Result<Vec<Windowed<K, V>>, StoreError> {
         self.slot.ops.ranges += 1;
         let entries = self.store()?.fetch_keys(None, None, from, to, backward)?;
+        let entries = if self.slot.cache.is_some() {
+            let mut merged = self.with_cached(entries, None, from, to);
+            if backward {
+                merged.reverse();
+            }
+            merged
+        } else {
+            entries
+        };
         self.typed(entries)
     }
 

@@ -94,6 +94,21 @@ pub fn parse_windowed_changelog_key(bytes: &[u8]) -> Option<(&[u8], i64, i32)> {
     Some((key, start, seq))
 }
 
+/// The record-cache key of a window: `key ‖ window_start` (8 bytes, big-endian).
+pub fn window_cache_key(key: &[u8], window_start: i64) -> Bytes {
+    let mut out = BytesMut::with_capacity(key.len() + 8);
+    out.put_slice(key);
+    out.put_i64(window_start);
+    out.freeze()
+}
+
+/// Split a window's record-cache key into (key, window start).
+pub fn split_window_cache_key(bytes: &[u8]) -> Option<(&[u8], i64)> {
+    let split = bytes.len().checked_sub(8)?;
+    let (key, start) = bytes.split_at(split);
+    Some((key, i64::from_be_bytes(start.try_into().ok()?)))
+}
+
 /// Kafka's default segment interval: half the retention, at least one minute.
 pub fn default_segment_interval(retention_ms: i64) -> i64 {
     (retention_ms / 2).max(60_000)

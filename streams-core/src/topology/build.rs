@@ -260,7 +260,9 @@ impl Topology {
             let caching = b.caching
                 && matches!(
                     store,
-                    StateStore::KeyValue(_) | StateStore::TimestampedKeyValue(_)
+                    StateStore::KeyValue(_)
+                        | StateStore::TimestampedKeyValue(_)
+                        | StateStore::Window(_)
                 );
             let mut slot = StoreSlot::new(store, b.logging);
             slot.cache = cache_budget

@@ -44,6 +44,9 @@ pub(crate) struct SlidingAggregate<K, V, VA> {
     pub key_serde: DynSerde<K>,
     pub value_serde: Option<DynSerde<V>>,
     pub observed_stream_time: i64,
+    /// The store caches: updates are forwarded when the cache flushes them (Kafka's
+    /// `TimestampedTupleForwarder` with a caching store), set at `init`.
+    pub caching: bool,
     pub emit_final: SlidingEmitTracker,
 }
 
@@ -70,6 +73,7 @@ impl<K, V, VA> SlidingAggregate<K, V, VA> {
             key_serde,
             value_serde,
             observed_stream_time: NO_TIMESTAMP,
+            caching: false,
             emit_final: SlidingEmitTracker::new(DEFAULT_EMIT_INTERVAL_MS),
         }
     }
@@ -109,7 +113,7 @@ where
             );
             ctx.record_dropped();
         }
-        if self.emit == EmitStrategy::OnWindowUpdate {
+        if self.emit == EmitStrategy::OnWindowUpdate && !self.caching {
             let old = if self.send_old_values { old } else { None };
             let mut out = Record::new(
                 Windowed::new(record.key.clone(), self.window(start)),
@@ -206,6 +210,35 @@ where
     V: Clone + 'static,
     VA: Clone + 'static,
 {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), BoxError> {
+        self.caching = ctx.caches(&self.store);
+        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+            let d = self.windows.time_difference_ms();
+            let send_old = self.send_old_values;
+            ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {
+                let ((key, start), Some(new)) = (flush.key, flush.new) else {
+                    return Ok(());
+                };
+                let old = if send_old {
+                    flush.old.map(|o| o.value)
+                } else {
+                    None
+                };
+                let windowed = Windowed::new(key, Window::new(start, start.saturating_add(d)));
+                ctx.forward(Record::new(
+                    windowed,
+                    Change::new(Some(new.value), old),
+                    new.timestamp,
+                ))?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,

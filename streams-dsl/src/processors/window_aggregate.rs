@@ -3,8 +3,9 @@
 //! aggregate of every window holding its timestamp, kept with its timestamp (the latest of
 //! its records') in a window store; a record for a window already closed (its end plus the
 //! grace period at or behind the stream time this processor observed) is dropped and counted.
-//! Updates are forwarded as they happen, or — with [`EmitStrategy::OnWindowClose`] — each
-//! window's final result once, when it closes.
+//! Updates are forwarded as they happen (through the record cache when the store has one: once
+//! per window per commit), or — with [`EmitStrategy::OnWindowClose`] — each window's final
+//! result once, when it closes.
 
 use std::sync::Arc;
 
@@ -42,6 +43,9 @@ pub(crate) struct WindowAggregate<K, V, VA> {
     pub key_serde: DynSerde<K>,
     /// The largest record timestamp this processor saw (Kafka's `observedStreamTime`).
     pub observed_stream_time: i64,
+    /// The store caches: updates are forwarded when the cache flushes them (Kafka's
+    /// `TimestampedTupleForwarder` with a caching store), set at `init`.
+    pub caching: bool,
     pub emit_final: EmitFinalTracker,
 }
 
@@ -65,6 +69,7 @@ impl<K, V, VA> WindowAggregate<K, V, VA> {
             send_old_values,
             key_serde,
             observed_stream_time: NO_TIMESTAMP,
+            caching: false,
             emit_final: EmitFinalTracker::new(DEFAULT_EMIT_INTERVAL_MS),
         }
     }
@@ -121,6 +126,35 @@ where
     V: Clone + 'static,
     VA: Clone + 'static,
 {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), BoxError> {
+        self.caching = ctx.caches(&self.store);
+        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+            let size = self.windows.size_ms();
+            let send_old = self.send_old_values;
+            ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {
+                let ((key, start), Some(new)) = (flush.key, flush.new) else {
+                    return Ok(());
+                };
+                let old = if send_old {
+                    flush.old.map(|o| o.value)
+                } else {
+                    None
+                };
+                let windowed = Windowed::new(key, Window::of_size(start, size));
+                ctx.forward(Record::new(
+                    windowed,
+                    Change::new(Some(new.value), old),
+                    new.timestamp,
+                ))?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
@@ -177,7 +211,7 @@ where
                 );
                 ctx.record_dropped();
             }
-            if self.emit == EmitStrategy::OnWindowUpdate {
+            if self.emit == EmitStrategy::OnWindowUpdate && !self.caching {
                 let mut out = Record::new(
                     Windowed::new(record.key.clone(), window),
                     Change::new(Some(stored.value), old_sent),
