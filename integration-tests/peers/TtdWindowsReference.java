@@ -76,6 +76,17 @@ public class TtdWindowsReference {
         System.out.flush();
     }
 
+    static String hex(byte[] b) {
+        if (b == null) {
+            return "null";
+        }
+        StringBuilder out = new StringBuilder();
+        for (byte x : b) {
+            out.append(String.format("%02x", x));
+        }
+        return out.toString();
+    }
+
     static void run(String name) {
         boolean optimize = name.endsWith("_opt");
         String unopt = optimize ? name.substring(0, name.length() - "_opt".length()) : name;
@@ -88,6 +99,8 @@ public class TtdWindowsReference {
         Map<String, Boolean> outputs = new LinkedHashMap<>();
         long size = TEN.toMillis();
         boolean session = false;
+        // Stores whose changelog records are printed too (key and value in hex).
+        List<String> changelogs = new java.util.ArrayList<>();
         KStream<String, String> in = b.stream("win");
         KGroupedStream<String, String> byKey = in.groupByKey();
         switch (base) {
@@ -126,6 +139,7 @@ public class TtdWindowsReference {
                         .toStream()
                         .to("out", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size), str));
                 outputs.put("out", false);
+                changelogs.add("agg-store");
             }
             case "emit_final" -> {
                 byKey.windowedBy(TimeWindows.ofSizeAndGrace(TEN, Duration.ofSeconds(2)))
@@ -234,6 +248,7 @@ public class TtdWindowsReference {
                         .toStream()
                         .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), str));
                 outputs.put("out", false);
+                changelogs.add("sess-store");
             }
             // With the default retention (gap + grace) a session has expired from the store by
             // the time it closes: Kafka emits nothing. With a longer retention it does.
@@ -302,6 +317,14 @@ public class TtdWindowsReference {
                         d.createOutputTopic(o.getKey(), keys, (Deserializer<Object>) values);
                 for (TestRecord<Windowed<String>, Object> r : topic.readRecordsToList()) {
                     System.out.println(o.getKey() + "\t" + r.key() + "\t" + r.value() + "\t" + r.timestamp());
+                }
+            }
+            for (String store : changelogs) {
+                String topic = "ttdw-" + store + "-changelog";
+                TestOutputTopic<byte[], byte[]> log = d.createOutputTopic(topic,
+                        Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+                for (TestRecord<byte[], byte[]> r : log.readRecordsToList()) {
+                    System.out.println(topic + "\t" + hex(r.key()) + "\t" + hex(r.value()) + "\t" + r.timestamp());
                 }
             }
             double dropped = 0;

@@ -6,7 +6,8 @@
 //! clock one second on after each record, so `EmitStrategy::OnWindowClose` looks for closed
 //! windows after each), and every output record (the windowed key as Java's
 //! `Windowed.toString()`, the value, the timestamp) and the task's `dropped-records-total`
-//! must be the same. An `_opt` suffix builds with `topology.optimization=all` and compares
+//! must be the same, and for a window and a session store the changelog records (key and
+//! value bytes, timestamp). An `_opt` suffix builds with `topology.optimization=all` and compares
 //! `describe()` line for line too.
 //!
 //! A `_nocache` suffix runs with `statestore.cache.max.bytes=0`; without it Kafka's default
@@ -33,11 +34,13 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{
-    DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
+    BytesSerde, DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde,
+    TimeWindowedSerde,
 };
 use streams_dsl::{
     EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
@@ -439,6 +442,21 @@ fn build(base: &str) -> Result<Case, String> {
     Ok((b, outputs))
 }
 
+/// The stores whose changelog records are compared too (as `TtdWindowsReference.java`
+/// lists them): a timestamped window store's (the plain value, stamped with the window's
+/// timestamp) and a session store's.
+fn changelogs_of(base: &str) -> &'static [&'static str] {
+    match base {
+        "tumbling_aggregate" => &["agg-store"],
+        "session_aggregate" => &["sess-store"],
+        _ => &[],
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One output line, as `TtdWindowsReference.java` prints it.
 fn render(topic: &str, key: &Windowed<String>, value: Option<String>, ts: Option<i64>) -> String {
     format!(
@@ -513,6 +531,23 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
                     lines.push(render(topic, &r.key, value, r.timestamp));
                 }
             }
+        }
+    }
+    for store in changelogs_of(name.trim_end_matches("_nocache")) {
+        let topic = format!("ttdw-{store}-changelog");
+        let log = driver.create_output_topic::<Bytes, Option<Bytes>>(
+            &topic,
+            BytesSerde,
+            OptionSerde::new(BytesSerde),
+        );
+        for r in log.read_records_to_list().map_err(|e| e.to_string())? {
+            lines.push(format!(
+                "{topic}\t{}\t{}\t{}",
+                hex(&r.key),
+                r.value.as_deref().map_or_else(|| "null".to_owned(), hex),
+                r.timestamp
+                    .map_or_else(|| "null".to_owned(), |t| t.to_string())
+            ));
         }
     }
     lines.push(format!(

@@ -69,7 +69,7 @@ pub(crate) fn timestamped_window_store_builder<K: 'static, V: 'static, MK, MV>(
     let value_serde = DynSerde::new(ValueAndTimestampSerde::new(value_serde));
     let handle = StoreHandle::new(name, key_serde, value_serde);
     let persistent = matches!(materialized.store_type, StoreType::Persistent);
-    let mut b = StoreBuilder::window(&handle, persistent, retention_ms, false);
+    let mut b = StoreBuilder::timestamped_window(&handle, persistent, retention_ms);
     if materialized.caching {
         b = b.with_caching_enabled();
     }

@@ -24,6 +24,7 @@ mod state_dir;
 mod store_ref;
 #[cfg(test)]
 mod store_tests;
+mod timestamped_window;
 mod typed_refs;
 mod versioned;
 mod window;
@@ -36,6 +37,7 @@ pub use session::{parse_session_changelog_key, session_changelog_key, SessionEnt
 pub use shared::SharedStore;
 pub use state_dir::{StateDirError, StateDirectory, TaskDirectory, DB_FILE};
 pub use store_ref::{KeyValueStoreRef, StoreHandle};
+pub use timestamped_window::{split_timestamped, TimestampedWindowStore};
 pub use typed_refs::{
     SessionStoreRef, TimestampedKeyValueStoreRef, ValueAndTimestamp, VersionedStoreRef,
     WindowStoreRef,
@@ -352,7 +354,7 @@ impl StoreSlot {
                             s.delete(&w.key)?;
                         }
                     }
-                    Some((w.key, w.value))
+                    Some((w.key, w.value, w.timestamp))
                 }
                 StateStore::TimestampedKeyValue(s) => {
                     match &w.value {
@@ -361,7 +363,11 @@ impl StoreSlot {
                             s.delete(&w.key)?;
                         }
                     }
-                    Some((w.key, w.value.map(|v| v.slice(8.min(v.len())..))))
+                    Some((
+                        w.key,
+                        w.value.map(|v| v.slice(8.min(v.len())..)),
+                        w.timestamp,
+                    ))
                 }
                 StateStore::Window(s) => {
                     let (key, start) =
@@ -373,16 +379,29 @@ impl StoreSlot {
                             ),
                         })?;
                     // `None`: the window is behind the retention, the write dropped.
-                    s.put(key, w.value.as_deref(), start)?
-                        .map(|changelog_key| (changelog_key, w.value))
+                    let timestamped = s.timestamped();
+                    match s.put(key, w.value.as_deref(), start)? {
+                        Some(changelog_key) => {
+                            let (value, ts) = match &w.value {
+                                Some(v) if timestamped => match split_timestamped(v) {
+                                    Some((plain, ts)) => (Some(plain), ts),
+                                    None => (Some(v.clone()), w.timestamp),
+                                },
+                                other => (other.clone(), w.timestamp),
+                            };
+                            Some((changelog_key, value, ts))
+                        }
+                        None => None,
+                    }
                 }
                 other => return Err(other.wrong_kind("cached key-value or window")),
             };
-            if let (Some(changelog), Some((key, value))) = (&mut self.changelog, logged) {
+            if let (Some(changelog), Some((key, value, timestamp))) = (&mut self.changelog, logged)
+            {
                 changelog.push(ChangelogRecord {
                     key,
                     value,
-                    timestamp: w.timestamp,
+                    timestamp,
                 });
             }
         }

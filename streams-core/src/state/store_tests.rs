@@ -229,3 +229,22 @@ fn a_caching_window_store_holds_writes_until_flushed_and_reads_through_the_cache
         other => panic!("not a window store: {other:?}"),
     }
 }
+
+#[test]
+fn a_timestamped_window_store_restores_kafkas_changelog_records() {
+    // Kafka's changelog: windowed key, the plain value, the window's timestamp as the record's.
+    let mut s =
+        TimestampedWindowStore::new(SegmentedWindowStore::in_memory("tw", 600_000, false).unwrap());
+    assert!(s.timestamped());
+    let record = ChangelogRecord {
+        key: windowed_changelog_key(b"a", 10_000, 0),
+        value: Some(Bytes::from_static(b"v")),
+        timestamp: 12_345,
+    };
+    s.restore_batch(&[record]).unwrap();
+    let stored = s.fetch(b"a", 10_000).unwrap().unwrap();
+    assert_eq!(
+        split_timestamped(&stored),
+        Some((Bytes::from_static(b"v"), 12_345))
+    );
+}

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::{split_window_cache_key, window_cache_key};
+use super::{split_timestamped, split_window_cache_key, window_cache_key};
 use super::{ChangelogRecord, StateStore, StoreError, StoreHandle, StoreSlot};
 use super::{SessionStore, VersionedKeyValueStore, WindowStore};
 
@@ -168,9 +168,19 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
             self.slot.apply_flushed(evicted)?;
             return Ok(true);
         }
-        match self.store()?.put(&k, v.as_deref(), window_start)? {
+        let store = self.store()?;
+        let timestamped = store.timestamped();
+        match store.put(&k, v.as_deref(), window_start)? {
             Some(changelog_key) => {
-                log(self.slot, changelog_key, v, self.timestamp);
+                // A timestamped store logs the plain value stamped with its timestamp.
+                let (v, ts) = match v {
+                    Some(v) if timestamped => match split_timestamped(&v) {
+                        Some((plain, ts)) => (Some(plain), ts),
+                        None => (Some(v), self.timestamp),
+                    },
+                    other => (other, self.timestamp),
+                };
+                log(self.slot, changelog_key, v, ts);
                 Ok(true)
             }
             None => Ok(false),

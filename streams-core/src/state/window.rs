@@ -74,6 +74,11 @@ pub trait WindowStore: std::fmt::Debug + Send {
     fn wipe(&mut self) -> Result<(), StoreError>;
     /// Number of live segments (for tests and metrics).
     fn segment_count(&self) -> usize;
+    /// Whether values are `timestamp ‖ value` and the changelog holds the plain value stamped
+    /// with that timestamp (Kafka's `TimestampedWindowStore`).
+    fn timestamped(&self) -> bool {
+        false
+    }
 }
 
 /// Kafka's windowed changelog key: `key ‖ window_start ‖ seqnum`, big-endian.
