@@ -12,10 +12,9 @@
 //!
 //! A `_nocache` suffix runs with `statestore.cache.max.bytes=0`; without it Kafka's default
 //! cache is on and both drivers commit (flush the caches) after each record. Time and sliding
-//! windows run both ways (with the cache, a closed window still in the cache is emitted on
-//! window close where the uncached store had expired it — Java does the same); session
-//! stores are not cached here yet, so sessions run `_nocache` only (Java's cached sessions
-//! drop the tombstone of a session re-put within one commit).
+//! windows and sessions run both ways: with the cache a closed window or session still in the
+//! cache is seen where the uncached store had expired it (emitted on window close, merged),
+//! and a session removed and put again within one commit is forwarded once — as Java does.
 //!
 //! Covered: tumbling count (no grace, grace), hopping count (even and uneven advance),
 //! tumbling reduce, aggregate (`Named`, `Materialized` with a retention), emit-on-window-close
@@ -111,6 +110,13 @@ const TOPOLOGIES: &[&str] = &[
     "session_rekey_nocache_opt",
     "session_emit_final_nocache",
     "session_emit_final_retained_nocache",
+    "session_count",
+    "session_count_short_grace",
+    "session_count_no_grace",
+    "session_reduce",
+    "session_aggregate",
+    "session_rekey_opt",
+    "session_emit_final_retained",
 ];
 
 /// The window size of every topology (ms).

@@ -108,12 +108,12 @@
 //! Windowed aggregations behave as Kafka's (`KStreamWindowAggregate`,
 //! `KStreamSlidingWindowAggregate`, `KStreamSessionWindowAggregate`: grace, late records
 //! dropped and counted in `dropped-records`, emit-on-window-close), compared record for
-//! record with Java's driver in the integration tests. Window stores are cached as Kafka's
-//! (updates forwarded when the cache flushes them); session stores are not cached yet: every
-//! session update is forwarded, as Kafka does with `statestore.cache.max.bytes=0`.
+//! record with Java's driver in the integration tests, their window and session stores cached
+//! as Kafka's (updates forwarded when the cache flushes them) and their changelogs written as
+//! Kafka writes them.
 //!
 //! Not yet: joins (and the value getters they read tables through), `KTable.transformValues`,
-//! `suppress`, windowed cogroups, a record cache for session stores,
+//! `suppress`, windowed cogroups,
 //! `single.store.self.join` (it needs the joins).
 
 pub mod error;

@@ -83,8 +83,8 @@ pub(crate) fn timestamped_window_store_builder<K: 'static, V: 'static, MK, MV>(
 
 /// The session store `name` of a session-windowed aggregation (Kafka's
 /// `SessionStoreMaterializer`): sessions kept until their end is `retention_ms` behind stream
-/// time, the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent
-/// and logged unless told otherwise; not cached here (every update is forwarded).
+/// time, the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent,
+/// logged and cached unless told otherwise.
 pub(crate) fn session_store_builder<K: 'static, V: 'static, MK, MV>(
     name: &str,
     key_serde: DynSerde<K>,
@@ -95,6 +95,9 @@ pub(crate) fn session_store_builder<K: 'static, V: 'static, MK, MV>(
     let handle = StoreHandle::new(name, key_serde, value_serde);
     let persistent = matches!(materialized.store_type, StoreType::Persistent);
     let mut b = StoreBuilder::session(&handle, persistent, retention_ms);
+    if materialized.caching {
+        b = b.with_caching_enabled();
+    }
     if !materialized.logging {
         b = b.with_logging_disabled();
     } else if !materialized.logging_config.is_empty() {

@@ -293,6 +293,9 @@ pub struct StoreSlot {
     pub sends_old_values: bool,
     /// Flushed writes waiting for the processor that forwards them.
     pub flushed: Vec<FlushedChange>,
+    /// Flushed writes a window or session store dropped as behind its retention, not yet
+    /// counted in the task's `dropped-records` (Kafka's stores count them).
+    pub expired_writes: u64,
     /// Operations since last read.
     pub ops: StoreOps,
 }
@@ -307,6 +310,7 @@ impl StoreSlot {
             forwards_flushes: false,
             sends_old_values: false,
             flushed: Vec::new(),
+            expired_writes: 0,
             ops: StoreOps::default(),
         }
     }
@@ -324,6 +328,10 @@ impl StoreSlot {
                     v
                 }
             };
+            if let StateStore::Session(_) = &self.store {
+                self.apply_flushed_session(w)?;
+                continue;
+            }
             if self.forwards_flushes {
                 let old = if self.sends_old_values {
                     match &mut self.store {
@@ -380,7 +388,11 @@ impl StoreSlot {
                         })?;
                     // `None`: the window is behind the retention, the write dropped.
                     let timestamped = s.timestamped();
-                    match s.put(key, w.value.as_deref(), start)? {
+                    let written = s.put(key, w.value.as_deref(), start)?;
+                    if written.is_none() {
+                        self.expired_writes += 1;
+                    }
+                    match written {
                         Some(changelog_key) => {
                             let (value, ts) = match &w.value {
                                 Some(v) if timestamped => match split_timestamped(v) {
@@ -404,6 +416,49 @@ impl StoreSlot {
                     timestamp,
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// A flushed write of a caching session store (Kafka's `CachingSessionStore`): a removal
+    /// of a session the store never held is neither written, logged nor forwarded.
+    fn apply_flushed_session(&mut self, w: FlushedWrite) -> Result<(), StoreError> {
+        let StateStore::Session(s) = &mut self.store else {
+            return Err(self.store.wrong_kind("session"));
+        };
+        let (key, start, end) = parse_session_changelog_key(&w.key).ok_or_else(|| StoreError {
+            store: s.name().to_owned(),
+            detail: format!(
+                "a cached session key of {} bytes is not key ‖ 8-byte end ‖ 8-byte start",
+                w.key.len()
+            ),
+        })?;
+        let old = if w.value.is_none() || self.sends_old_values {
+            s.fetch_session(key, start, end)?
+        } else {
+            None
+        };
+        if w.value.is_none() && old.is_none() {
+            return Ok(());
+        }
+        let logged = s.put(key, start, end, w.value.as_deref())?;
+        if logged.is_none() {
+            self.expired_writes += 1;
+        }
+        if self.forwards_flushes {
+            self.flushed.push(FlushedChange {
+                key: w.key.clone(),
+                new: w.value.clone(),
+                old: if self.sends_old_values { old } else { None },
+                timestamp: w.timestamp,
+            });
+        }
+        if let (Some(changelog), Some(key)) = (&mut self.changelog, logged) {
+            changelog.push(ChangelogRecord {
+                key,
+                value: w.value,
+                timestamp: w.timestamp,
+            });
         }
         Ok(())
     }

@@ -157,7 +157,8 @@ impl SessionStore {
         self.put(key, start, end, None)
     }
 
-    /// The aggregate of exactly the session `[start, end]` of `key`.
+    /// The aggregate of exactly the session `[start, end]` of `key` (`None` once it ended
+    /// behind the retention).
     pub fn fetch_session(
         &mut self,
         key: &[u8],
@@ -165,7 +166,7 @@ impl SessionStore {
         end: i64,
     ) -> Result<Option<Bytes>, StoreError> {
         let id = self.segments.id(end);
-        if !self.segments.contains(id) {
+        if !self.segments.contains(id) || end < self.min_live_end() {
             return Ok(None);
         }
         let table = self.segments.table(id);

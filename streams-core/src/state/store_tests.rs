@@ -248,3 +248,40 @@ fn a_timestamped_window_store_restores_kafkas_changelog_records() {
         Some((Bytes::from_static(b"v"), 12_345))
     );
 }
+
+#[test]
+fn a_caching_session_store_writes_each_session_once_and_skips_removals_of_unstored_ones() {
+    use crate::serde::{I64Serde, StringSerde};
+    let store = SessionStore::in_memory("s", 600_000).unwrap();
+    let mut slot = StoreSlot::new(StateStore::Session(store), true);
+    slot.cache = Some(RecordCache::new(ThreadCacheBudget::new(1 << 20)));
+    slot.forwards_flushes = true;
+    let handle = StoreHandle::new("s", StringSerde, I64Serde);
+    let k = "k".to_owned();
+    {
+        let mut s = SessionStoreRef {
+            handle: &handle,
+            slot: &mut slot,
+            timestamp: 9,
+        };
+        // A session created and merged away before any flush: never stored.
+        s.put(&k, 0, 0, Some(&1)).unwrap();
+        s.remove(&k, 0, 0).unwrap();
+        s.put(&k, 0, 5, Some(&2)).unwrap();
+        // Found through the cache, by end then start.
+        assert_eq!(
+            s.find_sessions(&k, 0, 10).unwrap(),
+            vec![(k.clone(), 0, 5, 2)]
+        );
+    }
+    slot.flush_cache().unwrap();
+    // Only [0, 5] reached the store, the changelog and the flush listener.
+    let logged = slot.changelog.as_mut().unwrap().drain();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(
+        parse_session_changelog_key(&logged[0].key),
+        Some((&b"k"[..], 0, 5))
+    );
+    assert_eq!(slot.flushed.len(), 1);
+    assert_eq!(slot.expired_writes, 0);
+}

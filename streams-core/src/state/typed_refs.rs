@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::{parse_session_changelog_key, session_changelog_key};
 use super::{split_timestamped, split_window_cache_key, window_cache_key};
 use super::{ChangelogRecord, StateStore, StoreError, StoreHandle, StoreSlot};
 use super::{SessionStore, VersionedKeyValueStore, WindowStore};
@@ -163,7 +164,7 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
-        if let Some(cache) = &mut self.slot.cache {
+        if let Some(cache) = self.slot.cache.as_mut().filter(|c| c.enabled()) {
             let evicted = cache.put(window_cache_key(&k, window_start), v, self.timestamp);
             self.slot.apply_flushed(evicted)?;
             return Ok(true);
@@ -329,7 +330,8 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
 
     /// Put (`None`: remove) the session `[start, end]` of `key`. A session that ended
     /// behind the retention is dropped, as in Kafka: `false` then (Kafka counts such a write
-    /// in the task's `dropped-records`).
+    /// in the task's `dropped-records`). With a record cache the write waits in it (Kafka's
+    /// `CachingSessionStore`) until the next flush: `true`.
     pub fn put(
         &mut self,
         key: &K,
@@ -343,6 +345,11 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
+        if let Some(cache) = self.slot.cache.as_mut().filter(|c| c.enabled()) {
+            let evicted = cache.put(session_changelog_key(&k, start, end), v, self.timestamp);
+            self.slot.apply_flushed(evicted)?;
+            return Ok(true);
+        }
         match self.store()?.put(&k, start, end, v.as_deref())? {
             Some(changelog_key) => {
                 log(self.slot, changelog_key, v, self.timestamp);
@@ -355,6 +362,62 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
     /// Remove the session `[start, end]` of `key` (`false`: it ended behind the retention).
     pub fn remove(&mut self, key: &K, start: i64, end: i64) -> Result<bool, StoreError> {
         self.put(key, start, end, None)
+    }
+
+    /// `entries` from the store with the cached sessions `keep` accepts laid over them (as
+    /// Kafka's caching session store merges its cache and store iterators), by end, then key,
+    /// then start.
+    fn with_cached(
+        &self,
+        entries: Vec<super::SessionEntry>,
+        mut keep: impl FnMut(&[u8], i64, i64) -> bool,
+    ) -> Vec<super::SessionEntry> {
+        let Some(cache) = &self.slot.cache else {
+            return entries;
+        };
+        let cached = cache.entries_where(|ck| {
+            parse_session_changelog_key(ck).is_some_and(|(k, start, end)| keep(k, start, end))
+        });
+        let mut merged: std::collections::BTreeMap<(i64, Bytes, i64), Bytes> = entries
+            .into_iter()
+            .map(|e| ((e.end, e.key, e.start), e.value))
+            .collect();
+        for (ck, value) in cached {
+            if let Some((k, start, end)) = parse_session_changelog_key(&ck) {
+                let at = (end, Bytes::copy_from_slice(k), start);
+                match value {
+                    Some(v) => {
+                        merged.insert(at, v);
+                    }
+                    None => {
+                        merged.remove(&at);
+                    }
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((end, key, start), value)| super::SessionEntry {
+                key,
+                start,
+                end,
+                value,
+            })
+            .collect()
+    }
+
+    fn typed(&self, entries: &[super::SessionEntry]) -> Result<Vec<Session<K, V>>, StoreError> {
+        entries
+            .iter()
+            .map(|e| {
+                Ok((
+                    self.handle.key_of(&e.key)?,
+                    e.start,
+                    e.end,
+                    self.handle.value_of(&e.value)?,
+                ))
+            })
+            .collect()
     }
 
     /// Sessions of every key ending in `[earliest_end, latest_end]` (those an
@@ -370,22 +433,15 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
             .store()?
             .find_sessions(None, None, earliest_end, i64::MAX, false)?;
         entries.retain(|e| e.end <= latest_end);
+        let mut entries = self.with_cached(entries, |_, _, end| {
+            end >= earliest_end && end <= latest_end
+        });
         entries.sort_by(|a, b| (a.end, &a.key, a.start).cmp(&(b.end, &b.key, b.start)));
-        entries
-            .iter()
-            .map(|e| {
-                Ok((
-                    self.handle.key_of(&e.key)?,
-                    e.start,
-                    e.end,
-                    self.handle.value_of(&e.value)?,
-                ))
-            })
-            .collect()
+        self.typed(&entries)
     }
 
     /// Sessions of `key` ending at or after `earliest_end` and starting at or before
-    /// `latest_start` (those a new record could merge with).
+    /// `latest_start` (those a new record could merge with), by end, then start.
     pub fn find_sessions(
         &mut self,
         key: &K,
@@ -397,17 +453,10 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
         let entries = self
             .store()?
             .find_key_sessions(&k, earliest_end, latest_start)?;
-        entries
-            .iter()
-            .map(|e| {
-                Ok((
-                    self.handle.key_of(&e.key)?,
-                    e.start,
-                    e.end,
-                    self.handle.value_of(&e.value)?,
-                ))
-            })
-            .collect()
+        let entries = self.with_cached(entries, |ck, start, end| {
+            ck == k.as_ref() && end >= earliest_end && start <= latest_start
+        });
+        self.typed(&entries)
     }
 }
 

@@ -263,6 +263,7 @@ impl Topology {
                     StateStore::KeyValue(_)
                         | StateStore::TimestampedKeyValue(_)
                         | StateStore::Window(_)
+                        | StateStore::Session(_)
                 );
             let mut slot = StoreSlot::new(store, b.logging);
             slot.cache = cache_budget

@@ -248,7 +248,7 @@ impl StoreBuilder {
     }
 
     /// Put the record cache in front of the store (Kafka's `withCachingEnabled`; key-value
-    /// and window stores, not yet session stores): repeated writes of a key between two commits reach the store and the
+    /// window and session stores): repeated writes of a key between two commits reach the store and the
     /// changelog once, at the commit or when the thread's `statestore.cache.max.bytes` budget
     /// evicts them.
     pub fn with_caching_enabled(mut self) -> Self {

@@ -2,7 +2,9 @@
 //! [`crate::SessionWindowedKStream`] (Kafka's `KStreamSessionWindowAggregate`): a record
 //! opens the session `[t, t]` of its key, merged with every stored session within the
 //! inactivity gap; the sessions merged away are deleted and forwarded as tombstones, then the
-//! merged session's aggregate is forwarded, stamped with the session's end. A record whose
+//! merged session's aggregate is forwarded, stamped with the session's end (through the
+//! record cache when the store has one: once per session per commit, a session removed and
+//! put again within one forwarded once). A record whose
 //! merged session is already closed (its end before stream time minus gap and grace) is
 //! dropped and counted.
 
@@ -42,6 +44,9 @@ pub(crate) struct SessionAggregate<K, V, VA> {
     pub key_serde: DynSerde<K>,
     pub observed_stream_time: i64,
     pub emit_final: SessionEmitTracker,
+    /// The store caches: updates (and removals of sessions the store held) are forwarded when
+    /// the cache flushes them, as Kafka's caching session store does; set at `init`.
+    pub caching: bool,
 }
 
 impl<K, V, VA> SessionAggregate<K, V, VA> {
@@ -68,6 +73,7 @@ impl<K, V, VA> SessionAggregate<K, V, VA> {
             key_serde,
             observed_stream_time: NO_TIMESTAMP,
             emit_final: SessionEmitTracker::new(DEFAULT_EMIT_INTERVAL_MS),
+            caching: false,
         }
     }
 }
@@ -87,7 +93,7 @@ where
         new: Option<VA>,
         old: Option<VA>,
     ) -> Result<(), BoxError> {
-        if self.emit == EmitStrategy::OnWindowClose {
+        if self.emit == EmitStrategy::OnWindowClose || self.caching {
             return Ok(());
         }
         let old = if self.send_old_values { old } else { None };
@@ -131,6 +137,28 @@ where
     V: Clone + 'static,
     VA: Clone + 'static,
 {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), BoxError> {
+        self.caching = ctx.caches(&self.store);
+        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+            let send_old = self.send_old_values;
+            ctx.on_session_cache_flush(&self.store, send_old, move |ctx, flush| {
+                let (key, start, end) = flush.key;
+                let old = if send_old { flush.old } else { None };
+                // Stamped with the session's end, as Kafka's session flush listener does.
+                ctx.forward(Record::new(
+                    Windowed::new(key, Window::new(start, end)),
+                    Change::new(flush.new, old),
+                    end,
+                ))?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
