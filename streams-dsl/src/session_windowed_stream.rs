@@ -62,6 +62,12 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
         self.do_count(Named::empty(), Materialized::default())
     }
 
+    /// [`count`](Self::count) with a processor name (Kafka's `count(Named)`: unlike
+    /// [`count_with`](Self::count_with) without a store name, it draws no extra index).
+    pub fn count_named(&self, named: Named) -> KTable<Windowed<K>, i64> {
+        self.do_count(named, Materialized::default())
+    }
+
     /// [`count`](Self::count) with a processor name and a store.
     pub fn count_with(
         &self,
