@@ -37,7 +37,7 @@ use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{I64Serde, OptionSerde, StringSerde};
 use streams_dsl::{
     Branched, Buffer, Consumed, Grouped, Materialized, Named, Produced, Repartitioned,
-    StreamsBuilder, Suppressed,
+    StreamsBuilder, Suppressed, TimeWindows, Windowed,
 };
 
 /// The input, piped in this order: (topic, key, value, timestamp). A topology skips the
@@ -115,6 +115,10 @@ const TOPOLOGIES: &[&str] = &[
     "suppress_table_opt",
     "suppress_join",
     "suppress_join_nocache",
+    "suppress_windows",
+    "suppress_windows_nocache",
+    "suppress_windows_hopping",
+    "suppress_windows_hopping_opt",
 ];
 
 /// An output topic's value type.
@@ -557,6 +561,55 @@ fn build(base: &str) -> Case {
             .to_stream()
             .to("out-suppress-join");
             vec![("out-suppress-join", Kind::Str)]
+        }
+        // suppress(until_window_closes): each window's final result once stream time passed
+        // its end plus the grace; the windowed key written as Java's `Windowed.toString()`.
+        "suppress_windows" => {
+            let windows = TimeWindows::of_size_and_grace(
+                Duration::from_millis(100),
+                Duration::from_millis(50),
+            )
+            .expect("valid windows");
+            b.stream::<String, Val>("input")
+                .group_by_key()
+                .windowed_by(windows)
+                .count_with(Named::empty(), Materialized::with(StringSerde, I64Serde))
+                .suppress(Suppressed::until_window_closes(Buffer::unbounded()))
+                .to_stream()
+                .map(|k: Windowed<String>, v| (k.to_string(), v))
+                .to("out-suppress-windows");
+            vec![("out-suppress-windows", Kind::Long)]
+        }
+        "suppress_windows_hopping" => {
+            let windows = TimeWindows::of_size_and_grace(
+                Duration::from_millis(200),
+                Duration::from_millis(100),
+            )
+            .and_then(|w| w.advance_by(Duration::from_millis(50)))
+            .expect("valid windows");
+            b.stream::<String, Val>("input")
+                .group_by(|_, v| first(v, 1))
+                .windowed_by(windows)
+                .reduce_with(
+                    |a: Val, v: Val| {
+                        Some(format!(
+                            "{}|{}",
+                            a.unwrap_or_default(),
+                            v.unwrap_or_default()
+                        ))
+                    },
+                    Named::empty(),
+                    Materialized::with(StringSerde, OptionSerde::new(StringSerde)),
+                )
+                .filter(|_, v| v.as_ref().is_some_and(|v| v.len() > 3))
+                .suppress(
+                    Suppressed::until_window_closes(Buffer::max_records(100).shut_down_when_full())
+                        .with_name("final"),
+                )
+                .to_stream()
+                .map(|k: Windowed<String>, v| (k.to_string(), v.flatten()))
+                .to("out-suppress-windows");
+            vec![("out-suppress-windows", Kind::Str)]
         }
         other => panic!("unknown topology {other}"),
     };

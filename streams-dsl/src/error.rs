@@ -93,6 +93,29 @@ pub enum DslError {
         /// What is wrong, in Kafka's words.
         detail: String,
     },
+    /// A windowed aggregation's store keeps windows for less than the window size plus the
+    /// grace period (Kafka: "The retention period of the window store ... must be no smaller
+    /// than its window size plus the grace period").
+    #[error("the retention period of window store {store:?} ({retention_ms} ms) must be no smaller than its window size plus the grace period ({size_ms} + {grace_ms} ms): give Materialized::with_retention at least that, or none")]
+    RetentionTooShort {
+        /// The store.
+        store: String,
+        /// The retention given.
+        retention_ms: i64,
+        /// The window size.
+        size_ms: i64,
+        /// The grace period.
+        grace_ms: i64,
+    },
+    /// A window specification Kafka refuses (a windowed aggregation's retention past
+    /// `i64::MAX` ms, …).
+    #[error("windowed aggregation {node:?}: {source}")]
+    Windows {
+        /// The aggregation.
+        node: String,
+        /// What was wrong.
+        source: crate::windows::WindowsError,
+    },
     /// Any other invalid topology, as streams-core's builder reports it.
     #[error(transparent)]
     Topology(TopologyError),

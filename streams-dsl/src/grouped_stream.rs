@@ -14,6 +14,7 @@ use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
 use crate::store::timestamped_kv_store_builder;
 use crate::table_node::TableNode;
+use crate::windows::WindowSpec;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
 
@@ -104,6 +105,28 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
     ) -> KTable<K, VA> {
         let step = aggregate::aggregate(initializer, aggregator);
         self.do_aggregate(names::AGGREGATE, named, materialized, step)
+    }
+
+    /// Aggregate per window (Kafka's `windowedBy`): [`TimeWindows`](crate::TimeWindows) give
+    /// a [`TimeWindowedKStream`](crate::TimeWindowedKStream),
+    /// [`SlidingWindows`](crate::SlidingWindows) a
+    /// [`SlidingWindowedKStream`](crate::SlidingWindowedKStream),
+    /// [`SessionWindows`](crate::SessionWindows) a
+    /// [`SessionWindowedKStream`](crate::SessionWindowedKStream).
+    pub fn windowed_by<W: WindowSpec<K, V>>(&self, windows: W) -> W::Stream {
+        windows.windowed(self.clone_grouping())
+    }
+
+    /// The same grouping, for a windowed or cogrouped view of it.
+    pub(crate) fn clone_grouping(&self) -> KGroupedStream<K, V> {
+        KGroupedStream {
+            plan: self.plan.clone(),
+            name: self.name.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+            repartition_name: self.repartition_name.clone(),
+            repartition_required: self.repartition_required,
+        }
     }
 
     /// The node an aggregation of these records reads: the source of the repartition topic

@@ -83,6 +83,11 @@
 //! | `KTable.mapValues` (`ValueMapper`, `ValueMapperWithKey`, `Named`, `Materialized`) | [`KTable::map_values`], [`map_values_with_key`](KTable::map_values_with_key), [`map_values_with`](KTable::map_values_with) |
 //! | `KTable.groupBy(selector[, Grouped])` | [`KTable::group_by`], [`group_by_with`](KTable::group_by_with) (the selector returns a `(key, value)` tuple) |
 //! | `KGroupedTable.count/reduce/aggregate` (adder and subtractor) | [`KGroupedTable::count`], [`reduce`](KGroupedTable::reduce), [`aggregate`](KGroupedTable::aggregate) (and `_with` for `Named`/`Materialized`) |
+//! | `KGroupedStream.windowedBy(TimeWindows / SlidingWindows / SessionWindows)` | [`KGroupedStream::windowed_by`] → [`TimeWindowedKStream`], [`SlidingWindowedKStream`], [`SessionWindowedKStream`] |
+//! | `TimeWindows.ofSizeWithNoGrace/ofSizeAndGrace/advanceBy`, `SlidingWindows.ofTimeDifference…`, `SessionWindows.ofInactivityGap…` | [`TimeWindows`], [`SlidingWindows`], [`SessionWindows`] (invalid ones are a [`WindowsError`]) |
+//! | windowed `count/reduce/aggregate` (session: with a `Merger`), `emitStrategy(EmitStrategy.onWindowClose())` | `count`, `reduce`, `aggregate` (and `_with`) on each windowed stream, `emit_strategy(`[`EmitStrategy::OnWindowClose`]`)` |
+//! | `Materialized.withRetention` | [`Materialized::with_retention`] |
+//! | `Windowed<K>`, `WindowedSerdes.timeWindowedSerdeFrom/sessionWindowedSerdeFrom` | [`Windowed`], [`serdes::TimeWindowedSerde`], [`serdes::SessionWindowedSerde`] |
 //! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) (not windowed) |
 //! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
 //! | `JoinWindows.ofTimeDifferenceWithNoGrace/AndGrace`, `before`, `after` | [`JoinWindows`] |
@@ -106,15 +111,22 @@
 //! rewrite throws (two groupings below one shared node after a key change) the repartition
 //! is merged through that node instead.
 //!
+//! Windowed aggregations behave as Kafka's (`KStreamWindowAggregate`,
+//! `KStreamSlidingWindowAggregate`, `KStreamSessionWindowAggregate`: grace, late records
+//! dropped and counted in `dropped-records`, emit-on-window-close), compared record for
+//! record with Java's driver in the integration tests, their window and session stores cached
+//! as Kafka's (updates forwarded when the cache flushes them) and their changelogs written as
+//! Kafka writes them. `KTable::suppress` holds a table's updates back as Kafka's
+//! (`until_window_closes` after a windowed aggregation, `until_time_limit`).
+//!
 //! Joins are Kafka's, node and store names included (stream-stream windowed joins with the
 //! KIP-633 outer-join store, stream-table and stream-global-table lookups through the
 //! table's value getter, table-table joins of `Change`s; `single.store.self.join` for a
 //! stream joined with itself); they are compared record for record
 //! with Java's `TopologyTestDriver` in the integration tests.
 //!
-//! Not yet: windowed aggregations, `KTable.transformValues`, `suppress`, windowed cogroups,
-//! foreign-key table joins, a grace period for stream-table joins on versioned tables,
-//! custom join store suppliers.
+//! Not yet: `KTable.transformValues`, windowed cogroups, foreign-key table joins, a grace
+//! period for stream-table joins on versioned tables, custom join store suppliers.
 
 pub mod error;
 pub mod options;
@@ -133,9 +145,13 @@ mod names;
 mod optimize;
 mod plan;
 mod processors;
+mod session_windowed_stream;
+mod sliding_windowed_stream;
 mod store;
 mod table_node;
+mod time_windowed_stream;
 mod windowed;
+pub mod windows;
 
 pub use builder::StreamsBuilder;
 pub use cogrouped_stream::CogroupedKStream;
@@ -150,4 +166,10 @@ pub use options::{
     Joined, Materialized, Named, Printable, Printed, Produced, Repartitioned, StoreType,
     StreamJoined, StrictBufferConfig, Suppressed,
 };
+pub use session_windowed_stream::SessionWindowedKStream;
+pub use sliding_windowed_stream::SlidingWindowedKStream;
+pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
+pub use windows::{
+    EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec, WindowsError,
+};

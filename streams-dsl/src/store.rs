@@ -1,10 +1,13 @@
-//! The key-value stores a [`Materialized`] describes, as streams-core [`StoreBuilder`]s.
+//! The key-value, window and session stores a [`Materialized`] describes, as streams-core
+//! [`StoreBuilder`]s.
 
-use streams_core::state::StoreHandle;
+use streams_core::state::{StoreHandle, ValueAndTimestamp};
 use streams_core::topology::StoreBuilder;
 
+use crate::error::DslError;
 use crate::options::{Materialized, StoreType};
-use crate::serdes::DynSerde;
+use crate::serdes::{DynSerde, ValueAndTimestampSerde};
+use crate::windows::millis;
 
 /// The store `name` with these serdes, kind, changelog and cache (Kafka's
 /// `KeyValueStoreMaterializer`: persistent, logged and cached unless told otherwise).
@@ -49,4 +52,85 @@ fn configure<MK, MV>(mut b: StoreBuilder, materialized: &Materialized<MK, MV>) -
         b = b.with_logging_config(materialized.logging_config.clone());
     }
     b
+}
+
+/// The timestamped window store `name` of a time-windowed aggregation (Kafka's
+/// `WindowStoreMaterializer` with `Stores.timestampedWindowStoreBuilder`): each window's
+/// aggregate kept with its timestamp for `retention_ms`, segments of half that (at least a
+/// minute), the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent,
+/// logged and cached unless told otherwise.
+pub(crate) fn timestamped_window_store_builder<K: 'static, V: 'static, MK, MV>(
+    name: &str,
+    key_serde: DynSerde<K>,
+    value_serde: DynSerde<V>,
+    retention_ms: i64,
+    materialized: &Materialized<MK, MV>,
+) -> (StoreBuilder, StoreHandle<K, ValueAndTimestamp<V>>) {
+    let value_serde = DynSerde::new(ValueAndTimestampSerde::new(value_serde));
+    let handle = StoreHandle::new(name, key_serde, value_serde);
+    let persistent = matches!(materialized.store_type, StoreType::Persistent);
+    let mut b = StoreBuilder::timestamped_window(&handle, persistent, retention_ms);
+    if materialized.caching {
+        b = b.with_caching_enabled();
+    }
+    if !materialized.logging {
+        b = b.with_logging_disabled();
+    } else if !materialized.logging_config.is_empty() {
+        b = b.with_logging_config(materialized.logging_config.clone());
+    }
+    (b, handle)
+}
+
+/// The session store `name` of a session-windowed aggregation (Kafka's
+/// `SessionStoreMaterializer`): sessions kept until their end is `retention_ms` behind stream
+/// time, the changelog `compact,delete` with `retention.ms` = retention + 1 day; persistent,
+/// logged and cached unless told otherwise.
+pub(crate) fn session_store_builder<K: 'static, V: 'static, MK, MV>(
+    name: &str,
+    key_serde: DynSerde<K>,
+    value_serde: DynSerde<V>,
+    retention_ms: i64,
+    materialized: &Materialized<MK, MV>,
+) -> (StoreBuilder, StoreHandle<K, V>) {
+    let handle = StoreHandle::new(name, key_serde, value_serde);
+    let persistent = matches!(materialized.store_type, StoreType::Persistent);
+    let mut b = StoreBuilder::session(&handle, persistent, retention_ms);
+    if materialized.caching {
+        b = b.with_caching_enabled();
+    }
+    if !materialized.logging {
+        b = b.with_logging_disabled();
+    } else if !materialized.logging_config.is_empty() {
+        b = b.with_logging_config(materialized.logging_config.clone());
+    }
+    (b, handle)
+}
+
+/// A windowed aggregation's store retention (Kafka's `WindowStoreMaterializer` /
+/// `SessionStoreMaterializer.retentionPeriod`): `Materialized::with_retention`, else
+/// `size + grace` (the session gap for sessions); never less than that.
+pub(crate) fn windowed_retention_ms<MK, MV>(
+    store: &str,
+    node: &str,
+    size_ms: i64,
+    grace_ms: i64,
+    materialized: &Materialized<MK, MV>,
+) -> Result<i64, DslError> {
+    let floor = size_ms.saturating_add(grace_ms);
+    let retention = match materialized.retention {
+        Some(r) => millis("the store retention", r).map_err(|source| DslError::Windows {
+            node: node.to_owned(),
+            source,
+        })?,
+        None => floor,
+    };
+    if retention < floor {
+        return Err(DslError::RetentionTooShort {
+            store: store.to_owned(),
+            retention_ms: retention,
+            size_ms,
+            grace_ms,
+        });
+    }
+    Ok(retention)
 }

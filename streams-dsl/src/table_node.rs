@@ -107,7 +107,6 @@ impl TableNode {
     }
 
     /// Mark the node a windowed aggregation's, with its windows' grace period (ms).
-    #[allow(dead_code)]
     pub fn set_window_grace(&self, grace_ms: i64) {
         self.window_grace.set(Some(grace_ms));
     }

@@ -373,3 +373,35 @@ fn repartition_with_a_name_names_topic_and_nodes() -> Result {
     }
     Ok(())
 }
+
+/// Windowed aggregations are named as Java 4.4 names them (checked with its describe()):
+/// `count(Named)` draws no extra store index,
+/// `count(Named, Materialized)` without a store name does (Kafka keeps that for
+/// compatibility); the store of a windowed aggregation is `KSTREAM-AGGREGATE-STATE-STORE-…`.
+#[test]
+fn windowed_counts_are_named_as_java_names_them() -> Result {
+    use std::time::Duration;
+    use streams_dsl::{Materialized, Named, SessionWindows, TimeWindows};
+    let builder = StreamsBuilder::new();
+    let grouped = builder.stream::<String, String>("in").group_by_key();
+    grouped
+        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(1))?)
+        .count_named(Named::as_("plain"));
+    grouped
+        .windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(
+            Duration::from_secs(1),
+        )?)
+        .count_with(Named::as_("burning"), Materialized::default());
+    let described = builder.build()?.describe().to_string();
+    // plain: store 1, processor name drawn 2; burning: burnt 3, store 4, processor drawn 5.
+    assert!(
+        described.contains("Processor: plain (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000001])"),
+        "{described}"
+    );
+    assert!(
+        described
+            .contains("Processor: burning (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000004])"),
+        "{described}"
+    );
+    Ok(())
+}

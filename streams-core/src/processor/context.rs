@@ -8,8 +8,9 @@ use super::task_context::TaskContext;
 use crate::error::{BoxError, StreamsError};
 use crate::record::{Record, RecordMetadata};
 use crate::state::{
-    CacheFlush, FlushedChange, KeyValueStoreRef, RecordCache, SessionStoreRef, StoreHandle,
-    StoreSlot, TimestampedKeyValueStoreRef, VersionedStoreRef, WindowStoreRef,
+    parse_session_changelog_key, split_window_cache_key, CacheFlush, FlushedChange,
+    KeyValueStoreRef, RecordCache, SessionStoreRef, StoreHandle, StoreSlot,
+    TimestampedKeyValueStoreRef, VersionedStoreRef, WindowStoreRef,
 };
 use crate::TaskId;
 
@@ -231,6 +232,106 @@ impl<K, V> ProcessorContext<'_, K, V> {
         Ok(())
     }
 
+    /// [`ProcessorContext::on_cache_flush_with`] for a caching window store (Kafka's
+    /// `CachingWindowStore` flush listener): each flushed window comes as its key with the
+    /// window start, `(key, start)`, with its new value, the value the store held before (when
+    /// `send_old_values`) and the write's timestamp. Call it from `init`.
+    pub fn on_window_cache_flush<SK: 'static, SV: 'static, F>(
+        &mut self,
+        handle: &StoreHandle<SK, SV>,
+        send_old_values: bool,
+        mut listener: F,
+    ) -> Result<(), StreamsError>
+    where
+        F: FnMut(
+                &mut ProcessorContext<'_, K, V>,
+                CacheFlush<(SK, i64), SV>,
+            ) -> Result<(), BoxError>
+            + 'static,
+    {
+        let name = handle.name().to_owned();
+        let (slot, _) = self.connected_slot(&name)?;
+        if slot.cache.is_none() {
+            return Err(StreamsError::Store {
+                store: name,
+                detail: "it has no record cache to flush: build it with StoreBuilder::with_caching_enabled() (and a statestore.cache.max.bytes above 0)".into(),
+            });
+        }
+        slot.forwards_flushes = true;
+        slot.sends_old_values |= send_old_values;
+        let h = handle.clone();
+        self.flush_listeners.push((
+            name,
+            Some(Box::new(move |ctx, change: &FlushedChange| {
+                let (key, start) = split_window_cache_key(&change.key)
+                    .ok_or_else(|| h.err("a flushed window key has no 8-byte window start"))?;
+                let key = (h.key_of(key)?, start);
+                let new = change.new.as_deref().map(|v| h.value_of(v)).transpose()?;
+                let old = change.old.as_deref().map(|v| h.value_of(v)).transpose()?;
+                listener(
+                    ctx,
+                    CacheFlush {
+                        key,
+                        new,
+                        old,
+                        timestamp: change.timestamp,
+                    },
+                )
+            })),
+        ));
+        Ok(())
+    }
+
+    /// [`ProcessorContext::on_cache_flush_with`] for a caching session store (Kafka's
+    /// `CachingSessionStore` flush listener): each flushed session comes as
+    /// `(key, start, end)` with its new value (`None`: removed), the value the store held
+    /// before (when `send_old_values`) and the write's timestamp. Call it from `init`.
+    pub fn on_session_cache_flush<SK: 'static, SV: 'static, F>(
+        &mut self,
+        handle: &StoreHandle<SK, SV>,
+        send_old_values: bool,
+        mut listener: F,
+    ) -> Result<(), StreamsError>
+    where
+        F: FnMut(
+                &mut ProcessorContext<'_, K, V>,
+                CacheFlush<(SK, i64, i64), SV>,
+            ) -> Result<(), BoxError>
+            + 'static,
+    {
+        let name = handle.name().to_owned();
+        let (slot, _) = self.connected_slot(&name)?;
+        if slot.cache.is_none() {
+            return Err(StreamsError::Store {
+                store: name,
+                detail: "it has no record cache to flush: build it with StoreBuilder::with_caching_enabled() (and a statestore.cache.max.bytes above 0)".into(),
+            });
+        }
+        slot.forwards_flushes = true;
+        slot.sends_old_values |= send_old_values;
+        let h = handle.clone();
+        self.flush_listeners.push((
+            name,
+            Some(Box::new(move |ctx, change: &FlushedChange| {
+                let (key, start, end) = parse_session_changelog_key(&change.key)
+                    .ok_or_else(|| h.err("a flushed session key is not key ‖ end ‖ start"))?;
+                let key = (h.key_of(key)?, start, end);
+                let new = change.new.as_deref().map(|v| h.value_of(v)).transpose()?;
+                let old = change.old.as_deref().map(|v| h.value_of(v)).transpose()?;
+                listener(
+                    ctx,
+                    CacheFlush {
+                        key,
+                        new,
+                        old,
+                        timestamp: change.timestamp,
+                    },
+                )
+            })),
+        ));
+        Ok(())
+    }
+
     /// Open a key-value store connected to this processor.
     pub fn key_value_store<'s, SK: 'static, SV: 'static>(
         &'s mut self,
@@ -286,6 +387,13 @@ impl<K, V> ProcessorContext<'_, K, V> {
     ) -> Result<VersionedStoreRef<'s, SK, SV>, StreamsError> {
         let (slot, _) = self.connected_slot(handle.name())?;
         Ok(VersionedStoreRef { handle, slot })
+    }
+
+    /// Count the current record as dropped (Kafka's task-level `dropped-records` sensor), as
+    /// a processor does when it skips a record it cannot use (a null key, a window already
+    /// closed).
+    pub fn record_dropped(&mut self) {
+        self.task.dropped_records += 1;
     }
 
     /// Ask for a commit as soon as possible (Kafka Streams' `commit()`).

@@ -62,6 +62,9 @@ pub(crate) struct TaskContext {
     pub internal_topics: Arc<[String]>,
     /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`.
     pub outer_join_emit_interval_ms: i64,
+    /// Records processors skipped since the task last collected the count (Kafka's
+    /// `dropped-records` sensor: late records of windowed aggregations, null keys).
+    pub dropped_records: u64,
 }
 
 impl std::fmt::Debug for TaskContext {
@@ -97,6 +100,7 @@ impl TaskContext {
             partition_counts,
             internal_topics: Arc::from(Vec::new()),
             outer_join_emit_interval_ms: 1000,
+            dropped_records: 0,
         }
     }
 

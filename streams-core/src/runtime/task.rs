@@ -510,6 +510,8 @@ impl StreamTask {
         };
         let result = result.and_then(|()| self.deliver_flushes());
         self.ctx.metadata = None;
+        self.dropped_records += std::mem::take(&mut self.ctx.dropped_records);
+        self.count_expired_writes();
         if let Err(e) = result {
             self.handle_failure(&record, e)?;
         }
@@ -693,7 +695,16 @@ impl StreamTask {
             }
             self.deliver_flushes()?;
         }
+        self.count_expired_writes();
         Ok(())
+    }
+
+    /// Count the cache flushes window and session stores dropped as expired in
+    /// `dropped-records`, as Kafka's stores do.
+    fn count_expired_writes(&mut self) {
+        for slot in self.ctx.stores.values_mut() {
+            self.dropped_records += std::mem::take(&mut slot.expired_writes);
+        }
     }
 
     /// Flush the stores (durability for persistent ones).

@@ -158,6 +158,23 @@ impl RecordCache {
         }
     }
 
+    /// Every cached entry (clean or dirty) whose key `keep` accepts, with its value (`None`:
+    /// deleted), in no particular order: what a range read merges over the store's entries.
+    pub fn entries_where(
+        &self,
+        mut keep: impl FnMut(&[u8]) -> bool,
+    ) -> Vec<(Bytes, Option<Bytes>)> {
+        self.index
+            .iter()
+            .filter(|(k, _)| keep(k))
+            .filter_map(|(k, &slot)| {
+                self.slots
+                    .get(slot as usize)
+                    .map(|e| (k.clone(), e.value.clone()))
+            })
+            .collect()
+    }
+
     /// The cached state of `key`: `Some(Some(v))` a value, `Some(None)` deleted, `None` not
     /// cached (ask the store).
     pub fn get(&mut self, key: &[u8]) -> Option<Option<Bytes>> {

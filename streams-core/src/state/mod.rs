@@ -24,6 +24,7 @@ mod state_dir;
 mod store_ref;
 #[cfg(test)]
 mod store_tests;
+mod timestamped_window;
 mod typed_refs;
 mod versioned;
 mod window;
@@ -36,14 +37,15 @@ pub use session::{parse_session_changelog_key, session_changelog_key, SessionEnt
 pub use shared::SharedStore;
 pub use state_dir::{StateDirError, StateDirectory, TaskDirectory, DB_FILE};
 pub use store_ref::{KeyValueStoreRef, StoreHandle};
+pub use timestamped_window::{split_timestamped, TimestampedWindowStore};
 pub use typed_refs::{
     SessionStoreRef, TimestampedKeyValueStoreRef, ValueAndTimestamp, VersionedStoreRef,
     WindowStoreRef,
 };
 pub use versioned::{VersionedKeyValueStore, VersionedRecord};
 pub use window::{
-    default_segment_interval, parse_windowed_changelog_key, windowed_changelog_key,
-    SegmentedWindowStore, WindowEntry, WindowStore,
+    default_segment_interval, parse_windowed_changelog_key, split_window_cache_key,
+    window_cache_key, windowed_changelog_key, SegmentedWindowStore, WindowEntry, WindowStore,
 };
 
 use bytes::Bytes;
@@ -281,7 +283,7 @@ pub struct StoreSlot {
     pub store: StateStore,
     /// Its changelog writes, when it is logged.
     pub changelog: Option<ChangelogBuffer>,
-    /// Its record cache, when caching is on (key-value stores).
+    /// Its record cache, when caching is on (key-value and window stores).
     pub cache: Option<RecordCache>,
     /// A processor forwards this store's cache flushes: flushed writes are kept, with the
     /// values they replace, in `flushed` until the task hands them to it.
@@ -291,6 +293,9 @@ pub struct StoreSlot {
     pub sends_old_values: bool,
     /// Flushed writes waiting for the processor that forwards them.
     pub flushed: Vec<FlushedChange>,
+    /// Flushed writes a window or session store dropped as behind its retention, not yet
+    /// counted in the task's `dropped-records` (Kafka's stores count them).
+    pub expired_writes: u64,
     /// Operations since last read.
     pub ops: StoreOps,
 }
@@ -305,12 +310,14 @@ impl StoreSlot {
             forwards_flushes: false,
             sends_old_values: false,
             flushed: Vec::new(),
+            expired_writes: 0,
             ops: StoreOps::default(),
         }
     }
 
     /// Apply writes the cache let go of to the store, and log them (a timestamped store logs
-    /// the plain value, stamped with the stored timestamp).
+    /// the plain value, stamped with the stored timestamp; a window store's cache key is
+    /// `key ‖ window start`, logged under Kafka's windowed changelog key).
     pub fn apply_flushed(&mut self, writes: Vec<FlushedWrite>) -> Result<(), StoreError> {
         for w in writes {
             let timestamped = matches!(self.store, StateStore::TimestampedKeyValue(_));
@@ -321,14 +328,24 @@ impl StoreSlot {
                     v
                 }
             };
+            if let StateStore::Session(_) = &self.store {
+                self.apply_flushed_session(w)?;
+                continue;
+            }
             if self.forwards_flushes {
-                let old = match &self.store {
-                    StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s)
-                        if self.sends_old_values =>
-                    {
-                        s.get(&w.key)?
+                let old = if self.sends_old_values {
+                    match &mut self.store {
+                        StateStore::KeyValue(s) | StateStore::TimestampedKeyValue(s) => {
+                            s.get(&w.key)?
+                        }
+                        StateStore::Window(s) => match split_window_cache_key(&w.key) {
+                            Some((key, start)) => s.fetch(key, start)?,
+                            None => None,
+                        },
+                        _ => None,
                     }
-                    _ => None,
+                } else {
+                    None
                 };
                 self.flushed.push(FlushedChange {
                     key: w.key.clone(),
@@ -345,7 +362,7 @@ impl StoreSlot {
                             s.delete(&w.key)?;
                         }
                     }
-                    w.value
+                    Some((w.key, w.value, w.timestamp))
                 }
                 StateStore::TimestampedKeyValue(s) => {
                     match &w.value {
@@ -354,17 +371,94 @@ impl StoreSlot {
                             s.delete(&w.key)?;
                         }
                     }
-                    w.value.map(|v| v.slice(8.min(v.len())..))
+                    Some((
+                        w.key,
+                        w.value.map(|v| v.slice(8.min(v.len())..)),
+                        w.timestamp,
+                    ))
                 }
-                other => return Err(other.wrong_kind("cached key-value")),
+                StateStore::Window(s) => {
+                    let (key, start) =
+                        split_window_cache_key(&w.key).ok_or_else(|| StoreError {
+                            store: s.name().to_owned(),
+                            detail: format!(
+                                "a cached window key of {} bytes has no 8-byte window start",
+                                w.key.len()
+                            ),
+                        })?;
+                    // `None`: the window is behind the retention, the write dropped.
+                    let timestamped = s.timestamped();
+                    let written = s.put(key, w.value.as_deref(), start)?;
+                    if written.is_none() {
+                        self.expired_writes += 1;
+                    }
+                    match written {
+                        Some(changelog_key) => {
+                            let (value, ts) = match &w.value {
+                                Some(v) if timestamped => match split_timestamped(v) {
+                                    Some((plain, ts)) => (Some(plain), ts),
+                                    None => (Some(v.clone()), w.timestamp),
+                                },
+                                other => (other.clone(), w.timestamp),
+                            };
+                            Some((changelog_key, value, ts))
+                        }
+                        None => None,
+                    }
+                }
+                other => return Err(other.wrong_kind("cached key-value or window")),
             };
-            if let Some(changelog) = &mut self.changelog {
+            if let (Some(changelog), Some((key, value, timestamp))) = (&mut self.changelog, logged)
+            {
                 changelog.push(ChangelogRecord {
-                    key: w.key,
-                    value: logged,
-                    timestamp: w.timestamp,
+                    key,
+                    value,
+                    timestamp,
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// A flushed write of a caching session store (Kafka's `CachingSessionStore`): a removal
+    /// of a session the store never held is neither written, logged nor forwarded.
+    fn apply_flushed_session(&mut self, w: FlushedWrite) -> Result<(), StoreError> {
+        let StateStore::Session(s) = &mut self.store else {
+            return Err(self.store.wrong_kind("session"));
+        };
+        let (key, start, end) = parse_session_changelog_key(&w.key).ok_or_else(|| StoreError {
+            store: s.name().to_owned(),
+            detail: format!(
+                "a cached session key of {} bytes is not key ‖ 8-byte end ‖ 8-byte start",
+                w.key.len()
+            ),
+        })?;
+        let old = if w.value.is_none() || self.sends_old_values {
+            s.fetch_session(key, start, end)?
+        } else {
+            None
+        };
+        if w.value.is_none() && old.is_none() {
+            return Ok(());
+        }
+        let logged = s.put(key, start, end, w.value.as_deref())?;
+        if logged.is_none() {
+            self.expired_writes += 1;
+        }
+        if self.forwards_flushes {
+            self.flushed.push(FlushedChange {
+                key: w.key.clone(),
+                new: w.value.clone(),
+                old: if self.sends_old_values { old } else { None },
+                timestamp: w.timestamp,
+            });
+        }
+        if let (Some(changelog), Some(key)) = (&mut self.changelog, logged) {
+            changelog.push(ChangelogRecord {
+                key,
+                value: w.value,
+                timestamp: w.timestamp,
+            });
         }
         Ok(())
     }

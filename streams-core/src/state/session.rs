@@ -96,6 +96,18 @@ impl SessionStore {
         }
     }
 
+    /// The earliest session end still live: a session ending at or before stream time minus
+    /// the retention is expired, whatever its segment (Kafka's session stores filter by it).
+    fn min_live_end(&self) -> i64 {
+        if self.stream_time < 0 {
+            i64::MIN
+        } else {
+            self.stream_time
+                .saturating_sub(self.retention_ms)
+                .saturating_add(1)
+        }
+    }
+
     fn min_live_segment(&self) -> i64 {
         self.segments.min_live(self.stream_time, self.retention_ms)
     }
@@ -111,7 +123,7 @@ impl SessionStore {
     ) -> Result<Option<Bytes>, StoreError> {
         self.stream_time = self.stream_time.max(end);
         let id = self.segments.id(end);
-        if id < self.min_live_segment() {
+        if id < self.min_live_segment() || end < self.min_live_end() {
             return Ok(None);
         }
         let table = self.segments.table(id);
@@ -145,7 +157,8 @@ impl SessionStore {
         self.put(key, start, end, None)
     }
 
-    /// The aggregate of exactly the session `[start, end]` of `key`.
+    /// The aggregate of exactly the session `[start, end]` of `key` (`None` once it ended
+    /// behind the retention).
     pub fn fetch_session(
         &mut self,
         key: &[u8],
@@ -153,7 +166,7 @@ impl SessionStore {
         end: i64,
     ) -> Result<Option<Bytes>, StoreError> {
         let id = self.segments.id(end);
-        if !self.segments.contains(id) {
+        if !self.segments.contains(id) || end < self.min_live_end() {
             return Ok(None);
         }
         let table = self.segments.table(id);
@@ -192,6 +205,7 @@ impl SessionStore {
             push_time(&mut v, i64::MAX);
             v
         });
+        let min_live_end = self.min_live_end();
         let ids = self.segments.ids_between(
             self.segments.id(earliest_end).max(self.min_live_segment()),
             i64::MAX,
@@ -214,7 +228,7 @@ impl SessionStore {
             for (k, v) in entries {
                 let (key, end, start) = decode(&k)
                     .ok_or_else(|| self.err(format!("malformed stored session key {k:?}")))?;
-                if end >= earliest_end && start <= latest_start {
+                if end >= earliest_end && end >= min_live_end && start <= latest_start {
                     out.push(SessionEntry {
                         key: Bytes::from(key),
                         start,

@@ -169,3 +169,119 @@ fn timestamped_restore_prepends_the_changelog_timestamp() {
     want.extend_from_slice(b"v");
     assert_eq!(kv.get(b"k").unwrap(), Some(Bytes::from(want)));
 }
+
+#[test]
+fn a_session_ending_behind_the_retention_is_neither_found_nor_written() {
+    for backend in backends("session-expiry") {
+        // Retention 5 s: the segments are a minute long, yet a session that ended at or
+        // before stream time - 5 s is expired, as in Kafka's session stores.
+        let mut s = SessionStore::new("s", backend, 5_000).unwrap();
+        s.put(b"k", 0, 1_000, Some(b"1")).unwrap();
+        s.put(b"k", 6_000, 6_000, Some(b"2")).unwrap();
+        let found = s.find_key_sessions(b"k", 0, i64::MAX).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].end, 6_000);
+        // Ends at 1 000 <= 6 000 - 5 000: dropped.
+        assert_eq!(s.put(b"k", 500, 1_000, Some(b"3")).unwrap(), None);
+        assert!(s.put(b"k", 500, 1_001, Some(b"3")).unwrap().is_some());
+    }
+}
+
+#[test]
+fn a_caching_window_store_holds_writes_until_flushed_and_reads_through_the_cache() {
+    use crate::serde::{I64Serde, StringSerde};
+    let store = SegmentedWindowStore::in_memory("w", 600_000, false).unwrap();
+    let mut slot = StoreSlot::new(StateStore::Window(Box::new(store)), true);
+    slot.cache = Some(RecordCache::new(ThreadCacheBudget::new(1 << 20)));
+    let handle = StoreHandle::new("w", StringSerde, I64Serde);
+    let k = "k".to_owned();
+    {
+        let mut w = WindowStoreRef {
+            handle: &handle,
+            slot: &mut slot,
+            timestamp: 7,
+        };
+        assert!(w.put(&k, Some(&1), 0).unwrap());
+        assert!(w.put(&k, Some(&2), 0).unwrap());
+        assert!(w.put(&k, Some(&3), 10).unwrap());
+        assert_eq!(w.fetch(&k, 0).unwrap(), Some(2));
+        assert_eq!(
+            w.fetch_range(&k, 0, 10, true).unwrap(),
+            vec![(k.clone(), 10, 3), (k.clone(), 0, 2)]
+        );
+        assert_eq!(w.fetch_all(0, 5, false).unwrap(), vec![(k.clone(), 0, 2)]);
+    }
+    // Nothing reached the store or its changelog yet.
+    match &mut slot.store {
+        StateStore::Window(s) => assert_eq!(s.fetch(b"k", 0).unwrap(), None),
+        other => panic!("not a window store: {other:?}"),
+    }
+    slot.flush_cache().unwrap();
+    let logged = slot.changelog.as_mut().unwrap().drain();
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert_eq!(
+        parse_windowed_changelog_key(&logged[0].key),
+        Some((&b"k"[..], 0, 0))
+    );
+    assert_eq!(logged[0].timestamp, 7);
+    match &mut slot.store {
+        StateStore::Window(s) => assert!(s.fetch(b"k", 10).unwrap().is_some()),
+        other => panic!("not a window store: {other:?}"),
+    }
+}
+
+#[test]
+fn a_timestamped_window_store_restores_kafkas_changelog_records() {
+    // Kafka's changelog: windowed key, the plain value, the window's timestamp as the record's.
+    let mut s =
+        TimestampedWindowStore::new(SegmentedWindowStore::in_memory("tw", 600_000, false).unwrap());
+    assert!(s.timestamped());
+    let record = ChangelogRecord {
+        key: windowed_changelog_key(b"a", 10_000, 0),
+        value: Some(Bytes::from_static(b"v")),
+        timestamp: 12_345,
+    };
+    s.restore_batch(&[record]).unwrap();
+    let stored = s.fetch(b"a", 10_000).unwrap().unwrap();
+    assert_eq!(
+        split_timestamped(&stored),
+        Some((Bytes::from_static(b"v"), 12_345))
+    );
+}
+
+#[test]
+fn a_caching_session_store_writes_each_session_once_and_skips_removals_of_unstored_ones() {
+    use crate::serde::{I64Serde, StringSerde};
+    let store = SessionStore::in_memory("s", 600_000).unwrap();
+    let mut slot = StoreSlot::new(StateStore::Session(store), true);
+    slot.cache = Some(RecordCache::new(ThreadCacheBudget::new(1 << 20)));
+    slot.forwards_flushes = true;
+    let handle = StoreHandle::new("s", StringSerde, I64Serde);
+    let k = "k".to_owned();
+    {
+        let mut s = SessionStoreRef {
+            handle: &handle,
+            slot: &mut slot,
+            timestamp: 9,
+        };
+        // A session created and merged away before any flush: never stored.
+        s.put(&k, 0, 0, Some(&1)).unwrap();
+        s.remove(&k, 0, 0).unwrap();
+        s.put(&k, 0, 5, Some(&2)).unwrap();
+        // Found through the cache, by end then start.
+        assert_eq!(
+            s.find_sessions(&k, 0, 10).unwrap(),
+            vec![(k.clone(), 0, 5, 2)]
+        );
+    }
+    slot.flush_cache().unwrap();
+    // Only [0, 5] reached the store, the changelog and the flush listener.
+    let logged = slot.changelog.as_mut().unwrap().drain();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(
+        parse_session_changelog_key(&logged[0].key),
+        Some((&b"k"[..], 0, 5))
+    );
+    assert_eq!(slot.flushed.len(), 1);
+    assert_eq!(slot.expired_writes, 0);
+}

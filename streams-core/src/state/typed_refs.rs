@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use super::{parse_session_changelog_key, session_changelog_key};
+use super::{split_timestamped, split_window_cache_key, window_cache_key};
 use super::{ChangelogRecord, StateStore, StoreError, StoreHandle, StoreSlot};
 use super::{SessionStore, VersionedKeyValueStore, WindowStore};
 
@@ -146,28 +148,60 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
     }
 
     /// Put `value` (`None`: delete) for `key` in the window starting at `window_start`.
-    /// A window already past the retention is dropped, as in Kafka.
-    pub fn put(&mut self, key: &K, value: Option<&V>, window_start: i64) -> Result<(), StoreError> {
+    /// A window already past the retention is dropped, as in Kafka: `false` then (Kafka
+    /// counts such a write in the task's `dropped-records`). With a record cache the write
+    /// waits in it (Kafka's `CachingWindowStore`) and reaches the store and its changelog at
+    /// the next flush: `true`.
+    pub fn put(
+        &mut self,
+        key: &K,
+        value: Option<&V>,
+        window_start: i64,
+    ) -> Result<bool, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.handle.key_bytes(key)?;
         let v = match value {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
-        if let Some(changelog_key) = self.store()?.put(&k, v.as_deref(), window_start)? {
-            log(self.slot, changelog_key, v, self.timestamp);
+        if let Some(cache) = self.slot.cache.as_mut().filter(|c| c.enabled()) {
+            let evicted = cache.put(window_cache_key(&k, window_start), v, self.timestamp);
+            self.slot.apply_flushed(evicted)?;
+            return Ok(true);
         }
-        Ok(())
+        let store = self.store()?;
+        let timestamped = store.timestamped();
+        match store.put(&k, v.as_deref(), window_start)? {
+            Some(changelog_key) => {
+                // A timestamped store logs the plain value stamped with its timestamp.
+                let (v, ts) = match v {
+                    Some(v) if timestamped => match split_timestamped(&v) {
+                        Some((plain, ts)) => (Some(plain), ts),
+                        None => (Some(v), self.timestamp),
+                    },
+                    other => (other, self.timestamp),
+                };
+                log(self.slot, changelog_key, v, ts);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
-    /// The value of `key` in the window starting at `window_start`.
+    /// The value of `key` in the window starting at `window_start` (the cached one first).
     pub fn fetch(&mut self, key: &K, window_start: i64) -> Result<Option<V>, StoreError> {
         self.slot.ops.gets += 1;
         let k = self.handle.key_bytes(key)?;
-        match self.store()?.fetch(&k, window_start)? {
-            None => Ok(None),
-            Some(v) => self.handle.value_of(&v).map(Some),
-        }
+        let cached = self
+            .slot
+            .cache
+            .as_mut()
+            .and_then(|c| c.get(&window_cache_key(&k, window_start)));
+        let bytes = match cached {
+            Some(cached) => cached,
+            None => self.store()?.fetch(&k, window_start)?,
+        };
+        bytes.map(|v| self.handle.value_of(&v)).transpose()
     }
 
     fn typed(&self, entries: Vec<super::WindowEntry>) -> Result<Vec<Windowed<K, V>>, StoreError> {
@@ -183,6 +217,54 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
             .collect()
     }
 
+    /// `entries` from the store with the cached windows of `key` (every key when `None`)
+    /// starting in `[from, to]` laid over them, as Kafka's caching window store merges its
+    /// cache and store iterators; by key, then start.
+    fn with_cached(
+        &self,
+        entries: Vec<super::WindowEntry>,
+        key: Option<&[u8]>,
+        from: i64,
+        to: i64,
+    ) -> Vec<super::WindowEntry> {
+        let Some(cache) = &self.slot.cache else {
+            return entries;
+        };
+        let cached = cache.entries_where(|ck| {
+            split_window_cache_key(ck).is_some_and(|(k, start)| {
+                key.is_none_or(|want| want == k) && start >= from && start <= to
+            })
+        });
+        if cached.is_empty() {
+            return entries;
+        }
+        let mut merged: std::collections::BTreeMap<(Bytes, i64), Bytes> = entries
+            .into_iter()
+            .map(|e| ((e.key, e.window_start), e.value))
+            .collect();
+        for (ck, value) in cached {
+            if let Some((k, start)) = split_window_cache_key(&ck) {
+                let at = (Bytes::copy_from_slice(k), start);
+                match value {
+                    Some(v) => {
+                        merged.insert(at, v);
+                    }
+                    None => {
+                        merged.remove(&at);
+                    }
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((key, window_start), value)| super::WindowEntry {
+                key,
+                window_start,
+                value,
+            })
+            .collect()
+    }
+
     /// Windows of `key` starting in `[from, to]` (latest first when `backward`).
     pub fn fetch_range(
         &mut self,
@@ -193,7 +275,11 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
     ) -> Result<Vec<Windowed<K, V>>, StoreError> {
         self.slot.ops.ranges += 1;
         let k = self.handle.key_bytes(key)?;
-        let entries = self.store()?.fetch_range(&k, from, to, backward)?;
+        let entries = self.store()?.fetch_range(&k, from, to, false)?;
+        let mut entries = self.with_cached(entries, Some(&k), from, to);
+        if backward {
+            entries.reverse();
+        }
         self.typed(entries)
     }
 
@@ -206,6 +292,15 @@ impl<K: 'static, V: 'static> WindowStoreRef<'_, K, V> {
     ) -> Result<Vec<Windowed<K, V>>, StoreError> {
         self.slot.ops.ranges += 1;
         let entries = self.store()?.fetch_keys(None, None, from, to, backward)?;
+        let entries = if self.slot.cache.is_some() {
+            let mut merged = self.with_cached(entries, None, from, to);
+            if backward {
+                merged.reverse();
+            }
+            merged
+        } else {
+            entries
+        };
         self.typed(entries)
     }
 
@@ -233,44 +328,85 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
         }
     }
 
-    /// Put (`None`: remove) the session `[start, end]` of `key`.
+    /// Put (`None`: remove) the session `[start, end]` of `key`. A session that ended
+    /// behind the retention is dropped, as in Kafka: `false` then (Kafka counts such a write
+    /// in the task's `dropped-records`). With a record cache the write waits in it (Kafka's
+    /// `CachingSessionStore`) until the next flush: `true`.
     pub fn put(
         &mut self,
         key: &K,
         start: i64,
         end: i64,
         value: Option<&V>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.handle.key_bytes(key)?;
         let v = match value {
             Some(v) => self.handle.value_bytes(v)?,
             None => None,
         };
-        if let Some(changelog_key) = self.store()?.put(&k, start, end, v.as_deref())? {
-            log(self.slot, changelog_key, v, self.timestamp);
+        if let Some(cache) = self.slot.cache.as_mut().filter(|c| c.enabled()) {
+            let evicted = cache.put(session_changelog_key(&k, start, end), v, self.timestamp);
+            self.slot.apply_flushed(evicted)?;
+            return Ok(true);
         }
-        Ok(())
+        match self.store()?.put(&k, start, end, v.as_deref())? {
+            Some(changelog_key) => {
+                log(self.slot, changelog_key, v, self.timestamp);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
-    /// Remove the session `[start, end]` of `key`.
-    pub fn remove(&mut self, key: &K, start: i64, end: i64) -> Result<(), StoreError> {
+    /// Remove the session `[start, end]` of `key` (`false`: it ended behind the retention).
+    pub fn remove(&mut self, key: &K, start: i64, end: i64) -> Result<bool, StoreError> {
         self.put(key, start, end, None)
     }
 
-    /// Sessions of `key` ending at or after `earliest_end` and starting at or before
-    /// `latest_start` (those a new record could merge with).
-    pub fn find_sessions(
-        &mut self,
-        key: &K,
-        earliest_end: i64,
-        latest_start: i64,
-    ) -> Result<Vec<Session<K, V>>, StoreError> {
-        self.slot.ops.ranges += 1;
-        let k = self.handle.key_bytes(key)?;
-        let entries = self
-            .store()?
-            .find_key_sessions(&k, earliest_end, latest_start)?;
+    /// `entries` from the store with the cached sessions `keep` accepts laid over them (as
+    /// Kafka's caching session store merges its cache and store iterators), by end, then key,
+    /// then start.
+    fn with_cached(
+        &self,
+        entries: Vec<super::SessionEntry>,
+        mut keep: impl FnMut(&[u8], i64, i64) -> bool,
+    ) -> Vec<super::SessionEntry> {
+        let Some(cache) = &self.slot.cache else {
+            return entries;
+        };
+        let cached = cache.entries_where(|ck| {
+            parse_session_changelog_key(ck).is_some_and(|(k, start, end)| keep(k, start, end))
+        });
+        let mut merged: std::collections::BTreeMap<(i64, Bytes, i64), Bytes> = entries
+            .into_iter()
+            .map(|e| ((e.end, e.key, e.start), e.value))
+            .collect();
+        for (ck, value) in cached {
+            if let Some((k, start, end)) = parse_session_changelog_key(&ck) {
+                let at = (end, Bytes::copy_from_slice(k), start);
+                match value {
+                    Some(v) => {
+                        merged.insert(at, v);
+                    }
+                    None => {
+                        merged.remove(&at);
+                    }
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((end, key, start), value)| super::SessionEntry {
+                key,
+                start,
+                end,
+                value,
+            })
+            .collect()
+    }
+
+    fn typed(&self, entries: &[super::SessionEntry]) -> Result<Vec<Session<K, V>>, StoreError> {
         entries
             .iter()
             .map(|e| {
@@ -282,6 +418,45 @@ impl<K: 'static, V: 'static> SessionStoreRef<'_, K, V> {
                 ))
             })
             .collect()
+    }
+
+    /// Sessions of every key ending in `[earliest_end, latest_end]` (those an
+    /// emit-on-window-close aggregation emits when they close), by end, then key bytes, then
+    /// start.
+    pub fn find_sessions_ending(
+        &mut self,
+        earliest_end: i64,
+        latest_end: i64,
+    ) -> Result<Vec<Session<K, V>>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let mut entries = self
+            .store()?
+            .find_sessions(None, None, earliest_end, i64::MAX, false)?;
+        entries.retain(|e| e.end <= latest_end);
+        let mut entries = self.with_cached(entries, |_, _, end| {
+            end >= earliest_end && end <= latest_end
+        });
+        entries.sort_by(|a, b| (a.end, &a.key, a.start).cmp(&(b.end, &b.key, b.start)));
+        self.typed(&entries)
+    }
+
+    /// Sessions of `key` ending at or after `earliest_end` and starting at or before
+    /// `latest_start` (those a new record could merge with), by end, then start.
+    pub fn find_sessions(
+        &mut self,
+        key: &K,
+        earliest_end: i64,
+        latest_start: i64,
+    ) -> Result<Vec<Session<K, V>>, StoreError> {
+        self.slot.ops.ranges += 1;
+        let k = self.handle.key_bytes(key)?;
+        let entries = self
+            .store()?
+            .find_key_sessions(&k, earliest_end, latest_start)?;
+        let entries = self.with_cached(entries, |ck, start, end| {
+            ck == k.as_ref() && end >= earliest_end && start <= latest_start
+        });
+        self.typed(&entries)
     }
 }
 

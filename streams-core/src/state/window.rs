@@ -74,6 +74,11 @@ pub trait WindowStore: std::fmt::Debug + Send {
     fn wipe(&mut self) -> Result<(), StoreError>;
     /// Number of live segments (for tests and metrics).
     fn segment_count(&self) -> usize;
+    /// Whether values are `timestamp ‖ value` and the changelog holds the plain value stamped
+    /// with that timestamp (Kafka's `TimestampedWindowStore`).
+    fn timestamped(&self) -> bool {
+        false
+    }
 }
 
 /// Kafka's windowed changelog key: `key ‖ window_start ‖ seqnum`, big-endian.
@@ -92,6 +97,21 @@ pub fn parse_windowed_changelog_key(bytes: &[u8]) -> Option<(&[u8], i64, i32)> {
     let start = i64::from_be_bytes(tail[..8].try_into().ok()?);
     let seq = i32::from_be_bytes(tail[8..].try_into().ok()?);
     Some((key, start, seq))
+}
+
+/// The record-cache key of a window: `key ‖ window_start` (8 bytes, big-endian).
+pub fn window_cache_key(key: &[u8], window_start: i64) -> Bytes {
+    let mut out = BytesMut::with_capacity(key.len() + 8);
+    out.put_slice(key);
+    out.put_i64(window_start);
+    out.freeze()
+}
+
+/// Split a window's record-cache key into (key, window start).
+pub fn split_window_cache_key(bytes: &[u8]) -> Option<(&[u8], i64)> {
+    let split = bytes.len().checked_sub(8)?;
+    let (key, start) = bytes.split_at(split);
+    Some((key, i64::from_be_bytes(start.try_into().ok()?)))
 }
 
 /// Kafka's default segment interval: half the retention, at least one minute.

@@ -328,6 +328,11 @@ impl DriverCore {
         self.drain_all()
     }
 
+    /// Records the tasks dropped (invalid timestamps, handlers, processors' skips).
+    pub fn dropped_records(&self) -> u64 {
+        self.tasks.values().map(|t| t.dropped_records).sum()
+    }
+
     /// The slot of store `name` in `owner`.
     pub fn slot(
         &mut self,

@@ -181,6 +181,13 @@ impl TopologyTestDriver {
         self.core.borrow().wall_clock
     }
 
+    /// The records the tasks dropped so far (Kafka's task metric `dropped-records-total`):
+    /// invalid timestamps, records skipped by an exception handler, and records processors
+    /// skipped (a null key in an aggregation, a record for a window already closed).
+    pub fn dropped_records(&self) -> u64 {
+        self.core.borrow().dropped_records()
+    }
+
     /// The key-value store `name`, typed by its own serdes: `K` and `V` must be the types of
     /// the `StoreHandle` it was built from (`StoreBuilder::in_memory_key_value`,
     /// `persistent_key_value`, the DSL's stores). Global stores are found too.

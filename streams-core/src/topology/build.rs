@@ -269,7 +269,10 @@ impl Topology {
             let caching = b.caching
                 && matches!(
                     store,
-                    StateStore::KeyValue(_) | StateStore::TimestampedKeyValue(_)
+                    StateStore::KeyValue(_)
+                        | StateStore::TimestampedKeyValue(_)
+                        | StateStore::Window(_)
+                        | StateStore::Session(_)
                 );
             let mut slot = StoreSlot::new(store, b.logging);
             slot.cache = cache_budget

@@ -8,7 +8,7 @@ use crate::state::backend::{MemoryBackend, SharedBackend};
 use crate::state::{
     default_segment_interval, BackendKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
     SegmentedWindowStore, SessionStore, StateStore, StoreError, StoreHandle,
-    VersionedKeyValueStore,
+    TimestampedWindowStore, VersionedKeyValueStore,
 };
 
 /// What a store supplier gets: the store's name, and the task's persistent backend (its redb
@@ -164,6 +164,30 @@ impl StoreBuilder {
         b
     }
 
+    /// A timestamped window store keeping windows for `retention_ms` (Kafka's
+    /// `Stores.timestampedWindowStoreBuilder`): values are `timestamp ‖ value` (8 bytes,
+    /// big-endian), the changelog holds the plain value stamped with its timestamp, as Kafka's.
+    /// Its changelog is `compact,delete` with `retention.ms` = retention + 1 day.
+    pub fn timestamped_window<K: 'static, V: 'static>(
+        handle: &StoreHandle<K, V>,
+        persistent: bool,
+        retention_ms: i64,
+    ) -> Self {
+        let mut b = Self::new(handle.name(), persistent, move |init| {
+            Ok(StateStore::Window(Box::new(TimestampedWindowStore::new(
+                SegmentedWindowStore::new(
+                    init.name,
+                    init.backend_or_memory(),
+                    retention_ms,
+                    default_segment_interval(retention_ms),
+                    false,
+                )?,
+            ))))
+        });
+        b.changelog_config = windowed_changelog_config(retention_ms);
+        b
+    }
+
     /// A session store keeping sessions for `retention_ms` (Kafka's
     /// `Stores.persistentSessionStore` / `inMemorySessionStore`).
     pub fn session<K: 'static, V: 'static>(
@@ -223,8 +247,8 @@ impl StoreBuilder {
         self
     }
 
-    /// Put the record cache in front of the store (Kafka's `withCachingEnabled`, key-value
-    /// stores): repeated writes of a key between two commits reach the store and the
+    /// Put the record cache in front of the store (Kafka's `withCachingEnabled`; key-value
+    /// window and session stores): repeated writes of a key between two commits reach the store and the
     /// changelog once, at the commit or when the thread's `statestore.cache.max.bytes` budget
     /// evicts them.
     pub fn with_caching_enabled(mut self) -> Self {

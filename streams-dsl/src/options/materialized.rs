@@ -1,6 +1,7 @@
 //! [`Materialized`]: how a KTable's store is made.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use streams_core::serde::Serde;
 
@@ -27,6 +28,9 @@ pub struct Materialized<K, V> {
     pub(crate) logging: bool,
     pub(crate) logging_config: BTreeMap<String, String>,
     pub(crate) caching: bool,
+    /// How long a window store keeps windows (Kafka's `withRetention`); `None`: the window
+    /// size plus the grace period.
+    pub(crate) retention: Option<Duration>,
 }
 
 impl<K, V> Default for Materialized<K, V> {
@@ -39,6 +43,7 @@ impl<K, V> Default for Materialized<K, V> {
             logging: true,
             logging_config: BTreeMap::new(),
             caching: true,
+            retention: None,
         }
     }
 }
@@ -110,6 +115,14 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
     /// forwarded once.
     pub fn with_caching_enabled(mut self) -> Self {
         self.caching = true;
+        self
+    }
+
+    /// How long a windowed aggregation's store keeps windows (Kafka's `withRetention`):
+    /// at least the window size plus the grace period (else building the topology fails),
+    /// longer to query closed windows. Without it: size plus grace.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = Some(retention);
         self
     }
 }

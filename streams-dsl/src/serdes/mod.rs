@@ -16,6 +16,7 @@ mod dyn_serde;
 mod json;
 mod option;
 mod registry;
+mod timestamped;
 mod uuid;
 
 pub use self::uuid::UuidSerde;
@@ -28,3 +29,4 @@ pub use streams_core::serde::{
     BytesSerde, Deserializer, F32Serde, F64Serde, I32Serde, I64Serde, Serde, SerdeError,
     Serializer, StringSerde, UnitSerde,
 };
+pub(crate) use timestamped::ValueAndTimestampSerde;

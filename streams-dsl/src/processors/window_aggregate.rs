@@ -1,0 +1,226 @@
+//! The time-windowed aggregation processor of `count`, `reduce` and `aggregate` on a
+//! [`crate::TimeWindowedKStream`] (Kafka's `KStreamWindowAggregate`): each record updates the
+//! aggregate of every window holding its timestamp, kept with its timestamp (the latest of
+//! its records') in a window store; a record for a window already closed (its end plus the
+//! grace period at or behind the stream time this processor observed) is dropped and counted.
+//! Updates are forwarded as they happen (through the record cache when the store has one: once
+//! per window per commit), or — with [`EmitStrategy::OnWindowClose`] — each window's final
+//! result once, when it closes.
+
+use std::sync::Arc;
+
+use streams_core::error::BoxError;
+use streams_core::processor::{Processor, ProcessorContext};
+use streams_core::record::Record;
+use streams_core::serde::Serializer;
+use streams_core::state::{StoreHandle, ValueAndTimestamp};
+use tracing::warn;
+
+use crate::change::Change;
+use crate::processors::aggregate::Step;
+use crate::processors::ops::is_null;
+use crate::processors::window_emit::{
+    is_closed, window_close_time, EmitFinalTracker, DEFAULT_EMIT_INTERVAL_MS, NO_TIMESTAMP,
+};
+use crate::serdes::DynSerde;
+use crate::windowed::{Window, Windowed};
+use crate::windows::{EmitStrategy, TimeWindows};
+
+/// The aggregate a window starts from, as the "old value" Kafka forwards for a new window
+/// (the initializer's value; `None` for `reduce`).
+pub(crate) type Initial<VA> = Arc<dyn Fn() -> Option<VA> + Send + Sync>;
+
+/// One task's time-windowed aggregation.
+pub(crate) struct WindowAggregate<K, V, VA> {
+    pub store: StoreHandle<K, ValueAndTimestamp<VA>>,
+    pub windows: TimeWindows,
+    pub step: Step<K, V, VA>,
+    pub initial: Initial<VA>,
+    pub emit: EmitStrategy,
+    /// Forward the aggregate each update replaces (a downstream table node asked for it).
+    pub send_old_values: bool,
+    /// Tells a null key (a record Kafka skips) and orders final results by key bytes.
+    pub key_serde: DynSerde<K>,
+    /// The largest record timestamp this processor saw (Kafka's `observedStreamTime`).
+    pub observed_stream_time: i64,
+    /// The store caches: updates are forwarded when the cache flushes them (Kafka's
+    /// `TimestampedTupleForwarder` with a caching store), set at `init`.
+    pub caching: bool,
+    pub emit_final: EmitFinalTracker,
+}
+
+impl<K, V, VA> WindowAggregate<K, V, VA> {
+    /// A processor that has seen nothing yet.
+    pub(crate) fn new(
+        store: StoreHandle<K, ValueAndTimestamp<VA>>,
+        windows: TimeWindows,
+        step: Step<K, V, VA>,
+        initial: Initial<VA>,
+        emit: EmitStrategy,
+        send_old_values: bool,
+        key_serde: DynSerde<K>,
+    ) -> Self {
+        WindowAggregate {
+            store,
+            windows,
+            step,
+            initial,
+            emit,
+            send_old_values,
+            key_serde,
+            observed_stream_time: NO_TIMESTAMP,
+            caching: false,
+            emit_final: EmitFinalTracker::new(DEFAULT_EMIT_INTERVAL_MS),
+        }
+    }
+}
+
+impl<K, V, VA> WindowAggregate<K, V, VA>
+where
+    K: Clone + 'static,
+    V: 'static,
+    VA: Clone + 'static,
+{
+    /// Forward the final results of the windows that closed since the last emission.
+    fn maybe_emit_final(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+        close_time: i64,
+        source: &Record<K, V>,
+    ) -> Result<(), BoxError> {
+        if self.emit != EmitStrategy::OnWindowClose {
+            return Ok(());
+        }
+        let now = ctx.current_system_time();
+        let Some((lower, upper)) = self.emit_final.due(&self.windows, now, close_time) else {
+            return Ok(());
+        };
+        let mut closed = ctx
+            .window_store(&self.store)?
+            .fetch_all(lower, upper, false)?;
+        // Kafka keeps these windows in a time-ordered store: by start, then key bytes.
+        let mut keyed = Vec::with_capacity(closed.len());
+        for (key, start, value) in closed.drain(..) {
+            let bytes = self.key_serde.serialize(self.store.name(), &key)?;
+            keyed.push((start, bytes, key, value));
+        }
+        keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let size = self.windows.size_ms();
+        for (start, _, key, value) in keyed {
+            let windowed = Windowed::new(key, Window::of_size(start, size));
+            let mut record = Record::new(
+                windowed,
+                Change::new(Some(value.value), None),
+                value.timestamp,
+            );
+            record.headers = source.headers.clone();
+            ctx.forward(record)?;
+        }
+        Ok(())
+    }
+}
+
+impl<K, V, VA> Processor<K, V, Windowed<K>, Change<VA>> for WindowAggregate<K, V, VA>
+where
+    K: Clone + 'static,
+    V: Clone + 'static,
+    VA: Clone + 'static,
+{
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), BoxError> {
+        self.caching = ctx.caches(&self.store);
+        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+            let size = self.windows.size_ms();
+            let send_old = self.send_old_values;
+            ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {
+                let ((key, start), Some(new)) = (flush.key, flush.new) else {
+                    return Ok(());
+                };
+                let old = if send_old {
+                    flush.old.map(|o| o.value)
+                } else {
+                    None
+                };
+                let windowed = Windowed::new(key, Window::of_size(start, size));
+                ctx.forward(Record::new(
+                    windowed,
+                    Change::new(Some(new.value), old),
+                    new.timestamp,
+                ))?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+        record: Record<K, V>,
+    ) -> Result<(), BoxError> {
+        if is_null(&self.key_serde, &record.key) {
+            warn!(
+                processor = ctx.processor_name(),
+                at = ?ctx.record_metadata(),
+                "Skipping record due to null key"
+            );
+            ctx.record_dropped();
+            return Ok(());
+        }
+        let timestamp = record.timestamp;
+        self.observed_stream_time = self.observed_stream_time.max(timestamp);
+        let close_time = window_close_time(self.observed_stream_time, self.windows.grace_ms());
+        for (start, window) in self.windows.windows_for(timestamp) {
+            if is_closed(window.end, close_time) {
+                warn!(
+                    processor = ctx.processor_name(),
+                    at = ?ctx.record_metadata(),
+                    timestamp,
+                    window = %format_args!("[{},{})", window.start, window.end),
+                    expiration = close_time,
+                    stream_time = self.observed_stream_time,
+                    "Skipping record for expired window"
+                );
+                ctx.record_dropped();
+                continue;
+            }
+            let mut store = ctx.window_store(&self.store)?;
+            let (old, new_timestamp) = match store.fetch(&record.key, start)? {
+                Some(old) => (Some(old.value), timestamp.max(old.timestamp)),
+                None => (None, timestamp),
+            };
+            let old_sent = if self.send_old_values {
+                old.clone().or_else(|| (self.initial)())
+            } else {
+                None
+            };
+            let new = (self.step)(&record.key, record.value.clone(), old);
+            let stored = ValueAndTimestamp {
+                value: new,
+                timestamp: new_timestamp,
+            };
+            if !store.put(&record.key, Some(&stored), start)? {
+                // Behind the store's retention (only with a retention shorter than the
+                // window's life, which the DSL refuses): Kafka's store logs and counts it.
+                warn!(
+                    processor = ctx.processor_name(),
+                    store = self.store.name(),
+                    "Skipping record for expired segment."
+                );
+                ctx.record_dropped();
+            }
+            if self.emit == EmitStrategy::OnWindowUpdate && !self.caching {
+                let mut out = Record::new(
+                    Windowed::new(record.key.clone(), window),
+                    Change::new(Some(stored.value), old_sent),
+                    new_timestamp,
+                );
+                out.headers = record.headers.clone();
+                ctx.forward(out)?;
+            }
+        }
+        self.maybe_emit_final(ctx, close_time, &record)
+    }
+}
