@@ -98,3 +98,4 @@ pub fn split_non_word(line: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+pub mod pageview;
