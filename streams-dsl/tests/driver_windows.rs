@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use streams_core::state::ValueAndTimestamp;
 use streams_core::testing::{TestRecord, TopologyTestDriver};
 use streams_dsl::serdes::{I64Serde, StringSerde, TimeWindowedSerde};
 use streams_dsl::{
@@ -91,6 +92,24 @@ fn a_late_record_within_grace_updates_its_window_and_after_grace_is_dropped() ->
     );
     // Stream time 16: [0, 10) closed at 15, the record at 3 was dropped.
     assert_eq!(driver.dropped_records(), 1);
+    // The store keeps each window's count with its timestamp (Java's
+    // getTimestampedWindowStore).
+    let store = driver.get_window_store::<String, ValueAndTimestamp<i64>>("counts")?;
+    assert_eq!(
+        store.fetch(&s("a"), 0)?,
+        Some(ValueAndTimestamp {
+            value: 2,
+            timestamp: 7
+        })
+    );
+    assert_eq!(
+        store
+            .fetch_range(&s("a"), 0, 100)?
+            .into_iter()
+            .map(|(_, start, v)| (start, v.value))
+            .collect::<Vec<_>>(),
+        vec![(0, 2), (10, 2)]
+    );
     // The changelog is a windowed one.
     assert_eq!(
         driver.changelog_topic("counts").as_deref(),
