@@ -192,3 +192,43 @@ fn a_retention_shorter_than_size_plus_grace_is_refused() -> Result {
         other => Err(format!("expected RetentionTooShort, got {other:?}").into()),
     }
 }
+
+#[test]
+fn the_window_store_changelog_is_compacted_and_deleted_a_day_after_the_retention() -> Result {
+    let builder = StreamsBuilder::new();
+    let grouped = builder.stream::<String, String>("in").group_by_key();
+    grouped
+        .windowed_by(TimeWindows::of_size_and_grace(ms(10_000), ms(5_000))?)
+        .count_with(Named::empty(), Materialized::as_("default-retention"));
+    grouped
+        .windowed_by(TimeWindows::of_size_with_no_grace(ms(10_000))?)
+        .count_with(
+            Named::empty(),
+            Materialized::as_("long-retention").with_retention(Duration::from_secs(3600)),
+        );
+    let topology = builder.build()?;
+    let config = |store: &str| {
+        let c = topology.changelog_config(store);
+        (
+            c.get("cleanup.policy").cloned(),
+            c.get("retention.ms").cloned(),
+        )
+    };
+    // Kafka: retention = size + grace unless given; the changelog keeps it plus
+    // windowstore.changelog.additional.retention.ms (1 day).
+    assert_eq!(
+        config("default-retention"),
+        (
+            Some(s("compact,delete")),
+            Some((15_000i64 + 86_400_000).to_string())
+        )
+    );
+    assert_eq!(
+        config("long-retention"),
+        (
+            Some(s("compact,delete")),
+            Some((3_600_000i64 + 86_400_000).to_string())
+        )
+    );
+    Ok(())
+}
