@@ -80,6 +80,11 @@ fn a_record_between_two_sessions_merges_them() -> Result {
         ]
     );
     assert_eq!(driver.dropped_records(), 1);
+    let store = driver.get_session_store::<String, i64>("sessions")?;
+    assert_eq!(
+        store.fetch(&s("k"))?,
+        vec![(s("k"), 0, 10, 3), (s("k"), 30, 30, 1)]
+    );
     assert_eq!(
         driver.changelog_topic("sessions").as_deref(),
         Some("sess-sessions-changelog")

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use streams_core::state::ValueAndTimestamp;
 use streams_core::testing::{TestRecord, TopologyTestDriver};
 use streams_dsl::serdes::{I64Serde, StringSerde, TimeWindowedSerde};
 use streams_dsl::{
@@ -91,6 +92,24 @@ fn a_late_record_within_grace_updates_its_window_and_after_grace_is_dropped() ->
     );
     // Stream time 16: [0, 10) closed at 15, the record at 3 was dropped.
     assert_eq!(driver.dropped_records(), 1);
+    // The store keeps each window's count with its timestamp (Java's
+    // getTimestampedWindowStore).
+    let store = driver.get_window_store::<String, ValueAndTimestamp<i64>>("counts")?;
+    assert_eq!(
+        store.fetch(&s("a"), 0)?,
+        Some(ValueAndTimestamp {
+            value: 2,
+            timestamp: 7
+        })
+    );
+    assert_eq!(
+        store
+            .fetch_range(&s("a"), 0, 100)?
+            .into_iter()
+            .map(|(_, start, v)| (start, v.value))
+            .collect::<Vec<_>>(),
+        vec![(0, 2), (10, 2)]
+    );
     // The changelog is a windowed one.
     assert_eq!(
         driver.changelog_topic("counts").as_deref(),
@@ -172,4 +191,44 @@ fn a_retention_shorter_than_size_plus_grace_is_refused() -> Result {
         }) => Ok(()),
         other => Err(format!("expected RetentionTooShort, got {other:?}").into()),
     }
+}
+
+#[test]
+fn the_window_store_changelog_is_compacted_and_deleted_a_day_after_the_retention() -> Result {
+    let builder = StreamsBuilder::new();
+    let grouped = builder.stream::<String, String>("in").group_by_key();
+    grouped
+        .windowed_by(TimeWindows::of_size_and_grace(ms(10_000), ms(5_000))?)
+        .count_with(Named::empty(), Materialized::as_("default-retention"));
+    grouped
+        .windowed_by(TimeWindows::of_size_with_no_grace(ms(10_000))?)
+        .count_with(
+            Named::empty(),
+            Materialized::as_("long-retention").with_retention(Duration::from_secs(3600)),
+        );
+    let topology = builder.build()?;
+    let config = |store: &str| {
+        let c = topology.changelog_config(store);
+        (
+            c.get("cleanup.policy").cloned(),
+            c.get("retention.ms").cloned(),
+        )
+    };
+    // Kafka: retention = size + grace unless given; the changelog keeps it plus
+    // windowstore.changelog.additional.retention.ms (1 day).
+    assert_eq!(
+        config("default-retention"),
+        (
+            Some(s("compact,delete")),
+            Some((15_000i64 + 86_400_000).to_string())
+        )
+    );
+    assert_eq!(
+        config("long-retention"),
+        (
+            Some(s("compact,delete")),
+            Some((3_600_000i64 + 86_400_000).to_string())
+        )
+    );
+    Ok(())
 }

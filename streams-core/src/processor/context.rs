@@ -9,7 +9,7 @@ use crate::error::{BoxError, StreamsError};
 use crate::record::{Record, RecordMetadata};
 use crate::state::{
     parse_session_changelog_key, split_window_cache_key, CacheFlush, FlushedChange,
-    KeyValueStoreRef, RecordCache, SessionStoreRef, StoreHandle, StoreSlot,
+    KeyValueStoreRef, RecordCache, SessionStoreRef, StoreError, StoreHandle, StoreSlot,
     TimestampedKeyValueStoreRef, VersionedStoreRef, WindowStoreRef,
 };
 use crate::TaskId;
@@ -195,41 +195,13 @@ impl<K, V> ProcessorContext<'_, K, V> {
         &mut self,
         handle: &StoreHandle<SK, SV>,
         send_old_values: bool,
-        mut listener: F,
+        listener: F,
     ) -> Result<(), StreamsError>
     where
         F: FnMut(&mut ProcessorContext<'_, K, V>, CacheFlush<SK, SV>) -> Result<(), BoxError>
             + 'static,
     {
-        let name = handle.name().to_owned();
-        let (slot, _) = self.connected_slot(&name)?;
-        if slot.cache.is_none() {
-            return Err(StreamsError::Store {
-                store: name,
-                detail: "it has no record cache to flush: build it with StoreBuilder::with_caching_enabled() (and a statestore.cache.max.bytes above 0)".into(),
-            });
-        }
-        slot.forwards_flushes = true;
-        slot.sends_old_values |= send_old_values;
-        let h = handle.clone();
-        self.flush_listeners.push((
-            name,
-            Some(Box::new(move |ctx, change: &FlushedChange| {
-                let key = h.key_of(&change.key)?;
-                let new = change.new.as_deref().map(|v| h.value_of(v)).transpose()?;
-                let old = change.old.as_deref().map(|v| h.value_of(v)).transpose()?;
-                listener(
-                    ctx,
-                    CacheFlush {
-                        key,
-                        new,
-                        old,
-                        timestamp: change.timestamp,
-                    },
-                )
-            })),
-        ));
-        Ok(())
+        self.listen_to_flushes(handle, send_old_values, |h, key| h.key_of(key), listener)
     }
 
     /// [`ProcessorContext::on_cache_flush_with`] for a caching window store (Kafka's
@@ -240,7 +212,7 @@ impl<K, V> ProcessorContext<'_, K, V> {
         &mut self,
         handle: &StoreHandle<SK, SV>,
         send_old_values: bool,
-        mut listener: F,
+        listener: F,
     ) -> Result<(), StreamsError>
     where
         F: FnMut(
@@ -249,37 +221,12 @@ impl<K, V> ProcessorContext<'_, K, V> {
             ) -> Result<(), BoxError>
             + 'static,
     {
-        let name = handle.name().to_owned();
-        let (slot, _) = self.connected_slot(&name)?;
-        if slot.cache.is_none() {
-            return Err(StreamsError::Store {
-                store: name,
-                detail: "it has no record cache to flush: build it with StoreBuilder::with_caching_enabled() (and a statestore.cache.max.bytes above 0)".into(),
-            });
-        }
-        slot.forwards_flushes = true;
-        slot.sends_old_values |= send_old_values;
-        let h = handle.clone();
-        self.flush_listeners.push((
-            name,
-            Some(Box::new(move |ctx, change: &FlushedChange| {
-                let (key, start) = split_window_cache_key(&change.key)
-                    .ok_or_else(|| h.err("a flushed window key has no 8-byte window start"))?;
-                let key = (h.key_of(key)?, start);
-                let new = change.new.as_deref().map(|v| h.value_of(v)).transpose()?;
-                let old = change.old.as_deref().map(|v| h.value_of(v)).transpose()?;
-                listener(
-                    ctx,
-                    CacheFlush {
-                        key,
-                        new,
-                        old,
-                        timestamp: change.timestamp,
-                    },
-                )
-            })),
-        ));
-        Ok(())
+        let decode = |h: &StoreHandle<SK, SV>, bytes: &[u8]| {
+            let (key, start) = split_window_cache_key(bytes)
+                .ok_or_else(|| h.err("a flushed window key has no 8-byte window start"))?;
+            Ok((h.key_of(key)?, start))
+        };
+        self.listen_to_flushes(handle, send_old_values, decode, listener)
     }
 
     /// [`ProcessorContext::on_cache_flush_with`] for a caching session store (Kafka's
@@ -290,13 +237,34 @@ impl<K, V> ProcessorContext<'_, K, V> {
         &mut self,
         handle: &StoreHandle<SK, SV>,
         send_old_values: bool,
-        mut listener: F,
+        listener: F,
     ) -> Result<(), StreamsError>
     where
         F: FnMut(
                 &mut ProcessorContext<'_, K, V>,
                 CacheFlush<(SK, i64, i64), SV>,
             ) -> Result<(), BoxError>
+            + 'static,
+    {
+        let decode = |h: &StoreHandle<SK, SV>, bytes: &[u8]| {
+            let (key, start, end) = parse_session_changelog_key(bytes)
+                .ok_or_else(|| h.err("a flushed session key is not key ‖ end ‖ start"))?;
+            Ok((h.key_of(key)?, start, end))
+        };
+        self.listen_to_flushes(handle, send_old_values, decode, listener)
+    }
+
+    /// Register `listener` for the flushes of caching store `handle`, its cache keys read
+    /// with `decode`.
+    fn listen_to_flushes<SK: 'static, SV: 'static, FK: 'static, F>(
+        &mut self,
+        handle: &StoreHandle<SK, SV>,
+        send_old_values: bool,
+        decode: impl Fn(&StoreHandle<SK, SV>, &[u8]) -> Result<FK, StoreError> + 'static,
+        mut listener: F,
+    ) -> Result<(), StreamsError>
+    where
+        F: FnMut(&mut ProcessorContext<'_, K, V>, CacheFlush<FK, SV>) -> Result<(), BoxError>
             + 'static,
     {
         let name = handle.name().to_owned();
@@ -313,9 +281,7 @@ impl<K, V> ProcessorContext<'_, K, V> {
         self.flush_listeners.push((
             name,
             Some(Box::new(move |ctx, change: &FlushedChange| {
-                let (key, start, end) = parse_session_changelog_key(&change.key)
-                    .ok_or_else(|| h.err("a flushed session key is not key ‖ end ‖ start"))?;
-                let key = (h.key_of(key)?, start, end);
+                let key = decode(&h, &change.key)?;
                 let new = change.new.as_deref().map(|v| h.value_of(v)).transpose()?;
                 let old = change.old.as_deref().map(|v| h.value_of(v)).transpose()?;
                 listener(

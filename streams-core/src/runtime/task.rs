@@ -695,12 +695,24 @@ impl StreamTask {
             }
             self.deliver_flushes()?;
         }
-        self.count_expired_writes();
         Ok(())
     }
 
+    /// Records dropped so far, with the cache flushes stores dropped as expired that the next
+    /// processed record will count (a commit's flush happens between processing rounds).
+    pub fn dropped_records_total(&self) -> u64 {
+        self.dropped_records
+            + self
+                .ctx
+                .stores
+                .values()
+                .map(|s| s.expired_writes)
+                .sum::<u64>()
+    }
+
     /// Count the cache flushes window and session stores dropped as expired in
-    /// `dropped-records`, as Kafka's stores do.
+    /// `dropped-records`, as Kafka's stores do (after each record, so that the thread's
+    /// per-round metric sees them).
     fn count_expired_writes(&mut self) {
         for slot in self.ctx.stores.values_mut() {
             self.dropped_records += std::mem::take(&mut slot.expired_writes);

@@ -59,7 +59,7 @@ struct Entry {
     timestamp: i64,
     /// Recency: the tick of the last touch (larger is more recent); 0 while the slot is free.
     used: u64,
-    /// Order in which it became dirty (flushes go in that order).
+    /// When it was last written dirty (flushes go in that order, as Kafka's).
     dirtied: u64,
 }
 
@@ -191,8 +191,9 @@ impl RecordCache {
                 let sub = size(&e.key, &e.value);
                 self.bytes -= sub;
                 self.budget.used.fetch_sub(sub, Ordering::Relaxed);
-                // A key dirty already keeps its place in the flush order.
-                if dirty && !e.dirty {
+                // A dirty write moves the key to the end of the flush order, as Kafka's
+                // NamedCache re-adds it to its dirty keys: flushes go in last-write order.
+                if dirty {
                     e.dirtied = self.clock;
                 }
                 e.dirty |= dirty;
@@ -279,7 +280,8 @@ impl RecordCache {
         out
     }
 
-    /// Every dirty write, in the order they were first made dirty; entries stay cached, clean.
+    /// Every dirty write, in the order of their keys' last writes (Kafka's `NamedCache`
+    /// order); entries stay cached, clean.
     pub fn flush(&mut self) -> Vec<FlushedWrite> {
         let mut dirty: Vec<(u64, u32)> = self
             .index
@@ -335,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn repeated_writes_of_a_key_flush_once_in_first_write_order() {
+    fn repeated_writes_of_a_key_flush_once_in_last_write_order() {
         let mut c = RecordCache::new(ThreadCacheBudget::new(1 << 20));
         for i in 0..100 {
             assert!(c.put(b("a"), Some(b(&i.to_string())), i).is_empty());
@@ -350,14 +352,14 @@ mod tests {
             flushed,
             vec![
                 FlushedWrite {
-                    key: b("a"),
-                    value: Some(b("last")),
-                    timestamp: 100
-                },
-                FlushedWrite {
                     key: b("b"),
                     value: None,
                     timestamp: 7
+                },
+                FlushedWrite {
+                    key: b("a"),
+                    value: Some(b("last")),
+                    timestamp: 100
                 },
             ]
         );
@@ -405,7 +407,7 @@ mod tests {
             evicted.iter().map(|w| w.key.clone()).collect::<Vec<_>>(),
             vec![b("a")]
         );
-        // A freed slot is reused; the flush keeps first-dirtied order.
+        // A freed slot is reused; the flush keeps last-write order.
         let flushed: Vec<Bytes> = c.flush().into_iter().map(|w| w.key).collect();
         assert_eq!(flushed, vec![b("b"), b("d"), b("e")]);
     }

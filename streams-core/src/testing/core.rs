@@ -330,7 +330,7 @@ impl DriverCore {
 
     /// Records the tasks dropped (invalid timestamps, handlers, processors' skips).
     pub fn dropped_records(&self) -> u64 {
-        self.tasks.values().map(|t| t.dropped_records).sum()
+        self.tasks.values().map(|t| t.dropped_records_total()).sum()
     }
 
     /// The slot of store `name` in `owner`.

@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::core::DriverCore;
+use super::core::{DriverCore, StoreOwner};
 use super::error::TestDriverError;
 use super::input_topic::TestInputTopic;
 use super::output_topic::TestOutputTopic;
 use super::store::TestKeyValueStore;
+use super::windowed_store::{TestSessionStore, TestWindowStore};
 use crate::runtime::StreamsConfig;
 use crate::serde::{Deserializer, Serializer};
 use crate::state::StoreHandle;
@@ -195,6 +196,19 @@ impl TopologyTestDriver {
         &self,
         name: &str,
     ) -> Result<TestKeyValueStore<K, V>, TestDriverError> {
+        let (owner, handle) = self.handle_of::<K, V>(name)?;
+        Ok(TestKeyValueStore {
+            core: self.core.clone(),
+            owner,
+            handle,
+        })
+    }
+
+    /// Where store `name` lives and its handle, typed `K`/`V` as it was built.
+    fn handle_of<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<(StoreOwner, StoreHandle<K, V>), TestDriverError> {
         let core = self.core.borrow();
         let owner = core.owner_of(name)?;
         let handle = core
@@ -217,7 +231,31 @@ impl TopologyTestDriver {
                     std::any::type_name::<V>()
                 ),
             })?;
-        Ok(TestKeyValueStore {
+        Ok((owner, handle))
+    }
+
+    /// The window store `name` (Java's `getWindowStore` / `getTimestampedWindowStore`),
+    /// typed by its own serdes: a DSL windowed aggregation's store holds
+    /// `ValueAndTimestamp<V>` values (its aggregates with their timestamps).
+    pub fn get_window_store<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<TestWindowStore<K, V>, TestDriverError> {
+        let (owner, handle) = self.handle_of::<K, V>(name)?;
+        Ok(TestWindowStore {
+            core: self.core.clone(),
+            owner,
+            handle,
+        })
+    }
+
+    /// The session store `name` (Java's `getSessionStore`), typed by its own serdes.
+    pub fn get_session_store<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<TestSessionStore<K, V>, TestDriverError> {
+        let (owner, handle) = self.handle_of::<K, V>(name)?;
+        Ok(TestSessionStore {
             core: self.core.clone(),
             owner,
             handle,

@@ -57,6 +57,7 @@ mod state_dir;
 mod store;
 #[cfg(test)]
 mod tests;
+mod windowed_store;
 
 pub use driver::{TopologyTestDriver, DEFAULT_APPLICATION_ID};
 pub use error::TestDriverError;
@@ -64,3 +65,4 @@ pub use input_topic::TestInputTopic;
 pub use output_topic::TestOutputTopic;
 pub use record::TestRecord;
 pub use store::TestKeyValueStore;
+pub use windowed_store::{TestSessionStore, TestWindowStore};

@@ -159,7 +159,8 @@ impl StoreBuilder {
                 default_segment_interval(retention_ms),
                 retain_duplicates,
             )?)))
-        });
+        })
+        .with_handle(handle);
         b.changelog_config = windowed_changelog_config(retention_ms);
         b
     }
@@ -183,7 +184,8 @@ impl StoreBuilder {
                     false,
                 )?,
             ))))
-        });
+        })
+        .with_handle(handle);
         b.changelog_config = windowed_changelog_config(retention_ms);
         b
     }
@@ -201,7 +203,8 @@ impl StoreBuilder {
                 init.backend_or_memory(),
                 retention_ms,
             )?))
-        });
+        })
+        .with_handle(handle);
         b.changelog_config = windowed_changelog_config(retention_ms);
         b
     }

@@ -136,6 +136,16 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_timestamp_falls_in_no_window() -> Result<(), WindowsError> {
+        // Kafka drops records with negative timestamps before any processor (as the task
+        // does here); were one to reach the windows, no window would hold it.
+        let w = TimeWindows::of_size_with_no_grace(ms(10))?.advance_by(ms(5))?;
+        assert!(w.windows_for(-1).is_empty());
+        assert!(w.windows_for(-100).is_empty());
+        Ok(())
+    }
+
+    #[test]
     fn windows_near_i64_max_end_there() -> Result<(), WindowsError> {
         let w = TimeWindows::of_size_with_no_grace(ms(10))?;
         let last = w.windows_for(i64::MAX);
