@@ -148,6 +148,6 @@ pub use ktable::KTable;
 pub use options::{
     Branched, Buffer, BufferFullStrategy, Consumed, EagerBufferConfig, Grouped, JoinWindows,
     Joined, Materialized, Named, Printable, Printed, Produced, Repartitioned, StoreType,
-    StreamJoined, StrictBufferConfig, Suppressed,
+    StreamJoined, StrictBufferConfig, Suppressed, TableJoined,
 };
 pub use windowed::{Window, Windowed};

@@ -1,6 +1,7 @@
 //! [`KTable`]: a changelog stream, the latest value of each key (Kafka's `KTable`), and
 //! `to_stream`; its operations are in [`ops`] (filter, mapValues) and [`group`] (groupBy).
 
+mod fk_join;
 mod group;
 mod join;
 mod ops;
