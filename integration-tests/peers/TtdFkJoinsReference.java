@@ -114,7 +114,8 @@ public class TtdFkJoinsReference {
                 KTable<String, String> l = b.<String, String>table("left")
                         .filter((k, v) -> !k.equals("o4"));
                 KTable<String, String> r = b.<String, String>table("right")
-                        .mapValues(v -> v.toUpperCase(), Named.as("upper"));
+                        .mapValues(v -> v.toUpperCase(), Named.as("upper"),
+                                Materialized.<String, String, org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]>>with(null, null));
                 l.leftJoin(r, TtdFkJoinsReference::customer, PAIR)
                         .mapValues(v -> "v " + v)
                         .toStream().to("out");

@@ -68,19 +68,19 @@ pub(crate) fn subscriptions_to_send<F: PartialEq + Clone>(
         }
         return out;
     }
-    match (old, new) {
-        // An old row without a foreign key subscribed nowhere: Kafka skips the update.
-        (Some(None), _) => {}
-        (Some(Some(old_fk)), Some(new_fk)) => {
-            let Some(new_fk) = new_fk else {
-                return out;
-            };
+    // Kafka 4.x: an old row without a foreign key subscribed nowhere (as no old row).
+    match (old.flatten(), new) {
+        (Some(old_fk), Some(Some(new_fk))) => {
             if new_fk != old_fk {
                 out.push((Some(old_fk), DeleteKeyNoPropagate));
+                out.push((Some(new_fk), PropagateNullIfNoFkValAvailable));
+            } else {
+                // The same foreign key: no foreign row means there was no joined row either.
+                out.push((Some(new_fk), PropagateOnlyIfFkValAvailable));
             }
-            out.push((Some(new_fk), PropagateNullIfNoFkValAvailable));
         }
-        (Some(Some(old_fk)), None) => out.push((Some(old_fk), DeleteKeyAndPropagate)),
+        // Deleted, or no foreign key any more: the row leaves the join.
+        (Some(old_fk), _) => out.push((Some(old_fk), DeleteKeyAndPropagate)),
         (None, Some(Some(new_fk))) => out.push((Some(new_fk), PropagateOnlyIfFkValAvailable)),
         (None, _) => {}
     }
@@ -485,10 +485,16 @@ mod tests {
             s(Some(Some("A")), None),
             vec![(Some("A"), DeleteKeyAndPropagate)]
         );
-        // Null foreign keys are skipped, old or new.
+        // A null foreign key: no subscription; losing the foreign key leaves the join.
         assert!(s(None, Some(None)).is_empty());
-        assert!(s(Some(None), Some(Some("A"))).is_empty());
-        assert!(s(Some(Some("A")), Some(None)).is_empty());
+        assert_eq!(
+            s(Some(None), Some(Some("A"))),
+            vec![(Some("A"), PropagateOnlyIfFkValAvailable)]
+        );
+        assert_eq!(
+            s(Some(Some("A")), Some(None)),
+            vec![(Some("A"), DeleteKeyAndPropagate)]
+        );
     }
 
     #[test]
