@@ -3,8 +3,9 @@
 // fixed feed FEED through Java's TopologyTestDriver and prints every record of the output
 // topic, one line each: topic \t key \t value \t timestamp (null as "null"). An "_opt"
 // suffix builds with topology.optimization=all; a "_described" or "_opt" case prints
-// describe() first, each line after "(describe)\t". The "bytes" case prints the records of
-// the two internal topics as hex ("(bytes)\t" topic \t key \t value).
+// describe() first, each line after "(describe)\t". The "bytes" and "left_bytes" cases print
+// the records of the two internal topics and of the subscription store's changelog first, as
+// hex ("(bytes)\t" topic \t key \t value \t timestamp).
 //
 // Usage: java -cp <jars> TtdFkJoinsReference <topology>...
 //
@@ -157,7 +158,8 @@ public class TtdFkJoinsReference {
                 HexFormat hex = HexFormat.of();
                 for (String topic : List.of(
                         "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
-                        "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic")) {
+                        "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic",
+                        "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-0000000010-changelog")) {
                     for (TestRecord<byte[], byte[]> r : d.createOutputTopic(topic,
                             new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList()) {
                         System.out.println("(bytes)\t" + topic + "\t" + (r.key() == null ? "null" : hex.formatHex(r.key())) + "\t"

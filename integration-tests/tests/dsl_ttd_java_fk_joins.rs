@@ -11,9 +11,14 @@
 //! a `TableJoined` name, a materialized result, a key-reading extractor (KIP-1104), joins of
 //! filter/mapValues views, and an FK join of an FK join's result.
 //!
+//! The `bytes` and `left_bytes` cases compare the records of the registration and response
+//! topics and of the subscription store's changelog byte for byte (hex), so an application
+//! migrating between Java and Rust instances reads the other's internal topics and state.
+//!
 //! Java needs a JDK and the jars `scripts/test` downloads (see `dsl_ttd_java.rs`).
 
 use integration_tests::java_ttd;
+use streams_core::serde::{Deserializer, SerdeError};
 use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::StringSerde;
@@ -48,6 +53,8 @@ const FEED: &[In] = &[
 ];
 
 const TOPOLOGIES: &[&str] = &[
+    "bytes",
+    "left_bytes",
     "inner_described",
     "left_described",
     "inner_opt",
@@ -61,7 +68,9 @@ const TOPOLOGIES: &[&str] = &[
     "chained_opt",
 ];
 
-/// The customer of an order, `None` without one.
+/// The customer of an order, `None` without one (taking `&String`: it is passed as the
+/// extractor of a table of `String` values).
+#[allow(clippy::ptr_arg)]
 fn customer(order: &String) -> Option<String> {
     order.split_once(',').map(|(c, _)| c.to_owned())
 }
@@ -70,16 +79,33 @@ fn pair(l: &String, r: Option<&String>) -> String {
     format!("[{l}, {}]", r.map_or("null", String::as_str))
 }
 
+/// Record bytes as they are (`None` for null).
+struct Raw;
+
+impl Deserializer<Option<Vec<u8>>> for Raw {
+    fn deserialize(&self, _: &str, data: Option<&[u8]>) -> Result<Option<Vec<u8>>, SerdeError> {
+        Ok(data.map(<[u8]>::to_vec))
+    }
+}
+
+/// Lower-case hex, as Java's `HexFormat`; "null" for null.
+fn hex(data: Option<&[u8]>) -> String {
+    data.map_or_else(
+        || "null".to_owned(),
+        |d| d.iter().map(|b| format!("{b:02x}")).collect(),
+    )
+}
+
 /// The topology `name` names, as `TtdFkJoinsReference.java` builds it.
 fn build(base: &str) -> Result<StreamsBuilder, String> {
     let b = StreamsBuilder::new();
     let table = |t: &str| b.table::<String, String>(t);
     match base {
-        "inner" => table("left")
+        "inner" | "bytes" => table("left")
             .join_on_foreign_key(&table("right"), customer, |l, r| pair(l, Some(r)))
             .to_stream()
             .to("out"),
-        "left" => table("left")
+        "left" | "left_bytes" => table("left")
             .left_join_on_foreign_key(&table("right"), customer, pair)
             .to_stream()
             .to("out"),
@@ -203,6 +229,24 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
             input
                 .pipe_input_with_timestamp(key.to_owned(), value.map(str::to_owned), ts)
                 .map_err(|e| format!("piping {key}={value:?}@{ts} into {topic}: {e}"))?;
+        }
+    }
+    if base.ends_with("bytes") {
+        for topic in [
+            "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+            "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic",
+            "ttd-KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-0000000010-changelog",
+        ] {
+            let t = driver.create_output_topic::<Option<Vec<u8>>, Option<Vec<u8>>>(topic, Raw, Raw);
+            for r in t.read_records_to_list().map_err(|e| e.to_string())? {
+                lines.push(format!(
+                    "(bytes)\t{topic}\t{}\t{}\t{}",
+                    hex(r.key.as_deref()),
+                    hex(r.value.as_deref()),
+                    r.timestamp
+                        .map_or_else(|| "null".to_owned(), |t| t.to_string())
+                ));
+            }
         }
     }
     let out = driver.create_output_topic::<Option<String>, Option<String>>(

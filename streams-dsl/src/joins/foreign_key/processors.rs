@@ -149,7 +149,12 @@ where
             }
             None => None,
         };
-        let partition = ctx.record_metadata().map_or(-1, |m| m.partition);
+        // The left row's partition: the record's, or, when a cache flush forwards the update
+        // (Kafka keeps the cached record's context), the task's, which is the partition of
+        // every source topic the task reads.
+        let partition = ctx
+            .record_metadata()
+            .map_or(ctx.task_id().partition, |m| m.partition);
         let keys: Vec<(Bytes, KO)> = old.into_iter().chain(new).flatten().collect();
         for (fk_bytes, instruction) in sends {
             let fk =
@@ -475,10 +480,10 @@ mod tests {
                 (Some("B"), PropagateNullIfNoFkValAvailable)
             ]
         );
-        // The same foreign key: one subscription (the answer replaces the row).
+        // The same foreign key: one subscription, answered only with a foreign row.
         assert_eq!(
             s(Some(Some("A")), Some(Some("A"))),
-            vec![(Some("A"), PropagateNullIfNoFkValAvailable)]
+            vec![(Some("A"), PropagateOnlyIfFkValAvailable)]
         );
         // A deleted row unsubscribes and propagates the deletion.
         assert_eq!(

@@ -397,7 +397,7 @@ mod tests {
     /// Records Java 4.4 wrote on its response topic.
     #[test]
     fn responses_are_javas_bytes() -> Result<(), SerdeError> {
-        let s = SubscriptionResponseWrapperSerde {
+        let s = SubscriptionResponseWrapperSerde::<String> {
             foreign_value: DynSerde::new(StringSerde),
         };
         let cases = [
@@ -448,7 +448,7 @@ mod tests {
             #[test]
             fn any_bytes_deserialize_without_panicking(data in proptest::collection::vec(any::<u8>(), 0..48)) {
                 let _ = sub_serde().deserialize("t", Some(&data));
-                let r = SubscriptionResponseWrapperSerde { foreign_value: DynSerde::new(StringSerde) };
+                let r = SubscriptionResponseWrapperSerde::<String> { foreign_value: DynSerde::new(StringSerde) };
                 let _ = r.deserialize("t", Some(&data));
                 let _ = primary_key_of(&data);
             }
