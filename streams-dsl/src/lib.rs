@@ -118,8 +118,7 @@
 //! with Java's `TopologyTestDriver` in the integration tests.
 //!
 //! Not yet: windowed aggregations, `KTable.transformValues`, `suppress`, windowed cogroups,
-//! versioned-table semantics of foreign-key joins (out-of-order updates of a versioned table
-//! are joined, not dropped), a grace period for stream-table joins on versioned tables,
+//! a grace period for stream-table joins on versioned tables,
 //! custom join store suppliers.
 
 pub mod error;

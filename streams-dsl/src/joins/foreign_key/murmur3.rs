@@ -92,4 +92,24 @@ mod tests {
         assert_eq!(hex(hash128(b"B,ink")), "0b2646b7a65b7fd54a7edb9c7f0e006c");
         assert_eq!(hex(hash128(b"nofk")), "86acf90601515c973eb7edcf504673e3");
     }
+
+    /// Java 4.4's `Murmur3.hash128` of inputs around the 16-byte block and the 8-byte tail
+    /// split, and of bytes above 0x7f (Java's bytes are signed).
+    #[test]
+    fn blocks_tails_and_high_bytes_are_javas() {
+        let cases: [(&str, &str); 6] = [
+            ("", "9d2764a018e329428c3cf3b035938518"),
+            ("a", "3361634e7e0f5188e9c7dda24eae326b"),
+            ("0123456789abcde", "c480e6b5c0016979a0d033624a7f7904"),
+            ("0123456789abcdef", "1a6e941ec6a76967d7d82808f505d6b1"),
+            ("0123456789abcdef0", "85e3069a748c16b6bc8c0a283538abb8"),
+            (
+                "0123456789abcdef0123456789abcdefXYZ\u{e9}\u{ff}",
+                "832f7152a15530961026dbc87de62660",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(hex(hash128(input.as_bytes())), expected, "{input:?}");
+        }
+    }
 }
