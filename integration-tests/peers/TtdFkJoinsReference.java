@@ -128,6 +128,14 @@ public class TtdFkJoinsReference {
                 j.join(r, v -> v.substring(1, 2), (a, c) -> a + " again " + c)
                         .toStream().to("out");
             }
+            case "grouped" -> b.<String, String>table("left")
+                    .leftJoin(b.<String, String>table("right"), TtdFkJoinsReference::customer, PAIR)
+                    .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(
+                            v.endsWith(", null]") ? "without" : "with", v))
+                    .count()
+                    .toStream()
+                    .mapValues(c -> "count " + c)
+                    .to("out");
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }
         Properties p = new Properties();

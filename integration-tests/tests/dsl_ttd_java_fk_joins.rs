@@ -9,7 +9,8 @@
 //! customers (`right`): foreign-key changes, deletes on both sides, an order without a
 //! foreign key, an out-of-order update, an unchanged value. Covered: inner and left joins,
 //! a `TableJoined` name, a materialized result, a key-reading extractor (KIP-1104), joins of
-//! filter/mapValues views, and an FK join of an FK join's result.
+//! filter/mapValues views, an FK join of an FK join's result, and a result regrouped and
+//! counted (old values through the result table).
 //!
 //! The `bytes` and `left_bytes` cases compare the records of the registration and response
 //! topics and of the subscription store's changelog byte for byte (hex), so an application
@@ -66,6 +67,8 @@ const TOPOLOGIES: &[&str] = &[
     "key_extractor",
     "views_opt",
     "chained_opt",
+    "grouped",
+    "grouped_opt",
 ];
 
 /// The customer of an order, `None` without one (taking `&String`: it is passed as the
@@ -187,6 +190,22 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             )
             .to_stream()
             .to("out");
+        }
+        "grouped" => {
+            table("left")
+                .left_join_on_foreign_key(&table("right"), customer, pair)
+                .group_by(|_, v: &String| {
+                    let k = if v.ends_with(", null]") {
+                        "without"
+                    } else {
+                        "with"
+                    };
+                    (k.to_owned(), v.clone())
+                })
+                .count()
+                .to_stream()
+                .map_values(|c: Option<i64>| format!("count {}", c.unwrap_or_default()))
+                .to("out");
         }
         other => return Err(format!("unknown topology {other}")),
     }
