@@ -69,6 +69,15 @@ const TOPOLOGIES: &[&str] = &[
     "chained_opt",
     "grouped",
     "grouped_opt",
+    // Not compared: "self" and "self_opt" (a table FK-joined with itself). Both give the same
+    // records and the same describe(), but in another order where one left update both
+    // subscribes (registration topic) and answers its subscribers (response topic) at one
+    // timestamp: Java's driver runs every sub-topology in one task, re-enqueues what a record
+    // produced and picks the next record by timestamp across partitions, so the queued answer
+    // to o3 goes before the answer that o4's new subscription produces; our driver routes
+    // records produced to internal topics depth-first, one task per sub-topology. A driver
+    // difference (streams-core's testing::core), not a join one: on a cluster the order of the
+    // two topics' records is not defined either.
 ];
 
 /// The customer of an order, `None` without one (taking `&String`: it is passed as the
@@ -191,6 +200,16 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             .to_stream()
             .to("out");
         }
+        "self" => {
+            let t = table("left");
+            t.left_join_on_foreign_key(
+                &t,
+                |v: &String| Some(if v.starts_with('A') { "o1" } else { "o4" }.to_owned()),
+                pair,
+            )
+            .to_stream()
+            .to("out");
+        }
         "grouped" => {
             table("left")
                 .left_join_on_foreign_key(&table("right"), customer, pair)
@@ -234,10 +253,14 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
             }
         }
     }
+    let described = topology.describe().to_string();
     let driver = TopologyTestDriver::new(topology, vec![("application.id", "ttd")], 0)
         .map_err(|e| e.to_string())?;
     let mut inputs = std::collections::BTreeMap::new();
     for &(topic, key, value, ts) in FEED {
+        if !described.contains(&format!("{topic}]")) {
+            continue;
+        }
         if !inputs.contains_key(topic) {
             let t = driver
                 .create_input_topic::<String, Option<String>>(topic, StringSerde, StringSerde)
