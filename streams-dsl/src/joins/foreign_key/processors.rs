@@ -203,7 +203,13 @@ where
         record: Record<Option<KO>, SubscriptionWrapper<K>>,
     ) -> Result<(), BoxError> {
         let sub = &record.value;
-        if record.key.is_none() && sub.instruction != Instruction::PropagateNullIfNoFkValAvailable {
+        // A null foreign key (also a key type whose serde writes null, `Option<_>` keys):
+        // only a left join's ask passes, without touching the store.
+        let key = record
+            .key
+            .as_ref()
+            .filter(|k| !self.foreign_key_serde.is_null(k));
+        if key.is_none() && sub.instruction != Instruction::PropagateNullIfNoFkValAvailable {
             return Ok(());
         }
         if sub.version > SUBSCRIPTION_VERSION {
@@ -213,7 +219,7 @@ where
                 node: self.node.clone(),
             }));
         }
-        if let Some(fk) = &record.key {
+        if let Some(fk) = key {
             let null = |what| ForeignKeyJoinError::NullBytes {
                 node: self.node.clone(),
                 what,
