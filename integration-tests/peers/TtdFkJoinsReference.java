@@ -2,7 +2,8 @@
 // a fixed set of foreign-key table-table joins (KIP-213) with Kafka Streams 4.4.0, pipes the
 // fixed feed FEED through Java's TopologyTestDriver and prints every record of the output
 // topic, one line each: topic \t key \t value \t timestamp (null as "null"). An "_opt"
-// suffix builds with topology.optimization=all; a "_described" or "_opt" case prints
+// suffix builds with topology.optimization=all, "_uncached" with statestore.cache.max.bytes=0;
+// a "_described" or "_opt" case prints
 // describe() first, each line after "(describe)\t". The "bytes" and "left_bytes" cases print
 // the records of the two internal topics and of the subscription store's changelog first, as
 // hex ("(bytes)\t" topic \t key \t value \t timestamp).
@@ -82,7 +83,8 @@ public class TtdFkJoinsReference {
         boolean optimize = name.endsWith("_opt");
         String base = optimize ? name.substring(0, name.length() - 4) : name;
         boolean describe = optimize || base.endsWith("_described");
-        base = base.replace("_described", "");
+        boolean uncached = base.endsWith("_uncached");
+        base = base.replace("_described", "").replace("_uncached", "");
         StreamsBuilder b = new StreamsBuilder();
         switch (base) {
             case "inner", "bytes" -> b.<String, String>table("left")
@@ -151,6 +153,9 @@ public class TtdFkJoinsReference {
                 BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
         if (optimize) {
             p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
+        }
+        if (uncached) {
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
         }
         Topology topology = optimize ? b.build(p) : b.build();
         if (describe) {

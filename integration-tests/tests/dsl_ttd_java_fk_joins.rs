@@ -3,7 +3,8 @@
 //! 4.4.0 in `integration-tests/peers/TtdFkJoinsReference.java`, the same feed is piped
 //! through each driver, and every record of the output topic (key, value, timestamp) must be
 //! the same. `_described` and `_opt` (`topology.optimization=all`) cases compare
-//! `describe()` line for line first (node, store and internal-topic names).
+//! `describe()` line for line first (node, store and internal-topic names); `_uncached`
+//! runs with `statestore.cache.max.bytes=0`.
 //!
 //! The feed: orders (`left`, `"<customer>,<item>"`, the customer the foreign key) and
 //! customers (`right`): foreign-key changes, deletes on both sides, an order without a
@@ -56,6 +57,9 @@ const FEED: &[In] = &[
 const TOPOLOGIES: &[&str] = &[
     "bytes",
     "left_bytes",
+    "left_bytes_uncached",
+    "materialized_uncached",
+    "grouped_uncached",
     "inner_described",
     "left_described",
     "inner_opt",
@@ -236,7 +240,10 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
     let optimize = name.ends_with("_opt");
     let base = name.trim_end_matches("_opt");
     let describe = optimize || base.ends_with("_described");
-    let base = base.trim_end_matches("_described");
+    let uncached = base.ends_with("_uncached");
+    let base = base
+        .trim_end_matches("_described")
+        .trim_end_matches("_uncached");
     let builder = build(base)?;
     let mut lines = Vec::new();
     let topology = if optimize {
@@ -254,8 +261,11 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         }
     }
     let described = topology.describe().to_string();
-    let driver = TopologyTestDriver::new(topology, vec![("application.id", "ttd")], 0)
-        .map_err(|e| e.to_string())?;
+    let mut props = vec![("application.id", "ttd")];
+    if uncached {
+        props.push(("statestore.cache.max.bytes", "0"));
+    }
+    let driver = TopologyTestDriver::new(topology, props, 0).map_err(|e| e.to_string())?;
     let mut inputs = std::collections::BTreeMap::new();
     for &(topic, key, value, ts) in FEED {
         if !described.contains(&format!("{topic}]")) {
