@@ -14,14 +14,45 @@ use kafka_wire::config::ClientConfig;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
+use std::sync::Arc;
 use streams_core::runtime::{KafkaStreams, StreamsConfig};
-use streams_dsl::StreamsBuilder;
+
+use streams_dsl::options::KeyPartitioner;
+use streams_dsl::{StreamsBuilder, TableJoined};
 
 #[test]
 fn orders_join_their_customers_across_partitions() {
     let Some(bootstrap) = Broker::Kafka.bootstrap("streams_fk_join") else {
         return;
     };
+    run(&bootstrap, false);
+}
+
+/// Orders and customers written to partitions of the producer's own choosing (not the
+/// default partitioner's): a `TableJoined` with both tables' partitioners routes the
+/// subscriptions to the partitions holding their customers (and answers back to the orders').
+#[test]
+fn table_joined_partitioners_follow_custom_partitioning() {
+    let Some(bootstrap) = Broker::Kafka.bootstrap("streams_fk_join_partitioners") else {
+        return;
+    };
+    run(&bootstrap, true);
+}
+
+/// The partition of order `o<i>` (custom layout): `i % 3`.
+fn order_partition(key: &str) -> Option<i32> {
+    key.strip_prefix('o')?.parse::<i32>().ok().map(|i| i % 3)
+}
+
+/// The partition of customer `A`…`E` (custom layout): its letter's index `% 2`.
+fn customer_partition(key: &str) -> Option<i32> {
+    key.bytes()
+        .next()
+        .map(|b| i32::from(b.wrapping_sub(b'A')) % 2)
+}
+
+fn run(bootstrap: &str, custom: bool) {
+    let bootstrap = bootstrap.to_owned();
     integration_tests::init_logging();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let orders = unique_topic("fk-orders");
@@ -41,11 +72,18 @@ fn orders_join_their_customers_across_partitions() {
                 .await
                 .unwrap();
             for (topic, k, v) in records {
-                p.send(ProducerRecord::new(&topic).key(k).value(v))
-                    .await
-                    .unwrap()
-                    .await
-                    .unwrap();
+                let mut r = ProducerRecord::new(&topic);
+                if custom {
+                    let part = if topic == orders {
+                        order_partition(&k)
+                    } else {
+                        customer_partition(&k)
+                    };
+                    if let Some(part) = part {
+                        r = r.partition(part);
+                    }
+                }
+                p.send(r.key(k).value(v)).await.unwrap().await.unwrap();
             }
             p.close().await.unwrap();
         })
@@ -65,10 +103,20 @@ fn orders_join_their_customers_across_partitions() {
     let b = StreamsBuilder::new();
     let o = b.table::<String, String>(&orders);
     let c = b.table::<String, String>(&customers);
-    o.join_on_foreign_key(
+    let table_joined = if custom {
+        let by_order: KeyPartitioner<String> = Arc::new(|_, k: &String, _| order_partition(k));
+        let by_customer: KeyPartitioner<String> =
+            Arc::new(|_, k: &String, _| customer_partition(k));
+        TableJoined::with(Some(by_order), Some(by_customer))
+    } else {
+        TableJoined::default()
+    };
+    o.join_on_foreign_key_with(
         &c,
         |v: &String| v.split_once(',').map(|(c, _)| c.to_owned()),
         |o: &String, c: &String| format!("{o}|{c}"),
+        table_joined,
+        None,
     )
     .to_stream()
     .to(&output);
