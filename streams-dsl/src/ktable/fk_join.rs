@@ -18,9 +18,10 @@ use streams_core::topology::StoreBuilder;
 use super::KTable;
 use crate::change::Change;
 use crate::error::SerdeRole;
-use crate::joins::foreign_key::processors::{
-    ForeignKeyExtractor, ForeignKeyJoiner, ForeignTableJoin, ResponseJoin, SubscriptionJoinForeign,
-    SubscriptionReceive, SubscriptionSend,
+use crate::joins::foreign_key::response::{ForeignKeyJoiner, ResponseJoin};
+use crate::joins::foreign_key::send::{ForeignKeyExtractor, SubscriptionSend};
+use crate::joins::foreign_key::subscriptions::{
+    ForeignTableJoin, SubscriptionJoinForeign, SubscriptionReceive,
 };
 use crate::joins::foreign_key::wire::{
     SubscriptionResponseWrapper, SubscriptionResponseWrapperSerde, SubscriptionWrapper,
