@@ -102,6 +102,29 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
     /// (Kafka's `join(KTable, Function<V, KO>, ValueJoiner)`): a row whose `foreign_key` is
     /// `None`, or whose foreign row does not exist, has no joined row. Result keyed like this
     /// table; its updates come at the later timestamp of the two rows.
+    ///
+    /// ```
+    /// use streams_dsl::StreamsBuilder;
+    ///
+    /// # fn main() -> Result<(), streams_dsl::DslError> {
+    /// let builder = StreamsBuilder::new();
+    /// // Orders "<customer id>,<item>" keyed by order id; customers keyed by id.
+    /// let orders = builder.table::<String, String>("orders");
+    /// let customers = builder.table::<String, String>("customers");
+    /// orders
+    ///     .join_on_foreign_key(
+    ///         &customers,
+    ///         |order: &String| order.split_once(',').map(|(customer, _)| customer.to_owned()),
+    ///         |order, customer| format!("{order} for {customer}"),
+    ///     )
+    ///     .to_stream()
+    ///     .to("orders-with-customers");
+    /// let topology = builder.build()?;
+    /// assert!(topology
+    ///     .internal_topics()
+    ///     .contains(&"KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic".to_owned()));
+    /// # Ok(()) }
+    /// ```
     pub fn join_on_foreign_key<KO, VO, VR>(
         &self,
         other: &KTable<KO, VO>,
