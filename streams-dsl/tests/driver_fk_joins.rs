@@ -4,6 +4,7 @@
 //! for record and byte for byte on the internal topics, by
 //! `integration-tests/tests/dsl_ttd_java_fk_joins.rs`.
 
+use streams_core::serde::{Deserializer, Serializer};
 use streams_core::testing::{TestInputTopic, TopologyTestDriver};
 use streams_dsl::serdes::StringSerde;
 use streams_dsl::{KTable, Materialized, StreamsBuilder, TableJoined};
@@ -265,5 +266,72 @@ fn a_named_materialized_join_is_queryable_and_names_its_topics() -> Result {
     o.pipe_input_with_timestamp("o1".to_owned(), Some("A,pen".to_owned()), 2)?;
     let store = driver.get_key_value_store::<String, String>("joined")?;
     assert_eq!(store.get(&"o1".to_owned())?, Some("A,pen+alice".to_owned()));
+    Ok(())
+}
+
+/// A string serde remembering the topics it serializes for.
+#[derive(Clone, Default)]
+struct Recording(std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>);
+
+impl Serializer<String> for Recording {
+    fn serialize(
+        &self,
+        topic: &str,
+        value: &String,
+    ) -> std::result::Result<Option<bytes::Bytes>, streams_core::serde::SerdeError> {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.insert(topic.to_owned());
+        }
+        StringSerde.serialize(topic, value)
+    }
+}
+
+impl Deserializer<String> for Recording {
+    fn deserialize(
+        &self,
+        topic: &str,
+        data: Option<&[u8]>,
+    ) -> std::result::Result<String, streams_core::serde::SerdeError> {
+        StringSerde.deserialize(topic, data)
+    }
+}
+
+/// A topic-aware serde (a schema registry's) sees Kafka's pseudo-topics, decorated with the
+/// application id, so it uses the subjects a Java instance uses.
+#[test]
+fn keys_and_values_are_serialized_for_kafkas_pseudo_topics() -> Result {
+    let keys = Recording::default();
+    let values = Recording::default();
+    let b = StreamsBuilder::new();
+    let orders = b.table_with::<String, String>(
+        "orders",
+        streams_dsl::Consumed::with(keys.clone(), values.clone()),
+        Materialized::default(),
+    );
+    let customers = b.table_with::<String, String>(
+        "customers",
+        streams_dsl::Consumed::with(keys.clone(), StringSerde),
+        Materialized::default(),
+    );
+    orders
+        .join_on_foreign_key(&customers, customer, |o, c| pair(o, Some(c)))
+        .to_stream()
+        .to("out");
+    let driver = TopologyTestDriver::new(b.build()?, [("application.id", "fk")], 0)?;
+    let mut o =
+        driver.create_input_topic::<String, Option<String>>("orders", StringSerde, StringSerde)?;
+    let mut c = driver.create_input_topic::<String, Option<String>>(
+        "customers",
+        StringSerde,
+        StringSerde,
+    )?;
+    c.pipe_input_with_timestamp("A".to_owned(), Some("alice".to_owned()), 1)?;
+    o.pipe_input_with_timestamp("o1".to_owned(), Some("A,pen".to_owned()), 2)?;
+    let base = "fk-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic";
+    let seen = |r: &Recording| r.0.lock().map(|s| s.clone()).unwrap_or_default();
+    let (keys, values) = (seen(&keys), seen(&values));
+    assert!(keys.contains(&format!("{base}-pk")), "{keys:?}");
+    assert!(keys.contains(&format!("{base}-fk")), "{keys:?}");
+    assert!(values.contains(&format!("{base}-vh")), "{values:?}");
     Ok(())
 }

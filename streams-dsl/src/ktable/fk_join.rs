@@ -18,6 +18,7 @@ use streams_core::topology::StoreBuilder;
 use super::KTable;
 use crate::change::Change;
 use crate::error::SerdeRole;
+use crate::joins::foreign_key::pseudo_topics::PseudoTopics;
 use crate::joins::foreign_key::response::{ForeignKeyJoiner, ResponseJoin};
 use crate::joins::foreign_key::send::{ForeignKeyExtractor, SubscriptionSend};
 use crate::joins::foreign_key::subscriptions::{
@@ -309,14 +310,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             let v: DynSerde<V> = b.serde(v, &n.registration, SerdeRole::Value, FIX)?;
             let fk: DynSerde<KO> = b.serde(fk, &n.registration_sink, SerdeRole::Key, FIX)?;
             let vo: DynSerde<VO> = b.serde(vo, &n.response_sink, SerdeRole::Value, FIX)?;
-            let pk_topic = format!("{}-pk", n.registration_topic);
-            let fk_topic = format!("{}-fk", n.registration_topic);
-            let vh_topic = format!("{}-vh", n.registration_topic);
+            let topics = PseudoTopics::new(&n.registration_topic);
             let left_getter = b.required_getter::<K, V>(&left, &n.resolver)?;
             let right_getter = b.required_getter::<KO, VO>(&right, &n.join_foreign)?;
             let sub_serde = SubscriptionWrapperSerde {
                 primary_key: pk.clone(),
-                primary_key_topic: pk_topic.clone(),
+                topics: topics.clone(),
             };
             let resp_serde = SubscriptionResponseWrapperSerde {
                 foreign_value: vo.clone(),
@@ -329,8 +328,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 extractor,
                 foreign_key_serde: fk.clone(),
                 value_serde: v.clone(),
-                foreign_key_topic: fk_topic.clone(),
-                value_topic: vh_topic.clone(),
+                topics: topics.clone(),
                 left_join,
             };
             let s =
@@ -380,12 +378,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 DynSerde::new(BytesSerde),
                 DynSerde::new(sub_serde),
             );
-            let (st, f2, p2, ft, pt, node) = (
+            let (st, f2, p2, tp, node) = (
                 store.clone(),
                 fk.clone(),
                 pk.clone(),
-                fk_topic.clone(),
-                pk_topic.clone(),
+                topics.clone(),
                 n.receive.clone(),
             );
             let recv = b.tb.add_processor::<
@@ -400,8 +397,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 store: st.clone(),
                 foreign_key_serde: f2.clone(),
                 primary_key_serde: p2.clone(),
-                foreign_key_topic: ft.clone(),
-                primary_key_topic: pt.clone(),
+                topics: tp.clone(),
             })?;
             let g = right_getter.clone();
             let jf = b.tb.add_processor::<
@@ -419,12 +415,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             let right_stores: Vec<&str> = right_stores.iter().map(String::as_str).collect();
             b.tb.connect_processor_and_state_stores(&n.join_foreign, &right_stores)?;
             let rp = b.handle::<KO, Change<VO>>(&right)?;
-            let (st, f2, p2, ft, pt, node) = (
+            let (st, f2, p2, tp, node) = (
                 store.clone(),
                 fk.clone(),
                 pk.clone(),
-                fk_topic,
-                pk_topic,
+                topics.clone(),
                 n.foreign_join.clone(),
             );
             let fj =
@@ -436,8 +431,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                         store: st.clone(),
                         foreign_key_serde: f2.clone(),
                         primary_key_serde: p2.clone(),
-                        foreign_key_topic: ft.clone(),
-                        primary_key_topic: pt.clone(),
+                        topics: tp.clone(),
                     },
                 )?;
             let sub_store = StoreBuilder::timestamped_key_value(&store, true);
@@ -478,7 +472,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                         node: node.clone(),
                         left: g.clone(),
                         value_serde: vs.clone(),
-                        value_topic: vh_topic.clone(),
+                        topics: topics.clone(),
                         joiner: joiner.clone(),
                         left_join,
                     },

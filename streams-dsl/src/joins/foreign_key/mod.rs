@@ -9,6 +9,7 @@
 
 pub(crate) mod error;
 pub(crate) mod murmur3;
+pub(crate) mod pseudo_topics;
 pub(crate) mod response;
 pub(crate) mod send;
 pub(crate) mod subscriptions;

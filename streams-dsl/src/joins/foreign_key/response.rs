@@ -10,6 +10,7 @@ use streams_core::serde::Serializer;
 
 use super::error::ForeignKeyJoinError;
 use super::murmur3::{hash128, ValueHash};
+use super::pseudo_topics::PseudoTopics;
 use super::wire::SubscriptionResponseWrapper;
 use crate::joins::value_getter::ValueGetterRef;
 use crate::serdes::DynSerde;
@@ -52,7 +53,7 @@ pub(crate) struct ResponseJoin<K, V, VO, VR> {
     pub node: String,
     pub left: ValueGetterRef<K, V>,
     pub value_serde: DynSerde<V>,
-    pub value_topic: String,
+    pub topics: PseudoTopics,
     pub joiner: ForeignKeyJoiner<V, VO, VR>,
     pub left_join: bool,
 }
@@ -65,6 +66,11 @@ where
     VO: 'static,
     VR: Clone + 'static,
 {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Option<VR>>) -> Result<(), BoxError> {
+        self.topics.init(ctx.application_id());
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, K, Option<VR>>,
@@ -82,7 +88,7 @@ where
             Some(c) => {
                 let bytes = self
                     .value_serde
-                    .serialize(&self.value_topic, &c.value)?
+                    .serialize(self.topics.value_hash(), &c.value)?
                     .ok_or_else(|| ForeignKeyJoinError::NullBytes {
                         node: self.node.clone(),
                         what: "left value",

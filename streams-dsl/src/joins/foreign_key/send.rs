@@ -11,6 +11,7 @@ use streams_core::serde::Serializer;
 
 use super::error::ForeignKeyJoinError;
 use super::murmur3::hash128;
+use super::pseudo_topics::PseudoTopics;
 use super::wire::{Instruction, SubscriptionWrapper, SUBSCRIPTION_VERSION};
 use crate::change::Change;
 use crate::serdes::DynSerde;
@@ -74,9 +75,7 @@ pub(crate) struct SubscriptionSend<K, V, KO> {
     pub extractor: ForeignKeyExtractor<K, V, KO>,
     pub foreign_key_serde: DynSerde<KO>,
     pub value_serde: DynSerde<V>,
-    /// The pseudo-topics foreign keys and values are serialized for.
-    pub foreign_key_topic: String,
-    pub value_topic: String,
+    pub topics: PseudoTopics,
     pub left_join: bool,
 }
 
@@ -87,6 +86,14 @@ where
     V: 'static,
     KO: Clone + 'static,
 {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Option<KO>, SubscriptionWrapper<K>>,
+    ) -> Result<(), BoxError> {
+        self.topics.init(ctx.application_id());
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, Option<KO>, SubscriptionWrapper<K>>,
@@ -99,7 +106,7 @@ where
                 Some(fk) => {
                     let bytes = self
                         .foreign_key_serde
-                        .serialize(&self.foreign_key_topic, &fk)?
+                        .serialize(self.topics.foreign_key(), &fk)?
                         .unwrap_or_default();
                     Ok(Some(Some((bytes, fk))))
                 }
@@ -119,7 +126,7 @@ where
             Some(v) => {
                 let bytes = self
                     .value_serde
-                    .serialize(&self.value_topic, v)?
+                    .serialize(self.topics.value_hash(), v)?
                     .ok_or_else(|| ForeignKeyJoinError::NullBytes {
                         node: self.node.clone(),
                         what: "left value",

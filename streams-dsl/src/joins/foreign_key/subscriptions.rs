@@ -11,6 +11,7 @@ use streams_core::serde::{Deserializer, Serializer};
 use streams_core::state::StoreHandle;
 
 use super::error::ForeignKeyJoinError;
+use super::pseudo_topics::PseudoTopics;
 use super::wire::{
     combined_key, combined_key_prefix, primary_key_of, Instruction, SubscriptionResponseWrapper,
     SubscriptionWrapper, SUBSCRIPTION_VERSION,
@@ -30,8 +31,7 @@ pub(crate) struct SubscriptionReceive<K, KO> {
     pub store: SubscriptionStore<K>,
     pub foreign_key_serde: DynSerde<KO>,
     pub primary_key_serde: DynSerde<K>,
-    pub foreign_key_topic: String,
-    pub primary_key_topic: String,
+    pub topics: PseudoTopics,
 }
 
 impl<K, KO> Processor<Option<KO>, SubscriptionWrapper<K>, Option<KO>, SubscriptionWrapper<K>>
@@ -40,6 +40,14 @@ where
     K: Clone + 'static,
     KO: Clone + 'static,
 {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Option<KO>, SubscriptionWrapper<K>>,
+    ) -> Result<(), BoxError> {
+        self.topics.init(ctx.application_id());
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, Option<KO>, SubscriptionWrapper<K>>,
@@ -69,11 +77,11 @@ where
             };
             let fk = self
                 .foreign_key_serde
-                .serialize(&self.foreign_key_topic, fk)?
+                .serialize(self.topics.foreign_key(), fk)?
                 .ok_or_else(|| null("foreign key"))?;
             let pk = self
                 .primary_key_serde
-                .serialize(&self.primary_key_topic, &sub.primary_key)?
+                .serialize(self.topics.primary_key(), &sub.primary_key)?
                 .ok_or_else(|| null("primary key"))?;
             let key = combined_key(&fk, &pk)?;
             let mut store = ctx.timestamped_key_value_store(&self.store)?;
@@ -156,8 +164,7 @@ pub(crate) struct ForeignTableJoin<K, KO> {
     pub store: SubscriptionStore<K>,
     pub foreign_key_serde: DynSerde<KO>,
     pub primary_key_serde: DynSerde<K>,
-    pub foreign_key_topic: String,
-    pub primary_key_topic: String,
+    pub topics: PseudoTopics,
 }
 
 impl<K, KO, VO> Processor<KO, Change<VO>, K, SubscriptionResponseWrapper<VO>>
@@ -167,6 +174,14 @@ where
     KO: 'static,
     VO: Clone + 'static,
 {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, K, SubscriptionResponseWrapper<VO>>,
+    ) -> Result<(), BoxError> {
+        self.topics.init(ctx.application_id());
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &mut ProcessorContext<'_, K, SubscriptionResponseWrapper<VO>>,
@@ -177,7 +192,7 @@ where
         }
         let fk = self
             .foreign_key_serde
-            .serialize(&self.foreign_key_topic, &record.key)?
+            .serialize(self.topics.foreign_key(), &record.key)?
             .ok_or_else(|| ForeignKeyJoinError::NullBytes {
                 node: self.node.clone(),
                 what: "foreign key",
@@ -189,7 +204,7 @@ where
         for (key, sub) in subscribers {
             let pk = self
                 .primary_key_serde
-                .deserialize(&self.primary_key_topic, Some(primary_key_of(&key)?))?;
+                .deserialize(self.topics.primary_key(), Some(primary_key_of(&key)?))?;
             ctx.forward(Record {
                 key: pk,
                 value: SubscriptionResponseWrapper {

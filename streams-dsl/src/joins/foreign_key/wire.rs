@@ -13,6 +13,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use streams_core::serde::{Deserializer, SerdeError, Serializer};
 
 use super::murmur3::ValueHash;
+use super::pseudo_topics::PseudoTopics;
 use crate::serdes::DynSerde;
 
 /// The subscription version this crate writes (Kafka's `SubscriptionWrapper.CURRENT_VERSION`).
@@ -111,14 +112,14 @@ const RESP: &str = "SubscriptionResponseWrapperSerde";
 pub(crate) struct SubscriptionWrapperSerde<K> {
     pub primary_key: DynSerde<K>,
     /// The pseudo-topic primary keys are serialized for (`<registration topic>-pk`).
-    pub primary_key_topic: String,
+    pub topics: PseudoTopics,
 }
 
 impl<K> Clone for SubscriptionWrapperSerde<K> {
     fn clone(&self) -> Self {
         SubscriptionWrapperSerde {
             primary_key: self.primary_key.clone(),
-            primary_key_topic: self.primary_key_topic.clone(),
+            topics: self.topics.clone(),
         }
     }
 }
@@ -141,7 +142,7 @@ impl<K: 'static> Serializer<SubscriptionWrapper<K>> for SubscriptionWrapperSerde
         }
         let pk = self
             .primary_key
-            .serialize(&self.primary_key_topic, &s.primary_key)?
+            .serialize(self.topics.primary_key(), &s.primary_key)?
             .ok_or_else(|| SerdeError::new(SUB, topic, "the primary key serialized to null"))?;
         let mut buf = BytesMut::with_capacity(2 + 16 + pk.len() + 4);
         match &s.hash {
@@ -205,7 +206,7 @@ impl<K: 'static> Deserializer<SubscriptionWrapper<K>> for SubscriptionWrapperSer
         };
         let primary_key = self
             .primary_key
-            .deserialize(&self.primary_key_topic, Some(pk))?;
+            .deserialize(self.topics.primary_key(), Some(pk))?;
         Ok(SubscriptionWrapper {
             hash,
             instruction,
@@ -334,7 +335,7 @@ mod tests {
     fn sub_serde() -> SubscriptionWrapperSerde<String> {
         SubscriptionWrapperSerde {
             primary_key: DynSerde::new(StringSerde),
-            primary_key_topic: "t-pk".into(),
+            topics: PseudoTopics::new("t"),
         }
     }
 
