@@ -95,6 +95,9 @@
 //! | `KStream.join/leftJoin(KTable, ValueJoiner[WithKey][, Joined])` | [`KStream::join_table`], [`left_join_table`](KStream::left_join_table), [`join_table_with`](KStream::join_table_with), [`left_join_table_with`](KStream::left_join_table_with) |
 //! | `KStream.join/leftJoin(GlobalKTable, KeyValueMapper, ValueJoiner[WithKey][, Named])` | [`KStream::join_global`], [`left_join_global`](KStream::left_join_global) (and `_named`) |
 //! | `KTable.join/leftJoin/outerJoin(KTable, ValueJoiner[, Named, Materialized])` | [`KTable::join`], [`left_join`](KTable::left_join), [`outer_join`](KTable::outer_join) (and `_with`) |
+//! | `KTable.join/leftJoin(KTable, Function<V, KO>, ValueJoiner[, TableJoined][, Materialized])` (foreign-key joins, KIP-213) | [`KTable::join_on_foreign_key`], [`left_join_on_foreign_key`](KTable::left_join_on_foreign_key) (and `_with` for [`TableJoined`]/[`Materialized`]); the extractor returns `Option<KO>` (`None`: no foreign key) |
+//! | the same with `BiFunction<K, V, KO>` (KIP-1104) | [`KTable::join_on_foreign_key_with_key`], [`left_join_on_foreign_key_with_key`](KTable::left_join_on_foreign_key_with_key) |
+//! | `TableJoined.as/with/withPartitioner/withOtherPartitioner` | [`TableJoined`] |
 //! | `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__` | the same key in [`StreamsConfig`](streams_core::runtime::StreamsConfig) (0 in the `TopologyTestDriver`, as Java's) |
 //! | `KTable.queryableStoreName()` | [`KTable::queryable_store_name`], [`GlobalKTable::queryable_store_name`] |
 //! | any method's `Named` overload | `*_named` (or `*_with`) |
@@ -122,11 +125,13 @@
 //! Joins are Kafka's, node and store names included (stream-stream windowed joins with the
 //! KIP-633 outer-join store, stream-table and stream-global-table lookups through the
 //! table's value getter, table-table joins of `Change`s; `single.store.self.join` for a
-//! stream joined with itself); they are compared record for record
+//! stream joined with itself; foreign-key table joins with Kafka's subscription and response
+//! topics, byte for byte, so Rust and Java instances of one application read each other's
+//! internal topics and subscription store); they are compared record for record
 //! with Java's `TopologyTestDriver` in the integration tests.
 //!
-//! Not yet: `KTable.transformValues`, windowed cogroups, foreign-key table joins, a grace
-//! period for stream-table joins on versioned tables, custom join store suppliers.
+//! Not yet: `KTable.transformValues`, windowed cogroups, a grace period for stream-table
+//! joins on versioned tables, custom join store suppliers.
 
 pub mod error;
 pub mod options;
@@ -164,7 +169,7 @@ pub use ktable::KTable;
 pub use options::{
     Branched, Buffer, BufferFullStrategy, Consumed, EagerBufferConfig, Grouped, JoinWindows,
     Joined, Materialized, Named, Printable, Printed, Produced, Repartitioned, StoreType,
-    StreamJoined, StrictBufferConfig, Suppressed,
+    StreamJoined, StrictBufferConfig, Suppressed, TableJoined,
 };
 pub use session_windowed_stream::SessionWindowedKStream;
 pub use sliding_windowed_stream::SlidingWindowedKStream;

@@ -6,6 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The suffix of repartition topics (`<application.id>-<name>-repartition`).
 pub const REPARTITION_SUFFIX: &str = "-repartition";
+/// The suffix of a foreign-key join's subscription and response topics
+/// (`<application.id>-<name>-topic`, Kafka's `KTableImpl.TOPIC_SUFFIX`): repartition topics
+/// too, known as such by being written by a sub-topology's sink.
+pub const FK_JOIN_TOPIC_SUFFIX: &str = "-topic";
 /// The suffix of changelog topics (`<application.id>-<store>-changelog`).
 pub const CHANGELOG_SUFFIX: &str = "-changelog";
 
@@ -127,7 +131,11 @@ impl TopologyInfo {
                 ("changelog", CHANGELOG_SUFFIX, &s.changelog_topics),
             ];
             for (kind, suffix, topics) in internal {
-                if let Some(topic) = topics.iter().find(|t| !self.is_internal_with(t, suffix)) {
+                let named = |t: &&String| {
+                    self.is_internal_with(t, suffix)
+                        || (kind == "repartition" && self.is_internal_with(t, FK_JOIN_TOPIC_SUFFIX))
+                };
+                if let Some(topic) = topics.iter().find(|t| !named(t)) {
                     return Err(TopologyError::BadInternalTopicName {
                         kind,
                         topic: topic.clone(),
@@ -168,9 +176,16 @@ impl TopologyInfo {
             .is_some_and(|name| !name.is_empty())
     }
 
-    /// Whether `topic` is one of this application's repartition topics (by its name).
+    /// Whether `topic` is one of this application's repartition topics: by its name
+    /// (`<application.id>-<name>-repartition`), or a foreign-key join's subscription or
+    /// response topic (`<application.id>-<name>-topic`) a sub-topology writes.
     pub fn is_repartition_topic(&self, topic: &str) -> bool {
         self.is_internal_with(topic, REPARTITION_SUFFIX)
+            || (self.is_internal_with(topic, FK_JOIN_TOPIC_SUFFIX)
+                && self
+                    .subtopologies
+                    .iter()
+                    .any(|s| s.sink_repartition_topics.iter().any(|t| t == topic)))
     }
 
     /// Whether `topic` is one of this application's changelog topics (by its name).
@@ -272,6 +287,34 @@ mod tests {
         assert_eq!(
             t.internal_topics(),
             strings(&["app-by-key-repartition", "app-counts-changelog"])
+        );
+    }
+
+    #[test]
+    fn a_foreign_key_joins_topics_are_repartition_topics_when_written_by_a_sink() {
+        let reg = "app-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic";
+        let subs = vec![
+            SubtopologyInfo {
+                id: 0,
+                source_topics: strings(&["orders", "app-oc-subscription-response-topic"]),
+                sink_repartition_topics: strings(&[reg]),
+                ..Default::default()
+            },
+            SubtopologyInfo {
+                id: 1,
+                source_topics: strings(&["customers", reg, "app-orders-topic"]),
+                sink_repartition_topics: strings(&["app-oc-subscription-response-topic"]),
+                ..Default::default()
+            },
+        ];
+        let t = TopologyInfo::new("app", subs).expect("valid");
+        assert!(t.is_repartition_topic(reg));
+        assert!(t.is_repartition_topic("app-oc-subscription-response-topic"));
+        // A user's topic that happens to end in -topic is not internal.
+        assert!(!t.is_internal_topic("app-orders-topic"));
+        assert_eq!(
+            t.external_source_topics(),
+            ["app-orders-topic", "customers", "orders"].into()
         );
     }
 

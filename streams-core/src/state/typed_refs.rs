@@ -123,6 +123,21 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStoreRef<'_, K, V> {
             .collect()
     }
 
+    /// The entries whose key bytes start with `prefix`, in key-byte order, each with its key
+    /// bytes (Kafka's `prefixScan`, as a foreign-key join's subscription store is read).
+    pub fn prefix_scan_bytes(
+        &mut self,
+        prefix: &[u8],
+    ) -> Result<Vec<(Bytes, ValueAndTimestamp<V>)>, StoreError> {
+        self.slot.ops.ranges += 1;
+        self.slot.flush_cache()?;
+        let entries = self.store()?.prefix_scan(prefix)?;
+        entries
+            .into_iter()
+            .map(|(k, v)| Ok((k, self.decode(&v)?)))
+            .collect()
+    }
+
     /// The timestamp of the record being processed.
     pub fn record_timestamp(&self) -> i64 {
         self.timestamp

@@ -3,6 +3,7 @@
 //! table-table ([`table_table`]), and the value getters through which joins read tables
 //! ([`value_getter`]).
 
+pub(crate) mod foreign_key;
 pub(crate) mod outer_store;
 pub(crate) mod self_join;
 pub(crate) mod stream_stream;

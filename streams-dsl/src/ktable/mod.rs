@@ -1,6 +1,7 @@
 //! [`KTable`]: a changelog stream, the latest value of each key (Kafka's `KTable`), and
 //! `to_stream`; its operations are in [`ops`] (filter, mapValues) and [`group`] (groupBy).
 
+mod fk_join;
 mod group;
 mod join;
 mod ops;
@@ -25,7 +26,10 @@ use crate::table_node::TableNodeRef;
 /// Joins read a table through its value getter ([`crate::joins`]): a source table a join
 /// reads is materialized in its generated store, as in Kafka.
 ///
-/// Not yet: transformValues, foreign-key joins.
+/// Foreign-key joins ([`join_on_foreign_key`](Self::join_on_foreign_key)) join a row with the
+/// row of another table its value names.
+///
+/// Not yet: transformValues.
 pub struct KTable<K, V> {
     pub(crate) plan: PlanRef,
     pub(crate) name: String,

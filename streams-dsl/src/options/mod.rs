@@ -14,6 +14,7 @@ pub(crate) mod printed;
 mod produced;
 mod repartitioned;
 mod suppressed;
+mod table_joined;
 
 pub use branched::Branched;
 pub use consumed::Consumed;
@@ -29,6 +30,7 @@ pub(crate) use suppressed::SuppressKind;
 pub use suppressed::{
     Buffer, BufferFullStrategy, EagerBufferConfig, StrictBufferConfig, Suppressed,
 };
+pub use table_joined::{KeyPartitioner, TableJoined};
 
 use std::sync::Arc;
 

@@ -213,16 +213,12 @@ impl StreamThread {
     }
 
     /// Delete records of internal topics below the committed offsets (Kafka Streams purges
-    /// repartition topics so they do not grow).
+    /// its repartition topics so they do not grow: `<name>-repartition`, and the
+    /// subscription and response topics of foreign-key joins, all created with
+    /// `retention.ms=-1`).
     fn purge_repartition(&self, committed: &BTreeMap<TopicPartition, OffsetAndMetadata>) {
         let app = &self.cx.config.application_id;
-        let before: Vec<(TopicPartition, i64)> = committed
-            .iter()
-            .filter(|(tp, _)| {
-                tp.topic.starts_with(&format!("{app}-")) && tp.topic.ends_with("-repartition")
-            })
-            .map(|(tp, o)| (tp.clone(), o.offset))
-            .collect();
+        let before = purgeable(app, |t| self.cx.topology.is_internal_topic(t), committed);
         if before.is_empty() {
             return;
         }
@@ -233,5 +229,66 @@ impl StreamThread {
         {
             warn!(error = %e, "purging repartition topics failed; will retry after the next commit");
         }
+    }
+}
+
+/// The committed positions of the application's internal (repartition-like) topics, below
+/// which their records may be deleted: `<application.id>-<t>` for each `t` the topology
+/// declares internal (not changelogs, not user topics).
+fn purgeable(
+    application_id: &str,
+    is_internal: impl Fn(&str) -> bool,
+    committed: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+) -> Vec<(TopicPartition, i64)> {
+    let prefix = format!("{application_id}-");
+    committed
+        .iter()
+        .filter(|(tp, _)| tp.topic.strip_prefix(&prefix).is_some_and(&is_internal))
+        .map(|(tp, o)| (tp.clone(), o.offset))
+        .collect()
+}
+
+#[cfg(test)]
+mod purge_tests {
+    use super::*;
+
+    #[test]
+    fn only_the_applications_internal_topics_are_purged() {
+        let at = |offset| OffsetAndMetadata {
+            offset,
+            leader_epoch: None,
+            metadata: None,
+        };
+        let committed: BTreeMap<TopicPartition, OffsetAndMetadata> = [
+            ("app-x-repartition", 5),
+            (
+                "app-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+                7,
+            ),
+            ("app-store-changelog", 9),
+            ("input", 11),
+            ("other-x-repartition", 13),
+        ]
+        .into_iter()
+        .map(|(t, o)| (TopicPartition::new(t, 0), at(o)))
+        .collect();
+        let internal = [
+            "x-repartition",
+            "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+        ];
+        let got = purgeable("app", |t| internal.contains(&t), &committed);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    TopicPartition::new(
+                        "app-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+                        0
+                    ),
+                    7
+                ),
+                (TopicPartition::new("app-x-repartition", 0), 5),
+            ]
+        );
     }
 }
