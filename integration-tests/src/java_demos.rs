@@ -80,3 +80,54 @@ pub async fn sigterm_and_wait(name: &str, child: &mut Child) -> ExitStatus {
 pub fn stopped_cleanly(status: ExitStatus) -> bool {
     status.success() || status.code() == Some(143)
 }
+
+/// The application's internal topics (`<app>-…`), sorted.
+pub async fn app_topics(admin: &Admin, app: &str) -> Vec<String> {
+    let prefix = format!("{app}-");
+    let mut topics: Vec<String> = admin
+        .list_topics()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.starts_with(&prefix))
+        .collect();
+    topics.sort();
+    topics
+}
+
+/// The Java classpath of the demos (examples jar, Kafka Streams 4.4.0, and
+/// `peers/DemoTwins.java` compiled under `dir`), or why not.
+pub fn demo_classpath(dir: &std::path::Path) -> Result<String, String> {
+    let (examples, libs) = streams_jars()?;
+    let jars = format!("{}/*:{}/*", examples.display(), libs.display());
+    let classes = dir.join("classes");
+    std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
+    let out = Command::new("javac")
+        .args(["-cp", &jars, "-d"])
+        .arg(&classes)
+        .arg(crate::repo_root().join("integration-tests/peers/DemoTwins.java"))
+        .output()
+        .map_err(|e| format!("cannot run javac: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "javac failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(format!("{}:{jars}", classes.display()))
+}
+
+/// streams-dsl's examples, built once (debug); their directory.
+pub fn build_our_examples() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(crate::repo_root())
+        .args(["build", "-p", "streams-dsl", "--examples"])
+        .status()
+        .expect("cannot run cargo");
+    assert!(status.success(), "building the examples failed");
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| crate::repo_root().join("target"))
+        .join("debug/examples")
+}

@@ -31,10 +31,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_tests::java_demos::{
-    end_offset, sigterm_and_wait, stopped_cleanly, streams_jars, text,
+    app_topics, build_our_examples, demo_classpath, end_offset, sigterm_and_wait, stopped_cleanly,
+    text,
 };
 use integration_tests::streams_app::{read_all, read_all_committed, stable_offsets};
-use integration_tests::{repo_root, Broker};
+use integration_tests::Broker;
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
@@ -134,55 +135,6 @@ struct Run {
     stdout: Vec<String>,
 }
 
-/// The Java classpath (examples jar, Kafka Streams 4.4.0, compiled `DemoTwins`), or why not.
-fn java_classpath(dir: &Path) -> Result<String, String> {
-    let (examples, libs) = streams_jars()?;
-    let jars = format!("{}/*:{}/*", examples.display(), libs.display());
-    let classes = dir.join("classes");
-    std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
-    let out = Command::new("javac")
-        .args(["-cp", &jars, "-d"])
-        .arg(&classes)
-        .arg(repo_root().join("integration-tests/peers/DemoTwins.java"))
-        .output()
-        .map_err(|e| format!("cannot run javac: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "javac failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(format!("{}:{jars}", classes.display()))
-}
-
-/// Our four examples, built once.
-fn our_examples() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(repo_root())
-        .args(["build", "-p", "streams-dsl", "--examples"])
-        .status()
-        .expect("cannot run cargo");
-    assert!(status.success(), "building the examples failed");
-    std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target"))
-        .join("debug/examples")
-}
-
-async fn topics_of(admin: &Admin, app: &str) -> Vec<String> {
-    let prefix = format!("{app}-");
-    let mut topics: Vec<String> = admin
-        .list_topics()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|t| t.starts_with(&prefix))
-        .collect();
-    topics.sort();
-    topics
-}
-
 /// Delete `demo`'s group and topics, create the input and output topics, produce `lines`.
 async fn reset(bootstrap: &str, demo: &Demo, lines: &[(i64, String)]) {
     let admin = Admin::connect(ClientConfig::new(bootstrap)).await.unwrap();
@@ -198,7 +150,7 @@ async fn reset(bootstrap: &str, demo: &Demo, lines: &[(i64, String)]) {
             Err(e) => panic!("deleting group {}: {e}", demo.app),
         }
     }
-    let mut doomed = topics_of(&admin, demo.app).await;
+    let mut doomed = app_topics(&admin, demo.app).await;
     doomed.extend([INPUT.to_owned(), demo.output.to_owned()]);
     doomed.sort();
     doomed.dedup(); // the output topic may carry the application id's prefix too
@@ -375,7 +327,7 @@ async fn run(bootstrap: &str, demo: &Demo, name: &str, mut child: Child) -> Run 
             (text(r.key.as_deref()), value, r.timestamp - BASE)
         })
         .collect();
-    let internal = topics_of(&admin, demo.app).await;
+    let internal = app_topics(&admin, demo.app).await;
     let mut changelogs = BTreeMap::new();
     for topic in internal.iter().filter(|t| t.ends_with("-changelog")) {
         let records = read_all(bootstrap, &admin, topic, 1)
@@ -444,7 +396,7 @@ async fn each_demo_writes_what_javas_writes() {
     let dir = std::env::temp_dir().join(format!("streams-dsl-demos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let classpath = match java_classpath(&dir) {
+    let classpath = match demo_classpath(&dir) {
         Ok(cp) => cp,
         Err(why)
             if std::env::var_os("KAFKA_WIRE_STREAMS_EXAMPLES").is_none()
@@ -455,7 +407,7 @@ async fn each_demo_writes_what_javas_writes() {
         }
         Err(why) => panic!("streams_dsl_demos: {why}"),
     };
-    let examples = our_examples();
+    let examples = build_our_examples();
     let mut table = Vec::new();
     for demo in DEMOS {
         reset(&bootstrap, demo, &sample()).await;
@@ -555,7 +507,7 @@ async fn wordcount_under_exactly_once_survives_a_sigkill_with_exact_counts() {
     let dir = std::env::temp_dir().join(format!("streams-dsl-eos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let examples = our_examples();
+    let examples = build_our_examples();
     // 6000 lines of 8 words from 300: every word many times, in both halves.
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = || {

@@ -26,14 +26,15 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_tests::java_demos::{
-    end_offset, sigterm_and_wait, stopped_cleanly, streams_jars, text,
+    app_topics, build_our_examples, demo_classpath, end_offset, sigterm_and_wait, stopped_cleanly,
+    streams_jars, text,
 };
-use integration_tests::{repo_root, Broker};
+use integration_tests::Broker;
 use kafka_wire::admin::{Admin, NewTopic};
 use kafka_wire::config::ClientConfig;
 use kafka_wire::consumer::{Consumer, ConsumerConfig, Offset};
@@ -224,19 +225,6 @@ async fn digest(
     }
 }
 
-async fn topics_of(admin: &Admin, app: &str) -> Vec<String> {
-    let prefix = format!("{app}-");
-    let mut topics: Vec<String> = admin
-        .list_topics()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|t| t.starts_with(&prefix))
-        .collect();
-    topics.sort();
-    topics
-}
-
 /// Delete `demo`'s group and topics, create its input and output topics, produce its input.
 async fn reset(bootstrap: &str, demo: &Demo) {
     let admin = Admin::connect(ClientConfig::new(bootstrap)).await.unwrap();
@@ -252,7 +240,7 @@ async fn reset(bootstrap: &str, demo: &Demo) {
             Err(e) => panic!("deleting group {}: {e}", demo.app),
         }
     }
-    let mut doomed = topics_of(&admin, demo.app).await;
+    let mut doomed = app_topics(&admin, demo.app).await;
     doomed.extend(demo.inputs.iter().map(|t| (*t).to_owned()));
     doomed.push(demo.output.to_owned());
     let existing = admin.list_topics().await.unwrap();
@@ -366,47 +354,18 @@ async fn run(bootstrap: &str, demo: &Demo, name: &str, mut child: Child) -> (Dig
         "{name} exited with {status}\n--- stderr:\n{stderr}"
     );
     let d = digest(bootstrap, demo.output, demo.render).await;
-    (d, topics_of(&admin, demo.app).await)
+    (d, app_topics(&admin, demo.app).await)
 }
 
 fn java_classpath(dir: &Path) -> Result<String, String> {
-    let (examples, libs) = streams_jars()?;
+    let (examples, _) = streams_jars()?;
     if !examples.join("connect-json-4.4.0.jar").is_file() {
         return Err(format!(
             "{}/connect-json-4.4.0.jar is missing (scripts/test downloads it)",
             examples.display()
         ));
     }
-    let jars = format!("{}/*:{}/*", examples.display(), libs.display());
-    let classes = dir.join("classes");
-    std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
-    let out = Command::new("javac")
-        .args(["-cp", &jars, "-d"])
-        .arg(&classes)
-        .arg(repo_root().join("integration-tests/peers/DemoTwins.java"))
-        .output()
-        .map_err(|e| format!("cannot run javac: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "javac failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(format!("{}:{jars}", classes.display()))
-}
-
-fn our_examples() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(repo_root())
-        .args(["build", "-p", "streams-dsl", "--examples"])
-        .status()
-        .expect("cannot run cargo");
-    assert!(status.success(), "building the examples failed");
-    std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target"))
-        .join("debug/examples")
+    demo_classpath(dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,7 +385,7 @@ async fn windowed_and_join_demos_write_what_javas_write() {
             return;
         }
     };
-    let examples = our_examples();
+    let examples = build_our_examples();
     let mut table = Vec::new();
     for demo in DEMOS {
         reset(&bootstrap, demo).await;

@@ -146,10 +146,8 @@ where
             partition: meta.as_ref().map_or(-1, |m| m.partition),
             headers: record.headers,
         };
-        self.buffer.put(time, key.clone(), old, new, context);
-        if let Some(value) = self.buffer.changelog_value(&key) {
-            ctx.key_value_store(&spec.store)?.put(&key, &value)?;
-        }
+        let value = self.buffer.put(time, key.clone(), old, new, context);
+        ctx.key_value_store(&spec.store)?.put(&key, &value)?;
 
         // Emit what is due, then what the limits force out.
         let expiry = self.observed_stream_time.saturating_sub(spec.wait_ms);

@@ -91,10 +91,15 @@ pub(crate) struct SuppressBuffer {
     size: u64,
 }
 
+/// Kafka's `computeRecordSize`: the buffer time, the key and the change.
+fn record_size(key: &[u8], change: &BufferedChange) -> u64 {
+    8 + key.len() as u64 + change.size_estimate()
+}
+
 impl SuppressBuffer {
-    /// Buffer `change` of `key` at `time`. A key already buffered keeps its place and its
-    /// prior value; the first change of a key takes `prior` as its prior value (Kafka: the
-    /// change's old value).
+    /// Buffer `change` of `key` at `time`, and return the key's changelog value. A key
+    /// already buffered keeps its place and its prior value; the first change of a key takes
+    /// its old value as the prior value (as Kafka).
     pub fn put(
         &mut self,
         time: i64,
@@ -102,53 +107,40 @@ impl SuppressBuffer {
         old: Option<Bytes>,
         new: Option<Bytes>,
         context: BufferedContext,
-    ) {
-        match self.index.get(&key).copied() {
-            Some(at) => {
-                let slot = (at, key);
-                let prior = self.sorted.get(&slot).and_then(|c| c.prior.clone());
-                let change = BufferedChange {
-                    prior,
-                    old,
-                    new,
-                    context,
-                };
-                let added = change.size_estimate();
-                if let Some(replaced) = self.sorted.insert(slot, change) {
-                    self.size = self.size.saturating_sub(replaced.size_estimate());
-                }
-                self.size += added;
-            }
-            None => {
-                let change = BufferedChange {
-                    prior: old.clone(),
-                    old,
-                    new,
-                    context,
-                };
-                self.size += 8 + key.len() as u64 + change.size_estimate();
-                self.index.insert(key.clone(), time);
-                self.sorted.insert((time, key), change);
-            }
+    ) -> Bytes {
+        let at = self.index.get(&key).copied();
+        let slot = (at.unwrap_or(time), key);
+        let replaced = self.sorted.remove(&slot);
+        if let Some(r) = &replaced {
+            self.size = self.size.saturating_sub(record_size(&slot.1, r));
+        } else {
+            self.index.insert(slot.1.clone(), slot.0);
         }
+        let change = BufferedChange {
+            prior: replaced.map_or_else(|| old.clone(), |r| r.prior),
+            old,
+            new,
+            context,
+        };
+        self.size += record_size(&slot.1, &change);
+        let value = encode(slot.0, &change);
+        self.sorted.insert(slot, change);
+        value
     }
 
     /// Put a change read back from the changelog at `time` (its prior value included).
     pub fn restore(&mut self, time: i64, key: Bytes, change: BufferedChange) {
         self.remove(&key);
-        self.size += 8 + key.len() as u64 + change.size_estimate();
+        self.size += record_size(&key, &change);
         self.index.insert(key.clone(), time);
         self.sorted.insert((time, key), change);
     }
 
     /// Drop `key` (a tombstone in the changelog).
-    pub fn remove(&mut self, key: &[u8]) {
+    pub fn remove(&mut self, key: &Bytes) {
         if let Some(time) = self.index.remove(key) {
-            let slot = (time, Bytes::copy_from_slice(key));
-            if let Some(c) = self.sorted.remove(&slot) {
-                self.size = self
-                    .size
-                    .saturating_sub(8 + key.len() as u64 + c.size_estimate());
+            if let Some(c) = self.sorted.remove(&(time, key.clone())) {
+                self.size = self.size.saturating_sub(record_size(key, &c));
             }
         }
     }
@@ -171,34 +163,15 @@ impl SuppressBuffer {
     /// Evict the earliest change while `more(self)` holds.
     pub fn evict_while(&mut self, more: impl Fn(&SuppressBuffer) -> bool) -> Vec<Eviction> {
         let mut out = Vec::new();
-        while !self.sorted.is_empty() && more(self) {
+        while more(self) {
             let Some(((_, key), change)) = self.sorted.pop_first() else {
                 break;
             };
             self.index.remove(&key);
-            self.size = self
-                .size
-                .saturating_sub(8 + key.len() as u64 + change.size_estimate());
+            self.size = self.size.saturating_sub(record_size(&key, &change));
             out.push(Eviction { key, change });
         }
         out
-    }
-
-    /// The prior value of a buffered key (what the table looked like before the buffered
-    /// changes), or `None` when the key is not buffered.
-    #[allow(dead_code)]
-    pub fn prior_value(&self, key: &[u8]) -> Option<Option<Bytes>> {
-        let time = *self.index.get(key)?;
-        self.sorted
-            .get(&(time, Bytes::copy_from_slice(key)))
-            .map(|c| c.prior.clone())
-    }
-
-    /// A buffered key's changelog value: Kafka's `BufferValue` layout then the buffer time.
-    pub fn changelog_value(&self, key: &[u8]) -> Option<Bytes> {
-        let time = *self.index.get(key)?;
-        let change = self.sorted.get(&(time, Bytes::copy_from_slice(key)))?;
-        Some(encode(time, change))
     }
 }
 
@@ -352,7 +325,6 @@ mod tests {
         buf.put(20, Bytes::from_static(b"a"), b("1"), b("2"), ctx(20));
         assert_eq!(buf.num_records(), 2);
         assert_eq!(buf.min_timestamp(), 5);
-        assert_eq!(buf.prior_value(b"a"), Some(None));
         let out = buf.evict_while(|b| b.min_timestamp() <= 10);
         let keys: Vec<&[u8]> = out.iter().map(|e| &e.key[..]).collect();
         assert_eq!(keys, vec![&b"b"[..], &b"a"[..]]);
