@@ -172,7 +172,8 @@ where
         let timestamp = record.timestamp;
         self.observed_stream_time = self.observed_stream_time.max(timestamp);
         let close_time = window_close_time(self.observed_stream_time, self.windows.grace_ms());
-        for (start, window) in self.windows.windows_for(timestamp) {
+        for window in self.windows.windows_for(timestamp) {
+            let start = window.start;
             if is_closed(window.end, close_time) {
                 warn!(
                     processor = ctx.processor_name(),

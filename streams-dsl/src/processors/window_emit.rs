@@ -75,7 +75,9 @@ impl EmitFinalTracker {
         // Nothing new closed: the windows holding the upper bound are those holding the
         // last bound already emitted.
         if self.last_emit_close_time != NO_TIMESTAMP
-            && windows.windows_for(upper) == windows.windows_for(lower - 1)
+            && windows
+                .windows_for(upper)
+                .eq(windows.windows_for(lower - 1))
         {
             return None;
         }
