@@ -458,6 +458,13 @@ impl StreamTask {
         Ok(())
     }
 
+    /// What the consumer's last fetch says of `tp`: records on the broker not returned yet
+    /// (`None`: not fetched yet). An empty partition with records still to fetch holds the
+    /// task (see [`PartitionGroup`]'s readiness).
+    pub fn set_fetched_lag(&mut self, tp: &TopicPartition, lag: Option<i64>) {
+        self.group.set_fetched_lag(tp, lag);
+    }
+
     /// Records queued in `tp` (for back-pressure).
     pub fn buffered(&self, tp: &TopicPartition) -> usize {
         self.group.buffered(tp)
@@ -476,6 +483,7 @@ impl StreamTask {
         match self.group.readiness(now) {
             Readiness::Empty => return Ok(Processed::Idle(None)),
             Readiness::WaitUntil(t) => return Ok(Processed::Idle(Some(t))),
+            Readiness::WaitForFetch => return Ok(Processed::Idle(None)),
             Readiness::Ready => {}
         }
         let Some((queue, stamped)) = self.group.next() else {

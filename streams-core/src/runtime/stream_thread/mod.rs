@@ -351,6 +351,7 @@ impl StreamThread {
                     .enforce_rebalance("the application's shutdown was requested")?;
             }
             self.route(records)?;
+            self.update_fetched_lags();
             self.process()?;
             if idle
                 && crate::runtime::eos::commit_when_idle(
@@ -461,6 +462,22 @@ impl StreamThread {
             self.tasks.keys().copied().collect(),
             self.standbys.keys().copied().collect(),
         );
+    }
+
+    /// Tell each task how many records of each of its partitions are on the broker and not
+    /// returned yet (the last fetch's end less the consumer's position), so that an empty
+    /// partition with records to come holds its task (Kafka's KIP-695).
+    fn update_fetched_lags(&mut self) {
+        for (tp, id) in &self.partition_task {
+            if let Some(task) = self.tasks.get_mut(id) {
+                let lag = self
+                    .consumer
+                    .high_watermark(tp)
+                    .zip(self.consumer.position(tp))
+                    .map(|(end, position)| (end - position).max(0));
+                task.set_fetched_lag(tp, lag);
+            }
+        }
     }
 
     fn route(&mut self, records: ConsumerRecords) -> Result<(), StreamsError> {
