@@ -23,7 +23,7 @@ use crate::processor::task_context::TaskContext;
 use crate::processor::{OutgoingRecord, PartitionCounts};
 use crate::record::RecordMetadata;
 use crate::state::backend::SharedBackend;
-use crate::state::{ChangelogRecord, StoreSlot};
+use crate::state::{ChangelogBuffer, ChangelogRecord, StoreSlot};
 use crate::timestamp::TimestampExtractor;
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
@@ -620,6 +620,19 @@ impl StreamTask {
                 }
             }
         }
+    }
+
+    /// How many records the sinks and the changelogs have waiting for
+    /// [`take_outgoing`](Self::take_outgoing).
+    pub fn outgoing_len(&self) -> usize {
+        self.ctx.outgoing.len()
+            + self
+                .ctx
+                .stores
+                .values()
+                .filter_map(|s| s.changelog.as_ref())
+                .map(ChangelogBuffer::len)
+                .sum::<usize>()
     }
 
     /// Records the sinks and the changelogs want sent, in order (changelog writes of a record
