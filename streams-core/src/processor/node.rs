@@ -327,7 +327,7 @@ impl<K: 'static, V: 'static> Node<K, V> for SinkNode<K, V> {
             timestamp: record.timestamp,
             headers: record.headers,
         });
-        Ok(())
+        task.maybe_spill()
     }
 }
 

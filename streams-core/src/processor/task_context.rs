@@ -8,6 +8,7 @@ use bytes::Bytes;
 use kafka_wire::protocol::record_batch::Header;
 
 use super::punctuation::{PunctuationQueue, PunctuatorId};
+use crate::error::StreamsError;
 use crate::record::RecordMetadata;
 use crate::state::StoreSlot;
 use crate::TaskId;
@@ -29,6 +30,12 @@ pub struct OutgoingRecord {
     /// The headers.
     pub headers: Vec<Header>,
 }
+
+/// Hands records to the producer in the middle of processing (see [`TaskContext::spill`]).
+pub type Spill = Box<dyn FnMut(Vec<OutgoingRecord>) -> Result<(), StreamsError> + Send>;
+
+/// Records a sink lets wait before it hands them to [`TaskContext::spill`].
+pub const SPILL_AT: usize = 10_000;
 
 /// Partition counts of output topics, as the runtime's cluster metadata knows them.
 pub type PartitionCounts = Arc<dyn Fn(&str) -> Option<i32> + Send + Sync>;
@@ -55,6 +62,12 @@ pub(crate) struct TaskContext {
     pub global_stores: Vec<String>,
     /// Records for sinks, in the order they were produced.
     pub outgoing: Vec<OutgoingRecord>,
+    /// The changelog topic of each logged store.
+    pub changelog_topics: BTreeMap<String, String>,
+    /// Where the sinks hand their records (with the changelogs' writes) once
+    /// [`SPILL_AT`] wait, while the runtime allows it: one record that writes a great many
+    /// (an update per window of a long hopping window) is then not held whole in memory.
+    pub spill: Option<Spill>,
     pub commit_requested: bool,
     pub partition_counts: PartitionCounts,
     /// The topology's internal topics (repartition topics declared with
@@ -96,11 +109,51 @@ impl TaskContext {
             node_stores: BTreeMap::new(),
             global_stores: Vec::new(),
             outgoing: Vec::new(),
+            changelog_topics: BTreeMap::new(),
+            spill: None,
             commit_requested: false,
             partition_counts,
             internal_topics: Arc::from(Vec::new()),
             outer_join_emit_interval_ms: 1000,
             dropped_records: 0,
+        }
+    }
+
+    /// Records the sinks and the changelogs want sent, in order (changelog writes follow the
+    /// sink output of the same records).
+    pub fn drain_outgoing(&mut self) -> Vec<OutgoingRecord> {
+        let mut out = std::mem::take(&mut self.outgoing);
+        let partition = self.task_id.partition;
+        for (store, slot) in &mut self.stores {
+            let (Some(buffer), Some(topic)) =
+                (&mut slot.changelog, self.changelog_topics.get(store))
+            else {
+                continue;
+            };
+            for c in buffer.drain() {
+                out.push(OutgoingRecord {
+                    topic: topic.clone(),
+                    partition: Some(partition),
+                    key: Some(c.key),
+                    value: c.value,
+                    timestamp: c.timestamp,
+                    headers: Vec::new(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Hand what waits to [`spill`](Self::spill) if [`SPILL_AT`] records wait and the runtime
+    /// set one.
+    pub fn maybe_spill(&mut self) -> Result<(), StreamsError> {
+        if self.outgoing.len() < SPILL_AT || self.spill.is_none() {
+            return Ok(());
+        }
+        let records = self.drain_outgoing();
+        match self.spill.as_mut() {
+            Some(spill) => spill(records),
+            None => Ok(()),
         }
     }
 
@@ -117,5 +170,55 @@ impl TaskContext {
     pub fn next_punctuator_id(&mut self) -> PunctuatorId {
         self.next_punctuator += 1;
         self.next_punctuator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn record(i: usize) -> OutgoingRecord {
+        OutgoingRecord {
+            topic: "out".into(),
+            partition: None,
+            key: None,
+            value: Some(Bytes::from(i.to_string())),
+            timestamp: i as i64,
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sinks_hand_records_to_the_spill_once_spill_at_wait() {
+        let mut ctx = TaskContext::new(
+            Arc::from("app"),
+            TaskId::new(0, 3),
+            Arc::new(|_: &str| Some(1)),
+        );
+        // Without a spill records wait, however many.
+        ctx.outgoing.extend((0..SPILL_AT).map(record));
+        ctx.maybe_spill().unwrap();
+        assert_eq!(ctx.outgoing.len(), SPILL_AT);
+        ctx.outgoing.clear();
+
+        let handed: Arc<Mutex<Vec<Vec<OutgoingRecord>>>> = Arc::default();
+        let sink = handed.clone();
+        ctx.spill = Some(Box::new(move |records| {
+            sink.lock().unwrap().push(records);
+            Ok(())
+        }));
+        for i in 0..SPILL_AT + 5 {
+            ctx.outgoing.push(record(i));
+            ctx.maybe_spill().unwrap();
+        }
+        let handed = handed.lock().unwrap();
+        assert_eq!(handed.len(), 1, "one batch at SPILL_AT");
+        assert_eq!(handed[0].len(), SPILL_AT);
+        assert_eq!(handed[0][0], record(0), "in order");
+        assert_eq!(
+            ctx.drain_outgoing(),
+            (SPILL_AT..SPILL_AT + 5).map(record).collect::<Vec<_>>()
+        );
     }
 }

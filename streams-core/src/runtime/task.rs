@@ -191,11 +191,12 @@ impl StreamTask {
             ctx.global_stores.push(name.clone());
         }
         ctx.node_stores = topology.node_stores(subtopology);
-        let changelogs = subtopology
+        let changelogs: BTreeMap<String, String> = subtopology
             .stores
             .iter()
             .filter_map(|s| topology.changelog_topic(&app, s).map(|t| (s.clone(), t)))
             .collect();
+        ctx.changelog_topics = changelogs.clone();
         let source_changelogs = subtopology
             .stores
             .iter()
@@ -638,24 +639,13 @@ impl StreamTask {
     /// Records the sinks and the changelogs want sent, in order (changelog writes of a record
     /// follow its sink output).
     pub fn take_outgoing(&mut self) -> Vec<OutgoingRecord> {
-        let mut out = std::mem::take(&mut self.ctx.outgoing);
-        for (store, slot) in &mut self.ctx.stores {
-            let (Some(buffer), Some(topic)) = (&mut slot.changelog, self.changelogs.get(store))
-            else {
-                continue;
-            };
-            for c in buffer.drain() {
-                out.push(OutgoingRecord {
-                    topic: topic.clone(),
-                    partition: Some(self.id.partition),
-                    key: Some(c.key),
-                    value: c.value,
-                    timestamp: c.timestamp,
-                    headers: Vec::new(),
-                });
-            }
-        }
-        out
+        self.ctx.drain_outgoing()
+    }
+
+    /// Let the sinks hand records to `spill` while they process (`None`: keep them for
+    /// [`take_outgoing`](Self::take_outgoing)).
+    pub fn set_spill(&mut self, spill: Option<crate::processor::task_context::Spill>) {
+        self.ctx.spill = spill;
     }
 
     /// Whether records were consumed since the last commit, or a processor asked for one.

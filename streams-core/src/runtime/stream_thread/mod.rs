@@ -19,7 +19,7 @@
 //! transactions commit (see [`crate::runtime::eos`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kafka_wire::admin::Admin;
@@ -37,6 +37,7 @@ use super::rebalance_listener::{CommitOnRevoke, RebalanceShared};
 use super::restore::StateRestoreListener;
 use super::task::{Processed, StreamTask};
 use crate::error::StreamsError;
+use crate::processor::task_context::Spill;
 use crate::processor::OutgoingRecord;
 use crate::state::StateDirectory;
 
@@ -53,6 +54,21 @@ use task_lifecycle::PendingTask;
 /// How many of the latest kept deliveries a new one is matched against for its batch (a
 /// round's records go to a few partitions: the changelogs, repartition and output topics).
 const RECENT_BATCHES: usize = 8;
+/// The producer's records for what sinks and changelogs want sent.
+fn producer_records(outgoing: Vec<OutgoingRecord>) -> Vec<ProducerRecord> {
+    outgoing
+        .into_iter()
+        .map(|o| ProducerRecord {
+            topic: o.topic,
+            partition: o.partition,
+            key: o.key,
+            value: o.value,
+            headers: o.headers,
+            timestamp: Some(o.timestamp),
+        })
+        .collect()
+}
+
 /// Records a task may have waiting for the producer before its share of a processing round
 /// ends (more only when one record writes more).
 const OUTGOING_PER_ROUND: usize = 10_000;
@@ -525,9 +541,11 @@ impl StreamThread {
             let mut processed = 0usize;
             let mut per_task = Vec::new();
             for id in &ids {
+                let (spill, spilled) = self.spill().unzip();
                 let Some(task) = self.tasks.get_mut(id) else {
                     continue;
                 };
+                task.set_spill(spill);
                 let started = Instant::now();
                 let dropped = task.dropped_records;
                 let mut n = 0u64;
@@ -553,8 +571,16 @@ impl StreamThread {
                     ));
                 }
                 processed += n as usize;
+                task.set_spill(None);
                 // Task by task: a round holds one task's records at a time.
                 let outgoing = task.take_outgoing();
+                if let Some(spilled) = spilled {
+                    let sent =
+                        std::mem::take(&mut *spilled.lock().unwrap_or_else(|e| e.into_inner()));
+                    for d in sent {
+                        self.remember_delivery(d);
+                    }
+                }
                 self.send(outgoing)?;
             }
             self.record_process_metrics(per_task);
@@ -628,6 +654,31 @@ impl StreamThread {
         Ok(needed)
     }
 
+    /// Where a task's sinks hand records while this thread processes it (so one record that
+    /// writes a great many is not held whole), and the deliveries of what they handed; `None`
+    /// while records must wait for [`send`](Self::send): a dead-letter queue keeps a copy of
+    /// each, and under exactly-once the transaction must be open first.
+    fn spill(&self) -> Option<(Spill, Arc<Mutex<Vec<DeliveryFuture>>>)> {
+        if self.cx.config.dead_letter_topic.is_some() || (self.eos && !self.txn_open) {
+            return None;
+        }
+        let producer = self.producer.clone();
+        let handle = self.cx.handle.clone();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let deliveries = sent.clone();
+        let spill: Spill = Box::new(move |records| {
+            let records = producer_records(records);
+            let producer = producer.clone();
+            let d = handle.block_on(async move { producer.send_all(records).await })?;
+            deliveries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(d);
+            Ok(())
+        });
+        Some((spill, sent))
+    }
+
     fn send(&mut self, outgoing: Vec<OutgoingRecord>) -> Result<(), StreamsError> {
         if outgoing.is_empty() {
             return Ok(());
@@ -636,17 +687,7 @@ impl StreamThread {
         let producer = self.producer.clone();
         let keep = self.cx.config.dead_letter_topic.is_some();
         let copies: Vec<OutgoingRecord> = if keep { outgoing.clone() } else { Vec::new() };
-        let records: Vec<ProducerRecord> = outgoing
-            .into_iter()
-            .map(|o| ProducerRecord {
-                topic: o.topic,
-                partition: o.partition,
-                key: o.key,
-                value: o.value,
-                headers: o.headers,
-                timestamp: Some(o.timestamp),
-            })
-            .collect();
+        let records = producer_records(outgoing);
         let sent = self
             .cx
             .handle
