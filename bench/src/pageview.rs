@@ -259,14 +259,24 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// Where the two sides' programs are, and where runs keep their state.
+struct Programs {
+    /// The Java demos' classpath (`bench/java/run-demo-bench classpath`).
+    java_classpath: String,
+    /// Our examples' directory (`target/release/examples`).
+    examples: PathBuf,
+    /// Parent of the runs' state directories.
+    work: PathBuf,
+}
+
 fn spawn(
     o: &Options,
     side: Side,
     demo: &Demo,
-    java_cp: &str,
-    examples: &Path,
+    programs: &Programs,
     state: &Path,
 ) -> Result<Child, String> {
+    let (java_cp, examples) = (programs.java_classpath.as_str(), &programs.examples);
     let mut cmd = match side {
         Side::Ours => {
             // Diagnostics only: BENCH_OURS_WRAP="heaptrack -o /tmp/ht" runs ours under a tool
@@ -320,17 +330,15 @@ async fn run_one(
     broker: &BrokerCpu,
     side: Side,
     demo: &Demo,
-    java_cp: &str,
-    examples: &Path,
-    work: &Path,
+    programs: &Programs,
 ) -> Result<Measure, String> {
     reset(o, admin, demo).await?;
-    let state = work.join(format!("{}-{}", demo.app, side.name()));
+    let state = programs.work.join(format!("{}-{}", demo.app, side.name()));
     let _ = std::fs::remove_dir_all(&state);
     let expected = o.views * WINDOWS_PER_VIEW;
     let broker_before = broker.ticks();
     let started = Instant::now();
-    let mut child = spawn(o, side, demo, java_cp, examples, &state)?;
+    let mut child = spawn(o, side, demo, programs, &state)?;
     let pid = child.id();
     let result = loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -430,7 +438,7 @@ pub(crate) async fn run(args: &[String]) {
         }
     };
     let bench_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let java_cp = Command::new(bench_dir.join("java/run-demo-bench"))
+    let java_classpath = Command::new(bench_dir.join("java/run-demo-bench"))
         .arg("classpath")
         .stderr(Stdio::inherit())
         .output()
@@ -453,6 +461,11 @@ pub(crate) async fn run(args: &[String]) {
     let broker = BrokerCpu::find(&o.bootstrap);
     let work = std::env::temp_dir().join(format!("bench-pageview-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work dir");
+    let programs = Programs {
+        java_classpath,
+        examples,
+        work,
+    };
     println!(
         "streams-pageview: {} page views per run ({} window updates, every one an output record), {} rounds, ours vs Java interleaved; {}; {} cores",
         o.views,
@@ -466,7 +479,7 @@ pub(crate) async fn run(args: &[String]) {
         let mut runs: Vec<(Side, Result<Measure, String>)> = Vec::new();
         for round in 0..o.rounds {
             for side in o.sides.clone() {
-                let r = run_one(&o, &admin, &broker, side, demo, &java_cp, &examples, &work).await;
+                let r = run_one(&o, &admin, &broker, side, demo, &programs).await;
                 match &r {
                     Ok(m) => eprintln!(
                         "{} round {round} {}: {:.2} s",
@@ -519,7 +532,7 @@ pub(crate) async fn run(args: &[String]) {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&work);
+    let _ = std::fs::remove_dir_all(&programs.work);
 }
 
 #[cfg(test)]
