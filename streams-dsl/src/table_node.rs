@@ -15,6 +15,9 @@ pub(crate) struct TableNode {
     materialized: Cell<bool>,
     /// A windowed aggregation's grace period (ms): what `until_window_closes` waits for.
     window_grace: Cell<Option<i64>>,
+    /// Whether the node's output is a versioned table (Kafka's `isOutputVersioned`): set for
+    /// a node with a store; `None` (a node without one) inherits its parent's.
+    output_versioned: Cell<Option<bool>>,
 }
 
 enum TableKind {
@@ -53,11 +56,16 @@ impl TableNode {
     }
 
     fn make(kind: TableKind, materialized: bool) -> TableNodeRef {
+        let kind_has_store = !matches!(kind, TableKind::Derived(_));
         Rc::new(TableNode {
             kind,
             send_old_values: Cell::new(false),
             materialized: Cell::new(materialized),
             window_grace: Cell::new(None),
+            output_versioned: Cell::new(match kind_has_store {
+                true => Some(false),
+                false => None,
+            }),
         })
     }
 
@@ -119,6 +127,22 @@ impl TableNode {
             (_, Some(g)) => Some(g),
             (TableKind::Derived(parent), None) => parent.window_grace(),
             _ => None,
+        }
+    }
+
+    /// Mark the node's output versioned or not (a node with a store: whether it is a
+    /// versioned store).
+    pub fn set_output_versioned(&self, versioned: bool) {
+        self.output_versioned.set(Some(versioned));
+    }
+
+    /// Whether the node's output is a versioned table, through the nodes without a store it
+    /// derives from (Kafka's `isVersionedOrVersionedUpstream`).
+    pub fn is_output_versioned(&self) -> bool {
+        match (self.output_versioned.get(), &self.kind) {
+            (Some(v), _) => v,
+            (None, TableKind::Derived(parent)) => parent.is_output_versioned(),
+            (None, _) => false,
         }
     }
 

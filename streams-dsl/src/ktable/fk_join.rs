@@ -492,6 +492,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                     TableStore {
                         handle,
                         caching: materialized.caching,
+                        history_ms: None,
                     },
                 ))
             } else {
