@@ -27,6 +27,14 @@ pub(crate) struct JoinBufferCorrupt {
     detail: String,
 }
 
+/// A left join with a grace period met a record with a null key: Kafka's buffer refuses it
+/// (`NullPointerException: key cannot be null`) and the task fails; so does ours.
+#[derive(Debug, thiserror::Error)]
+#[error("stream-table left join {join:?} has a grace period and got a record with a null key, which its buffer cannot hold (Kafka's task fails the same way): drop or re-key null-key records before the join, or drop Joined::with_grace_period")]
+pub(crate) struct NullKeyInGraceBuffer {
+    join: String,
+}
+
 /// A stream-table join's grace period: the buffer store and how records are serialized
 /// into it (the stream's serdes, with the join processor's name as topic, as Kafka's).
 pub(crate) struct GraceSpec<K, V> {
@@ -143,8 +151,13 @@ where
         {
             return Ok(());
         }
-        // A null key cannot be buffered (Kafka's buffer refuses it): joined at once.
-        if self.grace.is_some() && !null_key {
+        if self.grace.is_some() {
+            // Only a left join gets here with a null key (KIP-962); Kafka's buffer refuses it.
+            if null_key {
+                return Err(Box::new(NullKeyInGraceBuffer {
+                    join: ctx.processor_name().to_owned(),
+                }));
+            }
             return self.buffer_and_emit(ctx, record);
         }
         self.join(ctx, record, mapped, null_mapped)
