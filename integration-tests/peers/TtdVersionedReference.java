@@ -114,6 +114,21 @@ public class TtdVersionedReference {
                     .join(table(b, "table", "vt"), PAIR, grace(2000)).to("out");
             case "v_st_grace_left" -> b.<String, String>stream("stream")
                     .leftJoin(table(b, "table", "vt"), PAIR, grace(2000)).to("out");
+            case "v_st_grace_left_keyed" -> b.<String, String>stream("stream")
+                    .filter((k, v) -> k != null)
+                    .leftJoin(table(b, "table", "vt"), PAIR, grace(2000)).to("out");
+            case "v_filter_materialized" -> {
+                KTable<String, String> t = table(b, "table", "vt")
+                        .filter((k, v) -> !v.equals("a2"), versioned("vf"));
+                t.toStream().mapValues(v -> "table " + v).to("out");
+                b.<String, String>stream("stream").filter((k, v) -> k != null)
+                        .leftJoin(t, PAIR, grace(1000)).to("out");
+            }
+            case "v_tt_materialized" -> {
+                KTable<String, String> t = table(b, "table", "vt")
+                        .join(table(b, "other", "vo"), PAIR, versioned("vj"));
+                b.<String, String>stream("stream").join(t, PAIR).to("out");
+            }
             case "v_st_grace_zero" -> b.<String, String>stream("stream")
                     .join(table(b, "table", "vt"), PAIR, grace(0)).to("out");
             case "v_st_grace_named" -> b.<String, String>stream("stream")

@@ -78,6 +78,10 @@ const TOPOLOGIES: &[&str] = &[
     "plain_st_inner",
     "v_st_grace",
     "v_st_grace_left",
+    "v_st_grace_left_keyed",
+    "v_filter_materialized",
+    "v_tt_materialized",
+    "v_tt_inner_describe",
     "v_st_grace_zero",
     "v_st_grace_named_describe",
     "v_st_filtered",
@@ -141,6 +145,33 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
         "v_st_grace_left" => stream()
             .left_join_table_with(&versioned(&b, "table", "vt"), |_, l, r| left(l, r), grace(2000))
             .to("out"),
+        "v_st_grace_left_keyed" => stream()
+            .filter(|k: &Key, _| k.is_some())
+            .left_join_table_with(&versioned(&b, "table", "vt"), |_, l, r| left(l, r), grace(2000))
+            .to("out"),
+        "v_filter_materialized" => {
+            let t = versioned(&b, "table", "vt").filter_with(
+                |_, v: &String| v != "a2",
+                Named::empty(),
+                Materialized::as_versioned("vf", Duration::from_secs(5)),
+            );
+            t.to_stream()
+                .map_values(|v: Option<String>| format!("table {}", v.unwrap_or_else(|| "null".to_owned())))
+                .to("out");
+            stream()
+                .filter(|k: &Key, _| k.is_some())
+                .left_join_table_with(&t, |_, l, r| left(l, r), grace(1000))
+                .to("out");
+        }
+        "v_tt_materialized" => {
+            let t = versioned(&b, "table", "vt").join_with(
+                &versioned(&b, "other", "vo"),
+                |l: &String, r: &String| pair(Some(l), Some(r)),
+                Named::empty(),
+                Some(Materialized::as_versioned("vj", Duration::from_secs(5))),
+            );
+            stream().join_table(&t, inner).to("out");
+        }
         "v_st_grace_zero" => stream()
             .join_table_with(&versioned(&b, "table", "vt"), |_, l, r| inner(l, r), grace(0))
             .to("out"),
