@@ -129,6 +129,22 @@ public class TtdVersionedReference {
                         .join(table(b, "other", "vo"), PAIR, versioned("vj"));
                 b.<String, String>stream("stream").join(t, PAIR).to("out");
             }
+            case "v_fk_left" -> table(b, "table", "vt")
+                    .leftJoin(table(b, "other", "vo"), v -> v.startsWith("a") ? "a" : "c", PAIR)
+                    .toStream().to("out");
+            case "v_fk_inner_materialized" -> {
+                KTable<String, String> t = table(b, "table", "vt")
+                        .join(table(b, "other", "vo"), v -> v.startsWith("a") ? "a" : "c", PAIR,
+                                versioned("vfk"));
+                t.toStream().to("out");
+                b.<String, String>stream("stream").filter((k, v) -> k != null)
+                        .join(t, PAIR, grace(1000)).to("out");
+            }
+            case "v_suppress" -> table(b, "table", "vt")
+                    .suppress(org.apache.kafka.streams.kstream.Suppressed.untilTimeLimit(
+                            Duration.ofSeconds(1),
+                            org.apache.kafka.streams.kstream.Suppressed.BufferConfig.unbounded()))
+                    .toStream().to("out");
             case "v_st_grace_zero" -> b.<String, String>stream("stream")
                     .join(table(b, "table", "vt"), PAIR, grace(0)).to("out");
             case "v_st_grace_named" -> b.<String, String>stream("stream")

@@ -29,7 +29,10 @@ use std::time::Duration;
 use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_dsl::serdes::StringSerde;
-use streams_dsl::{Consumed, Joined, KTable, Materialized, Named, StreamsBuilder};
+use streams_dsl::{
+    Buffer, Consumed, Joined, KTable, Materialized, Named, StreamsBuilder, Suppressed,
+    TableJoined,
+};
 
 type In = (
     &'static str,
@@ -82,6 +85,9 @@ const TOPOLOGIES: &[&str] = &[
     "v_filter_materialized",
     "v_tt_materialized",
     "v_tt_inner_describe",
+    "v_fk_left",
+    "v_fk_inner_materialized",
+    "v_suppress",
     "v_st_grace_zero",
     "v_st_grace_named_describe",
     "v_st_filtered",
@@ -102,6 +108,11 @@ type Val = Option<String>;
 fn pair(l: Option<&String>, r: Option<&String>) -> String {
     let s = |v: Option<&String>| v.map_or_else(|| "null".to_owned(), Clone::clone);
     format!("[{}, {}]", s(l), s(r))
+}
+
+/// The foreign key: `a` for values starting with `a`, else `c`.
+fn fk(v: &String) -> Option<Key> {
+    Some(Some(if v.starts_with('a') { "a" } else { "c" }.to_owned()))
 }
 
 fn inner(l: &Val, r: &String) -> String {
@@ -172,6 +183,33 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             );
             stream().join_table(&t, inner).to("out");
         }
+        "v_fk_left" => versioned(&b, "table", "vt")
+            .left_join_on_foreign_key(&versioned(&b, "other", "vo"), fk, |l: &String, r| {
+                pair(Some(l), r)
+            })
+            .to_stream()
+            .to("out"),
+        "v_fk_inner_materialized" => {
+            let t = versioned(&b, "table", "vt").join_on_foreign_key_with(
+                &versioned(&b, "other", "vo"),
+                fk,
+                |l: &String, r: &String| pair(Some(l), Some(r)),
+                TableJoined::default(),
+                Some(Materialized::as_versioned("vfk", Duration::from_secs(5))),
+            );
+            t.to_stream().to("out");
+            stream()
+                .filter(|k: &Key, _| k.is_some())
+                .join_table_with(&t, |_, l, r| inner(l, r), grace(1000))
+                .to("out");
+        }
+        "v_suppress" => versioned(&b, "table", "vt")
+            .suppress(Suppressed::until_time_limit(
+                Duration::from_secs(1),
+                Buffer::unbounded(),
+            ))
+            .to_stream()
+            .to("out"),
         "v_st_grace_zero" => stream()
             .join_table_with(&versioned(&b, "table", "vt"), |_, l, r| inner(l, r), grace(0))
             .to("out"),
@@ -246,7 +284,7 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
     let topology = match build(base)?.build() {
         Ok(t) => t,
         // The topologies Java refuses at build time (with an IllegalArgumentException).
-        Err(e) if base.starts_with("grace_") => {
+        Err(e) if base.starts_with("grace_") || base == "v_suppress" => {
             eprintln!("{name}: {e}");
             return Ok(vec!["(error)".to_owned()]);
         }

@@ -22,7 +22,7 @@ use crate::plan::{
 };
 use crate::processors::table_source::{GlobalTableSource, TableSource};
 use crate::serdes::OptionSerde;
-use crate::store::{kv_store_builder, table_store_builder};
+use crate::store::{kv_store_builder, refuse_versioned, table_store_builder};
 use crate::table_node::TableNode;
 use std::sync::Arc;
 
@@ -238,6 +238,7 @@ impl StreamsBuilder {
         let (topic, store) = (topic.to_owned(), store_name.clone());
         push(&self.plan, NodeSpec::new(&processor, &[]), move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
+            refuse_versioned(&materialized, &store, "a global table")?;
             let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
             let getter: ValueGetterRef<K, V> = Arc::new(KeyValueStoreGetter(handle.clone()));
             b.put_getter(&format!("global:{store}"), getter);

@@ -18,7 +18,7 @@ use crate::plan::{processor_name, push, Build, NodeSpec, PlanRef};
 use crate::processors::aggregate::{Aggregate, Step};
 use crate::processors::ops::{OpProcessor, PassThrough};
 use crate::serdes::DynSerde;
-use crate::store::timestamped_kv_store_builder;
+use crate::store::{refuse_versioned, timestamped_kv_store_builder};
 use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
@@ -214,6 +214,7 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                         &store_name,
                         MATERIALIZED_FIX,
                     )?;
+                    refuse_versioned(&materialized, &store_name, "a cogrouped aggregation")?;
                     let (builder, handle) =
                         timestamped_kv_store_builder(&store_name, ks.clone(), vs, &materialized);
                     *store.borrow_mut() = Some(SharedStore {

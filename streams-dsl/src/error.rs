@@ -60,6 +60,23 @@ pub enum DslError {
         /// The store's history retention (ms).
         history_ms: i64,
     },
+    /// A versioned store asked for where this crate keeps another kind (Kafka allows versioned
+    /// stores for tables, their filters, mapValues and joins, and aggregations; window and
+    /// session stores, global tables and suppression cannot be versioned).
+    #[error("store {store:?} of {operation} cannot be versioned here: use Materialized::as_(name) for it (versioned stores are for table sources, to_table, filter, mapValues and table joins)")]
+    VersionedStoreUnsupported {
+        /// The store.
+        store: String,
+        /// The operation (`aggregate`, `windowed aggregate`, `global table`, `suppress`).
+        operation: &'static str,
+    },
+    /// `suppress` of a versioned table, or of one derived from it (Kafka's "suppress() is only
+    /// supported for non-versioned KTables").
+    #[error("suppress {node:?} follows a versioned table (versioning is inherited through filter and mapValues without a store): suppress only non-versioned tables, e.g. materialize the table before it with Materialized::as_(name)")]
+    SuppressOnVersionedTable {
+        /// The suppress processor.
+        node: String,
+    },
     /// Two stores with one name.
     #[error("two state stores are named {0:?}: give one of them another name with Materialized::as_(..)")]
     DuplicateStore(String),

@@ -12,7 +12,7 @@ use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, NodeSpec, PlanRef};
 use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
-use crate::store::timestamped_kv_store_builder;
+use crate::store::{refuse_versioned, timestamped_kv_store_builder};
 use crate::table_node::TableNode;
 use crate::windows::WindowSpec;
 
@@ -192,6 +192,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             )?;
             let value_serde = b.optional_serde(grouped_value_serde);
             let key_serde = ks.clone();
+            refuse_versioned(&materialized, &store, "an aggregation")?;
             let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
             let getter: ValueGetterRef<K, VA> = Arc::new(TimestampedStoreGetter(handle.clone()));
             let caching = materialized.caching;

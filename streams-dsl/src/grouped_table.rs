@@ -17,7 +17,7 @@ use crate::plan::{processor_name, push, NodeSpec, PlanRef};
 use crate::processors::aggregate::{self, Step};
 use crate::processors::table_aggregate::{self as table_agg, Subtract, TableAggregate};
 use crate::serdes::{DynSerde, I64Serde};
-use crate::store::timestamped_kv_store_builder;
+use crate::store::{refuse_versioned, timestamped_kv_store_builder};
 use crate::table_node::TableNode;
 
 const GROUPED_FIX: &str = "Grouped::with(key_serde, value_serde) on group_by";
@@ -212,6 +212,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
                 MATERIALIZED_FIX,
             )?;
             let key_serde = ks.clone();
+            refuse_versioned(&materialized, &store, "a table aggregation")?;
             let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
             let getter: ValueGetterRef<K, VA> = Arc::new(TimestampedStoreGetter(handle.clone()));
             let caching = materialized.caching;

@@ -78,6 +78,21 @@ pub(crate) fn table_store_builder<K: 'static, V: 'static, MK, MV>(
     (b, store)
 }
 
+/// Refuse a versioned `materialized` for an operation whose store cannot be one.
+pub(crate) fn refuse_versioned<MK, MV>(
+    materialized: &Materialized<MK, MV>,
+    store: &str,
+    operation: &'static str,
+) -> Result<(), DslError> {
+    match materialized.history_retention {
+        Some(_) => Err(DslError::VersionedStoreUnsupported {
+            store: store.to_owned(),
+            operation,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Caching and logging as `materialized` says.
 fn configure<MK, MV>(mut b: StoreBuilder, materialized: &Materialized<MK, MV>) -> StoreBuilder {
     if materialized.caching {
