@@ -145,6 +145,9 @@ public class TtdVersionedReference {
                             Duration.ofSeconds(1),
                             org.apache.kafka.streams.kstream.Suppressed.BufferConfig.unbounded()))
                     .toStream().to("out");
+            case "v_grouped_count" -> table(b, "table", "vt")
+                    .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.substring(0, 1), v))
+                    .count().toStream().mapValues(c -> "count " + c).to("out");
             case "v_st_grace_zero" -> b.<String, String>stream("stream")
                     .join(table(b, "table", "vt"), PAIR, grace(0)).to("out");
             case "v_st_grace_named" -> b.<String, String>stream("stream")

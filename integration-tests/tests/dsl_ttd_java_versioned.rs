@@ -88,6 +88,7 @@ const TOPOLOGIES: &[&str] = &[
     "v_fk_left",
     "v_fk_inner_materialized",
     "v_suppress",
+    "v_grouped_count",
     "v_st_grace_zero",
     "v_st_grace_named_describe",
     "v_st_filtered",
@@ -209,6 +210,12 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
                 Buffer::unbounded(),
             ))
             .to_stream()
+            .to("out"),
+        "v_grouped_count" => versioned(&b, "table", "vt")
+            .group_by(|_, v: &String| (Some(v[..1].to_owned()), v.clone()))
+            .count()
+            .to_stream()
+            .map_values(|c: Option<i64>| format!("count {}", c.unwrap_or_default()))
             .to("out"),
         "v_st_grace_zero" => stream()
             .join_table_with(&versioned(&b, "table", "vt"), |_, l, r| inner(l, r), grace(0))

@@ -167,4 +167,22 @@ mod tests {
         let agg = TableNode::stateful();
         assert!(agg.enable_sending_old_values(false));
     }
+
+    #[test]
+    fn versioning_is_inherited_through_nodes_without_a_store_only() {
+        let source = TableNode::source(true);
+        source.set_output_versioned(true);
+        let filter = TableNode::derived(source.clone());
+        let mapped = TableNode::derived(filter.clone());
+        assert!(mapped.is_output_versioned());
+        // A materialized view has its own kind of store.
+        let materialized = TableNode::stateful();
+        assert!(!materialized.is_output_versioned());
+        let view = TableNode::derived(materialized);
+        assert!(!view.is_output_versioned());
+        // An unmaterialized join is not versioned (Kafka sets it so), whatever its sides.
+        let joined = TableNode::joined(source.clone(), mapped);
+        assert!(!joined.is_output_versioned());
+        assert!(!TableNode::source(true).is_output_versioned());
+    }
 }

@@ -135,6 +135,9 @@ pub(crate) struct TableGroupBy<K, V, K2, V2> {
     /// Tell a null selected key or value (types without a serde cannot be null).
     pub key_serde: Option<DynSerde<K2>>,
     pub value_serde: Option<DynSerde<V2>>,
+    /// The table is versioned (Kafka's `setUseVersionedSemantics`): an out-of-order update
+    /// is left out of the aggregate (KIP-914).
+    pub versioned_semantics: bool,
 }
 
 impl<K, V, K2, V2> TableGroupBy<K, V, K2, V2>
@@ -162,6 +165,9 @@ where
         ctx: &mut ProcessorContext<'_, K2, Change<V2>>,
         record: Record<K, Change<V>>,
     ) -> Result<(), BoxError> {
+        if self.versioned_semantics && !record.value.is_latest {
+            return Ok(());
+        }
         let new = self.select(&record.key, record.value.new.as_ref());
         let old = self.select(&record.key, record.value.old.as_ref());
         let (timestamp, headers) = (record.timestamp, record.headers);
