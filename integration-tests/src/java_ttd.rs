@@ -56,7 +56,9 @@ pub fn classpath() -> Result<String, String> {
 fn rocksdb_jar(libs: &std::path::Path) -> Option<PathBuf> {
     const JAR: &str = "rocksdbjni-10.1.3.jar";
     let maven = std::env::var("HOME").ok().map(|home| {
-        PathBuf::from(home).join(format!(".m2/repository/org/rocksdb/rocksdbjni/10.1.3/{JAR}"))
+        PathBuf::from(home).join(format!(
+            ".m2/repository/org/rocksdb/rocksdbjni/10.1.3/{JAR}"
+        ))
     });
     std::iter::once(libs.join(JAR))
         .chain(maven)

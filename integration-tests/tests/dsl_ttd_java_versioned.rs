@@ -30,8 +30,7 @@ use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_dsl::serdes::StringSerde;
 use streams_dsl::{
-    Buffer, Consumed, Joined, KTable, Materialized, Named, StreamsBuilder, Suppressed,
-    TableJoined,
+    Buffer, Consumed, Joined, KTable, Materialized, Named, StreamsBuilder, Suppressed, TableJoined,
 };
 
 type In = (
@@ -112,7 +111,7 @@ fn pair(l: Option<&String>, r: Option<&String>) -> String {
 }
 
 /// The foreign key: `a` for values starting with `a`, else `c`.
-fn fk(v: &String) -> Option<Key> {
+fn fk(v: &str) -> Option<Key> {
     Some(Some(if v.starts_with('a') { "a" } else { "c" }.to_owned()))
 }
 
@@ -152,14 +151,26 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             .join_table(&b.table::<Key, String>("table"), inner)
             .to("out"),
         "v_st_grace" => stream()
-            .join_table_with(&versioned(&b, "table", "vt"), |_, l, r| inner(l, r), grace(2000))
+            .join_table_with(
+                &versioned(&b, "table", "vt"),
+                |_, l, r| inner(l, r),
+                grace(2000),
+            )
             .to("out"),
         "v_st_grace_left" => stream()
-            .left_join_table_with(&versioned(&b, "table", "vt"), |_, l, r| left(l, r), grace(2000))
+            .left_join_table_with(
+                &versioned(&b, "table", "vt"),
+                |_, l, r| left(l, r),
+                grace(2000),
+            )
             .to("out"),
         "v_st_grace_left_keyed" => stream()
             .filter(|k: &Key, _| k.is_some())
-            .left_join_table_with(&versioned(&b, "table", "vt"), |_, l, r| left(l, r), grace(2000))
+            .left_join_table_with(
+                &versioned(&b, "table", "vt"),
+                |_, l, r| left(l, r),
+                grace(2000),
+            )
             .to("out"),
         "v_filter_materialized" => {
             let t = versioned(&b, "table", "vt").filter_with(
@@ -168,7 +179,9 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
                 Materialized::as_versioned("vf", Duration::from_secs(5)),
             );
             t.to_stream()
-                .map_values(|v: Option<String>| format!("table {}", v.unwrap_or_else(|| "null".to_owned())))
+                .map_values(|v: Option<String>| {
+                    format!("table {}", v.unwrap_or_else(|| "null".to_owned()))
+                })
                 .to("out");
             stream()
                 .filter(|k: &Key, _| k.is_some())
@@ -185,15 +198,17 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             stream().join_table(&t, inner).to("out");
         }
         "v_fk_left" => versioned(&b, "table", "vt")
-            .left_join_on_foreign_key(&versioned(&b, "other", "vo"), fk, |l: &String, r| {
-                pair(Some(l), r)
-            })
+            .left_join_on_foreign_key(
+                &versioned(&b, "other", "vo"),
+                |v: &String| fk(v),
+                |l: &String, r| pair(Some(l), r),
+            )
             .to_stream()
             .to("out"),
         "v_fk_inner_materialized" => {
             let t = versioned(&b, "table", "vt").join_on_foreign_key_with(
                 &versioned(&b, "other", "vo"),
-                fk,
+                |v: &String| fk(v),
                 |l: &String, r: &String| pair(Some(l), Some(r)),
                 TableJoined::default(),
                 Some(Materialized::as_versioned("vfk", Duration::from_secs(5))),
@@ -218,7 +233,11 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             .map_values(|c: Option<i64>| format!("count {}", c.unwrap_or_default()))
             .to("out"),
         "v_st_grace_zero" => stream()
-            .join_table_with(&versioned(&b, "table", "vt"), |_, l, r| inner(l, r), grace(0))
+            .join_table_with(
+                &versioned(&b, "table", "vt"),
+                |_, l, r| inner(l, r),
+                grace(0),
+            )
             .to("out"),
         "v_st_grace_named" => stream()
             .left_join_table_with(
@@ -247,9 +266,10 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             .to_stream()
             .to("out"),
         "v_tt_left" => versioned(&b, "table", "vt")
-            .left_join(&versioned(&b, "other", "vo"), |l: &String, r: Option<&String>| {
-                pair(Some(l), r)
-            })
+            .left_join(
+                &versioned(&b, "other", "vo"),
+                |l: &String, r: Option<&String>| pair(Some(l), r),
+            )
             .to_stream()
             .to("out"),
         "v_tt_outer_mixed" => versioned(&b, "table", "vt")
@@ -273,10 +293,18 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
                 .to("out");
         }
         "grace_plain_table" => stream()
-            .join_table_with(&b.table::<Key, String>("table"), |_, l, r| inner(l, r), grace(1000))
+            .join_table_with(
+                &b.table::<Key, String>("table"),
+                |_, l, r| inner(l, r),
+                grace(1000),
+            )
             .to("out"),
         "grace_beyond_history" => stream()
-            .join_table_with(&versioned(&b, "table", "vt"), |_, l, r| inner(l, r), grace(6000))
+            .join_table_with(
+                &versioned(&b, "table", "vt"),
+                |_, l, r| inner(l, r),
+                grace(6000),
+            )
             .to("out"),
         other => return Err(format!("unknown topology {other}")),
     }

@@ -31,11 +31,16 @@ fn run(
     let driver = TopologyTestDriver::new(b.build()?, [("application.id", "app")], 0)?;
     let mut table =
         driver.create_input_topic::<String, Option<String>>("table", StringSerde, StringSerde)?;
-    let mut stream = driver.create_input_topic::<String, String>("stream", StringSerde, StringSerde)?;
+    let mut stream =
+        driver.create_input_topic::<String, String>("stream", StringSerde, StringSerde)?;
     for &(topic, k, v, ts) in feed {
         match topic {
             "table" => table.pipe_input_with_timestamp(k.to_owned(), v.map(str::to_owned), ts)?,
-            _ => stream.pipe_input_with_timestamp(k.to_owned(), v.unwrap_or_default().to_owned(), ts)?,
+            _ => stream.pipe_input_with_timestamp(
+                k.to_owned(),
+                v.unwrap_or_default().to_owned(),
+                ts,
+            )?,
         }
     }
     let out = driver.create_output_topic::<String, String>("out", StringSerde, StringSerde);
@@ -173,7 +178,8 @@ fn the_versioned_and_buffer_changelogs_are_kafka_s() -> Result {
         Some("app-lookup-Buffer-changelog")
     );
     let driver = TopologyTestDriver::new(topology, [("application.id", "app")], 0)?;
-    let mut stream = driver.create_input_topic::<String, String>("stream", StringSerde, StringSerde)?;
+    let mut stream =
+        driver.create_input_topic::<String, String>("stream", StringSerde, StringSerde)?;
     stream.pipe_input_with_timestamp("k".to_owned(), "s".to_owned(), 5_000)?;
     stream.pipe_input_with_timestamp("k".to_owned(), "t".to_owned(), 6_000)?;
     let log = driver.create_output_topic::<Bytes, Option<Bytes>>(

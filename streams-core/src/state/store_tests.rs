@@ -159,7 +159,10 @@ fn versioned_reads_as_of_a_time_within_the_history_retention() {
 fn versioned_put_tells_latest_older_and_dropped_versions() {
     for backend in backends("versioned-put") {
         let mut v = VersionedKeyValueStore::new("v", backend, 10_000);
-        assert_eq!(v.put(b"k", Some(b"a"), 5_000).unwrap(), VersionedPut::Latest);
+        assert_eq!(
+            v.put(b"k", Some(b"a"), 5_000).unwrap(),
+            VersionedPut::Latest
+        );
         assert_eq!(
             v.put(b"k", Some(b"b"), 3_000).unwrap(),
             VersionedPut::ValidTo(5_000)
@@ -170,9 +173,18 @@ fn versioned_put_tells_latest_older_and_dropped_versions() {
             VersionedPut::ValidTo(9_000)
         );
         // The same timestamp replaces the version.
-        assert_eq!(v.put(b"k", Some(b"d"), 9_000).unwrap(), VersionedPut::Latest);
-        assert_eq!(v.put(b"k", Some(b"e"), 30_000).unwrap(), VersionedPut::Latest);
-        assert_eq!(v.put(b"k", Some(b"f"), 19_999).unwrap(), VersionedPut::NotPut);
+        assert_eq!(
+            v.put(b"k", Some(b"d"), 9_000).unwrap(),
+            VersionedPut::Latest
+        );
+        assert_eq!(
+            v.put(b"k", Some(b"e"), 30_000).unwrap(),
+            VersionedPut::Latest
+        );
+        assert_eq!(
+            v.put(b"k", Some(b"f"), 19_999).unwrap(),
+            VersionedPut::NotPut
+        );
         assert_eq!(
             v.put(b"k", Some(b"g"), 20_000).unwrap(),
             VersionedPut::ValidTo(30_000)

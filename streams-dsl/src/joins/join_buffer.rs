@@ -123,7 +123,11 @@ mod tests {
         assert!(b.put(110, b"d", Bytes::new()).is_some());
         assert_eq!(
             keys(&b.evict()),
-            vec![(95, b"a".to_vec()), (98, b"e".to_vec()), (100, b"b".to_vec())]
+            vec![
+                (95, b"a".to_vec()),
+                (98, b"e".to_vec()),
+                (100, b"b".to_vec())
+            ]
         );
         assert_eq!(b.len(), 1);
     }

@@ -71,7 +71,9 @@ impl<K: 'static, V: 'static> ValueGetter<K, V> for VersionedStoreGetter<K, V> {
         key: &K,
         as_of: i64,
     ) -> Result<Option<ValueAndTimestamp<V>>, BoxError> {
-        Ok(stores.versioned_store(&self.handle)?.get(key, Some(as_of))?)
+        Ok(stores
+            .versioned_store(&self.handle)?
+            .get(key, Some(as_of))?)
     }
 
     fn history_retention_ms(&self) -> Option<i64> {

@@ -3,10 +3,10 @@
 //! each update is written (`None` deletes) and forwarded through the record cache, else
 //! forwarded at once.
 
+use std::sync::Arc;
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use std::sync::Arc;
 
 use streams_core::state::{StoreHandle, VersionedPut};
 
@@ -77,7 +77,10 @@ impl<K: 'static, V: 'static> TableStore<K, V> {
             return Ok(Some(true));
         }
         Ok(
-            match ctx.versioned_store(&self.handle)?.put(key, value, timestamp)? {
+            match ctx
+                .versioned_store(&self.handle)?
+                .put(key, value, timestamp)?
+            {
                 VersionedPut::NotPut => None,
                 VersionedPut::Latest => Some(true),
                 VersionedPut::ValidTo(_) => Some(false),
