@@ -10,8 +10,14 @@
 //              record cache] -> toStream() -> to(output, String key, Long value)
 //   count      stream(input) -> groupByKey() -> count(Materialized.as("counts")) -> toStream()
 //              -> to(output): the input key counted, no repartition.
+//   windowed   stream(input) -> groupByKey() -> windowedBy(TimeWindows.ofSizeWithNoGrace(5 min))
+//              -> count(Materialized.as("counts")) -> toStream() -> to(output, the
+//              time-windowed String key serde, Long value)
+//   join       stream(input) -> join(table(--table), (line, profile) -> line + "," + profile)
+//              -> to(output, String, String)
 //
-// Options: --bootstrap H:P, --app ID, --topology wordcount|count, --input T, --output T,
+// Options: --bootstrap H:P, --app ID, --topology wordcount|count|windowed|join, --input T,
+// --table T (join), --output T,
 // --threads N (num.stream.threads), --guarantee at_least_once|exactly_once_v2, --cache-bytes B
 // (statestore.cache.max.bytes), --commit-ms MS (commit.interval.ms), --state-dir DIR.
 //
@@ -37,7 +43,10 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
 
 public class StreamsThroughputBench {
     public static void main(String[] args) throws Exception {
@@ -45,6 +54,7 @@ public class StreamsThroughputBench {
         String app = "bench-streams-java";
         String topology = "wordcount";
         String input = null;
+        String table = null;
         String output = null;
         String threads = "1";
         String guarantee = "at_least_once";
@@ -62,6 +72,7 @@ public class StreamsThroughputBench {
                 case "--app": app = v; break;
                 case "--topology": topology = v; break;
                 case "--input": input = v; break;
+                case "--table": table = v; break;
                 case "--output": output = v; break;
                 case "--threads": threads = v; break;
                 case "--guarantee": guarantee = v; break;
@@ -91,6 +102,28 @@ public class StreamsThroughputBench {
         KStream<String, String> source =
             b.stream(input, Consumed.with(Serdes.String(), Serdes.String()));
         Materialized<String, Long, KeyValueStore<Bytes, byte[]>> store = Materialized.as("counts");
+        if (topology.equals("windowed")) {
+            final long size = Duration.ofMinutes(5).toMillis();
+            source.groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+                .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(size)))
+                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("counts"))
+                .toStream()
+                .to(output, Produced.with(
+                    WindowedSerdes.timeWindowedSerdeFrom(String.class, size), Serdes.Long()));
+            run(b, p);
+            return;
+        }
+        if (topology.equals("join")) {
+            if (table == null) {
+                throw new IllegalArgumentException("--table is required for the join topology");
+            }
+            KTable<String, String> profiles =
+                b.table(table, Consumed.with(Serdes.String(), Serdes.String()));
+            source.join(profiles, (line, profile) -> line + "," + profile)
+                .to(output, Produced.with(Serdes.String(), Serdes.String()));
+            run(b, p);
+            return;
+        }
         KTable<String, Long> counts;
         switch (topology) {
             case "wordcount":
@@ -109,7 +142,11 @@ public class StreamsThroughputBench {
                 throw new IllegalArgumentException("unknown topology " + topology);
         }
         counts.toStream().to(output, Produced.with(Serdes.String(), Serdes.Long()));
+        run(b, p);
+    }
 
+    // Run the topology until stdin closes (or SIGTERM), then close and halt.
+    private static void run(StreamsBuilder b, Properties p) throws Exception {
         KafkaStreams streams = new KafkaStreams(b.build(p), p);
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean failed = new AtomicBoolean(false);

@@ -11,7 +11,11 @@
 //! `bench txn [bootstrap] [rounds] [scale]`: the cost of transactions (see `txn.rs`), alone.
 //!
 //! `bench streams-throughput [bootstrap] [options]`: our streams runtime against Java Kafka
-//! Streams and Quix Streams on WordCount and a stateful count (see `throughput.rs`).
+//! Streams and Quix Streams on WordCount, a stateful count, a windowed count and a stream–table
+//! join (see `throughput.rs`).
+//!
+//! `bench streams-pageview [bootstrap] [options]`: Kafka's PageView demos (604 800 window updates
+//! per page view), ours against Java's (see `pageview.rs`).
 //!
 //! With `KAFKA_WIRE_BENCH_BEFORE=<path of a bench binary built from an earlier commit>`, `run`
 //! adds the client `kw-before`: that binary's kafka-wire, interleaved with today's in the same
@@ -36,6 +40,7 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+mod pageview;
 mod restore;
 mod streams;
 mod throughput;
@@ -664,6 +669,7 @@ async fn main() {
             restore::run(&bootstrap, records, rounds).await
         }
         "streams-throughput" => throughput::run(&args[1..]).await,
+        "streams-pageview" => pageview::run(&args[1..]).await,
         "streams-throughput-child" => {
             // The child runs its own runtime for KafkaStreams: leave this one.
             tokio::task::block_in_place(|| throughput::child(&args[1..]))
@@ -706,7 +712,7 @@ async fn main() {
             }
             println!("elapsed {:.3}", start.elapsed().as_secs_f64());
         }
-        _ => eprintln!("usage: bench run|txn [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed> | bench streams-throughput [bootstrap] [--quick] [options] | bench produce-txn <client> <bootstrap> <topic> <count> <size> <interval ms> <transactional.id>"),
+        _ => eprintln!("usage: bench run|txn [bootstrap] [rounds] [scale: 10 or 0.1 = a tenth] | bench produce|consume <client> <bootstrap> <topic> <count> <size> <keyed> | bench streams-throughput [bootstrap] [--quick] [options] | bench streams-pageview [bootstrap] [--views N] [--rounds R] [--demos typed,untyped] | bench produce-txn <client> <bootstrap> <topic> <count> <size> <interval ms> <transactional.id>"),
     }
 }
 

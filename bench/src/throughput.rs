@@ -10,9 +10,17 @@
 //!   key, 8-byte big-endian Long value). Ours is written with the Processor API
 //!   ([`wordcount_topology`]).
 //! - `count`: the input record's key counted, no repartition.
+//! - `windowed`: the input record's key counted in tumbling 5-minute windows without grace
+//!   (`groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(5 min)).count()`), written with
+//!   Kafka's time-windowed key serde (key ‖ 8-byte window start). Ours is written with the DSL.
+//! - `join`: the input stream joined with a table (`stream.join(table, (line, profile) ->
+//!   line + "," + profile)`), the table topic `bench-st-<pid>-table-<partitions>` holding one
+//!   record per key `k0..k4999`, written before the input and stamped before it (so every
+//!   side reads it first). Ours is written with the DSL. (Quix runs neither of these two.)
 //!
 //! The input (`lines` lines of 10 words drawn from `w0..w4999`, keys `k0..k4999`, from a
-//! seeded generator) is written once per shape before any application starts. Shapes: 1 input
+//! seeded generator; line `i` stamped `INPUT_BASE_TS + 10 ms * i`) is written once per shape
+//! before any application starts. Shapes: 1 input
 //! partition and 1 stream thread; 4 partitions and 2 threads (Quix: 2 processes in one group,
 //! their CPU and RSS summed). Every side: `commit.interval.ms=100`, `statestore.cache.max.bytes`
 //! 10 MB (Quix has no such cache), `auto.offset.reset=earliest`, at-least-once and
@@ -66,6 +74,12 @@ const KEYS: u64 = 5000;
 /// `statestore.cache.max.bytes` on every side (Java and ours divide it over the threads).
 const CACHE_BYTES: usize = 10 * 1024 * 1024;
 const COMMIT_MS: u64 = 100;
+/// The first input line's timestamp (2023-11-14T22:15:00Z, a multiple of the window size);
+/// each further line 10 ms later.
+const INPUT_BASE_TS: i64 = 1_700_000_100_000;
+const INPUT_STEP_MS: i64 = 10;
+/// The `windowed` topology's tumbling window.
+const WINDOW_MS: i64 = 5 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Side {
@@ -88,6 +102,8 @@ impl Side {
 enum Topo {
     WordCount,
     Count,
+    Windowed,
+    Join,
 }
 
 impl Topo {
@@ -95,7 +111,13 @@ impl Topo {
         match self {
             Topo::WordCount => "wordcount",
             Topo::Count => "count",
+            Topo::Windowed => "windowed",
+            Topo::Join => "join",
         }
+    }
+    /// Whether `bench/quix/streams_bench.py` has this topology.
+    fn in_quix(self) -> bool {
+        matches!(self, Topo::WordCount | Topo::Count)
     }
 }
 
@@ -218,6 +240,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 o.topologies = parse_list(v, |s| match s {
                     "wordcount" => Some(Topo::WordCount),
                     "count" => Some(Topo::Count),
+                    "windowed" => Some(Topo::Windowed),
+                    "join" => Some(Topo::Join),
                     _ => None,
                 })?
             }
@@ -254,7 +278,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-const USAGE: &str = "usage: bench streams-throughput [bootstrap=127.0.0.1:19092] [--quick (1 round, 50k lines)] [--rounds 2] [--lines 200000] [--sides ours,java,quix] [--topologies wordcount,count] [--shapes 1p1t,4p2t] [--guarantees alos,eos] [--store persistent|memory] [--perf FILE] [--timeout-s 300] [--java-xmx 256m|default]";
+const USAGE: &str = "usage: bench streams-throughput [bootstrap=127.0.0.1:19092] [--quick (1 round, 50k lines)] [--rounds 2] [--lines 200000] [--sides ours,java,quix] [--topologies wordcount,count,windowed,join] [--shapes 1p1t,4p2t] [--guarantees alos,eos] [--store persistent|memory] [--perf FILE] [--timeout-s 300] [--java-xmx 256m|default]";
 
 // ---- the input ----------------------------------------------------------------------------
 
@@ -270,21 +294,43 @@ impl Rng {
     }
 }
 
-/// The generated lines, keyed, and the final counts every side must reach.
+/// What a topology's output must hold at the end: each key's (bytes) latest value (bytes).
+type Expected = HashMap<Vec<u8>, Vec<u8>>;
+
+/// The generated lines (key, line, timestamp), and the final output every side must reach.
 struct Input {
-    lines: Vec<(String, String)>,
+    lines: Vec<(String, String, i64)>,
     words: usize,
-    word_counts: HashMap<String, i64>,
-    key_counts: HashMap<String, i64>,
+    word_counts: Expected,
+    key_counts: Expected,
+    /// Per key and 5-minute window (Kafka's time-windowed key: key ‖ start), the count.
+    window_counts: Expected,
+    /// Per key, its last line joined with its profile (`line,profile-<n>`).
+    joined: Expected,
+}
+
+/// The `join` topology's table: `k<n>` → `profile-<n>` for every key.
+fn profile(key_index: u64) -> String {
+    format!("profile-{key_index}")
+}
+
+fn counts(map: HashMap<Vec<u8>, i64>) -> Expected {
+    map.into_iter()
+        .map(|(k, n)| (k, n.to_be_bytes().to_vec()))
+        .collect()
 }
 
 fn generate(lines: usize) -> Input {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut out = Vec::with_capacity(lines);
-    let mut word_counts: HashMap<String, i64> = HashMap::new();
-    let mut key_counts: HashMap<String, i64> = HashMap::new();
-    for _ in 0..lines {
-        let key = format!("k{}", rng.next() % KEYS);
+    let mut word_counts: HashMap<Vec<u8>, i64> = HashMap::new();
+    let mut key_counts: HashMap<Vec<u8>, i64> = HashMap::new();
+    let mut window_counts: HashMap<Vec<u8>, i64> = HashMap::new();
+    let mut joined = Expected::new();
+    for i in 0..lines {
+        let key_index = rng.next() % KEYS;
+        let key = format!("k{key_index}");
+        let ts = INPUT_BASE_TS + INPUT_STEP_MS * i as i64;
         let mut line = String::with_capacity(WORDS_PER_LINE * 6);
         for w in 0..WORDS_PER_LINE {
             if w > 0 {
@@ -292,21 +338,37 @@ fn generate(lines: usize) -> Input {
             }
             let word = format!("w{}", rng.next() % VOCABULARY);
             line.push_str(&word);
-            *word_counts.entry(word).or_default() += 1;
+            *word_counts.entry(word.into_bytes()).or_default() += 1;
         }
-        *key_counts.entry(key.clone()).or_default() += 1;
-        out.push((key, line));
+        *key_counts.entry(key.clone().into_bytes()).or_default() += 1;
+        let mut windowed = key.clone().into_bytes();
+        windowed.extend_from_slice(&(ts - ts.rem_euclid(WINDOW_MS)).to_be_bytes());
+        *window_counts.entry(windowed).or_default() += 1;
+        joined.insert(
+            key.clone().into_bytes(),
+            format!("{line},{}", profile(key_index)).into_bytes(),
+        );
+        out.push((key, line, ts));
     }
     Input {
         lines: out,
         words: lines * WORDS_PER_LINE,
-        word_counts,
-        key_counts,
+        word_counts: counts(word_counts),
+        key_counts: counts(key_counts),
+        window_counts: counts(window_counts),
+        joined,
     }
 }
 
-/// Create `topic` with `partitions` and write every line into it (keyed: Java's partitioner).
-async fn preload(bootstrap: &str, admin: &Admin, topic: &str, partitions: i32, input: &Input) {
+/// Create `topic` with `partitions` and write `records` (key, value, timestamp) into it
+/// (keyed: Java's partitioner).
+async fn preload(
+    bootstrap: &str,
+    admin: &Admin,
+    topic: &str,
+    partitions: i32,
+    records: &[(String, String, i64)],
+) {
     let _ = admin.delete_topics(&[topic]).await;
     admin
         .create_topic(NewTopic::new(topic, partitions, 1))
@@ -321,8 +383,11 @@ async fn preload(bootstrap: &str, admin: &Admin, topic: &str, partitions: i32, i
     config.set("batch.size", "262144").expect("batch.size");
     let producer = Producer::connect(config).await.expect("producer");
     let mut window = std::collections::VecDeque::new();
-    for (k, v) in &input.lines {
-        let r = ProducerRecord::new(topic).key(k.clone()).value(v.clone());
+    for (k, v, ts) in records {
+        let r = ProducerRecord::new(topic)
+            .key(k.clone())
+            .value(v.clone())
+            .timestamp(*ts);
         window.push_back(producer.send(r).await.expect("send"));
         if window.len() >= 50_000 {
             window
@@ -355,7 +420,7 @@ async fn read_output(
     bootstrap: String,
     topic: String,
     partitions: i32,
-    expected: Arc<HashMap<String, i64>>,
+    expected: Arc<Expected>,
     progress: Arc<Mutex<Progress>>,
     stop: Arc<AtomicBool>,
     ready: tokio::sync::oneshot::Sender<()>,
@@ -373,7 +438,7 @@ async fn read_output(
         consumer.seek(tp, Offset::Beginning).expect("seek");
     }
     let _ = ready.send(());
-    let mut latest: HashMap<String, i64> = HashMap::with_capacity(expected.len());
+    let mut latest: Expected = HashMap::with_capacity(expected.len());
     let mut matched = 0usize;
     while !stop.load(Ordering::Relaxed) {
         let records = match consumer.poll(Duration::from_millis(100)).await {
@@ -388,35 +453,33 @@ async fn read_output(
         }
         let now = Instant::now();
         for r in &records {
-            let key = r
-                .key
-                .as_deref()
-                .and_then(|k| std::str::from_utf8(k).ok())
-                .unwrap_or("");
-            let value = r
-                .value
-                .as_deref()
-                .and_then(|v| <[u8; 8]>::try_from(v).ok())
-                .map(i64::from_be_bytes);
-            let (Some(want), Some(value)) = (expected.get(key), value) else {
+            let key = r.key.as_deref().unwrap_or_default();
+            let value = r.value.as_deref().unwrap_or_default();
+            let Some(want) = expected.get(key) else {
                 progress.lock().expect("progress").error = Some(format!(
-                    "unexpected output record key {key:?} value {:?}",
-                    r.value
+                    "unexpected output record key {:?} value {:?}",
+                    String::from_utf8_lossy(key),
+                    String::from_utf8_lossy(value)
                 ));
                 return;
             };
-            let old = match latest.get_mut(key) {
-                Some(slot) => Some(std::mem::replace(slot, value)),
+            let was_right = match latest.get_mut(key) {
+                Some(slot) => {
+                    let was = slot.as_slice() == want.as_slice();
+                    slot.clear();
+                    slot.extend_from_slice(value);
+                    was
+                }
                 None => {
-                    latest.insert(key.to_owned(), value);
-                    None
+                    latest.insert(key.to_vec(), value.to_vec());
+                    false
                 }
             };
-            if old == Some(*want) {
-                matched -= 1;
-            }
-            if value == *want {
-                matched += 1;
+            let is_right = value == want.as_slice();
+            match (was_right, is_right) {
+                (true, false) => matched -= 1,
+                (false, true) => matched += 1,
+                _ => {}
             }
         }
         let mut p = progress.lock().expect("progress");
@@ -541,17 +604,37 @@ pub(crate) async fn run(args: &[String]) {
     let input = generate(o.lines);
     let word_counts = Arc::new(input.word_counts.clone());
     let key_counts = Arc::new(input.key_counts.clone());
+    let window_counts = Arc::new(input.window_counts.clone());
+    let joined = Arc::new(input.joined.clone());
     let mut all: BTreeMap<Key, BTreeMap<Side, Medians>> = BTreeMap::new();
     let tag = std::process::id();
     for shape in &o.shapes {
         let input_topic = format!("bench-st-{tag}-in-{}", shape.partitions);
-        preload(&o.bootstrap, &admin, &input_topic, shape.partitions, &input).await;
+        preload(
+            &o.bootstrap,
+            &admin,
+            &input_topic,
+            shape.partitions,
+            &input.lines,
+        )
+        .await;
+        let table_topic = format!("bench-st-{tag}-table-{}", shape.partitions);
+        if o.topologies.contains(&Topo::Join) {
+            // Stamped before the first line: every side reads the table first.
+            let table: Vec<(String, String, i64)> = (0..KEYS)
+                .map(|k| (format!("k{k}"), profile(k), INPUT_BASE_TS - 1000))
+                .collect();
+            preload(&o.bootstrap, &admin, &table_topic, shape.partitions, &table).await;
+        }
         for topo in &o.topologies {
             for guarantee in &o.guarantees {
                 let key = (*topo, *shape, *guarantee);
                 let mut runs: BTreeMap<Side, Vec<Result<Measure, String>>> = BTreeMap::new();
                 for round in 0..o.rounds {
                     for side in &o.sides {
+                        if *side == Side::Quix && !topo.in_quix() {
+                            continue;
+                        }
                         if *side == Side::Ours && *guarantee == Guarantee::Eos {
                             if let Some(e) = &ours_eos {
                                 runs.entry(*side)
@@ -573,9 +656,12 @@ pub(crate) async fn run(args: &[String]) {
                                 side.name()
                             ),
                             input_topic: &input_topic,
+                            table_topic: &table_topic,
                             expected: match topo {
                                 Topo::WordCount => word_counts.clone(),
                                 Topo::Count => key_counts.clone(),
+                                Topo::Windowed => window_counts.clone(),
+                                Topo::Join => joined.clone(),
                             },
                             work_dir: &work_dir,
                             perf: None,
@@ -611,6 +697,9 @@ pub(crate) async fn run(args: &[String]) {
         if o.perf.is_none() || Some(shape) != o.shapes.first() {
             let _ = admin.delete_topics(&[&input_topic]).await;
         }
+        if o.topologies.contains(&Topo::Join) {
+            let _ = admin.delete_topics(&[&table_topic]).await;
+        }
     }
     print_summary(&all);
     if let (Some(file), Some(shape)) = (&o.perf, o.shapes.first()) {
@@ -622,6 +711,7 @@ pub(crate) async fn run(args: &[String]) {
             guarantee: Guarantee::Alos,
             app: format!("bench-st-{tag}-perf"),
             input_topic: &input_topic,
+            table_topic: "",
             expected: word_counts.clone(),
             work_dir: &work_dir,
             perf: Some(file),
@@ -679,8 +769,22 @@ mod tests {
         let b = generate(1000);
         assert_eq!(a.lines, b.lines);
         assert_eq!(a.words, 10_000);
-        assert_eq!(a.word_counts.values().sum::<i64>(), 10_000);
-        assert_eq!(a.key_counts.values().sum::<i64>(), 1000);
+        let total = |e: &Expected| -> i64 {
+            e.values()
+                .map(|v| i64::from_be_bytes(v.as_slice().try_into().unwrap()))
+                .sum()
+        };
+        assert_eq!(total(&a.word_counts), 10_000);
+        assert_eq!(total(&a.key_counts), 1000);
+        assert_eq!(total(&a.window_counts), 1000);
+        assert_eq!(a.joined.len(), a.key_counts.len());
         assert!(a.lines[0].1.split(' ').all(|w| w.starts_with('w')));
+        // 1000 lines 10 ms apart from a window's start: all in the first 5-minute window
+        // (10 s), keyed `k<n>` ‖ the window's start.
+        let (k, _, ts) = &a.lines[999];
+        assert_eq!(*ts, INPUT_BASE_TS + 9990);
+        let mut windowed = k.clone().into_bytes();
+        windowed.extend_from_slice(&INPUT_BASE_TS.to_be_bytes());
+        assert!(a.window_counts.contains_key(&windowed));
     }
 }

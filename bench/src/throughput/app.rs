@@ -1,5 +1,11 @@
 //! Our side of the throughput benchmark: the WordCount and count topologies on the Processor
-//! API, their configuration, and the child process that runs one.
+//! API, the windowed count and the stream–table join on the DSL, their configuration, and the
+//! child process that runs one.
+
+use streams_dsl::serdes::TimeWindowedSerde;
+use streams_dsl::{
+    Consumed, Materialized, Named, Produced, StoreType, StreamsBuilder, TimeWindows,
+};
 
 use super::*;
 
@@ -160,6 +166,67 @@ pub(super) fn count_topology(
     Ok(b.build()?)
 }
 
+fn store_type(persistent: bool) -> StoreType {
+    if persistent {
+        StoreType::Persistent
+    } else {
+        StoreType::InMemory
+    }
+}
+
+/// `stream(input).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(5 min))
+/// .count(Materialized.as("counts")).toStream().to(output)` with Kafka's time-windowed key
+/// serde, as `StreamsThroughputBench.java` writes it.
+pub(super) fn windowed_topology(
+    input: &str,
+    output: &str,
+    persistent: bool,
+) -> Result<Topology, Box<dyn std::error::Error>> {
+    let builder = StreamsBuilder::new();
+    let windows = TimeWindows::of_size_with_no_grace(Duration::from_millis(WINDOW_MS as u64))?;
+    builder
+        .stream_with::<String, String>(&[input], Consumed::with(StringSerde, StringSerde))
+        .group_by_key()
+        .windowed_by(windows)
+        .count_with(
+            Named::empty(),
+            Materialized::as_("counts").with_store_type(store_type(persistent)),
+        )
+        .to_stream()
+        .to_with(
+            output,
+            Produced::with(
+                TimeWindowedSerde::new(StringSerde, WINDOW_MS),
+                streams_dsl::serdes::OptionSerde::new(I64Serde),
+            ),
+        );
+    Ok(builder.build()?)
+}
+
+/// `stream(input).join(table(table), (line, profile) -> line + "," + profile).to(output)`,
+/// as `StreamsThroughputBench.java` writes it.
+pub(super) fn join_topology(
+    input: &str,
+    table: &str,
+    output: &str,
+    persistent: bool,
+) -> Result<Topology, Box<dyn std::error::Error>> {
+    let builder = StreamsBuilder::new();
+    builder.default_serde::<String>(StringSerde);
+    let profiles = builder.table_with::<String, String>(
+        table,
+        Consumed::with(StringSerde, StringSerde),
+        Materialized::as_store_type(store_type(persistent)),
+    );
+    builder
+        .stream_with::<String, String>(&[input], Consumed::with(StringSerde, StringSerde))
+        .join_table(&profiles, |line: &String, profile: &String| {
+            format!("{line},{profile}")
+        })
+        .to_with(output, Produced::with(StringSerde, StringSerde));
+    Ok(builder.build()?)
+}
+
 /// The settings every side gets (ours: through `StreamsConfig::set`).
 pub(super) fn our_config(
     bootstrap: &str,
@@ -186,7 +253,7 @@ pub(super) fn our_config(
 }
 
 /// `bench streams-throughput-child <topology> <bootstrap> <app> <input> <output> <threads>
-/// <guarantee> <state dir> <persistent|memory> <input partitions>`: our application, until
+/// <guarantee> <state dir> <persistent|memory> <input partitions> <table topic>`: our application, until
 /// stdin closes. Prints `state <FROM> -> <TO>`; exits 3 if the application went to ERROR.
 /// `BENCH_INTERNAL_REPARTITION=1`: declare the repartition topic internal (see
 /// [`Repartition`]).
@@ -196,6 +263,7 @@ pub(crate) fn child(args: &[String]) {
     let threads: usize = get(5).parse().expect("threads");
     let (guarantee, state_dir, store) = (get(6), get(7), get(8));
     let partitions: i32 = get(9).parse().expect("input partitions");
+    let table = get(10);
     let persistent = store != "memory";
     let repartition = if std::env::var_os("BENCH_INTERNAL_REPARTITION").is_some() {
         Repartition::Internal
@@ -210,6 +278,8 @@ pub(crate) fn child(args: &[String]) {
     let topology = match topology.as_str() {
         "wordcount" => wordcount_topology(&input, &output, persistent, &repartition),
         "count" => count_topology(&input, &output, persistent),
+        "windowed" => windowed_topology(&input, &output, persistent),
+        "join" => join_topology(&input, &table, &output, persistent),
         other => panic!("unknown topology {other:?}"),
     }
     .expect("topology");

@@ -32,7 +32,9 @@ pub(super) struct RunSpec<'a> {
     pub(super) guarantee: Guarantee,
     pub(super) app: String,
     pub(super) input_topic: &'a str,
-    pub(super) expected: Arc<HashMap<String, i64>>,
+    /// The `join` topology's table topic.
+    pub(super) table_topic: &'a str,
+    pub(super) expected: Arc<Expected>,
     pub(super) work_dir: &'a Path,
     pub(super) perf: Option<&'a Path>,
 }
@@ -72,6 +74,7 @@ pub(super) fn commands(
                 &state.display().to_string(),
                 &o.store,
                 &spec.shape.partitions.to_string(),
+                spec.table_topic,
             ]);
             vec![c]
         }
@@ -106,6 +109,9 @@ pub(super) fn commands(
                 "--state-dir",
                 &state.display().to_string(),
             ]);
+            if spec.topo == Topo::Join {
+                c.args(["--table", spec.table_topic]);
+            }
             vec![c]
         }
         Side::Quix => (0..threads)

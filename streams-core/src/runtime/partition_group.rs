@@ -2,9 +2,12 @@
 //! (Kafka Streams' `PartitionGroup` and `RecordQueue`).
 //!
 //! Within a partition records go in offset order; across the task's partitions the head with
-//! the lowest timestamp goes first. While some partitions are empty, the task waits up to
-//! `max.task.idle.ms` (KIP-353) for them before processing the others, so a join does not race
-//! ahead of a slower input; `-1` never waits. Stream time is the highest timestamp processed.
+//! the lowest timestamp goes first. While some partitions are empty the task waits for them,
+//! so a join does not race ahead of a slower input (Kafka's `PartitionGroup.readyToProcess`,
+//! KIP-353 and KIP-695): an empty partition whose lag is unknown (not fetched yet) or above
+//! zero (records on the broker not polled yet) holds the task; one known to be caught up holds
+//! it for `max.task.idle.ms` of wall-clock time, in case more records arrive. `-1` never
+//! waits. Stream time is the highest timestamp processed.
 
 use std::collections::VecDeque;
 
@@ -18,11 +21,16 @@ pub(crate) struct StampedRecord {
     pub timestamp: i64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct RecordQueue {
     records: VecDeque<StampedRecord>,
     /// Highest timestamp seen on the partition (-1 before the first).
     partition_time: i64,
+    /// Records on the broker the consumer has not returned yet, as of its last fetch
+    /// (`None`: not known yet).
+    fetched_lag: Option<i64>,
+    /// While empty and caught up: when it stops holding the task (wall clock, ms).
+    idle_deadline: Option<i64>,
 }
 
 /// Whether the task may process now.
@@ -32,8 +40,12 @@ pub(crate) enum Readiness {
     Ready,
     /// Nothing buffered.
     Empty,
-    /// Some partitions are empty; wait until this time (ms) before processing the others.
+    /// Some partitions are empty but caught up; wait until this time (ms) before processing
+    /// the others.
     WaitUntil(i64),
+    /// Some partitions are empty and their records are still to be fetched (or their lag is
+    /// not known yet): wait for the next poll.
+    WaitForFetch,
 }
 
 /// The partitions of one task, in `TopicPartition` order (a task has a handful: a list is
@@ -42,8 +54,6 @@ pub(crate) enum Readiness {
 pub(crate) struct PartitionGroup {
     queues: Vec<(TopicPartition, RecordQueue)>,
     max_task_idle_ms: i64,
-    /// When the group first had an empty partition while others had records.
-    idle_since: Option<i64>,
     stream_time: i64,
 }
 
@@ -60,6 +70,8 @@ impl PartitionGroup {
                     RecordQueue {
                         records: VecDeque::new(),
                         partition_time: -1,
+                        fetched_lag: None,
+                        idle_deadline: None,
                     },
                 )
             })
@@ -69,7 +81,6 @@ impl PartitionGroup {
         PartitionGroup {
             queues,
             max_task_idle_ms,
-            idle_since: None,
             stream_time: -1,
         }
     }
@@ -118,27 +129,62 @@ impl PartitionGroup {
         self.queues.iter().map(|(_, q)| q.records.len()).sum()
     }
 
+    /// What the consumer knows of `tp` after a poll: how many records of it are on the broker
+    /// and not returned yet (`None`: not fetched yet).
+    pub fn set_fetched_lag(&mut self, tp: &TopicPartition, lag: Option<i64>) {
+        if let Some((_, q)) = self.queues.iter_mut().find(|(t, _)| t == tp) {
+            q.fetched_lag = lag;
+        }
+    }
+
     /// Whether the task can process at `now` (ms).
     pub fn readiness(&mut self, now: i64) -> Readiness {
-        let empty = self
+        let buffered = self
             .queues
             .iter()
-            .filter(|(_, q)| q.records.is_empty())
+            .filter(|(_, q)| !q.records.is_empty())
             .count();
-        if empty == self.queues.len() {
-            self.idle_since = None;
+        if buffered == 0 {
+            for (_, q) in &mut self.queues {
+                q.idle_deadline = None;
+            }
             return Readiness::Empty;
         }
-        if empty == 0 || self.max_task_idle_ms < 0 {
-            self.idle_since = None;
+        if buffered == self.queues.len() || self.max_task_idle_ms < 0 {
+            for (_, q) in &mut self.queues {
+                q.idle_deadline = None;
+            }
             return Readiness::Ready;
         }
-        let since = *self.idle_since.get_or_insert(now);
-        let until = since.saturating_add(self.max_task_idle_ms);
-        if now >= until {
-            Readiness::Ready
-        } else {
+        let mut wait_until: Option<i64> = None;
+        let mut wait_for_fetch = false;
+        for (_, q) in &mut self.queues {
+            if !q.records.is_empty() {
+                q.idle_deadline = None;
+                continue;
+            }
+            match q.fetched_lag {
+                // Records to fetch first (or nothing known): no deadline, as in Kafka.
+                None | Some(1..) => {
+                    q.idle_deadline = None;
+                    wait_for_fetch = true;
+                }
+                Some(_) => {
+                    let deadline = *q
+                        .idle_deadline
+                        .get_or_insert(now.saturating_add(self.max_task_idle_ms));
+                    if now < deadline {
+                        wait_until = Some(wait_until.map_or(deadline, |w| w.max(deadline)));
+                    }
+                }
+            }
+        }
+        if wait_for_fetch {
+            Readiness::WaitForFetch
+        } else if let Some(until) = wait_until {
             Readiness::WaitUntil(until)
+        } else {
+            Readiness::Ready
         }
     }
 
@@ -166,8 +212,8 @@ impl PartitionGroup {
     pub fn clear(&mut self) {
         for (_, q) in &mut self.queues {
             q.records.clear();
+            q.idle_deadline = None;
         }
-        self.idle_since = None;
     }
 }
 
@@ -217,10 +263,33 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_partition_holds_the_task_until_its_records_are_fetched() {
+        let a = TopicPartition::new("a", 0);
+        let b = TopicPartition::new("b", 0);
+        let mut g = PartitionGroup::new([a.clone(), b.clone()], 0);
+        g.add(&a, rec(&a, 0, 5));
+        // b not fetched yet: whatever the time, the task waits for the next poll.
+        assert_eq!(g.readiness(1_000), Readiness::WaitForFetch);
+        assert_eq!(g.readiness(9_000), Readiness::WaitForFetch);
+        // Fetched, 3 records on the broker not returned yet: still waiting.
+        g.set_fetched_lag(&b, Some(3));
+        assert_eq!(g.readiness(9_000), Readiness::WaitForFetch);
+        // Caught up: max.task.idle.ms = 0 processes a at once.
+        g.set_fetched_lag(&b, Some(0));
+        assert_eq!(g.readiness(9_000), Readiness::Ready);
+        // -1 never waits, even for a partition never fetched.
+        let mut never_waits = PartitionGroup::new([a.clone(), b], -1);
+        never_waits.add(&a, rec(&a, 0, 5));
+        assert_eq!(never_waits.readiness(0), Readiness::Ready);
+    }
+
+    #[test]
     fn an_empty_partition_holds_the_task_for_max_task_idle_ms() {
         let a = TopicPartition::new("a", 0);
         let b = TopicPartition::new("b", 0);
         let mut g = PartitionGroup::new([a.clone(), b.clone()], 100);
+        g.set_fetched_lag(&a, Some(0));
+        g.set_fetched_lag(&b, Some(0));
         assert_eq!(g.readiness(0), Readiness::Empty);
         g.add(&a, rec(&a, 0, 5));
         assert_eq!(g.readiness(1_000), Readiness::WaitUntil(1_100));

@@ -23,7 +23,7 @@ use crate::processor::task_context::TaskContext;
 use crate::processor::{OutgoingRecord, PartitionCounts};
 use crate::record::RecordMetadata;
 use crate::state::backend::SharedBackend;
-use crate::state::{ChangelogRecord, StoreSlot};
+use crate::state::{ChangelogBuffer, ChangelogRecord, StoreSlot};
 use crate::timestamp::TimestampExtractor;
 use crate::topology::{Subtopology, Topology};
 use crate::TaskId;
@@ -458,6 +458,13 @@ impl StreamTask {
         Ok(())
     }
 
+    /// What the consumer's last fetch says of `tp`: records on the broker not returned yet
+    /// (`None`: not fetched yet). An empty partition with records still to fetch holds the
+    /// task (see [`PartitionGroup`]'s readiness).
+    pub fn set_fetched_lag(&mut self, tp: &TopicPartition, lag: Option<i64>) {
+        self.group.set_fetched_lag(tp, lag);
+    }
+
     /// Records queued in `tp` (for back-pressure).
     pub fn buffered(&self, tp: &TopicPartition) -> usize {
         self.group.buffered(tp)
@@ -476,6 +483,7 @@ impl StreamTask {
         match self.group.readiness(now) {
             Readiness::Empty => return Ok(Processed::Idle(None)),
             Readiness::WaitUntil(t) => return Ok(Processed::Idle(Some(t))),
+            Readiness::WaitForFetch => return Ok(Processed::Idle(None)),
             Readiness::Ready => {}
         }
         let Some((queue, stamped)) = self.group.next() else {
@@ -612,6 +620,19 @@ impl StreamTask {
                 }
             }
         }
+    }
+
+    /// How many records the sinks and the changelogs have waiting for
+    /// [`take_outgoing`](Self::take_outgoing).
+    pub fn outgoing_len(&self) -> usize {
+        self.ctx.outgoing.len()
+            + self
+                .ctx
+                .stores
+                .values()
+                .filter_map(|s| s.changelog.as_ref())
+                .map(ChangelogBuffer::len)
+                .sum::<usize>()
     }
 
     /// Records the sinks and the changelogs want sent, in order (changelog writes of a record

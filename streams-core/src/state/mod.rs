@@ -261,6 +261,11 @@ impl ChangelogBuffer {
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
+
+    /// How many writes are waiting.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
 }
 
 /// Operations on a store since the runtime last read them (for `stream-state-metrics`).

@@ -127,6 +127,8 @@ impl DriverCore {
             task.initialize(now)
                 .map_err(setup(format!("initializing task {id}")))?;
             for tp in partitions {
+                // Everything piped in is queued at once: no partition has records to fetch.
+                task.set_fetched_lag(&tp, Some(0));
                 topic_task.insert(tp.topic, id);
             }
             tasks.insert(id, task);

@@ -53,6 +53,9 @@ use task_lifecycle::PendingTask;
 /// How many of the latest kept deliveries a new one is matched against for its batch (a
 /// round's records go to a few partitions: the changelogs, repartition and output topics).
 const RECENT_BATCHES: usize = 8;
+/// Records a task may have waiting for the producer before its share of a processing round
+/// ends (more only when one record writes more).
+const OUTGOING_PER_ROUND: usize = 10_000;
 
 /// The producer configuration of the thread `cx` describes (transactional under
 /// exactly-once).
@@ -351,6 +354,7 @@ impl StreamThread {
                     .enforce_rebalance("the application's shutdown was requested")?;
             }
             self.route(records)?;
+            self.update_fetched_lags();
             self.process()?;
             if idle
                 && crate::runtime::eos::commit_when_idle(
@@ -463,6 +467,22 @@ impl StreamThread {
         );
     }
 
+    /// Tell each task how many records of each of its partitions are on the broker and not
+    /// returned yet (the last fetch's end less the consumer's position), so that an empty
+    /// partition with records to come holds its task (Kafka's KIP-695).
+    fn update_fetched_lags(&mut self) {
+        for (tp, id) in &self.partition_task {
+            if let Some(task) = self.tasks.get_mut(id) {
+                let lag = self
+                    .consumer
+                    .high_watermark(tp)
+                    .zip(self.consumer.position(tp))
+                    .map(|(end, position)| (end - position).max(0));
+                task.set_fetched_lag(tp, lag);
+            }
+        }
+    }
+
     fn route(&mut self, records: ConsumerRecords) -> Result<(), StreamsError> {
         let reset = std::mem::take(&mut self.reset_now);
         for (tp, records) in records.into_batches() {
@@ -499,12 +519,15 @@ impl StreamThread {
     /// nothing; the round size follows [`ThreadDecisions::after_round`]. Which records a
     /// stream-time punctuator sees therefore matches Java's.
     fn process(&mut self) -> Result<(), StreamsError> {
+        let ids: Vec<TaskId> = self.tasks.keys().copied().collect();
         loop {
             let now = self.wall_ms();
             let mut processed = 0usize;
-            let mut outgoing: Vec<OutgoingRecord> = Vec::new();
             let mut per_task = Vec::new();
-            for task in self.tasks.values_mut() {
+            for id in &ids {
+                let Some(task) = self.tasks.get_mut(id) else {
+                    continue;
+                };
                 let started = Instant::now();
                 let dropped = task.dropped_records;
                 let mut n = 0u64;
@@ -512,6 +535,12 @@ impl StreamThread {
                     match task.process(now)? {
                         Processed::Record => n += 1,
                         Processed::Idle(_) => break,
+                    }
+                    // A record that fans out (an update per window of a long hopping
+                    // window, ...) ends the task's share of the round: what it wrote is
+                    // handed to the producer before the next record adds more.
+                    if task.outgoing_len() >= OUTGOING_PER_ROUND {
+                        break;
                     }
                 }
                 if n > 0 {
@@ -524,10 +553,11 @@ impl StreamThread {
                     ));
                 }
                 processed += n as usize;
-                outgoing.extend(task.take_outgoing());
+                // Task by task: a round holds one task's records at a time.
+                let outgoing = task.take_outgoing();
+                self.send(outgoing)?;
             }
             self.record_process_metrics(per_task);
-            self.send(outgoing)?;
             let punctuated = self.punctuate()?;
             let committed = self.maybe_commit()?;
             if !self.decisions.after_round(processed, punctuated, committed) {
