@@ -148,6 +148,22 @@ public class TtdVersionedReference {
             case "v_grouped_count" -> table(b, "table", "vt")
                     .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.substring(0, 1), v))
                     .count().toStream().mapValues(c -> "count " + c).to("out");
+            case "v_count_versioned" -> {
+                KTable<String, Long> c = b.<String, String>stream("stream").filter((k, v) -> k != null)
+                        .groupByKey()
+                        .count(Materialized.<String, Long>as(
+                                Stores.persistentVersionedKeyValueStore("vc", Duration.ofSeconds(5)))
+                                .withValueSerde(Serdes.Long()));
+                c.toStream().mapValues(n -> "count " + n).to("out");
+                b.<String, String>stream("other").join(c, (v, n) -> v + "#" + n,
+                        Joined.<String, String, Long>with(STR, STR, Serdes.Long())
+                                .withGracePeriod(Duration.ofMillis(500)))
+                        .to("out");
+            }
+            case "v_reduce_versioned" -> table(b, "table", "vt")
+                    .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.substring(0, 1), v))
+                    .reduce((x, y) -> x + "+" + y, (x, y) -> x + "-" + y, versioned("vr"))
+                    .toStream().to("out");
             case "v_st_grace_zero" -> b.<String, String>stream("stream")
                     .join(table(b, "table", "vt"), PAIR, grace(0)).to("out");
             case "v_st_grace_named" -> b.<String, String>stream("stream")

@@ -88,6 +88,8 @@ const TOPOLOGIES: &[&str] = &[
     "v_fk_inner_materialized",
     "v_suppress",
     "v_grouped_count",
+    "v_count_versioned",
+    "v_reduce_versioned",
     "v_st_grace_zero",
     "v_st_grace_named_describe",
     "v_st_filtered",
@@ -231,6 +233,35 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             .count()
             .to_stream()
             .map_values(|c: Option<i64>| format!("count {}", c.unwrap_or_default()))
+            .to("out"),
+        "v_count_versioned" => {
+            let c = stream()
+                .filter(|k: &Key, _| k.is_some())
+                .group_by_key()
+                .count_with(
+                    Named::empty(),
+                    Materialized::as_versioned("vc", Duration::from_secs(5)),
+                );
+            c.to_stream()
+                .map_values(|n: Option<i64>| format!("count {}", n.unwrap_or_default()))
+                .to("out");
+            b.stream::<Key, Val>("other")
+                .join_table_with(
+                    &c,
+                    |_, v: &Val, n: &i64| format!("{}#{n}", v.as_deref().unwrap_or("null")),
+                    Joined::default().with_grace_period(Duration::from_millis(500)),
+                )
+                .to("out");
+        }
+        "v_reduce_versioned" => versioned(&b, "table", "vt")
+            .group_by(|_, v: &String| (Some(v[..1].to_owned()), v.clone()))
+            .reduce_with(
+                |x: String, y: String| format!("{x}+{y}"),
+                |x: String, y: String| format!("{x}-{y}"),
+                Named::empty(),
+                Materialized::as_versioned("vr", Duration::from_secs(5)),
+            )
+            .to_stream()
             .to("out"),
         "v_st_grace_zero" => stream()
             .join_table_with(

@@ -17,6 +17,7 @@ use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, Build, NodeSpec, PlanRef};
 use crate::processors::aggregate::{Aggregate, Step};
 use crate::processors::ops::{OpProcessor, PassThrough};
+use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
 use crate::store::{refuse_versioned, timestamped_kv_store_builder};
 use crate::table_node::TableNode;
@@ -122,7 +123,11 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                 let h =
                     b.tb.add_processor::<K, V, K, Change<VOut>, _, _>(&n.name, &[&p], move || {
                         Aggregate {
-                            store: n.store.clone(),
+                            store: TableStore {
+                                handle: n.store.clone(),
+                                caching: n.caching,
+                                history_ms: None,
+                            },
                             step: step.clone(),
                             caching: n.caching,
                             forward_flushes: n.forward_flushes,

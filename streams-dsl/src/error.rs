@@ -60,14 +60,14 @@ pub enum DslError {
         /// The store's history retention (ms).
         history_ms: i64,
     },
-    /// A versioned store asked for where this crate keeps another kind (Kafka allows versioned
-    /// stores for tables, their filters, mapValues and joins, and aggregations; window and
-    /// session stores, global tables and suppression cannot be versioned).
-    #[error("store {store:?} of {operation} cannot be versioned here: use Materialized::as_(name) for it (versioned stores are for table sources, to_table, filter, mapValues and table joins)")]
+    /// A versioned store asked for where this crate keeps another kind: window and session
+    /// stores and global tables (which Kafka cannot version either) and a cogroup's result
+    /// (which Kafka can: not yet here).
+    #[error("store {store:?} of {operation} cannot be versioned here: use Materialized::as_(name) for it (versioned stores are for table sources, to_table, filter, mapValues, table joins and grouped aggregations)")]
     VersionedStoreUnsupported {
         /// The store.
         store: String,
-        /// The operation (`aggregate`, `windowed aggregate`, `global table`, `suppress`).
+        /// The operation (a windowed or session aggregation, a cogroup, a global table).
         operation: &'static str,
     },
     /// `suppress` of a versioned table, or of one derived from it (Kafka's "suppress() is only

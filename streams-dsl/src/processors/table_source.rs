@@ -8,7 +8,7 @@ use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 
-use streams_core::state::{StoreHandle, VersionedPut};
+use streams_core::state::{StoreHandle, ValueAndTimestamp, VersionedPut};
 
 use crate::change::Change;
 use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef, VersionedStoreGetter};
@@ -47,18 +47,26 @@ impl<K: 'static, V: 'static> TableStore<K, V> {
         }
     }
 
-    /// The key's latest value (Kafka's `KeyValueStoreWrapper.get`).
+    /// The key's latest value and its timestamp (Kafka's `KeyValueStoreWrapper.get`).
+    pub fn get<KO, VO>(
+        &self,
+        ctx: &mut ProcessorContext<'_, KO, VO>,
+        key: &K,
+    ) -> Result<Option<ValueAndTimestamp<V>>, BoxError> {
+        Ok(if self.history_ms.is_some() {
+            ctx.versioned_store(&self.handle)?.get(key, None)?
+        } else {
+            ctx.timestamped_key_value_store(&self.handle)?.get(key)?
+        })
+    }
+
+    /// The key's latest value.
     pub fn latest<KO, VO>(
         &self,
         ctx: &mut ProcessorContext<'_, KO, VO>,
         key: &K,
     ) -> Result<Option<V>, BoxError> {
-        Ok(if self.history_ms.is_some() {
-            ctx.versioned_store(&self.handle)?.get(key, None)?
-        } else {
-            ctx.timestamped_key_value_store(&self.handle)?.get(key)?
-        }
-        .map(|vt| vt.value))
+        Ok(self.get(ctx, key)?.map(|vt| vt.value))
     }
 
     /// Write `value` (`None`: a delete) at `timestamp` (Kafka's `KeyValueStoreWrapper.put`):
