@@ -164,6 +164,16 @@ public class TtdVersionedReference {
                     .groupBy((k, v) -> org.apache.kafka.streams.KeyValue.pair(v.substring(0, 1), v))
                     .reduce((x, y) -> x + "+" + y, (x, y) -> x + "-" + y, versioned("vr"))
                     .toStream().to("out");
+            case "v_cogroup" -> {
+                var g1 = b.<String, String>stream("stream").filter((k, v) -> k != null).groupByKey();
+                var g2 = b.<String, String>stream("other").groupByKey();
+                KTable<String, String> t = g1.<String>cogroup((k, v, agg) -> agg + v)
+                        .cogroup(g2, (k, v, agg) -> agg + v.toUpperCase())
+                        .aggregate(() -> "", versioned("vcg"));
+                t.toStream().to("out");
+                b.<String, String>stream("table").filter((k, v) -> v != null)
+                        .join(t, PAIR, grace(1000)).to("out");
+            }
             case "v_st_grace_zero" -> b.<String, String>stream("stream")
                     .join(table(b, "table", "vt"), PAIR, grace(0)).to("out");
             case "v_st_grace_named" -> b.<String, String>stream("stream")

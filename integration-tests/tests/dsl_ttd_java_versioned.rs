@@ -90,6 +90,7 @@ const TOPOLOGIES: &[&str] = &[
     "v_grouped_count",
     "v_count_versioned",
     "v_reduce_versioned",
+    "v_cogroup",
     "v_st_grace_zero",
     "v_st_grace_named_describe",
     "v_st_filtered",
@@ -263,6 +264,29 @@ fn build(base: &str) -> Result<StreamsBuilder, String> {
             )
             .to_stream()
             .to("out"),
+        "v_cogroup" => {
+            let g1 = stream().filter(|k: &Key, _| k.is_some()).group_by_key();
+            let g2 = b.stream::<Key, Val>("other").group_by_key();
+            let t = g1
+                .cogroup(|_, v: Val, agg: String| agg + v.as_deref().unwrap_or("null"))
+                .cogroup(&g2, |_, v: Val, agg: String| {
+                    agg + &v.as_deref().unwrap_or("null").to_uppercase()
+                })
+                .aggregate_with(
+                    String::new,
+                    Named::empty(),
+                    Materialized::as_versioned("vcg", Duration::from_secs(5)),
+                );
+            t.to_stream().to("out");
+            b.stream::<Key, Val>("table")
+                .filter(|_, v: &Val| v.is_some())
+                .join_table_with(
+                    &t,
+                    |_, l: &Val, r: &String| pair(l.as_ref(), Some(r)),
+                    grace(1000),
+                )
+                .to("out");
+        }
         "v_st_grace_zero" => stream()
             .join_table_with(
                 &versioned(&b, "table", "vt"),

@@ -60,14 +60,13 @@ pub enum DslError {
         /// The store's history retention (ms).
         history_ms: i64,
     },
-    /// A versioned store asked for where this crate keeps another kind: window and session
-    /// stores and global tables (which Kafka cannot version either) and a cogroup's result
-    /// (which Kafka can: not yet here).
-    #[error("store {store:?} of {operation} cannot be versioned here: use Materialized::as_(name) for it (versioned stores are for table sources, to_table, filter, mapValues, table joins and grouped aggregations)")]
+    /// A versioned store asked for where there cannot be one: a window or session store, a
+    /// global table (Kafka refuses them too).
+    #[error("store {store:?} of {operation} cannot be versioned here: use Materialized::as_(name) for it (versioned stores are for table sources, to_table, filter, mapValues, table joins and non-windowed aggregations)")]
     VersionedStoreUnsupported {
         /// The store.
         store: String,
-        /// The operation (a windowed or session aggregation, a cogroup, a global table).
+        /// The operation (a windowed or session aggregation, a global table).
         operation: &'static str,
     },
     /// `suppress` of a versioned table, or of one derived from it (Kafka's "suppress() is only

@@ -67,10 +67,10 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
     /// behind stream time (KIP-889/KIP-914, Kafka's
     /// `Materialized.as(Stores.persistentVersionedKeyValueStore(name, historyRetention))`),
     /// for [`crate::StreamsBuilder::table_with`], `KStream::to_table_with`, a filter's or
-    /// mapValues' store, a table join's or a foreign-key join's result, a grouped stream's or
-    /// table's aggregation (a windowed or session aggregation's, a cogroup's or a global
-    /// table's fails to build: [`crate::DslError::VersionedStoreUnsupported`]). Such a table
-    /// drops
+    /// mapValues' store, a table join's or a foreign-key join's result, a grouped stream's,
+    /// table's or cogroup's aggregation (a windowed or session aggregation's or a global
+    /// table's fails to build, as in Kafka: [`crate::DslError::VersionedStoreUnsupported`]).
+    /// Such a table drops
     /// updates older than the
     /// history retention, forwards out-of-order ones marked as not the latest (a
     /// table-table join skips them), and a stream-table join reads it as of each stream
