@@ -181,7 +181,8 @@ impl<K: 'static, V: 'static, VO: 'static> Joined<K, V, VO> {
     /// The records wait in a logged store `<join processor>-Buffer`; a record already
     /// `grace` behind stream time is joined at once. The table must be versioned
     /// ([`crate::Materialized::as_versioned`]) with a history retention of at least `grace`,
-    /// else building the topology fails.
+    /// else building the topology fails. As in Kafka, a left join's record with a null key
+    /// cannot be buffered: processing fails on it (filter or re-key such records first).
     pub fn with_grace_period(mut self, grace: Duration) -> Self {
         self.grace_period = Some(grace);
         self
