@@ -45,18 +45,6 @@ pub(crate) struct GraceSpec<K, V> {
     pub topic: String,
 }
 
-impl<K, V> Clone for GraceSpec<K, V> {
-    fn clone(&self) -> Self {
-        GraceSpec {
-            store: self.store.clone(),
-            grace_ms: self.grace_ms,
-            key_serde: self.key_serde.clone(),
-            value_serde: self.value_serde.clone(),
-            topic: self.topic.clone(),
-        }
-    }
-}
-
 /// What a stream record does in a stream-table join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StreamRecordFate {
@@ -102,7 +90,7 @@ pub(crate) struct StreamTableJoin<K, V, KT, VT, VR> {
     pub mapped_key_serde: Option<DynSerde<KT>>,
     pub value_serde: Option<DynSerde<V>>,
     /// The grace period and its buffer (KIP-923), with the records waiting in it.
-    pub grace: Option<(GraceSpec<K, V>, JoinBuffer)>,
+    pub grace: Option<(Arc<GraceSpec<K, V>>, JoinBuffer)>,
 }
 
 impl<K, V, KT, VT, VR> Processor<K, V, K, VR> for StreamTableJoin<K, V, KT, VT, VR>
@@ -182,7 +170,7 @@ where
         let Some((spec, buffer)) = &mut self.grace else {
             return Ok(());
         };
-        let spec = spec.clone();
+        let spec = Arc::clone(spec);
         let key = spec
             .key_serde
             .serialize(&spec.topic, &record.key)?

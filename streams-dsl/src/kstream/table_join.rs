@@ -126,7 +126,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             let key_serde = b.optional_serde(ks);
             let value_serde = b.optional_serde(vs);
             let grace = match grace {
-                Some(grace) => Some(grace_spec(b, &node, &getter, grace, ks_buf, vs_buf)?),
+                Some(grace) => Some(Arc::new(grace_spec(
+                    b, &node, &getter, grace, ks_buf, vs_buf,
+                )?)),
                 None => None,
             };
             let p = b.handle::<K, V>(&input)?;
@@ -143,7 +145,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     value_serde: value_serde.clone(),
                     grace: spec
                         .as_ref()
-                        .map(|s| (s.clone(), JoinBuffer::new(s.grace_ms))),
+                        .map(|s| (Arc::clone(s), JoinBuffer::new(s.grace_ms))),
                 })?;
             b.put(&node, h);
             let stores = getter.store_names();
