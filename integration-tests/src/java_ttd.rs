@@ -43,7 +43,42 @@ pub fn classpath() -> Result<String, String> {
             return Err(format!("no `{tool}` on PATH: {install}"));
         }
     }
+    // RocksDB's JNI jar, when there is one: Java's versioned stores and grace buffers need
+    // it (`dsl_ttd_java_versioned.rs`); the other comparisons use in-memory stores.
+    if let Some(rocksdb) = rocksdb_jar(&libs) {
+        jars.push(rocksdb.display().to_string());
+    }
     Ok(jars.join(":"))
+}
+
+/// `rocksdbjni-10.1.3.jar` (the version kafka-streams 4.4.0 depends on) in `libs`, else in
+/// the local Maven repository.
+fn rocksdb_jar(libs: &std::path::Path) -> Option<PathBuf> {
+    const JAR: &str = "rocksdbjni-10.1.3.jar";
+    let maven = std::env::var("HOME").ok().map(|home| {
+        PathBuf::from(home).join(format!(
+            ".m2/repository/org/rocksdb/rocksdbjni/10.1.3/{JAR}"
+        ))
+    });
+    std::iter::once(libs.join(JAR))
+        .chain(maven)
+        .find(|p| p.is_file())
+}
+
+/// Whether RocksDB's JNI jar is on the classpath [`classpath`] builds, or how to get it.
+pub fn require_rocksdb() -> Result<(), String> {
+    let libs = std::env::var("KAFKA_WIRE_STREAMS_LIBS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| crate::testbed_cache().join("kafka-streams-4.4.0/libs"));
+    match rocksdb_jar(&libs) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "rocksdbjni-10.1.3.jar is missing from {}: mvn -q -B dependency:copy \
+             -Dartifact=org.rocksdb:rocksdbjni:10.1.3 -DoutputDirectory={} (scripts/test does this)",
+            libs.display(),
+            libs.display()
+        )),
+    }
 }
 
 /// Compile `integration-tests/peers/<class>.java` into a temporary directory and run it once

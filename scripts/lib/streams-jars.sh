@@ -2,11 +2,13 @@
 # with, downloaded from Maven Central into the cache once (sourced, not run; CACHE must be set).
 # Used by scripts/test and bench/java/run-demo-bench.
 
-# Kafka Streams 4.4.0, its test-utils, kafka-clients and slf4j-api into STREAMS_LIBS.
+# Kafka Streams 4.4.0, its test-utils, kafka-clients, slf4j-api and RocksDB's JNI jar (the
+# versioned-table comparison, dsl_ttd_java_versioned.rs, needs Java's versioned store and grace
+# buffer, which only exist on RocksDB) into STREAMS_LIBS.
 fetch_streams_libs() {
   STREAMS_LIBS="$CACHE/kafka-streams-4.4.0/libs"
-  STREAMS_JARS=(org.apache.kafka:kafka-streams:4.4.0 org.apache.kafka:kafka-streams-test-utils:4.4.0 org.apache.kafka:kafka-clients:4.4.0 org.slf4j:slf4j-api:1.7.36)
-  if [ ! -f "$STREAMS_LIBS/kafka-streams-4.4.0.jar" ] || [ ! -f "$STREAMS_LIBS/kafka-streams-test-utils-4.4.0.jar" ] || [ ! -f "$STREAMS_LIBS/kafka-clients-4.4.0.jar" ] || [ ! -f "$STREAMS_LIBS/slf4j-api-1.7.36.jar" ]; then
+  STREAMS_JARS=(org.apache.kafka:kafka-streams:4.4.0 org.apache.kafka:kafka-streams-test-utils:4.4.0 org.apache.kafka:kafka-clients:4.4.0 org.slf4j:slf4j-api:1.7.36 org.rocksdb:rocksdbjni:10.1.3)
+  if [ ! -f "$STREAMS_LIBS/kafka-streams-4.4.0.jar" ] || [ ! -f "$STREAMS_LIBS/kafka-streams-test-utils-4.4.0.jar" ] || [ ! -f "$STREAMS_LIBS/kafka-clients-4.4.0.jar" ] || [ ! -f "$STREAMS_LIBS/slf4j-api-1.7.36.jar" ] || [ ! -f "$STREAMS_LIBS/rocksdbjni-10.1.3.jar" ]; then
     # The test runs DescribeTopologies.java as a source file: that needs a JDK, not only a JRE.
     command -v javac >/dev/null && command -v mvn >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven; }
     rm -rf "$STREAMS_LIBS.tmp" && mkdir -p "$STREAMS_LIBS.tmp"

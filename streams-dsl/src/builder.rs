@@ -11,7 +11,7 @@ use streams_core::topology::{StoreBuilder, Topology, TopologyOptimization};
 use crate::change::Change;
 use crate::error::DslError;
 use crate::global_ktable::GlobalKTable;
-use crate::joins::value_getter::{KeyValueStoreGetter, TimestampedStoreGetter, ValueGetterRef};
+use crate::joins::value_getter::{KeyValueStoreGetter, ValueGetterRef};
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -20,9 +20,9 @@ use crate::options::{Consumed, Materialized};
 use crate::plan::{
     processor_name, push, Build, MergedRepartition, NodeSpec, Plan, PlanNode, PlanRef, Step,
 };
-use crate::processors::table_source::{GlobalTableSource, TableSource, TableStore};
+use crate::processors::table_source::{GlobalTableSource, TableSource};
 use crate::serdes::OptionSerde;
-use crate::store::{kv_store_builder, timestamped_kv_store_builder};
+use crate::store::{kv_store_builder, refuse_versioned, table_store_builder};
 use crate::table_node::TableNode;
 use std::sync::Arc;
 
@@ -162,6 +162,7 @@ impl StreamsBuilder {
             .or_else(|| materialized.value_serde.clone());
         let queryable = materialized.name.clone();
         let table_node = TableNode::source(queryable.is_some());
+        table_node.set_output_versioned(materialized.history_retention.is_some());
         let built = table_node.clone();
         let (node, topic) = (processor.clone(), topic.to_owned());
         let (k, v) = (key.clone(), value.clone());
@@ -182,14 +183,12 @@ impl StreamsBuilder {
             // `KTableSource.materialize()`, in the store name drawn above).
             let reuse_source = b.optimization.reuse_ktable_source_topics;
             let store = built.is_materialized().then(|| {
-                let (mut builder, handle) =
-                    timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
+                let (mut builder, store) = table_store_builder(&store_name, ks, vs, &materialized);
                 // `reuse.ktable.source.topics`: the topic is the changelog.
                 if reuse_source {
                     builder = builder.with_source_topic_changelog(&topic);
                 }
-                let caching = materialized.caching;
-                (builder, TableStore { handle, caching })
+                (builder, store)
             });
             let table_store = store.as_ref().map(|(_, s)| s.clone());
             let send_old_values = built.sends_old_values();
@@ -203,9 +202,7 @@ impl StreamsBuilder {
                 })?;
             b.put(&node, p);
             if let Some((_, s)) = &store {
-                let getter: ValueGetterRef<K, V> =
-                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
-                b.put_getter(&node, getter);
+                b.put_getter(&node, s.getter());
             }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node])?;
@@ -241,6 +238,7 @@ impl StreamsBuilder {
         let (topic, store) = (topic.to_owned(), store_name.clone());
         push(&self.plan, NodeSpec::new(&processor, &[]), move |b| {
             let (ks, vs) = b.serdes(key, value, &source, CONSUMED_FIX)?;
+            refuse_versioned(&materialized, &store, "a global table")?;
             let (builder, handle) = kv_store_builder(&store, ks.clone(), vs.clone(), &materialized);
             let getter: ValueGetterRef<K, V> = Arc::new(KeyValueStoreGetter(handle.clone()));
             b.put_getter(&format!("global:{store}"), getter);

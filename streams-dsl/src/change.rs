@@ -15,12 +15,28 @@ use crate::serdes::DynSerde;
 pub(crate) struct Change<V> {
     pub new: Option<V>,
     pub old: Option<V>,
+    /// Whether `new` is the key's latest value (Kafka's `Change.isLatest`, KIP-914): `false`
+    /// for an out-of-order update of a versioned table, which a table-table join skips.
+    pub is_latest: bool,
 }
 
 impl<V> Change<V> {
-    /// `new` replacing `old`.
+    /// `new` replacing `old`, the key's latest value.
     pub fn new(new: Option<V>, old: Option<V>) -> Self {
-        Change { new, old }
+        Change {
+            new,
+            old,
+            is_latest: true,
+        }
+    }
+
+    /// `new` replacing `old`, marked latest or not.
+    pub fn with_latest(new: Option<V>, old: Option<V>, is_latest: bool) -> Self {
+        Change {
+            new,
+            old,
+            is_latest,
+        }
     }
 }
 

@@ -5,20 +5,19 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use streams_core::state::StoreHandle;
 use streams_core::topology::StoreBuilder;
 
 use crate::change::Change;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
-use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::ktable::KTable;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, Build, NodeSpec, PlanRef};
 use crate::processors::aggregate::{Aggregate, Step};
 use crate::processors::ops::{OpProcessor, PassThrough};
+use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
@@ -38,7 +37,7 @@ type WriteFn<K, VOut> =
 struct AggNode<K, VOut> {
     name: String,
     parent: String,
-    store: StoreHandle<K, VOut>,
+    store: TableStore<K, VOut>,
     key_serde: DynSerde<K>,
     caching: bool,
     /// Only the first node forwards the shared store's cache flushes.
@@ -49,7 +48,7 @@ struct AggNode<K, VOut> {
 /// The cogroup's store while the build writes it.
 struct SharedStore<K, VOut> {
     builder: Option<StoreBuilder>,
-    handle: StoreHandle<K, VOut>,
+    table: TableStore<K, VOut>,
     key_serde: DynSerde<K>,
 }
 
@@ -194,6 +193,7 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
         );
         let queryable = materialized.name.clone();
         let table_node = TableNode::stateful();
+        table_node.set_output_versioned(materialized.history_retention.is_some());
         let init: Init<VOut> = Arc::new(initializer);
         // The store, made by the first aggregation's step and added by the merge's.
         let store: Rc<RefCell<Option<SharedStore<K, VOut>>>> = Rc::new(RefCell::new(None));
@@ -214,18 +214,18 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                         &store_name,
                         MATERIALIZED_FIX,
                     )?;
-                    let (builder, handle) =
-                        timestamped_kv_store_builder(&store_name, ks.clone(), vs, &materialized);
+                    let (builder, table) =
+                        table_store_builder(&store_name, ks.clone(), vs, &materialized);
                     *store.borrow_mut() = Some(SharedStore {
                         builder: Some(builder),
-                        handle,
+                        table,
                         key_serde: ks,
                     });
                 }
-                let Some((handle, key_serde)) = store
+                let Some((table, key_serde)) = store
                     .borrow()
                     .as_ref()
-                    .map(|s| (s.handle.clone(), s.key_serde.clone()))
+                    .map(|s| (s.table.clone(), s.key_serde.clone()))
                 else {
                     return Err(DslError::Internal {
                         node: name,
@@ -235,9 +235,9 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                 let node = AggNode {
                     name,
                     parent,
-                    store: handle,
+                    caching: table.caching,
+                    store: table,
                     key_serde,
-                    caching: materialized.caching,
                     forward_flushes: i == 0,
                     send_old_values: built.sends_old_values(),
                 };
@@ -262,8 +262,7 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
                     || OpProcessor(Arc::new(PassThrough)),
                 )?;
             b.put(&merge_node, h);
-            if let Some(handle) = store.borrow().as_ref().map(|s| s.handle.clone()) {
-                let getter: ValueGetterRef<K, VOut> = Arc::new(TimestampedStoreGetter(handle));
+            if let Some(getter) = store.borrow().as_ref().map(|s| s.table.getter()) {
                 b.put_getter(&merge_node, getter);
             }
             let builder = store.borrow_mut().as_mut().and_then(|s| s.builder.take());

@@ -40,6 +40,42 @@ pub enum DslError {
     /// Two processors, sources or sinks with one name.
     #[error("two nodes are named {0:?}: give one of them another name with Named::as_(..) (or the name option of Consumed/Produced/Grouped/Repartitioned)")]
     DuplicateNode(String),
+    /// A stream-table join with a grace period reads a table that is not versioned (Kafka's
+    /// "KTable must be versioned to use a grace period in a stream table join").
+    #[error("stream-table join {join:?} has a grace period but its table is not versioned: materialize the table with Materialized::as_versioned(name, history_retention), or drop Joined::with_grace_period")]
+    GraceNeedsVersionedTable {
+        /// The join processor.
+        join: String,
+    },
+    /// A stream-table join's grace period is longer than the table's history retention
+    /// (Kafka's "History retention must be at least grace period").
+    #[error("stream-table join {join:?} waits {grace_ms} ms but its table's store {store:?} keeps only {history_ms} ms of history: give Materialized::as_versioned a history retention of at least the grace period")]
+    GraceBeyondHistory {
+        /// The join processor.
+        join: String,
+        /// The versioned store.
+        store: String,
+        /// The grace period (ms).
+        grace_ms: i64,
+        /// The store's history retention (ms).
+        history_ms: i64,
+    },
+    /// A versioned store asked for where there cannot be one: a window or session store, a
+    /// global table (Kafka refuses them too).
+    #[error("store {store:?} of {operation} cannot be versioned here: use Materialized::as_(name) for it (versioned stores are for table sources, to_table, filter, mapValues, table joins and non-windowed aggregations)")]
+    VersionedStoreUnsupported {
+        /// The store.
+        store: String,
+        /// The operation (a windowed or session aggregation, a global table).
+        operation: &'static str,
+    },
+    /// `suppress` of a versioned table, or of one derived from it (Kafka's "suppress() is only
+    /// supported for non-versioned KTables").
+    #[error("suppress {node:?} follows a versioned table (versioning is inherited through filter and mapValues without a store): suppress only non-versioned tables, e.g. materialize the table before it with Materialized::as_(name)")]
+    SuppressOnVersionedTable {
+        /// The suppress processor.
+        node: String,
+    },
     /// Two stores with one name.
     #[error("two state stores are named {0:?}: give one of them another name with Materialized::as_(..)")]
     DuplicateStore(String),

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::change::Change;
-use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::kstream::KStream;
 use crate::ktable::KTable;
 use crate::names;
@@ -12,7 +11,7 @@ use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, NodeSpec, PlanRef};
 use crate::processors::aggregate::{self, Aggregate, Step};
 use crate::serdes::{DynSerde, I64Serde};
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 use crate::windows::WindowSpec;
 
@@ -182,6 +181,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         let store = store_name.clone();
         let grouped_value_serde = self.value_serde.clone();
         let table_node = TableNode::stateful();
+        table_node.set_output_versioned(materialized.history_retention.is_some());
         let built = table_node.clone();
         push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let (ks, vs) = b.serdes(
@@ -192,15 +192,15 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             )?;
             let value_serde = b.optional_serde(grouped_value_serde);
             let key_serde = ks.clone();
-            let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
-            let getter: ValueGetterRef<K, VA> = Arc::new(TimestampedStoreGetter(handle.clone()));
-            let caching = materialized.caching;
+            let (builder, table_store) = table_store_builder(&store, ks, vs, &materialized);
+            let getter = table_store.getter();
+            let caching = table_store.caching;
             let send_old_values = built.sends_old_values();
             let step = Arc::clone(&step);
             let p = b.handle::<K, V>(&parent)?;
             let h =
                 b.tb.add_processor::<K, V, K, Change<VA>, _, _>(&node, &[&p], move || Aggregate {
-                    store: handle.clone(),
+                    store: table_store.clone(),
                     step: step.clone(),
                     caching,
                     forward_flushes: true,

@@ -5,8 +5,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
-
 use streams_core::timestamp::FailOnInvalidTimestamp;
 
 use crate::change::{Change, ChangeSerde};
@@ -17,7 +15,7 @@ use crate::plan::{processor_name, push, NodeSpec, PlanRef};
 use crate::processors::aggregate::{self, Step};
 use crate::processors::table_aggregate::{self as table_agg, Subtract, TableAggregate};
 use crate::serdes::{DynSerde, I64Serde};
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 
 const GROUPED_FIX: &str = "Grouped::with(key_serde, value_serde) on group_by";
@@ -170,6 +168,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
         );
         let queryable = materialized.name.clone();
         let table_node = TableNode::stateful();
+        table_node.set_output_versioned(materialized.history_retention.is_some());
         let built = table_node.clone();
         let (select, node, store) = (self.name.clone(), name.clone(), store_name);
         let (gk, gv) = (self.key_serde.clone(), self.value_serde.clone());
@@ -212,14 +211,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedTable<K, V> {
                 MATERIALIZED_FIX,
             )?;
             let key_serde = ks.clone();
-            let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &materialized);
-            let getter: ValueGetterRef<K, VA> = Arc::new(TimestampedStoreGetter(handle.clone()));
-            let caching = materialized.caching;
+            let (builder, table_store) = table_store_builder(&store, ks, vs, &materialized);
+            let getter = table_store.getter();
+            let caching = table_store.caching;
             let send_old_values = built.sends_old_values();
             let h =
                 b.tb.add_processor::<K, Change<V>, K, Change<VA>, _, _>(&node, &[&s], move || {
                     TableAggregate {
-                        store: handle.clone(),
+                        store: table_store.clone(),
                         add: add.clone(),
                         subtract: subtract.clone(),
                         caching,

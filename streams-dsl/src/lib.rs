@@ -130,8 +130,17 @@
 //! internal topics and subscription store); they are compared record for record
 //! with Java's `TopologyTestDriver` in the integration tests.
 //!
-//! Not yet: `KTable.transformValues`, windowed cogroups, a grace period for stream-table
-//! joins on versioned tables, custom join store suppliers.
+//! Versioned tables (KIP-889/KIP-914): `Materialized::as_versioned(name, history_retention)`
+//! keeps every value of a key for the history retention (table sources, `to_table`,
+//! materialized filters, mapValues and table joins, foreign-key results, `count`, `reduce`
+//! and `aggregate` of grouped streams and tables, cogroups). Such a table drops updates older than its
+//! history, forwards out-of-order ones marked not the latest (table joins and `groupBy`,
+//! also through filters and mapValues, skip them), and a stream-table join reads it as of
+//! each stream record's timestamp; `Joined::with_grace_period` (KIP-923) holds stream records
+//! in Kafka's `<join>-Buffer` store and joins them in timestamp order. Compared record for
+//! record with Java's driver as well.
+//!
+//! Not yet: `KTable.transformValues`, windowed cogroups, custom join store suppliers.
 
 pub mod error;
 pub mod options;

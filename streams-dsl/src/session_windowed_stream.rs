@@ -13,7 +13,7 @@ use crate::processors::aggregate::{self, Step};
 use crate::processors::session_aggregate::{SessionAggregate, SessionMerger};
 use crate::processors::window_aggregate::Initial;
 use crate::serdes::{DynSerde, I64Serde, SessionWindowedSerde};
-use crate::store::{session_store_builder, windowed_retention_ms};
+use crate::store::{refuse_versioned, session_store_builder, windowed_retention_ms};
 use crate::table_node::TableNode;
 use crate::windowed::Windowed;
 use crate::windows::{EmitStrategy, SessionWindows, WindowSpec};
@@ -218,6 +218,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
                 MATERIALIZED_FIX,
             )?;
             let key_serde = ks.clone();
+            refuse_versioned(&materialized, &store, "a session aggregation")?;
             let (builder, handle) =
                 session_store_builder(&store, ks, vs, retention_ms, &materialized);
             let send_old_values = built.sends_old_values();

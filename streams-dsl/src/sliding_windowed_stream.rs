@@ -14,7 +14,7 @@ use crate::processors::aggregate::{self, Step};
 use crate::processors::sliding_aggregate::SlidingAggregate;
 use crate::processors::window_aggregate::Initial;
 use crate::serdes::{DynSerde, I64Serde, TimeWindowedSerde};
-use crate::store::{timestamped_window_store_builder, windowed_retention_ms};
+use crate::store::{refuse_versioned, timestamped_window_store_builder, windowed_retention_ms};
 use crate::table_node::TableNode;
 use crate::windowed::Windowed;
 use crate::windows::{EmitStrategy, SlidingWindows, WindowSpec};
@@ -213,6 +213,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
             )?;
             let key_serde = ks.clone();
             let value_serde = b.optional_serde(grouped_value_serde);
+            refuse_versioned(&materialized, &store, "a windowed aggregation")?;
             let (builder, handle) =
                 timestamped_window_store_builder(&store, ks, vs, retention_ms, &materialized);
             let send_old_values = built.sends_old_values();

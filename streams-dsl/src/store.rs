@@ -6,6 +6,7 @@ use streams_core::topology::StoreBuilder;
 
 use crate::error::DslError;
 use crate::options::{Materialized, StoreType};
+use crate::processors::table_source::TableStore;
 use crate::serdes::{DynSerde, ValueAndTimestampSerde};
 use crate::windows::millis;
 
@@ -39,6 +40,57 @@ pub(crate) fn timestamped_kv_store_builder<K: 'static, V: 'static, MK, MV>(
     let persistent = matches!(materialized.store_type, StoreType::Persistent);
     let b = StoreBuilder::timestamped_key_value(&handle, persistent);
     (configure(b, materialized), handle)
+}
+
+/// A KTable node's store (a source's, a materialized filter's, mapValues' or join's): versioned
+/// when `materialized` asks for one ([`Materialized::as_versioned`], Kafka's
+/// `VersionedBytesStoreSupplier`: no cache, changelog compacted with `min.compaction.lag.ms` =
+/// history retention + 1 day), else timestamped.
+pub(crate) fn table_store_builder<K: 'static, V: 'static, MK, MV>(
+    name: &str,
+    key_serde: DynSerde<K>,
+    value_serde: DynSerde<V>,
+    materialized: &Materialized<MK, MV>,
+) -> (StoreBuilder, TableStore<K, V>) {
+    let Some(history) = materialized.history_retention else {
+        let (b, handle) = timestamped_kv_store_builder(name, key_serde, value_serde, materialized);
+        let store = TableStore {
+            handle,
+            caching: materialized.caching,
+            history_ms: None,
+        };
+        return (b, store);
+    };
+    let handle = StoreHandle::new(name, key_serde, value_serde);
+    let persistent = matches!(materialized.store_type, StoreType::Persistent);
+    let history_ms = i64::try_from(history.as_millis()).unwrap_or(i64::MAX);
+    let mut b = StoreBuilder::versioned(&handle, persistent, history_ms);
+    if !materialized.logging {
+        b = b.with_logging_disabled();
+    } else if !materialized.logging_config.is_empty() {
+        b = b.with_logging_config(materialized.logging_config.clone());
+    }
+    let store = TableStore {
+        handle,
+        caching: false,
+        history_ms: Some(history_ms),
+    };
+    (b, store)
+}
+
+/// Refuse a versioned `materialized` for an operation whose store cannot be one.
+pub(crate) fn refuse_versioned<MK, MV>(
+    materialized: &Materialized<MK, MV>,
+    store: &str,
+    operation: &'static str,
+) -> Result<(), DslError> {
+    match materialized.history_retention {
+        Some(_) => Err(DslError::VersionedStoreUnsupported {
+            store: store.to_owned(),
+            operation,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Caching and logging as `materialized` says.

@@ -15,6 +15,9 @@ pub(crate) struct TableNode {
     materialized: Cell<bool>,
     /// A windowed aggregation's grace period (ms): what `until_window_closes` waits for.
     window_grace: Cell<Option<i64>>,
+    /// Whether the node's output is a versioned table (Kafka's `isOutputVersioned`): set for
+    /// a node with a store; `None` (a node without one) inherits its parent's.
+    output_versioned: Cell<Option<bool>>,
 }
 
 enum TableKind {
@@ -53,11 +56,16 @@ impl TableNode {
     }
 
     fn make(kind: TableKind, materialized: bool) -> TableNodeRef {
+        let kind_has_store = !matches!(kind, TableKind::Derived(_));
         Rc::new(TableNode {
             kind,
             send_old_values: Cell::new(false),
             materialized: Cell::new(materialized),
             window_grace: Cell::new(None),
+            output_versioned: Cell::new(match kind_has_store {
+                true => Some(false),
+                false => None,
+            }),
         })
     }
 
@@ -122,6 +130,22 @@ impl TableNode {
         }
     }
 
+    /// Mark the node's output versioned or not (a node with a store: whether it is a
+    /// versioned store).
+    pub fn set_output_versioned(&self, versioned: bool) {
+        self.output_versioned.set(Some(versioned));
+    }
+
+    /// Whether the node's output is a versioned table, through the nodes without a store it
+    /// derives from (Kafka's `isVersionedOrVersionedUpstream`).
+    pub fn is_output_versioned(&self) -> bool {
+        match (self.output_versioned.get(), &self.kind) {
+            (Some(v), _) => v,
+            (None, TableKind::Derived(parent)) => parent.is_output_versioned(),
+            (None, _) => false,
+        }
+    }
+
     /// Whether the node keeps a store (final once the program is written).
     pub fn is_materialized(&self) -> bool {
         self.materialized.get()
@@ -142,5 +166,23 @@ mod tests {
         assert!(source.is_materialized() && source.sends_old_values());
         let agg = TableNode::stateful();
         assert!(agg.enable_sending_old_values(false));
+    }
+
+    #[test]
+    fn versioning_is_inherited_through_nodes_without_a_store_only() {
+        let source = TableNode::source(true);
+        source.set_output_versioned(true);
+        let filter = TableNode::derived(source.clone());
+        let mapped = TableNode::derived(filter.clone());
+        assert!(mapped.is_output_versioned());
+        // A materialized view has its own kind of store.
+        let materialized = TableNode::stateful();
+        assert!(!materialized.is_output_versioned());
+        let view = TableNode::derived(materialized);
+        assert!(!view.is_output_versioned());
+        // An unmaterialized join is not versioned (Kafka sets it so), whatever its sides.
+        let joined = TableNode::joined(source.clone(), mapped);
+        assert!(!joined.is_output_versioned());
+        assert!(!TableNode::source(true).is_output_versioned());
     }
 }

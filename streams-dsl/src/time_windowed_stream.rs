@@ -12,7 +12,7 @@ use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::aggregate::{self, Step};
 use crate::processors::window_aggregate::{Initial, WindowAggregate};
 use crate::serdes::{DynSerde, I64Serde, TimeWindowedSerde};
-use crate::store::{timestamped_window_store_builder, windowed_retention_ms};
+use crate::store::{refuse_versioned, timestamped_window_store_builder, windowed_retention_ms};
 use crate::table_node::TableNode;
 use crate::windowed::Windowed;
 use crate::windows::{EmitStrategy, TimeWindows, WindowSpec};
@@ -207,6 +207,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
                 MATERIALIZED_FIX,
             )?;
             let key_serde = ks.clone();
+            refuse_versioned(&materialized, &store, "a windowed aggregation")?;
             let (builder, handle) =
                 timestamped_window_store_builder(&store, ks, vs, retention_ms, &materialized);
             let send_old_values = built.sends_old_values();

@@ -42,7 +42,7 @@ pub use typed_refs::{
     SessionStoreRef, TimestampedKeyValueStoreRef, ValueAndTimestamp, VersionedStoreRef,
     WindowStoreRef,
 };
-pub use versioned::{VersionedKeyValueStore, VersionedRecord};
+pub use versioned::{VersionedKeyValueStore, VersionedPut, VersionedRecord};
 pub use window::{
     default_segment_interval, parse_windowed_changelog_key, split_window_cache_key,
     window_cache_key, windowed_changelog_key, SegmentedWindowStore, WindowEntry, WindowStore,

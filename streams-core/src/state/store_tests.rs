@@ -148,7 +148,47 @@ fn versioned_reads_as_of_a_time_within_the_history_retention() {
         // Stream time 30 000: reads before 20 000 are outside the history; writes too.
         v.put(b"x", Some(b"late"), 30_000).unwrap();
         assert_eq!(at(&mut v, 9_000), None);
-        assert!(!v.put(b"k", Some(b"old"), 19_999).unwrap());
+        assert_eq!(
+            v.put(b"k", Some(b"old"), 19_999).unwrap(),
+            VersionedPut::NotPut
+        );
+    }
+}
+
+#[test]
+fn versioned_put_tells_latest_older_and_dropped_versions() {
+    for backend in backends("versioned-put") {
+        let mut v = VersionedKeyValueStore::new("v", backend, 10_000);
+        assert_eq!(
+            v.put(b"k", Some(b"a"), 5_000).unwrap(),
+            VersionedPut::Latest
+        );
+        assert_eq!(
+            v.put(b"k", Some(b"b"), 3_000).unwrap(),
+            VersionedPut::ValidTo(5_000)
+        );
+        assert_eq!(v.put(b"k", None, 9_000).unwrap(), VersionedPut::Latest);
+        assert_eq!(
+            v.put(b"k", Some(b"c"), 7_000).unwrap(),
+            VersionedPut::ValidTo(9_000)
+        );
+        // The same timestamp replaces the version.
+        assert_eq!(
+            v.put(b"k", Some(b"d"), 9_000).unwrap(),
+            VersionedPut::Latest
+        );
+        assert_eq!(
+            v.put(b"k", Some(b"e"), 30_000).unwrap(),
+            VersionedPut::Latest
+        );
+        assert_eq!(
+            v.put(b"k", Some(b"f"), 19_999).unwrap(),
+            VersionedPut::NotPut
+        );
+        assert_eq!(
+            v.put(b"k", Some(b"g"), 20_000).unwrap(),
+            VersionedPut::ValidTo(30_000)
+        );
     }
 }
 

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::{parse_session_changelog_key, session_changelog_key};
 use super::{split_timestamped, split_window_cache_key, window_cache_key};
 use super::{ChangelogRecord, StateStore, StoreError, StoreHandle, StoreSlot};
-use super::{SessionStore, VersionedKeyValueStore, WindowStore};
+use super::{SessionStore, VersionedKeyValueStore, VersionedPut, WindowStore};
 
 fn log(slot: &mut StoreSlot, key: Bytes, value: Option<Bytes>, timestamp: i64) {
     if let Some(changelog) = &mut slot.changelog {
@@ -489,9 +489,14 @@ impl<K: 'static, V: 'static> VersionedStoreRef<'_, K, V> {
         }
     }
 
-    /// Record `value` (`None`: a delete) for `key`, valid from `timestamp`. Returns `false`
-    /// when the timestamp is behind the history retention and the write was dropped.
-    pub fn put(&mut self, key: &K, value: Option<&V>, timestamp: i64) -> Result<bool, StoreError> {
+    /// Record `value` (`None`: a delete) for `key`, valid from `timestamp`: dropped (behind the
+    /// history retention, not logged either), the latest version, or an older one.
+    pub fn put(
+        &mut self,
+        key: &K,
+        value: Option<&V>,
+        timestamp: i64,
+    ) -> Result<VersionedPut, StoreError> {
         self.slot.ops.puts += 1;
         let k = self.handle.key_bytes(key)?;
         let v = match value {
@@ -499,7 +504,7 @@ impl<K: 'static, V: 'static> VersionedStoreRef<'_, K, V> {
             None => None,
         };
         let put = self.store()?.put(&k, v.as_deref(), timestamp)?;
-        if put {
+        if put.is_put() {
             log(self.slot, k, v, timestamp);
         }
         Ok(put)

@@ -24,6 +24,26 @@ pub struct VersionedRecord {
     pub valid_to: Option<i64>,
 }
 
+/// What a [`VersionedKeyValueStore::put`] did (Kafka's put return codes:
+/// `PUT_RETURN_CODE_NOT_PUT`, `PUT_RETURN_CODE_VALID_TO_UNDEFINED` or the new version's
+/// valid-to timestamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionedPut {
+    /// Dropped: the timestamp is older than the history retention behind stream time.
+    NotPut,
+    /// Stored as the key's latest version.
+    Latest,
+    /// Stored as an older version, valid until the next version's timestamp.
+    ValidTo(i64),
+}
+
+impl VersionedPut {
+    /// Whether the version was stored.
+    pub fn is_put(self) -> bool {
+        self != VersionedPut::NotPut
+    }
+}
+
 const TOMBSTONE: u8 = 0;
 const VALUE: u8 = 1;
 
@@ -151,19 +171,23 @@ impl VersionedKeyValueStore {
         self.get_as_of(key, i64::MAX)
     }
 
-    /// Record `value` (`None`: a delete) as valid for `key` from `timestamp` on. Returns
-    /// `false` when the timestamp is older than the history retention (the write is dropped,
-    /// as Kafka does).
+    /// Record `value` (`None`: a delete) as valid for `key` from `timestamp` on: whether it
+    /// was dropped (the timestamp is older than the history retention, as Kafka drops it),
+    /// became the latest version, or was stored as an older one.
     pub fn put(
         &mut self,
         key: &[u8],
         value: Option<&[u8]>,
         timestamp: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<VersionedPut, StoreError> {
         self.stream_time = self.stream_time.max(timestamp);
         if timestamp < self.cutoff() {
-            return Ok(false);
+            return Ok(VersionedPut::NotPut);
         }
+        let outcome = match self.next_version_after(key, timestamp)? {
+            Some(next) => VersionedPut::ValidTo(next),
+            None => VersionedPut::Latest,
+        };
         let mut v = Vec::with_capacity(1 + value.map_or(0, <[u8]>::len));
         match value {
             Some(value) => {
@@ -186,7 +210,7 @@ impl VersionedKeyValueStore {
                 .delete(&self.name, &encode(key, &[*t]))
                 .map_err(|e| self.err(e))?;
         }
-        Ok(true)
+        Ok(outcome)
     }
 
     /// Delete `key` as of `timestamp`; returns the value that was valid then.

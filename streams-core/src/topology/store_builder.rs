@@ -223,7 +223,8 @@ impl StoreBuilder {
                 init.backend_or_memory(),
                 history_retention_ms,
             )))
-        });
+        })
+        .with_handle(handle);
         b.changelog_config = BTreeMap::from([(
             "min.compaction.lag.ms".to_owned(),
             history_retention_ms

@@ -73,6 +73,9 @@ pub(crate) struct TableJoinSide<K, VThis, VOther, VOut> {
     pub rule: SideRule,
     pub joiner: TableSideJoiner<K, VThis, VOther, VOut>,
     pub send_old_values: bool,
+    /// This side reads a versioned table (Kafka's `setUseVersionedSemantics`): its
+    /// out-of-order updates (not the key's latest) are skipped (KIP-914).
+    pub versioned_semantics: bool,
 }
 
 impl<K, VThis, VOther, VOut> Processor<K, Change<VThis>, K, Change<VOut>>
@@ -88,6 +91,9 @@ where
         ctx: &mut ProcessorContext<'_, K, Change<VOut>>,
         record: Record<K, Change<VThis>>,
     ) -> Result<(), BoxError> {
+        if self.versioned_semantics && !record.value.is_latest {
+            return Ok(());
+        }
         let other = self.getter.get(&mut ctx.store_access(), &record.key)?;
         let change = &record.value;
         let Some((new, old, ts)) = side_output(
@@ -113,7 +119,7 @@ where
         };
         ctx.forward(Record {
             key: record.key,
-            value: Change::new(new, old),
+            value: Change::with_latest(new, old, change.is_latest),
             timestamp: ts,
             headers: record.headers,
         })?;

@@ -23,6 +23,62 @@ pub(crate) trait ValueGetter<K, V>: Send + Sync + 'static {
     ) -> Result<Option<ValueAndTimestamp<V>>, BoxError>;
     /// The stores a processor reading through this getter must be connected to.
     fn store_names(&self) -> Vec<String>;
+    /// The value of `key` valid at `as_of` (Kafka's `get(key, asOfTimestamp)`): a versioned
+    /// table's answer; any other table answers with its current value.
+    fn get_as_of(
+        &self,
+        stores: &mut StoreAccess<'_>,
+        key: &K,
+        as_of: i64,
+    ) -> Result<Option<ValueAndTimestamp<V>>, BoxError> {
+        let _ = as_of;
+        self.get(stores, key)
+    }
+    /// The history retention (ms) of the versioned store it reads, directly or through
+    /// filters and mapValues without a store; `None`: not a versioned table.
+    fn history_retention_ms(&self) -> Option<i64> {
+        None
+    }
+    /// Whether it reads a versioned store (Kafka's `isVersioned`).
+    fn is_versioned(&self) -> bool {
+        self.history_retention_ms().is_some()
+    }
+}
+
+/// Reads a versioned store (a versioned table's, KIP-889): the latest value, or the one valid
+/// at a time.
+pub(crate) struct VersionedStoreGetter<K, V> {
+    pub handle: StoreHandle<K, V>,
+    pub history_ms: i64,
+}
+
+impl<K: 'static, V: 'static> ValueGetter<K, V> for VersionedStoreGetter<K, V> {
+    fn get(
+        &self,
+        stores: &mut StoreAccess<'_>,
+        key: &K,
+    ) -> Result<Option<ValueAndTimestamp<V>>, BoxError> {
+        Ok(stores.versioned_store(&self.handle)?.get(key, None)?)
+    }
+
+    fn store_names(&self) -> Vec<String> {
+        vec![self.handle.name().to_owned()]
+    }
+
+    fn get_as_of(
+        &self,
+        stores: &mut StoreAccess<'_>,
+        key: &K,
+        as_of: i64,
+    ) -> Result<Option<ValueAndTimestamp<V>>, BoxError> {
+        Ok(stores
+            .versioned_store(&self.handle)?
+            .get(key, Some(as_of))?)
+    }
+
+    fn history_retention_ms(&self) -> Option<i64> {
+        Some(self.history_ms)
+    }
 }
 
 /// A shared getter.
@@ -89,6 +145,24 @@ impl<K: 'static, V: 'static, V2: 'static> ValueGetter<K, V2> for MappedGetter<K,
 
     fn store_names(&self) -> Vec<String> {
         self.parent.store_names()
+    }
+
+    fn get_as_of(
+        &self,
+        stores: &mut StoreAccess<'_>,
+        key: &K,
+        as_of: i64,
+    ) -> Result<Option<ValueAndTimestamp<V2>>, BoxError> {
+        Ok(self.parent.get_as_of(stores, key, as_of)?.and_then(|vt| {
+            (self.f)(key, &vt.value).map(|value| ValueAndTimestamp {
+                value,
+                timestamp: vt.timestamp,
+            })
+        }))
+    }
+
+    fn history_retention_ms(&self) -> Option<i64> {
+        self.parent.history_retention_ms()
     }
 }
 

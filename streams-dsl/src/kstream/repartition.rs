@@ -9,7 +9,6 @@ use streams_core::timestamp::FailOnInvalidTimestamp;
 use super::KStream;
 use crate::change::Change;
 use crate::error::DslError;
-use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::ktable::KTable;
 use crate::names;
 use crate::options::{Materialized, Named, Repartitioned, StreamPartitioner};
@@ -17,9 +16,9 @@ use crate::plan::{
     processor_name, processor_name_or_draw, push, Mergeable, MergedRepartition, NodeSpec, Step,
 };
 use crate::processors::ops::{NotNullKey, OpProcessor, PassThrough};
-use crate::processors::table_source::{TableSource, TableStore};
+use crate::processors::table_source::TableSource;
 use crate::serdes::DynSerde;
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 
 const REPARTITION_FIX: &str = "Repartitioned::with / Grouped::with(key_serde, value_serde)";
@@ -149,6 +148,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let name = processor_name(&self.plan, named.name, names::TO_TABLE);
         let queryable = materialized.name.clone();
         let table_node = TableNode::source(queryable.is_some());
+        table_node.set_output_versioned(materialized.history_retention.is_some());
         let built = table_node.clone();
         let store_name = match &materialized.name {
             Some(n) => n.clone(),
@@ -179,15 +179,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                         &store_name,
                         "Materialized::with(key_serde, value_serde)",
                     )?;
-                    let (builder, handle) =
-                        timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
-                    Some((
-                        builder,
-                        TableStore {
-                            handle,
-                            caching: materialized.caching,
-                        },
-                    ))
+                    Some(table_store_builder(&store_name, ks, vs, &materialized))
                 }
                 false => None,
             };
@@ -203,9 +195,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 })?;
             b.put(&node, h);
             if let Some((_, s)) = &store {
-                let getter: ValueGetterRef<K, V> =
-                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
-                b.put_getter(&node, getter);
+                b.put_getter(&node, s.getter());
             }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&node])?;

@@ -5,7 +5,21 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use streams_core::serde::BytesSerde;
+use streams_core::state::StoreHandle;
+use streams_core::topology::StoreBuilder;
+
 use super::KStream;
+use crate::error::DslError;
+use crate::joins::join_buffer::JoinBuffer;
+use crate::joins::stream_table::GraceSpec;
+use crate::joins::value_getter::ValueGetterRef;
+use crate::plan::Build;
+use crate::serdes::DynSerde;
+
+const JOINED_FIX: &str = "Joined::with(key_serde, value_serde, table_value_serde)";
 use crate::global_ktable::GlobalKTable;
 use crate::joins::stream_table::{KeyMapper, LookupJoiner, StreamTableJoin};
 use crate::ktable::KTable;
@@ -101,16 +115,25 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let name = processor_name(&self.plan, joined.name.clone(), prefix);
         let (node, table_node) = (name.clone(), table.name.clone());
         let (ks, vs) = (key_serde.clone(), value_serde);
+        let grace = joined.grace_period;
         let mut spec = NodeSpec::new(&name, &[&input]).parent_at(&table_node, None);
         if left {
             spec = spec.relaxed_null_key_join();
         }
         push(&self.plan, spec, move |b| {
             let getter = b.required_getter::<K, VT>(&table_node, &node)?;
+            let (ks_buf, vs_buf) = (ks.clone(), vs.clone());
             let key_serde = b.optional_serde(ks);
             let value_serde = b.optional_serde(vs);
+            let grace = match grace {
+                Some(grace) => Some(Arc::new(grace_spec(
+                    b, &node, &getter, grace, ks_buf, vs_buf,
+                )?)),
+                None => None,
+            };
             let p = b.handle::<K, V>(&input)?;
             let g = getter.clone();
+            let spec = grace.clone();
             let h =
                 b.tb.add_processor::<K, V, K, VR, _, _>(&node, &[&p], move || StreamTableJoin {
                     key_mapper: Arc::new(|k: &K, _: &V| k.clone()),
@@ -120,11 +143,19 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     key_serde: key_serde.clone(),
                     mapped_key_serde: key_serde.clone(),
                     value_serde: value_serde.clone(),
+                    grace: spec
+                        .as_ref()
+                        .map(|s| (Arc::clone(s), JoinBuffer::new(s.grace_ms))),
                 })?;
             b.put(&node, h);
             let stores = getter.store_names();
             let stores: Vec<&str> = stores.iter().map(String::as_str).collect();
             b.tb.connect_processor_and_state_stores(&node, &stores)?;
+            // Kafka's `<join>-Buffer`, a logged time-ordered store.
+            if let Some(spec) = grace {
+                let builder = StoreBuilder::persistent_key_value(&spec.store);
+                b.tb.add_state_store(builder, &[&node])?;
+            }
             let (l, r) = (b.resolve(&input), b.resolve(&table_node));
             b.tb.copartition_sources(&[&l, &r]);
             Ok(())
@@ -246,6 +277,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     key_serde: key_serde.clone(),
                     mapped_key_serde: mapped_key_serde.clone(),
                     value_serde: value_serde.clone(),
+                    grace: None,
                 })?;
             b.put(&node, h);
             Ok(())
@@ -257,4 +289,40 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
             self.repartition_required,
         )
     }
+}
+
+/// A grace period's buffer (Kafka's `doStreamTableJoin` with `Joined.gracePeriod`): the table
+/// must be versioned with at least `grace` of history (else the build fails, as Kafka's
+/// does); the store `<join>-Buffer` holds records serialized with the stream's serdes.
+fn grace_spec<K: 'static, V: 'static, VT: 'static>(
+    b: &Build<'_>,
+    node: &str,
+    getter: &ValueGetterRef<K, VT>,
+    grace: Duration,
+    key_serde: Option<DynSerde<K>>,
+    value_serde: Option<DynSerde<V>>,
+) -> Result<GraceSpec<K, V>, DslError> {
+    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    let Some(history_ms) = getter.history_retention_ms() else {
+        return Err(DslError::GraceNeedsVersionedTable {
+            join: node.to_owned(),
+        });
+    };
+    if grace_ms > history_ms {
+        return Err(DslError::GraceBeyondHistory {
+            join: node.to_owned(),
+            store: getter.store_names().join(", "),
+            grace_ms,
+            history_ms,
+        });
+    }
+    let (key_serde, value_serde) = b.serdes(key_serde, value_serde, node, JOINED_FIX)?;
+    let store = StoreHandle::new(format!("{node}-Buffer"), BytesSerde, BytesSerde);
+    Ok(GraceSpec {
+        store,
+        grace_ms,
+        key_serde,
+        value_serde,
+        topic: node.to_owned(),
+    })
 }

@@ -28,12 +28,11 @@ use crate::joins::foreign_key::wire::{
     SubscriptionResponseWrapper, SubscriptionResponseWrapperSerde, SubscriptionWrapper,
     SubscriptionWrapperSerde,
 };
-use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef};
 use crate::options::{Materialized, StreamPartitioner, TableJoined};
 use crate::plan::{push, NodeSpec, PlanRef};
-use crate::processors::table_source::{TableSource, TableStore};
+use crate::processors::table_source::TableSource;
 use crate::serdes::{DynSerde, OptionSerde};
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 
 const FIX: &str = "KTable::table_with(topic, Consumed::with(key_serde, value_serde), …) for both tables, or StreamsBuilder::default_serde";
@@ -289,7 +288,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         };
         let queryable = materialized.name.clone();
         let node = TableNode::source(queryable.is_some());
+        node.set_output_versioned(materialized.history_retention.is_some());
         let built = node.clone();
+        let (this_node, other_node) = (self.node.clone(), other.node.clone());
         let key = materialized
             .key_serde
             .clone()
@@ -306,6 +307,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         let result_name = n.result.clone();
         let spec = NodeSpec::new(&n.result, &[&left, &right]);
         push(&self.plan, spec, move |b| {
+            // KIP-914: a side reading a versioned table skips its out-of-order updates.
+            let this_versioned = this_node.is_output_versioned();
+            let other_versioned = other_node.is_output_versioned();
             let pk: DynSerde<K> = b.serde(pk, &n.registration, SerdeRole::Key, FIX)?;
             let v: DynSerde<V> = b.serde(v, &n.registration, SerdeRole::Value, FIX)?;
             let fk: DynSerde<KO> = b.serde(fk, &n.registration_sink, SerdeRole::Key, FIX)?;
@@ -330,6 +334,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 value_serde: v.clone(),
                 topics: topics.clone(),
                 left_join,
+                versioned_semantics: this_versioned,
             };
             let s =
                 b.tb.add_processor::<K, Change<V>, Option<KO>, SubscriptionWrapper<K>, _, _>(
@@ -432,6 +437,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                         foreign_key_serde: f2.clone(),
                         primary_key_serde: p2.clone(),
                         topics: tp.clone(),
+                        versioned_semantics: other_versioned,
                     },
                 )?;
             let sub_store = StoreBuilder::timestamped_key_value(&store, true);
@@ -485,15 +491,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             let store = if built.is_materialized() {
                 let ks = b.serde(result_key, &n.result, SerdeRole::Key, FIX)?;
                 let vs = b.serde(result_value, &n.result, SerdeRole::Value, FIX)?;
-                let (builder, handle) =
-                    timestamped_kv_store_builder(&store_name, ks, vs, &materialized);
-                Some((
-                    builder,
-                    TableStore {
-                        handle,
-                        caching: materialized.caching,
-                    },
-                ))
+                Some(table_store_builder(&store_name, ks, vs, &materialized))
             } else {
                 None
             };
@@ -511,9 +509,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             )?;
             b.put(&n.result, out);
             if let Some((_, s)) = &store {
-                let getter: ValueGetterRef<K, VR> =
-                    Arc::new(TimestampedStoreGetter(s.handle.clone()));
-                b.put_getter(&n.result, getter);
+                b.put_getter(&n.result, s.getter());
             }
             if let Some((builder, _)) = store {
                 b.tb.add_state_store(builder, &[&n.result])?;

@@ -41,7 +41,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         let selector: Selector<K, V, K2, V2> = Arc::new(selector);
         let (parent, node) = (self.name.clone(), name.clone());
         let (k, v) = (grouped.key_serde.clone(), grouped.value_serde.clone());
+        let parent_node = self.node.clone();
         push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
+            let versioned_semantics = parent_node.is_output_versioned();
             let key_serde = b.optional_serde(k);
             let value_serde = b.optional_serde(v);
             let p = b.handle::<K, Change<V>>(&parent)?;
@@ -52,6 +54,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                     selector: selector.clone(),
                     key_serde: key_serde.clone(),
                     value_serde: value_serde.clone(),
+                    versioned_semantics,
                 },
             )?;
             b.put(&node, h);

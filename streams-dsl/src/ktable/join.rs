@@ -9,15 +9,12 @@ use std::sync::Arc;
 use super::KTable;
 use crate::change::Change;
 use crate::joins::table_table::{SideRule, TableJoinSide, TableSideJoiner};
-use crate::joins::value_getter::{
-    JoinGetter, TableJoinKind, TableJoiner, TimestampedStoreGetter, ValueGetterRef,
-};
+use crate::joins::value_getter::{JoinGetter, TableJoinKind, TableJoiner, ValueGetterRef};
 use crate::names;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::table_ops::TableMap;
-use crate::processors::table_source::TableStore;
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde)";
@@ -161,9 +158,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             .or_else(|| self.key_serde.clone());
         let value = materialized.as_ref().and_then(|m| m.value_serde.clone());
         let node = match &materialized {
-            Some(_) => TableNode::stateful(),
+            Some(m) => {
+                let node = TableNode::stateful();
+                node.set_output_versioned(m.history_retention.is_some());
+                node
+            }
             None => TableNode::joined(self.node.clone(), other.node.clone()),
         };
+        let (this_node, other_node) = (self.node.clone(), other.node.clone());
         let built = node.clone();
         let (left_table, right_table) = (self.name.clone(), other.name.clone());
         let spec = NodeSpec::new(&merge, &[&left_table, &right_table]);
@@ -173,6 +175,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             let left_getter = b.required_getter::<K, V>(&left_table, &merge_node)?;
             let right_getter = b.required_getter::<K, VO>(&right_table, &merge_node)?;
             let send_old_values = built.sends_old_values();
+            // KIP-914: a side reading a versioned table skips its out-of-order updates.
+            let this_versioned = this_node.is_output_versioned();
+            let other_versioned = other_node.is_output_versioned();
             let (this_rule, other_rule) = match kind {
                 TableJoinKind::Inner => (SideRule::Inner, SideRule::Inner),
                 TableJoinKind::Left => (SideRule::LeftOfLeft, SideRule::RightOfLeft),
@@ -193,6 +198,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                     rule: this_rule,
                     joiner: this_joiner.clone(),
                     send_old_values,
+                    versioned_semantics: this_versioned,
                 },
             )?;
             let g = left_getter.clone();
@@ -204,20 +210,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                     rule: other_rule,
                     joiner: other_joiner.clone(),
                     send_old_values,
+                    versioned_semantics: other_versioned,
                 },
             )?;
             let store = match materialized {
                 Some(m) => {
                     let name = m.name.clone().unwrap_or_default();
                     let (ks, vs) = b.serdes(k, v, &name, MATERIALIZED_FIX)?;
-                    let (builder, handle) = timestamped_kv_store_builder(&name, ks, vs, &m);
-                    Some((
-                        builder,
-                        TableStore {
-                            handle,
-                            caching: m.caching,
-                        },
-                    ))
+                    Some(table_store_builder(&name, ks, vs, &m))
                 }
                 None => None,
             };
@@ -230,6 +230,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                     is_filter: false,
                     send_old_values,
                     store: table_store.clone(),
+                    versioned_semantics: false,
                 },
             )?;
             b.put(&merge_node, m);
@@ -240,7 +241,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
             let left_stores: Vec<&str> = left_stores.iter().map(String::as_str).collect();
             b.tb.connect_processor_and_state_stores(&other_name, &left_stores)?;
             let getter: ValueGetterRef<K, VR> = match &store {
-                Some((_, s)) => Arc::new(TimestampedStoreGetter(s.handle.clone())),
+                Some((_, s)) => s.getter(),
                 None => Arc::new(JoinGetter {
                     left: left_getter,
                     right: right_getter,

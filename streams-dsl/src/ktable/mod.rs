@@ -29,6 +29,10 @@ use crate::table_node::TableNodeRef;
 /// Foreign-key joins ([`join_on_foreign_key`](Self::join_on_foreign_key)) join a row with the
 /// row of another table its value names.
 ///
+/// A table kept in a versioned store ([`crate::Materialized::as_versioned`]) answers joins
+/// as of a time and marks out-of-order updates (KIP-914); filters and mapValues without a
+/// store inherit that.
+///
 /// Not yet: transformValues.
 pub struct KTable<K, V> {
     pub(crate) plan: PlanRef,

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use super::KTable;
 use crate::change::Change;
-use crate::joins::value_getter::{MappedGetter, TimestampedStoreGetter, ValueGetterRef};
+use crate::joins::value_getter::{MappedGetter, ValueGetterRef};
 use crate::names;
 use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, NodeSpec};
 use crate::processors::table_ops::{TableMap, ValueFn};
-use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
-use crate::store::timestamped_kv_store_builder;
+use crate::store::table_store_builder;
 use crate::table_node::TableNode;
 
 const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde)";
@@ -161,9 +160,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         let value: Option<DynSerde<V2>> = materialized.as_ref().and_then(|m| m.value_serde.clone());
         let queryable = materialized.as_ref().and_then(|m| m.name.clone());
         let node = match &materialized {
-            Some(_) => TableNode::stateful(),
+            Some(m) => {
+                let node = TableNode::stateful();
+                node.set_output_versioned(m.history_retention.is_some());
+                node
+            }
             None => TableNode::derived(self.node.clone()),
         };
+        let parent_node = self.node.clone();
         // Kafka's filter asks its parent for old values at once, without forcing a store.
         if is_filter && self.node.enable_sending_old_values(false) {
             node.enable_sending_old_values(false);
@@ -176,14 +180,13 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 Some(m) => {
                     let store = m.name.clone().unwrap_or_default();
                     let (ks, vs) = b.serdes(k, v, &store, MATERIALIZED_FIX)?;
-                    let (builder, handle) = timestamped_kv_store_builder(&store, ks, vs, &m);
-                    let caching = m.caching;
-                    Some((builder, TableStore { handle, caching }))
+                    Some(table_store_builder(&store, ks, vs, &m))
                 }
                 None => None,
             };
             let table_store = store.as_ref().map(|(_, s)| s.clone());
             let send_old_values = built.sends_old_values();
+            let versioned_semantics = parent_node.is_output_versioned();
             let p = b.handle::<K, Change<V>>(&parent)?;
             let f_getter = f.clone();
             let h = b.tb.add_processor::<K, Change<V>, K, Change<V2>, _, _>(
@@ -194,11 +197,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                     is_filter,
                     send_old_values,
                     store: table_store.clone(),
+                    versioned_semantics,
                 },
             )?;
             b.put(&node_name, h);
             let getter: Option<ValueGetterRef<K, V2>> = match &store {
-                Some((_, s)) => Some(Arc::new(TimestampedStoreGetter(s.handle.clone()))),
+                Some((_, s)) => Some(s.getter()),
                 None => b.getter::<K, V>(&parent).map(|parent| {
                     Arc::new(MappedGetter {
                         parent,

@@ -50,6 +50,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         let (key, value) = (self.key_serde.clone(), self.value_serde.clone());
         let (parent, node_name) = (self.name.clone(), name.clone());
         push(&self.plan, NodeSpec::new(&name, &[&parent]), move |b| {
+            if parent_node.is_output_versioned() {
+                return Err(DslError::SuppressOnVersionedTable {
+                    node: node_name.clone(),
+                });
+            }
             let (key_serde, value_serde) = b.serdes(key, value, &node_name, SUPPRESS_FIX)?;
             let (time, wait_ms, drop_tombstones) = match suppressed.kind {
                 SuppressKind::UntilWindowCloses { window_end } => {

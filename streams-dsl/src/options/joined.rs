@@ -2,6 +2,7 @@
 //! stream-table join's serdes and name).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use streams_core::serde::Serde;
 
@@ -114,6 +115,7 @@ pub struct Joined<K, V, VO> {
     pub(crate) value_serde: Option<DynSerde<V>>,
     pub(crate) other_value_serde: Option<DynSerde<VO>>,
     pub(crate) name: Option<String>,
+    pub(crate) grace_period: Option<Duration>,
 }
 
 impl<K, V, VO> Default for Joined<K, V, VO> {
@@ -123,6 +125,7 @@ impl<K, V, VO> Default for Joined<K, V, VO> {
             value_serde: None,
             other_value_serde: None,
             name: None,
+            grace_period: None,
         }
     }
 }
@@ -135,6 +138,7 @@ impl<K: 'static, V: 'static, VO: 'static> Joined<K, V, VO> {
             value_serde: Some(DynSerde::new(value)),
             other_value_serde: Some(DynSerde::new(other_value)),
             name: None,
+            grace_period: None,
         }
     }
 
@@ -168,6 +172,19 @@ impl<K: 'static, V: 'static, VO: 'static> Joined<K, V, VO> {
     /// The table values' serde.
     pub fn with_other_value_serde(mut self, serde: impl Serde<VO>) -> Self {
         self.other_value_serde = Some(DynSerde::new(serde));
+        self
+    }
+
+    /// Hold stream records back until stream time passes their timestamp plus `grace`, then
+    /// join them in timestamp order (KIP-923, Kafka's `Joined.withGracePeriod`), so a table
+    /// update arriving a little after a stream record it should have met still meets it.
+    /// The records wait in a logged store `<join processor>-Buffer`; a record already
+    /// `grace` behind stream time is joined at once. The table must be versioned
+    /// ([`crate::Materialized::as_versioned`]) with a history retention of at least `grace`,
+    /// else building the topology fails. As in Kafka, a left join's record with a null key
+    /// cannot be buffered: processing fails on it (filter or re-key such records first).
+    pub fn with_grace_period(mut self, grace: Duration) -> Self {
+        self.grace_period = Some(grace);
         self
     }
 }

@@ -31,6 +31,9 @@ pub struct Materialized<K, V> {
     /// How long a window store keeps windows (Kafka's `withRetention`); `None`: the window
     /// size plus the grace period.
     pub(crate) retention: Option<Duration>,
+    /// A versioned store keeping this much history (Kafka's
+    /// `Stores.persistentVersionedKeyValueStore`); `None`: a timestamped store.
+    pub(crate) history_retention: Option<Duration>,
 }
 
 impl<K, V> Default for Materialized<K, V> {
@@ -44,6 +47,7 @@ impl<K, V> Default for Materialized<K, V> {
             logging_config: BTreeMap::new(),
             caching: true,
             retention: None,
+            history_retention: None,
         }
     }
 }
@@ -55,6 +59,29 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
     pub fn as_(name: impl Into<String>) -> Self {
         Materialized {
             name: Some(name.into()),
+            ..Materialized::default()
+        }
+    }
+
+    /// A versioned store named `name` keeping every value of a key for `history_retention`
+    /// behind stream time (KIP-889/KIP-914, Kafka's
+    /// `Materialized.as(Stores.persistentVersionedKeyValueStore(name, historyRetention))`),
+    /// for [`crate::StreamsBuilder::table_with`], `KStream::to_table_with`, a filter's or
+    /// mapValues' store, a table join's or a foreign-key join's result, a grouped stream's,
+    /// table's or cogroup's aggregation (a windowed or session aggregation's or a global
+    /// table's fails to build, as in Kafka: [`crate::DslError::VersionedStoreUnsupported`]).
+    /// Such a table drops
+    /// updates older than the
+    /// history retention, forwards out-of-order ones marked as not the latest (a
+    /// table-table join skips them), and a stream-table join reads it as of each stream
+    /// record's timestamp, which allows a grace period (`Joined::with_grace_period`). Its
+    /// changelog is compacted with `min.compaction.lag.ms` = history retention + 1 day; it
+    /// has no record cache.
+    pub fn as_versioned(name: impl Into<String>, history_retention: Duration) -> Self {
+        Materialized {
+            name: Some(name.into()),
+            history_retention: Some(history_retention),
+            caching: false,
             ..Materialized::default()
         }
     }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::state::StoreHandle;
 
 use crate::change::Change;
 use crate::processors::ops::is_null;
+use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
 
 /// How a key's aggregate changes with one value: `None` is the aggregate before the key's
@@ -21,7 +21,9 @@ pub(crate) type Step<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sy
 
 /// The aggregation of one grouped stream.
 pub(crate) struct Aggregate<K, V, VA> {
-    pub store: StoreHandle<K, VA>,
+    /// A timestamped store, or a versioned one (KIP-914: an aggregate older than the store's
+    /// history is not written nor forwarded).
+    pub store: TableStore<K, VA>,
     pub step: Step<K, V, VA>,
     /// The store has a record cache: forward what it flushes.
     pub caching: bool,
@@ -45,7 +47,7 @@ where
     fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), BoxError> {
         if self.caching && self.forward_flushes {
             let send_old = self.send_old_values;
-            ctx.on_cache_flush_with(&self.store, send_old, |ctx, flush| {
+            ctx.on_cache_flush_with(&self.store.handle, send_old, |ctx, flush| {
                 if flush.new.is_some() {
                     let change = Change::new(flush.new, flush.old);
                     ctx.forward(Record::new(flush.key, change, flush.timestamp))?;
@@ -71,10 +73,9 @@ where
         {
             return Ok(());
         }
-        let mut store = ctx.timestamped_key_value_store(&self.store)?;
         // The aggregate's timestamp is the latest of its records' (Kafka's
         // `max(record.timestamp, old timestamp)`), also when a record comes out of order.
-        let (old, timestamp) = match store.get(&record.key)? {
+        let (old, timestamp) = match self.store.get(ctx, &record.key)? {
             Some(old) => (Some(old.value), record.timestamp.max(old.timestamp)),
             None => (None, record.timestamp),
         };
@@ -84,12 +85,14 @@ where
             None
         };
         let new = (self.step)(&record.key, record.value, old);
-        store.put(&record.key, Some(&new), timestamp)?;
+        let Some(is_latest) = self.store.put(ctx, &record.key, Some(&new), timestamp)? else {
+            return Ok(());
+        };
         if !self.caching {
             let Record { key, headers, .. } = record;
             ctx.forward(Record {
                 key,
-                value: Change::new(Some(new), old_sent),
+                value: Change::with_latest(Some(new), old_sent, is_latest),
                 timestamp,
                 headers,
             })?;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::state::StoreHandle;
 
 use crate::change::Change;
 use crate::processors::aggregate::Step;
 use crate::processors::ops::is_null;
+use crate::processors::table_source::TableStore;
 use crate::serdes::DynSerde;
 
 /// How a value leaves an aggregate (Kafka's subtractor).
@@ -19,7 +19,9 @@ pub(crate) type Subtract<K, V, VA> = Arc<dyn Fn(&K, V, VA) -> VA + Send + Sync>;
 
 /// The aggregation of one grouped table.
 pub(crate) struct TableAggregate<K, V, VA> {
-    pub store: StoreHandle<K, VA>,
+    /// A timestamped store, or a versioned one (KIP-914: an aggregate older than the store's
+    /// history is not written nor forwarded, an out-of-order one is marked not the latest).
+    pub store: TableStore<K, VA>,
     /// Adds a value (`None`: the key has no aggregate yet).
     pub add: Step<K, V, VA>,
     pub subtract: Subtract<K, V, VA>,
@@ -38,7 +40,7 @@ where
     fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), BoxError> {
         if self.caching {
             let send_old = self.send_old_values;
-            ctx.on_cache_flush(&self.store, move |ctx, flush| {
+            ctx.on_cache_flush(&self.store.handle, move |ctx, flush| {
                 if flush.new.is_some() || flush.old.is_some() {
                     let old = if send_old { flush.old } else { None };
                     let change = Change::new(flush.new, old);
@@ -64,8 +66,7 @@ where
             timestamp,
             headers,
         } = record;
-        let mut store = ctx.timestamped_key_value_store(&self.store)?;
-        let (old_agg, old_ts) = match store.get(&key)? {
+        let (old_agg, old_ts) = match self.store.get(ctx, &key)? {
             Some(vt) => (Some(vt.value), Some(vt.timestamp)),
             None => (None, None),
         };
@@ -88,12 +89,14 @@ where
             }
             None => intermediate,
         };
-        store.put(&key, new_agg.as_ref(), new_ts)?;
+        let Some(is_latest) = self.store.put(ctx, &key, new_agg.as_ref(), new_ts)? else {
+            return Ok(());
+        };
         if !self.caching {
             let old = if self.send_old_values { old_agg } else { None };
             ctx.forward(Record {
                 key,
-                value: Change::new(new_agg, old),
+                value: Change::with_latest(new_agg, old, is_latest),
                 timestamp: new_ts,
                 headers,
             })?;

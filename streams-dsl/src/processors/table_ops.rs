@@ -25,6 +25,9 @@ pub(crate) struct TableMap<K, V, V2> {
     pub is_filter: bool,
     pub send_old_values: bool,
     pub store: Option<TableStore<K, V2>>,
+    /// The parent is a versioned table (Kafka's `setUseVersionedSemantics`): a filter
+    /// forwards even an update out of the table before and after.
+    pub versioned_semantics: bool,
 }
 
 impl<K, V, V2> Processor<K, Change<V>, K, Change<V2>> for TableMap<K, V, V2>
@@ -37,6 +40,7 @@ where
         if let Some(TableStore {
             handle,
             caching: true,
+            ..
         }) = &self.store
         {
             let send_old = self.send_old_values;
@@ -70,35 +74,47 @@ where
             } else {
                 None
             };
-            if self.is_filter && self.send_old_values && old.is_none() && new.is_none() {
+            if self.is_filter
+                && !self.versioned_semantics
+                && self.send_old_values
+                && old.is_none()
+                && new.is_none()
+            {
                 return Ok(());
             }
             ctx.forward(Record {
                 key,
-                value: Change::new(new, old),
+                value: Change::with_latest(new, old, change.is_latest),
                 timestamp,
                 headers,
             })?;
             return Ok(());
         };
-        let caching = s.caching;
-        let mut store = ctx.timestamped_key_value_store(&s.handle)?;
+        let s = s.clone();
         // A materialized node's old value is what its own store held.
         let old = if self.send_old_values {
-            store.get(&key)?.map(|vt| vt.value)
+            s.latest(ctx, &key)?
         } else {
             None
         };
-        if self.is_filter && self.send_old_values && old.is_none() && new.is_none() {
+        if self.is_filter
+            && !self.versioned_semantics
+            && self.send_old_values
+            && old.is_none()
+            && new.is_none()
+        {
             return Ok(());
         }
-        store.put(&key, new.as_ref(), timestamp)?;
+        // A versioned store: dropped updates go nowhere, out-of-order ones are marked.
+        let Some(is_latest) = s.put(ctx, &key, new.as_ref(), timestamp)? else {
+            return Ok(());
+        };
         // Uncached, every update goes on (Kafka's `TimestampedTupleForwarder`); cached, the
         // flush decides (a key neither before nor after in the table is not forwarded).
-        if !caching {
+        if !s.caching {
             ctx.forward(Record {
                 key,
-                value: Change::new(new, old),
+                value: Change::with_latest(new, old, is_latest),
                 timestamp,
                 headers,
             })?;
@@ -119,6 +135,9 @@ pub(crate) struct TableGroupBy<K, V, K2, V2> {
     /// Tell a null selected key or value (types without a serde cannot be null).
     pub key_serde: Option<DynSerde<K2>>,
     pub value_serde: Option<DynSerde<V2>>,
+    /// The table is versioned (Kafka's `setUseVersionedSemantics`): an out-of-order update
+    /// is left out of the aggregate (KIP-914).
+    pub versioned_semantics: bool,
 }
 
 impl<K, V, K2, V2> TableGroupBy<K, V, K2, V2>
@@ -146,6 +165,9 @@ where
         ctx: &mut ProcessorContext<'_, K2, Change<V2>>,
         record: Record<K, Change<V>>,
     ) -> Result<(), BoxError> {
+        if self.versioned_semantics && !record.value.is_latest {
+            return Ok(());
+        }
         let new = self.select(&record.key, record.value.new.as_ref());
         let old = self.select(&record.key, record.value.old.as_ref());
         let (timestamp, headers) = (record.timestamp, record.headers);

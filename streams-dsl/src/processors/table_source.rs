@@ -3,12 +3,15 @@
 //! each update is written (`None` deletes) and forwarded through the record cache, else
 //! forwarded at once.
 
+use std::sync::Arc;
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::state::StoreHandle;
+
+use streams_core::state::{StoreHandle, ValueAndTimestamp, VersionedPut};
 
 use crate::change::Change;
+use crate::joins::value_getter::{TimestampedStoreGetter, ValueGetterRef, VersionedStoreGetter};
 use crate::processors::ops::is_null;
 use crate::serdes::DynSerde;
 
@@ -16,6 +19,9 @@ use crate::serdes::DynSerde;
 pub(crate) struct TableStore<K, V> {
     pub handle: StoreHandle<K, V>,
     pub caching: bool,
+    /// A versioned store (KIP-889) keeping this much history (ms); `None`: a timestamped
+    /// store.
+    pub history_ms: Option<i64>,
 }
 
 impl<K, V> Clone for TableStore<K, V> {
@@ -23,7 +29,71 @@ impl<K, V> Clone for TableStore<K, V> {
         TableStore {
             handle: self.handle.clone(),
             caching: self.caching,
+            history_ms: self.history_ms,
         }
+    }
+}
+
+impl<K: 'static, V: 'static> TableStore<K, V> {
+    /// How a join reads the store.
+    pub fn getter(&self) -> ValueGetterRef<K, V> {
+        if let Some(history_ms) = self.history_ms {
+            Arc::new(VersionedStoreGetter {
+                handle: self.handle.clone(),
+                history_ms,
+            })
+        } else {
+            Arc::new(TimestampedStoreGetter(self.handle.clone()))
+        }
+    }
+
+    /// The key's latest value and its timestamp (Kafka's `KeyValueStoreWrapper.get`).
+    pub fn get<KO, VO>(
+        &self,
+        ctx: &mut ProcessorContext<'_, KO, VO>,
+        key: &K,
+    ) -> Result<Option<ValueAndTimestamp<V>>, BoxError> {
+        Ok(if self.history_ms.is_some() {
+            ctx.versioned_store(&self.handle)?.get(key, None)?
+        } else {
+            ctx.timestamped_key_value_store(&self.handle)?.get(key)?
+        })
+    }
+
+    /// The key's latest value.
+    pub fn latest<KO, VO>(
+        &self,
+        ctx: &mut ProcessorContext<'_, KO, VO>,
+        key: &K,
+    ) -> Result<Option<V>, BoxError> {
+        Ok(self.get(ctx, key)?.map(|vt| vt.value))
+    }
+
+    /// Write `value` (`None`: a delete) at `timestamp` (Kafka's `KeyValueStoreWrapper.put`):
+    /// `None` when a versioned store dropped it (older than its history retention: nothing
+    /// is forwarded), else whether it is now the key's latest value.
+    pub fn put<KO, VO>(
+        &self,
+        ctx: &mut ProcessorContext<'_, KO, VO>,
+        key: &K,
+        value: Option<&V>,
+        timestamp: i64,
+    ) -> Result<Option<bool>, BoxError> {
+        if self.history_ms.is_none() {
+            ctx.timestamped_key_value_store(&self.handle)?
+                .put(key, value, timestamp)?;
+            return Ok(Some(true));
+        }
+        Ok(
+            match ctx
+                .versioned_store(&self.handle)?
+                .put(key, value, timestamp)?
+            {
+                VersionedPut::NotPut => None,
+                VersionedPut::Latest => Some(true),
+                VersionedPut::ValidTo(_) => Some(false),
+            },
+        )
     }
 }
 
@@ -54,6 +124,7 @@ where
         if let Some(TableStore {
             handle,
             caching: true,
+            ..
         }) = &self.store
         {
             let send_old = self.send_old_values;
@@ -98,19 +169,22 @@ where
                 headers,
             })?,
             Some(s) => {
-                let mut store = ctx.timestamped_key_value_store(&s.handle)?;
                 let old = if self.send_old_values {
-                    store.get(&key)?.map(|vt| vt.value)
+                    s.latest(ctx, &key)?
                 } else {
                     None
                 };
-                store.put(&key, value.as_ref(), timestamp)?;
+                // A versioned store drops an update older than its history retention
+                // (nothing goes on) and marks an out-of-order one as not the latest.
+                let Some(is_latest) = s.put(ctx, &key, value.as_ref(), timestamp)? else {
+                    return Ok(());
+                };
                 // Uncached, every update goes on, a tombstone of an unknown key too (Kafka's
                 // `TimestampedTupleForwarder` without a cache); cached, the flush decides.
                 if !s.caching {
                     ctx.forward(Record {
                         key,
-                        value: Change::new(value, old),
+                        value: Change::with_latest(value, old, is_latest),
                         timestamp,
                         headers,
                     })?;

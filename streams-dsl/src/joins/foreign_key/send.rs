@@ -77,6 +77,8 @@ pub(crate) struct SubscriptionSend<K, V, KO> {
     pub value_serde: DynSerde<V>,
     pub topics: PseudoTopics,
     pub left_join: bool,
+    /// The left table is versioned: its out-of-order updates are skipped (KIP-914).
+    pub versioned_semantics: bool,
 }
 
 impl<K, V, KO> Processor<K, Change<V>, Option<KO>, SubscriptionWrapper<K>>
@@ -99,6 +101,9 @@ where
         ctx: &mut ProcessorContext<'_, Option<KO>, SubscriptionWrapper<K>>,
         record: Record<K, Change<V>>,
     ) -> Result<(), BoxError> {
+        if self.versioned_semantics && !record.value.is_latest {
+            return Ok(());
+        }
         let fk_of = |v: &Option<V>| -> Result<Option<Option<(Bytes, KO)>>, BoxError> {
             let Some(v) = v else { return Ok(None) };
             match (self.extractor)(&record.key, v) {

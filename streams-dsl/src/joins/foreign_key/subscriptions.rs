@@ -165,6 +165,8 @@ pub(crate) struct ForeignTableJoin<K, KO> {
     pub foreign_key_serde: DynSerde<KO>,
     pub primary_key_serde: DynSerde<K>,
     pub topics: PseudoTopics,
+    /// The right table is versioned: its out-of-order updates are skipped (KIP-914).
+    pub versioned_semantics: bool,
 }
 
 impl<K, KO, VO> Processor<KO, Change<VO>, K, SubscriptionResponseWrapper<VO>>
@@ -188,6 +190,9 @@ where
         record: Record<KO, Change<VO>>,
     ) -> Result<(), BoxError> {
         if self.foreign_key_serde.is_null(&record.key) {
+            return Ok(());
+        }
+        if self.versioned_semantics && !record.value.is_latest {
             return Ok(());
         }
         let fk = self
