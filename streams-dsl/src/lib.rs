@@ -88,7 +88,8 @@
 //! | windowed `count/reduce/aggregate` (session: with a `Merger`), `emitStrategy(EmitStrategy.onWindowClose())` | `count`, `reduce`, `aggregate` (and `_with`) on each windowed stream, `emit_strategy(`[`EmitStrategy::OnWindowClose`]`)` |
 //! | `Materialized.withRetention` | [`Materialized::with_retention`] |
 //! | `Windowed<K>`, `WindowedSerdes.timeWindowedSerdeFrom/sessionWindowedSerdeFrom` | [`Windowed`], [`serdes::TimeWindowedSerde`], [`serdes::SessionWindowedSerde`] |
-//! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) (not windowed) |
+//! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) |
+//! | `CogroupedKStream.windowedBy(Windows / SlidingWindows / SessionWindows)`, `aggregate(initializer[, sessionMerger][, Named][, Materialized])` | [`CogroupedKStream::windowed_by`] → [`TimeWindowedCogroupedKStream`], [`SlidingWindowedCogroupedKStream`], [`SessionWindowedCogroupedKStream`] with `aggregate`/`aggregate_with` (every update forwarded: Kafka's windowed cogroups have no emit strategy) |
 //! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
 //! | `JoinWindows.ofTimeDifferenceWithNoGrace/AndGrace`, `before`, `after` | [`JoinWindows`] |
 //! | `KStream.join/leftJoin/outerJoin(KStream, ValueJoiner[WithKey], JoinWindows[, StreamJoined])` | [`KStream::join`], [`left_join`](KStream::left_join), [`outer_join`](KStream::outer_join) (and `_with` for [`StreamJoined`], `_with_key` for a joiner reading the key); a missing side is `None` |
@@ -130,7 +131,7 @@
 //! internal topics and subscription store); they are compared record for record
 //! with Java's `TopologyTestDriver` in the integration tests.
 //!
-//! Not yet: `KTable.transformValues`, windowed cogroups, a grace period for stream-table
+//! Not yet: `KTable.transformValues`, a grace period for stream-table
 //! joins on versioned tables, custom join store suppliers.
 
 pub mod error;
@@ -140,6 +141,7 @@ pub mod serdes;
 mod builder;
 mod change;
 mod cogrouped_stream;
+mod cogrouped_windowed_stream;
 mod global_ktable;
 mod grouped_stream;
 mod grouped_table;
@@ -160,6 +162,9 @@ pub mod windows;
 
 pub use builder::StreamsBuilder;
 pub use cogrouped_stream::CogroupedKStream;
+pub use cogrouped_windowed_stream::{
+    SessionWindowedCogroupedKStream, SlidingWindowedCogroupedKStream, TimeWindowedCogroupedKStream,
+};
 pub use error::{DslError, SerdeRole};
 pub use global_ktable::GlobalKTable;
 pub use grouped_stream::KGroupedStream;
@@ -176,5 +181,6 @@ pub use sliding_windowed_stream::SlidingWindowedKStream;
 pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
 pub use windows::{
-    EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec, WindowsError,
+    CogroupWindowSpec, EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec,
+    WindowsError,
 };

@@ -47,6 +47,9 @@ pub(crate) struct SlidingAggregate<K, V, VA> {
     /// The store caches: updates are forwarded when the cache flushes them (Kafka's
     /// `TimestampedTupleForwarder` with a caching store), set at `init`.
     pub caching: bool,
+    /// Forward the cache's flushes (of a store a cogroup's processors share, only the
+    /// first one does).
+    pub forward_flushes: bool,
     pub emit_final: SlidingEmitTracker,
 }
 
@@ -74,6 +77,7 @@ impl<K, V, VA> SlidingAggregate<K, V, VA> {
             value_serde,
             observed_stream_time: NO_TIMESTAMP,
             caching: false,
+            forward_flushes: true,
             emit_final: SlidingEmitTracker::new(DEFAULT_EMIT_INTERVAL_MS),
         }
     }
@@ -215,7 +219,7 @@ where
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), BoxError> {
         self.caching = ctx.caches(&self.store);
-        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+        if self.caching && self.forward_flushes && self.emit == EmitStrategy::OnWindowUpdate {
             let d = self.windows.time_difference_ms();
             let send_old = self.send_old_values;
             ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {

@@ -46,6 +46,9 @@ pub(crate) struct WindowAggregate<K, V, VA> {
     /// The store caches: updates are forwarded when the cache flushes them (Kafka's
     /// `TimestampedTupleForwarder` with a caching store), set at `init`.
     pub caching: bool,
+    /// Forward the cache's flushes (of a store a cogroup's processors share, only the
+    /// first one does).
+    pub forward_flushes: bool,
     pub emit_final: EmitFinalTracker,
 }
 
@@ -70,6 +73,7 @@ impl<K, V, VA> WindowAggregate<K, V, VA> {
             key_serde,
             observed_stream_time: NO_TIMESTAMP,
             caching: false,
+            forward_flushes: true,
             emit_final: EmitFinalTracker::new(DEFAULT_EMIT_INTERVAL_MS),
         }
     }
@@ -131,7 +135,7 @@ where
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), BoxError> {
         self.caching = ctx.caches(&self.store);
-        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+        if self.caching && self.forward_flushes && self.emit == EmitStrategy::OnWindowUpdate {
             let size = self.windows.size_ms();
             let send_old = self.send_old_values;
             ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {
