@@ -5,8 +5,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use streams_core::processor::Processor;
 use streams_core::state::{StoreHandle, ValueAndTimestamp};
-use streams_core::topology::StoreBuilder;
+use streams_core::topology::{NodeHandle, StoreBuilder};
 
 use crate::change::Change;
 use crate::error::DslError;
@@ -23,7 +24,6 @@ use crate::processors::window_aggregate::{Initial, WindowAggregate};
 use crate::serdes::DynSerde;
 use crate::store::timestamped_kv_store_builder;
 use crate::table_node::{TableNode, TableNodeRef};
-use crate::windowed::Windowed;
 use crate::windows::{EmitStrategy, SessionWindows, SlidingWindows, TimeWindows};
 
 pub(crate) const MATERIALIZED_FIX: &str =
@@ -384,89 +384,79 @@ where
     let initial: Initial<VOut> = Arc::new(move || Some(init()));
     let emit = EmitStrategy::OnWindowUpdate;
     match kind {
-        SharedStoreKind::KeyValue { store, caching } => {
-            let h = b
-                .tb
-                .add_processor::<K, V, K, Change<VOut>, _, _>(&name, &[&p], move || Aggregate {
-                    store: store.clone(),
-                    step: step.clone(),
-                    caching,
-                    forward_flushes,
-                    send_old_values,
-                    key_serde: key_serde.clone(),
-                    value_serde: value_serde.clone(),
-                })?;
-            b.put(&name, h);
-        }
-        SharedStoreKind::Time { store, windows } => {
-            let h =
-                b.tb.add_processor::<K, V, Windowed<K>, Change<VOut>, _, _>(
-                    &name,
-                    &[&p],
-                    move || {
-                        let mut p = WindowAggregate::new(
-                            store.clone(),
-                            windows,
-                            step.clone(),
-                            initial.clone(),
-                            emit,
-                            send_old_values,
-                            key_serde.clone(),
-                        );
-                        p.forward_flushes = forward_flushes;
-                        p
-                    },
-                )?;
-            b.put(&name, h);
-        }
-        SharedStoreKind::Sliding { store, windows } => {
-            let h =
-                b.tb.add_processor::<K, V, Windowed<K>, Change<VOut>, _, _>(
-                    &name,
-                    &[&p],
-                    move || {
-                        let mut p = SlidingAggregate::new(
-                            store.clone(),
-                            windows,
-                            step.clone(),
-                            initial.clone(),
-                            emit,
-                            send_old_values,
-                            key_serde.clone(),
-                            value_serde.clone(),
-                        );
-                        p.forward_flushes = forward_flushes;
-                        p
-                    },
-                )?;
-            b.put(&name, h);
-        }
+        SharedStoreKind::KeyValue { store, caching } => add(b, &name, &p, move || Aggregate {
+            store: store.clone(),
+            step: step.clone(),
+            caching,
+            forward_flushes,
+            send_old_values,
+            key_serde: key_serde.clone(),
+            value_serde: value_serde.clone(),
+        }),
+        SharedStoreKind::Time { store, windows } => add(b, &name, &p, move || {
+            let mut p = WindowAggregate::new(
+                store.clone(),
+                windows,
+                step.clone(),
+                initial.clone(),
+                emit,
+                send_old_values,
+                key_serde.clone(),
+            );
+            p.forward_flushes = forward_flushes;
+            p
+        }),
+        SharedStoreKind::Sliding { store, windows } => add(b, &name, &p, move || {
+            let mut p = SlidingAggregate::new(
+                store.clone(),
+                windows,
+                step.clone(),
+                initial.clone(),
+                emit,
+                send_old_values,
+                key_serde.clone(),
+                value_serde.clone(),
+            );
+            p.forward_flushes = forward_flushes;
+            p
+        }),
         SharedStoreKind::Session {
             store,
             windows,
             merger,
-        } => {
-            let h =
-                b.tb.add_processor::<K, V, Windowed<K>, Change<VOut>, _, _>(
-                    &name,
-                    &[&p],
-                    move || {
-                        let mut p = SessionAggregate::new(
-                            store.clone(),
-                            windows,
-                            initial.clone(),
-                            step.clone(),
-                            merger.clone(),
-                            emit,
-                            send_old_values,
-                            key_serde.clone(),
-                        );
-                        p.forward_flushes = forward_flushes;
-                        p
-                    },
-                )?;
-            b.put(&name, h);
-        }
+        } => add(b, &name, &p, move || {
+            let mut p = SessionAggregate::new(
+                store.clone(),
+                windows,
+                initial.clone(),
+                step.clone(),
+                merger.clone(),
+                emit,
+                send_old_values,
+                key_serde.clone(),
+            );
+            p.forward_flushes = forward_flushes;
+            p
+        }),
     }
+}
+
+/// Add the aggregation `name` below `parent`, made by `make` for each task.
+fn add<K, V, KO, VOut, P>(
+    b: &mut Build<'_>,
+    name: &str,
+    parent: &NodeHandle<K, V>,
+    make: impl Fn() -> P + Send + Sync + 'static,
+) -> Result<(), DslError>
+where
+    K: 'static,
+    V: 'static,
+    KO: Clone + 'static,
+    VOut: Clone + 'static,
+    P: Processor<K, V, KO, Change<VOut>>,
+{
+    let h =
+        b.tb.add_processor::<K, V, KO, Change<VOut>, _, _>(name, &[parent], make)?;
+    b.put(name, h);
     Ok(())
 }

@@ -6,8 +6,10 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
+use streams_core::state::{StoreHandle, ValueAndTimestamp};
+
 use crate::cogrouped_stream::{
-    CogroupTable, CogroupedKStream, MakeStore, SharedStoreKind, MATERIALIZED_FIX,
+    CogroupTable, CogroupedKStream, Init, MakeStore, SharedStoreKind, MATERIALIZED_FIX,
 };
 use crate::ktable::KTable;
 use crate::options::{Materialized, Named};
@@ -115,19 +117,48 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
     }
 }
 
-/// A time or sliding window store shared by a cogroup's aggregations: its retention at least
-/// `size_ms + grace_ms`, the kind the aggregations are made by `kind`.
-fn window_store<K: Clone + 'static, VOut: Clone + 'static>(
+/// The lengths a time or sliding windowed cogroup is built with (ms).
+struct WindowLengths {
+    /// The windows' size, as the table's key serde knows it.
+    size: i64,
+    /// What the store's retention must cover besides the grace period.
+    store_size: i64,
+    /// The grace period.
+    grace: i64,
+}
+
+/// A time or sliding windowed cogroup's aggregation (Kafka's `CogroupedStreamAggregateBuilder`
+/// with a `WindowStoreMaterializer`): one timestamped window store, its retention at least
+/// `store_size + grace`, the aggregations made by `kind`; the table's keys are Kafka's
+/// `FullTimeWindowedSerde` of the window size, and a downstream
+/// `suppress(until_window_closes)` waits for the grace period.
+fn aggregate_in_window_store<K: Clone + 'static, VOut: Clone + 'static>(
+    cogroup: &CogroupedKStream<K, VOut>,
+    init: Init<VOut>,
+    named: Named,
     materialized: Materialized<K, VOut>,
-    size_ms: i64,
-    grace_ms: i64,
-    kind: impl Fn(
-            streams_core::state::StoreHandle<K, streams_core::state::ValueAndTimestamp<VOut>>,
-        ) -> SharedStoreKind<K, VOut>
-        + 'static,
-) -> MakeStore<K, VOut> {
-    Rc::new(move |b, store, node| {
-        let retention_ms = windowed_retention_ms(store, node, size_ms, grace_ms, &materialized)?;
+    lengths: WindowLengths,
+    kind: impl Fn(StoreHandle<K, ValueAndTimestamp<VOut>>) -> SharedStoreKind<K, VOut> + 'static,
+) -> KTable<Windowed<K>, VOut> {
+    let (store_name, materialized) = cogroup.materialized(materialized);
+    let WindowLengths {
+        size,
+        store_size,
+        grace,
+    } = lengths;
+    let node = TableNode::stateful();
+    node.set_window_grace(grace);
+    let table = CogroupTable {
+        key: materialized
+            .key_serde
+            .clone()
+            .map(|k| DynSerde::new(TimeWindowedSerde::from_dyn(k, size))),
+        value: materialized.value_serde.clone(),
+        queryable: materialized.name.clone(),
+        node,
+    };
+    let make_store: MakeStore<K, VOut> = Rc::new(move |b, store, node| {
+        let retention_ms = windowed_retention_ms(store, node, store_size, grace, &materialized)?;
         let (ks, vs) = b.serdes(
             materialized.key_serde.clone(),
             materialized.value_serde.clone(),
@@ -137,28 +168,8 @@ fn window_store<K: Clone + 'static, VOut: Clone + 'static>(
         let (builder, handle) =
             timestamped_window_store_builder(store, ks.clone(), vs, retention_ms, &materialized);
         Ok((builder, kind(handle), ks))
-    })
-}
-
-/// The windowed table of a cogroup with time windows `size_ms` long (the key serde Kafka's
-/// `FullTimeWindowedSerde` of that size) and `grace_ms` of grace (what a downstream
-/// `suppress(until_window_closes)` waits for).
-fn time_windowed_table<K: Clone + 'static, VOut>(
-    materialized: &Materialized<K, VOut>,
-    size_ms: i64,
-    grace_ms: i64,
-) -> CogroupTable<Windowed<K>, VOut> {
-    let node = TableNode::stateful();
-    node.set_window_grace(grace_ms);
-    CogroupTable {
-        key: materialized
-            .key_serde
-            .clone()
-            .map(|k| DynSerde::new(TimeWindowedSerde::from_dyn(k, size_ms))),
-        value: materialized.value_serde.clone(),
-        queryable: materialized.name.clone(),
-        node,
-    }
+    });
+    cogroup.build(init, named, store_name, make_store, table)
 }
 
 impl<K: Clone + 'static, VOut: Clone + 'static> TimeWindowedCogroupedKStream<K, VOut> {
@@ -180,16 +191,15 @@ impl<K: Clone + 'static, VOut: Clone + 'static> TimeWindowedCogroupedKStream<K, 
         named: Named,
         materialized: Materialized<K, VOut>,
     ) -> KTable<Windowed<K>, VOut> {
-        let (store_name, materialized) = self.cogroup.materialized(materialized);
         let windows = self.windows;
-        let (size, grace) = (windows.size_ms(), windows.grace_ms());
-        let table = time_windowed_table(&materialized, size, grace);
-        let make_store = window_store(materialized, size, grace, move |store| {
-            SharedStoreKind::Time { store, windows }
-        });
+        let lengths = WindowLengths {
+            size: windows.size_ms(),
+            store_size: windows.size_ms(),
+            grace: windows.grace_ms(),
+        };
+        let kind = move |store| SharedStoreKind::Time { store, windows };
         let init = Arc::new(initializer);
-        self.cogroup
-            .build(init, named, store_name, make_store, table)
+        aggregate_in_window_store(&self.cogroup, init, named, materialized, lengths, kind)
     }
 }
 
@@ -213,19 +223,15 @@ impl<K: Clone + 'static, VOut: Clone + 'static> SlidingWindowedCogroupedKStream<
         named: Named,
         materialized: Materialized<K, VOut>,
     ) -> KTable<Windowed<K>, VOut> {
-        let (store_name, materialized) = self.cogroup.materialized(materialized);
         let windows = self.windows;
-        let (difference, grace) = (windows.time_difference_ms(), windows.grace_ms());
-        let table = time_windowed_table(&materialized, difference, grace);
-        let make_store = window_store(
-            materialized,
-            difference.saturating_mul(2),
-            grace,
-            move |store| SharedStoreKind::Sliding { store, windows },
-        );
+        let lengths = WindowLengths {
+            size: windows.time_difference_ms(),
+            store_size: windows.time_difference_ms().saturating_mul(2),
+            grace: windows.grace_ms(),
+        };
+        let kind = move |store| SharedStoreKind::Sliding { store, windows };
         let init = Arc::new(initializer);
-        self.cogroup
-            .build(init, named, store_name, make_store, table)
+        aggregate_in_window_store(&self.cogroup, init, named, materialized, lengths, kind)
     }
 }
 
