@@ -5,9 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use streams_core::processor::Processor;
 use streams_core::state::{StoreHandle, ValueAndTimestamp};
-use streams_core::topology::{NodeHandle, StoreBuilder};
+use streams_core::topology::StoreBuilder;
 
 use crate::change::Change;
 use crate::error::DslError;
@@ -18,12 +17,11 @@ use crate::options::{Materialized, Named};
 use crate::plan::{processor_name, push, Build, NodeSpec, PlanRef};
 use crate::processors::aggregate::{Aggregate, Step};
 use crate::processors::ops::{OpProcessor, PassThrough};
-use crate::processors::session_aggregate::{SessionAggregate, SessionMerger};
-use crate::processors::sliding_aggregate::SlidingAggregate;
-use crate::processors::window_aggregate::{Initial, WindowAggregate};
+use crate::processors::session_aggregate::SessionMerger;
 use crate::serdes::DynSerde;
 use crate::store::timestamped_kv_store_builder;
 use crate::table_node::{TableNode, TableNodeRef};
+use crate::windowed_stream::{add_processor, Aggregation, Steps, WindowKind};
 use crate::windows::{EmitStrategy, SessionWindows, SlidingWindows, TimeWindows};
 
 pub(crate) const MATERIALIZED_FIX: &str =
@@ -372,91 +370,69 @@ where
     V: Clone + 'static,
     VOut: Clone + 'static,
 {
-    let p = b.handle::<K, V>(&n.parent)?;
     let AggNode {
         name,
+        parent,
         kind,
         key_serde,
         forward_flushes,
         send_old_values,
-        ..
     } = n;
-    let initial: Initial<VOut> = Arc::new(move || Some(init()));
-    let emit = EmitStrategy::OnWindowUpdate;
+    let (name, parent) = (name.as_str(), parent.as_str());
+    let steps = Steps {
+        initial: Arc::new(move || Some(init())),
+        step,
+        merger: None,
+    };
+    // One window kind's aggregation over `store`.
+    let windowed = |store, steps| Aggregation {
+        store,
+        steps,
+        emit: EmitStrategy::OnWindowUpdate,
+        send_old_values,
+        key_serde: key_serde.clone(),
+        value_serde: value_serde.clone(),
+        forward_flushes,
+    };
     match kind {
-        SharedStoreKind::KeyValue { store, caching } => add(b, &name, &p, move || Aggregate {
-            store: store.clone(),
-            step: step.clone(),
-            caching,
-            forward_flushes,
-            send_old_values,
-            key_serde: key_serde.clone(),
-            value_serde: value_serde.clone(),
-        }),
-        SharedStoreKind::Time { store, windows } => add(b, &name, &p, move || {
-            let mut p = WindowAggregate::new(
-                store.clone(),
-                windows,
-                step.clone(),
-                initial.clone(),
-                emit,
+        SharedStoreKind::KeyValue { store, caching } => {
+            let Steps { step, .. } = steps;
+            let (key_serde, value_serde) = (key_serde.clone(), value_serde.clone());
+            add_processor(b, name, parent, move || Aggregate {
+                store: store.clone(),
+                step: step.clone(),
+                caching,
+                forward_flushes,
                 send_old_values,
-                key_serde.clone(),
-            );
-            p.forward_flushes = forward_flushes;
-            p
-        }),
-        SharedStoreKind::Sliding { store, windows } => add(b, &name, &p, move || {
-            let mut p = SlidingAggregate::new(
-                store.clone(),
-                windows,
-                step.clone(),
-                initial.clone(),
-                emit,
-                send_old_values,
-                key_serde.clone(),
-                value_serde.clone(),
-            );
-            p.forward_flushes = forward_flushes;
-            p
-        }),
+                key_serde: key_serde.clone(),
+                value_serde: value_serde.clone(),
+            })
+        }
+        SharedStoreKind::Time { store, windows } => {
+            windows.add_aggregation(b, name, parent, windowed(store, steps))
+        }
+        SharedStoreKind::Sliding { store, windows } => {
+            windows.add_aggregation(b, name, parent, windowed(store, steps))
+        }
         SharedStoreKind::Session {
             store,
             windows,
             merger,
-        } => add(b, &name, &p, move || {
-            let mut p = SessionAggregate::new(
-                store.clone(),
-                windows,
-                initial.clone(),
-                step.clone(),
-                merger.clone(),
-                emit,
+        } => {
+            let steps = Steps {
+                merger: Some(merger),
+                ..steps
+            };
+            let aggregation = Aggregation {
+                store,
+                steps,
+                emit: EmitStrategy::OnWindowUpdate,
                 send_old_values,
-                key_serde.clone(),
-            );
-            p.forward_flushes = forward_flushes;
-            p
-        }),
+                key_serde,
+                value_serde,
+                forward_flushes,
+            };
+            windows.add_aggregation(b, name, parent, aggregation)
+        }
     }
-}
-
-/// Add the aggregation `name` below `parent`, made by `make` for each task.
-fn add<K, V, KO, VOut, P>(
-    b: &mut Build<'_>,
-    name: &str,
-    parent: &NodeHandle<K, V>,
-    make: impl Fn() -> P + Send + Sync + 'static,
-) -> Result<(), DslError>
-where
-    K: 'static,
-    V: 'static,
-    KO: Clone + 'static,
-    VOut: Clone + 'static,
-    P: Processor<K, V, KO, Change<VOut>>,
-{
-    let h =
-        b.tb.add_processor::<K, V, KO, Change<VOut>, _, _>(name, &[parent], make)?;
-    b.put(name, h);
-    Ok(())
 }

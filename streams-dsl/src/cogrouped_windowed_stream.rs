@@ -6,20 +6,16 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use streams_core::state::{StoreHandle, ValueAndTimestamp};
-
 use crate::cogrouped_stream::{
     CogroupTable, CogroupedKStream, Init, MakeStore, SharedStoreKind, MATERIALIZED_FIX,
 };
 use crate::ktable::KTable;
 use crate::options::{Materialized, Named};
 use crate::processors::session_aggregate::SessionMerger;
-use crate::serdes::{DynSerde, SessionWindowedSerde, TimeWindowedSerde};
-use crate::store::{
-    session_store_builder, timestamped_window_store_builder, windowed_retention_ms,
-};
+use crate::store::windowed_retention_ms;
 use crate::table_node::TableNode;
 use crate::windowed::Windowed;
+use crate::windowed_stream::WindowKind;
 use crate::windows::{CogroupWindowSpec, SessionWindows, SlidingWindows, TimeWindows};
 
 /// Cogrouped streams windowed by [`TimeWindows`] (Kafka's `TimeWindowedCogroupedKStream`,
@@ -117,56 +113,45 @@ impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
     }
 }
 
-/// The lengths a time or sliding windowed cogroup is built with (ms).
-struct WindowLengths {
-    /// The windows' size, as the table's key serde knows it.
-    size: i64,
-    /// What the store's retention must cover besides the grace period.
-    store_size: i64,
-    /// The grace period.
-    grace: i64,
-}
-
-/// A time or sliding windowed cogroup's aggregation (Kafka's `CogroupedStreamAggregateBuilder`
-/// with a `WindowStoreMaterializer`): one timestamped window store, its retention at least
-/// `store_size + grace`, the aggregations made by `kind`; the table's keys are Kafka's
-/// `FullTimeWindowedSerde` of the window size, and a downstream
-/// `suppress(until_window_closes)` waits for the grace period.
-fn aggregate_in_window_store<K: Clone + 'static, VOut: Clone + 'static>(
+/// A windowed cogroup's aggregation (Kafka's `CogroupedStreamAggregateBuilder` with the
+/// kind's store materializer): one store of the window kind, its retention at least the
+/// kind's size plus grace, the aggregations made by `kind`; the table's keys are the kind's
+/// windowed keys, and a downstream `suppress(until_window_closes)` waits for the grace period.
+fn aggregate_windowed<W: WindowKind, K: Clone + 'static, VOut: Clone + 'static>(
     cogroup: &CogroupedKStream<K, VOut>,
     init: Init<VOut>,
     named: Named,
     materialized: Materialized<K, VOut>,
-    lengths: WindowLengths,
-    kind: impl Fn(StoreHandle<K, ValueAndTimestamp<VOut>>) -> SharedStoreKind<K, VOut> + 'static,
+    windows: W,
+    kind: impl Fn(W::Store<K, VOut>) -> SharedStoreKind<K, VOut> + 'static,
 ) -> KTable<Windowed<K>, VOut> {
     let (store_name, materialized) = cogroup.materialized(materialized);
-    let WindowLengths {
-        size,
-        store_size,
-        grace,
-    } = lengths;
     let node = TableNode::stateful();
-    node.set_window_grace(grace);
+    node.set_window_grace(windows.grace_ms());
     let table = CogroupTable {
         key: materialized
             .key_serde
             .clone()
-            .map(|k| DynSerde::new(TimeWindowedSerde::from_dyn(k, size))),
+            .map(|k| windows.windowed_serde(k)),
         value: materialized.value_serde.clone(),
         queryable: materialized.name.clone(),
         node,
     };
     let make_store: MakeStore<K, VOut> = Rc::new(move |b, store, node| {
-        let retention_ms = windowed_retention_ms(store, node, store_size, grace, &materialized)?;
+        let retention_ms = windowed_retention_ms(
+            store,
+            node,
+            windows.store_size_ms(),
+            windows.grace_ms(),
+            &materialized,
+        )?;
         let (ks, vs) = b.serdes(
             materialized.key_serde.clone(),
             materialized.value_serde.clone(),
             store,
             MATERIALIZED_FIX,
         )?;
-        let (builder, handle) =
-            timestamped_window_store_builder(store, ks.clone(), vs, retention_ms, &materialized);
+        let (builder, handle) = windows.store(store, ks.clone(), vs, retention_ms, &materialized);
         Ok((builder, kind(handle), ks))
     });
     cogroup.build(init, named, store_name, make_store, table)
@@ -192,14 +177,9 @@ impl<K: Clone + 'static, VOut: Clone + 'static> TimeWindowedCogroupedKStream<K, 
         materialized: Materialized<K, VOut>,
     ) -> KTable<Windowed<K>, VOut> {
         let windows = self.windows;
-        let lengths = WindowLengths {
-            size: windows.size_ms(),
-            store_size: windows.size_ms(),
-            grace: windows.grace_ms(),
-        };
         let kind = move |store| SharedStoreKind::Time { store, windows };
         let init = Arc::new(initializer);
-        aggregate_in_window_store(&self.cogroup, init, named, materialized, lengths, kind)
+        aggregate_windowed(&self.cogroup, init, named, materialized, windows, kind)
     }
 }
 
@@ -224,14 +204,9 @@ impl<K: Clone + 'static, VOut: Clone + 'static> SlidingWindowedCogroupedKStream<
         materialized: Materialized<K, VOut>,
     ) -> KTable<Windowed<K>, VOut> {
         let windows = self.windows;
-        let lengths = WindowLengths {
-            size: windows.time_difference_ms(),
-            store_size: windows.time_difference_ms().saturating_mul(2),
-            grace: windows.grace_ms(),
-        };
         let kind = move |store| SharedStoreKind::Sliding { store, windows };
         let init = Arc::new(initializer);
-        aggregate_in_window_store(&self.cogroup, init, named, materialized, lengths, kind)
+        aggregate_windowed(&self.cogroup, init, named, materialized, windows, kind)
     }
 }
 
@@ -258,47 +233,16 @@ impl<K: Clone + 'static, VOut: Clone + 'static> SessionWindowedCogroupedKStream<
         named: Named,
         materialized: Materialized<K, VOut>,
     ) -> KTable<Windowed<K>, VOut> {
-        let (store_name, materialized) = self.cogroup.materialized(materialized);
         let windows = self.windows;
-        let node = TableNode::stateful();
-        node.set_window_grace(windows.grace_ms());
-        let table = CogroupTable {
-            key: materialized
-                .key_serde
-                .clone()
-                .map(|k| DynSerde::new(SessionWindowedSerde::from_dyn(k))),
-            value: materialized.value_serde.clone(),
-            queryable: materialized.name.clone(),
-            node,
-        };
-        let init = Arc::new(initializer);
+        let init: Init<VOut> = Arc::new(initializer);
         let merge_init = Arc::clone(&init);
         let merger: SessionMerger<K, VOut> =
             Arc::new(move |k, a, b| merger(k, a.unwrap_or_else(|| merge_init()), b));
-        let make_store: MakeStore<K, VOut> = Rc::new(move |b, store, node| {
-            let retention_ms = windowed_retention_ms(
-                store,
-                node,
-                windows.inactivity_gap_ms(),
-                windows.grace_ms(),
-                &materialized,
-            )?;
-            let (ks, vs) = b.serdes(
-                materialized.key_serde.clone(),
-                materialized.value_serde.clone(),
-                store,
-                MATERIALIZED_FIX,
-            )?;
-            let (builder, handle) =
-                session_store_builder(store, ks.clone(), vs, retention_ms, &materialized);
-            let kind = SharedStoreKind::Session {
-                store: handle,
-                windows,
-                merger: merger.clone(),
-            };
-            Ok((builder, kind, ks))
-        });
-        self.cogroup
-            .build(init, named, store_name, make_store, table)
+        let kind = move |store| SharedStoreKind::Session {
+            store,
+            windows,
+            merger: merger.clone(),
+        };
+        aggregate_windowed(&self.cogroup, init, named, materialized, windows, kind)
     }
 }

@@ -158,6 +158,7 @@ mod store;
 mod table_node;
 mod time_windowed_stream;
 mod windowed;
+mod windowed_stream;
 pub mod windows;
 
 pub use builder::StreamsBuilder;
@@ -180,6 +181,7 @@ pub use session_windowed_stream::SessionWindowedKStream;
 pub use sliding_windowed_stream::SlidingWindowedKStream;
 pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
+pub use windowed_stream::WindowedKStream;
 pub use windows::{
     CogroupWindowSpec, EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec,
     WindowsError,
