@@ -15,93 +15,66 @@ use crate::processors::session_aggregate::SessionMerger;
 use crate::store::windowed_retention_ms;
 use crate::table_node::TableNode;
 use crate::windowed::Windowed;
-use crate::windowed_stream::WindowKind;
+use crate::windowed_stream::{TimeKind, WindowKind};
 use crate::windows::{CogroupWindowSpec, SessionWindows, SlidingWindows, TimeWindows};
 
-/// Cogrouped streams windowed by [`TimeWindows`] (Kafka's `TimeWindowedCogroupedKStream`,
-/// from [`CogroupedKStream::windowed_by`]): [`aggregate`](Self::aggregate) keeps one
-/// aggregate per key and window in one timestamped window store (named, retained, logged
-/// and cached as a [`crate::TimeWindowedKStream`]'s), updated by each stream's records with
-/// that stream's aggregator, and is a [`KTable`] keyed by [`Windowed<K>`].
+/// Cogrouped streams windowed by `W` (Kafka's `TimeWindowedCogroupedKStream` and
+/// `SessionWindowedCogroupedKStream`, from [`CogroupedKStream::windowed_by`]), named by kind
+/// [`TimeWindowedCogroupedKStream`], [`SlidingWindowedCogroupedKStream`] and
+/// [`SessionWindowedCogroupedKStream`]: `aggregate` keeps one aggregate per key and window
+/// (session) in one window (session) store — named, retained, logged and cached as a
+/// [`crate::WindowedKStream`]'s — updated by each stream's records with that stream's
+/// aggregator, and is a [`KTable`] keyed by [`Windowed<K>`].
 ///
 /// As in Kafka, each stream's aggregation keeps its own stream time: a record is dropped
 /// (and counted in `dropped-records`) when its window closed by the time its own stream has
 /// seen; every update is forwarded (Kafka's windowed cogroups have no emit-on-window-close).
-pub struct TimeWindowedCogroupedKStream<K, VOut> {
+pub struct WindowedCogroupedKStream<W, K, VOut> {
     cogroup: CogroupedKStream<K, VOut>,
-    windows: TimeWindows,
+    windows: W,
 }
+
+/// Cogrouped streams windowed by [`TimeWindows`] (Kafka's `TimeWindowedCogroupedKStream`).
+pub type TimeWindowedCogroupedKStream<K, VOut> = WindowedCogroupedKStream<TimeWindows, K, VOut>;
 
 /// Cogrouped streams windowed by [`SlidingWindows`] (Kafka's
-/// `SlidingWindowedCogroupedKStreamImpl`, a `TimeWindowedCogroupedKStream` in Java), from
-/// [`CogroupedKStream::windowed_by`]: as [`TimeWindowedCogroupedKStream`], with the windows
-/// of a [`crate::SlidingWindowedKStream`].
-pub struct SlidingWindowedCogroupedKStream<K, VOut> {
-    cogroup: CogroupedKStream<K, VOut>,
-    windows: SlidingWindows,
-}
+/// `SlidingWindowedCogroupedKStreamImpl`, a `TimeWindowedCogroupedKStream` in Java): the
+/// windows of a [`crate::SlidingWindowedKStream`].
+pub type SlidingWindowedCogroupedKStream<K, VOut> =
+    WindowedCogroupedKStream<SlidingWindows, K, VOut>;
 
 /// Cogrouped streams cut into sessions by [`SessionWindows`] (Kafka's
-/// `SessionWindowedCogroupedKStream`, from [`CogroupedKStream::windowed_by`]): one aggregate
-/// per key and session in one session store, updated by each stream's records with that
-/// stream's aggregator; a record bridging sessions merges them with the merger (the merged
-/// sessions forwarded as tombstones first), as a [`crate::SessionWindowedKStream`] does.
-pub struct SessionWindowedCogroupedKStream<K, VOut> {
-    cogroup: CogroupedKStream<K, VOut>,
-    windows: SessionWindows,
+/// `SessionWindowedCogroupedKStream`): a record bridging sessions merges them with the merger
+/// (the merged sessions forwarded as tombstones first), as a
+/// [`crate::SessionWindowedKStream`] does.
+pub type SessionWindowedCogroupedKStream<K, VOut> =
+    WindowedCogroupedKStream<SessionWindows, K, VOut>;
+
+impl<W: std::fmt::Debug, K, VOut> std::fmt::Debug for WindowedCogroupedKStream<W, K, VOut> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WindowedCogroupedKStream")
+            .field("cogroup", &self.cogroup)
+            .field("windows", &self.windows)
+            .finish()
+    }
 }
 
-macro_rules! debug_windowed {
-    ($($t:ident),*) => {$(
-        impl<K, VOut> std::fmt::Debug for $t<K, VOut> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($t))
-                    .field("cogroup", &self.cogroup)
-                    .field("windows", &self.windows)
-                    .finish()
+macro_rules! cogroup_window_spec {
+    ($($w:ty),*) => {$(
+        impl<K: Clone + 'static, VOut: Clone + 'static> CogroupWindowSpec<K, VOut> for $w {
+            type Stream = WindowedCogroupedKStream<$w, K, VOut>;
+
+            fn cogroup_windowed(self, cogroup: CogroupedKStream<K, VOut>) -> Self::Stream {
+                WindowedCogroupedKStream {
+                    cogroup,
+                    windows: self,
+                }
             }
         }
     )*};
 }
 
-debug_windowed!(
-    TimeWindowedCogroupedKStream,
-    SlidingWindowedCogroupedKStream,
-    SessionWindowedCogroupedKStream
-);
-
-impl<K: Clone + 'static, VOut: Clone + 'static> CogroupWindowSpec<K, VOut> for TimeWindows {
-    type Stream = TimeWindowedCogroupedKStream<K, VOut>;
-
-    fn cogroup_windowed(self, cogroup: CogroupedKStream<K, VOut>) -> Self::Stream {
-        TimeWindowedCogroupedKStream {
-            cogroup,
-            windows: self,
-        }
-    }
-}
-
-impl<K: Clone + 'static, VOut: Clone + 'static> CogroupWindowSpec<K, VOut> for SlidingWindows {
-    type Stream = SlidingWindowedCogroupedKStream<K, VOut>;
-
-    fn cogroup_windowed(self, cogroup: CogroupedKStream<K, VOut>) -> Self::Stream {
-        SlidingWindowedCogroupedKStream {
-            cogroup,
-            windows: self,
-        }
-    }
-}
-
-impl<K: Clone + 'static, VOut: Clone + 'static> CogroupWindowSpec<K, VOut> for SessionWindows {
-    type Stream = SessionWindowedCogroupedKStream<K, VOut>;
-
-    fn cogroup_windowed(self, cogroup: CogroupedKStream<K, VOut>) -> Self::Stream {
-        SessionWindowedCogroupedKStream {
-            cogroup,
-            windows: self,
-        }
-    }
-}
+cogroup_window_spec!(TimeWindows, SlidingWindows, SessionWindows);
 
 impl<K: Clone + 'static, VOut: Clone + 'static> CogroupedKStream<K, VOut> {
     /// Window the cogrouped streams (Kafka's `windowedBy`): by [`TimeWindows`] into a
@@ -157,7 +130,9 @@ fn aggregate_windowed<W: WindowKind, K: Clone + 'static, VOut: Clone + 'static>(
     cogroup.build(init, named, store_name, make_store, table)
 }
 
-impl<K: Clone + 'static, VOut: Clone + 'static> TimeWindowedCogroupedKStream<K, VOut> {
+// `TimeKind` is crate-private on purpose: only time and sliding windows are such kinds.
+#[allow(private_bounds)]
+impl<W: TimeKind, K: Clone + 'static, VOut: Clone + 'static> WindowedCogroupedKStream<W, K, VOut> {
     /// Aggregate every stream's records per key and window from `initializer()` (Kafka's
     /// `aggregate`), in a window store named `COGROUPKSTREAM-AGGREGATE-STATE-STORE-<index>`.
     pub fn aggregate(
@@ -169,7 +144,8 @@ impl<K: Clone + 'static, VOut: Clone + 'static> TimeWindowedCogroupedKStream<K, 
 
     /// [`aggregate`](Self::aggregate) with a name (the aggregations are
     /// `<name>-cogroup-agg-<n>`, their merge `<name>-cogroup-merge`) and a store (its
-    /// retention at least the window size plus the grace period).
+    /// retention at least the window size — twice the time difference for sliding windows —
+    /// plus the grace period).
     pub fn aggregate_with(
         &self,
         initializer: impl Fn() -> VOut + Send + Sync + 'static,
@@ -177,34 +153,7 @@ impl<K: Clone + 'static, VOut: Clone + 'static> TimeWindowedCogroupedKStream<K, 
         materialized: Materialized<K, VOut>,
     ) -> KTable<Windowed<K>, VOut> {
         let windows = self.windows;
-        let kind = move |store| SharedStoreKind::Time { store, windows };
-        let init = Arc::new(initializer);
-        aggregate_windowed(&self.cogroup, init, named, materialized, windows, kind)
-    }
-}
-
-impl<K: Clone + 'static, VOut: Clone + 'static> SlidingWindowedCogroupedKStream<K, VOut> {
-    /// Aggregate every stream's records per key and sliding window from `initializer()`
-    /// (Kafka's `aggregate`), in a window store named
-    /// `COGROUPKSTREAM-AGGREGATE-STATE-STORE-<index>`.
-    pub fn aggregate(
-        &self,
-        initializer: impl Fn() -> VOut + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, VOut> {
-        self.aggregate_with(initializer, Named::empty(), Materialized::default())
-    }
-
-    /// [`aggregate`](Self::aggregate) with a name (the aggregations are
-    /// `<name>-cogroup-agg-<n>`, their merge `<name>-cogroup-merge`) and a store (its
-    /// retention at least twice the time difference plus the grace period).
-    pub fn aggregate_with(
-        &self,
-        initializer: impl Fn() -> VOut + Send + Sync + 'static,
-        named: Named,
-        materialized: Materialized<K, VOut>,
-    ) -> KTable<Windowed<K>, VOut> {
-        let windows = self.windows;
-        let kind = move |store| SharedStoreKind::Sliding { store, windows };
+        let kind = move |store| windows.shared(store);
         let init = Arc::new(initializer);
         aggregate_windowed(&self.cogroup, init, named, materialized, windows, kind)
     }

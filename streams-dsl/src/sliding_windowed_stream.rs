@@ -3,22 +3,19 @@
 //! `windowedBy(SlidingWindows)`, KIP-450); the sliding windows' store and processor
 //! ([`WindowKind`] for [`SlidingWindows`]).
 
-use std::sync::Arc;
-
 use streams_core::state::{StoreHandle, ValueAndTimestamp};
 use streams_core::topology::StoreBuilder;
 
+use crate::cogrouped_stream::SharedStoreKind;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
-use crate::ktable::KTable;
-use crate::names;
-use crate::options::{Materialized, Named};
+use crate::options::Materialized;
 use crate::plan::Build;
 use crate::processors::sliding_aggregate::SlidingAggregate;
 use crate::serdes::{DynSerde, TimeWindowedSerde};
 use crate::store::timestamped_window_store_builder;
 use crate::windowed::Windowed;
-use crate::windowed_stream::{add_processor, Aggregation, WindowKind, WindowedKStream};
+use crate::windowed_stream::{add_processor, Aggregation, TimeKind, WindowKind, WindowedKStream};
 use crate::windows::{SlidingWindows, WindowSpec};
 
 /// Records grouped by key and aggregated over [`SlidingWindows`] (Kafka's
@@ -40,35 +37,6 @@ impl<K: Clone + 'static, V: Clone + 'static> WindowSpec<K, V> for SlidingWindows
 
     fn windowed(self, grouped: KGroupedStream<K, V>) -> SlidingWindowedKStream<K, V> {
         WindowedKStream::new(grouped, self)
-    }
-}
-
-impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
-    /// Fold each key's values per window with `aggregator(key, value, aggregate)`, starting
-    /// from `initializer()` (Kafka's `aggregate`).
-    pub fn aggregate<VA: Clone + 'static>(
-        &self,
-        initializer: impl Fn() -> VA + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, VA> {
-        self.aggregate_with(
-            initializer,
-            aggregator,
-            Named::empty(),
-            Materialized::default(),
-        )
-    }
-
-    /// [`aggregate`](Self::aggregate) with a processor name and a store.
-    pub fn aggregate_with<VA: Clone + 'static>(
-        &self,
-        initializer: impl Fn() -> VA + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
-        named: Named,
-        materialized: Materialized<K, VA>,
-    ) -> KTable<Windowed<K>, VA> {
-        let steps = Self::aggregate_steps(Arc::new(initializer), aggregator);
-        self.do_aggregate(names::AGGREGATE, named, materialized, steps)
     }
 }
 
@@ -123,5 +91,17 @@ impl WindowKind for SlidingWindows {
             p.forward_flushes = a.forward_flushes;
             p
         })
+    }
+}
+
+impl TimeKind for SlidingWindows {
+    fn shared<K: 'static, VOut: 'static>(
+        self,
+        store: Self::Store<K, VOut>,
+    ) -> SharedStoreKind<K, VOut> {
+        SharedStoreKind::Sliding {
+            store,
+            windows: self,
+        }
     }
 }

@@ -2,22 +2,19 @@
 //! `count`, `reduce` and `aggregate` (Kafka's `TimeWindowedKStream`); the time windows' store
 //! and processor ([`WindowKind`] for [`TimeWindows`]).
 
-use std::sync::Arc;
-
 use streams_core::state::{StoreHandle, ValueAndTimestamp};
 use streams_core::topology::StoreBuilder;
 
+use crate::cogrouped_stream::SharedStoreKind;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
-use crate::ktable::KTable;
-use crate::names;
-use crate::options::{Materialized, Named};
+use crate::options::Materialized;
 use crate::plan::Build;
 use crate::processors::window_aggregate::WindowAggregate;
 use crate::serdes::{DynSerde, TimeWindowedSerde};
 use crate::store::timestamped_window_store_builder;
 use crate::windowed::Windowed;
-use crate::windowed_stream::{add_processor, Aggregation, WindowKind, WindowedKStream};
+use crate::windowed_stream::{add_processor, Aggregation, TimeKind, WindowKind, WindowedKStream};
 use crate::windows::{TimeWindows, WindowSpec};
 
 /// Records grouped by key and windowed by [`TimeWindows`] (Kafka's `TimeWindowedKStream`,
@@ -37,35 +34,6 @@ impl<K: Clone + 'static, V: Clone + 'static> WindowSpec<K, V> for TimeWindows {
 
     fn windowed(self, grouped: KGroupedStream<K, V>) -> TimeWindowedKStream<K, V> {
         WindowedKStream::new(grouped, self)
-    }
-}
-
-impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
-    /// Fold each key's values per window with `aggregator(key, value, aggregate)`, starting
-    /// from `initializer()` (Kafka's `aggregate`).
-    pub fn aggregate<VA: Clone + 'static>(
-        &self,
-        initializer: impl Fn() -> VA + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, VA> {
-        self.aggregate_with(
-            initializer,
-            aggregator,
-            Named::empty(),
-            Materialized::default(),
-        )
-    }
-
-    /// [`aggregate`](Self::aggregate) with a processor name and a store.
-    pub fn aggregate_with<VA: Clone + 'static>(
-        &self,
-        initializer: impl Fn() -> VA + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
-        named: Named,
-        materialized: Materialized<K, VA>,
-    ) -> KTable<Windowed<K>, VA> {
-        let steps = Self::aggregate_steps(Arc::new(initializer), aggregator);
-        self.do_aggregate(names::AGGREGATE, named, materialized, steps)
     }
 }
 
@@ -118,5 +86,17 @@ impl WindowKind for TimeWindows {
             p.forward_flushes = a.forward_flushes;
             p
         })
+    }
+}
+
+impl TimeKind for TimeWindows {
+    fn shared<K: 'static, VOut: 'static>(
+        self,
+        store: Self::Store<K, VOut>,
+    ) -> SharedStoreKind<K, VOut> {
+        SharedStoreKind::Time {
+            store,
+            windows: self,
+        }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use streams_core::processor::Processor;
 use streams_core::topology::StoreBuilder;
 
+use crate::cogrouped_stream::SharedStoreKind;
 use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
 use crate::ktable::KTable;
@@ -90,6 +91,16 @@ pub(crate) trait WindowKind: Copy + 'static {
         parent: &str,
         aggregation: Aggregation<K, V, VA, Self::Store<K, VA>>,
     ) -> Result<(), DslError>;
+}
+
+/// The window kinds whose windows never merge — time and sliding windows: their
+/// `aggregate` takes no merger, and a cogroup's shared store of the kind is known by it.
+pub(crate) trait TimeKind: WindowKind {
+    /// A cogroup's aggregations over `store`, of this kind.
+    fn shared<K: 'static, VOut: 'static>(
+        self,
+        store: Self::Store<K, VOut>,
+    ) -> SharedStoreKind<K, VOut>;
 }
 
 /// Records grouped by key and windowed by `W` (from [`KGroupedStream::windowed_by`]), named
@@ -287,6 +298,37 @@ impl<W: WindowKind, K: Clone + 'static, V: Clone + 'static> WindowedKStream<W, K
             Ok(())
         });
         KTable::new(plan.clone(), name, key, value, queryable, table_node)
+    }
+}
+
+// As above: `TimeKind` is crate-private on purpose.
+#[allow(private_bounds)]
+impl<W: TimeKind, K: Clone + 'static, V: Clone + 'static> WindowedKStream<W, K, V> {
+    /// Fold each key's values per window with `aggregator(key, value, aggregate)`, starting
+    /// from `initializer()` (Kafka's `aggregate`).
+    pub fn aggregate<VA: Clone + 'static>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+    ) -> KTable<Windowed<K>, VA> {
+        self.aggregate_with(
+            initializer,
+            aggregator,
+            Named::empty(),
+            Materialized::default(),
+        )
+    }
+
+    /// [`aggregate`](Self::aggregate) with a processor name and a store.
+    pub fn aggregate_with<VA: Clone + 'static>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        named: Named,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<Windowed<K>, VA> {
+        let steps = Self::aggregate_steps(Arc::new(initializer), aggregator);
+        self.do_aggregate(names::AGGREGATE, named, materialized, steps)
     }
 }
 
