@@ -21,7 +21,7 @@ use crate::windows::{TimeWindows, WindowSpec};
 /// from [`KGroupedStream::windowed_by`] with [`TimeWindows`]). Each aggregation keeps one aggregate per key and
 /// window in a timestamped window store (persistent, logged to
 /// `<application.id>-<store>-changelog` with `cleanup.policy=compact,delete`) and is a
-/// [`KTable`] keyed by [`Windowed<K>`]; write it out with
+/// [`KTable`](crate::KTable) keyed by [`Windowed<K>`]; write it out with
 /// `Produced::with(TimeWindowedSerde::new(key_serde, size_ms), value_serde)`.
 ///
 /// A record updates every window holding its timestamp; one arriving after its window closed
