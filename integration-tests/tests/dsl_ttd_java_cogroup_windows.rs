@@ -25,12 +25,11 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{
-    BytesSerde, DynSerde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
+    DynSerde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
 };
 use streams_dsl::{
     KGroupedStream, Materialized, Named, Produced, SessionWindows, SlidingWindows, StoreType,
@@ -192,10 +191,6 @@ fn build(base: &str) -> Result<Case, String> {
     Ok(case)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn or_null<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "null".to_owned(), |v| v.to_string())
 }
@@ -211,11 +206,7 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         let t = builder
             .build_with_optimization(TopologyOptimization::ALL)
             .map_err(|e| e.to_string())?;
-        for line in t.describe().to_string().lines() {
-            if !line.trim().is_empty() {
-                lines.push(format!("(describe)\t{}", line.trim_end()));
-            }
-        }
+        lines.extend(java_ttd::describe_lines(&t));
         t
     } else {
         builder.build().map_err(|e| e.to_string())?
@@ -262,25 +253,12 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         ));
     }
     for store in changelogs {
-        let topic = format!("ttdcw-{store}-changelog");
-        let log = driver.create_output_topic::<Bytes, Option<Bytes>>(
-            &topic,
-            BytesSerde,
-            OptionSerde::new(BytesSerde),
-        );
-        for r in log.read_records_to_list().map_err(|e| e.to_string())? {
-            lines.push(format!(
-                "{topic}\t{}\t{}\t{}",
-                hex(&r.key),
-                r.value.as_deref().map_or_else(|| "null".to_owned(), hex),
-                or_null(r.timestamp)
-            ));
-        }
+        lines.extend(java_ttd::changelog_lines(
+            &driver,
+            &format!("ttdcw-{store}-changelog"),
+        )?);
     }
-    lines.push(format!(
-        "(dropped-records-total)\tnull\t{}\t0",
-        driver.dropped_records()
-    ));
+    lines.push(java_ttd::dropped_line(&driver));
     Ok(lines)
 }
 

@@ -33,13 +33,11 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{
-    BytesSerde, DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde,
-    TimeWindowedSerde,
+    DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
 };
 use streams_dsl::{
     EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
@@ -459,10 +457,6 @@ fn changelogs_of(base: &str) -> &'static [&'static str] {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// One output line, as `TtdWindowsReference.java` prints it.
 fn render(topic: &str, key: &Windowed<String>, value: Option<String>, ts: Option<i64>) -> String {
     format!(
@@ -483,11 +477,7 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         let t = builder
             .build_with_optimization(TopologyOptimization::ALL)
             .map_err(|e| e.to_string())?;
-        for line in t.describe().to_string().lines() {
-            if !line.trim().is_empty() {
-                lines.push(format!("(describe)\t{}", line.trim_end()));
-            }
-        }
+        lines.extend(java_ttd::describe_lines(&t));
         t
     } else {
         builder.build().map_err(|e| e.to_string())?
@@ -540,26 +530,12 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         }
     }
     for store in changelogs_of(name.trim_end_matches("_nocache")) {
-        let topic = format!("ttdw-{store}-changelog");
-        let log = driver.create_output_topic::<Bytes, Option<Bytes>>(
-            &topic,
-            BytesSerde,
-            OptionSerde::new(BytesSerde),
-        );
-        for r in log.read_records_to_list().map_err(|e| e.to_string())? {
-            lines.push(format!(
-                "{topic}\t{}\t{}\t{}",
-                hex(&r.key),
-                r.value.as_deref().map_or_else(|| "null".to_owned(), hex),
-                r.timestamp
-                    .map_or_else(|| "null".to_owned(), |t| t.to_string())
-            ));
-        }
+        lines.extend(java_ttd::changelog_lines(
+            &driver,
+            &format!("ttdw-{store}-changelog"),
+        )?);
     }
-    lines.push(format!(
-        "(dropped-records-total)\tnull\t{}\t0",
-        driver.dropped_records()
-    ));
+    lines.push(java_ttd::dropped_line(&driver));
     Ok(lines)
 }
 
