@@ -384,20 +384,24 @@ where
         step,
         merger: None,
     };
-    // One window kind's aggregation over `store`.
-    let windowed = |store, steps| Aggregation {
-        store,
+    // Every kind's aggregation but its store.
+    let common = Aggregation {
+        store: (),
         steps,
         emit: EmitStrategy::OnWindowUpdate,
         send_old_values,
-        key_serde: key_serde.clone(),
-        value_serde: value_serde.clone(),
+        key_serde,
+        value_serde,
         forward_flushes,
     };
     match kind {
         SharedStoreKind::KeyValue { store, caching } => {
-            let Steps { step, .. } = steps;
-            let (key_serde, value_serde) = (key_serde.clone(), value_serde.clone());
+            let Aggregation {
+                steps: Steps { step, .. },
+                key_serde,
+                value_serde,
+                ..
+            } = common;
             add_processor(b, name, parent, move || Aggregate {
                 store: store.clone(),
                 step: step.clone(),
@@ -409,29 +413,18 @@ where
             })
         }
         SharedStoreKind::Time { store, windows } => {
-            windows.add_aggregation(b, name, parent, windowed(store, steps))
+            windows.add_aggregation(b, name, parent, common.with_store(store))
         }
         SharedStoreKind::Sliding { store, windows } => {
-            windows.add_aggregation(b, name, parent, windowed(store, steps))
+            windows.add_aggregation(b, name, parent, common.with_store(store))
         }
         SharedStoreKind::Session {
             store,
             windows,
             merger,
         } => {
-            let steps = Steps {
-                merger: Some(merger),
-                ..steps
-            };
-            let aggregation = Aggregation {
-                store,
-                steps,
-                emit: EmitStrategy::OnWindowUpdate,
-                send_old_values,
-                key_serde,
-                value_serde,
-                forward_flushes,
-            };
+            let mut aggregation = common.with_store(store);
+            aggregation.steps.merger = Some(merger);
             windows.add_aggregation(b, name, parent, aggregation)
         }
     }

@@ -62,6 +62,21 @@ pub(crate) struct Aggregation<K, V, VA, S> {
     pub forward_flushes: bool,
 }
 
+impl<K, V, VA, S> Aggregation<K, V, VA, S> {
+    /// The same aggregation over `store`.
+    pub(crate) fn with_store<T>(self, store: T) -> Aggregation<K, V, VA, T> {
+        Aggregation {
+            store,
+            steps: self.steps,
+            emit: self.emit,
+            send_old_values: self.send_old_values,
+            key_serde: self.key_serde,
+            value_serde: self.value_serde,
+            forward_flushes: self.forward_flushes,
+        }
+    }
+}
+
 /// A kind of window (time, sliding, session): its store, its aggregation processor and its
 /// windowed keys. Crate-private: the window specifications implement it.
 pub(crate) trait WindowKind: Copy + 'static {
