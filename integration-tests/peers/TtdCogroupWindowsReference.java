@@ -42,6 +42,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindowedDeserializer;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindowedDeserializer;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -138,6 +139,18 @@ public class TtdCogroupWindowsReference {
                 table = cogroup.windowedBy(sessions).aggregate(() -> "<", merger, Named.as("cgs"),
                         Materialized.<String, String, SessionStore<Bytes, byte[]>>as("cg-sessions"));
                 changelogs.add("cg-sessions");
+            }
+            // The suppression buffers windowed keys: the table needs its key serde (a
+            // windowed cogroup's has none unless materialized with one; ours takes the first
+            // stream's).
+            case "suppressed" -> table = cogroup.windowedBy(tumbling)
+                    .aggregate(() -> "<", Materialized.<String, String, WindowStore<Bytes, byte[]>>with(str, str))
+                    .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()));
+            case "session_suppressed" -> {
+                session = true;
+                table = cogroup.windowedBy(sessions)
+                        .aggregate(() -> "<", merger, Materialized.<String, String, SessionStore<Bytes, byte[]>>with(str, str))
+                        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()));
             }
             default -> throw new IllegalArgumentException("unknown topology " + name);
         }

@@ -13,7 +13,8 @@
 //!
 //! Covered: tumbling, hopping and sliding windows and sessions (with a merger) over two
 //! cogrouped streams, one of them re-keyed (a repartition topic named after the store), with
-//! a `Named` and a `Materialized` (name, retention).
+//! a `Named` and a `Materialized` (name, retention), and suppressed until their windows
+//! (sessions) close.
 //!
 //! Both sides use in-memory stores (Java's `InMemoryDslStoreSuppliers`): the aggregations
 //! share one store whose stream time can run ahead of one stream's, and Kafka's in-memory
@@ -32,8 +33,8 @@ use streams_dsl::serdes::{
     DynSerde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
 };
 use streams_dsl::{
-    KGroupedStream, Materialized, Named, Produced, SessionWindows, SlidingWindows, StoreType,
-    StreamsBuilder, TimeWindows, Windowed,
+    Buffer, KGroupedStream, Materialized, Named, Produced, SessionWindows, SlidingWindows,
+    StoreType, StreamsBuilder, Suppressed, TimeWindows, Windowed,
 };
 
 /// The input, piped in this order: (topic, key, value, timestamp). Same as `FEED` in
@@ -78,6 +79,8 @@ const TOPOLOGIES: &[&str] = &[
     "named_opt",
     "session_named_nocache",
     "session_named",
+    "suppressed_nocache",
+    "session_suppressed",
 ];
 
 /// The window size (and sliding time difference) of every topology (ms).
@@ -133,6 +136,13 @@ fn build(base: &str) -> Result<Case, String> {
     // Java's side runs with in-memory stores (`InMemoryDslStoreSuppliers`).
     let in_memory = |m: Materialized<Key, String>| m.with_store_type(StoreType::InMemory);
     let default = || in_memory(Materialized::default());
+    // The suppression buffers windowed keys: the table needs its key serde.
+    let with_serdes = || {
+        in_memory(Materialized::with(
+            OptionSerde::new(StringSerde),
+            StringSerde,
+        ))
+    };
     let merger = |_: &Key, a1: String, a2: String| format!("{a1}|{a2}");
     let case = match base {
         "tumbling" | "rekey" => {
@@ -185,6 +195,22 @@ fn build(base: &str) -> Result<Case, String> {
             );
             t.to_stream().to_with("out", session_out());
             (b, true, &["cg-sessions"][..])
+        }
+        "suppressed" => {
+            let t = cogroup
+                .windowed_by(tumbling)
+                .aggregate_with(init, Named::empty(), with_serdes())
+                .suppress(Suppressed::until_window_closes(Buffer::unbounded()));
+            t.to_stream().to_with("out", windowed_out());
+            (b, false, &[][..])
+        }
+        "session_suppressed" => {
+            let t = cogroup
+                .windowed_by(sessions)
+                .aggregate_with(init, merger, Named::empty(), with_serdes())
+                .suppress(Suppressed::until_window_closes(Buffer::unbounded()));
+            t.to_stream().to_with("out", session_out());
+            (b, true, &[][..])
         }
         other => return Err(format!("unknown topology {other}")),
     };

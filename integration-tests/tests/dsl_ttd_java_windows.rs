@@ -24,7 +24,8 @@
 //! out-of-order records (tombstones of the merged sessions), a session count after a key
 //! change; sliding windows (KIP-450: count with and without grace, reduce, emit-on-window-close,
 //! after a named key change with `_opt`), records earlier than the time difference included;
-//! emit-on-window-close of sessions and of time windows with the default retention
+//! a session count suppressed until its sessions close (gap plus grace past their end, as
+//! Kafka's `GraphGraceSearchUtil`); emit-on-window-close of sessions and of time windows with the default retention
 //! (closed windows may have expired from the store already: Kafka then emits nothing for
 //! them) and with a longer one. `emit_final_retained` runs with the cache on too: emitted
 //! final results do not go through the cache.
@@ -40,8 +41,8 @@ use streams_dsl::serdes::{
     DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
 };
 use streams_dsl::{
-    EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
-    StreamsBuilder, TimeWindows, Windowed,
+    Buffer, EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
+    StreamsBuilder, Suppressed, TimeWindows, Windowed,
 };
 
 /// The input of topic `win`, piped in this order: (key, value, timestamp). Same as `FEED` in
@@ -115,6 +116,8 @@ const TOPOLOGIES: &[&str] = &[
     "session_aggregate",
     "session_rekey_opt",
     "session_emit_final_retained",
+    "session_suppressed_nocache",
+    "session_suppressed",
 ];
 
 /// The window size of every topology (ms).
@@ -439,6 +442,18 @@ fn build(base: &str) -> Result<Case, String> {
                         OptionSerde::new(I64Serde),
                     ),
                 );
+            vec![("out", Kind::SessionLong)]
+        }
+        "session_suppressed" => {
+            by_key
+                .windowed_by(sessions(10)?)
+                .count_with(
+                    Named::empty(),
+                    Materialized::with(OptionSerde::new(StringSerde), I64Serde),
+                )
+                .suppress(Suppressed::until_window_closes(Buffer::unbounded()))
+                .to_stream()
+                .to_with("out", session_long_k());
             vec![("out", Kind::SessionLong)]
         }
         other => return Err(format!("unknown topology {other}")),

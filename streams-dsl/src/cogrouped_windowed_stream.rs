@@ -100,7 +100,7 @@ fn aggregate_windowed<W: WindowKind, K: Clone + 'static, VOut: Clone + 'static>(
 ) -> KTable<Windowed<K>, VOut> {
     let (store_name, materialized) = cogroup.materialized(materialized);
     let node = TableNode::stateful();
-    node.set_window_grace(windows.grace_ms());
+    node.set_window_grace(windows.close_delay_ms());
     let table = CogroupTable {
         key: materialized
             .key_serde

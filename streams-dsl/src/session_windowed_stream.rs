@@ -92,6 +92,11 @@ impl WindowKind for SessionWindows {
         self.inactivity_gap_ms()
     }
 
+    /// A session closes its gap after its end, then the grace period runs.
+    fn close_delay_ms(&self) -> i64 {
+        SessionWindows::grace_ms(self).saturating_add(self.inactivity_gap_ms())
+    }
+
     fn windowed_serde<K: Clone + 'static>(&self, key: DynSerde<K>) -> DynSerde<Windowed<K>> {
         DynSerde::new(SessionWindowedSerde::from_dyn(key))
     }

@@ -86,6 +86,11 @@ pub(crate) trait WindowKind: Copy + 'static {
     fn grace_ms(&self) -> i64;
     /// What the store's retention must cover besides the grace period (ms).
     fn store_size_ms(&self) -> i64;
+    /// How long past a window's end `suppress(until_window_closes)` downstream waits (ms):
+    /// the grace period (Kafka's `GraphGraceSearchUtil`; sessions add their gap).
+    fn close_delay_ms(&self) -> i64 {
+        self.grace_ms()
+    }
     /// The serde of the table's windowed keys (Kafka's `FullTimeWindowedSerde` or
     /// `SessionWindowedSerde`).
     fn windowed_serde<K: Clone + 'static>(&self, key: DynSerde<K>) -> DynSerde<Windowed<K>>;
@@ -281,7 +286,7 @@ impl<W: WindowKind, K: Clone + 'static, V: Clone + 'static> WindowedKStream<W, K
         let grouped_value_serde = self.grouped.value_serde.clone();
         let table_node = TableNode::stateful();
         // What `suppress(until_window_closes)` downstream waits for past a window's end.
-        table_node.set_window_grace(windows.grace_ms());
+        table_node.set_window_grace(windows.close_delay_ms());
         let built = table_node.clone();
         push(plan, NodeSpec::new(&name, &[&parent]), move |b| {
             let retention_ms = windowed_retention_ms(
