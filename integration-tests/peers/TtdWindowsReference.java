@@ -38,6 +38,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindowedDeserializer;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindowedDeserializer;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -274,6 +275,15 @@ public class TtdWindowsReference {
                 session = true;
                 in.groupBy((k, v) -> v.substring(v.length() - 1))
                         .windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, TEN)).count().toStream()
+                        .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
+                outputs.put("out", true);
+            }
+            case "session_suppressed" -> {
+                session = true;
+                byKey.windowedBy(SessionWindows.ofInactivityGapAndGrace(FIVE, TEN))
+                        .count(Materialized.with(str, lng))
+                        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+                        .toStream()
                         .to("out", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), lng));
                 outputs.put("out", true);
             }

@@ -6,6 +6,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use bytes::Bytes;
+use streams_core::serde::BytesSerde;
+use streams_core::testing::TopologyTestDriver;
+use streams_core::topology::Topology;
+
 use crate::repo_root;
 
 /// The classpath of Kafka Streams 4.4.0 with its test utils, or how to install it.
@@ -173,4 +178,44 @@ pub fn compare(class: &str, names: &[&str], ours: impl Fn(&str) -> Result<Vec<St
             ours.join("\n")
         );
     }
+}
+
+/// `topology`'s `describe()` as the Java peers print it: `(describe)\t<line>`, blank lines
+/// left out.
+pub fn describe_lines(topology: &Topology) -> Vec<String> {
+    topology
+        .describe()
+        .to_string()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| format!("(describe)\t{}", line.trim_end()))
+        .collect()
+}
+
+/// The records of changelog `topic` as the Java peers print them: topic, key and value in
+/// hex (`null` for a tombstone), timestamp.
+pub fn changelog_lines(driver: &TopologyTestDriver, topic: &str) -> Result<Vec<String>, String> {
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    let log = driver.create_output_topic::<Bytes, Option<Bytes>>(topic, BytesSerde, BytesSerde);
+    let records = log.read_records_to_list().map_err(|e| e.to_string())?;
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{topic}\t{}\t{}\t{}",
+                hex(&r.key),
+                r.value.as_deref().map_or_else(|| "null".to_owned(), hex),
+                r.timestamp
+                    .map_or_else(|| "null".to_owned(), |t| t.to_string())
+            )
+        })
+        .collect())
+}
+
+/// The driver's `dropped-records-total` as the Java peers print it.
+pub fn dropped_line(driver: &TopologyTestDriver) -> String {
+    format!(
+        "(dropped-records-total)\tnull\t{}\t0",
+        driver.dropped_records()
+    )
 }

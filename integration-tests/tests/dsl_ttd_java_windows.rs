@@ -24,7 +24,8 @@
 //! out-of-order records (tombstones of the merged sessions), a session count after a key
 //! change; sliding windows (KIP-450: count with and without grace, reduce, emit-on-window-close,
 //! after a named key change with `_opt`), records earlier than the time difference included;
-//! emit-on-window-close of sessions and of time windows with the default retention
+//! a session count suppressed until its sessions close (gap plus grace past their end, as
+//! Kafka's `GraphGraceSearchUtil`); emit-on-window-close of sessions and of time windows with the default retention
 //! (closed windows may have expired from the store already: Kafka then emits nothing for
 //! them) and with a longer one. `emit_final_retained` runs with the cache on too: emitted
 //! final results do not go through the cache.
@@ -33,17 +34,15 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use integration_tests::java_ttd;
 use streams_core::testing::TopologyTestDriver;
 use streams_core::topology::TopologyOptimization;
 use streams_dsl::serdes::{
-    BytesSerde, DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde,
-    TimeWindowedSerde,
+    DynSerde, I64Serde, OptionSerde, SessionWindowedSerde, StringSerde, TimeWindowedSerde,
 };
 use streams_dsl::{
-    EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
-    StreamsBuilder, TimeWindows, Windowed,
+    Buffer, EmitStrategy, Grouped, Materialized, Named, Produced, SessionWindows, SlidingWindows,
+    StreamsBuilder, Suppressed, TimeWindows, Windowed,
 };
 
 /// The input of topic `win`, piped in this order: (key, value, timestamp). Same as `FEED` in
@@ -117,6 +116,8 @@ const TOPOLOGIES: &[&str] = &[
     "session_aggregate",
     "session_rekey_opt",
     "session_emit_final_retained",
+    "session_suppressed_nocache",
+    "session_suppressed",
 ];
 
 /// The window size of every topology (ms).
@@ -443,6 +444,18 @@ fn build(base: &str) -> Result<Case, String> {
                 );
             vec![("out", Kind::SessionLong)]
         }
+        "session_suppressed" => {
+            by_key
+                .windowed_by(sessions(10)?)
+                .count_with(
+                    Named::empty(),
+                    Materialized::with(OptionSerde::new(StringSerde), I64Serde),
+                )
+                .suppress(Suppressed::until_window_closes(Buffer::unbounded()))
+                .to_stream()
+                .to_with("out", session_long_k());
+            vec![("out", Kind::SessionLong)]
+        }
         other => return Err(format!("unknown topology {other}")),
     };
     Ok((b, outputs))
@@ -457,10 +470,6 @@ fn changelogs_of(base: &str) -> &'static [&'static str] {
         "session_aggregate" => &["sess-store"],
         _ => &[],
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One output line, as `TtdWindowsReference.java` prints it.
@@ -483,11 +492,7 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         let t = builder
             .build_with_optimization(TopologyOptimization::ALL)
             .map_err(|e| e.to_string())?;
-        for line in t.describe().to_string().lines() {
-            if !line.trim().is_empty() {
-                lines.push(format!("(describe)\t{}", line.trim_end()));
-            }
-        }
+        lines.extend(java_ttd::describe_lines(&t));
         t
     } else {
         builder.build().map_err(|e| e.to_string())?
@@ -540,26 +545,12 @@ fn run_ours(name: &str) -> Result<Vec<String>, String> {
         }
     }
     for store in changelogs_of(name.trim_end_matches("_nocache")) {
-        let topic = format!("ttdw-{store}-changelog");
-        let log = driver.create_output_topic::<Bytes, Option<Bytes>>(
-            &topic,
-            BytesSerde,
-            OptionSerde::new(BytesSerde),
-        );
-        for r in log.read_records_to_list().map_err(|e| e.to_string())? {
-            lines.push(format!(
-                "{topic}\t{}\t{}\t{}",
-                hex(&r.key),
-                r.value.as_deref().map_or_else(|| "null".to_owned(), hex),
-                r.timestamp
-                    .map_or_else(|| "null".to_owned(), |t| t.to_string())
-            ));
-        }
+        lines.extend(java_ttd::changelog_lines(
+            &driver,
+            &format!("ttdw-{store}-changelog"),
+        )?);
     }
-    lines.push(format!(
-        "(dropped-records-total)\tnull\t{}\t0",
-        driver.dropped_records()
-    ));
+    lines.push(java_ttd::dropped_line(&driver));
     Ok(lines)
 }
 

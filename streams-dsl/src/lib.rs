@@ -83,12 +83,13 @@
 //! | `KTable.mapValues` (`ValueMapper`, `ValueMapperWithKey`, `Named`, `Materialized`) | [`KTable::map_values`], [`map_values_with_key`](KTable::map_values_with_key), [`map_values_with`](KTable::map_values_with) |
 //! | `KTable.groupBy(selector[, Grouped])` | [`KTable::group_by`], [`group_by_with`](KTable::group_by_with) (the selector returns a `(key, value)` tuple) |
 //! | `KGroupedTable.count/reduce/aggregate` (adder and subtractor) | [`KGroupedTable::count`], [`reduce`](KGroupedTable::reduce), [`aggregate`](KGroupedTable::aggregate) (and `_with` for `Named`/`Materialized`) |
-//! | `KGroupedStream.windowedBy(TimeWindows / SlidingWindows / SessionWindows)` | [`KGroupedStream::windowed_by`] → [`TimeWindowedKStream`], [`SlidingWindowedKStream`], [`SessionWindowedKStream`] |
+//! | `KGroupedStream.windowedBy(TimeWindows / SlidingWindows / SessionWindows)` | [`KGroupedStream::windowed_by`] → [`TimeWindowedKStream`], [`SlidingWindowedKStream`], [`SessionWindowedKStream`] (each a [`WindowedKStream`] of its window kind) |
 //! | `TimeWindows.ofSizeWithNoGrace/ofSizeAndGrace/advanceBy`, `SlidingWindows.ofTimeDifference…`, `SessionWindows.ofInactivityGap…` | [`TimeWindows`], [`SlidingWindows`], [`SessionWindows`] (invalid ones are a [`WindowsError`]) |
 //! | windowed `count/reduce/aggregate` (session: with a `Merger`), `emitStrategy(EmitStrategy.onWindowClose())` | `count`, `reduce`, `aggregate` (and `_with`) on each windowed stream, `emit_strategy(`[`EmitStrategy::OnWindowClose`]`)` |
 //! | `Materialized.withRetention` | [`Materialized::with_retention`] |
 //! | `Windowed<K>`, `WindowedSerdes.timeWindowedSerdeFrom/sessionWindowedSerdeFrom` | [`Windowed`], [`serdes::TimeWindowedSerde`], [`serdes::SessionWindowedSerde`] |
-//! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) (not windowed) |
+//! | `KGroupedStream.cogroup(aggregator)`, `CogroupedKStream.cogroup/aggregate` | [`KGroupedStream::cogroup`], [`CogroupedKStream::cogroup`], [`aggregate`](CogroupedKStream::aggregate), [`aggregate_with`](CogroupedKStream::aggregate_with) |
+//! | `CogroupedKStream.windowedBy(Windows / SlidingWindows / SessionWindows)`, `aggregate(initializer[, sessionMerger][, Named][, Materialized])` | [`CogroupedKStream::windowed_by`] → [`TimeWindowedCogroupedKStream`], [`SlidingWindowedCogroupedKStream`], [`SessionWindowedCogroupedKStream`] (each a [`WindowedCogroupedKStream`]) with `aggregate`/`aggregate_with` (every update forwarded: Kafka's windowed cogroups have no emit strategy) |
 //! | `Change<V>` between table nodes, `enableSendingOldValues` | internal: old values are sent only where a downstream node needs them (a filter of a materialized table, a grouping), and a source table is materialized for a grouping, as in Kafka |
 //! | `JoinWindows.ofTimeDifferenceWithNoGrace/AndGrace`, `before`, `after` | [`JoinWindows`] |
 //! | `KStream.join/leftJoin/outerJoin(KStream, ValueJoiner[WithKey], JoinWindows[, StreamJoined])` | [`KStream::join`], [`left_join`](KStream::left_join), [`outer_join`](KStream::outer_join) (and `_with` for [`StreamJoined`], `_with_key` for a joiner reading the key); a missing side is `None` |
@@ -140,7 +141,7 @@
 //! in Kafka's `<join>-Buffer` store and joins them in timestamp order. Compared record for
 //! record with Java's driver as well.
 //!
-//! Not yet: `KTable.transformValues`, windowed cogroups, custom join store suppliers.
+//! Not yet: `KTable.transformValues`, custom join store suppliers.
 
 pub mod error;
 pub mod options;
@@ -149,6 +150,7 @@ pub mod serdes;
 mod builder;
 mod change;
 mod cogrouped_stream;
+mod cogrouped_windowed_stream;
 mod global_ktable;
 mod grouped_stream;
 mod grouped_table;
@@ -165,10 +167,14 @@ mod store;
 mod table_node;
 mod time_windowed_stream;
 mod windowed;
+mod windowed_stream;
 pub mod windows;
 
 pub use builder::StreamsBuilder;
 pub use cogrouped_stream::CogroupedKStream;
+pub use cogrouped_windowed_stream::{
+    SessionWindowedCogroupedKStream, SlidingWindowedCogroupedKStream, TimeWindowedCogroupedKStream,
+};
 pub use error::{DslError, SerdeRole};
 pub use global_ktable::GlobalKTable;
 pub use grouped_stream::KGroupedStream;
@@ -184,6 +190,8 @@ pub use session_windowed_stream::SessionWindowedKStream;
 pub use sliding_windowed_stream::SlidingWindowedKStream;
 pub use time_windowed_stream::TimeWindowedKStream;
 pub use windowed::{Window, Windowed};
+pub use windowed_stream::WindowedKStream;
 pub use windows::{
-    EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec, WindowsError,
+    CogroupWindowSpec, EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowSpec,
+    WindowsError,
 };

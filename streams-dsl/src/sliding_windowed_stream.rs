@@ -1,25 +1,22 @@
 //! [`SlidingWindowedKStream`]: a grouped stream aggregated over sliding windows, and its
 //! aggregations `count`, `reduce` and `aggregate` (Kafka's `SlidingWindowedKStream` from
-//! `windowedBy(SlidingWindows)`, KIP-450).
+//! `windowedBy(SlidingWindows)`, KIP-450); the sliding windows' store and processor
+//! ([`WindowKind`] for [`SlidingWindows`]).
 
-use std::sync::Arc;
+use streams_core::state::{StoreHandle, ValueAndTimestamp};
+use streams_core::topology::StoreBuilder;
 
-use crate::change::Change;
+use crate::cogrouped_stream::SharedStoreKind;
+use crate::error::DslError;
 use crate::grouped_stream::KGroupedStream;
-use crate::ktable::KTable;
-use crate::names;
-use crate::options::{Materialized, Named};
-use crate::plan::{processor_name, push, NodeSpec};
-use crate::processors::aggregate::{self, Step};
+use crate::options::Materialized;
+use crate::plan::Build;
 use crate::processors::sliding_aggregate::SlidingAggregate;
-use crate::processors::window_aggregate::Initial;
-use crate::serdes::{DynSerde, I64Serde, TimeWindowedSerde};
-use crate::store::{refuse_versioned, timestamped_window_store_builder, windowed_retention_ms};
-use crate::table_node::TableNode;
+use crate::serdes::{DynSerde, TimeWindowedSerde};
+use crate::store::timestamped_window_store_builder;
 use crate::windowed::Windowed;
-use crate::windows::{EmitStrategy, SlidingWindows, WindowSpec};
-
-const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Grouped::with";
+use crate::windowed_stream::{add_processor, Aggregation, TimeKind, WindowKind, WindowedKStream};
+use crate::windows::{SlidingWindows, WindowSpec};
 
 /// Records grouped by key and aggregated over [`SlidingWindows`] (Kafka's
 /// `SlidingWindowedKStream` from `windowedBy(SlidingWindows)`, KIP-450; here from
@@ -33,213 +30,78 @@ const MATERIALIZED_FIX: &str = "Materialized::with(key_serde, value_serde) or Gr
 ///
 /// A record whose windows closed (stream time minus grace past their end) is dropped and
 /// counted in `dropped-records`; so is a record with a null key or value.
-pub struct SlidingWindowedKStream<K, V> {
-    grouped: KGroupedStream<K, V>,
-    windows: SlidingWindows,
-    emit: EmitStrategy,
-}
+pub type SlidingWindowedKStream<K, V> = WindowedKStream<SlidingWindows, K, V>;
 
 impl<K: Clone + 'static, V: Clone + 'static> WindowSpec<K, V> for SlidingWindows {
     type Stream = SlidingWindowedKStream<K, V>;
 
     fn windowed(self, grouped: KGroupedStream<K, V>) -> SlidingWindowedKStream<K, V> {
-        SlidingWindowedKStream {
-            grouped,
-            windows: self,
-            emit: EmitStrategy::default(),
-        }
+        WindowedKStream::new(grouped, self)
     }
 }
 
-impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
-    /// When results are forwarded (KIP-825, Kafka's `emitStrategy`): every update (the
-    /// default), or each window's final result once it closes
-    /// ([`EmitStrategy::OnWindowClose`]).
-    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
-        self.emit = emit;
-        self
+/// Sliding windows aggregate in a timestamped window store kept for twice the time difference
+/// plus grace, with Kafka's `KStreamSlidingWindowAggregate`; their keys are windows of the
+/// time difference.
+impl WindowKind for SlidingWindows {
+    type Store<K: 'static, VA: 'static> = StoreHandle<K, ValueAndTimestamp<VA>>;
+
+    fn grace_ms(&self) -> i64 {
+        SlidingWindows::grace_ms(self)
     }
 
-    /// The number of records of each key in each window (Kafka's `count()`).
-    pub fn count(&self) -> KTable<Windowed<K>, i64> {
-        self.do_count(Named::empty(), Materialized::default())
+    fn store_size_ms(&self) -> i64 {
+        self.time_difference_ms().saturating_mul(2)
     }
 
-    /// [`count`](Self::count) with a processor name (Kafka's `count(Named)`: unlike
-    /// [`count_with`](Self::count_with) without a store name, it draws no extra index).
-    pub fn count_named(&self, named: Named) -> KTable<Windowed<K>, i64> {
-        self.do_count(named, Materialized::default())
+    fn windowed_serde<K: Clone + 'static>(&self, key: DynSerde<K>) -> DynSerde<Windowed<K>> {
+        DynSerde::new(TimeWindowedSerde::from_dyn(key, self.time_difference_ms()))
     }
 
-    /// [`count`](Self::count) with a processor name and a store.
-    pub fn count_with(
+    fn store<K: 'static, VA: 'static>(
         &self,
-        named: Named,
-        materialized: Materialized<K, i64>,
-    ) -> KTable<Windowed<K>, i64> {
-        // Kafka draws an extra store name here when none is given (kept for compatibility).
-        if materialized.name.is_none() {
-            self.grouped.plan.borrow_mut().names.store(names::AGGREGATE);
+        name: &str,
+        key_serde: DynSerde<K>,
+        value_serde: DynSerde<VA>,
+        retention_ms: i64,
+        materialized: &Materialized<K, VA>,
+    ) -> (StoreBuilder, Self::Store<K, VA>) {
+        timestamped_window_store_builder(name, key_serde, value_serde, retention_ms, materialized)
+    }
+
+    fn add_aggregation<K: Clone + 'static, V: Clone + 'static, VA: Clone + 'static>(
+        &self,
+        b: &mut Build<'_>,
+        node: &str,
+        parent: &str,
+        a: Aggregation<K, V, VA, Self::Store<K, VA>>,
+    ) -> Result<(), DslError> {
+        let windows = *self;
+        add_processor(b, node, parent, move || {
+            let mut p = SlidingAggregate::new(
+                a.store.clone(),
+                windows,
+                a.steps.step.clone(),
+                a.steps.initial.clone(),
+                a.emit,
+                a.send_old_values,
+                a.key_serde.clone(),
+                a.value_serde.clone(),
+            );
+            p.forward_flushes = a.forward_flushes;
+            p
+        })
+    }
+}
+
+impl TimeKind for SlidingWindows {
+    fn shared<K: 'static, VOut: 'static>(
+        self,
+        store: Self::Store<K, VOut>,
+    ) -> SharedStoreKind<K, VOut> {
+        SharedStoreKind::Sliding {
+            store,
+            windows: self,
         }
-        self.do_count(named, materialized)
-    }
-
-    fn do_count(
-        &self,
-        named: Named,
-        mut materialized: Materialized<K, i64>,
-    ) -> KTable<Windowed<K>, i64> {
-        if materialized.value_serde.is_none() {
-            materialized.value_serde = Some(DynSerde::new(I64Serde));
-        }
-        let initial: Initial<i64> = Arc::new(|| Some(0));
-        self.do_aggregate(
-            names::AGGREGATE,
-            named,
-            materialized,
-            aggregate::count(),
-            initial,
-        )
-    }
-
-    /// Combine each key's values per window with `reducer(aggregate, value)`, starting from
-    /// the window's first value (Kafka's `reduce`).
-    pub fn reduce(
-        &self,
-        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, V> {
-        self.reduce_with(reducer, Named::empty(), Materialized::default())
-    }
-
-    /// [`reduce`](Self::reduce) with a processor name and a store.
-    pub fn reduce_with(
-        &self,
-        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
-        named: Named,
-        mut materialized: Materialized<K, V>,
-    ) -> KTable<Windowed<K>, V> {
-        if materialized.value_serde.is_none() {
-            materialized.value_serde = self.grouped.value_serde.clone();
-        }
-        let initial: Initial<V> = Arc::new(|| None);
-        self.do_aggregate(
-            names::REDUCE,
-            named,
-            materialized,
-            aggregate::reduce(reducer),
-            initial,
-        )
-    }
-
-    /// Fold each key's values per window with `aggregator(key, value, aggregate)`, starting
-    /// from `initializer()` (Kafka's `aggregate`).
-    pub fn aggregate<VA: Clone + 'static>(
-        &self,
-        initializer: impl Fn() -> VA + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, VA> {
-        self.aggregate_with(
-            initializer,
-            aggregator,
-            Named::empty(),
-            Materialized::default(),
-        )
-    }
-
-    /// [`aggregate`](Self::aggregate) with a processor name and a store.
-    pub fn aggregate_with<VA: Clone + 'static>(
-        &self,
-        initializer: impl Fn() -> VA + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
-        named: Named,
-        materialized: Materialized<K, VA>,
-    ) -> KTable<Windowed<K>, VA> {
-        let initializer = Arc::new(initializer);
-        let init = Arc::clone(&initializer);
-        let initial: Initial<VA> = Arc::new(move || Some(init()));
-        let step = aggregate::aggregate(move || initializer(), aggregator);
-        self.do_aggregate(names::AGGREGATE, named, materialized, step, initial)
-    }
-
-    /// Kafka's order: the store name (drawn first), the processor name, the repartition
-    /// topic when required, then the aggregation with its window store.
-    fn do_aggregate<VA: Clone + 'static>(
-        &self,
-        prefix: &str,
-        named: Named,
-        mut materialized: Materialized<K, VA>,
-        step: Step<K, V, VA>,
-        initial: Initial<VA>,
-    ) -> KTable<Windowed<K>, VA> {
-        let plan = &self.grouped.plan;
-        let store_name = match &materialized.name {
-            Some(n) => n.clone(),
-            None => plan.borrow_mut().names.store(prefix),
-        };
-        if materialized.key_serde.is_none() {
-            materialized.key_serde = self.grouped.key_serde.clone();
-        }
-        let name = processor_name(plan, named.name, prefix);
-        let parent = self.grouped.aggregation_parent(&store_name);
-        let windows = self.windows;
-        let size = windows.time_difference_ms();
-        let key = materialized
-            .key_serde
-            .clone()
-            .map(|k| DynSerde::new(TimeWindowedSerde::from_dyn(k, size)));
-        let value = materialized.value_serde.clone();
-        let queryable = materialized.name.clone();
-        let node = name.clone();
-        let store = store_name.clone();
-        let emit = self.emit;
-        let grouped_value_serde = self.grouped.value_serde.clone();
-        let table_node = TableNode::stateful();
-        // What `suppress(until_window_closes)` downstream waits for past a window's end.
-        table_node.set_window_grace(windows.grace_ms());
-        let built = table_node.clone();
-        push(plan, NodeSpec::new(&name, &[&parent]), move |b| {
-            let retention_ms = windowed_retention_ms(
-                &store,
-                &node,
-                windows.time_difference_ms().saturating_mul(2),
-                windows.grace_ms(),
-                &materialized,
-            )?;
-            let (ks, vs) = b.serdes(
-                materialized.key_serde.clone(),
-                materialized.value_serde.clone(),
-                &store,
-                MATERIALIZED_FIX,
-            )?;
-            let key_serde = ks.clone();
-            let value_serde = b.optional_serde(grouped_value_serde);
-            refuse_versioned(&materialized, &store, "a windowed aggregation")?;
-            let (builder, handle) =
-                timestamped_window_store_builder(&store, ks, vs, retention_ms, &materialized);
-            let send_old_values = built.sends_old_values();
-            let step = Arc::clone(&step);
-            let initial = Arc::clone(&initial);
-            let p = b.handle::<K, V>(&parent)?;
-            let h = b.tb.add_processor::<K, V, Windowed<K>, Change<VA>, _, _>(
-                &node,
-                &[&p],
-                move || {
-                    SlidingAggregate::new(
-                        handle.clone(),
-                        windows,
-                        step.clone(),
-                        initial.clone(),
-                        emit,
-                        send_old_values,
-                        key_serde.clone(),
-                        value_serde.clone(),
-                    )
-                },
-            )?;
-            b.put(&node, h);
-            b.tb.add_state_store(builder, &[&node])?;
-            Ok(())
-        });
-        KTable::new(plan.clone(), name, key, value, queryable, table_node)
     }
 }

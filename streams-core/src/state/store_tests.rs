@@ -86,6 +86,29 @@ fn window_retention_drops_whole_segments_and_their_keys() {
 }
 
 #[test]
+fn an_in_memory_window_store_drops_a_write_behind_the_retention_in_a_live_segment() {
+    // Retention 15 s, segments of 1 min: stream time 15 000 expires the window at 0 though
+    // its segment lives. Kafka's RocksDB store still writes it; its in-memory store does not.
+    let mut rocks = SegmentedWindowStore::new(
+        "w",
+        SharedBackend::new(Box::new(MemoryBackend::new())),
+        15_000,
+        60_000,
+        false,
+    )
+    .unwrap();
+    let mut memory = SegmentedWindowStore::in_memory("w", 15_000, false).unwrap();
+    for w in [&mut rocks, &mut memory] {
+        w.put(b"k", Some(b"v"), 15_000).unwrap();
+        assert_eq!(w.fetch(b"k", 0).unwrap(), None);
+    }
+    assert!(rocks.put(b"k", Some(b"late"), 0).unwrap().is_some());
+    assert_eq!(memory.put(b"k", Some(b"late"), 0).unwrap(), None);
+    // A window just inside the retention is written by both.
+    assert!(memory.put(b"k", Some(b"v"), 1).unwrap().is_some());
+}
+
+#[test]
 fn window_restore_reads_kafkas_windowed_changelog_keys() {
     let mut w = SegmentedWindowStore::in_memory("w", 600_000, true).unwrap();
     let records: Vec<ChangelogRecord> = [(5_000, 1), (5_000, 2)]

@@ -130,6 +130,10 @@ pub struct SegmentedWindowStore {
     seqnum: i32,
     /// The largest window start seen (Kafka's observed stream time); -1 before any.
     stream_time: i64,
+    /// A write of a window at or behind stream time minus the retention is dropped whatever
+    /// its segment (Kafka's `InMemoryWindowStore`); else only a write to an expired segment
+    /// is (Kafka's RocksDB segmented store).
+    expire_writes_by_time: bool,
 }
 
 impl SegmentedWindowStore {
@@ -159,7 +163,15 @@ impl SegmentedWindowStore {
             retain_duplicates,
             seqnum: 0,
             stream_time,
+            expire_writes_by_time: false,
         })
+    }
+
+    /// Drop writes as Kafka's `InMemoryWindowStore` does: a window starting at or before
+    /// stream time minus the retention, not only one in an expired segment.
+    pub fn with_writes_expired_by_time(mut self) -> Self {
+        self.expire_writes_by_time = true;
+        self
     }
 
     /// An in-memory window store (Kafka's `Stores.inMemoryWindowStore`).
@@ -168,13 +180,14 @@ impl SegmentedWindowStore {
         retention_ms: i64,
         retain_duplicates: bool,
     ) -> Result<Self, StoreError> {
-        Self::new(
+        Ok(Self::new(
             name,
             SharedBackend::new(Box::new(MemoryBackend::new())),
             retention_ms,
             default_segment_interval(retention_ms),
             retain_duplicates,
-        )
+        )?
+        .with_writes_expired_by_time())
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
@@ -215,7 +228,7 @@ impl SegmentedWindowStore {
         self.stream_time = self.stream_time.max(window_start);
         let id = self.segments.id(window_start);
         let min_live = self.segments.min_live(self.stream_time, self.retention_ms);
-        if id < min_live {
+        if id < min_live || (self.expire_writes_by_time && window_start < self.min_live_time()) {
             self.drop_expired_segments()?;
             return Ok(false);
         }

@@ -35,6 +35,28 @@ impl StoreInit<'_> {
 pub type StoreSupplier =
     Arc<dyn Fn(&StoreInit<'_>) -> Result<StateStore, StoreError> + Send + Sync>;
 
+/// A window store's segments for `init`: an in-memory one drops writes behind the retention
+/// as Kafka's `InMemoryWindowStore` does, a persistent one as its RocksDB store.
+fn segmented_window_store(
+    init: &StoreInit<'_>,
+    persistent: bool,
+    retention_ms: i64,
+    retain_duplicates: bool,
+) -> Result<SegmentedWindowStore, StoreError> {
+    let store = SegmentedWindowStore::new(
+        init.name,
+        init.backend_or_memory(),
+        retention_ms,
+        default_segment_interval(retention_ms),
+        retain_duplicates,
+    )?;
+    Ok(if persistent {
+        store
+    } else {
+        store.with_writes_expired_by_time()
+    })
+}
+
 /// One day: Kafka's `windowstore.changelog.additional.retention.ms` default, added to a
 /// windowed store's retention for its changelog's `retention.ms`.
 const CHANGELOG_ADDITIONAL_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
@@ -152,11 +174,10 @@ impl StoreBuilder {
         retain_duplicates: bool,
     ) -> Self {
         let mut b = Self::new(handle.name(), persistent, move |init| {
-            Ok(StateStore::Window(Box::new(SegmentedWindowStore::new(
-                init.name,
-                init.backend_or_memory(),
+            Ok(StateStore::Window(Box::new(segmented_window_store(
+                init,
+                persistent,
                 retention_ms,
-                default_segment_interval(retention_ms),
                 retain_duplicates,
             )?)))
         })
@@ -176,13 +197,7 @@ impl StoreBuilder {
     ) -> Self {
         let mut b = Self::new(handle.name(), persistent, move |init| {
             Ok(StateStore::Window(Box::new(TimestampedWindowStore::new(
-                SegmentedWindowStore::new(
-                    init.name,
-                    init.backend_or_memory(),
-                    retention_ms,
-                    default_segment_interval(retention_ms),
-                    false,
-                )?,
+                segmented_window_store(init, persistent, retention_ms, false)?,
             ))))
         })
         .with_handle(handle);

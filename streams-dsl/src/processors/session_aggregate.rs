@@ -47,6 +47,9 @@ pub(crate) struct SessionAggregate<K, V, VA> {
     /// The store caches: updates (and removals of sessions the store held) are forwarded when
     /// the cache flushes them, as Kafka's caching session store does; set at `init`.
     pub caching: bool,
+    /// Forward the cache's flushes (of a store a cogroup's processors share, only the
+    /// first one does).
+    pub forward_flushes: bool,
 }
 
 impl<K, V, VA> SessionAggregate<K, V, VA> {
@@ -74,6 +77,7 @@ impl<K, V, VA> SessionAggregate<K, V, VA> {
             observed_stream_time: NO_TIMESTAMP,
             emit_final: SessionEmitTracker::new(DEFAULT_EMIT_INTERVAL_MS),
             caching: false,
+            forward_flushes: true,
         }
     }
 }
@@ -142,7 +146,7 @@ where
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), BoxError> {
         self.caching = ctx.caches(&self.store);
-        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
+        if self.caching && self.forward_flushes && self.emit == EmitStrategy::OnWindowUpdate {
             let send_old = self.send_old_values;
             ctx.on_session_cache_flush(&self.store, send_old, move |ctx, flush| {
                 let (key, start, end) = flush.key;

@@ -15,7 +15,7 @@ use crate::change::Change;
 use crate::processors::aggregate::Step;
 use crate::processors::ops::is_null;
 use crate::processors::sliding_plan::{plan, plan_early, Base, SlidingAction, Stored};
-use crate::processors::window_aggregate::Initial;
+use crate::processors::window_aggregate::{forward_window_flushes, Initial};
 use crate::processors::window_emit::{SlidingEmitTracker, DEFAULT_EMIT_INTERVAL_MS, NO_TIMESTAMP};
 use crate::serdes::DynSerde;
 use crate::windowed::{Window, Windowed};
@@ -47,6 +47,9 @@ pub(crate) struct SlidingAggregate<K, V, VA> {
     /// The store caches: updates are forwarded when the cache flushes them (Kafka's
     /// `TimestampedTupleForwarder` with a caching store), set at `init`.
     pub caching: bool,
+    /// Forward the cache's flushes (of a store a cogroup's processors share, only the
+    /// first one does).
+    pub forward_flushes: bool,
     pub emit_final: SlidingEmitTracker,
 }
 
@@ -74,6 +77,7 @@ impl<K, V, VA> SlidingAggregate<K, V, VA> {
             value_serde,
             observed_stream_time: NO_TIMESTAMP,
             caching: false,
+            forward_flushes: true,
             emit_final: SlidingEmitTracker::new(DEFAULT_EMIT_INTERVAL_MS),
         }
     }
@@ -215,26 +219,9 @@ where
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), BoxError> {
         self.caching = ctx.caches(&self.store);
-        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
-            let d = self.windows.time_difference_ms();
-            let send_old = self.send_old_values;
-            ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {
-                let ((key, start), Some(new)) = (flush.key, flush.new) else {
-                    return Ok(());
-                };
-                let old = if send_old {
-                    flush.old.map(|o| o.value)
-                } else {
-                    None
-                };
-                let windowed = Windowed::new(key, Window::new(start, start.saturating_add(d)));
-                ctx.forward(Record::new(
-                    windowed,
-                    Change::new(Some(new.value), old),
-                    new.timestamp,
-                ))?;
-                Ok(())
-            })?;
+        if self.caching && self.forward_flushes && self.emit == EmitStrategy::OnWindowUpdate {
+            let size = self.windows.time_difference_ms();
+            forward_window_flushes(ctx, &self.store, self.send_old_values, size)?;
         }
         Ok(())
     }

@@ -30,6 +30,35 @@ use crate::windows::{EmitStrategy, TimeWindows};
 /// (the initializer's value; `None` for `reduce`).
 pub(crate) type Initial<VA> = Arc<dyn Fn() -> Option<VA> + Send + Sync>;
 
+/// Forward what the record cache flushes of the window store `store` (windows `size_ms`
+/// long): each window's new aggregate — with the one it replaced when `send_old` — stamped
+/// with its timestamp (Kafka's `TimestampedCacheFlushListener`).
+pub(crate) fn forward_window_flushes<K: Clone + 'static, VA: Clone + 'static>(
+    ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    store: &StoreHandle<K, ValueAndTimestamp<VA>>,
+    send_old: bool,
+    size_ms: i64,
+) -> Result<(), BoxError> {
+    ctx.on_window_cache_flush(store, send_old, move |ctx, flush| {
+        let ((key, start), Some(new)) = (flush.key, flush.new) else {
+            return Ok(());
+        };
+        let old = if send_old {
+            flush.old.map(|o| o.value)
+        } else {
+            None
+        };
+        let windowed = Windowed::new(key, Window::of_size(start, size_ms));
+        ctx.forward(Record::new(
+            windowed,
+            Change::new(Some(new.value), old),
+            new.timestamp,
+        ))?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
 /// One task's time-windowed aggregation.
 pub(crate) struct WindowAggregate<K, V, VA> {
     pub store: StoreHandle<K, ValueAndTimestamp<VA>>,
@@ -46,6 +75,9 @@ pub(crate) struct WindowAggregate<K, V, VA> {
     /// The store caches: updates are forwarded when the cache flushes them (Kafka's
     /// `TimestampedTupleForwarder` with a caching store), set at `init`.
     pub caching: bool,
+    /// Forward the cache's flushes (of a store a cogroup's processors share, only the
+    /// first one does).
+    pub forward_flushes: bool,
     pub emit_final: EmitFinalTracker,
 }
 
@@ -70,6 +102,7 @@ impl<K, V, VA> WindowAggregate<K, V, VA> {
             key_serde,
             observed_stream_time: NO_TIMESTAMP,
             caching: false,
+            forward_flushes: true,
             emit_final: EmitFinalTracker::new(DEFAULT_EMIT_INTERVAL_MS),
         }
     }
@@ -131,26 +164,13 @@ where
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), BoxError> {
         self.caching = ctx.caches(&self.store);
-        if self.caching && self.emit == EmitStrategy::OnWindowUpdate {
-            let size = self.windows.size_ms();
-            let send_old = self.send_old_values;
-            ctx.on_window_cache_flush(&self.store, send_old, move |ctx, flush| {
-                let ((key, start), Some(new)) = (flush.key, flush.new) else {
-                    return Ok(());
-                };
-                let old = if send_old {
-                    flush.old.map(|o| o.value)
-                } else {
-                    None
-                };
-                let windowed = Windowed::new(key, Window::of_size(start, size));
-                ctx.forward(Record::new(
-                    windowed,
-                    Change::new(Some(new.value), old),
-                    new.timestamp,
-                ))?;
-                Ok(())
-            })?;
+        if self.caching && self.forward_flushes && self.emit == EmitStrategy::OnWindowUpdate {
+            forward_window_flushes(
+                ctx,
+                &self.store,
+                self.send_old_values,
+                self.windows.size_ms(),
+            )?;
         }
         Ok(())
     }

@@ -66,6 +66,18 @@ pub trait WindowSpec<K, V>: sealed::Sealed {
     fn windowed(self, grouped: crate::KGroupedStream<K, V>) -> Self::Stream;
 }
 
+/// A window specification cogrouped streams can be windowed by
+/// ([`crate::CogroupedKStream::windowed_by`]), as Java's `CogroupedKStream.windowedBy`
+/// overloads: each gives its windowed cogroup type. Implemented by [`TimeWindows`],
+/// [`SlidingWindows`] and [`SessionWindows`] only.
+pub trait CogroupWindowSpec<K, VOut>: sealed::Sealed {
+    /// The windowed cogroup the aggregation is called on.
+    type Stream;
+    /// `cogroup`, windowed by `self`.
+    #[doc(hidden)]
+    fn cogroup_windowed(self, cogroup: crate::CogroupedKStream<K, VOut>) -> Self::Stream;
+}
+
 mod sealed {
     /// Only this crate's window specifications.
     pub trait Sealed {}
