@@ -40,6 +40,7 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+mod measure;
 mod pageview;
 mod restore;
 mod streams;

@@ -26,6 +26,7 @@ use kafka_wire::config::ClientConfig;
 use kafka_wire::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_wire::TopicPartition;
 
+use crate::measure::{fmt, median, ours_command, peak_rss_kb, ratio};
 use crate::BrokerCpu;
 
 /// The windows one page view updates: 7 days advancing by 1 second.
@@ -248,17 +249,6 @@ struct Measure {
     broker_cpu: Option<f64>,
 }
 
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 /// Where the two sides' programs are, and where runs keep their state.
 struct Programs {
     /// The Java demos' classpath (`bench/java/run-demo-bench classpath`).
@@ -279,18 +269,7 @@ fn spawn(
     let (java_cp, examples) = (programs.java_classpath.as_str(), &programs.examples);
     let mut cmd = match side {
         Side::Ours => {
-            // Diagnostics only: BENCH_OURS_WRAP="heaptrack -o /tmp/ht" runs ours under a tool
-            // (its CPU and RSS are then the tool's process').
-            let wrap = std::env::var("BENCH_OURS_WRAP").unwrap_or_default();
-            let mut words = wrap.split_whitespace();
-            let mut c = match words.next() {
-                Some(tool) => {
-                    let mut c = Command::new(tool);
-                    c.args(words).arg(examples.join(demo.example));
-                    c
-                }
-                None => Command::new(examples.join(demo.example)),
-            };
+            let mut c = ours_command(&examples.join(demo.example));
             c.arg(&o.bootstrap).env("STATE_DIR", state);
             c
         }
@@ -383,23 +362,6 @@ async fn run_one(
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&state);
     result
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
-fn fmt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
 }
 
 fn print_row(o: &Options, side: &str, round: &str, m: &Measure) {
@@ -523,12 +485,11 @@ pub(crate) async fn run(args: &[String]) {
             med.push(m);
         }
         if let [Some(ours), Some(java)] = med.as_slice() {
-            let ratio = |a: Option<f64>, b: Option<f64>| fmt(a.zip(b).map(|(a, b)| a / b), 2);
             println!(
                 "ours/java: {}x updates/s, {}x CPU s, {}x peak RSS",
-                fmt(Some(java.wall / ours.wall), 2),
-                ratio(ours.cpu, java.cpu),
-                ratio(ours.rss_mb, java.rss_mb)
+                fmt(ratio(Some(java.wall), Some(ours.wall)), 2),
+                fmt(ratio(ours.cpu, java.cpu), 2),
+                fmt(ratio(ours.rss_mb, java.rss_mb), 2)
             );
         }
     }

@@ -57,6 +57,7 @@ use streams_core::serde::{I64Serde, StringSerde};
 use streams_core::state::StoreHandle;
 use streams_core::topology::{StoreBuilder, Topology, TopologyBuilder};
 
+use crate::measure::peak_rss_kb;
 use crate::BrokerCpu;
 
 mod app;
@@ -535,17 +536,6 @@ fn machine_busy_ticks() -> Option<u64> {
         .collect();
     // user nice system idle iowait irq softirq steal
     Some(f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)? + f.get(7).unwrap_or(&0))
-}
-
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 pub(crate) async fn run(args: &[String]) {

@@ -2,31 +2,11 @@
 
 use super::*;
 
-/// The median (the mean of the middle two for an even count).
-pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
+pub(super) use crate::measure::{fmt, median, ratio};
 
 pub(super) fn median_of(ms: &[Measure], f: impl Fn(&Measure) -> Option<f64>) -> Option<f64> {
     let known: Option<Vec<f64>> = ms.iter().map(f).collect();
     known.and_then(median)
-}
-
-pub(super) fn fmt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
-}
-
-pub(super) fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    Some(a? / b.filter(|b| *b > 0.0)?)
 }
 
 /// Medians of one side in one configuration.

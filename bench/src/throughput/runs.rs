@@ -51,18 +51,7 @@ pub(super) fn commands(
     match spec.side {
         Side::Ours => {
             let exe = std::env::current_exe().expect("current exe");
-            // Diagnostics only: BENCH_OURS_WRAP="heaptrack -o /tmp/ht" runs ours under a tool
-            // (its CPU and RSS are then the tool's process').
-            let wrap = std::env::var("BENCH_OURS_WRAP").unwrap_or_default();
-            let mut words = wrap.split_whitespace();
-            let mut c = match words.next() {
-                Some(tool) => {
-                    let mut c = Command::new(tool);
-                    c.args(words).arg(&exe);
-                    c
-                }
-                None => Command::new(&exe),
-            };
+            let mut c = crate::measure::ours_command(&exe);
             c.arg("streams-throughput-child").args([
                 spec.topo.name(),
                 &o.bootstrap,

@@ -571,17 +571,8 @@ impl StreamThread {
                     ));
                 }
                 processed += n as usize;
-                task.set_spill(None);
                 // Task by task: a round holds one task's records at a time.
-                let outgoing = task.take_outgoing();
-                if let Some(spilled) = spilled {
-                    let sent =
-                        std::mem::take(&mut *spilled.lock().unwrap_or_else(|e| e.into_inner()));
-                    for d in sent {
-                        self.remember_delivery(d);
-                    }
-                }
-                self.send(outgoing)?;
+                self.hand_over(*id, spilled)?;
             }
             self.record_process_metrics(per_task);
             let punctuated = self.punctuate()?;
@@ -619,27 +610,48 @@ impl StreamThread {
     /// Fire the punctuators that are due: stream time, then wall-clock time, task by task.
     fn punctuate(&mut self) -> Result<usize, StreamsError> {
         let now = self.wall_ms();
-        let started = Instant::now();
+        let mut took = Duration::ZERO;
         let mut fired = 0;
-        let mut outgoing = Vec::new();
-        for task in self.tasks.values_mut() {
+        let ids: Vec<TaskId> = self.tasks.keys().copied().collect();
+        for id in &ids {
+            let (spill, spilled) = self.spill().unzip();
+            let Some(task) = self.tasks.get_mut(id) else {
+                continue;
+            };
+            task.set_spill(spill);
+            let started = Instant::now();
             let n = task.punctuate_stream_time()? + task.punctuate_wall_clock(now)?;
-            if n > 0 {
-                fired += n;
-                outgoing.extend(task.take_outgoing());
-            }
+            took += started.elapsed();
+            fired += n;
+            self.hand_over(*id, spilled)?;
         }
         if fired > 0 {
-            self.cx.metrics.timed(
-                THREAD,
-                "punctuate",
-                self.thread_tag(),
-                fired as u64,
-                started.elapsed(),
-            );
+            self.cx
+                .metrics
+                .timed(THREAD, "punctuate", self.thread_tag(), fired as u64, took);
         }
-        self.send(outgoing)?;
         Ok(fired)
+    }
+
+    /// After task `id` processed or punctuated: stop its spill, remember the deliveries of
+    /// what it spilled, and send what it still holds.
+    fn hand_over(
+        &mut self,
+        id: TaskId,
+        spilled: Option<Arc<Mutex<Vec<DeliveryFuture>>>>,
+    ) -> Result<(), StreamsError> {
+        let Some(task) = self.tasks.get_mut(&id) else {
+            return Ok(());
+        };
+        task.set_spill(None);
+        let outgoing = task.take_outgoing();
+        if let Some(spilled) = spilled {
+            let sent = std::mem::take(&mut *spilled.lock().unwrap_or_else(|e| e.into_inner()));
+            for d in sent {
+                self.remember_delivery(d);
+            }
+        }
+        self.send(outgoing)
     }
 
     /// Commit when a processor asked for it or the commit interval elapsed; the number of
