@@ -7,7 +7,6 @@
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::serde::Serializer;
 use streams_core::state::{StoreHandle, ValueAndTimestamp};
 use tracing::warn;
 
@@ -15,7 +14,9 @@ use crate::change::Change;
 use crate::processors::aggregate::Step;
 use crate::processors::ops::is_null;
 use crate::processors::sliding_plan::{plan, plan_early, Base, SlidingAction, Stored};
-use crate::processors::window_aggregate::{forward_window_flushes, Initial};
+use crate::processors::window_aggregate::{
+    forward_closed_windows, forward_window_flushes, Initial,
+};
 use crate::processors::window_emit::{SlidingEmitTracker, DEFAULT_EMIT_INTERVAL_MS, NO_TIMESTAMP};
 use crate::serdes::DynSerde;
 use crate::windowed::{Window, Windowed};
@@ -185,25 +186,14 @@ where
         let Some((lower, upper)) = self.emit_final.due(d, now, close_time) else {
             return Ok(());
         };
-        let mut closed = ctx
-            .window_store(&self.store)?
-            .fetch_all(lower, upper, false)?;
-        let mut keyed = Vec::with_capacity(closed.len());
-        for (key, start, value) in closed.drain(..) {
-            let bytes = self.key_serde.serialize(self.store.name(), &key)?;
-            keyed.push((start, bytes, key, value));
-        }
-        // Kafka keeps these windows in a time-ordered store: by start, then key bytes.
-        keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        for (start, _, key, value) in keyed {
-            let mut record = Record::new(
-                Windowed::new(key, self.window(start)),
-                Change::new(Some(value.value), None),
-                value.timestamp,
-            );
-            record.headers = source.headers.clone();
-            ctx.forward(record)?;
-        }
+        forward_closed_windows(
+            ctx,
+            &self.store,
+            &self.key_serde,
+            (lower, upper),
+            |start| self.window(start),
+            &source.headers,
+        )?;
         Ok(())
     }
 }

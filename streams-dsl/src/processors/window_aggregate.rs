@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use streams_core::error::BoxError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::Record;
+use streams_core::record::{Header, Record};
 use streams_core::serde::Serializer;
 use streams_core::state::{StoreHandle, ValueAndTimestamp};
 use tracing::warn;
@@ -29,6 +29,39 @@ use crate::windows::{EmitStrategy, TimeWindows};
 /// The aggregate a window starts from, as the "old value" Kafka forwards for a new window
 /// (the initializer's value; `None` for `reduce`).
 pub(crate) type Initial<VA> = Arc<dyn Fn() -> Option<VA> + Send + Sync>;
+
+/// Forward the final result of each window of `store` starting in `starts` (inclusive), in
+/// Kafka's time-ordered store order — by start, then key bytes — each stamped with its
+/// aggregate's timestamp and carrying `headers` (emit-on-window-close of time and sliding
+/// windows).
+pub(crate) fn forward_closed_windows<K: Clone + 'static, VA: Clone + 'static>(
+    ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    store: &StoreHandle<K, ValueAndTimestamp<VA>>,
+    key_serde: &DynSerde<K>,
+    starts: (i64, i64),
+    window_of: impl Fn(i64) -> Window,
+    headers: &[Header],
+) -> Result<(), BoxError> {
+    let closed = ctx
+        .window_store(store)?
+        .fetch_all(starts.0, starts.1, false)?;
+    let mut keyed = Vec::with_capacity(closed.len());
+    for (key, start, value) in closed {
+        let bytes = key_serde.serialize(store.name(), &key)?;
+        keyed.push((start, bytes, key, value));
+    }
+    keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (start, _, key, value) in keyed {
+        let mut record = Record::new(
+            Windowed::new(key, window_of(start)),
+            Change::new(Some(value.value), None),
+            value.timestamp,
+        );
+        record.headers = headers.to_vec();
+        ctx.forward(record)?;
+    }
+    Ok(())
+}
 
 /// Forward what the record cache flushes of the window store `store` (windows `size_ms`
 /// long): each window's new aggregate — with the one it replaced when `send_old` — stamped
@@ -128,27 +161,15 @@ where
         let Some((lower, upper)) = self.emit_final.due(&self.windows, now, close_time) else {
             return Ok(());
         };
-        let mut closed = ctx
-            .window_store(&self.store)?
-            .fetch_all(lower, upper, false)?;
-        // Kafka keeps these windows in a time-ordered store: by start, then key bytes.
-        let mut keyed = Vec::with_capacity(closed.len());
-        for (key, start, value) in closed.drain(..) {
-            let bytes = self.key_serde.serialize(self.store.name(), &key)?;
-            keyed.push((start, bytes, key, value));
-        }
-        keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let size = self.windows.size_ms();
-        for (start, _, key, value) in keyed {
-            let windowed = Windowed::new(key, Window::of_size(start, size));
-            let mut record = Record::new(
-                windowed,
-                Change::new(Some(value.value), None),
-                value.timestamp,
-            );
-            record.headers = source.headers.clone();
-            ctx.forward(record)?;
-        }
+        forward_closed_windows(
+            ctx,
+            &self.store,
+            &self.key_serde,
+            (lower, upper),
+            |start| Window::of_size(start, size),
+            &source.headers,
+        )?;
         Ok(())
     }
 }
