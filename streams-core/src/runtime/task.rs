@@ -90,8 +90,6 @@ pub(crate) struct StreamTask {
     group: PartitionGroup,
     settings: TaskSettings,
     extractors: BTreeMap<String, Arc<dyn TimestampExtractor>>,
-    /// Changelog topic of each logged store.
-    changelogs: BTreeMap<String, String>,
     /// Stores whose changelog is a source topic (physical name): restored up to the group's
     /// committed offset, their position being what the task consumed.
     source_changelogs: BTreeMap<String, String>,
@@ -191,12 +189,11 @@ impl StreamTask {
             ctx.global_stores.push(name.clone());
         }
         ctx.node_stores = topology.node_stores(subtopology);
-        let changelogs: BTreeMap<String, String> = subtopology
+        ctx.changelog_topics = subtopology
             .stores
             .iter()
             .filter_map(|s| topology.changelog_topic(&app, s).map(|t| (s.clone(), t)))
             .collect();
-        ctx.changelog_topics = changelogs.clone();
         let source_changelogs = subtopology
             .stores
             .iter()
@@ -233,7 +230,6 @@ impl StreamTask {
             group,
             settings,
             extractors,
-            changelogs,
             source_changelogs,
             restore_limits: BTreeMap::new(),
             known_positions,
@@ -254,7 +250,8 @@ impl StreamTask {
     /// The changelog partition of each logged store (the task's partition of its topic), and
     /// of each store whose changelog is a source topic.
     pub fn changelog_partitions(&self) -> BTreeMap<String, TopicPartition> {
-        self.changelogs
+        self.ctx
+            .changelog_topics
             .iter()
             .chain(self.source_changelogs.iter())
             .map(|(store, topic)| {
