@@ -89,7 +89,13 @@ fn tasks_that_stay_keep_processing_while_a_rebalance_is_parked() {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let n: usize = all.iter().map(|s| owned(s).len()).sum();
-            if n == PARTITIONS as usize && all.iter().all(|s| s.state() == State::Running) {
+            // Every instance must hold tasks (6 partitions, at most 3 instances): an instance
+            // can report RUNNING before the rebalance its join starts has given it any.
+            if n == PARTITIONS as usize
+                && all
+                    .iter()
+                    .all(|s| s.state() == State::Running && !owned(s).is_empty())
+            {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(100));
